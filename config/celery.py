@@ -1,0 +1,60 @@
+"""The Celery app: queues, routing, reliability defaults and the dispatcher schedule.
+
+Beat only ticks a handful of dispatcher tasks; state lives in the database and work is
+claimed there, so the schedule below never grows with the number of targets.
+"""
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+from monitoring.worker_pulse import WorkerPulse
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("lookout")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+QUEUES = ("default", "probes", "ingest", "notify", "backups")
+# Probe queues per region are declared by the workers that serve them (-Q probes.<region>);
+# the embedded default has the one region "local".
+REGION_QUEUES = ("probes.local",)
+
+app.conf.update(
+    task_default_queue="default",
+    task_queues=[Queue(name) for name in (*QUEUES, *REGION_QUEUES)],
+    # Routes by task module: a task's queue follows from the app part that owns it.
+    task_routes={
+        "monitoring.tasks.probe*": {"queue": "probes"},
+        "monitoring.tasks.ingest*": {"queue": "ingest"},
+        "alerts.tasks.deliver*": {"queue": "notify"},
+        "backups.tasks.*": {"queue": "backups"},
+    },
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    task_ignore_result=True,
+    result_expires=None,  # no result backend, so nothing for beat to clean up
+    # Every Lookout task is idempotent, so a task whose worker died is run again rather
+    # than lost: acknowledge after the work, and requeue when the worker process is lost.
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    broker_connection_retry_on_startup=True,
+    worker_hijack_root_logger=False,
+    beat_scheduler="config.beat:CodeDefaultsScheduler",
+)
+
+# Defaults for the admin-editable schedule (django-celery-beat). An entry edited in the
+# admin keeps its edits across restarts; one deleted there is put back at beat start.
+app.conf.beat_schedule = {
+    "housekeeping": {
+        "task": "monitoring.tasks.housekeeping",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
+}
+
+app.steps["worker"].add(WorkerPulse)
+app.autodiscover_tasks()

@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Lookout's command line: Django's manage.py that also prepares its own environment.
+
+A newcomer has only python3. When this file runs outside a virtualenv, it creates `.venv`
+next to it, installs the locked dependencies (`requirements.lock`) into it, and runs
+again from there; later runs reuse `.venv` and reinstall only when the lock changed.
+Inside a virtualenv you made yourself, it uses that one as it is.
+
+`python3 manage.py test [pytest args]` runs the test suite with pytest.
+"""
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+LOCK = ROOT / "requirements.lock"
+STAMP = VENV / ".lookout-lock.sha256"
+
+
+def _in_a_virtualenv() -> bool:
+    return sys.prefix != sys.base_prefix
+
+
+def _lock_digest() -> str:
+    return hashlib.sha256(LOCK.read_bytes()).hexdigest()
+
+
+def _venv_python() -> Path:
+    return VENV / "bin" / "python"
+
+
+def _prepare_venv() -> None:
+    if not _venv_python().exists():
+        print(f"lookout: creating {VENV.name}/ (first run only)", flush=True)
+        try:
+            venv.EnvBuilder(with_pip=True).create(VENV)
+        except subprocess.CalledProcessError:
+            sys.exit(
+                "lookout: python3 could not create a virtualenv with pip. On Debian or Ubuntu, "
+                "install python3-venv (apt-get install python3-venv) and run again."
+            )
+    if STAMP.exists() and STAMP.read_text().strip() == _lock_digest():
+        return
+    print("lookout: installing locked dependencies into .venv (about a minute)", flush=True)
+    pip = [str(_venv_python()), "-m", "pip", "--disable-pip-version-check"]
+    subprocess.run([*pip, "install", "--upgrade", "--quiet", "pip"], check=True)
+    subprocess.run([*pip, "install", "--progress-bar", "on", "-r", str(LOCK)], check=True)
+    STAMP.write_text(_lock_digest())
+
+
+def _bootstrap() -> None:
+    """Re-run this command under .venv's python unless already inside a virtualenv."""
+    if _in_a_virtualenv() or os.environ.get("LOOKOUT_NO_BOOTSTRAP") == "1":
+        return
+    _prepare_venv()
+    python = str(_venv_python())
+    os.execv(python, [python, str(ROOT / "manage.py"), *sys.argv[1:]])
+
+
+def main() -> None:
+    _bootstrap()
+    os.chdir(ROOT)
+    if sys.argv[1:2] == ["test"]:
+        # pytest is the runner; everything after "test" is passed to it unchanged.
+        os.execv(sys.executable, [sys.executable, "-m", "pytest", *sys.argv[2:]])
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+
+
+if __name__ == "__main__":
+    main()

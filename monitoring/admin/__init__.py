@@ -1,0 +1,1 @@
+from monitoring.admin import projects, pulses, tokens  # noqa: F401  registers the model admins

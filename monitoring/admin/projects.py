@@ -1,0 +1,96 @@
+from django.contrib import admin, messages
+from django.template.loader import render_to_string
+from django.utils.html import format_html
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.decorators import action, display
+
+from monitoring.models import Environment, IngestKey, Project
+from monitoring.services.ingest_keys import ingest_key_create, ingest_key_revoke
+
+
+def copyable(value: str | None):
+    if not value:
+        return "—"
+    return render_to_string("admin/monitoring/copyable.html", {"value": value})
+
+
+class EnvironmentInline(TabularInline):
+    model = Environment
+    extra = 0
+
+
+class IngestKeyInline(TabularInline):
+    model = IngestKey
+    extra = 0
+    fields = ("label", "dsn_display", "has_secret", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = ("dsn_display", "has_secret", "created_at", "last_used_at", "revoked_at")
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False  # keys are made by the "New ingest key" action, which shows the secret once
+
+    @display(description="DSN")
+    def dsn_display(self, key):
+        return copyable(key.dsn) if key.pk else "—"
+
+    @display(description="secret", boolean=True)
+    def has_secret(self, key):
+        return key.has_secret
+
+
+@admin.register(Project)
+class ProjectAdmin(ModelAdmin):
+    list_display = ("name", "slug", "dsn_display", "created_at")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = [EnvironmentInline, IngestKeyInline]
+    actions_detail = ["new_ingest_key"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("ingest_keys")
+
+    @display(description="DSN")
+    def dsn_display(self, project):
+        return copyable(project.dsn)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            ingest_key_create(project=obj)
+
+    @action(description="New ingest key", url_path="new-ingest-key")
+    def new_ingest_key(self, request, object_id):
+        from django.shortcuts import get_object_or_404, redirect
+
+        project = get_object_or_404(Project, pk=object_id)
+        created = ingest_key_create(project=project, label=f"Key {project.ingest_keys.count() + 1}")
+        messages.success(request, format_html("New key; its DSN is <code>{}</code>", created.key.dsn))
+        return redirect("admin:monitoring_project_change", object_id)
+
+
+@admin.register(IngestKey)
+class IngestKeyAdmin(ModelAdmin):
+    list_display = ("label", "project", "public_key", "has_secret", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("project",)
+    list_select_related = ("project",)
+    readonly_fields = ("project", "public_key", "dsn_display", "created_at", "last_used_at", "revoked_at")
+    fields = ("project", "label", "public_key", "dsn_display", "created_at", "last_used_at", "revoked_at")
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @display(description="DSN")
+    def dsn_display(self, key):
+        return copyable(key.dsn)
+
+    @display(description="secret", boolean=True)
+    def has_secret(self, key):
+        return key.has_secret
+
+    @action(description="Revoke selected keys")
+    def revoke(self, request, queryset):
+        for key in queryset.filter(revoked_at=None):
+            ingest_key_revoke(key=key)
+        messages.success(request, "Revoked. Clients using these keys now get 401.")

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class MonitoringConfig(AppConfig):
+    name = "monitoring"
+    verbose_name = "Monitoring"
+
+    def ready(self):
+        from monitoring import checks  # noqa: F401  registers the system checks
+        from monitoring import task_context  # noqa: F401  connects Celery's request-id signals

@@ -1,0 +1,83 @@
+import os
+import secrets
+import shutil
+import sys
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from monitoring.management.base import LookoutCommand
+from monitoring.services.demo import demo_seed
+
+
+class Command(LookoutCommand):
+    help = (
+        "Prepare and run the whole portal: migrate, create a first admin, seed a demo project, "
+        "collect static files, then start web, worker and beat from the Procfile."
+    )
+    # The secret key may be missing until this command writes it.
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
+        parser.add_argument("--prepare-only", action="store_true", help="Do everything but start the processes.")
+
+    def handle(self, *args, port, prepare_only, **options):
+        self._ensure_secret_key()
+        self._say("migrating the database")
+        call_command("migrate", interactive=False, verbosity=0)
+        self._ensure_admin()
+        if demo_seed():
+            self._say("seeded the demo project 'Lookout (this portal)'")
+        self._say("collecting static files")
+        call_command("collectstatic", interactive=False, verbosity=0)
+        if prepare_only:
+            return
+        self._run_procfile(port)
+
+    def _say(self, text: str) -> None:
+        self.stdout.write(f"lookout: {text}")
+
+    def _ensure_secret_key(self) -> None:
+        if os.environ.get("SECRET_KEY") or settings.SECRET_KEY != settings.INSECURE_SECRET_KEY:
+            return
+        dot_env = Path(settings.BASE_DIR) / ".env"
+        key = secrets.token_urlsafe(50)
+        with dot_env.open("a") as fh:
+            fh.write(f"SECRET_KEY={key}\n")
+        dot_env.chmod(0o600)
+        os.environ["SECRET_KEY"] = key
+        self._say(f"wrote a new SECRET_KEY to {dot_env}")
+
+    def _ensure_admin(self) -> None:
+        User = get_user_model()
+        if User.objects.filter(is_superuser=True).exists():
+            return
+        username = os.environ.get("DJANGO_SUPERUSER_USERNAME", "admin")
+        password = os.environ.get("DJANGO_SUPERUSER_PASSWORD")
+        email = os.environ.get("DJANGO_SUPERUSER_EMAIL", "")
+        generated = password is None
+        if generated:
+            password = secrets.token_urlsafe(12)
+        User.objects.create_superuser(username=username, email=email, password=password)
+        if generated:
+            line = "=" * 64
+            self.stdout.write(
+                f"{line}\n  First admin created. This password is shown only once:\n"
+                f"    username: {username}\n    password: {password}\n{line}"
+            )
+        else:
+            self._say(f"created admin user {username!r} from DJANGO_SUPERUSER_*")
+
+    def _run_procfile(self, port: int) -> None:
+        bin_dir = str(Path(sys.executable).parent)
+        env = os.environ | {"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+        honcho = shutil.which("honcho", path=env["PATH"])
+        if honcho is None:
+            raise self.bad_argument("honcho is not installed; run through python3 manage.py start")
+        host = os.environ.get("LISTEN_ADDRESS", "127.0.0.1")
+        self._say(f"starting web, worker and beat; open http://{host}:{port}/admin/ (Ctrl-C stops)")
+        procfile = str(Path(settings.BASE_DIR) / "Procfile")
+        os.execve(honcho, [honcho, "-f", procfile, "-d", str(settings.BASE_DIR), "start", "-p", str(port)], env)

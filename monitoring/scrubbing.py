@@ -1,0 +1,67 @@
+"""Removing secrets from data before it is stored or sent anywhere.
+
+Pure functions, no Django: the portal's own Sentry client uses them at settings time, and
+event ingestion uses them on every stored event.
+"""
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+FILTERED = "[Filtered]"
+
+# Sentry's default denylist of field names, matched as substrings of the lower-cased key.
+DEFAULT_DENYLIST = (
+    "password", "passwd", "pwd", "secret", "api_key", "apikey", "auth", "credentials",
+    "mysql_pwd", "privatekey", "private_key", "token", "session", "sessionid", "cookie",
+    "csrftoken", "csrf", "xsrf", "authorization", "x_api_key", "x-api-key", "set-cookie",
+    "dsn", "access_key", "secret_key",
+)
+
+_BEARER = re.compile(r"\b(bearer|token|basic)\s+[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE)
+# 13 to 19 digits, optionally grouped by spaces or dashes; confirmed with the Luhn sum.
+_CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        n = int(ch)
+        if i % 2:
+            n = n * 2 - 9 if n > 4 else n * 2
+        total += n
+    return total % 10 == 0
+
+
+def _mask_card(match: re.Match) -> str:
+    digits = re.sub(r"\D", "", match.group(0))
+    return FILTERED if 13 <= len(digits) <= 19 and _luhn_ok(digits) else match.group(0)
+
+
+def scrub_text(text: str) -> str:
+    text = _BEARER.sub(lambda m: f"{m.group(1)} {FILTERED}", text)
+    return _CARD.sub(_mask_card, text)
+
+
+def is_sensitive_key(key: str, extra_keys: Iterable[str] = ()) -> bool:
+    lowered = key.lower()
+    return any(word in lowered for word in (*DEFAULT_DENYLIST, *extra_keys))
+
+
+def scrub(data: Any, extra_keys: Iterable[str] = ()) -> Any:
+    """Return a copy of `data` with sensitive keys, bearer tokens and card numbers filtered."""
+    extra = tuple(k.lower() for k in extra_keys)
+    if isinstance(data, dict):
+        return {
+            k: FILTERED if isinstance(k, str) and is_sensitive_key(k, extra) and v not in (None, "")
+            else scrub(v, extra)
+            for k, v in data.items()
+        }
+    if isinstance(data, (list, tuple)):
+        # Header lists come as [name, value] pairs.
+        if len(data) == 2 and isinstance(data[0], str) and is_sensitive_key(data[0], extra):
+            return [data[0], FILTERED]
+        return [scrub(item, extra) for item in data]
+    if isinstance(data, str):
+        return scrub_text(data)
+    return data
