@@ -1,0 +1,31 @@
+import pytest
+from django.test import override_settings
+
+# Hashed static names need collectstatic's manifest; tests serve files from the finders.
+_PLAIN_STATIC = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _plain_static_files():
+    with override_settings(STORAGES=_PLAIN_STATIC):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(settings):
+    """Each test gets an empty in-process cache unless it asks for the configured one."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+@pytest.fixture
+def admin_user(db, django_user_model):
+    return django_user_model.objects.create_superuser("admin", "admin@example.com", "correct-horse-battery")
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
