@@ -1,0 +1,24 @@
+# Shortcuts for people who have make; each target is a plain command you can run without it.
+PYTHON ?= python3
+VENV_PY = .venv/bin/python
+
+.PHONY: run test bench lock check-deploy
+
+run:  ## install (first time) and start web, worker and beat on the embedded default
+	$(PYTHON) manage.py start
+
+test:  ## install (first time) and run the test suite
+	$(PYTHON) manage.py test
+
+bench:  ## run tests/benchmarks, print a table and write benchmarks.json
+	$(PYTHON) manage.py test tests/benchmarks -p no:randomly -q
+
+lock:  ## re-pin requirements.lock after changing pyproject.toml
+	$(PYTHON) manage.py --version >/dev/null
+	$(VENV_PY) -m pip install --quiet uv
+	$(VENV_PY) -m uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+		--no-emit-package lookout -o requirements.lock --custom-compile-command "make lock"
+
+check-deploy:  ## Django's deployment checklist against the production example environment
+	env $$(grep -v '^\#' .env.production.example | xargs) LOOKOUT_READ_DOT_ENV=0 \
+		$(PYTHON) manage.py check --deploy --fail-level WARNING
