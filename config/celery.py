@@ -24,11 +24,12 @@ REGION_QUEUES = ("probes.local",)
 app.conf.update(
     task_default_queue="default",
     task_queues=[Queue(name) for name in (*QUEUES, *REGION_QUEUES)],
-    # Routes by task module: a task's queue follows from the app part that owns it.
+    # Routes by task module: a task's queue follows from the module that holds it.
+    # Anything else (dispatchers, housekeeping) runs on "default".
     task_routes={
-        "monitoring.tasks.probe*": {"queue": "probes"},
-        "monitoring.tasks.ingest*": {"queue": "ingest"},
-        "alerts.tasks.deliver*": {"queue": "notify"},
+        "monitoring.tasks.probes.*": {"queue": "probes"},
+        "monitoring.tasks.ingest.*": {"queue": "ingest"},
+        "alerts.tasks.delivery.*": {"queue": "notify"},
         "backups.tasks.*": {"queue": "backups"},
     },
     task_serializer="json",
@@ -50,7 +51,7 @@ app.conf.update(
 # admin keeps its edits across restarts; one deleted there is put back at beat start.
 app.conf.beat_schedule = {
     "housekeeping": {
-        "task": "monitoring.tasks.housekeeping",
+        "task": "monitoring.tasks.housekeeping.housekeeping",
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },

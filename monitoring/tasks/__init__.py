@@ -1,0 +1,3 @@
+"""Celery tasks, one module per concern; the module decides the queue (config/celery.py)."""
+
+from monitoring.tasks import housekeeping  # noqa: F401
