@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "axes",
     "monitoring",
@@ -209,6 +210,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Monitoring portal: projects, targets, telemetry, incidents.",
     "VERSION": VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI's files are served by the portal itself: no CDN, so the CSP can stay 'self'.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Health ----------------------------------------------------------------------------

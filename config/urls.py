@@ -1,12 +1,18 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
 
 from monitoring.api.ingest_keys import IngestKeyView
+from monitoring.api.projects import ProjectViewSet
+
+router = SimpleRouter(trailing_slash=False)
+router.register("api/v1/projects", ProjectViewSet, basename="project")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/ingest/key", IngestKeyView.as_view(), name="ingest-key"),
+    path("", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
