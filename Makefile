@@ -14,7 +14,7 @@ bench:  ## run tests/benchmarks, print a table and write benchmarks.json
 	$(PYTHON) manage.py test tests/benchmarks -p no:randomly -q
 
 lock:  ## re-pin requirements.lock after changing pyproject.toml
-	$(PYTHON) manage.py --version >/dev/null
+	test -x $(VENV_PY) || $(PYTHON) -m venv .venv
 	$(VENV_PY) -m pip install --quiet uv
 	$(VENV_PY) -m uv pip compile pyproject.toml --extra dev --python-version 3.11 \
 		--no-emit-package lookout -o requirements.lock --custom-compile-command "make lock"
