@@ -9,7 +9,8 @@ from monitoring.services.projects import ProjectError, project_create
 class ProjectSerializer(serializers.ModelSerializer):
     dsn = serializers.CharField(read_only=True, allow_null=True)
     environments = serializers.ListField(
-        child=serializers.RegexField(r"^[^\s/]+$", max_length=64), required=False, default=["production"]
+        child=serializers.RegexField(r"^[^\s/]+$", max_length=64), required=False, default=["production"],
+        write_only=True,
     )
     slug = serializers.SlugField(max_length=100, required=False, default="")
 
