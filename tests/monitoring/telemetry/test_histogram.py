@@ -1,0 +1,79 @@
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from monitoring.telemetry.histogram import RELATIVE_ERROR, Histogram
+
+# Magnitudes the relative-error promise covers (above the zero threshold), both signs.
+values = st.one_of(
+    st.floats(min_value=1e-6, max_value=1e12),
+    st.floats(min_value=-1e12, max_value=-1e-6),
+    st.just(0.0),
+)
+quantiles = st.sampled_from([0.0, 0.01, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0]) | st.floats(0, 1)
+
+
+def exact(sorted_values, q):
+    return sorted_values[math.floor(q * (len(sorted_values) - 1))]
+
+
+def within_error(estimate, truth):
+    # A hair over 1 % for floating-point rounding at bucket edges.
+    return abs(estimate - truth) <= RELATIVE_ERROR * abs(truth) * (1 + 1e-9)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(values, min_size=1, max_size=400), quantiles)
+def test_quantile_is_within_one_percent_of_the_exact_percentile(sample, q):
+    estimate = Histogram.of(sample).quantile(q)
+    assert within_error(estimate, exact(sorted(sample), q))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(values, min_size=1, max_size=80), min_size=1, max_size=8), quantiles)
+def test_merged_histograms_answer_like_one_built_from_all_values(parts, q):
+    merged = Histogram()
+    for part in parts:
+        merged.merge(Histogram.of(part))
+    everything = [v for part in parts for v in part]
+    assert merged.count == len(everything)
+    assert merged.min == min(everything) and merged.max == max(everything)
+    assert merged.quantile(q) == Histogram.of(everything).quantile(q)
+    assert within_error(merged.quantile(q), exact(sorted(everything), q))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(values, min_size=1, max_size=200))
+def test_encoding_round_trips(sample):
+    histogram = Histogram.of(sample)
+    decoded = Histogram.decode(
+        histogram.encode(), total=histogram.sum, minimum=histogram.min, maximum=histogram.max
+    )
+    assert decoded == histogram
+
+
+def test_encoding_is_compact_for_a_realistic_latency_distribution():
+    latencies = [50 + (i % 950) * 1.7 for i in range(100_000)]  # 50 ms .. 1.7 s
+    encoded = Histogram.of(latencies).encode()
+    # a few hundred buckets at two or three bytes each, whatever the number of points
+    assert len(encoded) < 1200
+
+
+def test_share_at_most_splits_good_from_poor():
+    histogram = Histogram.of([1000.0] * 3 + [3000.0] * 1 + [5000.0] * 1)
+    assert histogram.share_at_most(2500) == pytest.approx(0.6)
+    assert histogram.share_at_most(4000) == pytest.approx(0.8)
+    assert histogram.share_at_most(10_000) == 1.0
+    assert histogram.share_at_most(10) == 0.0
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_non_finite_values_are_refused(bad):
+    with pytest.raises(ValueError, match="value"):
+        Histogram().add(bad)
+
+
+def test_empty_histogram_has_no_quantile():
+    assert Histogram().quantile(0.5) is None
