@@ -7,4 +7,5 @@ class MonitoringConfig(AppConfig):
 
     def ready(self):
         from monitoring import checks  # noqa: F401  registers the system checks
+        from monitoring.api import schema  # noqa: F401  registers the OpenAPI auth extensions
         from monitoring import task_context  # noqa: F401  connects Celery's request-id signals

@@ -17,7 +17,6 @@ class ProjectError(ValueError):
     """A project could not be created as asked; the message names the field."""
 
 
-@transaction.atomic
 def project_create(*, name: str, slug: str = "", environments: tuple[str, ...] = ("production",)) -> NewProject:
     """Create a project with its environments and a first ingest key, ready for a DSN."""
     name = name.strip()
@@ -26,9 +25,10 @@ def project_create(*, name: str, slug: str = "", environments: tuple[str, ...] =
     slug = slug or slugify(name)
     if not slug:
         raise ProjectError(f"slug: cannot make a slug from the name {name!r}; give one")
-    if Project.objects.filter(slug=slug).exists():
-        raise ProjectError(f"slug: a project with slug {slug!r} exists already")
-    project = Project.objects.create(name=name, slug=slug)
-    Environment.objects.bulk_create(Environment(project=project, name=env) for env in environments)
-    return NewProject(project=project, key=ingest_key_create(project=project))
+    with transaction.atomic():
+        if Project.objects.filter(slug=slug).exists():
+            raise ProjectError(f"slug: a project with slug {slug!r} exists already")
+        project = Project.objects.create(name=name, slug=slug)
+        Environment.objects.bulk_create(Environment(project=project, name=env) for env in environments)
+        return NewProject(project=project, key=ingest_key_create(project=project))
 
