@@ -278,6 +278,23 @@ TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
 
+# --- Telemetry -------------------------------------------------------------------------
+# Retention per resolution: raw points, minute rollups, hour rollups.
+TELEMETRY_RAW_RETENTION_DAYS = env.int("TELEMETRY_RAW_RETENTION_DAYS", default=7)
+TELEMETRY_MINUTE_RETENTION_DAYS = env.int("TELEMETRY_MINUTE_RETENTION_DAYS", default=30)
+TELEMETRY_HOUR_RETENTION_DAYS = env.int("TELEMETRY_HOUR_RETENTION_DAYS", default=400)
+# Points older than this are refused at ingest; anything accepted is folded into rollups.
+TELEMETRY_MAX_LATENESS_SECONDS = env.int("TELEMETRY_MAX_LATENESS_SECONDS", default=86_400)
+TELEMETRY_MAX_FUTURE_SECONDS = env.int("TELEMETRY_MAX_FUTURE_SECONDS", default=300)
+TELEMETRY_MAX_BODY_BYTES = env.int("TELEMETRY_MAX_BODY_BYTES", default=1_048_576)
+TELEMETRY_MAX_BATCH = env.int("TELEMETRY_MAX_BATCH", default=5_000)
+# Per-project defaults; a project may set its own in the admin.
+TELEMETRY_MAX_SERIES = env.int("TELEMETRY_MAX_SERIES", default=10_000)
+TELEMETRY_MAX_TAG_VALUES = env.int("TELEMETRY_MAX_TAG_VALUES", default=1_000)
+# Token bucket per ingest key: sustained requests per second and burst size.
+TELEMETRY_RATE_PER_SECOND = env.float("TELEMETRY_RATE_PER_SECOND", default=100.0)
+TELEMETRY_RATE_BURST = env.int("TELEMETRY_RATE_BURST", default=200)
+
 from config.sentry import init_sentry  # noqa: E402  (needs the values above)
 
 init_sentry(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, release=VERSION,
