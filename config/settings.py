@@ -15,8 +15,10 @@ from django.templatetags.static import static
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
+# Values already in the environment win over the file.
+ENV_FILE = Path(env.str("LOOKOUT_ENV_FILE", default=str(BASE_DIR / ".env")))
 if env.bool("LOOKOUT_READ_DOT_ENV", default=True):
-    environ.Env.read_env(BASE_DIR / ".env")
+    environ.Env.read_env(ENV_FILE)
 
 VERSION = "0.1.0"
 

@@ -43,7 +43,7 @@ class Command(LookoutCommand):
     def _ensure_secret_key(self) -> None:
         if os.environ.get("SECRET_KEY") or settings.SECRET_KEY != settings.INSECURE_SECRET_KEY:
             return
-        dot_env = Path(settings.BASE_DIR) / ".env"
+        dot_env = settings.ENV_FILE
         key = secrets.token_urlsafe(50)
         with dot_env.open("a") as fh:
             fh.write(f"SECRET_KEY={key}\n")
