@@ -45,7 +45,7 @@ class ProjectAdmin(ModelAdmin):
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     inlines = [EnvironmentInline, IngestKeyInline]
-    actions_detail = ["new_ingest_key"]
+    actions = ["new_ingest_key"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("ingest_keys")
@@ -59,14 +59,12 @@ class ProjectAdmin(ModelAdmin):
         if not change:
             ingest_key_create(project=obj)
 
-    @action(description="New ingest key", url_path="new-ingest-key")
-    def new_ingest_key(self, request, object_id):
-        from django.shortcuts import get_object_or_404, redirect
-
-        project = get_object_or_404(Project, pk=object_id)
-        created = ingest_key_create(project=project, label=f"Key {project.ingest_keys.count() + 1}")
-        messages.success(request, format_html("New key; its DSN is <code>{}</code>", created.key.dsn))
-        return redirect("admin:monitoring_project_change", object_id)
+    @action(description="Add an ingest key to the selected projects")
+    def new_ingest_key(self, request, queryset):
+        # A list action is a CSRF-protected POST: creating credentials never happens on a GET.
+        for project in queryset:
+            created = ingest_key_create(project=project, label=f"Key {project.ingest_keys.count() + 1}")
+            messages.success(request, format_html("{}: new key, DSN <code>{}</code>", project, created.key.dsn))
 
 
 @admin.register(IngestKey)
