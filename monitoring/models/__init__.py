@@ -2,6 +2,9 @@ from monitoring.models.projects import Environment, IngestKey, Project
 from monitoring.models.heartbeats import Heartbeat, HeartbeatPing
 from monitoring.models.pulses import Pulse
 from monitoring.models.targets import Flip, ProbeResult, Status, Tag, Target
+from monitoring.models.telemetry import (  # noqa: F401  re-exported
+    IngestRejection, MetricPoint, MetricRollup, MetricSeries, MetricTagValue, RollupBacklog,
+)
 from monitoring.models.tokens import ApiToken
 
 __all__ = [

@@ -11,6 +11,15 @@ class Project(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    telemetry_allowed_origins = models.TextField(
+        blank=True, help_text="Web origins allowed to send browser telemetry (https://shop.example), one per line."
+    )
+    telemetry_max_series = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Most metric series this project may have; empty uses TELEMETRY_MAX_SERIES."
+    )
+    telemetry_max_tag_values = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Most values one tag may take; empty uses TELEMETRY_MAX_TAG_VALUES."
+    )
 
     class Meta:
         ordering = ["name"]
