@@ -5,12 +5,17 @@ from rest_framework.routers import SimpleRouter
 
 from monitoring.api.ingest_keys import IngestKeyView
 from monitoring.api.projects import ProjectViewSet
+from monitoring.health.views import ComponentView, HealthView, LiveView, ReadyView
 
 router = SimpleRouter(trailing_slash=False)
 router.register("api/v1/projects", ProjectViewSet, basename="project")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("health", HealthView.as_view(), name="health"),
+    path("health/live", LiveView.as_view(), name="health-live"),
+    path("health/ready", ReadyView.as_view(), name="health-ready"),
+    path("health/<slug:component>", ComponentView.as_view(), name="health-component"),
     path("api/v1/ingest/key", IngestKeyView.as_view(), name="ingest-key"),
     path("", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

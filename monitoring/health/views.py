@@ -1,0 +1,54 @@
+"""The health endpoints: /health, /health/live, /health/ready and /health/<component>."""
+
+import time
+
+from django.http import JsonResponse
+from health_check.views import HealthCheckView
+
+from monitoring.health.report import CONTENT_TYPE, FAIL, health_body
+from monitoring.health.runner import COMPONENTS, EVERYTHING, READY, run_checks
+
+
+class HealthView(HealthCheckView):
+    """Answers application/health+json: 200 for pass and warn, 503 for fail.
+
+    The library's dispatch keeps the answer out of every cache (no-store) and outside
+    any request transaction; its content negotiation is not used, the format is fixed.
+    """
+
+    checks = ()
+    components: tuple[str, ...] = EVERYTHING
+
+    async def dispatch(self, request, *args, **kwargs):
+        self.started = time.perf_counter()
+        return await super().dispatch(request, *args, **kwargs)
+
+    async def get(self, request, *args, **kwargs):
+        results = await run_checks(self.components)
+        body = health_body(results, response_time_ms=(time.perf_counter() - self.started) * 1000)
+        response = JsonResponse(body, status=503 if body["status"] == FAIL else 200, content_type=CONTENT_TYPE)
+        # A failing check is the answer, not a server error: without this, Django logs
+        # every poll of a 503 at ERROR (and Sentry turns each into an event).
+        response._has_been_logged = True
+        return response
+
+
+class LiveView(HealthView):
+    """The process answers: no check at all, so no query, no cache, no I/O."""
+
+    components = ()
+
+
+class ReadyView(HealthView):
+    components = READY
+
+
+class ComponentView(HealthView):
+    async def get(self, request, *args, component: str, **kwargs):
+        if component not in COMPONENTS:
+            return JsonResponse(
+                {"error": f"component: unknown {component!r}; one of {', '.join(COMPONENTS)}"},
+                status=404,
+            )
+        self.components = (component,)
+        return await super().get(request, *args, **kwargs)
