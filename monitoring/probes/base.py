@@ -1,0 +1,59 @@
+"""What every probe kind returns, and the small base they share."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, ClassVar
+
+from cryptography import x509
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from monitoring.models import Target
+
+UP, DEGRADED, DOWN = 1, 2, 3  # the values of ProbeResult.Outcome, kept import-free for workers
+
+
+@dataclass
+class ProbeOutcome:
+    outcome: int
+    latency_ms: int | None = None
+    dns_ms: int | None = None
+    connect_ms: int | None = None
+    tls_ms: int | None = None
+    first_byte_ms: int | None = None
+    status_code: int | None = None
+    error: str = ""
+    cert_expires_at: datetime | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome == DOWN
+
+
+class Probe:
+    """One kind of check. `run` never raises for a failing target: it returns DOWN with why."""
+
+    kind: ClassVar[str]
+
+    async def run(self, target: Target, *, session: aiohttp.ClientSession) -> ProbeOutcome:
+        raise NotImplementedError
+
+
+def elapsed_ms(since: float) -> int:
+    return max(0, round((time.perf_counter() - since) * 1000))
+
+
+def cert_not_after(der: bytes | None) -> datetime | None:
+    """The expiry of a DER certificate; read even when verification is off, when ssl won't."""
+    if not der:
+        return None
+    return x509.load_der_x509_certificate(der).not_valid_after_utc.astimezone(UTC)
+
+
+def short_error(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"[:300] if text != type(exc).__name__ else text[:300]
