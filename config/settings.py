@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "monitoring.middleware.DatabaseUnavailableMiddleware",
     # Last, so it sees the outcome of the login view (django-axes' requirement).
     "axes.middleware.AxesMiddleware",
 ]

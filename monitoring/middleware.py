@@ -1,8 +1,14 @@
+import logging
+
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.http import JsonResponse
 
 from monitoring.request_context import incoming_or_new, request_id_var
 
 REQUEST_ID_HEADER = "X-Request-ID"
+
+logger = logging.getLogger(__name__)
 
 
 class RequestIdMiddleware:
@@ -33,3 +39,27 @@ class ContentSecurityPolicyMiddleware:
         if self.policy:
             response.headers.setdefault("Content-Security-Policy", self.policy)
         return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A lost database answers 503 with Retry-After while it lasts, not a 500.
+
+    Connections are health-checked on reuse (CONN_HEALTH_CHECKS), so the first request after
+    the database is back reconnects: no restart needed.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        logger.error("database unavailable", exc_info=exception)
+        return JsonResponse(
+            {"error": "database unavailable; nothing was stored, retry later"},
+            status=503,
+            headers={"Retry-After": "30"},
+        )
