@@ -10,8 +10,8 @@ run:  ## install (first time) and start web, worker and beat on the embedded def
 test:  ## install (first time) and run the test suite
 	$(PYTHON) manage.py test
 
-bench:  ## run tests/benchmarks, print a table and write benchmarks.json
-	$(PYTHON) manage.py test tests/benchmarks -p no:randomly -q
+bench:  ## run tests/benchmarks, print a table and write benchmarks.json (LOOKOUT_BENCH_QUICK=1: fewer samples)
+	$(PYTHON) manage.py test tests/benchmarks -q -p no:cacheprovider
 
 lock:  ## re-pin requirements.lock after changing pyproject.toml
 	test -x $(VENV_PY) || $(PYTHON) -m venv .venv
