@@ -4,5 +4,5 @@ from monitoring.selectors.projects import projects_with_dsns
 
 
 def dashboard_callback(request, context):
-    context.update({"projects": projects_with_dsns()})
+    context.update({"title": "Dashboard", "projects": projects_with_dsns()})
     return context
