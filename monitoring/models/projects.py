@@ -20,6 +20,15 @@ class Project(models.Model):
     telemetry_max_tag_values = models.PositiveIntegerField(
         null=True, blank=True, help_text="Most values one tag may take; empty uses TELEMETRY_MAX_TAG_VALUES."
     )
+    errors_scrub_data = models.BooleanField(
+        default=True, help_text="Filter passwords, tokens, card numbers and the like from error events before storing them."
+    )
+    errors_scrub_extra_keys = models.TextField(
+        blank=True, help_text="More field names to filter from error events, one per line (matched as substrings)."
+    )
+    errors_store_client_ip = models.BooleanField(
+        default=False, help_text="Keep the client IP address in error events (removed by default)."
+    )
 
     class Meta:
         ordering = ["name"]
