@@ -55,6 +55,11 @@ app.conf.beat_schedule = {
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
+    "dispatch-due-probes": {
+        "task": "monitoring.tasks.uptime.dispatch_due_probes",
+        "schedule": 5.0,
+        "options": {"expires": 4},
+    },
 }
 
 app.steps["worker"].add(WorkerPulse)

@@ -96,7 +96,7 @@ def test_slower_than_the_threshold_is_degraded_not_down(base_url):
 
 
 def test_a_timeout_is_down_and_says_so(base_url):
-    result = probe(url=f"{base_url}/slow?ms=2000", timeout_seconds=0.2)
+    result = probe(url=f"{base_url}/slow?ms=700", timeout_seconds=0.2)
     assert (result.outcome, result.error) == (DOWN, "timed out after 0.2 s")
 
 

@@ -1,0 +1,76 @@
+"""Claim due targets and hand them to the probe workers of each region, in batches."""
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+
+from monitoring.models import Target
+
+# Targets per probe task: large enough that a task's asyncio loop stays busy, small enough
+# that one worker's batch finishes well inside an interval.
+BATCH_SIZE = 200
+# Claimed per transaction; a tick keeps claiming until nothing is due or MAX_PER_TICK.
+CLAIM_CHUNK = 5000
+MAX_PER_TICK = 50_000
+
+
+@dataclass
+class Dispatched:
+    claimed: int = 0
+    batches: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+def next_run_after(due: datetime, *, interval: timedelta, now: datetime) -> datetime:
+    """Keep the cadence (due + interval) unless that is already past; then start again from now."""
+    following = due + interval
+    return following if following > now else now + interval
+
+
+def targets_claim_due(*, now: datetime, limit: int) -> list[Target]:
+    """Claim up to `limit` due targets and advance their `next_run_at`; returns them.
+
+    On PostgreSQL, rows another dispatcher holds are skipped (SKIP LOCKED), so several
+    dispatchers never claim the same target. SQLite has no row locks; there the atomic
+    block's BEGIN IMMEDIATE takes the database's write lock before the read, which gives
+    the same guarantee. Call inside the transaction that also enqueues the batches.
+    """
+    due = (
+        Target.objects.filter(paused=False, next_run_at__lte=now)
+        .exclude(kind=Target.Kind.HEARTBEAT)
+        .order_by("next_run_at")
+        .only("pk", "next_run_at", "interval_seconds", "regions")[:limit]
+    )
+    if connection.features.has_select_for_update_skip_locked:
+        due = due.select_for_update(skip_locked=True, of=("self",))
+    claimed = list(due)
+    for target in claimed:
+        target.next_run_at = next_run_after(target.next_run_at, interval=target.interval, now=now)
+    Target.objects.bulk_update(claimed, ["next_run_at"], batch_size=1000)
+    return claimed
+
+
+def probes_dispatch(*, now: datetime, send: Callable[[list[int], str], None]) -> Dispatched:
+    """Claim everything due and call `send(target_ids, region)` per batch and region.
+
+    The sends happen inside the claiming transaction: if the broker refuses one, the claim
+    is rolled back and the next tick tries again, so a target is never silently skipped.
+    """
+    result = Dispatched()
+    while result.claimed < MAX_PER_TICK:
+        with transaction.atomic():
+            claimed = targets_claim_due(now=now, limit=min(CLAIM_CHUNK, MAX_PER_TICK - result.claimed))
+            by_region: dict[str, list[int]] = defaultdict(list)
+            for target in claimed:
+                for region in target.regions:
+                    by_region[region].append(target.pk)
+            for region, ids in by_region.items():
+                for start in range(0, len(ids), BATCH_SIZE):
+                    send(ids[start:start + BATCH_SIZE], region)
+                    result.batches[region] += 1
+        result.claimed += len(claimed)
+        if len(claimed) < CLAIM_CHUNK:
+            break
+    return result

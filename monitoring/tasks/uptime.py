@@ -1,0 +1,20 @@
+"""Uptime dispatchers, ticked by beat (queue default): due probes now, late heartbeats next."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from monitoring.services.probe_dispatch import probes_dispatch
+from monitoring.tasks.probes import probe_batch_run
+
+# A batch still queued after this long is dropped: its targets are due again by then.
+BATCH_EXPIRES_SECONDS = 30
+
+
+def _send_batch(target_ids: list[int], region: str) -> None:
+    probe_batch_run.apply_async(args=[target_ids, region], queue=f"probes.{region}",
+                                expires=BATCH_EXPIRES_SECONDS)
+
+
+@shared_task
+def dispatch_due_probes() -> int:
+    return probes_dispatch(now=timezone.now(), send=_send_batch).claimed
