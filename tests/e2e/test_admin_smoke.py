@@ -28,3 +28,17 @@ def test_operator_logs_in_and_sees_the_project_dsn(live_server, browser_page, sc
     expect(projects.get_by_role("link", name="Checkout service")).to_be_visible()
     expect(projects.get_by_text(dsn, exact=True)).to_be_visible()
     page.screenshot(path=screenshot_path("admin-dashboard"), full_page=True)
+
+
+def test_a_wrong_password_keeps_the_operator_out(live_server, browser_page):
+    get_user_model().objects.create_superuser("operator", "operator@example.com", PASSWORD)
+    page = browser_page
+
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("input[name=username]", "operator")
+    page.fill("input[name=password]", "not-the-passphrase")
+    page.locator("form [type=submit]").click()
+
+    expect(page.get_by_text("Please enter the correct username and password")).to_be_visible()
+    page.goto(f"{live_server.url}/admin/")
+    assert "/admin/login/" in page.url
