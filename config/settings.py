@@ -63,6 +63,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "monitoring.middleware.RequestIdMiddleware",
+    "monitoring.metrics.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "monitoring.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

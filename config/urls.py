@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 from monitoring.api.ingest_keys import IngestKeyView
 from monitoring.api.projects import ProjectViewSet
 from monitoring.health.views import ComponentView, HealthView, LiveView, ReadyView
+from monitoring.metrics.views import metrics_view
 
 router = SimpleRouter(trailing_slash=False)
 router.register("api/v1/projects", ProjectViewSet, basename="project")
@@ -16,6 +17,7 @@ urlpatterns = [
     path("health/live", LiveView.as_view(), name="health-live"),
     path("health/ready", ReadyView.as_view(), name="health-ready"),
     path("health/<slug:component>", ComponentView.as_view(), name="health-component"),
+    path("metrics", metrics_view, name="metrics"),
     path("api/v1/ingest/key", IngestKeyView.as_view(), name="ingest-key"),
     path("", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

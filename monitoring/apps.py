@@ -9,3 +9,4 @@ class MonitoringConfig(AppConfig):
         from monitoring import checks  # noqa: F401  registers the system checks
         from monitoring.api import schema  # noqa: F401  registers the OpenAPI auth extensions
         from monitoring import task_context  # noqa: F401  connects Celery's request-id signals
+        from monitoring.metrics import task_metrics  # noqa: F401  shared metric files, task counters

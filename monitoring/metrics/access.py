@@ -1,0 +1,67 @@
+"""Who may read /metrics: a scraper with the bearer token, or one at an allowed address."""
+
+import hmac
+import ipaddress
+import logging
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(entries) -> tuple[list[Network], list[str]]:
+    """Addresses or CIDR networks, and the entries that are neither (system check E001)."""
+    networks, invalid = [], []
+    for entry in entries:
+        if not entry.strip():
+            continue  # METRICS_ALLOWED_IPS="" means no address at all
+        try:
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError:
+            invalid.append(entry)
+    return networks, invalid
+
+
+def metrics_access_allowed(request) -> bool:
+    """A request that presents credentials is judged by them alone: a wrong or stale
+    token is refused even from an allowed address, so a misconfigured scraper notices."""
+    authorization = request.headers.get("Authorization")
+    if authorization is not None:
+        return _token_matches(authorization)
+    return _address_allowed(client_address(request))
+
+
+def client_address(request) -> str:
+    """The client's address: REMOTE_ADDR, or as seen by the outermost trusted proxy.
+
+    X-Forwarded-For is believed only for the hops the operator declared with
+    TRUSTED_PROXY_COUNT (read through django-axes' setting, which comes from it), so a
+    client cannot claim to be 127.0.0.1 by sending the header itself.
+    """
+    proxies = settings.AXES_IPWARE_PROXY_COUNT or 0
+    if proxies:
+        hops = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",") if hop.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _token_matches(authorization: str) -> bool:
+    expected = settings.METRICS_TOKEN
+    scheme, _, presented = authorization.partition(" ")
+    if not expected or scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(presented.strip().encode(), expected.encode())
+
+
+def _address_allowed(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # a dual-stack listener reports IPv4 clients as ::ffff:a.b.c.d
+    networks, _ = parse_networks(settings.METRICS_ALLOWED_IPS)
+    return any(ip in network for network in networks)

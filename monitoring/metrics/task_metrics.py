@@ -1,0 +1,35 @@
+"""Counts and times Celery tasks in whichever process runs them (worker child or eager)."""
+
+import os
+import time
+
+from celery.signals import task_postrun, task_prerun, worker_process_shutdown
+from prometheus_client import multiprocess
+
+from monitoring.metrics.registry import TASK_SECONDS, TASKS
+
+_STARTED = "lookout_metrics_started"
+
+
+@task_prerun.connect(dispatch_uid="lookout-metrics-task-started")
+def _task_started(task=None, **_):
+    if task is not None:
+        setattr(task.request, _STARTED, time.perf_counter())
+
+
+@task_postrun.connect(dispatch_uid="lookout-metrics-task-finished")
+def _task_finished(task=None, state=None, **_):
+    # Sent for every outcome (SUCCESS, FAILURE, RETRY…), after the task's own handlers.
+    if task is None:
+        return
+    labels = (task.name, state or "UNKNOWN")
+    TASKS.labels(*labels).inc()
+    started = getattr(task.request, _STARTED, None)
+    if started is not None:
+        TASK_SECONDS.labels(*labels).observe(time.perf_counter() - started)
+
+
+@worker_process_shutdown.connect(dispatch_uid="lookout-metrics-process-dead")
+def _pool_process_exited(**_):
+    # Live gauges of an exited pool child must not be summed with the living ones.
+    multiprocess.mark_process_dead(os.getpid())
