@@ -64,16 +64,20 @@ def test_health_latency_against_a_do_nothing_view(server, bench, quick):
         for path in paths:
             samples[path].append(timed_get(server, path))
 
-    figures = []
+    enforced = []
     for p in (50, 99):
         baseline_ms = percentile(samples[BASELINE], p)
         for path in HEALTH_PATHS:
             value = percentile(samples[path], p)
-            figures.append(bench.record(
+            figure = bench.record(
                 name=f"GET {path} p{p} ({requests} requests)", value=value, unit="ms",
                 baseline=f"GET {BASELINE} p{p}", baseline_value=baseline_ms,
                 goal=f"< {GOAL_MS:g} ms", met=value < GOAL_MS,
-            ))
+            )
+            # In quick mode p99 is the second-slowest of 200 requests: one hiccup of a
+            # shared CI machine. It is recorded but not held to the goal there; p50 is.
+            if not quick or p == 50:
+                enforced.append(figure)
 
-    missed = [f"{f.name}: {f.value} ms" for f in figures if not f.met]
+    missed = [f"{f.name}: {f.value} ms" for f in enforced if not f.met]
     assert not missed, f"over {GOAL_MS:g} ms: {missed}"
