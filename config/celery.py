@@ -60,6 +60,11 @@ app.conf.beat_schedule = {
         "schedule": 5.0,
         "options": {"expires": 4},
     },
+    "detect-late-heartbeats": {
+        "task": "monitoring.tasks.uptime.detect_late_heartbeats",
+        "schedule": 10.0,
+        "options": {"expires": 9},
+    },
 }
 
 app.steps["worker"].add(WorkerPulse)

@@ -19,6 +19,7 @@ urlpatterns = [
     path("health/<slug:component>", ComponentView.as_view(), name="health-component"),
     path("metrics", metrics_view, name="metrics"),
     path("api/v1/ingest/key", IngestKeyView.as_view(), name="ingest-key"),
+    path("ping/", include("monitoring.heartbeats.urls")),
     path("", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,8 +1,9 @@
-"""Uptime dispatchers, ticked by beat (queue default): due probes now, late heartbeats next."""
+"""Uptime dispatchers, ticked by beat (queue default): due probes and overdue heartbeats."""
 
 from celery import shared_task
 from django.utils import timezone
 
+from monitoring.services.heartbeats import heartbeats_detect
 from monitoring.services.probe_dispatch import probes_dispatch
 from monitoring.tasks.probes import probe_batch_run
 
@@ -18,3 +19,8 @@ def _send_batch(target_ids: list[int], region: str) -> None:
 @shared_task
 def dispatch_due_probes() -> int:
     return probes_dispatch(now=timezone.now(), send=_send_batch).claimed
+
+
+@shared_task
+def detect_late_heartbeats() -> int:
+    return heartbeats_detect(now=timezone.now())
