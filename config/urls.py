@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from monitoring.api.ingest_keys import IngestKeyView
 from monitoring.api.projects import ProjectViewSet
+from monitoring.api.telemetry_ingest import EventsView, MetricsView, VitalsView
 from monitoring.health.views import ComponentView, HealthView, LiveView, ReadyView
 from monitoring.metrics.views import metrics_view
 
@@ -19,6 +20,9 @@ urlpatterns = [
     path("health/<slug:component>", ComponentView.as_view(), name="health-component"),
     path("metrics", metrics_view, name="metrics"),
     path("api/v1/ingest/key", IngestKeyView.as_view(), name="ingest-key"),
+    path("api/v1/vitals", VitalsView.as_view(), name="telemetry-vitals"),
+    path("api/v1/metrics", MetricsView.as_view(), name="telemetry-metrics"),
+    path("api/v1/events", EventsView.as_view(), name="telemetry-events"),
     path("ping/", include("monitoring.heartbeats.urls")),
     path("", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -1,0 +1,145 @@
+"""Writing telemetry points: series resolution, cardinality limits, one transaction per batch."""
+
+import hashlib
+import json
+from collections import defaultdict
+from datetime import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from monitoring.models import IngestRejection, MetricPoint, MetricSeries, MetricTagValue, Project, RollupBacklog
+from monitoring.telemetry.partitions import partitions_ensure
+from monitoring.telemetry.payloads import PayloadError, PointIn
+
+
+class CardinalityExceeded(PayloadError):
+    """Storing the batch would pass the project's series or tag-value limit."""
+
+
+def tags_hash(tags: dict[str, str]) -> str:
+    canonical = json.dumps(tags, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def telemetry_ingest(*, project: Project, points: list[PointIn], plural: str = "points") -> int:
+    """Store a validated batch, all of it or (on any error) none of it; returns its size."""
+    keys = [(p.name, tags_hash(p.tags)) for p in points]
+    with transaction.atomic():
+        series_ids = _series_ids(project=project, points=points, keys=keys, plural=plural)
+        partitions_ensure(p.timestamp.date() for p in points)
+        MetricPoint.objects.bulk_create(
+            [MetricPoint(series_id=series_ids[k], timestamp=p.timestamp, value=p.value) for k, p in zip(keys, points)],
+            batch_size=1000,
+        )
+        _mark_minutes({p.timestamp.replace(second=0, microsecond=0) for p in points})
+    return len(points)
+
+
+def ingest_rejection_count(*, project: Project, reason: str) -> None:
+    """Count one refused request; a conditional increment, so concurrent refusals add up."""
+    day = timezone.now().date()
+    rows = IngestRejection.objects.filter(project=project, day=day, reason=reason)
+    if rows.update(count=F("count") + 1):
+        return
+    try:
+        with transaction.atomic():
+            IngestRejection.objects.create(project=project, day=day, reason=reason, count=1)
+    except IntegrityError:  # another request created today's row first
+        rows.update(count=F("count") + 1)
+
+
+def _series_ids(*, project, points, keys, plural) -> dict[tuple[str, str], int]:
+    wanted = {k: p for k, p in zip(keys, points)}
+    known = _existing(project, wanted)
+    if len(known) == len(wanted):
+        _check_kinds(points, keys, known, plural)
+        return {k: s.id for k, s in known.items()}
+    # New series: serialise their creation per project, so two batches cannot both slip
+    # under the limit, then look again under the lock.
+    Project.objects.select_for_update().filter(pk=project.pk).first()
+    known = _existing(project, wanted)
+    _check_kinds(points, keys, known, plural)
+    missing = {k: p for k, p in wanted.items() if k not in known}
+    first_index = {}
+    for index, key in enumerate(keys):
+        first_index.setdefault(key, index)
+    _check_limits(project, missing, first_index, plural)
+    created = MetricSeries.objects.bulk_create(
+        [
+            MetricSeries(project=project, name=p.name, kind=p.kind, unit=p.unit, tags=p.tags, tags_hash=k[1])
+            for k, p in missing.items()
+        ]
+    )
+    MetricTagValue.objects.bulk_create(
+        [
+            MetricTagValue(project=project, key=key, value=value)
+            for key, value in {(key, value) for p in missing.values() for key, value in p.tags.items()}
+        ],
+        ignore_conflicts=True,
+    )
+    ids = {k: s.id for k, s in known.items()}
+    ids.update({(s.name, s.tags_hash): s.id for s in created})
+    return ids
+
+
+def _existing(project, wanted) -> dict[tuple[str, str], MetricSeries]:
+    rows = MetricSeries.objects.filter(
+        project=project, tags_hash__in={h for _, h in wanted}, name__in={n for n, _ in wanted}
+    ).only("id", "name", "tags_hash", "kind")
+    return {(s.name, s.tags_hash): s for s in rows if (s.name, s.tags_hash) in wanted}
+
+
+def _check_kinds(points, keys, known, plural) -> None:
+    errors = {
+        f"{plural}[{i}].type": f"series {p.name!r} is a {known[k].kind}, not a {p.kind}"
+        for i, (k, p) in enumerate(zip(keys, points))
+        if k in known and known[k].kind != p.kind
+    }
+    if errors:
+        raise PayloadError(errors)
+
+
+def _check_limits(project, missing, first_index, plural) -> None:
+    max_series = project.telemetry_max_series or settings.TELEMETRY_MAX_SERIES
+    existing = MetricSeries.objects.filter(project=project).count()
+    if existing + len(missing) > max_series:
+        index = first_index[next(iter(missing))]
+        raise CardinalityExceeded(
+            {
+                f"{plural}[{index}].tags": f"this batch needs {len(missing)} new series; the project has "
+                f"{existing} of its limit of {max_series}"
+            }
+        )
+    new_values = defaultdict(set)
+    for point in missing.values():
+        for key, value in point.tags.items():
+            new_values[key].add(value)
+    if not new_values:
+        return
+    seen = defaultdict(set)
+    for key, value in MetricTagValue.objects.filter(project=project, key__in=new_values).values_list("key", "value"):
+        seen[key].add(value)
+    max_values = project.telemetry_max_tag_values or settings.TELEMETRY_MAX_TAG_VALUES
+    for key, values in new_values.items():
+        total = len(seen[key] | values)
+        if total > max_values:
+            point_key = next(k for k, p in missing.items() if p.tags.get(key) in values - seen[key])
+            raise CardinalityExceeded(
+                {
+                    f"{plural}[{first_index[point_key]}].tags.{key}": f"tag {key!r} would take {total} "
+                    f"values; the project's limit is {max_values}"
+                }
+            )
+
+
+def _mark_minutes(minutes: set[datetime]) -> None:
+    now = timezone.now()
+    RollupBacklog.objects.bulk_create(
+        [RollupBacklog(minute=minute, marked_at=now) for minute in minutes],
+        update_conflicts=True,
+        update_fields=["marked_at"],
+        unique_fields=["minute"],
+    )

@@ -1,0 +1,231 @@
+"""Reading telemetry request bodies into points, with an error per item and field.
+
+Every endpoint takes one object or a batch (a JSON array, or an object holding the array
+under the endpoint's plural name). Each item becomes one `PointIn`. Bodies arrive as
+`text/plain` from `navigator.sendBeacon`, so they are parsed from bytes whatever the
+content type says.
+"""
+
+import json
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:/-]{0,199}$")
+TAG_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
+MAX_TAGS = 20
+MAX_TAG_VALUE = 200
+
+# Web Vitals the `web-vitals` library reports; CLS has no unit, the others are ms.
+VITALS = {"CLS": "", "INP": "ms", "FID": "ms", "FCP": "ms", "LCP": "ms", "TTFB": "ms", "TTI": "ms"}
+RATINGS = {"good", "needs-improvement", "poor"}
+DEVICES = {"mobile", "tablet", "desktop"}
+CONNECTION = re.compile(r"^[a-z0-9-]{1,16}$")
+KINDS = ("counter", "gauge", "distribution")
+
+
+@dataclass(frozen=True)
+class PointIn:
+    name: str
+    value: float
+    timestamp: datetime
+    tags: dict[str, str] = field(default_factory=dict)
+    kind: str = "distribution"
+    unit: str = ""
+
+
+class PayloadError(ValueError):
+    """The body cannot be used; `errors` maps 'points[3].value' style paths to messages."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{path}: {message}" for path, message in errors.items()))
+        self.errors = errors
+
+
+class Invalid(ValueError):
+    def __init__(self, field_name: str, message: str):
+        super().__init__(message)
+        self.field = field_name
+
+
+def parse_body(body: bytes, *, plural: str, item: Callable[[dict, datetime], PointIn]) -> list[PointIn]:
+    """All items of a body, or PayloadError listing every bad item: batches are all or
+    nothing, so a client that gets 400 knows none of its batch was stored."""
+    try:
+        data = json.loads(body, parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise PayloadError({"body": f"malformed JSON: {exc}"}) from None
+    single = isinstance(data, dict) and plural not in data
+    items = [data] if single else data.get(plural) if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise PayloadError({plural: "expected an object, a JSON array of them, or {" f'"{plural}": [...]}}'})
+    if not items:
+        raise PayloadError({plural: "the batch is empty"})
+    if len(items) > settings.TELEMETRY_MAX_BATCH:
+        raise PayloadError(
+            {plural: f"a batch of {len(items)} items is over the limit of {settings.TELEMETRY_MAX_BATCH}"}
+        )
+    now = timezone.now()
+    points, errors = [], {}
+    for index, raw in enumerate(items):
+        where = "" if single else f"{plural}[{index}]."
+        if not isinstance(raw, dict):
+            errors[where.rstrip(".") or plural] = "expected a JSON object"
+            continue
+        try:
+            points.append(item(raw, now))
+        except Invalid as exc:
+            errors[f"{where}{exc.field}"] = str(exc)
+    if errors:
+        raise PayloadError(errors)
+    return points
+
+
+def vital(raw: dict, now: datetime) -> PointIn:
+    name = raw.get("name")
+    if name not in VITALS:
+        raise Invalid("name", f"unknown vital {name!r}; expected one of {', '.join(VITALS)}")
+    value = _number(raw, "value", minimum=0)
+    if "delta" in raw:
+        _number(raw, "delta")
+    rating = raw.get("rating")
+    if rating is not None and rating not in RATINGS:
+        raise Invalid("rating", f"expected one of {', '.join(sorted(RATINGS))}")
+    url = _text(raw, "url", limit=2000)
+    route = _text(raw, "route", limit=MAX_TAG_VALUE) or (urlsplit(url).path if url else "") or "/"
+    tags = {"route": route}
+    device = _text(raw, "device", limit=16)
+    if device:
+        if device not in DEVICES:
+            raise Invalid("device", f"expected one of {', '.join(sorted(DEVICES))}")
+        tags["device"] = device
+    connection = _text(raw, "connection", limit=16)
+    if connection:
+        if not CONNECTION.match(connection):
+            raise Invalid("connection", "expected an effective connection type such as '4g'")
+        tags["connection"] = connection
+    return PointIn(
+        name=f"vitals.{name}", value=value, timestamp=_timestamp(raw, now), tags=tags, unit=VITALS[name]
+    )
+
+
+def metric(raw: dict, now: datetime) -> PointIn:
+    name = raw.get("name")
+    if not isinstance(name, str) or not NAME.match(name):
+        raise Invalid("name", "expected a name of letters, digits and _ . : / - (at most 200)")
+    kind = raw.get("type", "distribution")
+    if kind not in KINDS:
+        raise Invalid("type", f"expected one of {', '.join(KINDS)}")
+    return PointIn(
+        name=name,
+        value=_number(raw, "value"),
+        timestamp=_timestamp(raw, now),
+        tags=_tags(raw.get("tags"), "tags"),
+        kind=kind,
+        unit=_text(raw, "unit", limit=32),
+    )
+
+
+def event(raw: dict, now: datetime) -> PointIn:
+    """A user action or feature use: one point of the `actions` series tagged with the
+    action, valued by its duration in ms (0 when it has none, so counts still work)."""
+    action = _text(raw, "action", limit=MAX_TAG_VALUE)
+    if not action:
+        raise Invalid("action", "expected the action's name")
+    duration = _number(raw, "duration", minimum=0) if raw.get("duration") is not None else 0.0
+    tags = _tags(raw.get("metadata"), "metadata", limit=MAX_TAGS - 1)
+    if "action" in tags:
+        raise Invalid("metadata.action", "'action' is reserved for the action's name")
+    return PointIn(
+        name="actions", value=duration, timestamp=_timestamp(raw, now), tags={"action": action, **tags}, unit="ms"
+    )
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _number(raw: dict, key: str, minimum: float | None = None) -> float:
+    value = raw.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Invalid(key, "expected a number")
+    try:
+        value = float(value)
+    except OverflowError:
+        raise Invalid(key, "expected a finite number") from None
+    if not math.isfinite(value):
+        raise Invalid(key, "expected a finite number")
+    if minimum is not None and value < minimum:
+        raise Invalid(key, f"expected a number >= {minimum:g}")
+    return value
+
+
+def _text(raw: dict, key: str, *, limit: int) -> str:
+    value = raw.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise Invalid(key, "expected a string")
+    if len(value) > limit:
+        raise Invalid(key, f"longer than {limit} characters")
+    return value
+
+
+def _tags(raw, name: str, limit: int = MAX_TAGS) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise Invalid(name, "expected an object of tag names to values")
+    if len(raw) > limit:
+        raise Invalid(name, f"{len(raw)} entries; at most {limit}")
+    tags = {}
+    for key, value in raw.items():
+        if not TAG_KEY.match(key):
+            raise Invalid(f"{name}.{key}", "a tag name is letters, digits and _ . - (at most 64)")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise Invalid(f"{name}.{key}", "expected a finite number")
+        if not isinstance(value, str | int | float | bool):
+            raise Invalid(f"{name}.{key}", "expected a string, number or boolean")
+        text = json.dumps(value) if isinstance(value, bool) else str(value)
+        if len(text) > MAX_TAG_VALUE:
+            raise Invalid(f"{name}.{key}", f"longer than {MAX_TAG_VALUE} characters")
+        tags[key] = text
+    return tags
+
+
+def _timestamp(raw: dict, now: datetime) -> datetime:
+    """ISO 8601, or seconds since the epoch (milliseconds when above 1e11, as JS sends)."""
+    value = raw.get("timestamp")
+    if value is None:
+        return now
+    if isinstance(value, str):
+        try:
+            moment = parse_datetime(value)
+        except ValueError:
+            moment = None
+        if moment is None:
+            raise Invalid("timestamp", "expected ISO 8601 or seconds since the epoch")
+        if timezone.is_naive(moment):
+            moment = moment.replace(tzinfo=UTC)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            seconds = value / 1000 if value > 1e11 else value
+            moment = datetime.fromtimestamp(seconds, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            raise Invalid("timestamp", "out of range") from None
+    else:
+        raise Invalid("timestamp", "expected ISO 8601 or seconds since the epoch")
+    if moment < now - timedelta(seconds=settings.TELEMETRY_MAX_LATENESS_SECONDS):
+        raise Invalid(
+            "timestamp", f"more than {settings.TELEMETRY_MAX_LATENESS_SECONDS} s in the past; too late to store"
+        )
+    if moment > now + timedelta(seconds=settings.TELEMETRY_MAX_FUTURE_SECONDS):
+        raise Invalid("timestamp", f"more than {settings.TELEMETRY_MAX_FUTURE_SECONDS} s in the future")
+    return moment.astimezone(UTC)  # partitions and rollup minutes are UTC days and minutes
