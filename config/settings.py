@@ -299,6 +299,18 @@ TELEMETRY_MAX_TAG_VALUES = env.int("TELEMETRY_MAX_TAG_VALUES", default=1_000)
 TELEMETRY_RATE_PER_SECOND = env.float("TELEMETRY_RATE_PER_SECOND", default=100.0)
 TELEMETRY_RATE_BURST = env.int("TELEMETRY_RATE_BURST", default=200)
 
+# --- Error tracking --------------------------------------------------------------------
+# Days error events are kept (on PostgreSQL whole day partitions are dropped).
+ERRORS_RETENTION_DAYS = env.int("ERRORS_RETENTION_DAYS", default=90)
+# Envelope size on the wire and decompressed (413 over either), and one event's size
+# (an event over it is dropped from its envelope, or refused with 413 on /store/).
+ERRORS_MAX_BODY_BYTES = env.int("ERRORS_MAX_BODY_BYTES", default=20 * 1024 * 1024)
+ERRORS_MAX_ENVELOPE_BYTES = env.int("ERRORS_MAX_ENVELOPE_BYTES", default=20 * 1024 * 1024)
+ERRORS_MAX_EVENT_BYTES = env.int("ERRORS_MAX_EVENT_BYTES", default=1024 * 1024)
+# Token bucket per ingest key: envelopes per second sustained, and burst (0 = no limit).
+ERRORS_RATE_PER_SECOND = env.float("ERRORS_RATE_PER_SECOND", default=200.0)
+ERRORS_RATE_BURST = env.int("ERRORS_RATE_BURST", default=2_000)
+
 from config.sentry import init_sentry  # noqa: E402  (needs the values above)
 
 init_sentry(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, release=VERSION,

@@ -1,0 +1,125 @@
+"""What happens to each item of an authenticated envelope (or a legacy store body)."""
+
+import json
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+
+from monitoring.errors.envelope import Envelope, Item
+from monitoring.errors.events import InvalidEvent, event_prepare
+from monitoring.errors.privacy import event_privatise
+from monitoring.models import Project
+from monitoring.services.envelope_outcomes import envelope_outcomes_record
+from monitoring.services.error_events import error_event_store
+
+# Item types the protocol defines that this portal does not store yet: counted, not kept.
+NOT_STORED = frozenset({
+    "transaction", "session", "sessions", "check_in", "user_report", "feedback", "attachment",
+    "profile", "profile_chunk", "replay_event", "replay_recording", "replay_video", "span",
+    "statsd", "metric_buckets", "otel_log", "log",
+})
+# Outcome categories, named as sentry-sdk names them in its client reports.
+CATEGORY = {"event": "error", "check_in": "monitor", "sessions": "session", "user_report": "user_report"}
+
+
+class InvalidBody(ValueError):
+    """A legacy store body that holds no usable event."""
+
+
+@dataclass
+class IngestResult:
+    event_id: str
+    stored: int = 0
+    dropped: Counter = field(default_factory=Counter)  # (category, reason) -> items
+
+
+def _privatised(project: Project, event: dict, client_ip: str) -> dict:
+    return event_privatise(
+        event,
+        scrub_data=project.errors_scrub_data,
+        extra_keys=[k.strip() for k in project.errors_scrub_extra_keys.splitlines() if k.strip()],
+        keep_client_ip=project.errors_store_client_ip,
+        client_ip=client_ip,
+    )
+
+
+def _store_event(project: Project, payload: bytes, *, envelope_event_id: str | None, client_ip: str,
+                 received_at: datetime) -> str:
+    """Store one event; its id. Raises InvalidEvent (any ValueError) for a payload that is not one."""
+    if len(payload) > settings.ERRORS_MAX_EVENT_BYTES:
+        raise OverflowError("event too large")
+    raw = json.loads(payload)
+    if not isinstance(raw, dict):
+        raise InvalidEvent("an event must be a JSON object")
+    event = event_prepare(_privatised(project, raw, client_ip), received_at=received_at, event_id=envelope_event_id)
+    error_event_store(project=project, event=event, received_at=received_at)
+    return event.event_id.hex
+
+
+def _client_report(item: Item, counts: Counter) -> None:
+    report = item.json()
+    discarded = report.get("discarded_events") if isinstance(report, dict) else None
+    if not isinstance(discarded, list):
+        raise InvalidEvent("discarded_events must be a list")
+    for entry in discarded:
+        if not isinstance(entry, dict):
+            continue
+        quantity = entry.get("quantity")
+        if isinstance(quantity, int) and not isinstance(quantity, bool) and quantity > 0:
+            reason, category = str(entry.get("reason", ""))[:64], str(entry.get("category", ""))[:32]
+            counts[(category, reason)] += quantity
+
+
+def envelope_ingest(*, project: Project, envelope: Envelope, client_ip: str, received_at: datetime) -> IngestResult:
+    header_id = envelope.headers.get("event_id")
+    header_id = header_id if isinstance(header_id, str) else None
+    result = IngestResult(event_id=header_id or "")
+    reported: Counter = Counter()
+    for item in envelope.items:
+        category = CATEGORY.get(item.type, item.type)
+        if item.type == "event":
+            try:
+                event_id = _store_event(project, item.payload, envelope_event_id=header_id, client_ip=client_ip,
+                                        received_at=received_at)
+            except OverflowError:
+                result.dropped[(category, "too_large")] += 1
+            except (ValueError, RecursionError):  # not JSON, not UTF-8, nested too deep, not an event
+                result.dropped[(category, "invalid")] += 1
+            else:
+                result.stored += 1
+                result.event_id = result.event_id or event_id
+        elif item.type == "client_report":
+            try:
+                _client_report(item, reported)
+            except (ValueError, RecursionError):
+                result.dropped[(category, "invalid")] += 1
+        elif item.type in NOT_STORED:
+            result.dropped[(category, "not_stored")] += 1
+        # Unknown types are skipped, as the protocol asks: newer SDKs send newer items.
+    if envelope.broken:
+        result.dropped[("default", "invalid")] += 1
+    envelope_outcomes_record(project=project, day=received_at.date(), dropped=result.dropped, reported=reported)
+    result.event_id = _id_hex(result.event_id)
+    return result
+
+
+def _id_hex(value: str) -> str:
+    try:
+        return uuid.UUID(value).hex
+    except ValueError:
+        return uuid.uuid4().hex
+
+
+def store_ingest(*, project: Project, body: bytes, client_ip: str, received_at: datetime) -> str:
+    """The legacy store endpoint: the body is one event. Raises InvalidBody or OverflowError."""
+    try:
+        return _store_event(project, body, envelope_event_id=None, client_ip=client_ip, received_at=received_at)
+    except OverflowError:
+        envelope_outcomes_record(project=project, day=received_at.date(), dropped={("error", "too_large"): 1})
+        raise
+    except (ValueError, RecursionError) as exc:
+        envelope_outcomes_record(project=project, day=received_at.date(), dropped={("error", "invalid"): 1})
+        raise InvalidBody(str(exc) if isinstance(exc, InvalidEvent) else "body is not a JSON event") from exc
