@@ -3,6 +3,7 @@
 import asyncio
 
 from health_check.base import HealthCheckResult
+from health_check.exceptions import ServiceUnavailable
 
 from monitoring.health.broker import BrokerCheck
 from monitoring.health.components import Component
@@ -24,8 +25,22 @@ READY = ("db", "cache")
 EVERYTHING = tuple(COMPONENTS)
 
 
-async def run_checks(components) -> list[HealthCheckResult]:
+async def run_checks(components, *, budget_seconds: float | None = None) -> list[HealthCheckResult]:
     """One fresh check per component, all at once. A crash inside a check comes back as
-    that check's error (the library catches it), so this never raises for a check."""
+    that check's error (the library catches it), so this never raises for a check.
+
+    `budget_seconds` cuts every check shorter than its own timeout; a check still
+    running then fails with "no answer".
+    """
     checks = [COMPONENTS[name]() for name in components]
-    return list(await asyncio.gather(*(check.get_result() for check in checks)))
+    return list(await asyncio.gather(*(_result(check, budget_seconds) for check in checks)))
+
+
+async def _result(check, budget_seconds: float | None) -> HealthCheckResult:
+    if budget_seconds is None:
+        return await check.get_result()
+    try:
+        return await asyncio.wait_for(check.get_result(), budget_seconds)
+    except asyncio.TimeoutError:
+        error = ServiceUnavailable(f"no answer within {budget_seconds:g} s")
+        return HealthCheckResult(check=check, error=error, time_taken=budget_seconds)

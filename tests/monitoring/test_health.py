@@ -293,3 +293,46 @@ def test_a_pulse_from_a_clock_running_ahead_counts_as_fresh(client):
 
     assert response.status_code == 200
     assert _entry(response.json(), "beat:pulseAge")["observedValue"] == 0
+
+
+# --- the admin index's health panel ----------------------------------------------------
+
+
+def test_the_admin_index_shows_each_components_health(admin_client, settings):
+    settings.HEALTH_WORKER_MAX_AGE = 60
+    pulse_record(kind="beat", name="beat", at=timezone.now())
+    pulse_record(kind="worker", name="worker@host-a", at=timezone.now() - timedelta(minutes=5))
+
+    response = admin_client.get("/admin/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    panel = html[html.index('id="health-panel"') : html.index('id="projects-panel"')]
+    for component in ("database", "cache", "broker", "beat", "worker"):
+        assert f'data-component="{component}"' in panel
+    assert "last worker pulse is 300 s old (limit 60 s)" in panel
+    assert 'href="/health"' in panel
+
+
+def test_the_health_summary_reads_three_queries_at_most(fresh_pulses, django_assert_max_num_queries):
+    from monitoring.health.selectors import health_summary
+
+    with django_assert_max_num_queries(3):
+        summary = health_summary()
+
+    assert summary.status == "pass"
+    assert [row.component for row in summary.rows] == ["database", "cache", "broker", "beat", "worker"]
+    assert {row.status for row in summary.rows} == {"pass"}
+
+
+def test_the_health_summary_reports_an_unreachable_cache_without_failing_the_page(
+    admin_client, redis_cache, closed_port, fresh_pulses
+):
+    redis_cache(f"redis://127.0.0.1:{closed_port}/2")
+
+    response = admin_client.get("/admin/")
+
+    assert response.status_code == 200
+    assert response.context["health"].status == "fail"
+    (cache,) = [row for row in response.context["health"].rows if row.component == "cache"]
+    assert cache.status == "fail" and cache.detail
