@@ -37,7 +37,7 @@ class Envelope:
 def parse_header(line: bytes) -> dict[str, Any]:
     try:
         headers = json.loads(line) if line.strip() else None
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise EnvelopeError(f"envelope header is not JSON: {exc}") from exc
     if not isinstance(headers, dict):
         raise EnvelopeError("envelope header must be a JSON object")
@@ -47,7 +47,7 @@ def parse_header(line: bytes) -> dict[str, Any]:
 def _item_header(line: bytes) -> dict[str, Any] | None:
     try:
         headers = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(headers, dict) or not isinstance(headers.get("type"), str):
         return None
