@@ -1,1 +1,2 @@
 from monitoring.admin import projects, pulses, tokens  # noqa: F401  registers the model admins
+from monitoring.admin import targets  # noqa: F401

@@ -1,0 +1,113 @@
+from django.conf import settings
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from unfold.admin import ModelAdmin, StackedInline
+from unfold.decorators import action, display
+
+from monitoring.models import Flip, Heartbeat, Status, Tag, Target
+from monitoring.services.targets import targets_check_now, targets_pause, targets_resume
+
+STATUS_COLOURS = {
+    Status.UP: "#15803d", Status.DEGRADED: "#b45309", Status.DOWN: "#b91c1c",
+    Status.PAUSED: "#6b7280", Status.UNKNOWN: "#6b7280",
+}
+FLIPS_SHOWN = 50
+
+
+@admin.register(Tag)
+class TagAdmin(ModelAdmin):
+    search_fields = ("name",)
+
+
+class HeartbeatInline(StackedInline):
+    model = Heartbeat
+    extra = 0
+    max_num = 1
+    can_delete = False
+    fields = ("ping_url", "schedule", "period_seconds", "cron", "time_zone", "grace_seconds",
+              "max_runtime_seconds", "min_runtime_seconds", "last_ping_at", "expected_at", "last_duration_ms")
+    readonly_fields = ("ping_url", "last_ping_at", "expected_at", "last_duration_ms")
+
+    @display(description="ping URL")
+    def ping_url(self, heartbeat):
+        if not heartbeat.pk:
+            return "shown once saved"
+        return f"{settings.SITE_URL}/ping/{heartbeat.ping_key}"
+
+
+@admin.register(Target)
+class TargetAdmin(ModelAdmin):
+    list_display = ("name", "project", "kind", "status_badge", "last_checked_at", "latency", "cert_days_left")
+    list_filter = ("project", "status", "kind", "tags", "paused")
+    list_select_related = ("project",)
+    search_fields = ("name", "url", "host")
+    autocomplete_fields = ("tags",)
+    show_full_result_count = False  # no COUNT(*) over a big table on every page
+    list_per_page = 100
+    actions = ["pause", "resume", "check_now"]
+    inlines = [HeartbeatInline]
+    readonly_fields = ("status", "status_changed_at", "last_checked_at", "last_latency_ms", "last_error",
+                       "cert_expires_at", "recent_flips")
+    fieldsets = (
+        (None, {"fields": ("project", "name", "kind", "tags", "paused")}),
+        ("Status", {"fields": ("status", "status_changed_at", "last_checked_at", "last_latency_ms", "last_error",
+                               "cert_expires_at")}),
+        ("Schedule, regions and debounce", {"fields": (
+            "interval_seconds", "timeout_seconds", "regions", "quorum",
+            "down_after_failures", "failure_window", "up_after_successes")}),
+        ("HTTP(S)", {"classes": ("collapse",), "fields": (
+            "url", "method", "headers", "body", "auth_kind", "auth_username", "auth_secret_env",
+            "accepted_statuses", "follow_redirects", "max_redirects", "verify_tls", "keyword", "keyword_mode",
+            "json_path", "json_expected", "degraded_after_ms")}),
+        ("TCP, TLS and DNS", {"classes": ("collapse",), "fields": (
+            "host", "port", "tls_warn_days", "dns_record_type", "dns_expected", "dns_resolver",
+            "dns_resolver_port")}),
+        ("History", {"fields": ("recent_flips",)}),
+    )
+
+    @display(description="status", ordering="status")
+    def status_badge(self, target):
+        return format_html('<strong style="color:{}">{}</strong>', STATUS_COLOURS[target.status], target.status)
+
+    @display(description="latency", ordering="last_latency_ms")
+    def latency(self, target):
+        return f"{target.last_latency_ms} ms" if target.last_latency_ms is not None else "—"
+
+    @display(description="certificate", ordering="cert_expires_at")
+    def cert_days_left(self, target):
+        if target.cert_expires_at is None:
+            return "—"
+        return f"{(target.cert_expires_at - timezone.now()).days} days"
+
+    @display(description=f"last {FLIPS_SHOWN} flips")
+    def recent_flips(self, target):
+        if not target.pk:
+            return "—"
+        flips = Flip.objects.filter(target=target).order_by("-at")[:FLIPS_SHOWN]
+        rows = format_html_join("", "<tr><td>{}</td><td>{} → {}</td><td>{}</td></tr>",
+                                ((f"{f.at:%Y-%m-%d %H:%M:%S}", f.old_status, f.new_status, f.reason) for f in flips))
+        return format_html("<table>{}</table>", rows) if rows else "none yet"
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        target = form.instance
+        if target.kind == Target.Kind.HEARTBEAT and not Heartbeat.objects.filter(target=target).exists():
+            Heartbeat.objects.create(target=target)
+
+    @action(description="Pause selected targets")
+    def pause(self, request, queryset):
+        count = targets_pause(target_ids=queryset.values_list("pk", flat=True), at=timezone.now(),
+                              by=request.user.get_username())
+        messages.success(request, f"Paused {count} target(s).")
+
+    @action(description="Resume selected targets")
+    def resume(self, request, queryset):
+        count = targets_resume(target_ids=queryset.values_list("pk", flat=True), at=timezone.now(),
+                               by=request.user.get_username())
+        messages.success(request, f"Resumed {count} target(s).")
+
+    @action(description="Check now")
+    def check_now(self, request, queryset):
+        count = targets_check_now(target_ids=queryset.values_list("pk", flat=True), at=timezone.now())
+        messages.success(request, f"{count} target(s) will be probed within seconds.")

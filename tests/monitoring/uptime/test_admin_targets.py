@@ -1,0 +1,138 @@
+"""The target list and page in the admin: fast at any size, bulk actions, field errors."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from monitoring.models import Flip, Heartbeat, Status, Tag, Target
+from tests.factories import ProjectFactory
+from tests.monitoring.uptime.factories import TargetFactory
+
+pytestmark = pytest.mark.django_db
+CHANGELIST = reverse("admin:monitoring_target_changelist")
+
+
+def changelist_queries(client, **params) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(CHANGELIST, params)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_the_list_query_count_does_not_grow_with_the_page(admin_client):
+    project = ProjectFactory()
+    tag = Tag.objects.create(name="shop")
+    TargetFactory.create_batch(5, project=project)[0].tags.add(tag)
+    few = changelist_queries(admin_client)
+    TargetFactory.create_batch(95, project=project, cert_expires_at=timezone.now() + dt.timedelta(days=9),
+                               last_latency_ms=42)
+    many = changelist_queries(admin_client)
+    assert many == few
+    assert changelist_queries(admin_client, status="up", tags__id__exact=tag.pk) <= few
+
+
+def test_the_list_shows_status_latency_and_certificate_days(admin_client):
+    TargetFactory(name="Checkout", status=Status.DOWN, last_latency_ms=230,
+                  cert_expires_at=timezone.now() + dt.timedelta(days=12, hours=1))
+    page = admin_client.get(CHANGELIST).content.decode()
+    assert "Checkout" in page and "230 ms" in page and "12 days" in page and ">down<" in page
+
+
+def test_filters_by_project_status_and_tag(admin_client):
+    shop = ProjectFactory(name="Shop")
+    tag = Tag.objects.create(name="payments")
+    payments = TargetFactory(project=shop, name="Payments API", status=Status.DOWN)
+    payments.tags.add(tag)
+    TargetFactory(name="Blog", status=Status.UP)
+    assert "Blog" not in admin_client.get(CHANGELIST, {"project__id__exact": shop.pk}).content.decode()
+    assert "Blog" not in admin_client.get(CHANGELIST, {"status": "down"}).content.decode()
+    by_tag = admin_client.get(CHANGELIST, {"tags__id__exact": tag.pk}).content.decode()
+    assert "Payments API" in by_tag and "Blog" not in by_tag
+
+
+def test_bulk_pause_resume_and_check_now(admin_client):
+    targets = TargetFactory.create_batch(3, status=Status.UP, next_run_at=timezone.now() + dt.timedelta(hours=1))
+    ids = [t.pk for t in targets[:2]]
+    admin_client.post(CHANGELIST, {"action": "pause", "_selected_action": ids})
+    assert set(Target.objects.filter(paused=True).values_list("pk", flat=True)) == set(ids)
+    assert Flip.objects.filter(new_status=Status.PAUSED, reason="paused by admin").count() == 2
+    admin_client.post(CHANGELIST, {"action": "resume", "_selected_action": ids})
+    assert not Target.objects.filter(paused=True).exists()
+    assert Target.objects.get(pk=ids[0]).status == Status.UNKNOWN
+    before = timezone.now()
+    admin_client.post(CHANGELIST, {"action": "check_now", "_selected_action": [targets[2].pk]})
+    assert Target.objects.get(pk=targets[2].pk).next_run_at <= timezone.now()
+    assert Target.objects.get(pk=targets[2].pk).next_run_at >= before
+
+
+def form_data(project, **overrides):
+    data = {
+        "project": project.pk, "name": "Shop", "kind": "http", "url": "https://shop.example/health",
+        "interval_seconds": 60, "timeout_seconds": 10, "regions": '["local"]', "down_after_failures": 2,
+        "up_after_successes": 1, "method": "GET", "headers": "{}", "auth_kind": "", "accepted_statuses": "200-399",
+        "follow_redirects": "on", "max_redirects": 5, "verify_tls": "on", "keyword_mode": "present",
+        "dns_record_type": "A", "dns_expected": "[]", "dns_resolver_port": 53, "tls_warn_days": "[30, 14, 7]",
+        "heartbeat-TOTAL_FORMS": 0, "heartbeat-INITIAL_FORMS": 0, "heartbeat-MIN_NUM_FORMS": 0,
+        "heartbeat-MAX_NUM_FORMS": 1,
+    }
+    data.update(overrides)
+    return data
+
+
+def test_a_valid_target_is_created(admin_client):
+    project = ProjectFactory()
+    response = admin_client.post(reverse("admin:monitoring_target_add"), form_data(project))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Target.objects.get().url == "https://shop.example/health"
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("url", "ftp://shop.example/"), ("url", "not a url"), ("interval_seconds", 5),
+    ("accepted_statuses", "200-99"), ("regions", '["EU West"]'), ("headers", '{"Bad Header": "x"}'),
+    ("auth_secret_env", "my token"),
+])
+def test_bad_fields_are_refused_with_a_field_error(admin_client, field, value):
+    project = ProjectFactory()
+    response = admin_client.post(reverse("admin:monitoring_target_add"), form_data(project, **{field: value}))
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    assert not Target.objects.exists()
+
+
+def heartbeat_data(**fields):
+    data = {"heartbeat-TOTAL_FORMS": 1, "heartbeat-INITIAL_FORMS": 0, "heartbeat-0-schedule": "cron",
+            "heartbeat-0-cron": "0 3 * * *", "heartbeat-0-time_zone": "Europe/Berlin",
+            "heartbeat-0-period_seconds": 86400, "heartbeat-0-grace_seconds": 3600}
+    data.update({f"heartbeat-0-{k}": v for k, v in fields.items()})
+    return data
+
+
+def test_a_heartbeat_with_a_cron_schedule_is_created(admin_client):
+    project = ProjectFactory()
+    response = admin_client.post(reverse("admin:monitoring_target_add"),
+                                 form_data(project, kind="heartbeat", url="", **heartbeat_data()))
+    assert response.status_code == 302
+    assert Heartbeat.objects.get().cron == "0 3 * * *"
+
+
+@pytest.mark.parametrize(("field", "value"), [("cron", "0 25 * * *"), ("time_zone", "Europe/Atlantis")])
+def test_a_bad_cron_or_time_zone_is_a_field_error(admin_client, field, value):
+    project = ProjectFactory()
+    response = admin_client.post(reverse("admin:monitoring_target_add"),
+                                 form_data(project, kind="heartbeat", url="", **heartbeat_data(**{field: value})))
+    assert response.status_code == 200
+    [inline] = response.context["inline_admin_formsets"]
+    assert field in inline.formset.forms[0].errors
+    assert not Target.objects.exists()
+
+
+def test_the_target_page_shows_its_flips(admin_client):
+    target = TargetFactory()
+    Flip.objects.create(target=target, at=timezone.now(), old_status="up", new_status="down",
+                        reason="down after 2 consecutive failures in local")
+    page = admin_client.get(reverse("admin:monitoring_target_change", args=[target.pk])).content.decode()
+    assert "down after 2 consecutive failures in local" in page
