@@ -336,3 +336,30 @@ def test_the_health_summary_reports_an_unreachable_cache_without_failing_the_pag
     assert response.context["health"].status == "fail"
     (cache,) = [row for row in response.context["health"].rows if row.component == "cache"]
     assert cache.status == "fail" and cache.detail
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_outage_fails_db_and_pulses_but_not_live_and_recovers(client):
+    from django.db import connection
+
+    pulse_record(kind="beat", name="beat", at=timezone.now())
+    saved = dict(connection.settings_dict)
+    connection.close()
+    if connection.vendor == "sqlite":
+        connection.settings_dict["NAME"] = "/nonexistent-dir/lookout.sqlite3"
+    else:
+        connection.settings_dict["PORT"] = "1"  # nothing listens there
+    try:
+        live = client.get("/health/live")
+        db = client.get("/health/db")
+        beat = client.get("/health/beat")
+    finally:
+        connection.close()
+        connection.settings_dict.update(saved)
+
+    assert live.status_code == 200
+    assert db.status_code == 503
+    assert _entry(db.json(), "database:responseTime")["status"] == "fail"
+    assert beat.status_code == 503
+    assert _entry(beat.json(), "beat:pulseAge")["output"] == "cannot read beat pulses: database unavailable"
+    assert client.get("/health/db").status_code == 200  # no restart needed
