@@ -65,6 +65,16 @@ app.conf.beat_schedule = {
         "schedule": 10.0,
         "options": {"expires": 9},
     },
+    "roll-up-uptime": {
+        "task": "monitoring.tasks.uptime.roll_up_uptime",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "prune-uptime": {
+        "task": "monitoring.tasks.uptime.prune_uptime",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
 }
 
 app.steps["worker"].add(WorkerPulse)

@@ -4,6 +4,7 @@ from monitoring.models.errors import (  # noqa: F401  re-exported
 )
 from monitoring.models.heartbeats import Heartbeat, HeartbeatPing
 from monitoring.models.pulses import Pulse
+from monitoring.models.target_rollups import TargetRollup, TargetRollupCursor
 from monitoring.models.targets import Flip, ProbeResult, Status, Tag, Target
 from monitoring.models.telemetry import (  # noqa: F401  re-exported
     IngestRejection, MetricPoint, MetricRollup, MetricSeries, MetricTagValue, RollupBacklog,
@@ -12,5 +13,5 @@ from monitoring.models.tokens import ApiToken
 
 __all__ = [
     "ApiToken", "Environment", "Flip", "Heartbeat", "HeartbeatPing", "IngestKey", "ProbeResult", "Project",
-    "Pulse", "Status", "Tag", "Target",
+    "Pulse", "Status", "Tag", "Target", "TargetRollup", "TargetRollupCursor",
 ]

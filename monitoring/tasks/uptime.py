@@ -1,10 +1,11 @@
-"""Uptime dispatchers, ticked by beat (queue default): due probes and overdue heartbeats."""
+"""Uptime tasks ticked by beat (queue default): due probes, overdue heartbeats, rollups, retention."""
 
 from celery import shared_task
 from django.utils import timezone
 
 from monitoring.services.heartbeats import heartbeats_detect
 from monitoring.services.probe_dispatch import probes_dispatch
+from monitoring.services.target_rollups import rollups_advance, uptime_prune
 from monitoring.tasks.probes import probe_batch_run
 
 # A batch still queued after this long is dropped: its targets are due again by then.
@@ -24,3 +25,13 @@ def dispatch_due_probes() -> int:
 @shared_task
 def detect_late_heartbeats() -> int:
     return heartbeats_detect(now=timezone.now())
+
+
+@shared_task
+def roll_up_uptime() -> None:
+    rollups_advance(now=timezone.now())
+
+
+@shared_task
+def prune_uptime() -> None:
+    uptime_prune(now=timezone.now())
