@@ -8,7 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from monitoring.models import Flip, Heartbeat, Status, Tag, Target
+from monitoring.models import Flip, Heartbeat, Status, Tag, Target, TargetRollup
+from monitoring.services.target_rollups import floor_time, latency_bucket
 from tests.factories import ProjectFactory
 from tests.monitoring.uptime.factories import TargetFactory
 
@@ -28,18 +29,32 @@ def test_the_list_query_count_does_not_grow_with_the_page(admin_client):
     tag = Tag.objects.create(name="shop")
     TargetFactory.create_batch(5, project=project)[0].tags.add(tag)
     few = changelist_queries(admin_client)
-    TargetFactory.create_batch(95, project=project, cert_expires_at=timezone.now() + dt.timedelta(days=9),
-                               last_latency_ms=42)
+    more = TargetFactory.create_batch(95, project=project, cert_expires_at=timezone.now() + dt.timedelta(days=9),
+                                      last_latency_ms=42)
+    hour = floor_time(timezone.now() - dt.timedelta(hours=1), 3600)
+    TargetRollup.objects.bulk_create(
+        TargetRollup(target_id=t.pk, resolution=resolution, bucket_start=floor_time(hour, resolution), count=10,
+                     up_count=9, degraded_count=0, latency_count=9, latency_sum=900, latency_min=100,
+                     latency_max=100, histogram={str(latency_bucket(100)): 9})
+        for t in more for resolution in (3600, 86400))
     many = changelist_queries(admin_client)
     assert many == few
     assert changelist_queries(admin_client, status="up", tags__id__exact=tag.pk) <= few
 
 
-def test_the_list_shows_status_latency_and_certificate_days(admin_client):
-    TargetFactory(name="Checkout", status=Status.DOWN, last_latency_ms=230,
-                  cert_expires_at=timezone.now() + dt.timedelta(days=12, hours=1))
+def test_the_list_shows_status_uptime_p95_latency_and_certificate_days(admin_client):
+    target = TargetFactory(name="Checkout", status=Status.DOWN, last_latency_ms=230,
+                           cert_expires_at=timezone.now() + dt.timedelta(days=12, hours=1))
+    hour = floor_time(timezone.now() - dt.timedelta(hours=2), 3600)
+    TargetRollup.objects.create(target_id=target.pk, resolution=3600, bucket_start=hour, count=200, up_count=199,
+                                degraded_count=0, latency_count=199, latency_sum=199 * 80, latency_min=80,
+                                latency_max=80, histogram={str(latency_bucket(80)): 199})
+    TargetRollup.objects.create(target_id=target.pk, resolution=86400, bucket_start=floor_time(hour, 86400) -
+                                dt.timedelta(days=3), count=100, up_count=50, degraded_count=0, latency_count=0,
+                                latency_sum=0, histogram={})
     page = admin_client.get(CHANGELIST).content.decode()
     assert "Checkout" in page and "230 ms" in page and "12 days" in page and ">down<" in page
+    assert "99.50 %" in page and "50.00 %" in page and "80 ms" in page
 
 
 def test_filters_by_project_status_and_tag(admin_client):
