@@ -15,6 +15,7 @@ from celery import shared_task
 from prometheus_client.parser import text_string_to_metric_families
 
 from monitoring.tasks.housekeeping import housekeeping
+from tests.monitoring.test_celery_worker import _wait_for, worker  # noqa: F401  (a fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "scrape-token-7f3a"
@@ -257,3 +258,20 @@ def test_gunicorn_workers_share_one_set_of_counters(gunicorn):
     # The start-up probe of the fixture was one more.
     assert requests_counted(text, "health/live") == 21
     assert folder.is_dir() and any(folder.glob("counter_*.db"))
+
+
+# --- a real Celery worker, as the Procfile runs it ------------------------------------
+
+
+@pytest.mark.celery_worker
+def test_a_task_run_by_a_real_worker_is_counted_in_the_portals_metrics(worker, scrape):
+    labels = {"task": "monitoring.tasks.housekeeping.housekeeping", "state": "SUCCESS"}
+    before = sample(scrape(), "lookout_celery_tasks_total", **labels)
+
+    housekeeping.apply_async(queue=worker.queue)
+
+    _wait_for(
+        lambda: sample(scrape(), "lookout_celery_tasks_total", **labels) == before + 1,
+        worker,
+        "the worker's task never showed up in /metrics",
+    )
