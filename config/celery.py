@@ -50,6 +50,16 @@ app.conf.update(
 # Defaults for the admin-editable schedule (django-celery-beat). An entry edited in the
 # admin keeps its edits across restarts; one deleted there is put back at beat start.
 app.conf.beat_schedule = {
+    "telemetry-rollups": {
+        "task": "monitoring.tasks.rollups.build_rollups",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "telemetry-retention": {
+        "task": "monitoring.tasks.rollups.apply_telemetry_retention",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
     "housekeeping": {
         "task": "monitoring.tasks.housekeeping.housekeeping",
         "schedule": 3600.0,

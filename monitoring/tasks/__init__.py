@@ -2,3 +2,4 @@
 
 from monitoring.tasks import housekeeping  # noqa: F401
 from monitoring.tasks import probes, uptime  # noqa: F401
+from monitoring.tasks import rollups  # noqa: F401

@@ -136,6 +136,11 @@ class Histogram:
         return bytes(out)
 
     @classmethod
+    def from_row(cls, row: dict) -> Histogram:
+        """From a rollup row's values(): its encoded buckets and its sum, min and max."""
+        return cls.decode(row["histogram"], total=row["sum"], minimum=row["min"], maximum=row["max"])
+
+    @classmethod
     def decode(cls, data: bytes, *, total: float, minimum: float, maximum: float) -> Histogram:
         data = bytes(data)
         if not data or data[0] != ENCODING_VERSION:
