@@ -19,6 +19,8 @@ def on_starting(server):
 
 
 def child_exit(server, worker):
+    # prometheus_client's multiprocess contract: an exited process's live gauges must
+    # stop counting (its counters and histograms stay, so totals never go backwards).
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)

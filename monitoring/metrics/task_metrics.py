@@ -1,10 +1,8 @@
 """Counts and times Celery tasks in whichever process runs them (worker child or eager)."""
 
-import os
 import time
 
-from celery.signals import task_postrun, task_prerun, worker_process_shutdown
-from prometheus_client import multiprocess
+from celery.signals import task_postrun, task_prerun
 
 from monitoring.metrics.registry import TASK_SECONDS, TASKS
 
@@ -27,9 +25,3 @@ def _task_finished(task=None, state=None, **_):
     started = getattr(task.request, _STARTED, None)
     if started is not None:
         TASK_SECONDS.labels(*labels).observe(time.perf_counter() - started)
-
-
-@worker_process_shutdown.connect(dispatch_uid="lookout-metrics-process-dead")
-def _pool_process_exited(**_):
-    # Live gauges of an exited pool child must not be summed with the living ones.
-    multiprocess.mark_process_dead(os.getpid())
