@@ -62,4 +62,10 @@ def health_body(results: list[HealthCheckResult], *, response_time_ms: float) ->
 
 
 def _system_entry(value: float, unit: str, *, at: str) -> dict:
-    return {"componentType": "system", "observedValue": value, "observedUnit": unit, "status": PASS, "time": at}
+    return {
+        "componentType": "system",
+        "observedValue": value,
+        "observedUnit": unit,
+        "status": PASS,
+        "time": at,
+    }

@@ -26,7 +26,8 @@ class HealthView(HealthCheckView):
     async def get(self, request, *args, **kwargs):
         results = await run_checks(self.components)
         body = health_body(results, response_time_ms=(time.perf_counter() - self.started) * 1000)
-        response = JsonResponse(body, status=503 if body["status"] == FAIL else 200, content_type=CONTENT_TYPE)
+        status = 503 if body["status"] == FAIL else 200
+        response = JsonResponse(body, status=status, content_type=CONTENT_TYPE)
         # A failing check is the answer, not a server error: without this, Django logs
         # every poll of a 503 at ERROR (and Sentry turns each into an event).
         response._has_been_logged = True
