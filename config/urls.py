@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from monitoring.api.ingest_keys import IngestKeyView
 from monitoring.api.projects import ProjectViewSet
+from monitoring.api.targets import TargetViewSet
 from monitoring.errors.views import envelope_view, store_view
 from monitoring.api.telemetry_ingest import EventsView, MetricsView, VitalsView
 from monitoring.health.views import ComponentView, HealthView, LiveView, ReadyView
@@ -12,6 +13,7 @@ from monitoring.metrics.views import metrics_view
 
 router = SimpleRouter(trailing_slash=False)
 router.register("api/v1/projects", ProjectViewSet, basename="project")
+router.register("api/v1/targets", TargetViewSet, basename="target")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
