@@ -1,9 +1,13 @@
+import logging
+
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from monitoring.metrics.access import metrics_access_allowed
 from monitoring.metrics.registry import exposition
+
+logger = logging.getLogger(__name__)
 
 
 @never_cache
@@ -18,5 +22,11 @@ def metrics_view(request):
             },
             status=403,
         )
-    body, content_type = exposition(request.headers.get("Accept"))
+    try:
+        body, content_type = exposition(request.headers.get("Accept"))
+    except (OSError, ValueError):
+        # The shared folder is gone or unreadable (deleted by a cleanup, a full disk):
+        # Prometheus records a failed scrape, the operator finds the reason in the log.
+        logger.exception("cannot read the shared metrics folder")
+        return JsonResponse({"error": "metrics: the shared metrics folder cannot be read"}, status=503)
     return HttpResponse(body, content_type=content_type)

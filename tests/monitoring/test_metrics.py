@@ -275,3 +275,13 @@ def test_a_task_run_by_a_real_worker_is_counted_in_the_portals_metrics(worker, s
         worker,
         "the worker's task never showed up in /metrics",
     )
+
+
+def test_a_missing_metrics_folder_is_a_503_not_a_crash(client, settings, monkeypatch, tmp_path):
+    settings.METRICS_ALLOWED_IPS = ["127.0.0.1"]
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "deleted-by-a-cleanup"))
+
+    response = client.get("/metrics")
+
+    assert response.status_code == 503
+    assert response.json()["error"].startswith("metrics:")
