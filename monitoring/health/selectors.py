@@ -10,8 +10,10 @@ from monitoring.health.runner import run_checks
 # Everything but storage, whose probe writes and deletes a file: the index is opened
 # often, and /health still checks storage for whoever monitors the portal.
 DASHBOARD_COMPONENTS = ("db", "cache", "broker", "beat", "worker")
-# Fresh on every view, no cache: the checks run concurrently, each cut off after this,
-# so a dead dependency slows the index by at most this much.
+# Fresh on every view, no cache: the checks run concurrently and each is reported as
+# failed after this long. A blocking client stuck on a silent server (cache, database)
+# still holds the page until its own timeout: Redis' is 5 s, give PostgreSQL a
+# connect_timeout in its options.
 DASHBOARD_BUDGET_SECONDS = 1.0
 # Unfold's label colours for each status.
 LABEL_VARIANTS = {"pass": "success", "warn": "warning", "fail": "danger"}
