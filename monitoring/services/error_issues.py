@@ -16,9 +16,9 @@ FOLD_BATCH = 5_000
 
 
 def _locked(issue_id: int, *, wait: bool) -> ErrorIssue | None:
-    query = ErrorIssue.objects.filter(pk=issue_id)
-    query = query.select_for_update() if wait else query.select_for_update(skip_locked=True)
-    return query.first()
+    # FOR NO KEY UPDATE, not FOR UPDATE: ingest's foreign-key checks on the issue (event,
+    # tally, user rows) take KEY SHARE locks, which only a FOR UPDATE would make wait.
+    return ErrorIssue.objects.filter(pk=issue_id).select_for_update(no_key=True, skip_locked=not wait).first()
 
 
 def _add_seen_in(issue: ErrorIssue, rows: Iterable[tuple[str, str, datetime, datetime, int]]) -> None:
@@ -190,7 +190,7 @@ def error_issue_merge(*, target: ErrorIssue, sources: Iterable[ErrorIssue]) -> E
     """Fold `sources` into `target`: their events move, their future events go to `target`."""
     source_ids = sorted({s.pk for s in sources} - {target.pk})
     with transaction.atomic():
-        locked = list(ErrorIssue.objects.select_for_update().filter(pk__in=[target.pk, *source_ids]).order_by("pk"))
+        locked = list(ErrorIssue.objects.select_for_update(no_key=True).filter(pk__in=[target.pk, *source_ids]).order_by("pk"))
         target = next(i for i in locked if i.pk == target.pk)
         if target.status == Status.MERGED:
             raise ValueError("cannot merge into an issue that is itself merged")
@@ -211,10 +211,10 @@ def error_issue_merge(*, target: ErrorIssue, sources: Iterable[ErrorIssue]) -> E
 def error_issue_unmerge(*, issue: ErrorIssue) -> ErrorIssue:
     """Give a merged issue its own events back (those its grouping hash produced) and its own life."""
     with transaction.atomic():
-        issue = ErrorIssue.objects.select_for_update().get(pk=issue.pk)
+        issue = ErrorIssue.objects.select_for_update(no_key=True).get(pk=issue.pk)
         if issue.merged_into_id is None:
             raise ValueError("this issue is not merged")
-        target = ErrorIssue.objects.select_for_update().get(pk=issue.merged_into_id)
+        target = ErrorIssue.objects.select_for_update(no_key=True).get(pk=issue.merged_into_id)
         ErrorEvent.objects.filter(issue=target, grouping_hash=issue.grouping_hash).update(issue=issue)
         issue.merged_into = None
         _set_status(issue, Status.UNRESOLVED, timezone.now())
