@@ -8,6 +8,7 @@ from monitoring.api.projects import ProjectViewSet
 from monitoring.api.targets import TargetViewSet
 from monitoring.errors.views import envelope_view, store_view
 from monitoring.api.telemetry_ingest import EventsView, MetricsView, VitalsView
+from monitoring.api.telemetry_query import MetricQueryView
 from monitoring.health.views import ComponentView, HealthView, LiveView, ReadyView
 from monitoring.metrics.views import metrics_view
 
@@ -27,6 +28,7 @@ urlpatterns = [
     path("api/<int:project_id>/store/", store_view, name="sentry-store"),
     path("api/v1/vitals", VitalsView.as_view(), name="telemetry-vitals"),
     path("api/v1/metrics", MetricsView.as_view(), name="telemetry-metrics"),
+    path("api/v1/metrics/query", MetricQueryView.as_view(), name="telemetry-query"),
     path("api/v1/events", EventsView.as_view(), name="telemetry-events"),
     path("ping/", include("monitoring.heartbeats.urls")),
     path("", include(router.urls)),
