@@ -1,5 +1,11 @@
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from unfold.admin import ModelAdmin, StackedInline
@@ -7,6 +13,7 @@ from unfold.decorators import action, display
 
 from monitoring.models import Flip, Heartbeat, Status, Tag, Target
 from monitoring.selectors.uptime import WINDOWS, uptime_by_target
+from monitoring.services.target_import import TargetImportError, config_dump, config_parse, targets_export, targets_import
 from monitoring.services.targets import targets_check_now, targets_pause, targets_resume
 
 STATUS_COLOURS = {
@@ -14,6 +21,10 @@ STATUS_COLOURS = {
     Status.PAUSED: "#6b7280", Status.UNKNOWN: "#6b7280",
 }
 FLIPS_SHOWN = 50
+
+
+class TargetImportForm(forms.Form):
+    file = forms.FileField(help_text="JSON or YAML as written by the export (or manage.py exporttargets).")
 
 
 @admin.register(Tag)
@@ -47,7 +58,7 @@ class TargetAdmin(ModelAdmin):
     autocomplete_fields = ("tags",)
     show_full_result_count = False  # no COUNT(*) over a big table on every page
     list_per_page = 100
-    actions = ["pause", "resume", "check_now"]
+    actions = ["pause", "resume", "check_now", "export_yaml", "export_json"]
     inlines = [HeartbeatInline]
     readonly_fields = ("status", "status_changed_at", "last_checked_at", "last_latency_ms", "last_error",
                        "cert_expires_at", "recent_flips")
@@ -123,6 +134,50 @@ class TargetAdmin(ModelAdmin):
         target = form.instance
         if target.kind == Target.Kind.HEARTBEAT and not Heartbeat.objects.filter(target=target).exists():
             Heartbeat.objects.create(target=target)
+
+    def get_urls(self):
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="monitoring_target_import"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "import_url": reverse("admin:monitoring_target_import")}
+        return super().changelist_view(request, extra_context)
+
+    def import_view(self, request):
+        """Upload a JSON or YAML file of targets; every error is listed and nothing is changed."""
+        if not self.has_add_permission(request) or not self.has_change_permission(request):
+            raise PermissionDenied
+        form = TargetImportForm(request.POST or None, request.FILES or None)
+        errors = {}
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            fmt = "json" if upload.name.endswith(".json") else "yaml"
+            try:
+                report = targets_import(items=config_parse(upload.read().decode(errors="replace"), fmt=fmt))
+            except TargetImportError as exc:
+                errors = exc.fields
+            else:
+                messages.success(request, f"{report.created} created, {report.updated} updated")
+                return redirect("admin:monitoring_target_changelist")
+        context = {**self.admin_site.each_context(request), "title": "Import targets", "form": form,
+                   "errors": errors, "opts": self.model._meta}
+        return TemplateResponse(request, "admin/monitoring/target_import.html", context)
+
+    def _export(self, queryset, fmt: str) -> HttpResponse:
+        document = targets_export(target_ids=list(queryset.values_list("pk", flat=True)))
+        response = HttpResponse(config_dump(document, fmt=fmt), content_type=f"application/{fmt}")
+        response["Content-Disposition"] = f'attachment; filename="targets.{fmt}"'
+        return response
+
+    @action(description="Export selected as YAML")
+    def export_yaml(self, request, queryset):
+        return self._export(queryset, "yaml")
+
+    @action(description="Export selected as JSON")
+    def export_json(self, request, queryset):
+        return self._export(queryset, "json")
 
     @action(description="Pause selected targets")
     def pause(self, request, queryset):
