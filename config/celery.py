@@ -60,6 +60,16 @@ app.conf.beat_schedule = {
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
+    "fold-error-issues": {
+        "task": "monitoring.tasks.errors.fold_error_issues",
+        "schedule": 10.0,
+        "options": {"expires": 9},
+    },
+    "error-retention": {
+        "task": "monitoring.tasks.errors.apply_error_retention",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
     "housekeeping": {
         "task": "monitoring.tasks.housekeeping.housekeeping",
         "schedule": 3600.0,

@@ -5,10 +5,14 @@ tally, its user, its release. The issue's counters are folded from the tallies a
 (services.error_issues), by whichever request or task gets the issue's lock first.
 """
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from monitoring.errors.events import PreparedEvent
-from monitoring.errors.partitions import partition_ensure
+from monitoring.errors.partitions import events_drop_before, partition_ensure
 from monitoring.models import ErrorEvent, ErrorIssue, ErrorIssueTally, ErrorIssueUser, Project, Release
 from monitoring.services.error_issues import error_issue_fold
 
@@ -68,3 +72,8 @@ def error_event_store(*, project: Project, event: PreparedEvent, received_at) ->
     # the next one (or the sweep task) counts this event.
     error_issue_fold(issue_id=issue_id)
     return issue_id
+
+
+def error_events_retention_apply() -> int:
+    """Drop events past ERRORS_RETENTION_DAYS (whole days on PostgreSQL); issues stay, with their counts."""
+    return events_drop_before(timezone.now() - timedelta(days=settings.ERRORS_RETENTION_DAYS))

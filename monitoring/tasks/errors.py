@@ -1,0 +1,22 @@
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from monitoring.errors.partitions import partition_ensure
+from monitoring.services.error_events import error_events_retention_apply
+from monitoring.services.error_issues import error_issues_fold_pending, error_issues_wake_snoozed
+
+
+@shared_task
+def fold_error_issues() -> int:
+    """Beat's tick behind ingest: count tallies no request got to fold, wake snoozes that
+    ran out, and make tomorrow's event partition before the first event needs it."""
+    partition_ensure(timezone.now().date() + timedelta(days=1))
+    error_issues_wake_snoozed()
+    return error_issues_fold_pending()
+
+
+@shared_task
+def apply_error_retention() -> int:
+    return error_events_retention_apply()
