@@ -263,8 +263,18 @@ def test_gunicorn_workers_share_one_set_of_counters(gunicorn):
 # --- a real Celery worker, as the Procfile runs it ------------------------------------
 
 
+@pytest.fixture
+def unset_metrics_dir(monkeypatch, settings):
+    """Starts what comes next without PROMETHEUS_MULTIPROC_DIR in its environment, so a
+    worker must find the folder from its own settings (as under a bare `celery worker`)."""
+    assert settings.PROMETHEUS_MULTIPROC_DIR == settings.DATA_DIR / "prometheus"
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
+    return monkeypatch
+
+
 @pytest.mark.celery_worker
-def test_a_task_run_by_a_real_worker_is_counted_in_the_portals_metrics(worker, scrape):
+def test_a_task_run_by_a_real_worker_is_counted_in_the_portals_metrics(unset_metrics_dir, worker, scrape):
+    unset_metrics_dir.undo()  # the worker has started; this process scrapes as before
     labels = {"task": "monitoring.tasks.housekeeping.housekeeping", "state": "SUCCESS"}
     before = sample(scrape(), "lookout_celery_tasks_total", **labels)
 
