@@ -158,6 +158,14 @@ def test_an_unknown_component_is_a_404_naming_it(client):
     assert response.json()["error"].startswith("component: unknown 'mail'")
 
 
+@pytest.mark.parametrize("accept", ["text/html", "application/xml", "nonsense;;", "*/*"])
+def test_the_answer_is_health_json_whatever_the_client_accepts(client, accept):
+    response = client.get("/health/live", HTTP_ACCEPT=accept)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == HEALTH_JSON
+
+
 def test_health_is_read_only(client):
     assert client.post("/health").status_code == 405
     assert client.delete("/health/live").status_code == 405

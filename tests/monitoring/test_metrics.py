@@ -116,6 +116,7 @@ def test_a_forwarded_header_is_believed_only_for_declared_proxies(client, settin
 def test_metrics_are_read_only(client, settings):
     settings.METRICS_ALLOWED_IPS = ["127.0.0.1"]
     assert client.post("/metrics").status_code == 405
+    assert client.head("/metrics").status_code == 200
 
 
 def test_a_typo_in_the_allowlist_is_a_system_check_error(settings):
