@@ -9,20 +9,21 @@ from datetime import datetime
 from django.conf import settings
 
 from monitoring.errors.envelope import Envelope, Item
-from monitoring.errors.events import InvalidEvent, event_prepare
+from monitoring.errors.events import InvalidEvent, event_prepare, storable
 from monitoring.errors.privacy import event_privatise
 from monitoring.models import Project
 from monitoring.services.envelope_outcomes import envelope_outcomes_record
 from monitoring.services.error_events import error_event_store
+from monitoring.services.error_user_reports import error_user_report_store
 
 # Item types the protocol defines that this portal does not store yet: counted, not kept.
 NOT_STORED = frozenset({
-    "transaction", "session", "sessions", "check_in", "user_report", "feedback", "attachment",
+    "transaction", "session", "sessions", "check_in", "attachment",
     "profile", "profile_chunk", "replay_event", "replay_recording", "replay_video", "span",
     "statsd", "metric_buckets", "otel_log", "log",
 })
 # Outcome categories, named as sentry-sdk names them in its client reports.
-CATEGORY = {"event": "error", "check_in": "monitor", "sessions": "session", "user_report": "user_report"}
+CATEGORY = {"event": "error", "check_in": "monitor", "sessions": "session", "feedback": "feedback"}
 
 
 class InvalidBody(ValueError):
@@ -73,6 +74,34 @@ def _client_report(item: Item, counts: Counter) -> None:
             counts[(category, reason)] += quantity
 
 
+def _text(value, limit: int) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def _user_report(project: Project, item: Item, received_at: datetime) -> None:
+    """A user_report item ({event_id, name, email, comments}), or a feedback event whose
+    contexts.feedback holds the same under other names (associated_event_id, message, contact_email)."""
+    report = item.json()
+    if not isinstance(report, dict):
+        raise InvalidEvent("a user report must be a JSON object")
+    if item.type == "feedback":
+        contexts = report.get("contexts")
+        feedback = contexts.get("feedback") if isinstance(contexts, dict) else None
+        if not isinstance(feedback, dict):
+            raise InvalidEvent("feedback needs contexts.feedback")
+        event_id = feedback.get("associated_event_id") or report.get("event_id")
+        name, email, comments = feedback.get("name"), feedback.get("contact_email"), feedback.get("message")
+    else:
+        event_id, name, email, comments = (report.get(k) for k in ("event_id", "name", "email", "comments"))
+    if not isinstance(event_id, str) or not _text(comments, 1):
+        raise InvalidEvent("a user report needs an event_id and comments")
+    error_user_report_store(
+        project=project, event_id=uuid.UUID(event_id), name=storable(_text(name, 128)),
+        email=storable(_text(email, 256)),
+        comments=storable(_text(comments, 10_000)), received_at=received_at,
+    )
+
+
 def envelope_ingest(*, project: Project, envelope: Envelope, client_ip: str, received_at: datetime) -> IngestResult:
     header_id = envelope.headers.get("event_id")
     header_id = header_id if isinstance(header_id, str) else None
@@ -96,6 +125,13 @@ def envelope_ingest(*, project: Project, envelope: Envelope, client_ip: str, rec
                 _client_report(item, reported)
             except (ValueError, RecursionError):
                 result.dropped[(category, "invalid")] += 1
+        elif item.type in ("user_report", "feedback"):
+            try:
+                _user_report(project, item, received_at)
+            except (ValueError, RecursionError):
+                result.dropped[(category, "invalid")] += 1
+            else:
+                result.stored += 1
         elif item.type in NOT_STORED:
             result.dropped[(category, "not_stored")] += 1
         # Unknown types are skipped, as the protocol asks: newer SDKs send newer items.

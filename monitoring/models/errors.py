@@ -169,3 +169,22 @@ class EnvelopeOutcome(models.Model):
                 fields=["project", "day", "category", "reason", "from_client"], name="envelopeoutcome_unique"
             ),
         ]
+
+
+class ErrorUserReport(models.Model):
+    """What a user said about an error (sentry-sdk's user_report item or feedback event).
+
+    It may arrive before its event; `issue` is filled in when either comes second."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="error_user_reports", db_index=False)
+    issue = models.ForeignKey(ErrorIssue, null=True, blank=True, on_delete=models.CASCADE, related_name="user_reports")
+    event_id = models.UUIDField()
+    name = models.CharField(max_length=128, blank=True)
+    email = models.CharField(max_length=256, blank=True)
+    comments = models.TextField()
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "event_id"], name="erroruserreport_unique_event"),
+        ]

@@ -13,7 +13,9 @@ from django.utils import timezone
 
 from monitoring.errors.events import PreparedEvent
 from monitoring.errors.partitions import events_drop_before, partition_ensure
-from monitoring.models import ErrorEvent, ErrorIssue, ErrorIssueTally, ErrorIssueUser, Project, Release
+from monitoring.models import (
+    ErrorEvent, ErrorIssue, ErrorIssueTally, ErrorIssueUser, ErrorUserReport, Project, Release,
+)
 from monitoring.services.error_issues import error_issue_fold
 
 
@@ -64,6 +66,8 @@ def error_event_store(*, project: Project, event: PreparedEvent, received_at) ->
             ErrorIssueUser.objects.bulk_create(
                 [ErrorIssueUser(issue_id=issue_id, user_hash=event.user_hash)], ignore_conflicts=True
             )
+        # A user report sent before its event waits for it.
+        ErrorUserReport.objects.filter(project=project, event_id=event.event_id, issue=None).update(issue_id=issue_id)
         if event.release:
             Release.objects.bulk_create(
                 [Release(project=project, version=event.release, first_seen=event.timestamp)], ignore_conflicts=True

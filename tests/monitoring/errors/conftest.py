@@ -1,4 +1,5 @@
 import pytest
+import sentry_sdk
 
 from tests.factories import make_ingest_key
 
@@ -11,3 +12,18 @@ def ingest_key(db):
 @pytest.fixture
 def envelope_url(ingest_key):
     return f"/api/{ingest_key.project_id}/envelope/"
+
+
+@pytest.fixture
+def sdk(live_server, ingest_key):
+    """A sentry-sdk client on a DSN for the key's project, bound to a scope of its own, with
+    the SDK's default HTTP transport (gzip bodies, its own worker thread)."""
+    host = live_server.url.split("://", 1)[1]
+    client = sentry_sdk.Client(
+        dsn=f"http://{ingest_key.public_key}@{host}/{ingest_key.project_id}",
+        release="shop@1.4.2", environment="staging", default_integrations=False,
+    )
+    with sentry_sdk.isolation_scope() as scope:
+        scope.set_client(client)
+        yield client
+    client.close(timeout=5)

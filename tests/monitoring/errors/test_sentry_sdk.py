@@ -11,21 +11,6 @@ from monitoring.scrubbing import FILTERED
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def sdk(live_server, ingest_key):
-    """A sentry-sdk client on a DSN for the key's project, bound to a scope of its own, with
-    the SDK's default HTTP transport (gzip bodies, its own worker thread)."""
-    host = live_server.url.split("://", 1)[1]
-    client = sentry_sdk.Client(
-        dsn=f"http://{ingest_key.public_key}@{host}/{ingest_key.project_id}",
-        release="shop@1.4.2", environment="staging", default_integrations=False,
-    )
-    with sentry_sdk.isolation_scope() as scope:
-        scope.set_client(client)
-        yield client
-    client.close(timeout=5)
-
-
 def checkout(order):
     card_number = "4111 1111 1111 1111"  # noqa: F841  a local the SDK sends with the frame
     password = "hunter2"  # noqa: F841
