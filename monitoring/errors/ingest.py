@@ -11,19 +11,21 @@ from django.conf import settings
 from monitoring.errors.envelope import Envelope, Item
 from monitoring.errors.events import InvalidEvent, event_prepare, storable
 from monitoring.errors.privacy import event_privatise
+from monitoring.errors.sessions import session_counts
 from monitoring.models import Project
 from monitoring.services.envelope_outcomes import envelope_outcomes_record
 from monitoring.services.error_events import error_event_store
 from monitoring.services.error_user_reports import error_user_report_store
+from monitoring.services.release_health import release_health_record
 
 # Item types the protocol defines that this portal does not store yet: counted, not kept.
 NOT_STORED = frozenset({
-    "transaction", "session", "sessions", "check_in", "attachment",
+    "transaction", "check_in", "attachment",
     "profile", "profile_chunk", "replay_event", "replay_recording", "replay_video", "span",
     "statsd", "metric_buckets", "otel_log", "log",
 })
 # Outcome categories, named as sentry-sdk names them in its client reports.
-CATEGORY = {"event": "error", "check_in": "monitor", "sessions": "session", "feedback": "feedback"}
+CATEGORY = {"event": "error", "check_in": "monitor", "sessions": "session"}
 
 
 class InvalidBody(ValueError):
@@ -107,6 +109,7 @@ def envelope_ingest(*, project: Project, envelope: Envelope, client_ip: str, rec
     header_id = header_id if isinstance(header_id, str) else None
     result = IngestResult(event_id=header_id or "")
     reported: Counter = Counter()
+    sessions = []
     for item in envelope.items:
         category = CATEGORY.get(item.type, item.type)
         if item.type == "event":
@@ -132,9 +135,16 @@ def envelope_ingest(*, project: Project, envelope: Envelope, client_ip: str, rec
                 result.dropped[(category, "invalid")] += 1
             else:
                 result.stored += 1
+        elif item.type in ("session", "sessions"):
+            try:
+                sessions.append(session_counts(item.type, item.json()))
+            except (ValueError, RecursionError):
+                result.dropped[(category, "invalid")] += 1
         elif item.type in NOT_STORED:
             result.dropped[(category, "not_stored")] += 1
         # Unknown types are skipped, as the protocol asks: newer SDKs send newer items.
+    if sessions:
+        release_health_record(project=project, day=received_at.date(), batches=sessions)
     if envelope.broken:
         result.dropped[("default", "invalid")] += 1
     envelope_outcomes_record(project=project, day=received_at.date(), dropped=result.dropped, reported=reported)

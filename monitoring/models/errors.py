@@ -188,3 +188,41 @@ class ErrorUserReport(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["project", "event_id"], name="erroruserreport_unique_event"),
         ]
+
+
+class ReleaseHealth(models.Model):
+    """Session counts for a release in one environment on one day (sentry-sdk's release health).
+
+    Counted as sessions end: `sessions` when one starts, the others by how it ended."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="release_health", db_index=False)
+    release = models.CharField(max_length=250)
+    environment = models.CharField(max_length=64, blank=True)
+    day = models.DateField()
+    sessions = models.PositiveBigIntegerField(default=0)
+    errored = models.PositiveBigIntegerField(default=0)  # ended with handled errors, not crashed
+    crashed = models.PositiveBigIntegerField(default=0)
+    abnormal = models.PositiveBigIntegerField(default=0)  # ended without a clean exit (killed, hung)
+
+    class Meta:
+        verbose_name_plural = "release health"
+        constraints = [
+            models.UniqueConstraint(fields=["project", "release", "environment", "day"], name="releasehealth_unique"),
+        ]
+
+
+class ReleaseHealthUser(models.Model):
+    """A user (sentry-sdk's `did`, hashed) seen in sessions of a release, and whether one crashed."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_index=False)
+    release = models.CharField(max_length=250)
+    environment = models.CharField(max_length=64, blank=True)
+    user_hash = models.CharField(max_length=32)
+    crashed = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "release", "environment", "user_hash"], name="releasehealthuser_unique"
+            ),
+        ]

@@ -1,0 +1,92 @@
+"""Release health from sentry-sdk sessions: crash-free sessions and users per release."""
+
+import json
+
+import pytest
+import sentry_sdk
+
+from monitoring.errors.sessions import InvalidSession, session_counts
+from monitoring.models import EnvelopeOutcome
+from monitoring.selectors.release_health import release_health
+
+
+def run_session(*, user, mode="application", crash=False, handled_error=False):
+    scope = sentry_sdk.get_isolation_scope()
+    scope.set_user({"id": user})
+    scope.start_session(session_mode=mode)
+    if handled_error:
+        try:
+            raise ValueError("handled")
+        except ValueError:
+            sentry_sdk.capture_exception()
+    if crash:
+        sentry_sdk.capture_event({"message": "fatal", "level": "fatal",
+                                  "exception": {"values": [{"type": "Crash", "value": "x",
+                                                            "mechanism": {"type": "test", "handled": False}}]}})
+    scope.end_session()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sdk_sessions_give_crash_free_sessions_and_users(sdk):
+    run_session(user="ann")
+    run_session(user="ann", handled_error=True)
+    run_session(user="bob", crash=True)
+    run_session(user="cyd")
+    sdk.flush(timeout=10)
+
+    health = release_health(project=sdk_project(sdk), release="shop@1.4.2")
+    assert (health.sessions, health.crashed, health.errored) == (4, 1, 1)
+    assert health.crash_free_sessions == 0.75
+    assert (health.users, health.crashed_users) == (3, 1)
+    assert health.crash_free_users == pytest.approx(2 / 3)
+    assert release_health(project=sdk_project(sdk), release="shop@1.4.2", environment="staging").sessions == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_server_mode_aggregates_count_too(sdk):
+    for crash in (False, False, True):
+        run_session(user="u", mode="request", crash=crash)
+    sdk.flush(timeout=10)
+    health = release_health(project=sdk_project(sdk), release="shop@1.4.2")
+    assert (health.sessions, health.crashed) == (3, 1)
+
+
+def sdk_project(client):
+    from monitoring.models import Project
+    return Project.objects.get(pk=int(client.dsn.rsplit("/", 1)[1]))
+
+
+def test_a_session_update_counts_its_start_and_its_end_once_each():
+    start = {"sid": "s1", "did": "u1", "init": True, "status": "ok", "attrs": {"release": "1.0"}}
+    end = {"sid": "s1", "did": "u1", "status": "exited", "errors": 2, "attrs": {"release": "1.0"}}
+    assert session_counts("session", start).counts == {"sessions": 1}
+    assert session_counts("session", end).counts == {"errored": 1}
+    crash = session_counts("session", {**end, "status": "crashed"})
+    assert crash.counts == {"crashed": 1} and crash.users == {"u1": True}
+
+
+@pytest.mark.parametrize("payload", [
+    {"status": "exited"},
+    {"attrs": {"release": ""}},
+    {"attrs": {"release": "1.0"}, "status": "sleeping"},
+    {"attrs": {"release": "1.0"}, "status": "exited", "errors": -1},
+])
+def test_invalid_sessions_are_refused(payload):
+    with pytest.raises(InvalidSession):
+        session_counts("session", payload)
+    with pytest.raises(InvalidSession):
+        session_counts("sessions", {"attrs": {"release": "1.0"}, "aggregates": [{"exited": "3"}]})
+
+
+@pytest.mark.django_db
+def test_bad_session_items_are_dropped_and_counted_and_good_ones_kept(client, ingest_key):
+    good = {"attrs": {"release": "2.0", "environment": "prod"}, "aggregates": [{"exited": 5, "crashed": 1}]}
+    bad = {"attrs": {}, "aggregates": []}
+    body = b"{}\n" + b"".join(json.dumps({"type": "sessions"}).encode() + b"\n" + json.dumps(p).encode() + b"\n"
+                              for p in (good, bad))
+    response = client.generic("POST", f"/api/{ingest_key.project_id}/envelope/?sentry_key={ingest_key.public_key}",
+                              body, content_type="application/x-sentry-envelope")
+    assert response.status_code == 200
+    health = release_health(project=ingest_key.project, release="2.0")
+    assert (health.sessions, health.crashed, health.crash_free_sessions) == (6, 1, pytest.approx(5 / 6))
+    assert EnvelopeOutcome.objects.get().reason == "invalid"
