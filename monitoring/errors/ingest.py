@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.conf import settings
 
+from monitoring.errors.checkins import check_in_parse
 from monitoring.errors.envelope import Envelope, Item
 from monitoring.errors.events import InvalidEvent, event_prepare, storable
 from monitoring.errors.privacy import event_privatise
@@ -16,11 +17,12 @@ from monitoring.models import Project
 from monitoring.services.envelope_outcomes import envelope_outcomes_record
 from monitoring.services.error_events import error_event_store
 from monitoring.services.error_user_reports import error_user_report_store
+from monitoring.services.monitor_checkins import UnknownMonitor, monitor_check_in
 from monitoring.services.release_health import release_health_record
 
 # Item types the protocol defines that this portal does not store yet: counted, not kept.
 NOT_STORED = frozenset({
-    "transaction", "check_in", "attachment",
+    "transaction", "attachment",
     "profile", "profile_chunk", "replay_event", "replay_recording", "replay_video", "span",
     "statsd", "metric_buckets", "otel_log", "log",
 })
@@ -140,6 +142,15 @@ def envelope_ingest(*, project: Project, envelope: Envelope, client_ip: str, rec
                 sessions.append(session_counts(item.type, item.json()))
             except (ValueError, RecursionError):
                 result.dropped[(category, "invalid")] += 1
+        elif item.type == "check_in":
+            try:
+                monitor_check_in(project=project, check_in=check_in_parse(item.json()), received_at=received_at)
+            except UnknownMonitor:
+                result.dropped[(category, "unknown_monitor")] += 1
+            except (ValueError, RecursionError):  # TargetConfigError is one
+                result.dropped[(category, "invalid")] += 1
+            else:
+                result.stored += 1
         elif item.type in NOT_STORED:
             result.dropped[(category, "not_stored")] += 1
         # Unknown types are skipped, as the protocol asks: newer SDKs send newer items.
