@@ -65,7 +65,8 @@ def _event_id(value: Any) -> uuid.UUID | None:
         raise InvalidEvent("event_id is not a valid UUID") from exc
 
 
-def _timestamp(value: Any, received_at: datetime) -> datetime:
+def timestamp_within(value: Any, received_at: datetime) -> datetime:
+    """The client's time for something it sent, if believable, else the receive time."""
     parsed = None
     try:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -134,7 +135,7 @@ def event_prepare(
     title, culprit, kind = _labels(event)
     return PreparedEvent(
         event_id=parsed_id,
-        timestamp=_timestamp(event.get("timestamp"), received_at),
+        timestamp=timestamp_within(event.get("timestamp"), received_at),
         level=level if isinstance(level, str) and level in LEVELS else "error",
         release=_short(event.get("release"), 250).strip(),
         environment=_short(event.get("environment"), 64).strip(),

@@ -4,7 +4,7 @@ import json
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 
@@ -13,16 +13,18 @@ from monitoring.errors.envelope import Envelope, Item
 from monitoring.errors.events import InvalidEvent, event_prepare, storable
 from monitoring.errors.privacy import event_privatise
 from monitoring.errors.sessions import session_counts
+from monitoring.errors.transactions import transaction_points
 from monitoring.models import Project
 from monitoring.services.envelope_outcomes import envelope_outcomes_record
 from monitoring.services.error_events import error_event_store
 from monitoring.services.error_user_reports import error_user_report_store
 from monitoring.services.monitor_checkins import UnknownMonitor, monitor_check_in
 from monitoring.services.release_health import release_health_record
+from monitoring.services.telemetry_ingest import CardinalityExceeded, telemetry_ingest
 
 # Item types the protocol defines that this portal does not store yet: counted, not kept.
 NOT_STORED = frozenset({
-    "transaction", "attachment",
+    "attachment",
     "profile", "profile_chunk", "replay_event", "replay_recording", "replay_video", "span",
     "statsd", "metric_buckets", "otel_log", "log",
 })
@@ -112,6 +114,7 @@ def envelope_ingest(*, project: Project, envelope: Envelope, client_ip: str, rec
     result = IngestResult(event_id=header_id or "")
     reported: Counter = Counter()
     sessions = []
+    points = []
     for item in envelope.items:
         category = CATEGORY.get(item.type, item.type)
         if item.type == "event":
@@ -151,9 +154,21 @@ def envelope_ingest(*, project: Project, envelope: Envelope, client_ip: str, rec
                 result.dropped[(category, "invalid")] += 1
             else:
                 result.stored += 1
+        elif item.type == "transaction":
+            try:
+                points.extend(transaction_points(item.json(), received_at=received_at, max_lateness=timedelta(
+                    seconds=settings.TELEMETRY_MAX_LATENESS_SECONDS)))
+            except (ValueError, RecursionError):
+                result.dropped[(category, "invalid")] += 1
         elif item.type in NOT_STORED:
             result.dropped[(category, "not_stored")] += 1
         # Unknown types are skipped, as the protocol asks: newer SDKs send newer items.
+    if points:
+        try:
+            telemetry_ingest(project=project, points=points)
+            result.stored += len(points) // 2
+        except CardinalityExceeded:
+            result.dropped[("transaction", "cardinality")] += len(points) // 2
     if sessions:
         release_health_record(project=project, day=received_at.date(), batches=sessions)
     if envelope.broken:
