@@ -3,10 +3,11 @@
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -26,16 +27,35 @@ def tags_hash(tags: dict[str, str]) -> str:
 
 def telemetry_ingest(*, project: Project, points: list[PointIn], plural: str = "points") -> int:
     """Store a validated batch, all of it or (on any error) none of it; returns its size."""
-    keys = [(p.name, tags_hash(p.tags)) for p in points]
+    hashes = {}  # a batch repeats few tag sets: hash each once
+    keys = []
+    for p in points:
+        tag_items = tuple(sorted(p.tags.items()))
+        if tag_items not in hashes:
+            hashes[tag_items] = tags_hash(p.tags)
+        keys.append((p.name, hashes[tag_items]))
     with transaction.atomic():
         series_ids = _series_ids(project=project, points=points, keys=keys, plural=plural)
-        partitions_ensure(p.timestamp.date() for p in points)
-        MetricPoint.objects.bulk_create(
-            [MetricPoint(series_id=series_ids[k], timestamp=p.timestamp, value=p.value) for k, p in zip(keys, points)],
-            batch_size=1000,
-        )
+        partitions_ensure({p.timestamp.date() for p in points})
+        _insert_points((series_ids[k], p.timestamp, p.value) for k, p in zip(keys, points))
         _mark_minutes({p.timestamp.replace(second=0, microsecond=0) for p in points})
     return len(points)
+
+
+def _insert_points(rows: Iterable[tuple[int, datetime, float]]) -> None:
+    if connection.vendor != "postgresql":
+        MetricPoint.objects.bulk_create(
+            [MetricPoint(series_id=series_id, timestamp=at, value=value) for series_id, at, value in rows],
+            batch_size=1000,
+        )
+        return
+    # COPY: about ten times cheaper per row than a multi-row INSERT built by the ORM, and
+    # still inside the batch's transaction, so all-or-nothing holds.
+    table = MetricPoint._meta.db_table
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f'COPY "{table}" (series_id, "timestamp", value) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 def ingest_rejection_count(*, project: Project, reason: str) -> None:
