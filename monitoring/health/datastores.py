@@ -2,9 +2,14 @@
 
 import dataclasses
 import datetime
+import uuid
 
 from asgiref.sync import sync_to_async
+from django.core.cache import caches
+from django.core.cache.backends.base import InvalidCacheBackendError
 from health_check.checks import Cache, Database, Storage
+from health_check.exceptions import ServiceUnavailable
+from redis.exceptions import RedisError
 
 from monitoring.health.components import Component
 
@@ -38,6 +43,32 @@ class CacheCheck(Component, Cache):
     @property
     def component_id(self) -> str:
         return self.alias
+
+    async def run(self):
+        await sync_to_async(self._probe)()
+
+    def _probe(self):
+        """The library's write-then-read, plus removing the key afterwards.
+
+        The library leaves its probe key to expire. The embedded file cache keeps expired
+        files until it culls, and a cull evicts a random third of every entry (rate-limit
+        counters too), so a polled /health would evict live data. One thread hop for the
+        three calls, instead of one per call.
+        """
+        try:
+            cache = caches[self.alias]
+        except InvalidCacheBackendError as exc:
+            raise ServiceUnavailable("cache alias does not exist") from exc
+        key, value = f"{self.key_prefix}:{uuid.uuid4().hex}", uuid.uuid4().hex
+        try:
+            cache.set(key, value, timeout=self.timeout.total_seconds())
+            try:
+                if cache.get(key) != value:
+                    raise ServiceUnavailable("the value read back is not the one written")
+            finally:
+                cache.delete(key)
+        except (ConnectionError, RedisError) as exc:
+            raise ServiceUnavailable(f"cannot reach the cache ({type(exc).__name__})") from exc
 
 
 @dataclasses.dataclass

@@ -141,6 +141,18 @@ def test_a_reachable_redis_cache_passes(client, redis_cache):
     assert client.get("/health/cache").status_code == 200
 
 
+def test_the_cache_probe_leaves_no_entry_behind(client, settings, tmp_path):
+    # In the embedded file cache a leftover entry stays on disk until a cull, and a cull
+    # evicts a random third of all entries: a polled /health must not fill it.
+    folder = tmp_path / "cache"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(folder)}}
+
+    for _ in range(3):
+        assert client.get("/health/cache").status_code == 200
+
+    assert list(folder.glob("*.djcache")) == []
+
+
 @pytest.mark.parametrize("component", ["db", "cache", "storage", "broker", "beat", "worker"])
 def test_each_component_has_its_own_endpoint(client, fresh_pulses, component):
     response = client.get(f"/health/{component}")
