@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
+from django.db.models import F
 
 from monitoring.models import Target
 
@@ -23,13 +24,13 @@ class Dispatched:
     batches: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
-def next_run_after(due: datetime, *, interval: timedelta, now: datetime) -> datetime:
-    """Keep the cadence (due + interval) unless that is already past; then start again from now."""
-    following = due + interval
-    return following if following > now else now + interval
+@dataclass(frozen=True)
+class Claimed:
+    target_id: int
+    regions: list[str]
 
 
-def targets_claim_due(*, now: datetime, limit: int) -> list[Target]:
+def targets_claim_due(*, now: datetime, limit: int) -> list[Claimed]:
     """Claim up to `limit` due targets and advance their `next_run_at`; returns them.
 
     On PostgreSQL, rows another dispatcher holds are skipped (SKIP LOCKED), so several
@@ -41,15 +42,22 @@ def targets_claim_due(*, now: datetime, limit: int) -> list[Target]:
         Target.objects.filter(paused=False, next_run_at__lte=now)
         .exclude(kind=Target.Kind.HEARTBEAT)
         .order_by("next_run_at")
-        .only("pk", "next_run_at", "interval_seconds", "regions")[:limit]
+        .values_list("pk", "next_run_at", "interval_seconds", "regions")[:limit]
     )
     if connection.features.has_select_for_update_skip_locked:
         due = due.select_for_update(skip_locked=True, of=("self",))
-    claimed = list(due)
-    for target in claimed:
-        target.next_run_at = next_run_after(target.next_run_at, interval=target.interval, now=now)
-    Target.objects.bulk_update(claimed, ["next_run_at"], batch_size=1000)
-    return claimed
+    rows = list(due)
+    # One UPDATE per interval (targets share a handful), not one per row: on cadence the
+    # next run is due + interval; a target already a full interval behind starts again from now.
+    on_cadence, behind = defaultdict(list), defaultdict(list)
+    for pk, next_run_at, interval_seconds, _ in rows:
+        following = next_run_at + timedelta(seconds=interval_seconds)
+        (on_cadence if following > now else behind)[interval_seconds].append(pk)
+    for interval_seconds, ids in on_cadence.items():
+        Target.objects.filter(pk__in=ids).update(next_run_at=F("next_run_at") + timedelta(seconds=interval_seconds))
+    for interval_seconds, ids in behind.items():
+        Target.objects.filter(pk__in=ids).update(next_run_at=now + timedelta(seconds=interval_seconds))
+    return [Claimed(pk, regions) for pk, _, _, regions in rows]
 
 
 def probes_dispatch(*, now: datetime, send: Callable[[list[int], str], None]) -> Dispatched:
@@ -65,7 +73,7 @@ def probes_dispatch(*, now: datetime, send: Callable[[list[int], str], None]) ->
             by_region: dict[str, list[int]] = defaultdict(list)
             for target in claimed:
                 for region in target.regions:
-                    by_region[region].append(target.pk)
+                    by_region[region].append(target.target_id)
             for region, ids in by_region.items():
                 for start in range(0, len(ids), BATCH_SIZE):
                     send(ids[start:start + BATCH_SIZE], region)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from monitoring.models import Target
 from monitoring.services import probe_dispatch
-from monitoring.services.probe_dispatch import next_run_after, probes_dispatch, targets_claim_due
+from monitoring.services.probe_dispatch import probes_dispatch, targets_claim_due
 from tests.monitoring.uptime.factories import HeartbeatFactory, TargetFactory
 
 NOW = dt.datetime(2026, 5, 4, 12, 0, tzinfo=dt.UTC)
@@ -82,12 +82,19 @@ class TestDispatch:
         assert sum(len(ids) for _, ids in sent) == 10
 
 
+@pytest.mark.django_db
 def test_the_cadence_is_kept_unless_the_dispatcher_fell_behind():
-    interval = dt.timedelta(seconds=60)
-    assert next_run_after(NOW, interval=interval, now=NOW + dt.timedelta(seconds=2)) == NOW + interval
+    on_time = TargetFactory(next_run_at=NOW - dt.timedelta(seconds=2), interval_seconds=60)
+    other_interval = TargetFactory(next_run_at=NOW - dt.timedelta(seconds=2), interval_seconds=300)
     # After an outage, one probe now and then every interval, not a burst of catch-up runs.
-    late = NOW + dt.timedelta(minutes=10)
-    assert next_run_after(NOW, interval=interval, now=late) == late + interval
+    behind = TargetFactory(next_run_at=NOW - dt.timedelta(minutes=10), interval_seconds=60)
+    with transaction.atomic():
+        assert len(targets_claim_due(now=NOW, limit=100)) == 3
+    for target, expected in [(on_time, NOW + dt.timedelta(seconds=58)),
+                             (other_interval, NOW + dt.timedelta(seconds=298)),
+                             (behind, NOW + dt.timedelta(seconds=60))]:
+        target.refresh_from_db()
+        assert target.next_run_at == expected
 
 
 @pytest.mark.postgres
@@ -102,7 +109,7 @@ def test_two_dispatchers_at_once_never_claim_the_same_target():
     def slow_dispatcher():
         try:
             with transaction.atomic():
-                claimed["slow"] = [t.pk for t in targets_claim_due(now=NOW, limit=20)]
+                claimed["slow"] = [t.target_id for t in targets_claim_due(now=NOW, limit=20)]
                 first_holds.set()
                 release.wait(10)
         finally:
@@ -112,7 +119,7 @@ def test_two_dispatchers_at_once_never_claim_the_same_target():
     thread.start()
     assert first_holds.wait(10)
     with transaction.atomic():
-        claimed["fast"] = [t.pk for t in targets_claim_due(now=NOW, limit=20)]
+        claimed["fast"] = [t.target_id for t in targets_claim_due(now=NOW, limit=20)]
     release.set()
     thread.join(10)
     assert len(claimed["slow"]) == 20 and len(claimed["fast"]) == 10
