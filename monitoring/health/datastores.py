@@ -29,7 +29,7 @@ class DatabaseCheck(Component, Database):
 
     async def run(self):
         # On the request's own thread, so the probe reuses its persistent connection
-        # instead of opening (and leaking) one in a pool thread.
+        # instead of opening and closing one in a pool thread on every answer.
         await sync_to_async(super().run)()
 
 

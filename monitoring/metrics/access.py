@@ -2,11 +2,8 @@
 
 import hmac
 import ipaddress
-import logging
 
 from django.conf import settings
-
-logger = logging.getLogger(__name__)
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
