@@ -9,10 +9,10 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
 from monitoring.errors.grouping import exceptions, frames
-from monitoring.models import ErrorIssue, ErrorIssueSeenIn
+from monitoring.models import ErrorClassificationRule, ErrorIssue, ErrorIssueSeenIn
 from monitoring.selectors.error_issues import error_issue_latest_event, error_issue_tags, error_issue_timeline
 from monitoring.services.error_issues import (
-    error_issue_ignore, error_issue_merge, error_issue_resolve, error_issue_unmerge, error_issue_unresolve,
+    error_issue_assign, error_issue_ignore, error_issue_merge, error_issue_resolve, error_issue_unmerge, error_issue_unresolve,
 )
 
 EMPTY = "—"
@@ -80,9 +80,9 @@ def _json_block(value) -> SafeString:
 @admin.register(ErrorIssue)
 class ErrorIssueAdmin(ModelAdmin):
     list_display = ("title", "project", "status", "level", "event_count", "users_affected", "last_seen",
-                    "first_seen", "is_regression")
-    list_filter = ("status", "level", ReleaseFilter, EnvironmentFilter, "project")
-    list_select_related = ("project",)
+                    "first_seen", "is_regression", "severity", "category", "assignee")
+    list_filter = ("status", "level", "category", "severity", ReleaseFilter, EnvironmentFilter, "project")
+    list_select_related = ("project", "assignee")
     search_fields = ("title", "culprit")
     ordering = ("-last_seen",)
     show_full_result_count = False
@@ -90,17 +90,23 @@ class ErrorIssueAdmin(ModelAdmin):
     actions = ["resolve", "resolve_in_next_release", "ignore", "unresolve", "merge", "unmerge"]
     fieldsets = (
         (None, {"fields": ("title", "culprit", "project", "type", "level", "status", "is_regression",
-                           "resolved_in_release", "snooze_until", "snooze_event_count", "merged_into")}),
+                           "resolved_in_release", "snooze_until", "snooze_event_count", "merged_into",
+                           "severity", "category", "should_alert", "assignee")}),
         ("Counts", {"fields": ("first_seen", "last_seen", "event_count", "users_affected", "seen_in_display",
                                "timeline")}),
         ("Latest event", {"fields": ("stack_trace", "message_display", "breadcrumbs", "request_display",
                                      "user_display", "tags")}),
         ("User reports", {"fields": ("user_reports_display",)}),
     )
-    readonly_fields = tuple(f for fs in fieldsets for f in fs[1]["fields"])
+    # The assignee is the one thing a person edits here; the rest comes from events and actions.
+    readonly_fields = tuple(f for fs in fieldsets for f in fs[1]["fields"] if f != "assignee")
 
     def has_add_permission(self, request):
         return False  # issues come from events
+
+    def save_model(self, request, obj, form, change):
+        # Not obj.save(): that would write back counters a fold may have moved meanwhile.
+        error_issue_assign(issue=obj, assignee=form.cleaned_data.get("assignee"))
 
     def _latest(self, issue: ErrorIssue):
         # Once per page: every section reads the same event.
@@ -221,3 +227,13 @@ class ErrorIssueAdmin(ModelAdmin):
         for issue in merged:
             error_issue_unmerge(issue=issue)
         self.message_user(request, f"{len(merged)} issue(s) unmerged.", messages.SUCCESS)
+
+
+@admin.register(ErrorClassificationRule)
+class ErrorClassificationRuleAdmin(ModelAdmin):
+    list_display = ("name", "position", "enabled", "project", "type_pattern", "message_pattern", "severity",
+                    "category", "should_alert")
+    list_editable = ("position", "enabled")
+    list_filter = ("category", "severity", "enabled")
+    list_select_related = ("project",)
+    ordering = ("position", "id")

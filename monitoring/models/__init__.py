@@ -1,7 +1,7 @@
 from monitoring.models.projects import Environment, IngestKey, Project
 from monitoring.models.errors import (  # noqa: F401  re-exported
-    EnvelopeOutcome, ErrorEvent, ErrorIssue, ErrorIssueSeenIn, ErrorIssueTally, ErrorIssueUser, ErrorUserReport,
-    Release, ReleaseHealth, ReleaseHealthUser,
+    EnvelopeOutcome, ErrorClassificationRule, ErrorEvent, ErrorIssue, ErrorIssueSeenIn, ErrorIssueTally,
+    ErrorIssueUser, ErrorUserReport, Release, ReleaseHealth, ReleaseHealthUser,
 )
 from monitoring.models.heartbeats import Heartbeat, HeartbeatPing
 from monitoring.models.pulses import Pulse

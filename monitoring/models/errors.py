@@ -5,9 +5,29 @@ updates the issue row itself: a hot issue would otherwise serialise every reques
 row lock. Tallies are folded into the issue's counters in batches (services/error_issues).
 """
 
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from monitoring.models.projects import Project
+
+
+class Severity(models.TextChoices):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class Category(models.TextChoices):
+    AUTHENTICATION = "authentication"
+    NETWORK = "network"
+    VALIDATION = "validation"
+    PERFORMANCE = "performance"
+    SECURITY = "security"
+    DATA_INTEGRITY = "data_integrity", "data integrity"
 
 
 class Release(models.Model):
@@ -63,6 +83,13 @@ class ErrorIssue(models.Model):
     snooze_count_base = models.PositiveBigIntegerField(null=True, blank=True)
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_issues"
+    )
+    # From the first matching classification rule when the issue was made.
+    severity = models.CharField(max_length=8, choices=Severity.choices, blank=True)
+    category = models.CharField(max_length=16, choices=Category.choices, blank=True)
+    should_alert = models.BooleanField(default=False)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta:
@@ -226,3 +253,40 @@ class ReleaseHealthUser(models.Model):
                 fields=["project", "release", "environment", "user_hash"], name="releasehealthuser_unique"
             ),
         ]
+
+
+def validate_regex(value: str) -> None:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValidationError(f"not a valid regular expression: {exc}") from exc
+
+
+class ErrorClassificationRule(models.Model):
+    """First match wins, by position; a rule without a project applies to every project.
+    Patterns are case-insensitive regular expressions searched in the text; empty matches all."""
+
+    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField(default=100)
+    name = models.CharField(max_length=100)
+    enabled = models.BooleanField(default=True)
+    type_pattern = models.CharField(max_length=300, blank=True, validators=[validate_regex],
+                                    help_text="Matched against the exception types.")
+    message_pattern = models.CharField(max_length=300, blank=True, validators=[validate_regex],
+                                       help_text="Matched against the exception values and the message.")
+    tag_key = models.CharField(max_length=64, blank=True, help_text="The event must have this tag.")
+    tag_value_pattern = models.CharField(max_length=300, blank=True, validators=[validate_regex])
+    transaction_pattern = models.CharField(max_length=300, blank=True, validators=[validate_regex])
+    severity = models.CharField(max_length=8, choices=Severity.choices)
+    category = models.CharField(max_length=16, choices=Category.choices)
+    should_alert = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if not any((self.type_pattern, self.message_pattern, self.tag_key, self.transaction_pattern)):
+            raise ValidationError("A rule needs at least one condition (type, message, tag or transaction).")

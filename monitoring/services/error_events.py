@@ -5,18 +5,29 @@ tally, its user, its release. The issue's counters are folded from the tallies a
 (services.error_issues), by whichever request or task gets the issue's lock first.
 """
 
+from dataclasses import fields
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from monitoring.errors.classification import Rule, classify
 from monitoring.errors.events import PreparedEvent
 from monitoring.errors.partitions import events_drop_before, partition_ensure
 from monitoring.models import (
-    ErrorEvent, ErrorIssue, ErrorIssueTally, ErrorIssueUser, ErrorUserReport, Project, Release,
+    ErrorClassificationRule, ErrorEvent, ErrorIssue, ErrorIssueTally, ErrorIssueUser, ErrorUserReport, Project, Release,
 )
 from monitoring.services.error_issues import error_issue_fold
+
+
+def _rules(project: Project) -> list[Rule]:
+    """The project's rules and everyone's, in order. Read only when an issue is new."""
+    rows = ErrorClassificationRule.objects.filter(Q(project=project) | Q(project=None), enabled=True).values(
+        *(f.name for f in fields(Rule))
+    )
+    return [Rule(**row) for row in rows]
 
 
 def _issue_for(*, project: Project, event: PreparedEvent) -> int:
@@ -27,11 +38,14 @@ def _issue_for(*, project: Project, event: PreparedEvent) -> int:
         .first()
     )
     if found is None:
+        verdict = classify(event.payload, _rules(project))
         try:
             with transaction.atomic():
                 issue = ErrorIssue.objects.create(
                     project=project, grouping_hash=event.grouping.hash, title=event.title, culprit=event.culprit,
                     type=event.type, level=event.level, first_seen=event.timestamp, last_seen=event.timestamp,
+                    severity=verdict.severity if verdict else "", category=verdict.category if verdict else "",
+                    should_alert=verdict.should_alert if verdict else False,
                 )
             return issue.pk
         except IntegrityError:  # another request made it first

@@ -222,3 +222,9 @@ def error_issue_unmerge(*, issue: ErrorIssue) -> ErrorIssue:
         _recount(issue)
         _recount(target)
     return issue
+
+
+def error_issue_assign(*, issue: ErrorIssue, assignee) -> None:
+    """Set who looks after the issue; writes that column only, so counters folded meanwhile stay."""
+    ErrorIssue.objects.filter(pk=issue.pk).update(assignee=assignee)
+    issue.assignee = assignee
