@@ -57,7 +57,7 @@ def heartbeat_ping(*, ping_key, ping: Ping) -> bool:
     state); two more only when the status changes.
     """
     heartbeat = (Heartbeat.objects.select_related("target").only(*PING_FIELDS)
-                 .filter(ping_key=ping_key).first())
+                 .filter(ping_key=ping_key, target__kind=Target.Kind.HEARTBEAT).first())
     if heartbeat is None:
         return False
     duration = _run_duration(heartbeat, ping)

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from monitoring.heartbeats.views import PING_BODY_LIMIT
-from monitoring.models import Flip, HeartbeatPing, Status
+from monitoring.models import Flip, HeartbeatPing, Status, Target
 from tests.monitoring.uptime.factories import HeartbeatFactory
 
 pytestmark = pytest.mark.django_db
@@ -72,6 +72,12 @@ def test_an_unknown_key_is_404_and_stores_nothing(client, heartbeat):
     assert client.get("/ping/not-a-uuid").status_code == 404
     assert client.get(url(heartbeat, "/restart")).status_code == 404
     assert HeartbeatPing.objects.count() == 0 and Flip.objects.count() == 0
+
+
+def test_a_target_no_longer_a_heartbeat_takes_no_pings(client, heartbeat):
+    Target.objects.filter(pk=heartbeat.pk).update(kind="http", url="https://shop.example/")
+    assert client.get(url(heartbeat)).status_code == 404
+    assert HeartbeatPing.objects.count() == 0
 
 
 def test_a_body_over_the_limit_is_truncated_and_flagged_not_refused(client, heartbeat):
