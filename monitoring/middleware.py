@@ -20,11 +20,10 @@ class RequestIdMiddleware:
     def __call__(self, request):
         request_id = incoming_or_new(request.headers.get(REQUEST_ID_HEADER))
         request.request_id = request_id
-        token = request_id_var.set(request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            request_id_var.reset(token)
+        # Not reset on the way out: Django logs error responses after the middleware has
+        # returned, and that line needs the id too. request_finished clears it.
+        request_id_var.set(request_id)
+        response = self.get_response(request)
         response[REQUEST_ID_HEADER] = request_id
         return response
 

@@ -48,3 +48,23 @@ def test_enqueuing_a_task_carries_the_request_id_in_its_headers():
     finally:
         request_id_var.reset(token)
     assert headers[HEADER] == "req-abc"
+
+
+@pytest.mark.django_db
+def test_djangos_own_log_line_for_an_error_response_carries_the_request_id(client):
+    seen = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            seen.append(record)
+
+    handler = Collect()
+    handler.addFilter(RequestIdFilter())
+    logger = logging.getLogger("django.request")
+    logger.addHandler(handler)
+    try:
+        client.get("/no-such-page", HTTP_X_REQUEST_ID="req-404")
+    finally:
+        logger.removeHandler(handler)
+    assert [r.request_id for r in seen] == ["req-404"]
+    assert request_id_var.get() == "-"  # cleared once the request finished
