@@ -8,13 +8,13 @@ ingest enforces) just marks its minute again and is folded in on the next tick.
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import Q
 
 from monitoring.models import MetricPoint, MetricRollup, RollupBacklog
-from monitoring.telemetry.histogram import Histogram
+from monitoring.telemetry.histogram import LOG_GAMMA, ZERO_THRESHOLD, Histogram
 
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
@@ -50,12 +50,46 @@ def _lock() -> bool:
 def _minutes_from_points(minutes: list[datetime]) -> dict[tuple[int, datetime], Histogram]:
     histograms = defaultdict(Histogram)
     for start, end in _runs(minutes, MINUTE):
+        if connection.vendor == "postgresql":
+            _bucket_in_database(histograms, start, end)
+            continue
         rows = MetricPoint.objects.filter(timestamp__gte=start, timestamp__lt=end).values_list(
             "series_id", "timestamp", "value"
         )
         for series_id, timestamp, value in rows.iterator(chunk_size=10_000):
             histograms[series_id, timestamp.replace(second=0, microsecond=0)].add(value)
     return histograms
+
+
+# PostgreSQL sorts the points into histogram buckets itself, with the same formula as
+# histogram._index(), and sends one row per series and minute with its buckets as arrays,
+# however many points there were.
+_BUCKETED = f"""
+SELECT series_id, extract(epoch FROM minute)::bigint, sum(n)::bigint, sum(total), min(low), max(high),
+       array_agg(sign), array_agg(bucket), array_agg(n)
+FROM (
+    SELECT series_id, date_trunc('minute', "timestamp") AS minute,
+           CASE WHEN value > %(zero)s THEN 1 WHEN value < -%(zero)s THEN -1 ELSE 0 END AS sign,
+           CASE WHEN abs(value) > %(zero)s THEN ceil(ln(abs(value)) / %(log_gamma)s)::int ELSE 0 END AS bucket,
+           count(*)::int AS n, sum(value) AS total, min(value) AS low, max(value) AS high
+    FROM "{MetricPoint._meta.db_table}"
+    WHERE "timestamp" >= %(start)s AND "timestamp" < %(end)s
+    GROUP BY 1, 2, 3, 4
+) AS buckets
+GROUP BY 1, 2
+"""
+
+
+def _bucket_in_database(histograms, start: datetime, end: datetime) -> None:
+    minutes = {}  # epoch seconds → datetime, made once per minute rather than per row
+    with connection.cursor() as cursor:
+        cursor.execute(_BUCKETED, {"zero": ZERO_THRESHOLD, "log_gamma": LOG_GAMMA, "start": start, "end": end})
+        for series_id, epoch, _, total, low, high, signs, indexes, counts in cursor:
+            if epoch not in minutes:
+                minutes[epoch] = datetime.fromtimestamp(epoch, UTC)
+            histograms[series_id, minutes[epoch]] = Histogram.from_buckets(
+                signs=signs, indexes=indexes, counts=counts, total=total, minimum=low, maximum=high
+            )
 
 
 def _hours_from_minutes(hours: list[datetime]) -> dict[tuple[int, datetime], Histogram]:
@@ -72,16 +106,22 @@ def _hours_from_minutes(hours: list[datetime]) -> dict[tuple[int, datetime], His
 def _replace(resolution: int, starts: list[datetime], histograms: dict) -> None:
     for chunk in _chunks(starts):
         MetricRollup.objects.filter(resolution=resolution, start__in=chunk).delete()
-    MetricRollup.objects.bulk_create(
-        (
-            MetricRollup(
-                series_id=series_id, resolution=resolution, start=start, count=h.count, sum=h.sum,
-                min=h.min, max=h.max, histogram=h.encode(),
-            )
-            for (series_id, start), h in histograms.items()
-        ),
-        batch_size=1000,
+    rows = (
+        (series_id, resolution, start, h.count, h.sum, h.min, h.max, h.encode())
+        for (series_id, start), h in histograms.items()
     )
+    if connection.vendor != "postgresql":
+        fields = ("series_id", "resolution", "start", "count", "sum", "min", "max", "histogram")
+        MetricRollup.objects.bulk_create((MetricRollup(**dict(zip(fields, row))) for row in rows), batch_size=1000)
+        return
+    # COPY: an INSERT of thousands of rows with binary histograms costs seconds to build.
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(
+            f'COPY "{MetricRollup._meta.db_table}" (series_id, resolution, start, count, sum, min, max, histogram) '
+            "FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 def _unmark(marks: list[tuple[datetime, datetime]]) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 RELATIVE_ERROR = 0.01
 GAMMA = (1 + RELATIVE_ERROR) / (1 - RELATIVE_ERROR)
-_LOG_GAMMA = math.log(GAMMA)
+_LOG_GAMMA = LOG_GAMMA = math.log(GAMMA)
 # Below this magnitude the relative guarantee is given up: such values count as zero.
 ZERO_THRESHOLD = 1e-9
 
@@ -134,6 +134,21 @@ class Histogram:
                 _put_varint(out, n)
                 previous = index
         return bytes(out)
+
+    @classmethod
+    def from_buckets(cls, *, signs, indexes, counts, total: float, minimum: float, maximum: float) -> Histogram:
+        """Values already counted per bucket elsewhere (the database, grouping raw points
+        by the same formula as _index()): sign 1 or -1 for a side, 0 for the zero bucket."""
+        histogram = cls()
+        sides = {1: histogram.positive, -1: histogram.negative}
+        for sign, index, n in zip(signs, indexes, counts):
+            if sign:
+                sides[sign][index] += n
+            else:
+                histogram.zero += n
+        histogram.count = sum(counts)
+        histogram.sum, histogram.min, histogram.max = total, minimum, maximum
+        return histogram
 
     @classmethod
     def from_row(cls, row: dict) -> Histogram:

@@ -116,3 +116,13 @@ def test_the_beat_task_builds_and_prepares_partitions(project, clock):
     ingest(project, [1, 2], T0)
     assert build_rollups.apply().get() == 1
     assert MetricRollup.objects.filter(resolution=60).get().count == 2
+
+
+def test_the_stored_histogram_is_the_one_built_from_the_values(project, clock):
+    """On PostgreSQL the database sorts points into buckets; it must agree with Python."""
+    values = [-250.0, -0.5, 0.0, 1e-12, 0.07, 1.0, 3.3, 42.0, 42.5, 999.9, 1800.0, 2500.0, 123456.0]
+    ingest(project, values, T0 + timedelta(seconds=20))
+    rollups_build()
+
+    stored = MetricRollup.objects.values("sum", "min", "max", "histogram").get(resolution=60)
+    assert Histogram.from_row(stored) == Histogram.of(values)
