@@ -36,7 +36,7 @@ def browser_page(tmp_path, monkeypatch):
             pytest.fail(reason)
         pytest.skip(reason)
 
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     # Playwright's sync API runs an event loop in this thread, which makes Django refuse
     # ORM calls from the test body. The test thread only sets up data before and reads
@@ -52,7 +52,9 @@ def browser_page(tmp_path, monkeypatch):
             args=CHROMIUM_ARGS,
             viewport={"width": 1280, "height": 900},
         )
+        # Generous waits: a busy CI machine renders slowly, and a wait ends as soon as it can.
         context.set_default_timeout(15_000)
+        expect.set_options(timeout=15_000)
         try:
             yield context.pages[0] if context.pages else context.new_page()
         finally:
