@@ -7,29 +7,132 @@ a month is the merge of its hour rollups, never a sort of raw rows.
 
 Negative values use their own buckets (by magnitude); values closer to zero than
 ZERO_THRESHOLD share one zero bucket, so 0.0 (a perfect CLS) costs nothing.
+
+Each side keeps its counts as one dense list from its lowest bucket: merging two is an
+element-wise add that runs in C (map over operator.add), which is what makes merging a
+month of hour rollups cheap in pure Python.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
+import struct
 from collections.abc import Iterable
+from operator import add
 
 RELATIVE_ERROR = 0.01
 GAMMA = (1 + RELATIVE_ERROR) / (1 - RELATIVE_ERROR)
-_LOG_GAMMA = LOG_GAMMA = math.log(GAMMA)
+LOG_GAMMA = math.log(GAMMA)
 # Below this magnitude the relative guarantee is given up: such values count as zero.
 ZERO_THRESHOLD = 1e-9
 
-ENCODING_VERSION = 1
+ENCODING_VERSION = 2
+_SPARSE, _DENSE = 0, 1
+# (largest count, struct code, bytes): the narrowest that holds every count of a side.
+_WIDTHS = tuple((2 ** (8 * struct.calcsize(f"<{c}")) - 1, c, struct.calcsize(f"<{c}")) for c in "BHIQ")
+
+
+class _Buckets:
+    """Counts of consecutive bucket indexes, starting at `offset`."""
+
+    __slots__ = ("offset", "counts")
+
+    def __init__(self, offset: int = 0, counts: list[int] | None = None) -> None:
+        self.offset = offset
+        self.counts = counts or []
+
+    def add(self, index: int, n: int) -> None:
+        self._cover(index, index + 1)
+        self.counts[index - self.offset] += n
+
+    def merge(self, other: _Buckets) -> None:
+        if not other.counts:
+            return
+        self._cover(other.offset, other.offset + len(other.counts))
+        start = other.offset - self.offset
+        end = start + len(other.counts)
+        self.counts[start:end] = map(add, self.counts[start:end], other.counts)
+
+    def items(self) -> Iterable[tuple[int, int]]:
+        """(index, count) from the lowest index up, empty buckets left out."""
+        return ((self.offset + i, n) for i, n in enumerate(self.counts) if n)
+
+    def total(self) -> int:
+        return sum(self.counts)
+
+    def normalised(self) -> tuple[int, tuple[int, ...]]:
+        items = list(self.items())
+        if not items:
+            return 0, ()
+        low, high = items[0][0], items[-1][0]
+        return low, tuple(self.counts[low - self.offset:high - self.offset + 1])
+
+    def _cover(self, low: int, high: int) -> None:
+        if not self.counts:
+            self.offset, self.counts = low, [0] * (high - low)
+            return
+        if low < self.offset:
+            self.counts[:0] = [0] * (self.offset - low)
+            self.offset = low
+        end = self.offset + len(self.counts)
+        if high > end:
+            self.counts.extend([0] * (high - end))
+
+    def encode(self, out: bytearray) -> None:
+        """Dense (fixed-width counts, unpacked in C) unless most buckets are empty, as in
+        a minute with a few scattered values, where (index delta, count) pairs are smaller."""
+        low, counts = self.normalised()
+        used = sum(1 for n in counts if n)
+        _put_varint(out, len(counts))
+        if not counts:
+            return
+        _put_varint(out, _zigzag(low))
+        code, width = next((code, width) for limit, code, width in _WIDTHS if max(counts) <= limit)
+        if used * 4 < len(counts) * width:
+            out.append(_SPARSE)
+            _put_varint(out, used)
+            previous = low
+            for index, n in self.items():
+                _put_varint(out, index - previous)
+                _put_varint(out, n)
+                previous = index
+        else:
+            out.append(_DENSE)
+            out.append(width)
+            out += struct.pack(f"<{len(counts)}{code}", *counts)
+
+    @classmethod
+    def decode(cls, data: bytes, position: int) -> tuple[_Buckets, int]:
+        length, position = _get_varint(data, position)
+        if not length:
+            return cls(), position
+        low, position = _get_varint(data, position)
+        buckets = cls(_unzigzag(low))
+        layout = data[position]
+        position += 1
+        if layout == _DENSE:
+            width = data[position]
+            code = next(code for _, code, size in _WIDTHS if size == width)
+            position += 1
+            buckets.counts = list(struct.unpack_from(f"<{length}{code}", data, position))
+            return buckets, position + length * width
+        buckets.counts = [0] * length
+        used, position = _get_varint(data, position)
+        index = 0
+        for _ in range(used):
+            delta, position = _get_varint(data, position)
+            n, position = _get_varint(data, position)
+            index += delta
+            buckets.counts[index] = n
+        return buckets, position
 
 
 class Histogram:
     __slots__ = ("positive", "negative", "zero", "count", "sum", "min", "max")
 
     def __init__(self) -> None:
-        self.positive: Counter[int] = Counter()
-        self.negative: Counter[int] = Counter()
+        self.positive = _Buckets()
+        self.negative = _Buckets()
         self.zero = 0
         self.count = 0
         self.sum = 0.0
@@ -47,9 +150,9 @@ class Histogram:
         if not math.isfinite(value):
             raise ValueError(f"value: {value!r} is not a finite number")
         if value > ZERO_THRESHOLD:
-            self.positive[_index(value)] += times
+            self.positive.add(_index(value), times)
         elif value < -ZERO_THRESHOLD:
-            self.negative[_index(-value)] += times
+            self.negative.add(_index(-value), times)
         else:
             self.zero += times
         self.count += times
@@ -58,8 +161,8 @@ class Histogram:
         self.max = max(self.max, value)
 
     def merge(self, other: Histogram) -> None:
-        self.positive.update(other.positive)
-        self.negative.update(other.negative)
+        self.positive.merge(other.positive)
+        self.negative.merge(other.negative)
         self.zero += other.zero
         self.count += other.count
         self.sum += other.sum
@@ -79,15 +182,15 @@ class Histogram:
         if rank == self.count - 1:
             return self.max
         seen = 0
-        for index in sorted(self.negative, reverse=True):
-            seen += self.negative[index]
+        for index, n in reversed(list(self.negative.items())):
+            seen += n
             if seen > rank:
                 return self._clamp(-_midpoint(index))
         seen += self.zero
         if seen > rank:
             return 0.0
-        for index in sorted(self.positive):
-            seen += self.positive[index]
+        for index, n in self.positive.items():
+            seen += n
             if seen > rank:
                 return self._clamp(_midpoint(index))
         return self.max
@@ -98,13 +201,12 @@ class Histogram:
             return 0.0
         if threshold >= self.max:
             return 1.0
-        below = 0
         if threshold > ZERO_THRESHOLD:
             limit = _index(threshold)
-            below = sum(self.negative.values()) + self.zero
+            below = self.negative.total() + self.zero
             below += sum(n for index, n in self.positive.items() if index <= limit)
         elif threshold >= -ZERO_THRESHOLD:
-            below = sum(self.negative.values()) + self.zero
+            below = self.negative.total() + self.zero
         else:
             limit = _index(-threshold)
             below = sum(n for index, n in self.negative.items() if index >= limit)
@@ -114,25 +216,22 @@ class Histogram:
         return min(max(value, self.min), self.max)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Histogram) and all(
-            getattr(self, name) == getattr(other, name) for name in self.__slots__
+        return isinstance(other, Histogram) and (
+            self.positive.normalised(), self.negative.normalised(), self.zero, self.count, self.sum,
+            self.min, self.max,
+        ) == (
+            other.positive.normalised(), other.negative.normalised(), other.zero, other.count, other.sum,
+            other.min, other.max,
         )
 
-    # -- compact encoding: version, zero count, then per side the bucket count and
-    # (index delta, count) pairs as zigzag varints. count/sum/min/max live in their own
-    # columns next to the encoded buckets, so decode() takes them back from there.
+    # -- compact encoding: version, zero count, then each side's buckets. count, sum, min
+    # and max live in their own columns next to it, so decode() takes them back from there.
 
     def encode(self) -> bytes:
         out = bytearray([ENCODING_VERSION])
         _put_varint(out, self.zero)
-        for side in (self.positive, self.negative):
-            items = sorted((index, n) for index, n in side.items() if n)
-            _put_varint(out, len(items))
-            previous = 0
-            for index, n in items:
-                _put_varint(out, _zigzag(index - previous))
-                _put_varint(out, n)
-                previous = index
+        self.positive.encode(out)
+        self.negative.encode(out)
         return bytes(out)
 
     @classmethod
@@ -143,7 +242,7 @@ class Histogram:
         sides = {1: histogram.positive, -1: histogram.negative}
         for sign, index, n in zip(signs, indexes, counts):
             if sign:
-                sides[sign][index] += n
+                sides[sign].add(index, n)
             else:
                 histogram.zero += n
         histogram.count = sum(counts)
@@ -161,27 +260,20 @@ class Histogram:
         if not data or data[0] != ENCODING_VERSION:
             raise ValueError("histogram: unknown encoding")
         histogram = cls()
-        position = 1
-        histogram.zero, position = _get_varint(data, position)
-        for side in (histogram.positive, histogram.negative):
-            length, position = _get_varint(data, position)
-            index = 0
-            for _ in range(length):
-                delta, position = _get_varint(data, position)
-                n, position = _get_varint(data, position)
-                index += _unzigzag(delta)
-                side[index] = n
-        histogram.count = histogram.zero + sum(histogram.positive.values()) + sum(histogram.negative.values())
+        histogram.zero, position = _get_varint(data, 1)
+        histogram.positive, position = _Buckets.decode(data, position)
+        histogram.negative, position = _Buckets.decode(data, position)
+        histogram.count = histogram.zero + histogram.positive.total() + histogram.negative.total()
         histogram.sum, histogram.min, histogram.max = total, minimum, maximum
         return histogram
 
 
 def _index(magnitude: float) -> int:
-    return math.ceil(math.log(magnitude) / _LOG_GAMMA)
+    return math.ceil(math.log(magnitude) / LOG_GAMMA)
 
 
 def _midpoint(index: int) -> float:
-    return 2 * math.exp(index * _LOG_GAMMA) / (GAMMA + 1)
+    return 2 * math.exp(index * LOG_GAMMA) / (GAMMA + 1)
 
 
 def _zigzag(n: int) -> int:

@@ -77,3 +77,18 @@ def test_non_finite_values_are_refused(bad):
 
 def test_empty_histogram_has_no_quantile():
     assert Histogram().quantile(0.5) is None
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [
+        [100.0] * 70_000 + [101.0, 150.0, -3.0],  # dense, counts wider than two bytes
+        [100.0] * 300 + [130.0] * 5,  # dense, two-byte counts
+        [1e-6, 1e12, -1e9, 0.0],  # scattered: sparse pairs are smaller
+    ],
+)
+def test_both_layouts_round_trip(sample):
+    histogram = Histogram.of(sample)
+    encoded = histogram.encode()
+    assert Histogram.decode(encoded, total=histogram.sum, minimum=histogram.min, maximum=histogram.max) == histogram
+    assert len(encoded) < 200
