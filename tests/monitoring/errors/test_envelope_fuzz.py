@@ -2,6 +2,7 @@
 
 import gzip
 import json
+from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -75,6 +76,17 @@ def test_fuzzed_store_events_never_fail(client, ingest_key, event):
     _check(client.generic("POST", f"/api/{ingest_key.project_id}/store/?sentry_key={ingest_key.public_key}",
                           gzip.compress(json.dumps(event).encode()), content_type="application/json",
                           HTTP_CONTENT_ENCODING="gzip"))
+
+
+@FUZZ
+@given(key=st.text(max_size=80), secret=st.text(max_size=40), dsn=st.text(max_size=80))
+def test_fuzzed_credentials_are_refused_not_failed(client, envelope_url, ingest_key, key, secret, dsn):
+    """Keys reach the database only in the shape keys have (NUL bytes, for one, make PostgreSQL fail)."""
+    header = json.dumps({"dsn": f"http://{dsn}@h/1"}).encode() + b"\n"
+    for extra in ({"HTTP_X_SENTRY_AUTH": f"Sentry sentry_key={key}, sentry_secret={secret}"}, {}):
+        response = client.generic("POST", envelope_url, header, content_type="application/x-sentry-envelope",
+                                  QUERY_STRING=f"sentry_key={quote(key)}", **extra)
+        assert response.status_code in (400, 401, 403), response.content
 
 
 def test_the_fuzzer_reaches_storage(client, envelope_url, ingest_key):
