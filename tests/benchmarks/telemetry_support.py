@@ -14,8 +14,10 @@ import pytest
 
 from tests.benchmarks.server import ROOT, manage, server_environment
 
+# One database per run (the process id in its name): two people running `make bench` at
+# once must not drop each other's data mid-measurement.
 BENCH_DATABASE_URL = os.environ.get(
-    "LOOKOUT_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lookout_bench_telemetry"
+    "LOOKOUT_BENCH_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/lookout_bench_telemetry_{os.getpid()}"
 )
 
 
