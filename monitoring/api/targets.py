@@ -81,6 +81,10 @@ class ResultSerializer(serializers.ModelSerializer):
 
 
 class FlipSerializer(serializers.ModelSerializer):
+    # Plain strings: the values are the target's status enum, which the schema names once.
+    old_status = serializers.CharField(help_text="A target status: unknown, up, degraded, down or paused.")
+    new_status = serializers.CharField(help_text="A target status: unknown, up, degraded, down or paused.")
+
     class Meta:
         model = Flip
         fields = ["at", "old_status", "new_status", "reason"]
