@@ -23,7 +23,7 @@ class Figure:
     unit: str
     baseline: str
     baseline_value: float
-    ratio: float
+    ratio: float | None  # None when the baseline measured zero (JSON has no infinity)
     goal: str
     met: bool
 
@@ -38,7 +38,7 @@ class Recorder:
         figure = Figure(
             name=name, value=round(value, 3), unit=unit, baseline=baseline,
             baseline_value=round(baseline_value, 3),
-            ratio=round(value / baseline_value, 2) if baseline_value else float("inf"),
+            ratio=round(value / baseline_value, 2) if baseline_value else None,
             goal=goal, met=bool(met),
         )
         self._figures.append(figure)
@@ -76,7 +76,7 @@ def pytest_terminal_summary(terminalreporter, config):
     header = ("figure", "value", "baseline", "ratio", "goal", "met")
     rows = [
         (f.name, f"{f.value:g} {f.unit}", f"{f.baseline}: {f.baseline_value:g} {f.unit}",
-         f"{f.ratio:g}x", f.goal, "yes" if f.met else "NO")
+         "-" if f.ratio is None else f"{f.ratio:g}x", f.goal, "yes" if f.met else "NO")
         for f in figures
     ]
     widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]
