@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from monitoring.models import TargetRollup
-from monitoring.services.target_rollups import Tally, floor_time
+from monitoring.services.target_rollups import ROLLUP_COUNTS, Tally, floor_time
 
 WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30),
            "90d": timedelta(days=90)}
@@ -26,10 +26,11 @@ def uptime_by_target(*, target_ids: list[int], window: timedelta, now: datetime)
     """
     resolution = TargetRollup.Resolution.HOUR if window <= timedelta(days=7) else TargetRollup.Resolution.DAY
     since = floor_time(now - window, resolution)
-    rollups = TargetRollup.objects.filter(target_id__in=target_ids, resolution=resolution, bucket_start__gte=since)
+    rows = (TargetRollup.objects.filter(target_id__in=target_ids, resolution=resolution, bucket_start__gte=since)
+            .values_list("target_id", *ROLLUP_COUNTS))
     tallies: dict[int, Tally] = defaultdict(Tally)
-    for rollup in rollups.iterator(chunk_size=2000):
-        tallies[rollup.target_id].add_rollup(rollup)
+    for target_id, *counts in rows.iterator(chunk_size=2000):
+        tallies[target_id].add_counts(*counts)
     return {
         target_id: UptimeFigures(
             probes=tally.count,

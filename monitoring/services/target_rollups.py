@@ -26,6 +26,10 @@ ROLLUP_RETENTION = timedelta(days=400)
 PING_RETENTION = timedelta(days=90)
 
 
+ROLLUP_COUNTS = ("count", "up_count", "degraded_count", "latency_count", "latency_sum", "latency_min", "latency_max",
+                 "histogram")
+
+
 def latency_bucket(ms: int) -> int:
     return math.ceil(math.log(ms + 1) / math.log(LATENCY_GROWTH))
 
@@ -60,12 +64,15 @@ class Tally:
             self._add_latency(1, latency_ms, latency_ms, latency_ms, {str(latency_bucket(latency_ms)): 1})
 
     def add_rollup(self, rollup: TargetRollup) -> None:
-        self.count += rollup.count
-        self.up += rollup.up_count
-        self.degraded += rollup.degraded_count
-        if rollup.latency_count:
-            self._add_latency(rollup.latency_count, rollup.latency_sum, rollup.latency_min, rollup.latency_max,
-                              rollup.histogram)
+        self.add_counts(*(getattr(rollup, name) for name in ROLLUP_COUNTS))
+
+    def add_counts(self, count, up, degraded, latency_count, latency_sum, latency_min, latency_max, histogram):
+        """A rollup's ROLLUP_COUNTS in order, as a values_list() row gives them without a model."""
+        self.count += count
+        self.up += up
+        self.degraded += degraded
+        if latency_count:
+            self._add_latency(latency_count, latency_sum, latency_min, latency_max, histogram)
 
     def _add_latency(self, count, total, low, high, histogram) -> None:
         self.latency_count += count
