@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -12,7 +13,7 @@ from unfold.admin import ModelAdmin, StackedInline
 from unfold.decorators import action, display
 
 from monitoring.models import Flip, Heartbeat, Status, Tag, Target
-from monitoring.selectors.uptime import WINDOWS, uptime_by_target
+from monitoring.selectors.uptime import WINDOWS, target_history, uptime_by_target
 from monitoring.services.target_import import TargetImportError, config_dump, config_parse, targets_export, targets_import
 from monitoring.services.targets import targets_check_now, targets_pause, targets_resume
 
@@ -21,6 +22,12 @@ STATUS_COLOURS = {
     Status.PAUSED: "#6b7280", Status.UNKNOWN: "#6b7280",
 }
 FLIPS_SHOWN = 50
+
+
+def _uptime_colour(pct: float | None) -> str:
+    if pct is None:
+        return "#d1d5db"
+    return "#15803d" if pct >= 99.9 else "#b45309" if pct >= 99 else "#b91c1c"
 
 
 class TargetImportForm(forms.Form):
@@ -61,7 +68,7 @@ class TargetAdmin(ModelAdmin):
     actions = ["pause", "resume", "check_now", "export_yaml", "export_json"]
     inlines = [HeartbeatInline]
     readonly_fields = ("status", "status_changed_at", "last_checked_at", "last_latency_ms", "last_error",
-                       "cert_expires_at", "recent_flips")
+                       "cert_expires_at", "history_charts", "recent_flips")
     fieldsets = (
         (None, {"fields": ("project", "name", "kind", "tags", "paused")}),
         ("Status", {"fields": ("status", "status_changed_at", "last_checked_at", "last_latency_ms", "last_error",
@@ -76,7 +83,7 @@ class TargetAdmin(ModelAdmin):
         ("TCP, TLS and DNS", {"classes": ("collapse",), "fields": (
             "host", "port", "tls_warn_days", "dns_record_type", "dns_expected", "dns_resolver",
             "dns_resolver_port")}),
-        ("History", {"fields": ("recent_flips",)}),
+        ("History", {"fields": ("history_charts", "recent_flips")}),
     )
 
     def get_changelist_instance(self, request):
@@ -119,6 +126,29 @@ class TargetAdmin(ModelAdmin):
         if target.cert_expires_at is None:
             return "—"
         return f"{(target.cert_expires_at - timezone.now()).days} days"
+
+    @display(description="uptime and response time")
+    def history_charts(self, target):
+        if not target.pk:
+            return "—"
+        now = timezone.now()
+        days = target_history(target_id=target.pk, resolution=86400, buckets=90, now=now)
+        hours = target_history(target_id=target.pk, resolution=3600, buckets=168, now=now)
+        chart_max = max([h.p95_ms or 0 for h in hours] + [h.mean_ms or 0 for h in hours] + [1])
+
+        def points(values):
+            # Gaps (hours without data) are drawn at zero: a dip to the axis reads as "no data".
+            return " ".join(f"{i * 4},{100 - round(100 * (v or 0) / chart_max)}" for i, v in enumerate(values))
+
+        return render_to_string("admin/monitoring/target/history.html", {
+            "days": [{"x": i * 6, "colour": _uptime_colour(d.uptime_pct),
+                      "label": f"{d.start:%Y-%m-%d}: " + (f"{d.uptime_pct:.3f} % of {d.probes} probes"
+                                                          if d.uptime_pct is not None else "no data")}
+                     for i, d in enumerate(days)],
+            "bar_width": len(days) * 6, "hours": hours, "chart_max": chart_max,
+            "chart_width": len(hours) * 4, "chart_height": 100,
+            "mean_points": points([h.mean_ms for h in hours]), "p95_points": points([h.p95_ms for h in hours]),
+        })
 
     @display(description=f"last {FLIPS_SHOWN} flips")
     def recent_flips(self, target):

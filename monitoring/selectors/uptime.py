@@ -40,3 +40,37 @@ def uptime_by_target(*, target_ids: list[int], window: timedelta, now: datetime)
         )
         for target_id, tally in tallies.items()
     }
+
+
+@dataclass(frozen=True)
+class Bucket:
+    start: datetime
+    probes: int
+    uptime_pct: float | None
+    mean_ms: int | None
+    p95_ms: int | None
+
+
+def target_history(*, target_id: int, resolution: int, buckets: int, now: datetime) -> list[Bucket]:
+    """One target's last `buckets` closed hours or days, oldest first, empty ones included."""
+    last = floor_time(now, resolution) - timedelta(seconds=resolution)
+    first = last - timedelta(seconds=resolution * (buckets - 1))
+    rows = (TargetRollup.objects.filter(target_id=target_id, resolution=resolution, bucket_start__gte=first,
+                                        bucket_start__lte=last)
+            .values_list("bucket_start", *ROLLUP_COUNTS))
+    found = {}
+    for start, *counts in rows:
+        tally = Tally()
+        tally.add_counts(*counts)
+        found[start] = tally
+    history = []
+    for i in range(buckets):
+        start = first + timedelta(seconds=resolution * i)
+        tally = found.get(start, Tally())
+        history.append(Bucket(
+            start=start, probes=tally.count,
+            uptime_pct=round(100 * tally.up / tally.count, 3) if tally.count else None,
+            mean_ms=round(tally.latency_sum / tally.latency_count) if tally.latency_count else None,
+            p95_ms=tally.percentile(0.95),
+        ))
+    return history

@@ -151,3 +151,22 @@ def test_the_target_page_shows_its_flips(admin_client):
                         reason="down after 2 consecutive failures in local")
     page = admin_client.get(reverse("admin:monitoring_target_change", args=[target.pk])).content.decode()
     assert "down after 2 consecutive failures in local" in page
+
+
+def test_the_target_page_shows_a_90_day_bar_and_a_response_time_chart(admin_client):
+    target = TargetFactory()
+    yesterday = floor_time(timezone.now(), 86400) - dt.timedelta(days=1)
+    TargetRollup.objects.create(target_id=target.pk, resolution=86400, bucket_start=yesterday, count=1000,
+                                up_count=990, degraded_count=0, latency_count=990, latency_sum=990 * 120,
+                                latency_min=100, latency_max=300, histogram={str(latency_bucket(120)): 990})
+    last_hour = floor_time(timezone.now(), 3600) - dt.timedelta(hours=1)
+    TargetRollup.objects.create(target_id=target.pk, resolution=3600, bucket_start=last_hour, count=60,
+                                up_count=60, degraded_count=0, latency_count=60, latency_sum=60 * 120,
+                                latency_min=100, latency_max=300, histogram={str(latency_bucket(120)): 60})
+    page = admin_client.get(reverse("admin:monitoring_target_change", args=[target.pk])).content.decode()
+    assert page.count("<rect ") == 90
+    assert f"{yesterday:%Y-%m-%d}: 99.000 % of 1000 probes" in page
+    assert "no data" in page  # the days before the target existed
+    # The chart's scale is the highest hourly p95: 120 ms read back from its histogram bucket.
+    top = round(1.1 ** latency_bucket(120) - 1)
+    assert f"Response time, last 168 hours (mean and p95, ms; top {top} ms)" in page
