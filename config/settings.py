@@ -321,6 +321,9 @@ ERRORS_MAX_EVENT_BYTES = env.int("ERRORS_MAX_EVENT_BYTES", default=1024 * 1024)
 # Token bucket per ingest key: envelopes per second sustained, and burst (0 = no limit).
 ERRORS_RATE_PER_SECOND = env.float("ERRORS_RATE_PER_SECOND", default=200.0)
 ERRORS_RATE_BURST = env.int("ERRORS_RATE_BURST", default=2_000)
+# An issue's counters are folded from its pending events at most this often per web
+# process (and by a beat tick every 10 s); 0 folds after every event.
+ERRORS_FOLD_INTERVAL_SECONDS = env.float("ERRORS_FOLD_INTERVAL_SECONDS", default=1.0)
 
 from config.sentry import init_sentry  # noqa: E402  (needs the values above)
 

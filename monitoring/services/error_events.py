@@ -5,6 +5,9 @@ tally, its user, its release. The issue's counters are folded from the tallies a
 (services.error_issues), by whichever request or task gets the issue's lock first.
 """
 
+import math
+import time
+from collections import OrderedDict
 from dataclasses import fields
 from datetime import timedelta
 
@@ -17,7 +20,7 @@ from monitoring.errors.classification import Rule, classify
 from monitoring.errors.events import PreparedEvent
 from monitoring.errors.partitions import events_drop_before, partition_ensure
 from monitoring.models import (
-    ErrorClassificationRule, ErrorEvent, ErrorIssue, ErrorIssueTally, ErrorIssueUser, ErrorUserReport, Project, Release,
+    ErrorClassificationRule, ErrorEvent, ErrorIssue, ErrorIssueTally, ErrorIssueUser, Project, Release,
 )
 from monitoring.services.error_issues import error_issue_fold
 
@@ -56,39 +59,69 @@ def _issue_for(*, project: Project, event: PreparedEvent) -> int:
     return merged_into_id or issue_id
 
 
+# What this process already wrote, so a busy issue does not repeat the same no-op inserts.
+# Filled after commit; losing them (restart) only costs a redundant insert-or-ignore.
+_known_releases: set[tuple[int, str]] = set()
+_known_users: OrderedDict[tuple[int, str], None] = OrderedDict()
+KNOWN_USERS = 50_000
+_last_fold: dict[int, float] = {}
+
+
+def _remember_user(key: tuple[int, str]) -> None:
+    _known_users[key] = None
+    if len(_known_users) > KNOWN_USERS:
+        _known_users.popitem(last=False)
+
+
+def _fold_due(issue_id: int) -> bool:
+    """Fold at most once per ERRORS_FOLD_INTERVAL_SECONDS per issue and process: under load
+    each fold counts a batch; whatever a skipped fold leaves, the next one or the beat tick counts."""
+    now = time.monotonic()
+    if now - _last_fold.get(issue_id, -math.inf) < settings.ERRORS_FOLD_INTERVAL_SECONDS:
+        return False
+    if len(_last_fold) > 10_000:
+        _last_fold.clear()
+    _last_fold[issue_id] = now
+    return True
+
+
 def error_event_store(*, project: Project, event: PreparedEvent, received_at) -> int | None:
     """Store `event`; the id of its issue, or None if the project already has this event id."""
-    with transaction.atomic():
-        if ErrorEvent.objects.filter(project=project, event_id=event.event_id).exists():
-            return None
-        partition_ensure(event.timestamp.date())
-        issue_id = _issue_for(project=project, event=event)
-        try:
-            with transaction.atomic():
-                ErrorEvent.objects.create(
-                    project=project, issue_id=issue_id, event_id=event.event_id,
-                    grouping_hash=event.grouping.hash, timestamp=event.timestamp, received_at=received_at,
-                    level=event.level, release=event.release, environment=event.environment,
-                    user_hash=event.user_hash, payload=event.payload,
+    user_key = (0, "")
+    try:
+        with transaction.atomic():
+            if ErrorEvent.objects.filter(project=project, event_id=event.event_id).exists():
+                return None
+            partition_ensure(event.timestamp.date())
+            issue_id = _issue_for(project=project, event=event)
+            ErrorEvent.objects.create(
+                project=project, issue_id=issue_id, event_id=event.event_id,
+                grouping_hash=event.grouping.hash, timestamp=event.timestamp, received_at=received_at,
+                level=event.level, release=event.release, environment=event.environment,
+                user_hash=event.user_hash, payload=event.payload,
+            )
+            ErrorIssueTally.objects.create(
+                issue_id=issue_id, timestamp=event.timestamp, release=event.release, environment=event.environment
+            )
+            user_key = (issue_id, event.user_hash)
+            if event.user_hash and user_key not in _known_users:
+                ErrorIssueUser.objects.bulk_create(
+                    [ErrorIssueUser(issue_id=issue_id, user_hash=event.user_hash)], ignore_conflicts=True
                 )
-        except IntegrityError:  # the same event, retried concurrently
-            return None
-        ErrorIssueTally.objects.create(
-            issue_id=issue_id, timestamp=event.timestamp, release=event.release, environment=event.environment
-        )
-        if event.user_hash:
-            ErrorIssueUser.objects.bulk_create(
-                [ErrorIssueUser(issue_id=issue_id, user_hash=event.user_hash)], ignore_conflicts=True
-            )
-        # A user report sent before its event waits for it.
-        ErrorUserReport.objects.filter(project=project, event_id=event.event_id, issue=None).update(issue_id=issue_id)
-        if event.release:
-            Release.objects.bulk_create(
-                [Release(project=project, version=event.release, first_seen=event.timestamp)], ignore_conflicts=True
-            )
+                transaction.on_commit(lambda: _remember_user(user_key))
+            release_key = (project.pk, event.release)
+            if event.release and release_key not in _known_releases:
+                Release.objects.bulk_create(
+                    [Release(project=project, version=event.release, first_seen=event.timestamp)],
+                    ignore_conflicts=True,
+                )
+                transaction.on_commit(lambda: _known_releases.add(release_key))
+    except IntegrityError:  # the same event, retried concurrently: the other copy is stored
+        return None
     # After the commit, and never waiting: if another request is folding this issue, it or
-    # the next one (or the sweep task) counts this event.
-    error_issue_fold(issue_id=issue_id)
+    # the next one (or the beat tick) counts this event.
+    if _fold_due(issue_id):
+        error_issue_fold(issue_id=issue_id)
     return issue_id
 
 

@@ -1,7 +1,19 @@
 import pytest
 import sentry_sdk
 
+from monitoring.services import error_events
 from tests.factories import make_ingest_key
+
+
+@pytest.fixture(autouse=True)
+def _fold_after_every_event(settings):
+    """Counters current after each event, so tests read them at once; the default
+    interval's batching has a test of its own (test_issue_lifecycle)."""
+    settings.ERRORS_FOLD_INTERVAL_SECONDS = 0
+    # Per-process memories of rows written: rolled-back tests must not leave them behind.
+    error_events._last_fold.clear()
+    error_events._known_users.clear()
+    error_events._known_releases.clear()
 
 
 @pytest.fixture

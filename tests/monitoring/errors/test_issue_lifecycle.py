@@ -13,6 +13,7 @@ from monitoring.services.error_issues import (
     error_issue_fold, error_issue_ignore, error_issue_merge, error_issue_resolve, error_issue_unmerge,
     error_issue_unresolve, error_issues_fold_pending, error_issues_wake_snoozed,
 )
+from monitoring.tasks.errors import fold_error_issues
 from tests.factories import ProjectFactory
 from tests.monitoring.errors.factories import store_event
 
@@ -136,6 +137,17 @@ def test_merge_refuses_other_projects_and_status_changes_on_merged_issues(projec
         error_issue_resolve(issue=b)
     with pytest.raises(ValueError):
         error_issue_unmerge(issue=a)
+
+
+def test_a_busy_issue_is_folded_in_batches_and_the_tick_counts_the_rest(project, settings):
+    settings.ERRORS_FOLD_INTERVAL_SECONDS = 3600
+    issue = store_event(project, message="hot")  # a new issue in this process: folded at once
+    for _ in range(4):
+        store_event(project, message="hot")
+    assert refreshed(issue).event_count == 1
+    assert ErrorIssueTally.objects.filter(issue=issue).count() == 4
+    fold_error_issues()
+    assert refreshed(issue).event_count == 5
 
 
 @pytest.mark.postgres

@@ -9,6 +9,7 @@ from sentry_sdk.envelope import Envelope, Item, PayloadRef
 
 from monitoring.models import EnvelopeOutcome, ErrorIssue, ErrorUserReport
 from monitoring.scrubbing import FILTERED
+from monitoring.tasks.errors import fold_error_issues
 
 
 def post_items(client, key, *items):
@@ -39,11 +40,12 @@ def test_a_user_report_sent_by_the_sdk_lands_on_the_issue(sdk):
 
 
 @pytest.mark.django_db
-def test_a_report_sent_before_its_event_is_linked_when_the_event_arrives(client, ingest_key):
+def test_a_report_sent_before_its_event_is_linked_once_the_event_is_here(client, ingest_key):
     event_id = uuid.uuid4().hex
     post_items(client, ingest_key, ("user_report", {"event_id": event_id, "comments": "blank page"}))
     assert ErrorUserReport.objects.get().issue is None
     post_items(client, ingest_key, ("event", {"event_id": event_id, "message": "render failed"}))
+    fold_error_issues()  # the beat tick links waiting reports
     assert ErrorUserReport.objects.get().issue == ErrorIssue.objects.get()
 
 
