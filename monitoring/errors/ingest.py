@@ -21,6 +21,7 @@ from monitoring.services.error_user_reports import error_user_report_store
 from monitoring.services.monitor_checkins import UnknownMonitor, monitor_check_in
 from monitoring.services.release_health import release_health_record
 from monitoring.services.telemetry_ingest import CardinalityExceeded, telemetry_ingest
+from monitoring.telemetry.payloads import PayloadError
 
 # Item types the protocol defines that this portal does not store yet: counted, not kept.
 NOT_STORED = frozenset({
@@ -167,8 +168,9 @@ def envelope_ingest(*, project: Project, envelope: Envelope, client_ip: str, rec
         try:
             telemetry_ingest(project=project, points=points)
             result.stored += len(points) // 2
-        except CardinalityExceeded:
-            result.dropped[("transaction", "cardinality")] += len(points) // 2
+        except PayloadError as exc:  # over the project's series limits, or a name taken by another kind
+            reason = "cardinality" if isinstance(exc, CardinalityExceeded) else "invalid"
+            result.dropped[("transaction", reason)] += len(points) // 2
     if sessions:
         release_health_record(project=project, day=received_at.date(), batches=sessions)
     if envelope.broken:

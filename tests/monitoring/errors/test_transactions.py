@@ -72,3 +72,23 @@ def test_a_bad_transaction_is_dropped_and_the_event_beside_it_kept(client, inges
     assert response.status_code == 200
     assert not MetricPoint.objects.exists()
     assert (EnvelopeOutcome.objects.get().category, EnvelopeOutcome.objects.get().reason) == ("transaction", "invalid")
+
+
+@pytest.mark.django_db
+def test_transactions_over_the_projects_series_limit_are_dropped_and_counted(client, ingest_key):
+    project = ingest_key.project
+    project.telemetry_max_series = 2  # one transaction name makes two series
+    project.save()
+
+    def send(name):
+        body = (b'{}\n{"type":"transaction"}\n'
+                + json.dumps({"transaction": name, "start_timestamp": 1.0e9, "timestamp": 1.0e9 + 0.5}).encode() + b"\n")
+        response = client.generic("POST", f"/api/{project.pk}/envelope/?sentry_key={ingest_key.public_key}",
+                                  body, content_type="application/x-sentry-envelope")
+        assert response.status_code == 200
+
+    send("GET /a")
+    send("GET /b")
+    assert MetricPoint.objects.count() == 2
+    assert (EnvelopeOutcome.objects.get().category, EnvelopeOutcome.objects.get().reason) == ("transaction",
+                                                                                            "cardinality")
