@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from monitoring.models import Flip, Heartbeat, ProbeResult, Status, Target
 from tests.factories import ProjectFactory, make_api_token
-from tests.monitoring.uptime.factories import TargetFactory
+from tests.monitoring.uptime.factories import HeartbeatFactory, TargetFactory
 
 pytestmark = pytest.mark.django_db
 TARGETS = "/api/v1/targets"
@@ -118,3 +118,31 @@ def test_the_schema_describes_the_targets_api(client):
     for path in ("/api/v1/targets", "/api/v1/targets/{id}/results", "/api/v1/targets/{id}/flips",
                  "/api/v1/targets/summary"):
         assert path in schema
+
+
+def test_a_bad_change_is_refused_and_leaves_the_target_as_it_was(api):
+    target = TargetFactory(url="https://shop.example/", interval_seconds=60)
+    path = f"{TARGETS}/{target.pk}"
+    for change, field in [({"interval_seconds": 5}, "interval_seconds"), ({"url": "shop.example"}, "url")]:
+        response = api("patch", path, {**change, "tags": ["new"]})
+        assert response.status_code == 400
+        assert list(response.json()["fields"]) == [field]
+    target.refresh_from_db()
+    assert (target.url, target.interval_seconds, list(target.tags.all())) == ("https://shop.example/", 60, [])
+    assert api("patch", path, {"kind": "tcp", "host": "db.internal"}).json()["fields"] == {
+        "port": ["A TCP target needs a port."]}
+
+
+def test_a_heartbeat_schedule_change_with_a_bad_zone_changes_nothing(api):
+    heartbeat = HeartbeatFactory(schedule="cron", cron="0 3 * * *", time_zone="UTC")
+    response = api("patch", f"{TARGETS}/{heartbeat.pk}",
+                   {"heartbeat": {"schedule": "cron", "cron": "0 4 * * *", "time_zone": "Europe/Nowhere"}})
+    assert response.status_code == 400 and "heartbeat.time_zone" in response.json()["fields"]
+    heartbeat.refresh_from_db()
+    assert (heartbeat.cron, heartbeat.time_zone) == ("0 3 * * *", "UTC")
+
+
+def test_an_unknown_target_is_404(api):
+    assert api("get", f"{TARGETS}/999999").status_code == 404
+    assert api("get", f"{TARGETS}/999999/results").status_code == 404
+    assert api("get", f"{TARGETS}?project=shop").status_code == 400

@@ -121,3 +121,17 @@ def test_the_usual_ping_costs_three_statements(client, heartbeat):
         assert client.get(url(heartbeat)).status_code == 200
     statements = [q["sql"].split()[0] for q in queries if "SAVEPOINT" not in q["sql"]]
     assert statements == ["SELECT", "INSERT", "UPDATE"]
+
+
+def test_curl_data_is_kept_whatever_its_content_type(client, heartbeat):
+    """`curl -d @log.txt` sends application/x-www-form-urlencoded; the body is still the log."""
+    client.post(url(heartbeat), data="line 1\nline 2 & more=yes",
+                content_type="application/x-www-form-urlencoded")
+    client.post(url(heartbeat, "/log"), data='{"step": 3}', content_type="application/json")
+    assert list(HeartbeatPing.objects.order_by("id").values_list("body", flat=True)) == [
+        "line 1\nline 2 & more=yes", '{"step": 3}']
+
+
+def test_head_counts_as_a_ping(client, heartbeat):
+    assert client.head(url(heartbeat)).status_code == 200
+    assert HeartbeatPing.objects.get().method == "HEAD"
