@@ -155,9 +155,18 @@ class TargetAdmin(ModelAdmin):
         if not target.pk:
             return "—"
         flips = Flip.objects.filter(target=target).order_by("-at")[:FLIPS_SHOWN]
-        rows = format_html_join("", "<tr><td>{}</td><td>{} → {}</td><td>{}</td></tr>",
-                                ((f"{f.at:%Y-%m-%d %H:%M:%S}", f.old_status, f.new_status, f.reason) for f in flips))
+        cell = '<td style="padding-right:1rem;white-space:nowrap">'
+        rows = format_html_join(
+            "", f"<tr>{cell}{{}}</td>{cell}{{}} → {{}}</td><td>{{}}</td></tr>",
+            ((f"{f.at:%Y-%m-%d %H:%M:%S}", f.old_status, f.new_status, f.reason) for f in flips),
+        )
         return format_html("<table>{}</table>", rows) if rows else "none yet"
+
+    def get_inline_instances(self, request, obj=None):
+        # The schedule belongs to heartbeats only; a new target may still become one.
+        if obj is not None and obj.kind != Target.Kind.HEARTBEAT:
+            return []
+        return super().get_inline_instances(request, obj)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

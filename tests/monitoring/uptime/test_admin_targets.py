@@ -11,7 +11,7 @@ from django.utils import timezone
 from monitoring.models import Flip, Heartbeat, Status, Tag, Target, TargetRollup
 from monitoring.services.target_rollups import floor_time, latency_bucket
 from tests.factories import ProjectFactory
-from tests.monitoring.uptime.factories import TargetFactory
+from tests.monitoring.uptime.factories import HeartbeatFactory, TargetFactory
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = reverse("admin:monitoring_target_changelist")
@@ -170,3 +170,12 @@ def test_the_target_page_shows_a_90_day_bar_and_a_response_time_chart(admin_clie
     # The chart's scale is the highest hourly p95: 120 ms read back from its histogram bucket.
     top = round(1.1 ** latency_bucket(120) - 1)
     assert f"Response time, last 168 hours (mean and p95, ms; top {top} ms)" in page
+
+
+def test_only_heartbeats_show_the_schedule_inline(admin_client):
+    http = TargetFactory()
+    heartbeat = HeartbeatFactory()
+    assert "heartbeat-TOTAL_FORMS" not in admin_client.get(
+        reverse("admin:monitoring_target_change", args=[http.pk])).content.decode()
+    page = admin_client.get(reverse("admin:monitoring_target_change", args=[heartbeat.pk])).content.decode()
+    assert f"/ping/{heartbeat.ping_key}" in page
