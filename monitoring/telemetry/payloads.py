@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -31,14 +32,34 @@ CONNECTION = re.compile(r"^[a-z0-9-]{1,16}$")
 KINDS = ("counter", "gauge", "distribution")
 
 
-@dataclass(frozen=True)
-class PointIn:
+class PointIn(NamedTuple):
+    # A tuple rather than a frozen dataclass: a batch makes thousands, and this is cheaper.
     name: str
     value: float
     timestamp: datetime
-    tags: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = {}  # never mutated: each point gets its own dict from _tags()
     kind: str = "distribution"
     unit: str = ""
+
+
+@dataclass(frozen=True)
+class Window:
+    """When a batch arrived and the range of timestamps it may carry, worked out once."""
+
+    now: datetime
+    oldest: datetime
+    newest: datetime
+    # Tag sets already checked in this batch: most points repeat a few of them.
+    checked_tags: dict = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def starting_now(cls) -> "Window":
+        now = timezone.now()
+        return cls(
+            now=now,
+            oldest=now - timedelta(seconds=settings.TELEMETRY_MAX_LATENESS_SECONDS),
+            newest=now + timedelta(seconds=settings.TELEMETRY_MAX_FUTURE_SECONDS),
+        )
 
 
 class PayloadError(ValueError):
@@ -55,7 +76,7 @@ class Invalid(ValueError):
         self.field = field_name
 
 
-def parse_body(body: bytes, *, plural: str, item: Callable[[dict, datetime], PointIn]) -> list[PointIn]:
+def parse_body(body: bytes, *, plural: str, item: Callable[[dict, Window], PointIn]) -> list[PointIn]:
     """All items of a body, or PayloadError listing every bad item: batches are all or
     nothing, so a client that gets 400 knows none of its batch was stored."""
     try:
@@ -72,7 +93,7 @@ def parse_body(body: bytes, *, plural: str, item: Callable[[dict, datetime], Poi
         raise PayloadError(
             {plural: f"a batch of {len(items)} items is over the limit of {settings.TELEMETRY_MAX_BATCH}"}
         )
-    now = timezone.now()
+    window = Window.starting_now()
     points, errors = [], {}
     for index, raw in enumerate(items):
         where = "" if single else f"{plural}[{index}]."
@@ -80,7 +101,7 @@ def parse_body(body: bytes, *, plural: str, item: Callable[[dict, datetime], Poi
             errors[where.rstrip(".") or plural] = "expected a JSON object"
             continue
         try:
-            points.append(item(raw, now))
+            points.append(item(raw, window))
         except Invalid as exc:
             errors[f"{where}{exc.field}"] = str(exc)
     if errors:
@@ -88,7 +109,7 @@ def parse_body(body: bytes, *, plural: str, item: Callable[[dict, datetime], Poi
     return points
 
 
-def vital(raw: dict, now: datetime) -> PointIn:
+def vital(raw: dict, window: Window) -> PointIn:
     name = raw.get("name")
     if name not in VITALS:
         raise Invalid("name", f"unknown vital {name!r}; expected one of {', '.join(VITALS)}")
@@ -112,11 +133,11 @@ def vital(raw: dict, now: datetime) -> PointIn:
             raise Invalid("connection", "expected an effective connection type such as '4g'")
         tags["connection"] = connection
     return PointIn(
-        name=f"vitals.{name}", value=value, timestamp=_timestamp(raw, now), tags=tags, unit=VITALS[name]
+        name=f"vitals.{name}", value=value, timestamp=_timestamp(raw, window), tags=tags, unit=VITALS[name]
     )
 
 
-def metric(raw: dict, now: datetime) -> PointIn:
+def metric(raw: dict, window: Window) -> PointIn:
     name = raw.get("name")
     if not isinstance(name, str) or not NAME.match(name):
         raise Invalid("name", "expected a name of letters, digits and _ . : / - (at most 200)")
@@ -126,14 +147,14 @@ def metric(raw: dict, now: datetime) -> PointIn:
     return PointIn(
         name=name,
         value=_number(raw, "value"),
-        timestamp=_timestamp(raw, now),
-        tags=_tags(raw.get("tags"), "tags"),
+        timestamp=_timestamp(raw, window),
+        tags=_checked_tags(raw.get("tags"), window),
         kind=kind,
         unit=_text(raw, "unit", limit=32),
     )
 
 
-def event(raw: dict, now: datetime) -> PointIn:
+def event(raw: dict, window: Window) -> PointIn:
     """A user action or feature use: one point of the `actions` series tagged with the
     action, valued by its duration in ms (0 when it has none, so counts still work)."""
     action = _text(raw, "action", limit=MAX_TAG_VALUE)
@@ -144,7 +165,7 @@ def event(raw: dict, now: datetime) -> PointIn:
     if "action" in tags:
         raise Invalid("metadata.action", "'action' is reserved for the action's name")
     return PointIn(
-        name="actions", value=duration, timestamp=_timestamp(raw, now), tags={"action": action, **tags}, unit="ms"
+        name="actions", value=duration, timestamp=_timestamp(raw, window), tags={"action": action, **tags}, unit="ms"
     )
 
 
@@ -178,6 +199,20 @@ def _text(raw: dict, key: str, *, limit: int) -> str:
     return value
 
 
+def _checked_tags(raw, window: Window) -> dict[str, str]:
+    try:
+        # With the types: True == 1 == 1.0, but they become the tags "true", "1" and "1.0".
+        key = tuple((k, type(v), v) for k, v in raw.items()) if isinstance(raw, dict) else None
+        cached = window.checked_tags.get(key)
+    except TypeError:  # a nested value: not hashable, and _tags() refuses it anyway
+        key = cached = None
+    if cached is None:
+        cached = _tags(raw, "tags")
+        if key is not None:
+            window.checked_tags[key] = cached
+    return cached
+
+
 def _tags(raw, name: str, limit: int = MAX_TAGS) -> dict[str, str]:
     if raw is None:
         return {}
@@ -200,11 +235,11 @@ def _tags(raw, name: str, limit: int = MAX_TAGS) -> dict[str, str]:
     return tags
 
 
-def _timestamp(raw: dict, now: datetime) -> datetime:
+def _timestamp(raw: dict, window: Window) -> datetime:
     """ISO 8601, or seconds since the epoch (milliseconds when above 1e11, as JS sends)."""
     value = raw.get("timestamp")
     if value is None:
-        return now
+        return window.now
     if isinstance(value, str):
         try:
             moment = parse_datetime(value)
@@ -222,10 +257,10 @@ def _timestamp(raw: dict, now: datetime) -> datetime:
             raise Invalid("timestamp", "out of range") from None
     else:
         raise Invalid("timestamp", "expected ISO 8601 or seconds since the epoch")
-    if moment < now - timedelta(seconds=settings.TELEMETRY_MAX_LATENESS_SECONDS):
+    if moment < window.oldest:
         raise Invalid(
             "timestamp", f"more than {settings.TELEMETRY_MAX_LATENESS_SECONDS} s in the past; too late to store"
         )
-    if moment > now + timedelta(seconds=settings.TELEMETRY_MAX_FUTURE_SECONDS):
+    if moment > window.newest:
         raise Invalid("timestamp", f"more than {settings.TELEMETRY_MAX_FUTURE_SECONDS} s in the future")
     return moment.astimezone(UTC)  # partitions and rollup minutes are UTC days and minutes

@@ -133,6 +133,12 @@ def test_dropping_a_day_against_delete(store, bench):
         )
         connection.commit()
         delete_seconds = time.perf_counter() - started
+    # DELETE only marks rows dead; the disk comes back after VACUUM, which a dropped
+    # partition never needs. Measured too, as the full cost of retention by DELETE.
+    with psycopg.connect(BENCH_DATABASE_URL, autocommit=True) as connection:
+        started = time.perf_counter()
+        connection.execute("VACUUM monitoring_metricpoint")
+        vacuum_seconds = time.perf_counter() - started
     # Retention's own call: first (untimed) up to the first whole day, which takes the
     # partial day the data starts in; then, timed, with its cutoff at the end of that
     # whole day, which drops exactly its partition.
@@ -147,6 +153,12 @@ print(json.dumps({{"seconds": time.perf_counter() - started, "dropped": dropped}
 """)
     assert dropped["dropped"] == 1
     ratio = delete_seconds / dropped["seconds"]
+    bench.record(
+        name=f"drop a day of raw points (~{deleted_rows:,} rows) by partition",
+        value=(delete_seconds + vacuum_seconds) / dropped["seconds"], unit="x faster",
+        baseline=f"DELETE + VACUUM ({(delete_seconds + vacuum_seconds) * 1000:.0f} ms)", baseline_value=1.0,
+        goal=">= 100x", met=(delete_seconds + vacuum_seconds) / dropped["seconds"] >= 100,
+    )
     figure = bench.record(
         name=f"drop a day of raw points (~{deleted_rows:,} rows) by partition", value=ratio, unit="x faster",
         baseline=f"DELETE of a day ({delete_seconds * 1000:.0f} ms)", baseline_value=1.0, goal=">= 100x",

@@ -107,3 +107,8 @@ def test_without_a_key_it_is_401(client):
     response = client.post("/api/v1/metrics", data="[]", content_type="text/plain")
     assert response.status_code == 401
     assert "key" in response.json()["error"]
+
+
+def test_equal_looking_tag_values_of_different_types_stay_apart(send):
+    send("/api/v1/metrics", [point(tags={"a": True}), point(tags={"a": 1}), point(tags={"a": 1.0})])
+    assert sorted(series.tags["a"] for series in MetricSeries.objects.all()) == ["1", "1.0", "true"]
