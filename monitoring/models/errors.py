@@ -1,8 +1,9 @@
 """Error tracking: issues (groups of alike events), the events themselves, and releases.
 
 Ingest writes an event, a pending tally and (once per user) an issue-user row, and never
-updates the issue row itself: a hot issue would otherwise serialise every request on its
-row lock. Tallies are folded into the issue's counters in batches (services/error_issues).
+waits for the issue row: a hot issue would otherwise serialise every request on its row
+lock. Tallies are folded into the issue's counters in batches (services/error_issues) by
+whoever finds the issue unlocked.
 """
 
 import re

@@ -1,8 +1,9 @@
 """Storing error events: the write path of ingest.
 
-One event is one short transaction that inserts rows and updates none: the event, its
-tally, its user, its release. The issue's counters are folded from the tallies afterwards
-(services.error_issues), by whichever request or task gets the issue's lock first.
+One event is one short transaction: it inserts the event, its tally, its user and its
+release, then folds the issue's pending tallies into its counters (services.error_issues)
+only if the issue is free and due; a request never waits for a hot issue's lock, and
+tallies it leaves are counted by the next fold or the beat tick.
 """
 
 import math
@@ -116,12 +117,13 @@ def error_event_store(*, project: Project, event: PreparedEvent, received_at) ->
                     ignore_conflicts=True,
                 )
                 transaction.on_commit(lambda: _known_releases.add(release_key))
+            # In the same transaction, so one commit (one WAL flush) serves both, and never
+            # waiting: if another request holds the issue, it or the next fold (or the beat
+            # tick) counts this event.
+            if _fold_due(issue_id):
+                error_issue_fold(issue_id=issue_id)
     except IntegrityError:  # the same event, retried concurrently: the other copy is stored
         return None
-    # After the commit, and never waiting: if another request is folding this issue, it or
-    # the next one (or the beat tick) counts this event.
-    if _fold_due(issue_id):
-        error_issue_fold(issue_id=issue_id)
     return issue_id
 
 
