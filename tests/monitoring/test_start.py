@@ -57,3 +57,31 @@ def test_first_start_takes_the_admin_from_the_environment(fresh_env, tmp_path):
     assert "password:" not in result.stdout
     assert "created admin user 'ops'" in result.stdout
     assert not (tmp_path / ".env").exists()
+
+
+def test_the_password_reaches_a_piped_log_before_the_processes_start(fresh_env):
+    """start replaces itself with the process manager; nothing it printed may be lost.
+
+    Its output goes to a pipe, as under a supervisor or `| tee`, where Python buffers it.
+    """
+    import signal
+    import socket
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "manage.py", "start", "--port", str(port)], cwd=ROOT, env=fresh_env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and proc.poll() is None:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break  # the web process is serving: start has handed over
+            time.sleep(0.5)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        output, _ = proc.communicate(timeout=60)
+    assert "password:" in output, output
+    assert output.index("password:") < output.index("starting web, worker and beat")

@@ -80,4 +80,8 @@ class Command(LookoutCommand):
         host = os.environ.get("LISTEN_ADDRESS", "127.0.0.1")
         self._say(f"starting web, worker and beat; open http://{host}:{port}/admin/ (Ctrl-C stops)")
         procfile = str(Path(settings.BASE_DIR) / "Procfile")
+        # exec replaces this process without flushing Python's buffers: when stdout is a
+        # pipe or a file, the one-time admin password would otherwise be lost.
+        self.stdout.flush()
+        self.stderr.flush()
         os.execve(honcho, [honcho, "-f", procfile, "-d", str(settings.BASE_DIR), "start", "-p", str(port)], env)
