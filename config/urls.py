@@ -6,9 +6,9 @@ from rest_framework.routers import SimpleRouter
 from monitoring.api.ingest_keys import IngestKeyView
 from monitoring.api.projects import ProjectViewSet
 from monitoring.api.targets import TargetViewSet
-from monitoring.errors.views import envelope_view, store_view
 from monitoring.api.telemetry_ingest import EventsView, MetricsView, VitalsView
 from monitoring.api.telemetry_query import MetricQueryView
+from monitoring.errors.views import envelope_view, store_view
 from monitoring.health.views import ComponentView, HealthView, LiveView, ReadyView
 from monitoring.metrics.views import metrics_view
 
@@ -24,12 +24,12 @@ urlpatterns = [
     path("health/<slug:component>", ComponentView.as_view(), name="health-component"),
     path("metrics", metrics_view, name="metrics"),
     path("api/v1/ingest/key", IngestKeyView.as_view(), name="ingest-key"),
-    path("api/<int:project_id>/envelope/", envelope_view, name="sentry-envelope"),
-    path("api/<int:project_id>/store/", store_view, name="sentry-store"),
     path("api/v1/vitals", VitalsView.as_view(), name="telemetry-vitals"),
     path("api/v1/metrics", MetricsView.as_view(), name="telemetry-metrics"),
     path("api/v1/metrics/query", MetricQueryView.as_view(), name="telemetry-query"),
     path("api/v1/events", EventsView.as_view(), name="telemetry-events"),
+    path("api/<int:project_id>/envelope/", envelope_view, name="sentry-envelope"),
+    path("api/<int:project_id>/store/", store_view, name="sentry-store"),
     path("ping/", include("monitoring.heartbeats.urls")),
     path("", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
