@@ -1,3 +1,4 @@
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -8,6 +9,9 @@ from django.utils import timezone
 
 from monitoring.credentials import digest, matches, new_secret
 from monitoring.models import IngestKey, Project
+
+
+_PUBLIC_KEY = re.compile(r"[0-9a-f]{32}")
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ def ingest_key_revoke(*, key: IngestKey) -> None:
 
 def ingest_key_authenticate(*, public_key: str, secret: str | None = None) -> IngestKey | None:
     """The active key for `public_key`, or None. A key with a secret requires it."""
+    if not _PUBLIC_KEY.fullmatch(public_key):
+        return None  # not a key at all; also keeps bytes PostgreSQL refuses (NUL) out of the query
     try:
         key = IngestKey.objects.select_related("project").get(public_key=public_key, revoked_at=None)
     except (IngestKey.DoesNotExist, ValueError):

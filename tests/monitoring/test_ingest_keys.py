@@ -32,6 +32,13 @@ def test_missing_or_unknown_key_gets_401_json_naming_the_key(client, auth):
     assert response.json()["error"].startswith("key:")
 
 
+@pytest.mark.parametrize("raw", ["abc%00def", "%00" * 32, "A" * 32, "0" * 33, "%F0%9F%94%91"])
+def test_values_not_shaped_like_a_key_get_401_never_500(client, raw):
+    response = client.get(f"{URL}?key={raw}")
+    assert response.status_code == 401
+    assert response.json()["error"].startswith("key:")
+
+
 def test_a_revoked_key_gets_401(client):
     key = make_ingest_key().key
     ingest_key_revoke(key=key)
