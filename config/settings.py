@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import environ
 from django.templatetags.static import static
+from django.urls import reverse_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -151,8 +152,8 @@ CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=2)
 
 # --- Static files and storage ----------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every start until collectstatic has run
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(DATA_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every start until collectstatic has run
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "media")))
 STORAGES = {
@@ -279,6 +280,14 @@ LOGGING = {
 }
 
 # --- Admin theme -----------------------------------------------------------------------
+def _nav(title: str, items: list[tuple[str, str, str]]) -> dict:
+    return {
+        "title": title,
+        "separator": True,
+        "items": [{"title": t, "icon": icon, "link": reverse_lazy(name)} for t, icon, name in items],
+    }
+
+
 UNFOLD = {
     "SITE_TITLE": "Lookout",
     "SITE_HEADER": "Lookout",
@@ -286,6 +295,38 @@ UNFOLD = {
     "DASHBOARD_CALLBACK": "monitoring.dashboard.dashboard_callback",
     "SHOW_HISTORY": True,
     "SCRIPTS": [lambda request: static("lookout/copy.js")],
+    # Grouped by what a person comes to do, not by Django app; "All applications" lists the rest.
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": True,
+        "navigation": [
+            _nav("Projects", [
+                ("Projects", "folder", "admin:monitoring_project_changelist"),
+                ("Ingest keys", "key", "admin:monitoring_ingestkey_changelist"),
+                ("API tokens", "token", "admin:monitoring_apitoken_changelist"),
+            ]),
+            _nav("Uptime", [
+                ("Targets", "monitor_heart", "admin:monitoring_target_changelist"),
+                ("Tags", "sell", "admin:monitoring_tag_changelist"),
+            ]),
+            _nav("Telemetry", [
+                ("Web Vitals", "speed", "admin:monitoring_web_vitals"),
+                ("Metric explorer", "query_stats", "admin:monitoring_metric_explorer"),
+                ("Metric series", "stacked_line_chart", "admin:monitoring_metricseries_changelist"),
+                ("Ingest rejections", "block", "admin:monitoring_ingestrejection_changelist"),
+            ]),
+            _nav("Errors", [
+                ("Issues", "bug_report", "admin:monitoring_errorissue_changelist"),
+                ("Classification rules", "rule", "admin:monitoring_errorclassificationrule_changelist"),
+            ]),
+            _nav("System", [
+                ("Processes", "memory", "admin:monitoring_pulse_changelist"),
+                ("Schedules", "schedule", "admin:django_celery_beat_periodictask_changelist"),
+                ("Users", "person", "admin:auth_user_changelist"),
+                ("Login attempts", "shield", "admin:axes_accessattempt_changelist"),
+            ]),
+        ],
+    },
 }
 
 LANGUAGE_CODE = "en-us"

@@ -11,14 +11,21 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(scope="module")
+def static_root(tmp_path_factory):
+    """Shared by the starts below: collecting and compressing static files takes half a minute."""
+    return tmp_path_factory.mktemp("static")
+
+
 @pytest.fixture
-def fresh_env(tmp_path):
+def fresh_env(tmp_path, static_root):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_SUPERUSER_", "DATABASE_URL", "SECRET_KEY"))}
     return env | {
         "LOOKOUT_DATA_DIR": str(tmp_path / "data"),
         "LOOKOUT_ENV_FILE": str(tmp_path / ".env"),
         "LOOKOUT_NO_BOOTSTRAP": "1",
         "CELERY_BROKER_URL": "filesystem://",
+        "STATIC_ROOT": str(static_root),
     }
 
 
@@ -40,6 +47,7 @@ def test_first_start_writes_a_secret_creates_an_admin_once_and_seeds_the_demo(fr
     assert second.returncode == 0, second.stderr
     assert "password:" not in second.stdout  # shown once, never again
     assert "seeded" not in second.stdout
+    assert "static files are up to date" in second.stdout
     assert (tmp_path / ".env").read_text() == dot_env  # the key is kept
 
     db = sqlite3.connect(tmp_path / "data" / "lookout.sqlite3")
