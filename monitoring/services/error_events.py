@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from monitoring.errors.classification import Rule, classify
 from monitoring.errors.events import PreparedEvent
-from monitoring.errors.partitions import events_drop_before, partition_ensure
+from monitoring.errors.partitions import events
 from monitoring.models import (
     ErrorClassificationRule, ErrorEvent, ErrorIssue, ErrorIssueTally, ErrorIssueUser, Project, Release,
 )
@@ -93,7 +93,7 @@ def error_event_store(*, project: Project, event: PreparedEvent, received_at) ->
         with transaction.atomic():
             if ErrorEvent.objects.filter(project=project, event_id=event.event_id).exists():
                 return None
-            partition_ensure(event.timestamp.date())
+            events.ensure([event.timestamp.date()])
             issue_id = _issue_for(project=project, event=event)
             ErrorEvent.objects.create(
                 project=project, issue_id=issue_id, event_id=event.event_id,
@@ -129,4 +129,4 @@ def error_event_store(*, project: Project, event: PreparedEvent, received_at) ->
 
 def error_events_retention_apply() -> int:
     """Drop events past ERRORS_RETENTION_DAYS (whole days on PostgreSQL); issues stay, with their counts."""
-    return events_drop_before(timezone.now() - timedelta(days=settings.ERRORS_RETENTION_DAYS))
+    return events.drop_before(timezone.now() - timedelta(days=settings.ERRORS_RETENTION_DAYS))

@@ -12,7 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from monitoring.models import IngestRejection, MetricPoint, MetricSeries, MetricTagValue, Project, RollupBacklog
-from monitoring.telemetry.partitions import partitions_ensure
+from monitoring.telemetry.partitions import points as point_partitions
 from monitoring.telemetry.payloads import PayloadError, PointIn
 
 
@@ -36,7 +36,7 @@ def telemetry_ingest(*, project: Project, points: list[PointIn], plural: str = "
         keys.append((p.name, hashes[tag_items]))
     with transaction.atomic():
         series_ids = _series_ids(project=project, points=points, keys=keys, plural=plural)
-        partitions_ensure({p.timestamp.date() for p in points})
+        point_partitions.ensure({p.timestamp.date() for p in points})
         _insert_points((series_ids[k], p.timestamp, p.value) for k, p in zip(keys, points))
         _mark_minutes({p.timestamp.replace(second=0, microsecond=0) for p in points})
     return len(points)

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from monitoring.models import IngestRejection, MetricRollup, RollupBacklog
-from monitoring.telemetry.partitions import points_drop_before
+from monitoring.telemetry.partitions import points
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ def telemetry_retention_apply() -> RetentionResult:
     now = timezone.now()
     raw_cutoff = now - timedelta(days=settings.TELEMETRY_RAW_RETENTION_DAYS)
     hour_cutoff = now - timedelta(days=settings.TELEMETRY_HOUR_RETENTION_DAYS)
-    raw = points_drop_before(raw_cutoff)
+    raw = points.drop_before(raw_cutoff)
     # A mark for a minute whose points are gone could only rebuild it empty.
     RollupBacklog.objects.filter(minute__lt=raw_cutoff).delete()
     minute, _ = MetricRollup.objects.filter(

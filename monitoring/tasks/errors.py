@@ -3,7 +3,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from monitoring.errors.partitions import partition_ensure
+from monitoring.errors.partitions import events
 from monitoring.services.error_events import error_events_retention_apply
 from monitoring.services.error_issues import error_issues_fold_pending, error_issues_wake_snoozed
 from monitoring.services.error_user_reports import error_user_reports_link
@@ -14,7 +14,7 @@ def fold_error_issues() -> int:
     """Beat's tick behind ingest: count tallies no request got to fold, wake snoozes that
     ran out, link user reports that came before their event, and make tomorrow's event
     partition before the first event needs it."""
-    partition_ensure(timezone.now().date() + timedelta(days=1))
+    events.ensure([timezone.now().date() + timedelta(days=1)])
     error_issues_wake_snoozed()
     error_user_reports_link()
     return error_issues_fold_pending()

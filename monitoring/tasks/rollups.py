@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from monitoring.services.telemetry_retention import telemetry_retention_apply
 from monitoring.services.telemetry_rollups import rollups_build
-from monitoring.telemetry.partitions import partitions_ensure
+from monitoring.telemetry.partitions import points
 
 
 @shared_task
@@ -13,7 +13,7 @@ def build_rollups() -> int:
     """Beat's minute tick: fold newly marked minutes into rollups, and make the next
     days' partitions ahead of the points that will need them."""
     today = timezone.now().date()
-    partitions_ensure([today, today + timedelta(days=1)])
+    points.ensure([today, today + timedelta(days=1)])
     return rollups_build()
 
 

@@ -34,14 +34,14 @@ from django.utils import timezone
 from monitoring.models import MetricSeries, RollupBacklog
 from monitoring.services.projects import project_create
 from monitoring.services.telemetry_ingest import tags_hash
-from monitoring.telemetry.partitions import partitions_ensure
+from monitoring.telemetry.partitions import points
 project = project_create(name="Bench").project
 series = MetricSeries.objects.bulk_create(
     MetricSeries(project=project, name="latency", tags={{"route": f"/r/{{i}}"}}, tags_hash=tags_hash({{"route": f"/r/{{i}}"}}))
     for i in range({ROUTES}))
 end = timezone.now().replace(second=0, microsecond=0)
 start = end - timedelta(days={DAYS})
-partitions_ensure({{(start + timedelta(days=d)).date() for d in range({DAYS} + 1)}})
+points.ensure({{(start + timedelta(days=d)).date() for d in range({DAYS} + 1)}})
 RollupBacklog.objects.bulk_create(
     RollupBacklog(minute=start + timedelta(minutes=m), marked_at=end) for m in range({DAYS} * 1440))
 print(json.dumps({{"start": start.isoformat(), "end": end.isoformat(), "series": [s.id for s in series]}}))
@@ -145,10 +145,10 @@ def test_dropping_a_day_against_delete(store, bench):
     dropped = in_django(env, f"""
 import json, time
 from datetime import datetime
-from monitoring.telemetry.partitions import points_drop_before
-points_drop_before(datetime.fromisoformat("{first_day.isoformat()}"))
+from monitoring.telemetry.partitions import points
+points.drop_before(datetime.fromisoformat("{first_day.isoformat()}"))
 started = time.perf_counter()
-dropped = points_drop_before(datetime.fromisoformat("{second_day.isoformat()}"))
+dropped = points.drop_before(datetime.fromisoformat("{second_day.isoformat()}"))
 print(json.dumps({{"seconds": time.perf_counter() - started, "dropped": dropped}}))
 """)
     assert dropped["dropped"] == 1

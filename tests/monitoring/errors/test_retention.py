@@ -39,11 +39,11 @@ def test_on_postgresql_retention_drops_whole_day_partitions(settings):
     for days_ago in (12, 11, 9):
         with time_machine.travel(NOW - timedelta(days=days_ago), tick=False):
             store_event(project)
-    days = partitions.partition_days()
+    days = partitions.events.days()
     assert (NOW - timedelta(days=12)).date() in days
     with time_machine.travel(NOW, tick=False):
         assert apply_error_retention() == len([d for d in days if d < (NOW - timedelta(days=10)).date()])
-    left = partitions.partition_days()
+    left = partitions.events.days()
     assert min(left) >= (NOW - timedelta(days=10)).date()
     assert ErrorEvent.objects.count() == 1
 
@@ -53,4 +53,4 @@ def test_on_postgresql_retention_drops_whole_day_partitions(settings):
 def test_the_beat_tick_makes_tomorrows_partition():
     with time_machine.travel(NOW, tick=False):
         fold_error_issues()
-    assert (NOW + timedelta(days=1)).date() in partitions.partition_days()
+    assert (NOW + timedelta(days=1)).date() in partitions.events.days()

@@ -10,7 +10,7 @@ from monitoring.models import MetricPoint, MetricRollup, MetricSeries
 from monitoring.services.telemetry_ingest import telemetry_ingest
 from monitoring.services.telemetry_retention import telemetry_retention_apply
 from monitoring.telemetry.histogram import Histogram
-from monitoring.telemetry.partitions import partition_days
+from monitoring.telemetry.partitions import points
 from monitoring.telemetry.payloads import PointIn
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -65,11 +65,11 @@ def test_retention_is_configurable(project, settings):
 def test_old_days_are_dropped_as_whole_partitions(project):
     days = [NOW - timedelta(days=d) for d in (9, 8, 7, 6, 0)]
     add_points(project, *days)
-    assert partition_days() == [d.date() for d in days]
+    assert points.days() == [d.date() for d in days]
 
     result = telemetry_retention_apply()
 
     # 2026-11-15 ends at 11-16 00:00, still inside 7 days of 11-22 12:00: its partition stays.
     assert result.raw == 2
-    assert partition_days() == [d.date() for d in days[2:]]
+    assert points.days() == [d.date() for d in days[2:]]
     assert MetricPoint.objects.count() == 3
