@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import caches
 from django.test import override_settings
 
 # Hashed static names need collectstatic's manifest; tests serve files from the finders.
@@ -18,6 +19,8 @@ def _plain_static_files():
 def _isolated_cache(settings):
     """Each test gets an empty in-process cache unless it asks for the configured one."""
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Every LocMemCache with the same location shares one store: empty it for this test.
+    caches["default"].clear()
 
 
 @pytest.fixture

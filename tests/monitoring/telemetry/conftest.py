@@ -1,15 +1,8 @@
 import json
 
 import pytest
-from django.core.cache import cache
 
 from tests.factories import ProjectFactory, make_ingest_key
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    # The shared fixture's locmem cache keeps its contents between tests; buckets must not.
-    cache.clear()
 
 
 @pytest.fixture
