@@ -2,6 +2,8 @@ import pytest
 from django.core.cache import caches
 from django.test import override_settings
 
+pytest_plugins = ["tests.browser"]
+
 # Hashed static names need collectstatic's manifest; tests serve files from the finders.
 _PLAIN_STATIC = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

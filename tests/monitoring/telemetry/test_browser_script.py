@@ -4,12 +4,11 @@ Web Vitals arrive at the portal in a beacon when the page is left."""
 import threading
 import time
 from functools import partial
-from http.server import HTTPServer, SimpleHTTPRequestHandler
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from monitoring.models import MetricPoint
-from tests.e2e.conftest import browser_page  # noqa: F401  the fixture
 from tests.factories import ProjectFactory, make_ingest_key
 
 pytestmark = pytest.mark.browser
@@ -36,14 +35,15 @@ PAGE = """<!doctype html>
 @pytest.fixture
 def shop(tmp_path):
     """A site of its own on another port, so the beacon is a cross-origin request."""
-    server = HTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(tmp_path)))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(tmp_path)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield tmp_path, f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     server.server_close()
 
 
-def test_vitals_from_a_real_page_arrive(live_server, browser_page, shop):  # noqa: F811
+def test_vitals_from_a_real_page_arrive(live_server, shop, browser_page):
+    # shop before browser_page: the browser closes before the page's server stops.
     root, origin = shop
     project = ProjectFactory(telemetry_allowed_origins=origin)
     key = make_ingest_key(project).key.public_key

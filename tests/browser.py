@@ -1,5 +1,7 @@
 """A real Chromium (Debian's package) driven by Playwright, for tests marked `browser`.
 
+Loaded for every test folder by tests/conftest.py (pytest_plugins).
+
 Playwright's own browser downloads are not used: the project runs the distribution's
 chromium, which `.ci/run` installs. Without it a browser test is skipped locally, but CI
 sets LOOKOUT_REQUIRE_BROWSER=1 so a missing browser fails the run instead of passing
@@ -12,7 +14,7 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = Path(os.environ.get("LOOKOUT_CHROMIUM", "/usr/bin/chromium"))
-SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parent / "e2e" / "screenshots"
 
 # Quiet and self-contained: no GPU, no sandbox (CI runs as root), no calls home.
 CHROMIUM_ARGS = [
