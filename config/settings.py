@@ -229,8 +229,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # One name for a choice set that several fields share (a flip's old and new status).
-    "ENUM_NAME_OVERRIDES": {"TargetStatusEnum": "monitoring.models.targets.Status"},
 }
 
 # --- Health ----------------------------------------------------------------------------
