@@ -53,7 +53,7 @@ class Gunicorn:
         self._log = log_path.open("wb")
         fd = self._socket.fileno()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"fd://{fd}",
+            [sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "config/gunicorn.py", "--bind", f"fd://{fd}",
              "--workers", str(workers), "--access-logfile", "-", "--forwarded-allow-ips", "127.0.0.1"],
             cwd=ROOT, env=env, pass_fds=(fd,), stdin=subprocess.DEVNULL,
             stdout=self._log, stderr=subprocess.STDOUT,
