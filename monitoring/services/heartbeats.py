@@ -52,8 +52,8 @@ def _seconds(value: timedelta) -> float:
 def heartbeat_ping(*, ping_key, ping: Ping) -> bool:
     """Record a ping and what it means for the heartbeat; False when no heartbeat has that key.
 
-    On PostgreSQL, in autocommit (one WAL flush each): a success ping to an up heartbeat on
-    a fixed period with no run going is one statement, a log ping one insert, and any other
+    On PostgreSQL, in autocommit (one WAL flush each): a success ping to an up, unpaused
+    heartbeat on a fixed period with no run going is one statement, a log ping one insert, and any other
     ping one read and one write. A status change, a concurrent ping that changed the state
     in between, and SQLite take the locked path.
     """
@@ -99,14 +99,17 @@ _WRITE_SQL = (
 
 # The steady case, worked out by the database from the row as it is when updated, so
 # concurrent pings never conflict: what _apply_ping does for a success ping when no run
-# is going (no duration, next ping due one period later, the detector looks then unless
-# paused), and no flip because the target is already up (or paused).
+# is going (no duration, next ping due one period later, the detector looks then), and no
+# flip because the target is up. The condition is also on the heartbeat row's own state
+# (the detector looks at expected_at, not later): a concurrent update of that row makes
+# PostgreSQL re-check only its conditions, and the detector's flip always moves alert_after.
 _STEADY_SQL = (
     f"WITH hb AS (UPDATE {_HEARTBEAT} h SET last_ping_at = %s, "
     f"expected_at = %s::timestamptz + h.period_seconds * interval '1 second', last_duration_ms = NULL, "
-    f"alert_after = CASE WHEN t.paused THEN NULL ELSE %s::timestamptz + h.period_seconds * interval '1 second' END "
+    f"alert_after = %s::timestamptz + h.period_seconds * interval '1 second' "
     f"FROM {_TARGET} t WHERE t.id = h.target_id AND h.ping_key = %s AND t.kind = %s AND h.schedule = %s "
-    f"AND h.started_at IS NULL AND (t.status = %s OR t.paused) RETURNING h.target_id) "
+    f"AND h.started_at IS NULL AND h.alert_after = h.expected_at AND t.status = %s AND NOT t.paused "
+    f"RETURNING h.target_id) "
     f"INSERT INTO {HeartbeatPing._meta.db_table} ({', '.join(_PING_COLUMNS)}) SELECT hb.target_id, {_PING_VALUES} "
     f"FROM hb"
 )

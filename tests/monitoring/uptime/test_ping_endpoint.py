@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from monitoring.heartbeats.views import PING_BODY_LIMIT
 from monitoring.models import Flip, Heartbeat, HeartbeatPing, Status, Target
+from monitoring.services.heartbeats import heartbeats_detect
 from tests.monitoring.uptime.factories import HeartbeatFactory
 
 pytestmark = pytest.mark.django_db
@@ -173,6 +174,19 @@ def test_a_cron_heartbeat_is_next_due_at_its_next_cron_time(client, heartbeat):
             client.get(url(heartbeat))
     heartbeat.refresh_from_db()
     assert heartbeat.expected_at == dt.datetime(2026, 5, 5, 1, 0, tzinfo=dt.UTC)  # 03:00 CEST
+
+
+def test_a_ping_after_the_detector_found_the_heartbeat_late_flips_it_back_up(client, heartbeat):
+    with time_machine.travel(AT, tick=False):
+        client.get(url(heartbeat))
+    late = AT + dt.timedelta(hours=1, minutes=5)
+    heartbeats_detect(now=late)
+    with time_machine.travel(late, tick=False):
+        client.get(url(heartbeat))
+    heartbeat.refresh_from_db()
+    assert list(Flip.objects.order_by("at", "id").values_list("new_status", "at")) == [
+        (Status.UP, AT), (Status.DEGRADED, AT + dt.timedelta(hours=1)), (Status.UP, late)]
+    assert heartbeat.alert_after == heartbeat.expected_at == late + dt.timedelta(hours=1)
 
 
 def test_a_down_heartbeat_comes_back_up_with_a_flip(client, heartbeat):
