@@ -53,9 +53,9 @@ def heartbeat_ping(*, ping_key, ping: Ping) -> bool:
     """Record a ping and what it means for the heartbeat; False when no heartbeat has that key.
 
     On PostgreSQL, in autocommit (one WAL flush each): a success ping to an up, unpaused
-    heartbeat on a fixed period with no run going is one statement, a log ping one insert, and any other
-    ping one read and one write. A status change, a concurrent ping that changed the state
-    in between, and SQLite take the locked path.
+    heartbeat on a fixed period with no run going is one statement, a log ping one insert,
+    and any other ping one read and one write. A status change, a concurrent ping that
+    changed the state in between, and SQLite take the locked path.
     """
     if connection.vendor == "postgresql":
         if ping.kind == HeartbeatPing.Kind.SUCCESS and _ping_steady(ping_key, ping):
