@@ -13,33 +13,23 @@ import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from celery import current_app
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from kombu import Exchange, Queue
 
 from monitoring.models import Pulse
 from monitoring.request_context import request_id_var
 from monitoring.tasks.housekeeping import housekeeping
+from tests.processes import current_database_url
 
 pytestmark = pytest.mark.celery_worker
 
 ROOT = Path(settings.BASE_DIR)
 # Starting the interpreter, Django and the pool takes a few seconds; a loaded CI machine more.
 WAIT_SECONDS = 60
-
-
-def _test_database_url() -> str:
-    """DATABASE_URL for the database this test runs on (the test copy, not the real one)."""
-    name = connection.settings_dict["NAME"]
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{name}"
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 class Worker:
@@ -49,7 +39,7 @@ class Worker:
             **os.environ,
             "LOOKOUT_READ_DOT_ENV": "0",
             "LOOKOUT_DATA_DIR": str(settings.DATA_DIR),
-            "DATABASE_URL": _test_database_url(),
+            "DATABASE_URL": current_database_url(),
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             "LOG_FORMAT": "json",
             "LOG_LEVEL": "INFO",

@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from monitoring.models import ApiToken, IngestKey, Project
 from monitoring.services.api_tokens import api_token_authenticate
 from tests.factories import UserFactory
+from tests.processes import current_database_url
 
 pytestmark = pytest.mark.django_db
 
@@ -55,10 +56,9 @@ def _manage(*args, env_extra=None):
         (["createproject"], "the following arguments are required: name"),
     ],
 )
-def test_bad_arguments_get_one_line_and_status_2(args, expected, django_db_blocker, settings):
+def test_bad_arguments_get_one_line_and_status_2(args, expected, django_db_blocker):
     # The command runs against the test database, migrated by pytest-django.
-    db = settings.DATABASES["default"]
-    env = {"DATABASE_URL": _database_url(db)}
+    env = {"DATABASE_URL": current_database_url()}
     with django_db_blocker.unblock():
         result = _manage(*args, env_extra=env)
     assert result.returncode == 2, result.stderr
@@ -72,9 +72,3 @@ def test_a_bad_name_is_refused_with_status_2_and_nothing_written():
         call_command("createproject", "!!!")
     assert raised.value.returncode == 2
     assert not Project.objects.exists()
-
-
-def _database_url(db) -> str:
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"

@@ -1,6 +1,5 @@
 """The health endpoints as a load balancer, an uptime checker and an operator read them."""
 
-import socket
 from datetime import timedelta
 
 import pytest
@@ -8,6 +7,7 @@ import time_machine
 from django.utils import timezone
 
 from monitoring.services.pulses import pulse_record
+from tests.processes import free_port
 
 pytestmark = pytest.mark.django_db
 HEALTH_JSON = "application/health+json"
@@ -17,9 +17,7 @@ ENTRY_FIELDS = {"componentId", "componentType", "observedValue", "observedUnit",
 @pytest.fixture
 def closed_port():
     """A loopback port nobody listens on: connecting to it is refused at once."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return free_port()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from monitoring.tasks.housekeeping import housekeeping
 from tests.monitoring.test_celery_worker import _wait_for, worker  # noqa: F401  (a fixture)
+from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "scrape-token-7f3a"
@@ -208,12 +208,6 @@ def test_counts_from_another_process_on_the_host_are_merged(scrape):
 # --- gunicorn, as the Procfile runs it --------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _get(url: str) -> bytes:
     with urllib.request.urlopen(url, timeout=5) as response:
         return response.read()
@@ -221,7 +215,7 @@ def _get(url: str) -> bytes:
 
 @pytest.fixture
 def gunicorn(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"},
         "LOOKOUT_DATA_DIR": str(tmp_path),

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -76,9 +78,7 @@ def test_the_password_reaches_a_piped_log_before_the_processes_start(fresh_env):
     import socket
     import time
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "manage.py", "start", "--port", str(port)], cwd=ROOT, env=fresh_env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
