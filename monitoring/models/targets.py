@@ -1,7 +1,6 @@
 """What Lookout watches: targets (HTTP, TCP, DNS, TLS expiry, heartbeat), their tags and status."""
 
 import re
-from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -169,10 +168,6 @@ class Target(models.Model):
     @property
     def effective_quorum(self) -> int:
         return min(self.quorum or len(self.regions), len(self.regions))
-
-    @property
-    def interval(self) -> timedelta:
-        return timedelta(seconds=self.interval_seconds)
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
