@@ -16,6 +16,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tests.processes import free_port as closed_port  # noqa: F401  a port nothing listens on
+
 
 def self_signed_cert(tmp_path, *, not_after: dt.datetime, host: str = "localhost") -> tuple[str, str]:
     """A certificate for `host` and 127.0.0.1 that expires at `not_after`; returns (cert, key) paths."""
@@ -148,13 +150,6 @@ def tcp_listener():
         stop.set()
         thread.join(2)
         sock.close()
-
-
-def closed_port() -> int:
-    """A port nothing listens on (bound then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
