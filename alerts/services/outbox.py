@@ -1,0 +1,57 @@
+"""Putting notifications in the outbox: one row per incident event and channel.
+
+Rows are written in the caller's transaction, so an incident event and its notifications
+commit together; the notify workers are nudged only after that commit. A nudge that never
+arrives costs latency, not the page: the delivery tick sweeps every due row.
+"""
+
+import hashlib
+import logging
+from datetime import datetime
+
+from celery import current_app
+from django.db import transaction
+
+from alerts.models import Channel, IncidentEvent, Notification
+
+log = logging.getLogger(__name__)
+
+DELIVER_TASK = "alerts.tasks.delivery.deliver_notifications"
+
+
+def idempotency_key(*, event_id: int, channel_id: int) -> str:
+    """Stable for one event on one channel, whichever worker sends it and however often."""
+    return hashlib.sha256(f"lookout:{event_id}:{channel_id}".encode()).hexdigest()
+
+
+def notifications_create(
+    *, event: IncidentEvent, channels: list[Channel], now: datetime, muted: dict[int, str] | None = None
+) -> list[Notification]:
+    """Outbox rows for `event` on each channel; channels in `muted` (id → reason) get a row
+    marked muted, which is never sent but shows in the timeline. Idempotent per event and channel."""
+    muted = muted or {}
+    rows = [
+        Notification(
+            incident_id=event.incident_id, event=event, channel=channel,
+            idempotency_key=idempotency_key(event_id=event.pk, channel_id=channel.pk),
+            status=Notification.Status.MUTED if channel.pk in muted else Notification.Status.PENDING,
+            muted_reason=muted.get(channel.pk, "")[:300],
+            next_attempt_at=None if channel.pk in muted else now,
+            created_at=now,
+        )
+        for channel in channels
+    ]
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    created = list(Notification.objects.filter(event=event, channel__in=channels))
+    pending = [n.pk for n in created if n.status == Notification.Status.PENDING]
+    if pending:
+        transaction.on_commit(lambda: _nudge(pending))
+    return created
+
+
+def _nudge(notification_ids: list[int]) -> None:
+    try:
+        current_app.send_task(DELIVER_TASK, args=[notification_ids], queue="notify")
+    except Exception:  # the broker being down must not fail the write that made the page
+        log.warning("could not enqueue delivery of %s; the delivery tick will send them", notification_ids,
+                    exc_info=True)
