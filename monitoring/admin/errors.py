@@ -1,8 +1,10 @@
 """The issue stream (changelist) and the issue page (change view, built from the latest event)."""
 
 import json
+from datetime import timedelta
 
 from django.contrib import admin, messages
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from unfold.admin import ModelAdmin
@@ -87,7 +89,8 @@ class ErrorIssueAdmin(ModelAdmin):
     ordering = ("-last_seen",)
     show_full_result_count = False
     list_per_page = 50
-    actions = ["resolve", "resolve_in_next_release", "ignore", "unresolve", "merge", "unmerge"]
+    actions = ["resolve", "resolve_in_next_release", "ignore", "snooze_1h", "snooze_24h", "snooze_100_events",
+               "unresolve", "merge", "unmerge"]
     fieldsets = (
         (None, {"fields": ("title", "culprit", "project", "type", "level", "status", "is_regression",
                            "resolved_in_release", "snooze_until", "snooze_event_count", "merged_into",
@@ -207,6 +210,22 @@ class ErrorIssueAdmin(ModelAdmin):
     @action(description="Ignore")
     def ignore(self, request, queryset):
         self._each(request, queryset, lambda i: error_issue_ignore(issue=i), "ignored")
+
+    # Snoozes a person reaches for most; the service takes any time or event budget.
+    @action(description="Snooze for 1 hour")
+    def snooze_1h(self, request, queryset):
+        until = timezone.now() + timedelta(hours=1)
+        self._each(request, queryset, lambda i: error_issue_ignore(issue=i, until=until), "snoozed for 1 hour")
+
+    @action(description="Snooze for 24 hours")
+    def snooze_24h(self, request, queryset):
+        until = timezone.now() + timedelta(hours=24)
+        self._each(request, queryset, lambda i: error_issue_ignore(issue=i, until=until), "snoozed for 24 hours")
+
+    @action(description="Snooze until 100 more events")
+    def snooze_100_events(self, request, queryset):
+        self._each(request, queryset, lambda i: error_issue_ignore(issue=i, events=100),
+                   "snoozed until 100 more events")
 
     @action(description="Unresolve")
     def unresolve(self, request, queryset):

@@ -1,7 +1,10 @@
 """The issue stream and issue page in the admin."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from monitoring.models import ErrorIssue
 from tests.factories import ProjectFactory
@@ -98,3 +101,18 @@ def test_actions_resolve_ignore_and_merge(admin_client):
     admin_client.post(url, {"action": "unmerge", "_selected_action": [b.pk]})
     b.refresh_from_db()
     assert b.merged_into is None and b.event_count == 1
+
+
+def test_snooze_actions_ignore_until_a_time_or_more_events(admin_client):
+    project = ProjectFactory()
+    timed, counted = store_event(project, message="A"), store_event(project, message="B")
+    url = reverse(STREAM)
+    before = timezone.now()
+    admin_client.post(url, {"action": "snooze_1h", "_selected_action": [timed.pk]})
+    admin_client.post(url, {"action": "snooze_100_events", "_selected_action": [counted.pk]})
+    timed.refresh_from_db()
+    counted.refresh_from_db()
+    assert timed.status == ErrorIssue.Status.IGNORED
+    assert timedelta(minutes=59) < timed.snooze_until - before <= timedelta(hours=1, seconds=5)
+    assert counted.status == ErrorIssue.Status.IGNORED and counted.snooze_event_count == 100
+    assert counted.snooze_count_base == counted.event_count
