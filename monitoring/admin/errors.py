@@ -13,6 +13,7 @@ from unfold.decorators import action, display
 from monitoring.errors.grouping import exceptions, frames
 from monitoring.models import ErrorClassificationRule, ErrorIssue, ErrorIssueSeenIn
 from monitoring.selectors.error_issues import error_issue_latest_event, error_issue_tags, error_issue_timeline
+from monitoring.services.error_classification import error_issues_reclassify
 from monitoring.services.error_issues import (
     error_issue_assign, error_issue_ignore, error_issue_merge, error_issue_resolve, error_issue_unmerge, error_issue_unresolve,
 )
@@ -90,7 +91,7 @@ class ErrorIssueAdmin(ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     actions = ["resolve", "resolve_in_next_release", "ignore", "snooze_1h", "snooze_24h", "snooze_100_events",
-               "unresolve", "merge", "unmerge"]
+               "unresolve", "merge", "unmerge", "reclassify"]
     fieldsets = (
         (None, {"fields": ("title", "culprit", "project", "type", "level", "status", "is_regression",
                            "resolved_in_release", "snooze_until", "snooze_event_count", "merged_into",
@@ -231,6 +232,11 @@ class ErrorIssueAdmin(ModelAdmin):
     def unresolve(self, request, queryset):
         self._each(request, queryset, lambda i: error_issue_unresolve(issue=i), "unresolved")
 
+    @action(description="Reclassify by the current rules")
+    def reclassify(self, request, queryset):
+        changed = error_issues_reclassify(issues=queryset)
+        self.message_user(request, f"{changed} issue(s) took a new classification.", messages.SUCCESS)
+
     @action(description="Merge into the one with most events")
     def merge(self, request, queryset):
         issues = list(queryset.exclude(status=ErrorIssue.Status.MERGED).order_by("-event_count", "id"))
@@ -256,3 +262,4 @@ class ErrorClassificationRuleAdmin(ModelAdmin):
     list_filter = ("category", "severity", "enabled")
     list_select_related = ("project",)
     ordering = ("position", "id")
+

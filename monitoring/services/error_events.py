@@ -9,29 +9,20 @@ tallies it leaves are counted by the next fold or the beat tick.
 import math
 import time
 from collections import OrderedDict
-from dataclasses import fields
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from monitoring.errors.classification import Rule, classify
+from monitoring.errors.classification import classify
 from monitoring.errors.events import PreparedEvent
 from monitoring.errors.partitions import events
 from monitoring.models import (
-    ErrorClassificationRule, ErrorEvent, ErrorIssue, ErrorIssueTally, ErrorIssueUser, Project, Release,
+    ErrorEvent, ErrorIssue, ErrorIssueTally, ErrorIssueUser, Project, Release,
 )
+from monitoring.services.error_classification import classification_rules
 from monitoring.services.error_issues import error_issue_fold
-
-
-def _rules(project: Project) -> list[Rule]:
-    """The project's rules and everyone's, in order. Read only when an issue is new."""
-    rows = ErrorClassificationRule.objects.filter(Q(project=project) | Q(project=None), enabled=True).values(
-        *(f.name for f in fields(Rule))
-    )
-    return [Rule(**row) for row in rows]
 
 
 def _issue_for(*, project: Project, event: PreparedEvent) -> int:
@@ -42,7 +33,7 @@ def _issue_for(*, project: Project, event: PreparedEvent) -> int:
         .first()
     )
     if found is None:
-        verdict = classify(event.payload, _rules(project))
+        verdict = classify(event.payload, classification_rules(project))
         try:
             with transaction.atomic():
                 issue = ErrorIssue.objects.create(

@@ -94,3 +94,18 @@ def test_assigning_in_the_admin_writes_only_the_assignee(admin_client, admin_use
     issue = ErrorIssue.objects.get(pk=issue.pk)
     assert issue.assignee == admin_user
     assert issue.event_count == stale_count + 1
+
+
+def test_reclassify_applies_an_edited_rule_to_existing_issues(admin_client):
+    issue = store_event(ProjectFactory(), **exc("ZeroDivisionError", "division by zero"))
+    other = store_event(issue.project, **exc("ValidationError", "email is required"))
+    assert issue.category == ""
+    ErrorClassificationRule.objects.create(name="maths", position=1, type_pattern="^ZeroDivisionError$",
+                                           severity="high", category="data_integrity", should_alert=True)
+    response = admin_client.post(reverse("admin:monitoring_errorissue_changelist"),
+                                 {"action": "reclassify", "_selected_action": [issue.pk, other.pk]}, follow=True)
+    assert "1 issue(s) took a new classification." in response.content.decode()
+    issue.refresh_from_db()
+    other.refresh_from_db()
+    assert (issue.severity, issue.category, issue.should_alert) == ("high", "data_integrity", True)
+    assert (other.severity, other.category) == ("low", "validation")  # unchanged: its rule still matches
