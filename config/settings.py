@@ -360,6 +360,10 @@ ERRORS_MAX_EVENT_BYTES = env.int("ERRORS_MAX_EVENT_BYTES", default=1024 * 1024)
 # Token bucket per ingest key: envelopes per second sustained, and burst (0 = no limit).
 ERRORS_RATE_PER_SECOND = env.float("ERRORS_RATE_PER_SECOND", default=200.0)
 ERRORS_RATE_BURST = env.int("ERRORS_RATE_BURST", default=2_000)
+# Item budgets per ingest key and data category, "category=rate/burst" comma-separated
+# (e.g. "error=50/500,transaction=200/2000"); a category over its budget is dropped from
+# the envelope and named in X-Sentry-Rate-Limits, so the SDK backs off that category only.
+ERRORS_CATEGORY_RATE_LIMITS = env.str("ERRORS_CATEGORY_RATE_LIMITS", default="")
 # An issue's counters are folded from its pending events at most this often per web
 # process (and by a beat tick every 10 s); 0 folds after every event.
 ERRORS_FOLD_INTERVAL_SECONDS = env.float("ERRORS_FOLD_INTERVAL_SECONDS", default=1.0)

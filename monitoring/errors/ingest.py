@@ -12,6 +12,7 @@ from monitoring.errors.checkins import check_in_parse
 from monitoring.errors.envelope import Envelope, Item
 from monitoring.errors.events import InvalidEvent, event_prepare, storable
 from monitoring.errors.privacy import event_privatise
+from monitoring.errors.ratelimit import category_wait
 from monitoring.errors.sessions import session_counts
 from monitoring.errors.transactions import transaction_points
 from monitoring.models import Project
@@ -42,6 +43,7 @@ class IngestResult:
     event_id: str
     stored: int = 0
     dropped: Counter = field(default_factory=Counter)  # (category, reason) -> items
+    limited: dict[str, int] = field(default_factory=dict)  # category over its budget -> seconds to wait
 
 
 def _privatised(project: Project, event: dict, client_ip: str) -> dict:
@@ -109,7 +111,8 @@ def _user_report(project: Project, item: Item, received_at: datetime) -> None:
     )
 
 
-def envelope_ingest(*, project: Project, envelope: Envelope, client_ip: str, received_at: datetime) -> IngestResult:
+def envelope_ingest(*, project: Project, envelope: Envelope, client_ip: str, received_at: datetime,
+                    key_id: int | None = None) -> IngestResult:
     header_id = envelope.headers.get("event_id")
     header_id = header_id if isinstance(header_id, str) else None
     result = IngestResult(event_id=header_id or "")
@@ -118,6 +121,9 @@ def envelope_ingest(*, project: Project, envelope: Envelope, client_ip: str, rec
     points = []
     for item in envelope.items:
         category = CATEGORY.get(item.type, item.type)
+        if key_id is not None and item.type != "client_report" and _over_budget(result, key_id, category):
+            result.dropped[(category, "ratelimit_backoff")] += 1
+            continue
         if item.type == "event":
             try:
                 event_id = _store_event(project, item.payload, envelope_event_id=header_id, client_ip=client_ip,
@@ -178,6 +184,17 @@ def envelope_ingest(*, project: Project, envelope: Envelope, client_ip: str, rec
     envelope_outcomes_record(project=project, day=received_at.date(), dropped=result.dropped, reported=reported)
     result.event_id = _id_hex(result.event_id)
     return result
+
+
+def _over_budget(result: IngestResult, key_id: int, category: str) -> bool:
+    """Whether this item's category is out of budget; once it is, the rest of the envelope's
+    items of that category are dropped without drawing more tokens."""
+    if category in result.limited:
+        return True
+    wait = category_wait(key_id=key_id, category=category)
+    if wait:
+        result.limited[category] = wait
+    return bool(wait)
 
 
 def _id_hex(value: str) -> str:

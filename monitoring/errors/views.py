@@ -118,7 +118,12 @@ def _ingest(request: HttpRequest, project_id: int, *, is_envelope: bool) -> Http
         envelope = parse(body)
     except EnvelopeError as exc:
         return _error(400, str(exc))
-    result = envelope_ingest(project=key.project, envelope=envelope, client_ip=ip, received_at=received_at)
+    result = envelope_ingest(project=key.project, envelope=envelope, client_ip=ip, received_at=received_at,
+                             key_id=key.pk)
+    if result.limited:
+        # The rest of the envelope was taken; the SDK backs off only the categories named.
+        limits = ",".join(f"{wait}:{category}:key" for category, wait in sorted(result.limited.items()))
+        return _answer(200, {"id": result.event_id}, **{"X-Sentry-Rate-Limits": limits})
     return _answer(200, {"id": result.event_id})
 
 

@@ -7,8 +7,10 @@ import zlib
 
 import brotli
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
-from monitoring.models import EnvelopeOutcome, ErrorEvent, ErrorIssue
+from monitoring.errors.ratelimit import category_budgets
+from monitoring.models import EnvelopeOutcome, ErrorEvent, ErrorIssue, ErrorUserReport
 from monitoring.services.ingest_keys import ingest_key_revoke
 from tests.factories import make_ingest_key
 
@@ -215,3 +217,26 @@ def test_a_throttled_key_gets_429_with_sentry_rate_limit_headers(client, envelop
     assert int(limited["Retry-After"]) >= 1
     assert limited["X-Sentry-Rate-Limits"] == f"{limited['Retry-After']}::key"
     assert ErrorEvent.objects.count() == 2
+
+
+def test_a_category_over_its_budget_is_dropped_and_named_while_the_rest_is_kept(
+        client, envelope_url, ingest_key, settings):
+    settings.ERRORS_CATEGORY_RATE_LIMITS = "error=0.1/1"
+    report = {"event_id": uuid.uuid4().hex, "name": "Ann", "email": "ann@example.com", "comments": "it broke"}
+    first = post(client, envelope_url, envelope(item(event("one")), item(event("two"))), headers=auth(ingest_key))
+    second = post(client, envelope_url, envelope(item(event("three")), item(report, "user_report")),
+                  headers=auth(ingest_key))
+    assert first.status_code == second.status_code == 200
+    wait = first["X-Sentry-Rate-Limits"].split(":")[0]
+    assert int(wait) >= 1 and first["X-Sentry-Rate-Limits"] == f"{wait}:error:key"
+    assert second["X-Sentry-Rate-Limits"].endswith(":error:key")
+    assert [e.payload.get("message") for e in ErrorEvent.objects.all()] == ["one"]
+    assert outcomes()[("error", "ratelimit_backoff", False)] == 2
+    # The user report is another category: kept though errors are throttled.
+    assert ErrorUserReport.objects.get().comments == "it broke"
+
+
+def test_category_budgets_read_the_setting_and_refuse_a_malformed_one():
+    assert category_budgets("error=50/500, transaction=200") == {"error": (50.0, 500), "transaction": (200.0, 200)}
+    with pytest.raises(ImproperlyConfigured, match="'error=fast' is not category=rate/burst"):
+        category_budgets("error=fast")
