@@ -332,6 +332,19 @@ TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
 
+# --- Uptime and heartbeats -------------------------------------------------------------
+# Raw probe results (and minute rollups) are kept this long; hour and day rollups, which
+# every uptime figure reads, much longer. Heartbeat pings keep a monthly job's last outputs.
+UPTIME_RAW_RETENTION_DAYS = env.int("UPTIME_RAW_RETENTION_DAYS", default=7)
+UPTIME_ROLLUP_RETENTION_DAYS = env.int("UPTIME_ROLLUP_RETENTION_DAYS", default=400)
+HEARTBEAT_PING_RETENTION_DAYS = env.int("HEARTBEAT_PING_RETENTION_DAYS", default=90)
+# Bytes of a ping's body kept; longer bodies are truncated and flagged, never refused.
+HEARTBEAT_PING_BODY_LIMIT = env.int("HEARTBEAT_PING_BODY_LIMIT", default=10_000)
+# Targets per probe task (large enough to keep a task's asyncio loop busy, small enough that
+# a batch finishes well inside an interval), and probes in flight at once inside one task (a socket each).
+PROBE_BATCH_SIZE = env.int("PROBE_BATCH_SIZE", default=200)
+PROBE_CONCURRENCY = env.int("PROBE_CONCURRENCY", default=200)
+
 # --- Telemetry -------------------------------------------------------------------------
 # Retention per resolution: raw points, minute rollups, hour rollups.
 TELEMETRY_RAW_RETENTION_DAYS = env.int("TELEMETRY_RAW_RETENTION_DAYS", default=7)

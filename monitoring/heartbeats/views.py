@@ -2,6 +2,7 @@
 
 import re
 
+from django.conf import settings
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed, HttpResponseNotFound
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -9,8 +10,6 @@ from django.views.decorators.csrf import csrf_exempt
 from monitoring.models import HeartbeatPing
 from monitoring.services.heartbeats import Ping, heartbeat_ping
 
-# Bodies (a job's output) are kept up to this many bytes; more is cut off and flagged.
-PING_BODY_LIMIT = 10_000
 _RID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _ALLOWED = ["GET", "POST", "HEAD"]
 
@@ -27,11 +26,12 @@ def ping(request, ping_key, signal: str = "", exit_code: int | None = None):
                                       content_type="text/plain")
     # Read past the limit by one byte only, to know whether there was more; never the whole
     # body into memory, and never the 413 that request.body would raise for a large one.
-    raw = request.read(PING_BODY_LIMIT + 1) if request.method == "POST" else b""
+    limit = settings.HEARTBEAT_PING_BODY_LIMIT
+    raw = request.read(limit + 1) if request.method == "POST" else b""
     found = heartbeat_ping(ping_key=ping_key, ping=Ping(
         kind=_kind(signal, exit_code), at=timezone.now(), exit_code=exit_code, rid=rid,
-        body=raw[:PING_BODY_LIMIT].decode(errors="replace").replace("\x00", "\ufffd"),
-        body_truncated=len(raw) > PING_BODY_LIMIT, method=request.method,
+        body=raw[:limit].decode(errors="replace").replace("\x00", "\ufffd"),
+        body_truncated=len(raw) > limit, method=request.method,
         remote_addr=request.META.get("REMOTE_ADDR") or None,
         user_agent=request.headers.get("User-Agent", ""),
     ))

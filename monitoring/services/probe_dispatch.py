@@ -5,14 +5,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 
 from monitoring.models import Target
 
-# Targets per probe task: large enough that a task's asyncio loop stays busy, small enough
-# that one worker's batch finishes well inside an interval.
-BATCH_SIZE = 200
 # Claimed per transaction; a tick keeps claiming until nothing is due or MAX_PER_TICK.
 CLAIM_CHUNK = 5000
 MAX_PER_TICK = 50_000
@@ -75,8 +73,8 @@ def probes_dispatch(*, now: datetime, send: Callable[[list[int], str], None]) ->
                 for region in target.regions:
                     by_region[region].append(target.target_id)
             for region, ids in by_region.items():
-                for start in range(0, len(ids), BATCH_SIZE):
-                    send(ids[start:start + BATCH_SIZE], region)
+                for start in range(0, len(ids), settings.PROBE_BATCH_SIZE):
+                    send(ids[start:start + settings.PROBE_BATCH_SIZE], region)
                     result.batches[region] += 1
         result.claimed += len(claimed)
         if len(claimed) < CLAIM_CHUNK:

@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from monitoring.models import HeartbeatPing, ProbeResult, TargetRollup, TargetRollupCursor
@@ -20,10 +21,6 @@ Resolution = TargetRollup.Resolution
 SETTLE = timedelta(minutes=3)
 MINUTES_PER_PASS = 10
 LATENCY_GROWTH = 1.1  # each histogram bucket is 10 % wider than the last: ±5 % on percentiles
-RAW_RETENTION = timedelta(days=7)
-ROLLUP_RETENTION = timedelta(days=400)
-# Long enough to read a monthly job's last few outputs.
-PING_RETENTION = timedelta(days=90)
 
 
 ROLLUP_COUNTS = ("count", "up_count", "degraded_count", "latency_count", "latency_sum", "latency_min", "latency_max",
@@ -175,10 +172,13 @@ def _merge_finer(finer: int):
 
 
 def uptime_prune(*, now: datetime) -> int:
-    """Drop raw results and minute rollups past RAW_RETENTION, hours and days past ROLLUP_RETENTION,
-    heartbeat pings past PING_RETENTION."""
-    deleted, _ = ProbeResult.objects.filter(checked_at__lt=now - RAW_RETENTION).delete()
-    rolled, _ = TargetRollup.objects.filter(resolution=Resolution.MINUTE, bucket_start__lt=now - RAW_RETENTION).delete()
-    old, _ = TargetRollup.objects.filter(bucket_start__lt=now - ROLLUP_RETENTION).delete()
-    pings, _ = HeartbeatPing.objects.filter(received_at__lt=now - PING_RETENTION).delete()
+    """Drop raw results and minute rollups past UPTIME_RAW_RETENTION_DAYS, hours and days past
+    UPTIME_ROLLUP_RETENTION_DAYS, heartbeat pings past HEARTBEAT_PING_RETENTION_DAYS."""
+    raw_cutoff = now - timedelta(days=settings.UPTIME_RAW_RETENTION_DAYS)
+    deleted, _ = ProbeResult.objects.filter(checked_at__lt=raw_cutoff).delete()
+    rolled, _ = TargetRollup.objects.filter(resolution=Resolution.MINUTE, bucket_start__lt=raw_cutoff).delete()
+    old, _ = TargetRollup.objects.filter(
+        bucket_start__lt=now - timedelta(days=settings.UPTIME_ROLLUP_RETENTION_DAYS)).delete()
+    pings, _ = HeartbeatPing.objects.filter(
+        received_at__lt=now - timedelta(days=settings.HEARTBEAT_PING_RETENTION_DAYS)).delete()
     return deleted + rolled + old + pings

@@ -48,8 +48,8 @@ class TestDispatch:
         probes_dispatch(now=NOW + dt.timedelta(seconds=30), send=send)
         assert len(sent) == 2
 
-    def test_each_region_gets_its_own_batches(self, monkeypatch):
-        monkeypatch.setattr(probe_dispatch, "BATCH_SIZE", 2)
+    def test_each_region_gets_its_own_batches(self, settings):
+        settings.PROBE_BATCH_SIZE = 2
         targets = TargetFactory.create_batch(3, next_run_at=NOW, regions=["eu", "us"])
         only_eu = TargetFactory(next_run_at=NOW, regions=["eu"])
         sent, send = collect()

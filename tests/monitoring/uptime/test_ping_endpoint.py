@@ -8,7 +8,6 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from monitoring.heartbeats.views import PING_BODY_LIMIT
 from monitoring.models import Flip, Heartbeat, HeartbeatPing, Status, Target
 from monitoring.services.heartbeats import heartbeats_detect
 from tests.monitoring.uptime.factories import HeartbeatFactory
@@ -82,12 +81,13 @@ def test_a_target_no_longer_a_heartbeat_takes_no_pings(client, heartbeat):
     assert HeartbeatPing.objects.count() == 0
 
 
-def test_a_body_over_the_limit_is_truncated_and_flagged_not_refused(client, heartbeat):
-    big = b"x" * (PING_BODY_LIMIT + 5000)
+def test_a_body_over_the_limit_is_truncated_and_flagged_not_refused(client, heartbeat, settings):
+    settings.HEARTBEAT_PING_BODY_LIMIT = 2000
+    big = b"x" * (2000 + 5000)
     assert client.post(url(heartbeat), data=big, content_type="text/plain").status_code == 200
     ping = HeartbeatPing.objects.get()
-    assert (len(ping.body), ping.body_truncated) == (PING_BODY_LIMIT, True)
-    exact = b"y" * PING_BODY_LIMIT
+    assert (len(ping.body), ping.body_truncated) == (2000, True)
+    exact = b"y" * 2000
     client.post(url(heartbeat), data=exact, content_type="text/plain")
     assert HeartbeatPing.objects.latest("id").body_truncated is False
 
