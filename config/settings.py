@@ -343,6 +343,10 @@ HEARTBEAT_PING_BODY_LIMIT = env.int("HEARTBEAT_PING_BODY_LIMIT", default=10_000)
 # Targets per probe task (large enough to keep a task's asyncio loop busy, small enough that
 # a batch finishes well inside an interval), and probes in flight at once inside one task (a socket each).
 PROBE_BATCH_SIZE = env.int("PROBE_BATCH_SIZE", default=200)
+# The dispatcher claims targets due before its next tick and the worker waits for each one's
+# due time, so probes start on time rather than up to a tick late. Keep it at beat's
+# "dispatch-due-probes" interval (5 s).
+PROBE_DISPATCH_LOOKAHEAD_SECONDS = env.float("PROBE_DISPATCH_LOOKAHEAD_SECONDS", default=5.0)
 PROBE_CONCURRENCY = env.int("PROBE_CONCURRENCY", default=200)
 
 # --- Telemetry -------------------------------------------------------------------------

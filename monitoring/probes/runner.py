@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -26,8 +27,10 @@ class Probed:
     outcome: ProbeOutcome
 
 
-async def probe_batch(targets, *, concurrency: int = 200) -> list[Probed]:
-    """Probe every target once; a slow or hanging target only ever holds its own slot."""
+async def probe_batch(targets, *, concurrency: int = 200, due: dict[int, float] | None = None) -> list[Probed]:
+    """Probe every target once, none before its due time (Unix seconds, where `due` has one);
+    a slow or hanging target only ever holds its own slot."""
+    due = due or {}
     slots = asyncio.Semaphore(concurrency)
     # A fresh connection per probe (force_close): what a visitor's first request meets, and
     # a pooled socket can't hide a listener that stopped accepting.
@@ -36,6 +39,9 @@ async def probe_batch(targets, *, concurrency: int = 200) -> list[Probed]:
                                      cookie_jar=aiohttp.DummyCookieJar()) as session:
 
         async def one(target) -> Probed:
+            wait = due.get(target.pk, 0) - time.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
             async with slots:
                 checked_at = datetime.now(UTC)
                 return Probed(target.pk, checked_at, await _probe(target, session))

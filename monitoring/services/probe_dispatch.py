@@ -26,10 +26,15 @@ class Dispatched:
 class Claimed:
     target_id: int
     regions: list[str]
+    due_at: datetime
 
 
-def targets_claim_due(*, now: datetime, limit: int) -> list[Claimed]:
-    """Claim up to `limit` due targets and advance their `next_run_at`; returns them.
+def targets_claim_due(*, now: datetime, limit: int, lookahead: timedelta = timedelta(0)) -> list[Claimed]:
+    """Claim up to `limit` targets due by `now + lookahead` and advance their `next_run_at`.
+
+    The lookahead is the dispatcher's tick: a target due between two ticks is claimed on
+    the first and probed at its own due time by the worker (each claim carries `due_at`),
+    so a probe is never late by up to a whole tick.
 
     On PostgreSQL, rows another dispatcher holds are skipped (SKIP LOCKED), so several
     dispatchers never claim the same target. SQLite has no row locks; there the atomic
@@ -37,7 +42,7 @@ def targets_claim_due(*, now: datetime, limit: int) -> list[Claimed]:
     the same guarantee. Call inside the transaction that also enqueues the batches.
     """
     due = (
-        Target.objects.filter(paused=False, next_run_at__lte=now)
+        Target.objects.filter(paused=False, next_run_at__lte=now + lookahead)
         .exclude(kind=Target.Kind.HEARTBEAT)
         .order_by("next_run_at")
         .values_list("pk", "next_run_at", "interval_seconds", "regions")[:limit]
@@ -55,26 +60,32 @@ def targets_claim_due(*, now: datetime, limit: int) -> list[Claimed]:
         Target.objects.filter(pk__in=ids).update(next_run_at=F("next_run_at") + timedelta(seconds=interval_seconds))
     for interval_seconds, ids in behind.items():
         Target.objects.filter(pk__in=ids).update(next_run_at=now + timedelta(seconds=interval_seconds))
-    return [Claimed(pk, regions) for pk, _, _, regions in rows]
+    return [Claimed(pk, regions, next_run_at) for pk, next_run_at, _, regions in rows]
 
 
-def probes_dispatch(*, now: datetime, send: Callable[[list[int], str], None]) -> Dispatched:
-    """Claim everything due and call `send(target_ids, region)` per batch and region.
+def probes_dispatch(*, now: datetime, send: Callable[[list[int], str, list[float]], None]) -> Dispatched:
+    """Claim everything due by the next tick and call `send(target_ids, region, due_at)` per
+    batch and region, `due_at` the targets' due times as Unix timestamps.
 
     The sends happen inside the claiming transaction: if the broker refuses one, the claim
     is rolled back and the next tick tries again, so a target is never silently skipped.
     """
     result = Dispatched()
+    lookahead = timedelta(seconds=settings.PROBE_DISPATCH_LOOKAHEAD_SECONDS)
     while result.claimed < MAX_PER_TICK:
         with transaction.atomic():
-            claimed = targets_claim_due(now=now, limit=min(CLAIM_CHUNK, MAX_PER_TICK - result.claimed))
-            by_region: dict[str, list[int]] = defaultdict(list)
+            claimed = targets_claim_due(now=now, limit=min(CLAIM_CHUNK, MAX_PER_TICK - result.claimed),
+                                        lookahead=lookahead)
+            by_region: dict[str, list[Claimed]] = defaultdict(list)
             for target in claimed:
                 for region in target.regions:
-                    by_region[region].append(target.target_id)
-            for region, ids in by_region.items():
-                for start in range(0, len(ids), settings.PROBE_BATCH_SIZE):
-                    send(ids[start:start + settings.PROBE_BATCH_SIZE], region)
+                    by_region[region].append(target)
+            size = settings.PROBE_BATCH_SIZE
+            for region, targets in by_region.items():
+                # Claimed in order of due time, so a batch covers a short stretch of the tick.
+                for start in range(0, len(targets), size):
+                    batch = targets[start:start + size]
+                    send([t.target_id for t in batch], region, [t.due_at.timestamp() for t in batch])
                     result.batches[region] += 1
         result.claimed += len(claimed)
         if len(claimed) < CLAIM_CHUNK:

@@ -12,8 +12,8 @@ from monitoring.tasks.probes import probe_batch_run
 BATCH_EXPIRES_SECONDS = 30
 
 
-def _send_batch(target_ids: list[int], region: str) -> None:
-    probe_batch_run.apply_async(args=[target_ids, region], queue=f"probes.{region}",
+def _send_batch(target_ids: list[int], region: str, due_at: list[float]) -> None:
+    probe_batch_run.apply_async(args=[target_ids, region, due_at], queue=f"probes.{region}",
                                 expires=BATCH_EXPIRES_SECONDS)
 
 

@@ -18,7 +18,7 @@ NOW = dt.datetime(2026, 5, 4, 12, 0, tzinfo=dt.UTC)
 
 def collect():
     sent = []
-    return sent, lambda ids, region: sent.append((region, sorted(ids)))
+    return sent, lambda ids, region, due_at: sent.append((region, sorted(ids)))
 
 
 @pytest.mark.django_db
@@ -30,7 +30,7 @@ class TestDispatch:
 
     def test_only_due_unpaused_probed_targets_are_sent(self):
         due = TargetFactory(next_run_at=NOW - dt.timedelta(seconds=3))
-        TargetFactory(next_run_at=NOW + dt.timedelta(seconds=5))
+        TargetFactory(next_run_at=NOW + dt.timedelta(seconds=6))  # after the next tick (5 s)
         TargetFactory(next_run_at=NOW - dt.timedelta(seconds=3), paused=True)
         HeartbeatFactory(target__next_run_at=NOW - dt.timedelta(seconds=3))
         sent, send = collect()
@@ -41,12 +41,22 @@ class TestDispatch:
         target = TargetFactory(next_run_at=NOW, interval_seconds=30)
         sent, send = collect()
         probes_dispatch(now=NOW, send=send)
-        probes_dispatch(now=NOW + dt.timedelta(seconds=29), send=send)
+        probes_dispatch(now=NOW + dt.timedelta(seconds=24), send=send)  # next run is past this tick
         assert len(sent) == 1
         target.refresh_from_db()
         assert target.next_run_at == NOW + dt.timedelta(seconds=30)
-        probes_dispatch(now=NOW + dt.timedelta(seconds=30), send=send)
+        probes_dispatch(now=NOW + dt.timedelta(seconds=25), send=send)  # due before the next tick
         assert len(sent) == 2
+        target.refresh_from_db()
+        assert target.next_run_at == NOW + dt.timedelta(seconds=60)  # the cadence, not the claim time
+
+    def test_targets_due_before_the_next_tick_are_sent_with_their_due_times(self):
+        soon = TargetFactory(next_run_at=NOW + dt.timedelta(seconds=2))
+        now = TargetFactory(next_run_at=NOW - dt.timedelta(seconds=1))
+        batches = []
+        probes_dispatch(now=NOW, send=lambda ids, region, due_at: batches.append(list(zip(ids, due_at))))
+        assert batches == [[(now.pk, (NOW - dt.timedelta(seconds=1)).timestamp()),
+                            (soon.pk, (NOW + dt.timedelta(seconds=2)).timestamp())]]
 
     def test_each_region_gets_its_own_batches(self, settings):
         settings.PROBE_BATCH_SIZE = 2
@@ -63,7 +73,7 @@ class TestDispatch:
     def test_a_broker_failure_leaves_the_targets_due(self):
         target = TargetFactory(next_run_at=NOW)
 
-        def refuse(ids, region):
+        def refuse(ids, region, due_at):
             raise ConnectionError("broker down")
 
         with pytest.raises(ConnectionError):

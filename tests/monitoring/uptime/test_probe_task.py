@@ -1,6 +1,9 @@
 """From beat's tick to stored results: dispatcher → probe task → results and status, for real."""
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from config.celery import app
 from monitoring.models import Flip, ProbeResult, Status
@@ -38,3 +41,12 @@ def test_a_tick_probes_every_due_target_and_records_what_it_saw(eager):
         assert target.status == status
     assert Flip.objects.count() == 4
     assert dispatch_due_probes() == 0  # nothing due again until the interval has passed
+
+
+def test_a_target_due_before_the_next_tick_is_probed_at_its_due_time_not_earlier(eager):
+    with serve_http(http_app()) as url:
+        due_at = timezone.now() + dt.timedelta(seconds=1)
+        target = TargetFactory(url=f"{url}/ok", next_run_at=due_at)
+        assert dispatch_due_probes() == 1  # claimed a second early, on this tick
+    result = ProbeResult.objects.get(target_id=target.pk)
+    assert due_at <= result.checked_at < due_at + dt.timedelta(seconds=1)
