@@ -11,6 +11,10 @@ from django.db.models import F
 
 from monitoring.models import Target
 
+# A batch covers at most this much of a tick's due times: it is held back (eta) until its
+# first target is due, so its task waits only within this span and never holds a worker
+# slot asleep for a whole tick.
+BATCH_SPAN = timedelta(seconds=1)
 # Claimed per transaction; a tick keeps claiming until nothing is due or MAX_PER_TICK.
 CLAIM_CHUNK = 5000
 MAX_PER_TICK = 50_000
@@ -80,14 +84,22 @@ def probes_dispatch(*, now: datetime, send: Callable[[list[int], str, list[float
             for target in claimed:
                 for region in target.regions:
                     by_region[region].append(target)
-            size = settings.PROBE_BATCH_SIZE
             for region, targets in by_region.items():
-                # Claimed in order of due time, so a batch covers a short stretch of the tick.
-                for start in range(0, len(targets), size):
-                    batch = targets[start:start + size]
+                for batch in _batches(targets):
                     send([t.target_id for t in batch], region, [t.due_at.timestamp() for t in batch])
                     result.batches[region] += 1
         result.claimed += len(claimed)
         if len(claimed) < CLAIM_CHUNK:
             break
     return result
+
+
+def _batches(targets: list[Claimed]) -> list[list[Claimed]]:
+    """Split targets (claimed in order of due time) by PROBE_BATCH_SIZE and BATCH_SPAN."""
+    batches: list[list[Claimed]] = []
+    for target in targets:
+        if (not batches or len(batches[-1]) >= settings.PROBE_BATCH_SIZE
+                or target.due_at - batches[-1][0].due_at >= BATCH_SPAN):
+            batches.append([])
+        batches[-1].append(target)
+    return batches

@@ -1,5 +1,7 @@
 """Uptime tasks ticked by beat (queue default): due probes, overdue heartbeats, rollups, retention."""
 
+from datetime import UTC, datetime
+
 from celery import shared_task
 from django.utils import timezone
 
@@ -13,7 +15,10 @@ BATCH_EXPIRES_SECONDS = 30
 
 
 def _send_batch(target_ids: list[int], region: str, due_at: list[float]) -> None:
+    # Held by the broker and worker until the first target is due, not by a sleeping task.
+    eta = datetime.fromtimestamp(min(due_at), tz=UTC)
     probe_batch_run.apply_async(args=[target_ids, region, due_at], queue=f"probes.{region}",
+                                eta=eta if eta > timezone.now() else None,
                                 expires=BATCH_EXPIRES_SECONDS)
 
 

@@ -50,13 +50,12 @@ class TestDispatch:
         target.refresh_from_db()
         assert target.next_run_at == NOW + dt.timedelta(seconds=60)  # the cadence, not the claim time
 
-    def test_targets_due_before_the_next_tick_are_sent_with_their_due_times(self):
-        soon = TargetFactory(next_run_at=NOW + dt.timedelta(seconds=2))
-        now = TargetFactory(next_run_at=NOW - dt.timedelta(seconds=1))
+    def test_targets_due_before_the_next_tick_are_sent_with_their_due_times_a_second_per_batch(self):
+        late, now, soon, later = (TargetFactory(next_run_at=NOW + dt.timedelta(seconds=s)) for s in (-1, -0.5, 0.5, 4))
         batches = []
         probes_dispatch(now=NOW, send=lambda ids, region, due_at: batches.append(list(zip(ids, due_at))))
-        assert batches == [[(now.pk, (NOW - dt.timedelta(seconds=1)).timestamp()),
-                            (soon.pk, (NOW + dt.timedelta(seconds=2)).timestamp())]]
+        at = lambda seconds: (NOW + dt.timedelta(seconds=seconds)).timestamp()  # noqa: E731
+        assert batches == [[(late.pk, at(-1)), (now.pk, at(-0.5))], [(soon.pk, at(0.5))], [(later.pk, at(4))]]
 
     def test_each_region_gets_its_own_batches(self, settings):
         settings.PROBE_BATCH_SIZE = 2
