@@ -198,6 +198,8 @@ def notify_change(*, incident: Incident, now: datetime) -> None:
     earliest = now
     if incident.last_notified_at is not None:
         earliest = max(now, incident.last_notified_at + timedelta(seconds=incident.group_interval_seconds))
+    if incident.snoozed_until is not None:
+        earliest = max(earliest, incident.snoozed_until)  # a person asked for quiet until then
     if incident.next_notify_at is None or earliest < incident.next_notify_at:
         incident.next_notify_at = earliest
 
