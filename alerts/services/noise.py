@@ -11,13 +11,12 @@ project muting all warnings in another).
 
 import zoneinfo
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from cronsim import CronSim, CronSimError
 from dateutil.rrule import rrulestr
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from alerts.matchers import labels_match, parse_matchers
 from alerts.models import Incident, IncidentAlert, InhibitRule, MaintenanceWindow, Silence, TargetDependency
@@ -146,7 +145,8 @@ def window_occurrences(*, window: MaintenanceWindow, start: datetime, end: datet
         if begins >= last_start:
             break
         if begins + duration > start:
-            found.append(Occurrence(window, begins.astimezone(timezone.UTC), begins.astimezone(timezone.UTC) + duration))
+            begins_utc = begins.astimezone(UTC)
+            found.append(Occurrence(window, begins_utc, begins_utc + duration))
     return found
 
 
