@@ -86,9 +86,13 @@ class Occurrence:
 
 
 def maintenance_validate(*, recurrence: str, expression: str, time_zone: str, starts_at: datetime | None,
-                         until: datetime | None, duration_minutes: int | None) -> None:
-    """ValidationError keyed by field for a window that could not be computed."""
+                         until: datetime | None, duration_minutes: int | None, scoped_by: list[str] = ()) -> None:
+    """ValidationError keyed by field for a window that could not be computed. `scoped_by`
+    names the scope fields set (project, target, tag): a window has at most one."""
     errors: dict[str, str] = {}
+    if len(scoped_by) > 1:
+        for name in scoped_by:
+            errors[name] = f"Choose one of {', '.join(scoped_by)}: a window covers a project, a target or a tag."
     try:
         zoneinfo.ZoneInfo(time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):

@@ -202,3 +202,16 @@ def test_an_alert_is_muted_while_a_target_it_depends_on_is_down():
     Target.objects.filter(pk=database.pk).update(status=Status.DOWN)
     assert mute_reason(labels=labels, now=T0) == "depends on primary db, which is down"
     assert mute_reason(labels={"target_id": str(database.pk)}, now=T0) is None
+
+
+def test_the_beat_task_applies_pause_windows_now():
+    import time_machine
+
+    from alerts.tasks.incidents import apply_maintenance_pauses
+
+    target = TargetFactory()
+    window(target=target, effect="pause")
+    with time_machine.travel(T0 + dt.timedelta(minutes=1), tick=False):
+        assert apply_maintenance_pauses() == {"paused": 1, "resumed": 0}
+    target.refresh_from_db()
+    assert target.paused
