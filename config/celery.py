@@ -105,6 +105,11 @@ app.conf.beat_schedule = {
         "schedule": 30.0,
         "options": {"expires": 25},
     },
+    "advance-escalations": {
+        "task": "alerts.tasks.escalation.advance_escalations",
+        "schedule": 10.0,
+        "options": {"expires": 9},
+    },
 }
 
 app.steps["worker"].add(WorkerPulse)

@@ -324,6 +324,10 @@ UNFOLD = {
                 ("Maintenance calendar", "calendar_month", "admin:alerts_maintenance_calendar"),
                 ("Inhibit rules", "block", "admin:alerts_inhibitrule_changelist"),
                 ("Target dependencies", "account_tree", "admin:alerts_targetdependency_changelist"),
+                ("On-call page", "support_agent", "oncall:team"),
+                ("On-call schedules", "calendar_clock", "admin:alerts_oncallschedule_changelist"),
+                ("Escalation policies", "stairs", "admin:alerts_escalationpolicy_changelist"),
+                ("Integrations", "input", "admin:alerts_integration_changelist"),
             ]),
             _nav("System", [
                 ("Processes", "memory", "admin:monitoring_pulse_changelist"),
@@ -371,6 +375,10 @@ ERRORS_RATE_BURST = env.int("ERRORS_RATE_BURST", default=2_000)
 # An issue's counters are folded from its pending events at most this often per web
 # process (and by a beat tick every 10 s); 0 folds after every event.
 ERRORS_FOLD_INTERVAL_SECONDS = env.float("ERRORS_FOLD_INTERVAL_SECONDS", default=1.0)
+
+# --- Alert intake and paging ------------------------------------------------------------
+# Largest Alertmanager webhook or events-API body accepted (413 over it).
+ALERTS_INTAKE_MAX_BODY_BYTES = env.int("ALERTS_INTAKE_MAX_BODY_BYTES", default=1_048_576)
 
 from config.sentry import init_sentry  # noqa: E402  (needs the values above)
 
