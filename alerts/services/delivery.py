@@ -197,16 +197,17 @@ def _meta_alert(channel: Channel, *, status: str, error: str, now: datetime) -> 
         summary = f"Channel {channel.name} failed {threshold} deliveries in a row: {error}"[:500]
     else:
         summary = f"Channel {channel.name} delivers again"
-    # Imported here: the incident service writes outbox rows, so it sits above this module.
-    from alerts.services.incidents import AlertSignal, alerts_receive
-
-    signal = AlertSignal(
-        source="meta", fingerprint=f"channel-failing-{channel.pk}", dedup_key=f"lookout:channel-failing:{channel.pk}",
-        labels={"alertname": "NotificationChannelFailing", "severity": Severity.HIGH, "channel": channel.name,
-                "channel_id": str(channel.pk), "channel_kind": channel.kind},
-        status=status, severity=Severity.HIGH, summary=summary, at=now, channel_ids=others,
-    )
     try:
+        # Imported here: the incident service writes outbox rows, so it sits above this module.
+        from alerts.services.incidents import AlertSignal, alerts_receive
+
+        signal = AlertSignal(
+            source="meta", fingerprint=f"channel-failing-{channel.pk}",
+            dedup_key=f"lookout:channel-failing:{channel.pk}",
+            labels={"alertname": "NotificationChannelFailing", "severity": Severity.HIGH, "channel": channel.name,
+                    "channel_id": str(channel.pk), "channel_kind": channel.kind},
+            status=status, severity=Severity.HIGH, summary=summary, at=now, channel_ids=others,
+        )
         alerts_receive(signals=[signal], now=now)
     except Exception:  # the meta-alert is about delivery; it must never break delivery itself
         log.exception("could not raise the meta-alert for failing channel %s", channel.pk)
