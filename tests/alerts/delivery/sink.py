@@ -35,12 +35,12 @@ class Sink:
         """The next requests get these statuses, in order; after them, 200."""
         self.statuses.extend(statuses)
 
-    def deliveries(self) -> dict[str, list[Received]]:
-        """Requests by Idempotency-Key: what a receiver that drops repeats would keep is one per key."""
-        by_key: dict[str, list[Received]] = {}
+    def deliveries(self) -> dict[str, Received]:
+        """What a receiver that drops repeats keeps: the first request per Idempotency-Key."""
+        kept: dict[str, Received] = {}
         for received in self.requests:
-            by_key.setdefault(received.headers.get("idempotency-key", ""), []).append(received)
-        return by_key
+            kept.setdefault(received.headers.get("idempotency-key", ""), received)
+        return kept
 
     def _record(self, handler: BaseHTTPRequestHandler) -> tuple[int, bool]:
         length = int(handler.headers.get("Content-Length") or 0)
