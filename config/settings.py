@@ -317,6 +317,17 @@ UNFOLD = {
                 ("Issues", "bug_report", "admin:monitoring_errorissue_changelist"),
                 ("Classification rules", "rule", "admin:monitoring_errorclassificationrule_changelist"),
             ]),
+            _nav("Alerts", [
+                ("Incidents", "notifications_active", "admin:alerts_incident_changelist"),
+                ("Silences", "notifications_off", "admin:alerts_silence_changelist"),
+                ("Maintenance windows", "construction", "admin:alerts_maintenancewindow_changelist"),
+                ("Maintenance calendar", "calendar_month", "admin:alerts_maintenance_calendar"),
+                ("Inhibit rules", "block", "admin:alerts_inhibitrule_changelist"),
+                ("Target dependencies", "account_tree", "admin:alerts_targetdependency_changelist"),
+                ("Channels", "campaign", "admin:alerts_channel_changelist"),
+                ("Delivery log", "outgoing_mail", "admin:alerts_deliveryattempt_changelist"),
+                ("Outbox", "outbox", "admin:alerts_notification_changelist"),
+            ]),
             _nav("System", [
                 ("Processes", "memory", "admin:monitoring_pulse_changelist"),
                 ("Schedules", "schedule", "admin:django_celery_beat_periodictask_changelist"),
