@@ -49,8 +49,8 @@ def address_refusal(address: str) -> str | None:
         ("is_loopback", "a loopback"),
         ("is_link_local", "a link-local"),
         ("is_multicast", "a multicast"),
-        ("is_private", "a private"),
         ("is_reserved", "a reserved"),
+        ("is_private", "a private"),
     ):
         if getattr(ip, test):
             return f"{kind} address"
