@@ -5,7 +5,7 @@ payload); the human-readable texts come from templates/alerts/notifications/, so
 wording is changed in one place.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.conf import settings
@@ -73,19 +73,19 @@ class Message:
 
 
 def incident_url(incident_id: int) -> str:
-    # The admin's change page for incidents: its URL follows from the app and model names.
-    return f"{settings.SITE_URL}{reverse('admin:index')}alerts/incident/{incident_id}/change/"
+    """The incident's page (its timeline, ack and resolve), as a link from outside."""
+    return settings.SITE_URL + reverse("admin:alerts_incident_change", args=[incident_id])
 
 
 def rendered(message: Message) -> Message:
     """`message` with its subject, plain text and HTML bodies rendered from the templates."""
     context = message.context()
-    return Message(**{
-        **{name: getattr(message, name) for name in message.__dataclass_fields__},
-        "subject": " ".join(render_to_string("alerts/notifications/subject.txt", context).split()),
-        "text": render_to_string("alerts/notifications/body.txt", context).strip(),
-        "html": render_to_string("alerts/notifications/body.html", context),
-    })
+    return replace(
+        message,
+        subject=" ".join(render_to_string("alerts/notifications/subject.txt", context).split()),
+        text=render_to_string("alerts/notifications/body.txt", context).strip(),
+        html=render_to_string("alerts/notifications/body.html", context),
+    )
 
 
 def message_build(*, notification: Notification) -> Message:

@@ -1,5 +1,6 @@
 """Each notifier against a real local HTTP server (email against Django's locmem backend)."""
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -203,7 +204,7 @@ def test_telegram_errors_never_show_the_token(monkeypatch):
 def test_ntfy_priority_follows_severity(sink, monkeypatch, severity, priority):
     monkeypatch.setenv("NTFY_TOKEN", "tk_abc")
     notifier, message = build("ntfy", {"server": sink.url, "topic": "lookout-ops", "token_env": "NTFY_TOKEN"})
-    message = type(message)(**{**message.__dict__, "severity": severity})
+    message = dataclasses.replace(message, severity=severity)
 
     notifier.send(message, idempotency_key=KEY)
 
