@@ -78,13 +78,17 @@ def notification_deliver(*, notification_id: int, now: datetime) -> Notification
              attempts=F("attempts") + 1)
     if not claimed:
         return None
-    notification = Notification.objects.select_related("channel", "incident", "event").get(pk=notification_id)
+    notification = Notification.objects.select_related("channel", "incident", "event").filter(
+        pk=notification_id).first()
+    if notification is None:  # its incident was deleted in the meantime
+        return None
     channel = notification.channel
     if not channel.enabled:
+        # Switched off on purpose: not a failure of the channel, so no meta-alert.
         outcome = _Outcome(ok=False, error="the channel is disabled", permanent=True)
-    else:
-        outcome = _send(channel, idempotency_key=notification.idempotency_key,
-                        build=lambda: message_build(notification=notification))
+        return _settle(notification, outcome, now=now, track_health=False)
+    outcome = _send(channel, idempotency_key=notification.idempotency_key,
+                    build=lambda: message_build(notification=notification))
     return _settle(notification, outcome, now=now)
 
 
@@ -129,7 +133,7 @@ def _log_fields(outcome: _Outcome) -> dict:
             "duration_ms": outcome.duration_ms, "response_excerpt": outcome.response_excerpt[:500]}
 
 
-def _settle(notification: Notification, outcome: _Outcome, *, now: datetime) -> Notification:
+def _settle(notification: Notification, outcome: _Outcome, *, now: datetime, track_health: bool = True) -> Notification:
     attempt = notification.attempts  # this claim's number: a later claim has a higher one
     with transaction.atomic():
         DeliveryAttempt.objects.create(notification=notification, channel=notification.channel, at=now,
@@ -159,7 +163,7 @@ def _settle(notification: Notification, outcome: _Outcome, *, now: datetime) -> 
                           "attempts": attempt, "status_code": outcome.status_code,
                           "permanent": outcome.permanent},
                 )
-        change = _channel_health(notification.channel_id, ok=outcome.ok, now=now)
+        change = _channel_health(notification.channel_id, ok=outcome.ok, now=now) if track_health else None
     if change:
         _meta_alert(notification.channel, status=change, error=outcome.error, now=now)
     notification.refresh_from_db()

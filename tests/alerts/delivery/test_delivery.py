@@ -184,6 +184,8 @@ def test_a_disabled_channel_fails_its_rows_without_sending(sink, hook, frozen):
 
     assert refreshed(notification).status == Notification.Status.FAILED
     assert sink.requests == []
+    hook.refresh_from_db()
+    assert hook.consecutive_failures == 0  # switched off is not failing
 
 
 def test_a_channel_that_keeps_failing_raises_a_meta_alert_on_the_other_channels_and_resolves_it(
