@@ -383,7 +383,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"Lookout <lookout@{_
 # Connect and read timeout of every outbound notifier request.
 ALERTS_OUTBOUND_TIMEOUT_SECONDS = env.float("ALERTS_OUTBOUND_TIMEOUT_SECONDS", default=10.0)
 # A claimed notification belongs to its worker this long; past it another worker sends it
-# again (same idempotency key). Must be longer than the timeout above.
+# again (same idempotency key). Must be longer than a sweep's 30 s budget plus twice the timeout.
 ALERTS_DELIVERY_LEASE_SECONDS = env.int("ALERTS_DELIVERY_LEASE_SECONDS", default=60)
 # Retries: exponential backoff from BACKOFF (doubling, with jitter) up to CAP, then failed.
 ALERTS_DELIVERY_MAX_ATTEMPTS = env.int("ALERTS_DELIVERY_MAX_ATTEMPTS", default=10)
