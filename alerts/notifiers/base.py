@@ -100,17 +100,17 @@ class Notifier:
             raise config_error(field, "must be an http or https URL") from None
         return value
 
-    def urls(self) -> list[str]:
-        """Every URL this channel contacts, for the address check when it is saved."""
-        return []
+    def destinations(self) -> dict[str, str]:
+        """Every URL this channel contacts, by the config field it comes from: checked when it is saved."""
+        return {}
 
     def check_destinations(self) -> None:
         """ValidationError naming the field if a URL resolves to an address this channel may not reach."""
-        for url in self.urls():
+        for field, url in self.destinations().items():
             try:
                 outbound.check_url(url, allow_private=self.allow_private)
             except outbound.OutboundError as exc:
-                raise config_error("url", str(exc)) from None
+                raise config_error(field, str(exc)) from None
 
     def secret(self, field: str) -> str:
         """The value of the environment variable named by config[field]; missing is a config error."""
@@ -160,8 +160,8 @@ class UrlEnvNotifier(Notifier):
         cls.check_url("url_env", os.environ[config["url_env"]])
         return config
 
-    def urls(self) -> list[str]:
-        return [os.environ.get(self.config["url_env"], "")]
+    def destinations(self) -> dict[str, str]:
+        return {"url_env": os.environ.get(self.config["url_env"], "")}
 
     def payload(self, message: Message) -> dict:
         raise NotImplementedError

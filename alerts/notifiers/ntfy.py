@@ -25,8 +25,8 @@ class NtfyNotifier(Notifier):
             raise config_error("topic", "letters, digits, - and _ only, at most 64")
         return config
 
-    def urls(self) -> list[str]:
-        return [self.config.get("server", SERVER)]
+    def destinations(self) -> dict[str, str]:
+        return {"server": self.config.get("server", SERVER)}
 
     def payload(self, message: Message) -> dict:
         return {
@@ -39,5 +39,5 @@ class NtfyNotifier(Notifier):
     def send(self, message: Message, *, idempotency_key: str) -> SendResult:
         headers = {"Authorization": f"Bearer {self.secret('token_env')}"} if self.config.get("token_env") else {}
         # Publishing as JSON goes to the server's root URL, the topic inside the body.
-        return self.post(self.urls()[0], json.dumps(self.payload(message)).encode(), headers=headers,
+        return self.post(self.destinations()["server"], json.dumps(self.payload(message)).encode(), headers=headers,
                          idempotency_key=idempotency_key)

@@ -26,8 +26,8 @@ class PagerDutyNotifier(Notifier):
             cls.check_url("url", config["url"])
         return config
 
-    def urls(self) -> list[str]:
-        return [self.config.get("url", EVENTS_URL)]
+    def destinations(self) -> dict[str, str]:
+        return {"url": self.config.get("url", EVENTS_URL)}
 
     def payload(self, message: Message) -> dict:
         action = ACTIONS.get(message.event, "trigger")
@@ -47,4 +47,4 @@ class PagerDutyNotifier(Notifier):
 
     def send(self, message: Message, *, idempotency_key: str) -> SendResult:
         body = json.dumps(self.payload(message)).encode()
-        return self.post(self.urls()[0], body, headers={}, idempotency_key=idempotency_key)
+        return self.post(self.destinations()["url"], body, headers={}, idempotency_key=idempotency_key)

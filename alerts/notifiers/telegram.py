@@ -25,13 +25,13 @@ class TelegramNotifier(Notifier):
             cls.check_url("api_url", config["api_url"])
         return config
 
-    def urls(self) -> list[str]:
-        return [self.config.get("api_url", API_URL)]
+    def destinations(self) -> dict[str, str]:
+        return {"api_url": self.config.get("api_url", API_URL)}
 
     def send(self, message: Message, *, idempotency_key: str) -> SendResult:
         text = render_to_string("alerts/notifications/telegram.html", {**message.context(), "subject": message.subject})
         body = json.dumps({"chat_id": self.config["chat_id"], "text": text.strip()[:4096], "parse_mode": "HTML",
                            "disable_web_page_preview": True}).encode()
         # The token is part of the path: it never appears in errors, which name only the host.
-        url = f"{self.urls()[0].rstrip('/')}/bot{self.secret('bot_token_env')}/sendMessage"
+        url = f"{self.destinations()['api_url'].rstrip('/')}/bot{self.secret('bot_token_env')}/sendMessage"
         return self.post(url, body, headers={}, idempotency_key=idempotency_key)

@@ -85,8 +85,10 @@ class WebhookNotifier(Notifier):
     def url(self) -> str:
         return self.config["url"] if "url" in self.config else self.secret("url_env")
 
-    def urls(self) -> list[str]:
-        return [self.config.get("url") or os.environ.get(self.config.get("url_env", ""), "")]
+    def destinations(self) -> dict[str, str]:
+        if "url" in self.config:
+            return {"url": self.config["url"]}
+        return {"url_env": os.environ.get(self.config["url_env"], "")}
 
     def body(self, message: Message) -> tuple[bytes, str]:
         if self.config.get("format", "alertmanager") == "template":

@@ -135,3 +135,14 @@ def test_the_outbox_and_the_log_are_read_only(admin_client):
 def test_the_admin_needs_a_login(client):
     response = client.get(reverse("admin:alerts_channel_changelist"))
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+@pytest.mark.parametrize(("kind", "config", "field"), [
+    ("ntfy", {"server": "http://127.0.0.1:9", "topic": "ops"}, "server"),
+    ("telegram", {"bot_token_env": "HOME", "chat_id": "1", "api_url": "http://[::1]:9"}, "api_url"),
+    ("pagerduty", {"routing_key_env": "HOME", "url": "http://169.254.169.254/v2/enqueue"}, "url"),
+])
+def test_the_address_error_names_the_field_the_url_came_from(admin_client, kind, config, field):
+    response = admin_client.post(ADD_URL, channel_form(kind=kind, config=json.dumps(config)))
+    assert errors_of(response)["config"][0].startswith(f"{field}: ")
+    assert "only an internal channel may reach it" in errors_of(response)["config"][0]
