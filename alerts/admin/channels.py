@@ -11,7 +11,7 @@ from unfold.decorators import action, display
 
 from alerts.models import Channel, DeliveryAttempt, Notification
 from alerts.notifiers import NOTIFIERS
-from alerts.services.delivery import channel_send_test
+from alerts.services.delivery import channel_send_test, notification_retry
 
 
 class ChannelForm(forms.ModelForm):
@@ -106,6 +106,13 @@ class NotificationAdmin(_ReadOnly):
     list_select_related = ("incident", "channel", "event")
     show_full_result_count = False  # no COUNT(*) over a big table on every page
     inlines = [DeliveryAttemptInline]
+    actions = ["retry"]
+
+    @action(description="Send the selected failed notifications again")
+    def retry(self, request, queryset):
+        now = timezone.now()
+        queued = sum(notification_retry(notification=n, now=now) for n in queryset)
+        messages.success(request, f"{queued} notification(s) queued again; the next delivery tick sends them.")
 
     @display(description="event")
     def event_kind(self, notification):

@@ -92,6 +92,12 @@ def notification_deliver(*, notification_id: int, now: datetime) -> Notification
     return _settle(notification, outcome, now=now)
 
 
+def notification_retry(*, notification: Notification, now: datetime) -> bool:
+    """Queue a failed row again with a fresh set of attempts (after its channel was fixed); False if not failed."""
+    return bool(Notification.objects.filter(pk=notification.pk, status=Notification.Status.FAILED).update(
+        status=Notification.Status.PENDING, attempts=0, next_attempt_at=now, last_error=""))
+
+
 def channel_send_test(*, channel: Channel, now: datetime) -> DeliveryAttempt:
     """Really send a test message through the channel and log it (with no outbox row behind it)."""
     outcome = _send(channel, idempotency_key=f"lookout-test-{channel.pk}-{now.timestamp():.0f}",

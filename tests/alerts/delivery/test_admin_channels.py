@@ -146,3 +146,19 @@ def test_the_address_error_names_the_field_the_url_came_from(admin_client, kind,
     response = admin_client.post(ADD_URL, channel_form(kind=kind, config=json.dumps(config)))
     assert errors_of(response)["config"][0].startswith(f"{field}: ")
     assert "only an internal channel may reach it" in errors_of(response)["config"][0]
+
+
+def test_failed_notifications_can_be_sent_again_once_the_channel_is_fixed(admin_client, sink):
+    sink.answer(404)
+    channel = ChannelFactory(kind="webhook", config={"url": f"{sink.url}/hook"})
+    failed, delivered = make_notification(channel), make_notification(channel)
+    notifications_deliver(notification_ids=[failed.pk, delivered.pk], now=timezone.now())
+
+    response = admin_client.post(reverse("admin:alerts_notification_changelist"), {
+        "action": "retry", "_selected_action": [failed.pk, delivered.pk]}, follow=True)
+
+    assert "1 notification(s) queued again" in str(list(response.context["messages"])[0])
+    notifications_deliver(notification_ids=[failed.pk], now=timezone.now())
+    failed.refresh_from_db()
+    assert failed.status == Notification.Status.DELIVERED
+    assert len(sink.requests) == 3
