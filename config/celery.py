@@ -95,6 +95,11 @@ app.conf.beat_schedule = {
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
+    "deliver-due-notifications": {
+        "task": "alerts.tasks.delivery.deliver_due",
+        "schedule": 5.0,
+        "options": {"expires": 4},
+    },
     "notify-due-incidents": {
         "task": "alerts.tasks.incidents.notify_due_incidents",
         "schedule": 5.0,

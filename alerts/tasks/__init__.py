@@ -1,3 +1,3 @@
-"""Celery tasks, one module per concern; importing them here registers them with the worker."""
+"""Celery tasks, one module per concern; the module decides the queue (config/celery.py)."""
 
-from alerts.tasks import escalation  # noqa: F401
+from alerts.tasks import delivery, escalation, incidents  # noqa: F401
