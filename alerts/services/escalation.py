@@ -25,7 +25,6 @@ BATCH = 200
 # A repeated round starts no sooner than this after the last step, even when every step
 # of the policy has no delay: a repeat is a reminder, not a burst.
 REPEAT_MIN_MINUTES = 5
-FALLBACK_EMAIL_FLAG = "fallback"
 
 
 def escalation_snapshot(policy: EscalationPolicy) -> list[dict]:
@@ -136,22 +135,16 @@ def _step_users(step: dict, *, now: datetime) -> list:
 
 
 def user_channels(*, user) -> list[Channel]:
-    """The channels that reach `user`: their own enabled channels, else an email channel made
-    for them on first use (one per user, so paging stays one outbox row per step)."""
-    own = [c for c in Channel.objects.filter(user=user, enabled=True).order_by("pk")
-           if not c.config.get(FALLBACK_EMAIL_FLAG)]
-    if own:
+    """The channels that reach `user`: their own enabled channels; with none, an email channel
+    to their address, made on first use as an ordinary channel of theirs (so a page is one
+    outbox row per step like any other, and they can edit or disable it in the admin)."""
+    own = list(Channel.objects.filter(user=user, enabled=True).order_by("pk"))
+    if own or not user.email:
         return own
-    if not user.email:
-        return []
-    channel, created = Channel.objects.get_or_create(
-        user=user, kind=Channel.Kind.EMAIL, config__fallback=True,
-        defaults={"name": f"Email to {user.get_username()}"[:200],
-                  "config": {"to": [user.email], FALLBACK_EMAIL_FLAG: True}},
+    channel, _ = Channel.objects.get_or_create(
+        user=user, kind=Channel.Kind.EMAIL, name=f"Email to {user.get_username()}"[:200],
+        defaults={"config": {"to": [user.email]}},
     )
-    if not created and channel.config.get("to") != [user.email]:
-        channel.config = {"to": [user.email], FALLBACK_EMAIL_FLAG: True}
-        channel.save(update_fields=["config"])
     return [channel] if channel.enabled else []
 
 
