@@ -182,7 +182,7 @@ class IntegrationAdmin(ModelAdmin):
         obj.pk, obj.token_prefix, obj.token_hash = created.integration.pk, created.integration.token_prefix, \
             created.integration.token_hash
         obj.created_at = created.integration.created_at
-        obj._state.adding = False
+        obj._state.adding, obj._state.db = False, created.integration._state.db
         path = "alertmanager" if data["kind"] == Integration.Kind.ALERTMANAGER else "events"
         messages.warning(request, format_html(
             "Copy the token now, it is not shown again: <code>{}</code> (POST to /api/v1/alerts/{} with "
