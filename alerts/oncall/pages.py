@@ -7,7 +7,7 @@ from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from alerts.models import Incident, IncidentEvent, OnCallSchedule
-from alerts.services.oncall import Shift, oncall_shifts
+from alerts.services.oncall import SHIFTS_HORIZON, Shift, oncall_shifts, schedules_prefetched, users_by_name
 
 OPEN_LIMIT = 200
 SNOOZES = {"1h": "1 hour", "4h": "4 hours", "tomorrow": "until tomorrow 09:00"}
@@ -35,9 +35,12 @@ def open_incidents() -> QuerySet[Incident]:
 
 
 def schedules_now(*, now: datetime) -> list[ScheduleNow]:
+    schedules = list(schedules_prefetched(start=now, end=now + SHIFTS_HORIZON))
+    users = users_by_name(name for s in schedules for layer in s.layers.all()
+                          for name in (layer.users if isinstance(layer.users, list) else []) if isinstance(name, str))
     rows = []
-    for schedule in OnCallSchedule.objects.prefetch_related("layers"):
-        shifts = oncall_shifts(schedule=schedule, start=now, count=2)
+    for schedule in schedules:
+        shifts = oncall_shifts(schedule=schedule, start=now, count=2, users=users)
         current = shifts[0] if shifts and shifts[0].starts_at <= now else None
         upcoming = [s for s in shifts if s is not current]
         rows.append(ScheduleNow(schedule=schedule, now=current, next=upcoming[0] if upcoming else None))

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 
 from alerts.models import OnCallLayer, OnCallOverride, OnCallSchedule
 
@@ -59,17 +60,17 @@ def layer_validate(*, users: list, restrict_start: time | None, restrict_end: ti
 class _Plan:
     """A schedule loaded once (layers, overrides, users), asked many times without queries."""
 
-    def __init__(self, schedule: OnCallSchedule, *, overrides_from: datetime, overrides_to: datetime):
+    def __init__(self, schedule: OnCallSchedule, *, overrides_from: datetime, overrides_to: datetime,
+                 users: dict | None = None):
         self.tz = _zone(schedule.time_zone)
         self.layers = sorted(schedule.layers.all() if _prefetched(schedule, "layers")
                              else OnCallLayer.objects.filter(schedule=schedule),
                              key=lambda layer: (-layer.priority, layer.pk))
-        self.overrides = list(OnCallOverride.objects.filter(schedule=schedule, ends_at__gt=overrides_from,
-                                                            starts_at__lt=overrides_to).select_related("user"))
-        User = get_user_model()
-        names = {name for layer in self.layers for name in _usernames(layer)}
-        self.users = {getattr(u, User.USERNAME_FIELD): u
-                      for u in User.objects.filter(**{f"{User.USERNAME_FIELD}__in": names, "is_active": True})}
+        overrides = (schedule.overrides.all() if _prefetched(schedule, "overrides")
+                     else OnCallOverride.objects.filter(schedule=schedule).select_related("user"))
+        self.overrides = [o for o in overrides if o.ends_at > overrides_from and o.starts_at < overrides_to]
+        self.users = users if users is not None else users_by_name(
+            {name for layer in self.layers for name in _usernames(layer)})
 
     def at(self, moment: datetime) -> tuple:
         overriding = tuple(o.user for o in self.overrides if o.starts_at <= moment < o.ends_at and o.user.is_active)
@@ -125,6 +126,20 @@ class _Plan:
         return sorted(p for p in points if start < p < end)
 
 
+def users_by_name(names) -> dict:
+    User = get_user_model()
+    return {getattr(u, User.USERNAME_FIELD): u
+            for u in User.objects.filter(**{f"{User.USERNAME_FIELD}__in": set(names), "is_active": True})}
+
+
+def schedules_prefetched(*, start: datetime, end: datetime):
+    """Schedules with their layers and the overrides that touch [start, end), for pages that
+    show many: pass `users=users_by_name(...)` of all their layers to keep it three queries."""
+    return OnCallSchedule.objects.prefetch_related(
+        "layers", Prefetch("overrides", queryset=OnCallOverride.objects.filter(ends_at__gt=start, starts_at__lt=end)
+                           .select_related("user")))
+
+
 def oncall_users(*, schedule: OnCallSchedule, at: datetime) -> list:
     """Who is on call in `schedule` at `at`: an override if one covers it, else the highest
     priority layer that has someone then; empty when nobody is."""
@@ -132,11 +147,11 @@ def oncall_users(*, schedule: OnCallSchedule, at: datetime) -> list:
 
 
 def oncall_shifts(*, schedule: OnCallSchedule, start: datetime, count: int = 5,
-                  horizon: timedelta = SHIFTS_HORIZON) -> list[Shift]:
+                  horizon: timedelta = SHIFTS_HORIZON, users: dict | None = None) -> list[Shift]:
     """The shift running at `start` and those after it, up to `count`, within `horizon`.
     Stretches with nobody on call are left out; their gap shows between the shifts."""
     end = start + horizon
-    plan = _Plan(schedule, overrides_from=start, overrides_to=end)
+    plan = _Plan(schedule, overrides_from=start, overrides_to=end, users=users)
     shifts: list[Shift] = []
     current, since = plan.at(start), start
     for point in [*plan.changes(start, end), end]:
