@@ -13,7 +13,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
 from alerts.api import fields as f
-from alerts.api.intake import IntakeView, PayloadInvalid
+from alerts.api.intake import IntakeView
 from alerts.models import Incident, Integration, Severity
 from alerts.services.incidents import AlertSignal, alerts_receive, incident_acknowledge, incident_resolve
 

@@ -13,7 +13,9 @@ from alerts.services.delivery import notifications_deliver
 from alerts.services.escalation import escalations_advance
 from alerts.services.grouping import incidents_notify_due
 from alerts.services.incidents import alerts_receive, incident_acknowledge, incident_snooze
-from tests.alerts.paging.factories import T0, ChannelFactory, LayerFactory, PolicyFactory, firing, make_integration, step
+from tests.alerts.paging.factories import (
+    T0, ChannelFactory, LayerFactory, PolicyFactory, firing, make_integration, step,
+)
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

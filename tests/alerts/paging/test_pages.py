@@ -5,13 +5,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from alerts.models import Incident, IncidentEvent
 from alerts.services.escalation import escalations_advance
 from alerts.services.incidents import alerts_receive
-from tests.alerts.paging.factories import T0, LayerFactory, PolicyFactory, ScheduleFactory, firing, make_integration, step
+from tests.alerts.paging.factories import (
+    T0, LayerFactory, PolicyFactory, ScheduleFactory, firing, make_integration, step,
+)
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +35,8 @@ def oncall(client):
 
 def open_incidents(n, *, policy=None):
     integration = make_integration(escalation_policy=policy).integration
-    signals = [firing(integration=integration, dedup_key=f"ext:{integration.pk}:{i}", fingerprint=f"fp-{i}") for i in range(n)]
+    signals = [firing(integration=integration, dedup_key=f"ext:{integration.pk}:{i}", fingerprint=f"fp-{i}")
+               for i in range(n)]
     return [Incident.objects.get(pk=i.pk) for i in alerts_receive(signals=signals, now=T0)]
 
 
