@@ -84,7 +84,7 @@ def incident_notify(*, incident_id: int, now: datetime) -> bool:
 def _muted_round(*, incident: Incident, alerts: list[IncidentAlert], digest: str, reason: str, now: datetime) -> None:
     """Written once per muted alert set; looked at again each group interval, so the round goes
     out soon after the mute lifts (the alert set then differs from the muted one)."""
-    muted_digest = f"muted:{digest}"
+    muted_digest = hashlib.sha256(f"muted:{digest}".encode()).hexdigest()
     if incident.notified_digest != muted_digest:
         event = IncidentEvent.objects.create(
             incident=incident, at=now, kind=IncidentEvent.Kind.MUTED, message=reason,
