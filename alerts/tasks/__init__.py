@@ -1,0 +1,3 @@
+"""Celery tasks, one module per concern; the module decides the queue (config/celery.py)."""
+
+from alerts.tasks import incidents  # noqa: F401

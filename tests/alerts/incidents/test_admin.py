@@ -65,8 +65,8 @@ def test_the_list_query_count_does_not_grow_with_the_page(admin_client, django_a
     for n in range(60):
         incident = open_incident(dedup_key=f"k{n}", project_id=ProjectFactory().pk)
         if n % 2:
-            incident_acknowledge(incident=incident, actor=UserFactory(), now=T0 + dt.timedelta(minutes=n))
-    with django_assert_max_num_queries(12):
+            incident_acknowledge(incident=incident, actor=None, now=T0 + dt.timedelta(minutes=n))
+    with django_assert_max_num_queries(8):
         response = admin_client.get(LIST)
     assert response.status_code == 200
     assert response.content.decode().count('name="_selected_action"') == 50
