@@ -9,6 +9,7 @@ neither has would otherwise tie together every alert without it (a critical erro
 project muting all warnings in another).
 """
 
+import re
 import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -130,6 +131,9 @@ def _rrule(expression: str, dtstart: datetime):
         text = text[6:]
     if "DTSTART" in text.upper():
         raise ValueError("give the start in the window's start field, not in the rule")
+    if re.search(r"FREQ=(SECONDLY|MINUTELY)\b", text.upper()):
+        # Occurrences are walked from the first start: minutely over months is millions of steps.
+        raise ValueError("a maintenance window repeats at most hourly")
     return rrulestr(text, dtstart=dtstart)
 
 
