@@ -18,7 +18,7 @@ from django.db import transaction
 
 from alerts.models import Incident, IncidentAlert, IncidentEvent
 from alerts.services.incidents import escalation_policy_for
-from alerts.services.noise import mute_reason
+from alerts.services.noise import MuteCheck
 from alerts.services.outbox import notifications_create
 
 BATCH = 200
@@ -65,14 +65,14 @@ def incident_notify(*, incident_id: int, now: datetime) -> bool:
         return True
     why = "resolved" if resolved else ("repeat" if not changed else ("first" if not incident.last_notified_at
                                                                      else "changed"))
-    event = IncidentEvent.objects.create(
-        incident=incident, at=now, kind=IncidentEvent.Kind.NOTIFIED, message=_summary(incident, alerts, why),
-        data={"why": why, "status": incident.status, "alerts": [_alert_data(a) for a in alerts]},
-    )
     channels = list(incident.channels.all())
+    event = IncidentEvent.objects.create(
+        incident=incident, at=now, kind=IncidentEvent.Kind.NOTIFIED,
+        message=_summary(incident, alerts, why) + ("" if channels else " (no channels to notify)"),
+        data={"why": why, "status": incident.status, "alerts": [_alert_data(a) for a in alerts],
+              "channels": [c.pk for c in channels]},
+    )
     notifications_create(event=event, channels=channels, now=now)
-    event.data["channels"] = [c.pk for c in channels]
-    event.save(update_fields=["data"])
     incident.last_notified_at = now
     incident.notified_digest = digest
     incident.next_notify_at = (now + timedelta(seconds=incident.repeat_interval_seconds)
@@ -84,7 +84,7 @@ def incident_notify(*, incident_id: int, now: datetime) -> bool:
 def _muted_round(*, incident: Incident, alerts: list[IncidentAlert], digest: str, reason: str, now: datetime) -> None:
     """Written once per muted alert set; looked at again each group interval, so the round goes
     out soon after the mute lifts (the alert set then differs from the muted one)."""
-    muted_digest = f"muted:{digest}"
+    muted_digest = hashlib.sha256(f"muted:{digest}".encode()).hexdigest()
     if incident.notified_digest != muted_digest:
         event = IncidentEvent.objects.create(
             incident=incident, at=now, kind=IncidentEvent.Kind.MUTED, message=reason,
@@ -115,7 +115,8 @@ def _snooze_end(*, incident: Incident, now: datetime) -> None:
 
 def _round_mute_reason(alerts: list[IncidentAlert], *, now: datetime) -> str | None:
     """Muted only when every alert in the round is; the first alert's reason is the one shown."""
-    reasons = [mute_reason(labels=a.labels, now=now) for a in alerts]
+    check = MuteCheck(now=now)
+    reasons = [check.reason(a.labels) for a in alerts]
     if reasons and all(r is not None for r in reasons):
         return reasons[0]
     return None

@@ -5,7 +5,6 @@ notify is not decided here: these functions only move the incident's `next_notif
 clock (alerts.services.grouping owns the three timers and sends the rounds).
 """
 
-import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,8 +15,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from alerts.models import AlertRule, EscalationPolicy, Incident, IncidentAlert, IncidentEvent, Integration, Severity
-
-log = logging.getLogger(__name__)
 
 # External senders (Alertmanager, the events API) have already waited and grouped.
 INTEGRATION_GROUP_WAIT_SECONDS = 0

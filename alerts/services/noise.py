@@ -9,6 +9,7 @@ neither has would otherwise tie together every alert without it (a critical erro
 project muting all warnings in another).
 """
 
+import re
 import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -130,6 +131,9 @@ def _rrule(expression: str, dtstart: datetime):
         text = text[6:]
     if "DTSTART" in text.upper():
         raise ValueError("give the start in the window's start field, not in the rule")
+    if re.search(r"FREQ=(SECONDLY|MINUTELY)\b", text.upper()):
+        # Occurrences are walked from the first start: minutely over months is millions of steps.
+        raise ValueError("a maintenance window repeats at most hourly")
     return rrulestr(text, dtstart=dtstart)
 
 
@@ -233,60 +237,60 @@ def maintenance_pause_tick(*, now: datetime) -> dict[str, int]:
     return {"paused": paused, "resumed": resumed}
 
 
-# --- inhibition and dependencies -----------------------------------------------------------
+# --- inhibition, dependencies, and the reason an alert is muted -----------------------------
 
-def _firing_alert_labels() -> list[dict]:
-    return list(IncidentAlert.objects.filter(status=IncidentAlert.Status.FIRING)
-                .exclude(incident__status=Incident.Status.RESOLVED).values_list("labels", flat=True))
+class MuteCheck:
+    """What mutes alerts at one moment, read once: a notification round asks about each of its
+    alerts without reading silences, windows and rules again for every one."""
 
+    def __init__(self, *, now: datetime):
+        self.silences = [(s, parse_matchers(s.matchers)) for s in silences_active(now=now)]
+        self.windows = _open_windows(now=now, effect=MaintenanceWindow.Effect.MUTE)
+        self.tag_targets = {o.window.tag_id: {str(pk) for pk in window_target_ids(o.window)}
+                            for o in self.windows if o.window.tag_id}
+        self.inhibit_rules = [(rule, parse_matchers(rule.source_matchers), parse_matchers(rule.target_matchers))
+                              for rule in InhibitRule.objects.filter(enabled=True)]
+        self._firing: list[dict] | None = None
+        self._down: dict[int, str | None] = {}
 
-def _inhibited_by(labels: dict[str, str], rules: list[InhibitRule], firing: list[dict]) -> str | None:
-    for rule in rules:
-        target = parse_matchers(rule.target_matchers)
-        if not labels_match(target, labels):
-            continue
-        source = parse_matchers(rule.source_matchers)
-        equal = list(rule.equal or [])
-        if any(not labels.get(name) for name in equal):
-            continue
-        for other in firing:
-            if other == labels or not labels_match(source, other):
+    def reason(self, labels: dict[str, str]) -> str | None:
+        for silence, matchers in self.silences:
+            if labels_match(matchers, labels):
+                return f"silenced until {silence.ends_at:%Y-%m-%d %H:%M} UTC: {silence.comment}"
+        for occurrence in self.windows:
+            if _window_covers(occurrence.window, labels, self.tag_targets):
+                return f"maintenance {occurrence.window.name} until {occurrence.ends_at:%Y-%m-%d %H:%M} UTC"
+        return self._inhibited(labels) or self._dependency_down(labels)
+
+    def _inhibited(self, labels: dict[str, str]) -> str | None:
+        for rule, source, target in self.inhibit_rules:
+            equal = list(rule.equal or [])
+            if not labels_match(target, labels) or any(not labels.get(name) for name in equal):
                 continue
-            if all(other.get(name) == labels.get(name) for name in equal):
-                return f"inhibited by {rule.name}: {other.get('alertname', 'an alert')} ({other.get('severity', '')}) is firing"
-    return None
-
-
-def _dependency_down(labels: dict[str, str]) -> str | None:
-    target_id = labels.get("target_id", "")
-    if not target_id.isdigit():
+            if self._firing is None:
+                self._firing = list(IncidentAlert.objects.filter(status=IncidentAlert.Status.FIRING)
+                                    .exclude(incident__status=Incident.Status.RESOLVED)
+                                    .values_list("labels", flat=True))
+            for other in self._firing:
+                if other == labels or not labels_match(source, other):
+                    continue  # an alert never inhibits itself
+                if all(other.get(name) == labels.get(name) for name in equal):
+                    return (f"inhibited by {rule.name}: {other.get('alertname', 'an alert')} "
+                            f"({other.get('severity', '')}) is firing")
         return None
-    depends_on = list(TargetDependency.objects.filter(target_id=int(target_id)).values_list("depends_on_id", flat=True))
-    if not depends_on:
-        return None
-    for status in target_statuses(target_ids=depends_on):
-        if status.status == "down":
-            return f"depends on {status.name}, which is down"
-    return None
+
+    def _dependency_down(self, labels: dict[str, str]) -> str | None:
+        target_id = labels.get("target_id", "")
+        if not target_id.isdigit():
+            return None
+        if int(target_id) not in self._down:
+            depends_on = list(TargetDependency.objects.filter(target_id=int(target_id))
+                              .values_list("depends_on_id", flat=True))
+            down = [s for s in target_statuses(target_ids=depends_on) if s.status == "down"] if depends_on else []
+            self._down[int(target_id)] = f"depends on {down[0].name}, which is down" if down else None
+        return self._down[int(target_id)]
 
 
 def mute_reason(*, labels: dict[str, str], now: datetime) -> str | None:
     """Why this alert's notifications are muted right now, or None when they go out."""
-    for silence in silences_active(now=now):
-        if labels_match(parse_matchers(silence.matchers), labels):
-            return f"silenced until {silence.ends_at:%Y-%m-%d %H:%M} UTC: {silence.comment}"
-    windows = _open_windows(now=now, effect=MaintenanceWindow.Effect.MUTE)
-    if windows:
-        tag_ids = {o.window.tag_id for o in windows if o.window.tag_id}
-        tag_targets = {tag_id: set() for tag_id in tag_ids}
-        for window in (o.window for o in windows if o.window.tag_id):
-            tag_targets[window.tag_id] = {str(pk) for pk in window_target_ids(window)}
-        for occurrence in windows:
-            if _window_covers(occurrence.window, labels, tag_targets):
-                return f"maintenance {occurrence.window.name} until {occurrence.ends_at:%Y-%m-%d %H:%M} UTC"
-    rules = list(InhibitRule.objects.filter(enabled=True))
-    if rules:
-        reason = _inhibited_by(labels, rules, _firing_alert_labels())
-        if reason:
-            return reason
-    return _dependency_down(labels)
+    return MuteCheck(now=now).reason(labels)

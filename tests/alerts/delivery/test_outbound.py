@@ -1,11 +1,13 @@
 """The outbound HTTP helper: private addresses refused unless allowed, no rebinding, no redirects."""
 
 import socket
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from alerts import outbound
 from tests.alerts.delivery.sink import serve_sink
+from tests.monitoring.uptime.servers import http_app, self_signed_cert, serve_http, server_tls_context
 from tests.processes import free_port
 
 
@@ -95,3 +97,12 @@ def test_a_server_that_does_not_answer_times_out(settings):
 def test_a_closed_port_is_a_connection_error():
     with pytest.raises(outbound.OutboundError, match="could not connect to 127.0.0.1"):
         outbound.request("POST", f"http://127.0.0.1:{free_port()}/", allow_private=True)
+
+
+def test_tls_is_verified_against_the_urls_host(tmp_path):
+    cert, key = self_signed_cert(tmp_path, not_after=datetime.now(UTC) + timedelta(days=30))
+    with serve_http(http_app(), ssl_context=server_tls_context(cert, key)) as base:
+        port = base.rsplit(":", 1)[1]
+        # Connected to the checked address, but the certificate is still checked for "localhost".
+        with pytest.raises(outbound.OutboundError, match="TLS with localhost failed: .*certificate verify failed"):
+            outbound.request("POST", f"https://localhost:{port}/echo", allow_private=True)

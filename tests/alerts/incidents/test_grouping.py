@@ -175,3 +175,16 @@ def test_the_beat_task_sends_what_is_due_now(rule):
     with time_machine.travel(T0 + 31 * S, tick=False):
         assert notify_due_incidents() == 1
     assert len(rounds()) == 1
+
+
+def test_a_round_reads_noise_control_once_however_many_alerts_it_holds(rule, django_assert_max_num_queries):
+    from alerts.models import InhibitRule
+
+    InhibitRule.objects.create(name="crit", source_matchers=[{"name": "severity", "value": "critical"}],
+                               target_matchers=[{"name": "severity", "op": "!=", "value": "critical"}],
+                               equal=["target_id"])
+    alerts_receive(signals=[firing(rule, fingerprint=f"fp-{n}", labels={"target_id": "7"}) for n in range(40)],
+                   now=T0)
+    with django_assert_max_num_queries(16):
+        assert tick(T0 + 30 * S) == 1
+    assert rounds() == [("notified", "first", 40, T0 + 30 * S)]

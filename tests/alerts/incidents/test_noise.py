@@ -123,6 +123,7 @@ def test_a_window_that_started_before_the_range_and_is_still_open_is_found():
     ({"recurrence": "rrule", "expression": "FREQ=SOMETIMES"}, "expression", "Not a valid RRULE"),
     ({"recurrence": "rrule", "expression": "DTSTART:20260101T000000\nRRULE:FREQ=DAILY"}, "expression",
      "Not a valid RRULE"),
+    ({"recurrence": "rrule", "expression": "FREQ=MINUTELY;INTERVAL=5"}, "expression", "at most hourly"),
     ({"recurrence": "once", "expression": "0 2 * * *"}, "expression", "has no expression"),
     ({"time_zone": "Mars/Olympus"}, "time_zone", "not a known time zone"),
     ({"duration_minutes": 0}, "duration_minutes", "at least a minute"),

@@ -46,3 +46,39 @@ def test_concurrent_receivers_never_open_two_incidents_for_one_key(monkeypatch):
     assert sorted(IncidentAlert.objects.filter(incident=incident).values_list("fingerprint", flat=True)) == [
         "fp-0", "fp-1"]
     assert sorted(incident.events.values_list("kind", flat=True)) == ["appended", "fired"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_tick_skips_an_incident_another_worker_is_notifying():
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    import time
+
+    from django.db import transaction
+
+    from alerts.services.grouping import incidents_notify_due
+
+    (incident,) = alerts_receive(signals=[firing(RuleFactory(group_wait_seconds=0))], now=T0)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                Incident.objects.select_for_update().get(pk=incident.pk)  # another worker's round
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        started = time.monotonic()
+        assert incidents_notify_due(now=T0) == 0
+        assert time.monotonic() - started < 5
+    finally:
+        release.set()
+        holder.join(10)
+    assert incidents_notify_due(now=T0) == 1
