@@ -175,3 +175,30 @@ def test_concurrent_ticks_page_each_step_once():
     assert sum(results) == 20
     assert IncidentEvent.objects.filter(kind=IncidentEvent.Kind.ESCALATED).count() == 20
     assert Notification.objects.filter(incident__in=incidents).count() == 20
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks with SKIP LOCKED are PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_a_tick_during_an_acknowledgement_does_not_page():
+    from django.db import transaction
+
+    policy = PolicyFactory()
+    step(policy, channels=[ChannelFactory(name="ops")])
+    incident = open_incident(policy)
+    during = []
+
+    def tick():
+        try:
+            during.append(escalations_advance(now=T0))
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        incident_acknowledge(incident=incident, actor=None, now=T0)  # holds the row until commit
+        thread = threading.Thread(target=tick)
+        thread.start()
+        thread.join(timeout=30)
+    assert during == [0]
+    assert escalations_advance(now=T0) == 0
+    assert escalations(incident) == []
