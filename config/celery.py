@@ -97,6 +97,26 @@ app.conf.beat_schedule = {
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
+    "deliver-due-notifications": {
+        "task": "alerts.tasks.delivery.deliver_due",
+        "schedule": 5.0,
+        "options": {"expires": 4},
+    },
+    "notify-due-incidents": {
+        "task": "alerts.tasks.incidents.notify_due_incidents",
+        "schedule": 5.0,
+        "options": {"expires": 4},
+    },
+    "apply-maintenance-pauses": {
+        "task": "alerts.tasks.incidents.apply_maintenance_pauses",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
+    "advance-escalations": {
+        "task": "alerts.tasks.escalation.advance_escalations",
+        "schedule": 10.0,
+        "options": {"expires": 9},
+    },
 }
 
 app.steps["worker"].add(WorkerPulse)

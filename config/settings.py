@@ -317,6 +317,21 @@ UNFOLD = {
                 ("Issues", "bug_report", "admin:monitoring_errorissue_changelist"),
                 ("Classification rules", "rule", "admin:monitoring_errorclassificationrule_changelist"),
             ]),
+            _nav("Alerts", [
+                ("Incidents", "notifications_active", "admin:alerts_incident_changelist"),
+                ("Silences", "notifications_off", "admin:alerts_silence_changelist"),
+                ("Maintenance windows", "construction", "admin:alerts_maintenancewindow_changelist"),
+                ("Maintenance calendar", "calendar_month", "admin:alerts_maintenance_calendar"),
+                ("Inhibit rules", "block", "admin:alerts_inhibitrule_changelist"),
+                ("Target dependencies", "account_tree", "admin:alerts_targetdependency_changelist"),
+                ("Channels", "campaign", "admin:alerts_channel_changelist"),
+                ("Delivery log", "outgoing_mail", "admin:alerts_deliveryattempt_changelist"),
+                ("Outbox", "outbox", "admin:alerts_notification_changelist"),
+                ("On-call page", "support_agent", "oncall:team"),
+                ("On-call schedules", "calendar_clock", "admin:alerts_oncallschedule_changelist"),
+                ("Escalation policies", "stairs", "admin:alerts_escalationpolicy_changelist"),
+                ("Integrations", "input", "admin:alerts_integration_changelist"),
+            ]),
             _nav("System", [
                 ("Processes", "memory", "admin:monitoring_pulse_changelist"),
                 ("Schedules", "schedule", "admin:django_celery_beat_periodictask_changelist"),
@@ -384,6 +399,28 @@ ERRORS_CATEGORY_RATE_LIMITS = env.str("ERRORS_CATEGORY_RATE_LIMITS", default="")
 # An issue's counters are folded from its pending events at most this often per web
 # process (and by a beat tick every 10 s); 0 folds after every event.
 ERRORS_FOLD_INTERVAL_SECONDS = env.float("ERRORS_FOLD_INTERVAL_SECONDS", default=1.0)
+
+# --- Alerts: notification delivery ----------------------------------------------------
+# Email notifications go through this backend (django-environ EMAIL_URL: smtp://, smtp+tls://,
+# consolemail://); the embedded default prints them to the worker's output.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"Lookout <lookout@{_site.hostname or 'localhost'}>")
+# Connect and read timeout of every outbound notifier request.
+ALERTS_OUTBOUND_TIMEOUT_SECONDS = env.float("ALERTS_OUTBOUND_TIMEOUT_SECONDS", default=10.0)
+# A claimed notification belongs to its worker this long; past it another worker sends it
+# again (same idempotency key). Must be longer than a sweep's 30 s budget plus twice the timeout.
+ALERTS_DELIVERY_LEASE_SECONDS = env.int("ALERTS_DELIVERY_LEASE_SECONDS", default=60)
+# Retries: exponential backoff from BACKOFF (doubling, with jitter) up to CAP, then failed.
+ALERTS_DELIVERY_MAX_ATTEMPTS = env.int("ALERTS_DELIVERY_MAX_ATTEMPTS", default=10)
+ALERTS_DELIVERY_BACKOFF_SECONDS = env.int("ALERTS_DELIVERY_BACKOFF_SECONDS", default=10)
+ALERTS_DELIVERY_BACKOFF_CAP_SECONDS = env.int("ALERTS_DELIVERY_BACKOFF_CAP_SECONDS", default=900)
+# Due notifications one delivery tick sends at most.
+ALERTS_DELIVERY_BATCH = env.int("ALERTS_DELIVERY_BATCH", default=100)
+# Failed attempts in a row after which a channel raises a meta-alert on the other channels.
+ALERTS_CHANNEL_FAILING_THRESHOLD = env.int("ALERTS_CHANNEL_FAILING_THRESHOLD", default=5)
+# --- Alert intake and paging ------------------------------------------------------------
+# Largest Alertmanager webhook or events-API body accepted (413 over it).
+ALERTS_INTAKE_MAX_BODY_BYTES = env.int("ALERTS_INTAKE_MAX_BODY_BYTES", default=1_048_576)
 
 from config.sentry import init_sentry  # noqa: E402  (needs the values above)
 

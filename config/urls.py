@@ -3,6 +3,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
+from alerts.api.alertmanager import AlertmanagerView
+from alerts.api.events import EventsView as AlertEventsView
 from monitoring.api.ingest_keys import IngestKeyView
 from monitoring.api.projects import ProjectViewSet
 from monitoring.api.targets import TargetViewSet
@@ -31,6 +33,9 @@ urlpatterns = [
     path("api/<int:project_id>/envelope/", envelope_view, name="sentry-envelope"),
     path("api/<int:project_id>/store/", store_view, name="sentry-store"),
     path("ping/", include("monitoring.heartbeats.urls")),
+    path("api/v1/alerts/alertmanager", AlertmanagerView.as_view(), name="alerts-alertmanager"),
+    path("api/v1/alerts/events", AlertEventsView.as_view(), name="alerts-events"),
+    path("oncall/", include("alerts.oncall.urls")),
     path("", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

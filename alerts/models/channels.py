@@ -82,7 +82,9 @@ class Notification(models.Model):
 class DeliveryAttempt(models.Model):
     """The delivery log: one row per send attempt, with what the other side answered."""
 
-    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="attempts_log")
+    # Empty for a channel's "send test": it goes through the same notifier but no outbox row.
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="attempts_log",
+                                     null=True, blank=True)
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="delivery_log")
     at = models.DateTimeField()
     ok = models.BooleanField()

@@ -1,0 +1,102 @@
+"""A real Celery worker killed mid-delivery: afterwards the page is delivered exactly once.
+
+The first worker claims the row and posts to a sink that holds the request open; it is
+killed (SIGKILL, the whole process group) while it waits. A second worker sweeps the
+outbox once the first one's lease has run out and sends the row again with the same
+idempotency key. The sink saw two requests and one delivery.
+"""
+
+import os
+import signal
+import time
+import uuid
+
+import pytest
+from celery import current_app
+from kombu import Exchange, Queue
+
+from alerts.models import DeliveryAttempt, Notification
+from alerts.tasks.delivery import deliver_due, deliver_notifications
+from tests.alerts.delivery.factories import ChannelFactory, make_notification
+from tests.alerts.delivery.sink import serve_sink
+from tests.monitoring.test_celery_worker import WAIT_SECONDS, Worker
+
+pytestmark = pytest.mark.celery_worker
+
+LEASE_SECONDS = 6
+
+
+@pytest.fixture
+def workers(transactional_db, tmp_path, monkeypatch):
+    """Start workers on one queue of their own; each is stopped and the queue removed at the end."""
+    # Inherited by the worker processes: a short lease, so the second worker need not wait long,
+    # and a timeout shorter than it.
+    monkeypatch.setenv("ALERTS_DELIVERY_LEASE_SECONDS", str(LEASE_SECONDS))
+    monkeypatch.setenv("ALERTS_OUTBOUND_TIMEOUT_SECONDS", "5")
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    started: list[Worker] = []
+
+    def start() -> Worker:
+        name = f"{queue}-{len(started)}@lookout"
+        started.append(Worker(queue=queue, hostname=name, log_path=tmp_path / f"worker-{len(started)}.log"))
+        return started[-1]
+
+    try:
+        yield start
+    finally:
+        for running in started:
+            running.stop()
+        with current_app.connection_for_write() as broker:
+            declared = Queue(queue, Exchange(queue), routing_key=queue, channel=broker.default_channel)
+            declared.declare()
+            declared.delete()
+            declared.exchange.delete()
+
+
+def wait_for(condition, what: str, *, workers: list[Worker], nudge=None) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        if nudge:
+            nudge()
+        time.sleep(0.2)
+    logs = "\n".join(f"--- {w.hostname}\n" + "\n".join(w.log_lines()[-30:]) for w in workers)
+    pytest.fail(f"{what}; worker logs:\n{logs}")
+
+
+def test_a_worker_killed_mid_send_leaves_one_delivery(workers):
+    with serve_sink(hold_first=True) as sink:
+        channel = ChannelFactory(kind="webhook", config={"url": f"{sink.url}/hook"})
+        notification = make_notification(channel)
+        first = workers()
+        deliver_notifications.apply_async(args=[[notification.pk]], queue=first.queue)
+
+        wait_for(sink.holding.is_set, "the first worker never reached the sink", workers=[first])
+        os.killpg(first.process.pid, signal.SIGKILL)
+        first.process.wait(timeout=15)
+
+        notification.refresh_from_db()
+        assert notification.status == Notification.Status.SENDING  # claimed, never settled
+        assert not DeliveryAttempt.objects.exists()
+
+        second = workers()
+        last_nudge = [0.0]
+
+        def sweep():  # what beat's deliver_due tick does every 5 s, a little more often
+            if time.monotonic() - last_nudge[0] > 1:
+                deliver_due.apply_async(queue=second.queue, expires=5)
+                last_nudge[0] = time.monotonic()
+
+        wait_for(lambda: Notification.objects.get(pk=notification.pk).status == Notification.Status.DELIVERED,
+                 "the second worker never delivered the row", workers=[first, second], nudge=sweep)
+
+        notification.refresh_from_db()
+        assert notification.attempts == 2
+        (attempt,) = DeliveryAttempt.objects.filter(notification=notification)
+        assert attempt.ok and attempt.status_code == 200
+        # Two requests reached the sink, both with the row's key: one delivery for a receiver
+        # that drops repeats.
+        assert [r.headers["idempotency-key"] for r in sink.requests] == [notification.idempotency_key] * 2
+        assert list(sink.deliveries()) == [notification.idempotency_key]
+        assert sink.requests[0].body == sink.requests[1].body

@@ -1,0 +1,136 @@
+"""Paging in the admin: schedules, policies and integrations, with errors on their fields."""
+
+import re
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+
+from alerts.models import EscalationPolicy, Integration, OnCallLayer, OnCallSchedule
+from alerts.services.integrations import integration_authenticate
+from tests.alerts.paging.factories import T0, ChannelFactory, LayerFactory, ScheduleFactory, make_integration
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+EMPTY = {"TOTAL_FORMS": 0, "INITIAL_FORMS": 0, "MIN_NUM_FORMS": 0, "MAX_NUM_FORMS": 1000}
+
+
+@pytest.fixture(autouse=True)
+def _frozen():
+    with time_machine.travel(T0, tick=False):
+        yield
+
+
+def formset(prefix, rows=(), **management):
+    data = {f"{prefix}-{key}": value for key, value in {**EMPTY, **management, "TOTAL_FORMS": len(rows)}.items()}
+    for index, row in enumerate(rows):
+        data.update({f"{prefix}-{index}-{key}": value for key, value in row.items()})
+    return data
+
+
+def schedule_form(time_zone="Europe/Berlin", layers=(), overrides=()):
+    return {"name": "Primary", "time_zone": time_zone, "description": "",
+            **formset("layers", layers), **formset("overrides", overrides)}
+
+
+def layer_row(**kwargs):
+    return {"name": "weekly", "priority": 0, "users": "alice, bob", "starts_at_0": "2026-03-02",
+            "starts_at_1": "09:00:00", "rotation_seconds": 604800, "restrict_start": "", "restrict_end": "", **kwargs}
+
+
+@pytest.mark.parametrize("name", ["oncallschedule", "escalationpolicy", "integration"])
+def test_pages_need_login_and_open_for_admins(admin_client, name):
+    url = reverse(f"admin:alerts_{name}_changelist")
+    assert Client().get(url).status_code == 302
+    assert admin_client.get(url).status_code == 200
+    assert admin_client.get(reverse(f"admin:alerts_{name}_add")).status_code == 200
+
+
+def test_schedule_errors_are_field_errors_and_nothing_is_saved(admin_client):
+    UserFactory(username="alice")
+    response = admin_client.post(reverse("admin:alerts_oncallschedule_add"), schedule_form(
+        time_zone="Mars/Olympus", layers=[layer_row(users="alice, ghost", restrict_start="09:00")]))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "is not a known time zone" in body
+    assert "no active user ghost" in body
+    assert "a daily restriction needs both a start and an end" in body
+    assert not OnCallSchedule.objects.exists() and not OnCallLayer.objects.exists()
+
+
+def test_schedule_saves_usernames_in_order_and_shows_who_is_on_call(admin_client):
+    UserFactory(username="alice"), UserFactory(username="bob")
+    response = admin_client.post(reverse("admin:alerts_oncallschedule_add"), schedule_form(
+        layers=[layer_row(starts_at_1="08:00:00")]))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    schedule = OnCallSchedule.objects.get()
+    assert schedule.layers.get().users == ["alice", "bob"]
+    page = admin_client.get(reverse("admin:alerts_oncallschedule_change", args=[schedule.pk])).content.decode()
+    assert "who is on call now, and the next shifts" in page.lower()
+    assert re.search(r"<strong>alice</strong>\s*\(now\)", page)
+    # 08:00 UTC in the form is 09:00 in Berlin, and stays 09:00 once summer time starts.
+    assert re.search(r"<strong>bob</strong></td>\s*<td>Mon 9 Mar 2026 09:00 CET", page)
+    assert "<td>Mon 30 Mar 2026 09:00 CEST</td>" in page
+    assert 'value="alice, bob"' in page
+
+
+def test_override_must_end_after_it_starts(admin_client):
+    user = UserFactory(username="alice")
+    schedule = ScheduleFactory()
+    LayerFactory(schedule=schedule, users=["alice"])
+    layer = schedule.layers.get()
+    data = schedule_form(time_zone="UTC", overrides=[{
+        "user": user.pk, "starts_at_0": "2026-03-03", "starts_at_1": "10:00:00",
+        "ends_at_0": "2026-03-03", "ends_at_1": "09:00:00"}])
+    data.update(formset("layers", [layer_row(id=layer.pk, schedule=schedule.pk, users="alice")], INITIAL_FORMS=1))
+    data["name"] = schedule.name
+    response = admin_client.post(reverse("admin:alerts_oncallschedule_change", args=[schedule.pk]), data)
+    assert response.status_code == 200
+    assert "An override must end after it starts." in response.content.decode()
+    assert not schedule.overrides.exists()
+
+
+def test_a_step_must_page_someone(admin_client):
+    data = {"name": "Primary", "repeat": 1, "description": "",
+            **formset("steps", [{"order": 0, "delay_minutes": 5}])}
+    response = admin_client.post(reverse("admin:alerts_escalationpolicy_add"), data)
+    assert response.status_code == 200
+    assert "A step must page someone" in response.content.decode()
+    assert not EscalationPolicy.objects.exists()
+    channel = ChannelFactory(name="ops")
+    data.update({"steps-0-channels": [channel.pk]})
+    assert admin_client.post(reverse("admin:alerts_escalationpolicy_add"), data).status_code == 302
+    assert list(EscalationPolicy.objects.get().steps.get().channels.all()) == [channel]
+
+
+def test_integration_token_is_shown_once_and_can_be_revoked(admin_client):
+    channel = ChannelFactory(name="ops")
+    response = admin_client.post(reverse("admin:alerts_integration_add"), {
+        "name": "prometheus", "kind": "alertmanager", "default_severity": "high", "channels": [channel.pk]},
+        follow=True)
+    body = response.content.decode()
+    token = re.search(r"not shown again: <code>(lki_[\w-]+)</code>", body).group(1)
+    integration = Integration.objects.get()
+    assert integration_authenticate(token=token) == integration
+    assert list(integration.channels.all()) == [channel]
+    change = admin_client.get(reverse("admin:alerts_integration_change", args=[integration.pk])).content.decode()
+    assert token not in change and integration.token_prefix in change
+    admin_client.post(reverse("admin:alerts_integration_changelist"),
+                      {"action": "revoke", "_selected_action": [integration.pk]})
+    assert integration_authenticate(token=token) is None
+
+
+def test_integration_name_clash_is_a_field_error(admin_client):
+    make_integration(name="prometheus")
+    response = admin_client.post(reverse("admin:alerts_integration_add"), {
+        "name": "prometheus", "kind": "events", "default_severity": "high"})
+    assert response.status_code == 200 and "already exists" in response.content.decode()
+    assert Integration.objects.count() == 1
+
+
+def test_sidebar_lists_the_paging_pages(admin_client):
+    body = admin_client.get(reverse("admin:index")).content.decode()
+    for url in ("/oncall/", reverse("admin:alerts_oncallschedule_changelist"),
+                reverse("admin:alerts_escalationpolicy_changelist"), reverse("admin:alerts_integration_changelist")):
+        assert f'href="{url}"' in body
