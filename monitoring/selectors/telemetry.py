@@ -136,3 +136,101 @@ def _value(agg: str, bucket: _Accumulator, step: timedelta, counters: bool) -> f
     if agg in ("min", "max"):
         return getattr(bucket, agg)
     return bucket.histogram.quantile(PERCENTILES[agg])
+
+
+@dataclass(frozen=True)
+class GroupValue:
+    labels: dict[str, str]  # the series' tags, or {group_by: value}
+    series: int
+    value: float | None
+
+
+def query_groups(
+    project: Project,
+    name: str,
+    tags: dict[str, str] | None = None,
+    agg: str = "avg",
+    window: timedelta = timedelta(hours=1),
+    *,
+    group_by: str | None = None,
+    end: datetime | None = None,
+) -> list[GroupValue]:
+    """`agg` over the `window` per series (group_by None) or per value of the tag `group_by`
+    (series without that tag are left out), from the same rollups as query(), in two statements."""
+    resolution = _resolution(agg, window, window)
+    end = _ceil(end or timezone.now(), resolution)
+    series = [
+        s
+        for s in MetricSeries.objects.filter(project=project, name=name).only("id", "tags", "kind")
+        if all(s.tags.get(key) == value for key, value in (tags or {}).items())
+        and (group_by is None or group_by in s.tags)
+    ]
+    group_of = {
+        s.id: tuple(sorted(s.tags.items())) if group_by is None else ((group_by, s.tags[group_by]),) for s in series
+    }
+    members: dict[tuple, list[MetricSeries]] = {}
+    for s in series:
+        members.setdefault(group_of[s.id], []).append(s)
+    accumulators = {key: _Accumulator() for key in members}
+    wants_histogram = agg in PERCENTILES
+    columns = ["series_id", "count", "sum", "min", "max", *(["histogram"] if wants_histogram else [])]
+    rows = MetricRollup.objects.filter(
+        series_id__in=list(group_of), resolution=resolution, start__gte=end - window, start__lt=end
+    ).values(*columns)
+    for row in rows.iterator(chunk_size=5_000):
+        bucket = accumulators[group_of[row["series_id"]]]
+        bucket.count += row["count"]
+        bucket.sum += row["sum"]
+        bucket.min = row["min"] if bucket.min is None else min(bucket.min, row["min"])
+        bucket.max = row["max"] if bucket.max is None else max(bucket.max, row["max"])
+        if wants_histogram:
+            bucket.histogram = bucket.histogram or Histogram()
+            bucket.histogram.merge(Histogram.from_row(row))
+    return [
+        GroupValue(
+            labels=dict(key), series=len(group),
+            value=_value(agg, accumulators[key], window,
+                         all(s.kind == MetricSeries.Kind.COUNTER for s in group)),
+        )
+        for key, group in sorted(members.items())
+    ]
+
+
+@dataclass(frozen=True)
+class ShareBucket:
+    start: datetime
+    count: int
+    at_most: float  # how many of the `count` values were <= the threshold (to histogram precision)
+
+
+def query_share_at_most(
+    project: Project,
+    name: str,
+    threshold: float,
+    tags: dict[str, str] | None = None,
+    window: timedelta = timedelta(hours=1),
+    step: timedelta | None = None,
+    *,
+    end: datetime | None = None,
+) -> list[ShareBucket]:
+    """Per step, how many values of the series were recorded and how many were at most
+    `threshold`: the good/total pair of a latency objective, merged from rollup histograms."""
+    step = step or window
+    resolution = _resolution("p50", window, step)
+    end = _ceil(end or timezone.now(), resolution)
+    begin = end - window
+    series_ids = [
+        s.id
+        for s in MetricSeries.objects.filter(project=project, name=name).only("id", "tags")
+        if all(s.tags.get(key) == value for key, value in (tags or {}).items())
+    ]
+    counts = [0] * int(window / step)
+    good = [0.0] * int(window / step)
+    rows = MetricRollup.objects.filter(
+        series_id__in=series_ids, resolution=resolution, start__gte=begin, start__lt=end
+    ).values("start", "count", "sum", "min", "max", "histogram")
+    for row in rows.iterator(chunk_size=5_000):
+        index = int((row["start"] - begin) / step)
+        counts[index] += row["count"]
+        good[index] += Histogram.from_row(row).share_at_most(threshold) * row["count"]
+    return [ShareBucket(start=begin + i * step, count=counts[i], at_most=good[i]) for i in range(len(counts))]
