@@ -317,6 +317,9 @@ UNFOLD = {
                 ("Issues", "bug_report", "admin:monitoring_errorissue_changelist"),
                 ("Classification rules", "rule", "admin:monitoring_errorclassificationrule_changelist"),
             ]),
+            _nav("Alerts", [
+                ("Alert rules", "rule_settings", "admin:alerts_alertrule_changelist"),
+            ]),
             _nav("System", [
                 ("Processes", "memory", "admin:monitoring_pulse_changelist"),
                 ("Schedules", "schedule", "admin:django_celery_beat_periodictask_changelist"),

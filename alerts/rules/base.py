@@ -145,6 +145,11 @@ class RuleKind:
         raise NotImplementedError
 
     @classmethod
+    def needs_project(cls, params: dict) -> bool:
+        """Kinds that read a project's own data (metrics, releases) cannot read across projects."""
+        return False
+
+    @classmethod
     def threshold(cls, params: dict) -> float | None:
         """The line drawn on the preview chart."""
         return params.get("threshold")

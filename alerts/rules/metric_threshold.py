@@ -73,6 +73,10 @@ class MetricThreshold(RuleKind):
         return Sample(labels=labels, value=value, breached=breached, recovered=recovered)
 
     @classmethod
+    def needs_project(cls, params: dict) -> bool:
+        return True
+
+    @classmethod
     def describe(cls, params: dict) -> str:
         tags = ",".join(f"{k}={v}" for k, v in sorted(params.get("tags", {}).items()))
         return (f"{params['agg']}({params['metric']}{{{tags}}}) over {params['window_minutes']} min "

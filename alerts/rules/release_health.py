@@ -52,6 +52,10 @@ class ReleaseHealthThreshold(RuleKind):
                        detail={"sessions": health.sessions, "crashed": health.crashed, "errored": health.errored})]
 
     @classmethod
+    def needs_project(cls, params: dict) -> bool:
+        return True
+
+    @classmethod
     def describe(cls, params: dict) -> str:
         return (f"{params['measure'].replace('_', ' ')} of {params.get('release') or 'the latest release'} "
                 f"{SYMBOLS[params['operator']]} {params['threshold']:g} %")

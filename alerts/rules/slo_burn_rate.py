@@ -130,6 +130,10 @@ class SloBurnRate(RuleKind):
         return PRESETS[params["preset"]].factor
 
     @classmethod
+    def needs_project(cls, params: dict) -> bool:
+        return params.get("sli") != "availability_uptime"
+
+    @classmethod
     def describe(cls, params: dict) -> str:
         preset = PRESETS[params["preset"]]
         return (f"{params['sli'].replace('_', ' ')} SLO {params['objective']:g} % burning over {preset.factor:g}× "

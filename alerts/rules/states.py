@@ -6,7 +6,7 @@ ones, so what the preview counts is exactly what the evaluator would have done.
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from alerts.models import RuleInstance
@@ -25,6 +25,7 @@ class Replayed:
     fired_at: datetime | None = None
     cleared_at: datetime | None = None
     last_value: float | None = None
+    labels: dict = field(default_factory=dict)
 
 
 def advance(instance, *, condition: bool | None, now: datetime, for_seconds: int,

@@ -1,0 +1,1 @@
+from alerts.admin import rules  # noqa: F401  registers the model admins
