@@ -1,9 +1,10 @@
 """Metric threshold: an aggregation of a metric over a window against a threshold."""
 
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 from alerts.rules.base import OPERATORS, SYMBOLS, Params, RuleKind, Sample, params_error
-from monitoring.selectors.telemetry import AGGREGATIONS, QueryError, query, query_groups
+from monitoring.selectors.telemetry import AGGREGATIONS, MetricRequest, QueryError, query_batch
 
 # A window longer than this would read minute rollups past their retention.
 MAX_WINDOW_MINUTES = 24 * 60
@@ -45,22 +46,33 @@ class MetricThreshold(RuleKind):
 
     @classmethod
     def evaluate(cls, rule, now: datetime) -> list[Sample]:
-        params = rule.params
-        if rule.project_id is None:
-            raise ValueError("a metric rule needs a project")
-        window = timedelta(minutes=params["window_minutes"])
-        try:
-            if params.get("group_by_tag") or params.get("per_series"):
-                groups = query_groups(rule.project, params["metric"], params["tags"], params["agg"], window,
-                                      group_by=params.get("group_by_tag") or None, end=now)
-                found = [(g.labels, g.value) for g in groups]
+        answer = cls.evaluate_many([rule], now)[rule.pk]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    @classmethod
+    def evaluate_many(cls, rules, now: datetime) -> dict[int, list[Sample] | Exception]:
+        """All rules of a project in one batch of reads: the series once, the rollups once."""
+        answers: dict[int, list[Sample] | Exception] = {}
+        by_project = defaultdict(list)
+        for rule in rules:
+            if rule.project_id is None:
+                answers[rule.pk] = ValueError("a metric rule needs a project")
             else:
-                result = query(rule.project, params["metric"], params["tags"], params["agg"], window, end=now)
-                # No series at all is no data, even for count and sum (which would say 0).
-                found = [({}, result.buckets[0].value)] if result.series else []
-        except QueryError as exc:
-            raise ValueError(str(exc)) from exc
-        return [cls.sample(params, labels, value) for labels, value in found]
+                by_project[rule.project_id].append(rule)
+        for group in by_project.values():
+            try:
+                batch = query_batch(group[0].project, [_request(rule.params) for rule in group], end=now)
+            except Exception as exc:  # noqa: BLE001  the read failed: every rule of the batch is in error
+                answers.update((rule.pk, exc) for rule in group)
+                continue
+            for rule, found in zip(group, batch):
+                if isinstance(found, QueryError):
+                    answers[rule.pk] = ValueError(str(found))
+                else:
+                    answers[rule.pk] = [cls.sample(rule.params, g.labels, g.value) for g in found]
+        return answers
 
     @classmethod
     def sample(cls, params: dict, labels: dict, value: float | None) -> Sample:
@@ -81,3 +93,10 @@ class MetricThreshold(RuleKind):
         tags = ",".join(f"{k}={v}" for k, v in sorted(params.get("tags", {}).items()))
         return (f"{params['agg']}({params['metric']}{{{tags}}}) over {params['window_minutes']} min "
                 f"{SYMBOLS[params['operator']]} {params['threshold']:g}")
+
+
+def _request(params: dict) -> MetricRequest:
+    grouped = bool(params.get("group_by_tag") or params.get("per_series"))
+    return MetricRequest(name=params["metric"], tags=params["tags"], agg=params["agg"],
+                         window=timedelta(minutes=params["window_minutes"]),
+                         group_by=params.get("group_by_tag") or None, grouped=grouped)

@@ -1,5 +1,8 @@
 """Rules and synthetic metric history: rollup rows written as the rollup builder writes them."""
 
+import sys
+import types
+from dataclasses import dataclass
 from datetime import datetime
 
 import factory
@@ -38,3 +41,41 @@ def put_minute(series: MetricSeries, start: datetime, *values: float) -> None:
         defaults={"count": histogram.count, "sum": histogram.sum, "min": histogram.min, "max": histogram.max,
                   "histogram": histogram.encode()},
     )
+
+
+@dataclass(frozen=True)
+class ContractSignal:
+    """AlertSignal as ALERTS.md specifies it, for while the incidents branch is not merged."""
+
+    source: str
+    fingerprint: str
+    dedup_key: str
+    labels: dict
+    status: str
+    severity: str
+    summary: str
+    at: datetime
+    value: float | None = None
+    project_id: int | None = None
+    rule_id: int | None = None
+    integration_id: int | None = None
+    channel_ids: tuple | None = None
+
+
+def capture_signals(monkeypatch) -> list:
+    """Patch alerts_receive (the real incidents module's, or a stand-in to the contract's
+    signature while it is not there) to collect the signals instead."""
+    captured = []
+    try:
+        import alerts.services.incidents as incidents
+    except ImportError:
+        incidents = types.ModuleType("alerts.services.incidents")
+        incidents.AlertSignal = ContractSignal
+        monkeypatch.setitem(sys.modules, "alerts.services.incidents", incidents)
+
+    def alerts_receive(*, signals, now):
+        captured.extend(signals)
+        return []
+
+    monkeypatch.setattr(incidents, "alerts_receive", alerts_receive, raising=False)
+    return captured

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from alerts.models import RuleInstance, RuleTransition
+from alerts.rules import metric_threshold
 from alerts.rules.metric_threshold import MetricThreshold
 from monitoring.services.telemetry_ingest import telemetry_ingest
 from monitoring.services.telemetry_rollups import rollups_build
@@ -130,14 +131,14 @@ def test_a_missing_metric_triggers_the_no_data_policy_not_an_exception(project, 
 def test_an_error_applies_the_error_policy_and_is_recorded(project, tick, signals, monkeypatch):
     load(metric_series(project, "cpu"), "90 90 90 50")
     rule = make_rule(project, error_policy="keep")
-    real = MetricThreshold.evaluate.__func__
+    real = metric_threshold.query_batch
 
-    def flaky(cls, rule, now):
-        if now == at(1):
+    def flaky(project, requests, *, end):
+        if end == at(1):
             raise RuntimeError("database went away")
-        return real(cls, rule, now)
+        return real(project, requests, end=end)
 
-    monkeypatch.setattr(MetricThreshold, "evaluate", classmethod(flaky))
+    monkeypatch.setattr(metric_threshold, "query_batch", flaky)
     seen = []
     for minute in range(4):
         tick(at(minute))
@@ -149,7 +150,7 @@ def test_an_error_applies_the_error_policy_and_is_recorded(project, tick, signal
 
 def test_error_policy_alert_raises_an_alert_on_the_rule(project, tick, signals, monkeypatch):
     rule = make_rule(project, error_policy="alert")
-    monkeypatch.setattr(MetricThreshold, "evaluate", classmethod(lambda cls, rule, now: 1 / 0))
+    monkeypatch.setattr(metric_threshold, "query_batch", lambda project, requests, *, end: 1 / 0)
     tick(at(0))
     assert RuleInstance.objects.get(rule=rule).state == "firing"
     assert RuleTransition.objects.get(rule=rule).values == {"error": "ZeroDivisionError: division by zero"}
@@ -236,3 +237,33 @@ def test_p95_latency_above_two_seconds_from_ingested_points(project, tick, signa
     [firing] = signals
     assert firing.status == "firing" and firing.summary.startswith("p95 checkout latency is 2")
     assert RuleTransition.objects.filter(rule=rule, to_state="pending").count() == 1
+
+
+def test_a_failing_hand_over_stays_with_its_rule_and_is_retried(project, tick, signals, monkeypatch):
+    import alerts.services.incidents as incidents
+
+    load(metric_series(project, "cpu"), "90 90")
+    load(metric_series(project, "mem"), "90 90")
+    broken = make_rule(project, params={"metric": "mem"})
+    fine = make_rule(project)
+    refuse = {"on": True}
+
+    def alerts_receive(*, signals: list, now):
+        if refuse["on"] and any(s.rule_id == broken.pk for s in signals):
+            raise RuntimeError("incidents unavailable")
+        captured.extend(signals)
+        return []
+
+    captured = []
+    monkeypatch.setattr(incidents, "alerts_receive", alerts_receive)
+
+    tick(at(0))
+    broken.refresh_from_db()
+    assert [s.rule_id for s in captured] == [fine.pk]
+    assert broken.last_error == "storing the evaluation failed: RuntimeError: incidents unavailable"
+    assert not RuleInstance.objects.filter(rule=broken).exists()  # rolled back with the hand-over
+
+    refuse["on"] = False
+    tick(at(1))
+    broken.refresh_from_db()
+    assert [s.rule_id for s in captured] == [fine.pk, broken.pk] and broken.last_error == ""
