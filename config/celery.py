@@ -101,6 +101,16 @@ app.conf.beat_schedule = {
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
+    "notify-due-incidents": {
+        "task": "alerts.tasks.incidents.notify_due_incidents",
+        "schedule": 5.0,
+        "options": {"expires": 4},
+    },
+    "apply-maintenance-pauses": {
+        "task": "alerts.tasks.incidents.apply_maintenance_pauses",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
 }
 
 app.steps["worker"].add(WorkerPulse)

@@ -319,6 +319,12 @@ UNFOLD = {
             ]),
             _nav("Alerts", [
                 ("Alert rules", "rule_settings", "admin:alerts_alertrule_changelist"),
+                ("Incidents", "notifications_active", "admin:alerts_incident_changelist"),
+                ("Silences", "notifications_off", "admin:alerts_silence_changelist"),
+                ("Maintenance windows", "construction", "admin:alerts_maintenancewindow_changelist"),
+                ("Maintenance calendar", "calendar_month", "admin:alerts_maintenance_calendar"),
+                ("Inhibit rules", "block", "admin:alerts_inhibitrule_changelist"),
+                ("Target dependencies", "account_tree", "admin:alerts_targetdependency_changelist"),
             ]),
             _nav("System", [
                 ("Processes", "memory", "admin:monitoring_pulse_changelist"),

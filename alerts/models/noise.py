@@ -61,6 +61,8 @@ class MaintenanceWindow(models.Model):
     comment = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")
+    # Targets this window paused itself, so closing it resumes those and not one a person paused.
+    paused_target_ids = models.JSONField(default=list, blank=True, editable=False)
 
     class Meta:
         ordering = ["starts_at", "name"]

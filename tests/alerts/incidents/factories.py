@@ -1,0 +1,41 @@
+import datetime as dt
+
+import factory
+
+from alerts.models import AlertRule, Channel
+from alerts.services.incidents import AlertSignal
+
+T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+
+
+class ChannelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Channel
+
+    name = factory.Sequence(lambda n: f"channel-{n}")
+    kind = Channel.Kind.EMAIL
+    config = factory.LazyFunction(lambda: {"to": ["oncall@example.com"]})
+
+
+class RuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AlertRule
+
+    name = factory.Sequence(lambda n: f"rule-{n}")
+    kind = "metric_threshold"
+    group_wait_seconds = 30
+    group_interval_seconds = 300
+    repeat_interval_seconds = 4 * 3600
+
+
+def firing(rule=None, *, fingerprint="fp-1", dedup_key=None, severity="high", at=T0, labels=None, **kwargs):
+    """A firing signal as the rule evaluator sends one."""
+    labels = {"alertname": rule.name if rule else "ApiDown", "severity": severity, **(labels or {})}
+    return AlertSignal(
+        source="rule", fingerprint=fingerprint, dedup_key=dedup_key or f"rule:{rule.pk if rule else 0}",
+        labels=labels, status="firing", severity=severity, summary=kwargs.pop("summary", f"{fingerprint} firing"),
+        at=at, rule_id=rule.pk if rule else None, **kwargs)
+
+
+def resolved(signal: AlertSignal, *, at=T0) -> AlertSignal:
+    return AlertSignal(**{**signal.__dict__, "status": "resolved", "at": at})
