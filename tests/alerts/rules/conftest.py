@@ -8,9 +8,10 @@ from tests.alerts.rules.factories import capture_signals
 from tests.factories import ProjectFactory
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def signals(monkeypatch) -> list:
-    """Every AlertSignal the evaluator hands to alerts_receive: the one seam to incidents."""
+    """Every AlertSignal the evaluator hands to alerts_receive (the one seam to incidents),
+    kept from it; tests without this fixture go through the real incidents engine."""
     return capture_signals(monkeypatch)
 
 

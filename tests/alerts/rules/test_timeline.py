@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from alerts.models import RuleInstance, RuleTransition
+from alerts.models import AlertRule, RuleInstance, RuleTransition
 from alerts.rules import metric_threshold
 from alerts.rules.metric_threshold import MetricThreshold
 from monitoring.services.telemetry_ingest import telemetry_ingest
@@ -42,8 +42,8 @@ def states(rule, tick, minutes: int) -> list[str]:
 def make_rule(project, **fields):
     params = {"metric": "cpu", "tags": {}, "agg": "avg", "window_minutes": 1, "operator": "gt", "threshold": 80,
               **fields.pop("params", {})}
-    return RuleFactory(project=project, name="CPU high", params=MetricThreshold.validate_params(params),
-                       next_evaluation_at=T0, **fields)
+    fields.setdefault("next_evaluation_at", T0)
+    return RuleFactory(project=project, name="CPU high", params=MetricThreshold.validate_params(params), **fields)
 
 
 def test_pending_for_the_duration_then_firing_then_resolved(project, tick, signals):
@@ -267,3 +267,20 @@ def test_a_failing_hand_over_stays_with_its_rule_and_is_retried(project, tick, s
     tick(at(1))
     broken.refresh_from_db()
     assert [s.rule_id for s in captured] == [fine.pk, broken.pk] and broken.last_error == ""
+
+
+def test_a_tick_costs_the_same_statements_for_ten_rules_as_for_one_hundred(project, tick):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for host in range(20):
+        load(metric_series(project, "cpu", {"host": f"h{host}"}), "50 50")
+    counts = []
+    for minute, rules in ((0, 10), (1, 100)):
+        AlertRule.objects.all().delete()
+        for i in range(rules):
+            make_rule(project, params={"tags": {"host": f"h{i % 20}"}}, next_evaluation_at=at(minute))
+        with CaptureQueriesContext(connection) as queries:
+            assert tick(at(minute)) == rules
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 8
