@@ -8,7 +8,7 @@ it watches. It never decides states: pending, firing and the policies are the ev
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.core.exceptions import ValidationError
@@ -134,6 +134,8 @@ class RuleKind:
     missing_is_ok: ClassVar[bool] = False
     # Kinds that read the present state only (a target's status) cannot be replayed.
     replayable: ClassVar[bool] = True
+    # The preview's finest step for this kind (alerts.services.rule_preview says why).
+    preview_min_step: ClassVar[timedelta] = timedelta(minutes=10)
 
     @classmethod
     def validate_params(cls, params: Any) -> dict:

@@ -63,6 +63,9 @@ def window_burn_rates(minutes: list[tuple[float, float]], *, preset: Preset, obj
 class SloBurnRate(RuleKind):
     kind = "slo_burn_rate"
     label = "SLO burn rate (30 days, multi-window)"
+    # Each evaluation reads up to six hours of minute rollups: a half-hour step keeps the
+    # 7-day replay to 336 evaluations, and a page's 5-minute short window still resets it.
+    preview_min_step = timedelta(minutes=30)
     example = {"sli": "latency", "objective": 99.9, "preset": "page", "metric": "http.latency",
                "tags": {}, "threshold_ms": 500, "good_metric": "", "total_metric": "", **SCOPE}
 

@@ -4,11 +4,11 @@ It runs the evaluator's own logic (alerts.rules.states.observe and advance) on i
 instances, reading history the way the kind reads the present, so the count is what the
 evaluator would have done. Nothing is written.
 
-The replay steps by the rule's interval, but never finer than PREVIEW_MIN_STEP: at the
-usual one-minute interval, seven days are 10,080 evaluations of two statements each, too
-slow for a page; ten minutes make 1,008. The cost is that a breach shorter than a step can
-fall between two evaluations, and a pending period shorter than a step counts as one step;
-the page says which step it used.
+The replay steps by the rule's interval, but never finer than the kind's preview_min_step
+(ten minutes unless the kind says otherwise): at the usual one-minute interval, seven days
+are 10,080 evaluations of two statements each, too slow for a page; ten minutes make
+1,008. The cost is that a breach shorter than a step can fall between two evaluations, and
+a pending period shorter than a step counts as one step; the page says which step it used.
 """
 
 from dataclasses import dataclass, field
@@ -19,7 +19,6 @@ from alerts.rules.registry import RULE_KINDS
 from alerts.rules.states import Replayed, State, advance, observe
 
 PREVIEW_DAYS = 7
-PREVIEW_MIN_STEP = timedelta(minutes=10)
 CHART_WIDTH, CHART_HEIGHT = 800, 160
 
 
@@ -28,7 +27,7 @@ class Preview:
     supported: bool
     reason: str = ""
     fired: int = 0
-    step: timedelta = PREVIEW_MIN_STEP
+    step: timedelta = timedelta(minutes=10)
     start: datetime | None = None
     end: datetime | None = None
     threshold: float | None = None
@@ -48,7 +47,7 @@ def rule_preview(*, rule: AlertRule, now: datetime, days: int = PREVIEW_DAYS) ->
     if not kind.replayable:
         return Preview(supported=False, reason=f"{kind.label} reads the present state only; it has no history to "
                                                "replay")
-    step = max(timedelta(seconds=rule.interval_seconds), PREVIEW_MIN_STEP)
+    step = max(timedelta(seconds=rule.interval_seconds), kind.preview_min_step)
     end = now.replace(second=0, microsecond=0)
     moment = end - timedelta(days=days)
     preview = Preview(supported=True, step=step, start=moment, end=end, threshold=kind.threshold(rule.params))
