@@ -17,6 +17,7 @@ from unfold.decorators import display
 
 from alerts.models import AlertRule, RuleInstance, RuleTransition
 from alerts.rules.registry import RULE_KINDS
+from alerts.services.evaluation import rule_reset
 from alerts.services.rule_preview import PREVIEW_DAYS, preview_chart, rule_preview
 
 TRANSITIONS_SHOWN = 50
@@ -134,6 +135,10 @@ class AlertRuleAdmin(ModelAdmin):
         # An edited rule is evaluated at the next tick, not an interval later.
         obj.next_evaluation_at = timezone.now()
         super().save_model(request, obj, form, change)
+        reshaped = {"kind", "params", "project"} & set(form.changed_data)
+        if change and (reshaped or "enabled" in form.changed_data and not obj.enabled):
+            why = "the rule was disabled" if not obj.enabled else f"the rule's {', '.join(sorted(reshaped))} changed"
+            rule_reset(rule=obj, now=timezone.now(), reason=why)
 
     def get_urls(self):
         return [

@@ -264,3 +264,26 @@ def _receive(signals: list, now: datetime) -> None:
     from alerts.services.incidents import alerts_receive
 
     alerts_receive(signals=signals, now=now)
+
+
+def rule_reset(*, rule: AlertRule, now: datetime, reason: str) -> int:
+    """Resolve the rule's firing instances and forget the rest: after its kind, params or
+    grouping changed (its old series may never be seen again, so nothing would clear them)
+    or it was disabled. Returns how many alerts were resolved."""
+    with transaction.atomic():
+        instances = list(RuleInstance.objects.select_for_update().filter(rule=rule))
+        firing = [i for i in instances if i.state == State.FIRING]
+        transitions, signals = [], []
+        kind = RULE_KINDS.get(rule.kind)
+        for instance in firing:
+            instance.state, instance.cleared_at = State.RESOLVED, now
+            transitions.append(RuleTransition(rule=rule, instance=instance, at=now, from_state=State.FIRING,
+                                              to_state=State.RESOLVED, reason=reason[:500]))
+            observation = Observation(instance.fingerprint, instance.labels, False, reason, instance.last_value, {})
+            signals.append(_signal(rule, kind, instance, observation, now))
+        _update_instances(firing)
+        RuleTransition.objects.bulk_create(transitions)
+        RuleInstance.objects.filter(rule=rule).exclude(pk__in=[i.pk for i in firing]).delete()
+        if signals:
+            _receive(signals, now)
+    return len(firing)

@@ -107,3 +107,22 @@ def test_the_editor_needs_login(client, project):
     rule = RuleFactory(project=project)
     for url in (reverse("admin:alerts_alertrule_changelist"), reverse("admin:alerts_alertrule_preview", args=[rule.pk])):
         assert client.get(url).status_code == 302
+
+
+def test_editing_the_params_resolves_what_the_old_params_fired(admin_client, project, signals):
+    rule = RuleFactory(project=project, name="CPU high", params={
+        "metric": "cpu", "tags": {}, "agg": "avg", "window_minutes": 5, "operator": "gt", "threshold": 85.0,
+        "recovery_threshold": None, "group_by_tag": "host", "per_series": False})
+    RuleInstance.objects.create(rule=rule, fingerprint="a" * 64, labels={"host": "a"}, state="firing",
+                                fired_at=timezone.now())
+    RuleInstance.objects.create(rule=rule, fingerprint="b" * 64, labels={"host": "b"}, state="pending")
+
+    response = admin_client.post(reverse("admin:alerts_alertrule_change", args=[rule.pk]), form_data(
+        project, params='{"metric": "cpu", "threshold": 85, "group_by_tag": "pool"}'))
+
+    assert response.status_code == 302
+    assert list(RuleInstance.objects.values_list("labels", "state")) == [({"host": "a"}, "resolved")]
+    transition = RuleTransition.objects.get()
+    assert transition.reason == "the rule's params changed"
+    [signal] = signals
+    assert signal.status == "resolved" and signal.labels["host"] == "a"
