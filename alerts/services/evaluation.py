@@ -3,8 +3,10 @@ store every transition and hand firing and resolved alerts to the incidents engi
 
 Claiming moves a rule's `next_evaluation_at` forward inside a short transaction (SKIP
 LOCKED on PostgreSQL; SQLite's BEGIN IMMEDIATE), so several ticks at once never evaluate a
-rule twice; each rule is then evaluated in its own transaction, which also holds the call
-to alerts_receive, so an instance's state and its incident never disagree.
+rule twice. A claimed chunk is read in batches per kind, its states are worked out in
+memory, and what changed is written in one transaction that also holds the call to
+alerts_receive, so an instance's state and its incident never disagree; if that fails, the
+chunk is written again rule by rule, so one rule's failure stays its own.
 """
 
 import hashlib
@@ -20,6 +22,7 @@ from alerts.models import AlertRule, RuleInstance, RuleTransition
 from alerts.rules.base import RuleKind
 from alerts.rules.registry import RULE_KINDS
 from alerts.rules.states import Observation, State, advance, observe
+from alerts.services import incidents
 
 logger = logging.getLogger(__name__)
 
@@ -27,12 +30,6 @@ CLAIM_CHUNK = 500
 MAX_PER_TICK = 20_000
 DEDUP_KEY_MAX = 255
 _INSTANCE_FIELDS = ["labels", "state", "active_since", "fired_at", "cleared_at", "last_value", "last_evaluated_at"]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    transitions: list[RuleTransition]
-    signals: list
 
 
 def rules_claim_due(*, now: datetime, limit: int) -> list[int]:
@@ -84,14 +81,6 @@ def rules_evaluate_due(*, now: datetime) -> int:
     return evaluated
 
 
-def rule_evaluate(*, rule: AlertRule, now: datetime) -> Outcome:
-    """One evaluation of one rule, already claimed by the caller."""
-    instances = {i.fingerprint: i for i in RuleInstance.objects.filter(rule=rule)}
-    plan = _evaluate(rule, RULE_KINDS.get(rule.kind), None, instances, now)
-    _store([plan], now)
-    return Outcome(plan.transitions, plan.signals) if not plan.failed else Outcome([], [])
-
-
 @dataclass
 class _Plan:
     rule: AlertRule
@@ -101,7 +90,6 @@ class _Plan:
     created: list[RuleInstance]
     changed: list[RuleInstance]
     owners: list[RuleInstance] = field(default_factory=list)  # the instance of each transition
-    failed: bool = False
 
     @property
     def writes(self) -> bool:
@@ -124,7 +112,7 @@ def _evaluate(rule: AlertRule, kind, answer, instances: dict[str, RuleInstance],
     except Exception as exc:  # noqa: BLE001  a bug in one rule's params or kind stays with that rule
         error = f"evaluating failed: {type(exc).__name__}: {exc}"[:400]
         logger.exception("rule %s: %s", rule.pk, error)
-        return _Plan(rule, error, [], [], [], [], failed=True)
+        return _Plan(rule, error, [], [], [], [])
 
 
 def _store(plans: list[_Plan], now: datetime) -> None:
@@ -158,7 +146,6 @@ def _store_alone(plan: _Plan, now: datetime) -> None:
                 _receive(plan.signals, now)
     except Exception as exc:  # noqa: BLE001  the state stays as stored; the next interval tries again
         plan.error = f"storing the evaluation failed: {type(exc).__name__}: {exc}"[:400]
-        plan.failed = True
         logger.exception("rule %s: %s", plan.rule.pk, plan.error)
 
 
@@ -188,7 +175,7 @@ def _plan(rule: AlertRule, kind, observations: list[Observation], instances: dic
                                               values=observation.values))
             owners.append(instance)
             if moved[1] in (State.FIRING, State.RESOLVED):
-                signals.append(_signal(rule, kind, instance, observation, now))
+                signals.append(_signal(rule, kind, instance, now))
     return _Plan(rule, error, transitions, signals, created, changed, owners=owners)
 
 
@@ -246,12 +233,10 @@ def _summary(rule: AlertRule, kind, value: float | None, labels: dict) -> str:
     return f"{rule.name}: {described}; value {shown}{f' ({where})' if where else ''}"[:500]
 
 
-def _signal(rule: AlertRule, kind, instance: RuleInstance, observation: Observation, now: datetime):
-    from alerts.services.incidents import AlertSignal  # the incidents branch; imported when first needed
-
+def _signal(rule: AlertRule, kind, instance: RuleInstance, now: datetime) -> incidents.AlertSignal:
     labels = alert_labels(rule, instance.labels)
     firing = instance.state == State.FIRING
-    return AlertSignal(
+    return incidents.AlertSignal(
         source="rule", fingerprint=instance.fingerprint, dedup_key=dedup_key(rule, labels, instance.fingerprint),
         labels=labels, status="firing" if firing else "resolved", severity=rule.severity,
         summary=_summary(rule, kind, instance.last_value, instance.labels),
@@ -261,9 +246,8 @@ def _signal(rule: AlertRule, kind, instance: RuleInstance, observation: Observat
 
 
 def _receive(signals: list, now: datetime) -> None:
-    from alerts.services.incidents import alerts_receive
-
-    alerts_receive(signals=signals, now=now)
+    # Through the module, so that the one seam a test patches is incidents.alerts_receive.
+    incidents.alerts_receive(signals=signals, now=now)
 
 
 def rule_reset(*, rule: AlertRule, now: datetime, reason: str) -> int:
@@ -279,8 +263,7 @@ def rule_reset(*, rule: AlertRule, now: datetime, reason: str) -> int:
             instance.state, instance.cleared_at = State.RESOLVED, now
             transitions.append(RuleTransition(rule=rule, instance=instance, at=now, from_state=State.FIRING,
                                               to_state=State.RESOLVED, reason=reason[:500]))
-            observation = Observation(instance.fingerprint, instance.labels, False, reason, instance.last_value, {})
-            signals.append(_signal(rule, kind, instance, observation, now))
+            signals.append(_signal(rule, kind, instance, now))
         _update_instances(firing)
         RuleTransition.objects.bulk_create(transitions)
         RuleInstance.objects.filter(rule=rule).exclude(pk__in=[i.pk for i in firing]).delete()

@@ -1,13 +1,11 @@
 """Rules and synthetic metric history: rollup rows written as the rollup builder writes them."""
 
-import sys
-import types
-from dataclasses import dataclass
 from datetime import datetime
 
 import factory
 
 from alerts.models import AlertRule
+from alerts.services import incidents
 from monitoring.models import MetricRollup, MetricSeries
 from monitoring.services.telemetry_ingest import tags_hash
 from monitoring.telemetry.histogram import Histogram
@@ -43,39 +41,13 @@ def put_minute(series: MetricSeries, start: datetime, *values: float) -> None:
     )
 
 
-@dataclass(frozen=True)
-class ContractSignal:
-    """AlertSignal as ALERTS.md specifies it, for while the incidents branch is not merged."""
-
-    source: str
-    fingerprint: str
-    dedup_key: str
-    labels: dict
-    status: str
-    severity: str
-    summary: str
-    at: datetime
-    value: float | None = None
-    project_id: int | None = None
-    rule_id: int | None = None
-    integration_id: int | None = None
-    channel_ids: tuple | None = None
-
-
 def capture_signals(monkeypatch) -> list:
-    """Patch alerts_receive (the real incidents module's, or a stand-in to the contract's
-    signature while it is not there) to collect the signals instead."""
+    """Collect the signals handed to alerts_receive (the one seam to incidents) instead."""
     captured = []
-    try:
-        import alerts.services.incidents as incidents
-    except ImportError:
-        incidents = types.ModuleType("alerts.services.incidents")
-        incidents.AlertSignal = ContractSignal
-        monkeypatch.setitem(sys.modules, "alerts.services.incidents", incidents)
 
     def alerts_receive(*, signals, now):
         captured.extend(signals)
         return []
 
-    monkeypatch.setattr(incidents, "alerts_receive", alerts_receive, raising=False)
+    monkeypatch.setattr(incidents, "alerts_receive", alerts_receive)
     return captured
