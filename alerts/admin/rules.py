@@ -39,7 +39,7 @@ class AlertRuleForm(forms.ModelForm):
 
     def clean_labels(self):
         labels = self.cleaned_data["labels"]
-        if not isinstance(labels, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items()):
+        if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
             raise ValidationError('labels: an object of text labels, e.g. {"team": "payments"}')
         return labels
 

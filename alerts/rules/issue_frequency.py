@@ -24,8 +24,8 @@ class IssueFrequency(RuleKind):
     @classmethod
     def evaluate(cls, rule, now: datetime) -> list[Sample]:
         params = rule.params
-        issues = error_issues_frequent(project_id=rule.project_id, since=now - timedelta(minutes=params["window_minutes"]),
-                                       until=now, at_least=params["count"],
+        since = now - timedelta(minutes=params["window_minutes"])
+        issues = error_issues_frequent(project_id=rule.project_id, since=since, until=now, at_least=params["count"],
                                        should_alert_only=params.get("should_alert_only", False))
         return [issue_sample(a, value=a.events) for a in issues]
 

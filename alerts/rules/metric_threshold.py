@@ -37,8 +37,9 @@ class MetricThreshold(RuleKind):
             if operator == "eq":
                 raise params_error("recovery_threshold", "has no meaning with operator eq")
             # The recovery line sits on the healthy side of the threshold, or it would clear at once.
-            if (operator in ("gt", "ge") and recovery > threshold) or (operator in ("lt", "le") and recovery < threshold):
-                side = "at or below" if operator in ("gt", "ge") else "at or above"
+            above = operator in ("gt", "ge")
+            if (above and recovery > threshold) or (not above and recovery < threshold):
+                side = "at or below" if above else "at or above"
                 raise params_error("recovery_threshold", f"must be {side} the threshold {threshold:g}")
         if cleaned["group_by_tag"] and cleaned["per_series"]:
             raise params_error("group_by_tag", "choose grouping by a tag or per series, not both")

@@ -102,7 +102,9 @@ def _evaluate(rule: AlertRule, kind, answer, instances: dict[str, RuleInstance],
         answer = ValueError(f"kind: {rule.kind!r} is not a rule kind")
     elif answer is None:
         answer = kind.evaluate_many([rule], now)[rule.pk]
-    samples, error = (None, f"{type(answer).__name__}: {answer}"[:400]) if isinstance(answer, Exception) else (answer, "")
+    samples, error = answer, ""
+    if isinstance(answer, Exception):
+        samples, error = None, f"{type(answer).__name__}: {answer}"[:400]
     if error:
         # A broken rule is recorded and policed by its error policy; it never stops the tick.
         logger.warning("rule %s (%s) failed to evaluate: %s", rule.pk, rule.kind, error)

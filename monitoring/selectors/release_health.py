@@ -38,4 +38,5 @@ def release_health(*, project: Project, release: str, environment: str | None = 
 
 def latest_release(*, project: Project) -> str | None:
     """The release first seen last: what "the current release" means to an alert rule."""
-    return Release.objects.filter(project=project).order_by("-first_seen", "-id").values_list("version", flat=True).first()
+    releases = Release.objects.filter(project=project).order_by("-first_seen", "-id")
+    return releases.values_list("version", flat=True).first()

@@ -105,7 +105,8 @@ def test_a_kind_without_history_says_so(admin_client, project):
 
 def test_the_editor_needs_login(client, project):
     rule = RuleFactory(project=project)
-    for url in (reverse("admin:alerts_alertrule_changelist"), reverse("admin:alerts_alertrule_preview", args=[rule.pk])):
+    for url in (reverse("admin:alerts_alertrule_changelist"),
+                reverse("admin:alerts_alertrule_preview", args=[rule.pk])):
         assert client.get(url).status_code == 302
 
 

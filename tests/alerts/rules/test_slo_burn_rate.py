@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from alerts.models import RuleInstance, RuleTransition
+from alerts.models import RuleTransition
 from alerts.rules.registry import RULE_KINDS
 from alerts.rules.slo_burn_rate import PRESETS, burn_rate, window_burn_rates
 from monitoring.models import TargetRollup, TargetRollupCursor
