@@ -92,6 +92,12 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Rules keep their own intervals (next_evaluation_at); the tick only finds the due ones.
+    "evaluate-alert-rules": {
+        "task": "alerts.tasks.evaluation.evaluate_due_rules",
+        "schedule": 10.0,
+        "options": {"expires": 9},
+    },
     "prune-uptime": {
         "task": "monitoring.tasks.uptime.prune_uptime",
         "schedule": 3600.0,

@@ -318,6 +318,7 @@ UNFOLD = {
                 ("Classification rules", "rule", "admin:monitoring_errorclassificationrule_changelist"),
             ]),
             _nav("Alerts", [
+                ("Alert rules", "rule_settings", "admin:alerts_alertrule_changelist"),
                 ("Incidents", "notifications_active", "admin:alerts_incident_changelist"),
                 ("Silences", "notifications_off", "admin:alerts_silence_changelist"),
                 ("Maintenance windows", "construction", "admin:alerts_maintenancewindow_changelist"),

@@ -1,6 +1,7 @@
 """Reads behind the issue stream and the issue page."""
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Count, QuerySet
@@ -59,3 +60,58 @@ def error_issue_timeline(issue: ErrorIssue, *, hours: int = 24, now: datetime | 
         .annotate(hour=TruncHour("timestamp")).values("hour").annotate(n=Count("id")).values_list("hour", "n")
     )
     return [(begin + timedelta(hours=i), per_hour.get(begin + timedelta(hours=i), 0)) for i in range(hours)]
+
+
+@dataclass(frozen=True)
+class IssueActivity:
+    """An issue and how many events it had in the window asked about (or in all, where said)."""
+
+    issue_id: int
+    project_slug: str
+    title: str
+    level: str
+    events: int
+
+
+def _activity(issues: QuerySet[ErrorIssue]) -> list[IssueActivity]:
+    rows = issues.order_by("id").values_list("id", "project__slug", "title", "level", "event_count")
+    return [IssueActivity(*row) for row in rows]
+
+
+def _scoped(project_id: int | None, should_alert_only: bool) -> QuerySet[ErrorIssue]:
+    issues = ErrorIssue.objects.exclude(status__in=[ErrorIssue.Status.MERGED, ErrorIssue.Status.IGNORED])
+    if project_id is not None:
+        issues = issues.filter(project_id=project_id)
+    if should_alert_only:
+        issues = issues.filter(should_alert=True)
+    return issues
+
+
+def error_issues_new(*, project_id: int | None, since: datetime, until: datetime,
+                     should_alert_only: bool = False) -> list[IssueActivity]:
+    """Issues first seen in [since, until), events counted over their whole life."""
+    return _activity(_scoped(project_id, should_alert_only).filter(first_seen__gte=since, first_seen__lt=until))
+
+
+def error_issues_regressed(*, project_id: int | None, since: datetime, until: datetime,
+                           should_alert_only: bool = False) -> list[IssueActivity]:
+    """Issues that came back after being resolved, their regression in [since, until)."""
+    return _activity(_scoped(project_id, should_alert_only).filter(
+        is_regression=True, regressed_at__gte=since, regressed_at__lt=until))
+
+
+def error_issues_frequent(*, project_id: int | None, since: datetime, until: datetime, at_least: int,
+                          should_alert_only: bool = False) -> list[IssueActivity]:
+    """Issues with at least `at_least` events in [since, until), counted from the events
+    themselves (by event time), with that count."""
+    events = ErrorEvent.objects.filter(timestamp__gte=since, timestamp__lt=until)
+    if project_id is not None:
+        events = events.filter(project_id=project_id)
+    counts = dict(events.values("issue_id").annotate(n=Count("id")).filter(n__gte=at_least)
+                  .values_list("issue_id", "n"))
+    if not counts:
+        return []
+    return [
+        IssueActivity(a.issue_id, a.project_slug, a.title, a.level, counts[a.issue_id])
+        for a in _activity(_scoped(None, should_alert_only).filter(pk__in=list(counts)))
+    ]

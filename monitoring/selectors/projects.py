@@ -28,3 +28,7 @@ def projects_with_dsns(limit: int = 50) -> list[ProjectRow]:
         )
         for p in projects
     ]
+
+
+def project_slugs(ids) -> dict[int, str]:
+    return dict(Project.objects.filter(pk__in=list(ids)).values_list("pk", "slug"))

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q, Sum
 
-from monitoring.models import Project, ReleaseHealth, ReleaseHealthUser
+from monitoring.models import Project, Release, ReleaseHealth, ReleaseHealthUser
 
 
 @dataclass(frozen=True)
@@ -34,3 +34,9 @@ def release_health(*, project: Project, release: str, environment: str | None = 
     )
     users = ReleaseHealthUser.objects.filter(**scope).aggregate(all=Count("id"), crashed=Count("id", filter=Q(crashed=True)))
     return Health(**{k: v or 0 for k, v in sums.items()}, users=users["all"], crashed_users=users["crashed"])
+
+
+def latest_release(*, project: Project) -> str | None:
+    """The release first seen last: what "the current release" means to an alert rule."""
+    releases = Release.objects.filter(project=project).order_by("-first_seen", "-id")
+    return releases.values_list("version", flat=True).first()

@@ -52,3 +52,21 @@ def certificates_expiring(*, before: datetime) -> list[TargetStatus]:
                .order_by("cert_expires_at").values_list("pk", flat=True))
     by_id = {s.target_id: s for s in target_statuses(target_ids=ids)}
     return [by_id[i] for i in ids]
+
+
+def target_ids_tagged(*, tag: str, project_id: int | None = None) -> list[int]:
+    """Targets carrying the tag named `tag`."""
+    targets = Target.objects.filter(tags__name=tag)
+    if project_id is not None:
+        targets = targets.filter(project_id=project_id)
+    return list(targets.order_by("pk").values_list("pk", flat=True))
+
+
+def latest_flip_reasons(*, target_ids: list[int]) -> dict[int, str]:
+    """Why each target last changed status: the newest flip's reason, by target id."""
+    reasons: dict[int, str] = {}
+    rows = Flip.objects.filter(target_id__in=target_ids).order_by("target_id", "-at", "-id").values_list(
+        "target_id", "reason")
+    for target_id, reason in rows.iterator(chunk_size=2000):
+        reasons.setdefault(target_id, reason)
+    return reasons

@@ -4,7 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from monitoring.models import TargetRollup
+from monitoring.models import TargetRollup, TargetRollupCursor
 from monitoring.services.target_rollups import ROLLUP_COUNTS, Tally, floor_time
 
 WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30),
@@ -74,3 +74,32 @@ def target_history(*, target_id: int, resolution: int, buckets: int, now: dateti
             p95_ms=tally.percentile(0.95),
         ))
     return history
+
+
+@dataclass(frozen=True)
+class MinuteCounts:
+    start: datetime
+    probes: int
+    up: int  # up or degraded: the target answered
+
+
+def uptime_minutes(*, target_ids: list[int], since: datetime, until: datetime) -> list[MinuteCounts]:
+    """Probes and answered probes per minute in [since, until), summed over the targets,
+    empty minutes included: the good/total pairs of an availability objective."""
+    since, until = floor_time(since, 60), floor_time(until, 60)
+    rows = (TargetRollup.objects.filter(target_id__in=target_ids, resolution=TargetRollup.Resolution.MINUTE,
+                                        bucket_start__gte=since, bucket_start__lt=until)
+            .values_list("bucket_start", "count", "up_count"))
+    minutes = int((until - since).total_seconds() // 60)
+    probes, up = [0] * minutes, [0] * minutes
+    for start, count, up_count in rows.iterator(chunk_size=5000):
+        index = int((start - since).total_seconds() // 60)
+        probes[index] += count
+        up[index] += up_count
+    return [MinuteCounts(since + timedelta(minutes=i), probes[i], up[i]) for i in range(minutes)]
+
+
+def uptime_minutes_rolled_until() -> datetime | None:
+    """Minute rollups are complete up to here (they settle a few minutes behind the probes)."""
+    return (TargetRollupCursor.objects.filter(resolution=TargetRollup.Resolution.MINUTE)
+            .values_list("done_until", flat=True).first())

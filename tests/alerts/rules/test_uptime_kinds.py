@@ -1,0 +1,97 @@
+"""Uptime rules: a target down or degraded, a certificate expiring, a heartbeat late, failed or over runtime."""
+
+from datetime import UTC, datetime, timedelta
+
+from alerts.models import RuleInstance
+from alerts.rules.registry import RULE_KINDS
+from monitoring.models import Flip, Tag
+from tests.alerts.rules.factories import RuleFactory
+from tests.monitoring.uptime.factories import HeartbeatFactory, TargetFactory
+
+NOW = datetime(2026, 11, 23, 9, 0, 30, tzinfo=UTC)
+
+
+def rule_of(project, kind, params, **fields):
+    return RuleFactory(project=project, name="API down", kind=kind, next_evaluation_at=NOW,
+                       params=RULE_KINDS[kind].validate_params(params), **fields)
+
+
+def test_api_down_for_five_minutes_pages_one_alert_per_target(project, tick, signals):
+    api = TargetFactory(project=project, name="API", status="down", status_changed_at=NOW)
+    TargetFactory(project=project, name="Web", status="up")
+    TargetFactory(project=project, name="New", status="unknown")
+    rule_of(project, "target_status", {"statuses": ["down"]}, for_seconds=300, severity="critical")
+
+    for minute in range(6):
+        tick(NOW + timedelta(minutes=minute))
+
+    [signal] = signals
+    assert signal.status == "firing" and signal.at == NOW + timedelta(minutes=5)
+    assert signal.severity == "critical"
+    assert {k: signal.labels[k] for k in ("target_id", "target", "project")} == {
+        "target_id": str(api.pk), "target": "API", "project": "shop"}
+
+
+def test_degraded_counts_only_when_asked_and_tags_narrow_the_targets(project, tick, signals):
+    payments = Tag.objects.create(name="payments")
+    slow = TargetFactory(project=project, name="Pay", status="degraded")
+    slow.tags.add(payments)
+    TargetFactory(project=project, name="Blog", status="degraded")
+    down_only = rule_of(project, "target_status", {"statuses": ["down"], "tag": "payments"})
+    rule_of(project, "target_status", {"statuses": ["down", "degraded"], "tag": "payments"})
+
+    tick(NOW)
+
+    assert [s.labels["target"] for s in signals] == ["Pay"]
+    assert not RuleInstance.objects.filter(rule=down_only).exists()
+
+
+def test_a_target_coming_back_resolves(project, tick, signals):
+    api = TargetFactory(project=project, name="API", status="down")
+    rule_of(project, "target_status", {"target_ids": [api.pk]})
+    tick(NOW)
+    api.status = "up"
+    api.save()
+    tick(NOW + timedelta(minutes=1))
+    assert [s.status for s in signals] == ["firing", "resolved"]
+
+
+def test_a_certificate_expiring_within_the_days(project, tick, signals):
+    TargetFactory(project=project, name="Soon", kind="tls", host="soon.example", status="up",
+                  cert_expires_at=NOW + timedelta(days=5))
+    TargetFactory(project=project, name="Later", kind="tls", host="later.example", status="up",
+                  cert_expires_at=NOW + timedelta(days=60))
+    rule = rule_of(project, "certificate_expiry", {"days": 14})
+
+    tick(NOW)
+
+    [signal] = signals
+    assert signal.labels["target"] == "Soon" and signal.value == 5.0
+    assert RuleInstance.objects.get(rule=rule).last_value == 5.0
+
+
+def _heartbeat(project, name, status, reason):
+    heartbeat = HeartbeatFactory(target__project=project, target__name=name, target__status=status)
+    if reason:
+        Flip.objects.create(target=heartbeat.target, at=NOW - timedelta(minutes=1), old_status="up",
+                            new_status=status, reason=reason)
+    return heartbeat
+
+
+def test_heartbeats_late_failed_or_over_runtime_by_the_reason_they_flipped(project, tick, signals):
+    # The reasons as monitoring.services.heartbeats writes them.
+    _heartbeat(project, "late-job", "degraded", "late: the ping due at 2026-11-23 08:59:00 UTC has not come")
+    _heartbeat(project, "missing-job", "down", "missing: no ping since the one due at 2026-11-23 07:00:00 UTC, "
+                                               "grace 3600 s")
+    _heartbeat(project, "failed-job", "down", "the job exited with code 2")
+    _heartbeat(project, "slow-job", "down", "the run took 900 s, over max_runtime 600 s")
+    _heartbeat(project, "fine-job", "up", "ping received")
+    TargetFactory(project=project, name="not a heartbeat", status="down")
+    rules = {problem: rule_of(project, "heartbeat", {"problems": [problem]})
+             for problem in ("late", "failed", "over_runtime")}
+
+    tick(NOW)
+
+    fired = {(s.rule_id, s.labels["target"]) for s in signals}
+    assert fired == {(rules["late"].pk, "late-job"), (rules["late"].pk, "missing-job"),
+                     (rules["failed"].pk, "failed-job"), (rules["over_runtime"].pk, "slow-job")}
