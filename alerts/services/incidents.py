@@ -15,7 +15,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from alerts.models import AlertRule, EscalationPolicy, Incident, IncidentAlert, IncidentEvent, Integration, Severity
+from alerts.services.nudges import nudge_after_commit
 
+NOTIFY_TASK = "alerts.tasks.incidents.notify_due_incidents"
 # External senders (Alertmanager, the events API) have already waited and grouped.
 INTEGRATION_GROUP_WAIT_SECONDS = 0
 
@@ -91,6 +93,9 @@ def _receive_for_key(*, dedup_key: str, signals: list[AlertSignal], now: datetim
         notify_change(incident=incident, now=now)
     fields.append("next_notify_at")
     incident.save(update_fields=fields)
+    if incident.next_notify_at is not None and incident.next_notify_at <= now:
+        # A round due now (group wait 0, as for pages): sent after commit, not on the next tick.
+        nudge_after_commit(NOTIFY_TASK, queue="default")
     if opened:
         _start_escalation(incident=incident, now=now)
     return incident

@@ -6,15 +6,10 @@ arrives costs latency, not the page: the delivery tick sweeps every due row.
 """
 
 import hashlib
-import logging
 from datetime import datetime
 
-from celery import current_app
-from django.db import transaction
-
 from alerts.models import Channel, IncidentEvent, Notification
-
-log = logging.getLogger(__name__)
+from alerts.services.nudges import nudge_after_commit
 
 DELIVER_TASK = "alerts.tasks.delivery.deliver_notifications"
 
@@ -45,13 +40,5 @@ def notifications_create(
     created = list(Notification.objects.filter(event=event, channel__in=channels))
     pending = [n.pk for n in created if n.status == Notification.Status.PENDING]
     if pending:
-        transaction.on_commit(lambda: _nudge(pending))
+        nudge_after_commit(DELIVER_TASK, args=[pending], queue="notify")
     return created
-
-
-def _nudge(notification_ids: list[int]) -> None:
-    try:
-        current_app.send_task(DELIVER_TASK, args=[notification_ids], queue="notify")
-    except Exception:  # the broker being down must not fail the write that made the page
-        log.warning("could not enqueue delivery of %s; the delivery tick will send them", notification_ids,
-                    exc_info=True)

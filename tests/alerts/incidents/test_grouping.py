@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from celery import current_app
 
 from alerts.models import Incident, IncidentEvent, Notification
 from alerts.services.grouping import incident_notify, incidents_notify_due
@@ -188,3 +189,16 @@ def test_a_round_reads_noise_control_once_however_many_alerts_it_holds(rule, dja
     with django_assert_max_num_queries(16):
         assert tick(T0 + 30 * S) == 1
     assert rounds() == [("notified", "first", 40, T0 + 30 * S)]
+
+
+def test_a_round_due_at_once_wakes_the_notify_worker_after_commit(monkeypatch, django_capture_on_commit_callbacks):
+    sent = []
+    monkeypatch.setattr(current_app, "send_task", lambda name, **kwargs: sent.append(name))
+    waiting = RuleFactory(group_wait_seconds=30)
+    with django_capture_on_commit_callbacks(execute=True):
+        alerts_receive(signals=[firing(waiting, fingerprint="a")], now=T0)
+    assert sent == []  # its round is 30 s away: the tick will find it
+    at_once = RuleFactory(group_wait_seconds=0)
+    with django_capture_on_commit_callbacks(execute=True):
+        alerts_receive(signals=[firing(at_once, fingerprint="b")], now=T0)
+    assert sent == ["alerts.tasks.incidents.notify_due_incidents"]

@@ -9,10 +9,10 @@ from config.celery import app
 from tests.alerts.rules.factories import RuleFactory
 
 
-def test_beat_ticks_the_evaluator_every_ten_seconds_and_drops_stale_ticks():
+def test_beat_ticks_the_evaluator_every_five_seconds_and_drops_stale_ticks():
     entry = app.conf.beat_schedule["evaluate-alert-rules"]
     assert entry["task"] == "alerts.tasks.evaluation.evaluate_due_rules"
-    assert entry["schedule"] == 10.0 and entry["options"]["expires"] < 10
+    assert entry["schedule"] == 5.0 and entry["options"]["expires"] < 5
     assert "alerts.tasks.evaluation.evaluate_due_rules" in app.tasks
 
 
