@@ -140,60 +140,9 @@ def _value(agg: str, bucket: _Accumulator, step: timedelta, counters: bool) -> f
 
 @dataclass(frozen=True)
 class GroupValue:
-    labels: dict[str, str]  # the series' tags, or {group_by: value}
+    labels: dict[str, str]  # the series' tags, {group_by: value}, or {} for all series together
     series: int
     value: float | None
-
-
-def query_groups(
-    project: Project,
-    name: str,
-    tags: dict[str, str] | None = None,
-    agg: str = "avg",
-    window: timedelta = timedelta(hours=1),
-    *,
-    group_by: str | None = None,
-    end: datetime | None = None,
-) -> list[GroupValue]:
-    """`agg` over the `window` per series (group_by None) or per value of the tag `group_by`
-    (series without that tag are left out), from the same rollups as query(), in two statements."""
-    resolution = _resolution(agg, window, window)
-    end = _ceil(end or timezone.now(), resolution)
-    series = [
-        s
-        for s in MetricSeries.objects.filter(project=project, name=name).only("id", "tags", "kind")
-        if all(s.tags.get(key) == value for key, value in (tags or {}).items())
-        and (group_by is None or group_by in s.tags)
-    ]
-    group_of = {
-        s.id: tuple(sorted(s.tags.items())) if group_by is None else ((group_by, s.tags[group_by]),) for s in series
-    }
-    members: dict[tuple, list[MetricSeries]] = {}
-    for s in series:
-        members.setdefault(group_of[s.id], []).append(s)
-    accumulators = {key: _Accumulator() for key in members}
-    wants_histogram = agg in PERCENTILES
-    columns = ["series_id", "count", "sum", "min", "max", *(["histogram"] if wants_histogram else [])]
-    rows = MetricRollup.objects.filter(
-        series_id__in=list(group_of), resolution=resolution, start__gte=end - window, start__lt=end
-    ).values(*columns)
-    for row in rows.iterator(chunk_size=5_000):
-        bucket = accumulators[group_of[row["series_id"]]]
-        bucket.count += row["count"]
-        bucket.sum += row["sum"]
-        bucket.min = row["min"] if bucket.min is None else min(bucket.min, row["min"])
-        bucket.max = row["max"] if bucket.max is None else max(bucket.max, row["max"])
-        if wants_histogram:
-            bucket.histogram = bucket.histogram or Histogram()
-            bucket.histogram.merge(Histogram.from_row(row))
-    return [
-        GroupValue(
-            labels=dict(key), series=len(group),
-            value=_value(agg, accumulators[key], window,
-                         all(s.kind == MetricSeries.Kind.COUNTER for s in group)),
-        )
-        for key, group in sorted(members.items())
-    ]
 
 
 @dataclass(frozen=True)
@@ -238,8 +187,8 @@ def query_share_at_most(
 
 @dataclass(frozen=True)
 class MetricRequest:
-    """One question for query_batch(): what query_groups() takes, or query()'s one bucket
-    when `grouped` is False."""
+    """One question for query_batch(): `agg` over `window`, per series (grouped, no
+    group_by), per value of the tag `group_by`, or over all matching series (not grouped)."""
 
     name: str
     tags: dict[str, str]
@@ -255,7 +204,7 @@ _BATCH_CHUNK = 2_000  # series ids per rollup statement, well inside SQLite's va
 def query_batch(project: Project, requests: list[MetricRequest], *, end: datetime | None = None,
                 ) -> list[list[GroupValue] | QueryError]:
     """Many questions about one project's metrics at one moment, answered from the same
-    rollups as query() and query_groups() in a handful of statements: the series once,
+    rollups as query() in a handful of statements: the series once,
     and each resolution's rollups once over the longest window asked (what an evaluator
     tick over many rules needs). An ungrouped request answers one GroupValue with empty
     labels, or nothing when no series matched; a bad request answers its QueryError."""
