@@ -1,9 +1,10 @@
 """Storing error events: the write path of ingest.
 
 One event is one short transaction: it inserts the event, its tally, its user and its
-release, then folds the issue's pending tallies into its counters (services.error_issues)
-only if the issue is free and due; a request never waits for a hot issue's lock, and
-tallies it leaves are counted by the next fold or the beat tick.
+release. The issue row exists (is visible) once that commits; its counters follow from
+the tallies, folded by the beat tick (services.error_issues) and, at most once per
+ERRORS_FOLD_INTERVAL_SECONDS per process, by a request for its own issue if that issue
+is free. A request never waits for a hot issue's lock.
 """
 
 import math
@@ -13,6 +14,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Exists
 from django.utils import timezone
 
 from monitoring.errors.classification import classify
@@ -25,14 +27,20 @@ from monitoring.services.error_classification import classification_rules
 from monitoring.services.error_issues import error_issue_fold
 
 
-def _issue_for(*, project: Project, event: PreparedEvent) -> int:
-    """The id of the issue `event` groups into, made if new; a merged issue answers for its target."""
+def _issue_for(*, project: Project, event: PreparedEvent) -> int | None:
+    """The id of the issue `event` groups into, made if new; a merged issue answers for its
+    target. None if the project already has this event id: for an existing issue that is
+    asked in the same query, since a round trip costs more than the lookup itself."""
+    duplicate = ErrorEvent.objects.filter(project=project, event_id=event.event_id)
     found = (
         ErrorIssue.objects.filter(project=project, grouping_hash=event.grouping.hash)
-        .values_list("id", "merged_into_id")
+        .annotate(duplicate=Exists(duplicate))
+        .values_list("id", "merged_into_id", "duplicate")
         .first()
     )
     if found is None:
+        if duplicate.exists():  # the same event id grouped elsewhere (rules changed meanwhile)
+            return None
         verdict = classify(event.payload, classification_rules(project))
         try:
             with transaction.atomic():
@@ -44,10 +52,12 @@ def _issue_for(*, project: Project, event: PreparedEvent) -> int:
                 )
             return issue.pk
         except IntegrityError:  # another request made it first
-            found = ErrorIssue.objects.filter(project=project, grouping_hash=event.grouping.hash).values_list(
-                "id", "merged_into_id"
-            ).get()
-    issue_id, merged_into_id = found
+            found = ErrorIssue.objects.filter(project=project, grouping_hash=event.grouping.hash).annotate(
+                duplicate=Exists(duplicate)
+            ).values_list("id", "merged_into_id", "duplicate").get()
+    issue_id, merged_into_id, is_duplicate = found
+    if is_duplicate:
+        return None
     return merged_into_id or issue_id
 
 
@@ -56,7 +66,7 @@ def _issue_for(*, project: Project, event: PreparedEvent) -> int:
 _known_releases: set[tuple[int, str]] = set()
 _known_users: OrderedDict[tuple[int, str], None] = OrderedDict()
 KNOWN_USERS = 50_000
-_last_fold: dict[int, float] = {}
+_last_fold = -math.inf
 
 
 def _remember_user(key: tuple[int, str]) -> None:
@@ -65,15 +75,16 @@ def _remember_user(key: tuple[int, str]) -> None:
         _known_users.popitem(last=False)
 
 
-def _fold_due(issue_id: int) -> bool:
-    """Fold at most once per ERRORS_FOLD_INTERVAL_SECONDS per issue and process: under load
-    each fold counts a batch; whatever a skipped fold leaves, the next one or the beat tick counts."""
+def _fold_due() -> bool:
+    """At most one inline fold per ERRORS_FOLD_INTERVAL_SECONDS per process, whichever the
+    issue: a fold costs as much as storing the event, and with events spread over many
+    issues a per-issue budget would fold on nearly every request. The busiest issues are
+    the likeliest to be folded here; the beat tick counts what is left."""
+    global _last_fold
     now = time.monotonic()
-    if now - _last_fold.get(issue_id, -math.inf) < settings.ERRORS_FOLD_INTERVAL_SECONDS:
+    if now - _last_fold < settings.ERRORS_FOLD_INTERVAL_SECONDS:
         return False
-    if len(_last_fold) > 10_000:
-        _last_fold.clear()
-    _last_fold[issue_id] = now
+    _last_fold = now
     return True
 
 
@@ -82,10 +93,10 @@ def error_event_store(*, project: Project, event: PreparedEvent, received_at) ->
     user_key = (0, "")
     try:
         with transaction.atomic():
-            if ErrorEvent.objects.filter(project=project, event_id=event.event_id).exists():
-                return None
             events.ensure([event.timestamp.date()])
             issue_id = _issue_for(project=project, event=event)
+            if issue_id is None:
+                return None
             ErrorEvent.objects.create(
                 project=project, issue_id=issue_id, event_id=event.event_id,
                 grouping_hash=event.grouping.hash, timestamp=event.timestamp, received_at=received_at,
@@ -111,7 +122,7 @@ def error_event_store(*, project: Project, event: PreparedEvent, received_at) ->
             # In the same transaction, so one commit (one WAL flush) serves both, and never
             # waiting: if another request holds the issue, it or the next fold (or the beat
             # tick) counts this event.
-            if _fold_due(issue_id):
+            if _fold_due():
                 error_issue_fold(issue_id=issue_id)
     except IntegrityError:  # the same event, retried concurrently: the other copy is stored
         return None
