@@ -2,6 +2,7 @@
 the grouping hash, all computed on the privatised payload. Pure; no database."""
 
 import hashlib
+import json
 import math
 import re
 import uuid
@@ -39,6 +40,19 @@ class PreparedEvent:
 
 # NUL and lone surrogates are valid in JSON text but PostgreSQL's jsonb refuses them.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# How json.dumps (ASCII output) writes those, NaN and the infinities. Text that merely looks
+# like them (a message saying "NaN") only sends the event down the slower walk.
+_UNSTORABLE_JSON = re.compile(r"\\u0000|\\ud[89a-f]|NaN|Infinity")
+
+
+def _storable_event(event: dict[str, Any]) -> dict[str, Any]:
+    """`event` as storable() makes it, without walking it in Python when one C-speed scan
+    of its JSON shows nothing to replace (nearly always: it is a few milliseconds per event)."""
+    try:
+        clean = _UNSTORABLE_JSON.search(json.dumps(event)) is None
+    except (TypeError, ValueError):
+        clean = False
+    return event if clean else storable(event)
 
 
 def storable(value: Any) -> Any:
@@ -129,7 +143,7 @@ def event_prepare(
     """`event` already privatised. `event_id` is the envelope's, used if the event has none."""
     if not isinstance(event, dict):
         raise InvalidEvent("an event must be a JSON object")
-    event = storable(event)
+    event = _storable_event(event)
     parsed_id = _event_id(event.get("event_id")) or _event_id(event_id) or uuid.uuid4()
     level = event.get("level")
     title, culprit, kind = _labels(event)

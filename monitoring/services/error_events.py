@@ -1,9 +1,11 @@
 """Storing error events: the write path of ingest.
 
 One event is one short transaction: it inserts the event, its tally, its user and its
-release, then folds the issue's pending tallies into its counters (services.error_issues)
-only if the issue is free and due; a request never waits for a hot issue's lock, and
-tallies it leaves are counted by the next fold or the beat tick.
+release (on PostgreSQL, for an issue that exists, one statement: services.error_event_insert).
+The issue row exists (is visible) once that commits; its counters follow from
+the tallies, folded by the beat tick (services.error_issues) and, at most once per
+ERRORS_FOLD_INTERVAL_SECONDS per process, by a request for its own issue if that issue
+is free. A request never waits for a hot issue's lock.
 """
 
 import math
@@ -12,7 +14,8 @@ from collections import OrderedDict
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists
 from django.utils import timezone
 
 from monitoring.errors.classification import classify
@@ -22,17 +25,34 @@ from monitoring.models import (
     ErrorEvent, ErrorIssue, ErrorIssueTally, ErrorIssueUser, Project, Release,
 )
 from monitoring.services.error_classification import classification_rules
+from monitoring.services.error_event_insert import error_event_insert
 from monitoring.services.error_issues import error_issue_fold
 
 
-def _issue_for(*, project: Project, event: PreparedEvent) -> int:
-    """The id of the issue `event` groups into, made if new; a merged issue answers for its target."""
+def _existing_issue(*, project: Project, event: PreparedEvent) -> tuple[int, bool] | None:
+    """(the issue `event` groups into, whether the project already has this event id), or
+    None if no issue has its hash yet. A merged issue answers for its target. Duplicates
+    are asked in the same query: a round trip costs more than the lookup itself."""
     found = (
         ErrorIssue.objects.filter(project=project, grouping_hash=event.grouping.hash)
-        .values_list("id", "merged_into_id")
+        .annotate(duplicate=Exists(ErrorEvent.objects.filter(project=project, event_id=event.event_id)))
+        .values_list("id", "merged_into_id", "duplicate")
         .first()
     )
     if found is None:
+        return None
+    issue_id, merged_into_id, duplicate = found
+    return merged_into_id or issue_id, duplicate
+
+
+def _issue_for(*, project: Project, event: PreparedEvent) -> int | None:
+    """The id of the issue `event` groups into, made if new; None if the project already
+    has this event id."""
+    found = _existing_issue(project=project, event=event)
+    if found is None:
+        # The same event id may have grouped elsewhere (rules changed meanwhile).
+        if ErrorEvent.objects.filter(project=project, event_id=event.event_id).exists():
+            return None
         verdict = classify(event.payload, classification_rules(project))
         try:
             with transaction.atomic():
@@ -44,11 +64,9 @@ def _issue_for(*, project: Project, event: PreparedEvent) -> int:
                 )
             return issue.pk
         except IntegrityError:  # another request made it first
-            found = ErrorIssue.objects.filter(project=project, grouping_hash=event.grouping.hash).values_list(
-                "id", "merged_into_id"
-            ).get()
-    issue_id, merged_into_id = found
-    return merged_into_id or issue_id
+            found = _existing_issue(project=project, event=event)
+    issue_id, duplicate = found
+    return None if duplicate else issue_id
 
 
 # What this process already wrote, so a busy issue does not repeat the same no-op inserts.
@@ -56,7 +74,7 @@ def _issue_for(*, project: Project, event: PreparedEvent) -> int:
 _known_releases: set[tuple[int, str]] = set()
 _known_users: OrderedDict[tuple[int, str], None] = OrderedDict()
 KNOWN_USERS = 50_000
-_last_fold: dict[int, float] = {}
+_last_fold = -math.inf
 
 
 def _remember_user(key: tuple[int, str]) -> None:
@@ -65,27 +83,54 @@ def _remember_user(key: tuple[int, str]) -> None:
         _known_users.popitem(last=False)
 
 
-def _fold_due(issue_id: int) -> bool:
-    """Fold at most once per ERRORS_FOLD_INTERVAL_SECONDS per issue and process: under load
-    each fold counts a batch; whatever a skipped fold leaves, the next one or the beat tick counts."""
+def _fold_due() -> bool:
+    """At most one inline fold per ERRORS_FOLD_INTERVAL_SECONDS per process, whichever the
+    issue: a fold costs as much as storing the event, and with events spread over many
+    issues a per-issue budget would fold on nearly every request. The busiest issues are
+    the likeliest to be folded here; the beat tick counts what is left."""
+    global _last_fold
     now = time.monotonic()
-    if now - _last_fold.get(issue_id, -math.inf) < settings.ERRORS_FOLD_INTERVAL_SECONDS:
+    if now - _last_fold < settings.ERRORS_FOLD_INTERVAL_SECONDS:
         return False
-    if len(_last_fold) > 10_000:
-        _last_fold.clear()
-    _last_fold[issue_id] = now
+    _last_fold = now
     return True
 
 
 def error_event_store(*, project: Project, event: PreparedEvent, received_at) -> int | None:
     """Store `event`; the id of its issue, or None if the project already has this event id."""
+    if connection.vendor == "postgresql":
+        events.ensure([event.timestamp.date()])
+        found = _existing_issue(project=project, event=event)
+        if found is not None:
+            issue_id, duplicate = found
+            return None if duplicate else _store_for_issue(project, issue_id, event, received_at)
+    return _store_in_transaction(project, event, received_at)
+
+
+def _store_for_issue(project: Project, issue_id: int, event: PreparedEvent, received_at) -> int | None:
+    user_key, release_key = (issue_id, event.user_hash), (project.pk, event.release)
+    with_user = bool(event.user_hash) and user_key not in _known_users
+    with_release = bool(event.release) and release_key not in _known_releases
+    if not error_event_insert(project_id=project.pk, issue_id=issue_id, event=event, received_at=received_at,
+                              with_user=with_user, with_release=with_release):
+        return None  # the same event, retried concurrently: the other copy is stored
+    if with_user:
+        _remember_user(user_key)
+    if with_release:
+        _known_releases.add(release_key)
+    if _fold_due():  # its own transaction, after the event's: the event is stored whatever the fold does
+        error_issue_fold(issue_id=issue_id)
+    return issue_id
+
+
+def _store_in_transaction(project: Project, event: PreparedEvent, received_at) -> int | None:
     user_key = (0, "")
     try:
         with transaction.atomic():
-            if ErrorEvent.objects.filter(project=project, event_id=event.event_id).exists():
-                return None
             events.ensure([event.timestamp.date()])
             issue_id = _issue_for(project=project, event=event)
+            if issue_id is None:
+                return None
             ErrorEvent.objects.create(
                 project=project, issue_id=issue_id, event_id=event.event_id,
                 grouping_hash=event.grouping.hash, timestamp=event.timestamp, received_at=received_at,
@@ -111,7 +156,7 @@ def error_event_store(*, project: Project, event: PreparedEvent, received_at) ->
             # In the same transaction, so one commit (one WAL flush) serves both, and never
             # waiting: if another request holds the issue, it or the next fold (or the beat
             # tick) counts this event.
-            if _fold_due(issue_id):
+            if _fold_due():
                 error_issue_fold(issue_id=issue_id)
     except IntegrityError:  # the same event, retried concurrently: the other copy is stored
         return None

@@ -3,8 +3,14 @@ exception event) POSTed to gunicorn on PostgreSQL by concurrent clients, every e
 stored before its 200. Baseline: the do-nothing view under the same clients, same run.
 
 Figures: events/s accepted and stored (goal 500/s), p99 from request to its issue being
-visible (the issue row is committed before the answer, so the request's latency bounds
-it; goal 2 s), and no duplicate issue across all events spread over the issues.
+visible (goal 2 s), and no duplicate issue across all events spread over the issues
+(the full run: 100k events over 1,000 issues).
+
+"Visible" means the issue row, in the stream, linked to the event: it is committed with
+the event before the 200, so the request's latency bounds it. Its counters (event
+count, users, last seen) follow later, from tallies folded by the beat tick (every 10 s)
+or by a request at most once per ERRORS_FOLD_INTERVAL_SECONDS per process; that lag is
+not in this figure.
 """
 
 import copy
@@ -131,7 +137,7 @@ def p99(values: list[float]) -> float:
 
 def test_error_ingest_throughput_latency_and_grouping(portal, bench, quick):
     server, key, project_id = portal
-    events, issues = (2_000, 200) if quick else (20_000, 1_000)
+    events, issues = (2_000, 200) if quick else (100_000, 1_000)
     template = sdk_event()
     assert 9_000 < len(json.dumps(template)) < 12_000
     bodies = envelope_bodies(template, events, issues)

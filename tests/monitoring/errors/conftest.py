@@ -1,19 +1,22 @@
+import math
+
 import pytest
 import sentry_sdk
 
-from monitoring.services import error_events
+from monitoring.services import error_events, ingest_keys
 from tests.factories import make_ingest_key
 
 
 @pytest.fixture(autouse=True)
-def _fold_after_every_event(settings):
+def _fold_after_every_event(settings, monkeypatch):
     """Counters current after each event, so tests read them at once; the default
     interval's batching has a test of its own (test_issue_lifecycle)."""
     settings.ERRORS_FOLD_INTERVAL_SECONDS = 0
     # Per-process memories of rows written: rolled-back tests must not leave them behind.
-    error_events._last_fold.clear()
+    monkeypatch.setattr(error_events, "_last_fold", -math.inf)
     error_events._known_users.clear()
     error_events._known_releases.clear()
+    ingest_keys._active.clear()
 
 
 @pytest.fixture

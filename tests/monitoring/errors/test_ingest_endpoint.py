@@ -8,9 +8,11 @@ import zlib
 import brotli
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
 
 from monitoring.errors.ratelimit import category_budgets
-from monitoring.models import EnvelopeOutcome, ErrorEvent, ErrorIssue, ErrorUserReport
+from monitoring.models import EnvelopeOutcome, ErrorEvent, ErrorIssue, ErrorUserReport, IngestKey
+from monitoring.services import ingest_keys
 from monitoring.services.ingest_keys import ingest_key_revoke
 from tests.factories import make_ingest_key
 
@@ -77,6 +79,19 @@ def test_missing_unknown_revoked_or_foreign_keys_are_refused(client, envelope_ur
     ingest_key_revoke(key=ingest_key)
     assert post(client, envelope_url, body, headers=auth(ingest_key)).status_code == 401
     assert ErrorEvent.objects.count() == 0
+
+
+def test_a_key_revoked_by_another_process_is_refused_within_the_cache_bound(client, envelope_url, ingest_key,
+                                                                         monkeypatch):
+    body = envelope(item(event()))
+    assert post(client, envelope_url, body, headers=auth(ingest_key)).status_code == 200
+    # Another web process revokes it: this one's cached lookup may stand a little longer,
+    IngestKey.objects.filter(pk=ingest_key.pk).update(revoked_at=timezone.now())
+    assert post(client, envelope_url, envelope(item(event())), headers=auth(ingest_key)).status_code == 200
+    # but no longer than KEY_CACHE_SECONDS.
+    later = ingest_keys.time.monotonic() + ingest_keys.KEY_CACHE_SECONDS + 0.1
+    monkeypatch.setattr(ingest_keys.time, "monotonic", lambda: later)
+    assert post(client, envelope_url, envelope(item(event())), headers=auth(ingest_key)).status_code == 401
 
 
 def test_a_key_with_a_secret_needs_it(client):
