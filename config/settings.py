@@ -397,8 +397,8 @@ ERRORS_RATE_BURST = env.int("ERRORS_RATE_BURST", default=2_000)
 # (e.g. "error=50/500,transaction=200/2000"); a category over its budget is dropped from
 # the envelope and named in X-Sentry-Rate-Limits, so the SDK backs off that category only.
 ERRORS_CATEGORY_RATE_LIMITS = env.str("ERRORS_CATEGORY_RATE_LIMITS", default="")
-# An issue's counters are folded from its pending events at most this often per web
-# process (and by a beat tick every 10 s); 0 folds after every event.
+# A web process folds pending events into an issue's counters inline at most once per this
+# interval, whichever issue (a beat tick folds the rest every 10 s); 0 folds after every event.
 ERRORS_FOLD_INTERVAL_SECONDS = env.float("ERRORS_FOLD_INTERVAL_SECONDS", default=1.0)
 
 # --- Alerts: notification delivery ----------------------------------------------------

@@ -6,6 +6,7 @@ event ingestion uses them on every stored event.
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 FILTERED = "[Filtered]"
@@ -43,25 +44,34 @@ def scrub_text(text: str) -> str:
     return _CARD.sub(_mask_card, text)
 
 
+@lru_cache(maxsize=64)
+def _key_pattern(extra: tuple[str, ...]) -> re.Pattern:
+    """One alternation of every denied word: a key is checked with one regex search instead
+    of a loop over some 25 words, which was the largest cost of storing an event."""
+    return re.compile("|".join(re.escape(word) for word in (*DEFAULT_DENYLIST, *extra) if word))
+
+
 def is_sensitive_key(key: str, extra_keys: Iterable[str] = ()) -> bool:
-    lowered = key.lower()
-    return any(word in lowered for word in (*DEFAULT_DENYLIST, *extra_keys))
+    return _key_pattern(tuple(k.lower() for k in extra_keys)).search(key.lower()) is not None
 
 
 def scrub(data: Any, extra_keys: Iterable[str] = ()) -> Any:
     """Return a copy of `data` with sensitive keys, bearer tokens and card numbers filtered."""
-    extra = tuple(k.lower() for k in extra_keys)
+    return _scrub(data, _key_pattern(tuple(k.lower() for k in extra_keys)))
+
+
+def _scrub(data: Any, denied: re.Pattern) -> Any:
     if isinstance(data, dict):
         return {
-            k: FILTERED if isinstance(k, str) and is_sensitive_key(k, extra) and v not in (None, "")
-            else scrub(v, extra)
+            k: FILTERED if isinstance(k, str) and denied.search(k.lower()) and v not in (None, "")
+            else _scrub(v, denied)
             for k, v in data.items()
         }
     if isinstance(data, (list, tuple)):
         # Header lists come as [name, value] pairs.
-        if len(data) == 2 and isinstance(data[0], str) and is_sensitive_key(data[0], extra):
+        if len(data) == 2 and isinstance(data[0], str) and denied.search(data[0].lower()):
             return [data[0], FILTERED]
-        return [scrub(item, extra) for item in data]
+        return [_scrub(item, denied) for item in data]
     if isinstance(data, str):
         return scrub_text(data)
     return data
