@@ -10,8 +10,6 @@ most the rule's evaluation interval plus 5 s. Baseline: the interval itself.
 """
 
 import json
-import subprocess
-import sys
 import threading
 import time
 from http.client import HTTPConnection
@@ -19,8 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.benchmarks.celery_processes import celery, empty_redis_broker, stop
 from tests.benchmarks.conftest import QUICK
-from tests.benchmarks.server import ROOT, Gunicorn, manage
+from tests.benchmarks.server import Gunicorn, manage
 from tests.benchmarks.telemetry_support import bench_environment, drop_database, fresh_database, in_django
 
 DATABASE_URL = "postgres://postgres@127.0.0.1:5432/lookout_bench_alerts"
@@ -53,27 +52,9 @@ class Sink:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
-def _celery(env, log, *args):
-    return subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", *args], cwd=ROOT, env=env,
-                            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def _stop(process):
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-
-
 @pytest.fixture
 def portal(tmp_path):
-    redis = pytest.importorskip("redis")
-    try:
-        redis.Redis.from_url(BROKER_URL, socket_connect_timeout=2).flushdb()
-    except redis.ConnectionError as exc:
-        pytest.skip(f"the alert latency benchmark needs Redis ({BROKER_URL}): {exc}")
+    empty_redis_broker(BROKER_URL)
     fresh_database(DATABASE_URL)
     env = bench_environment(tmp_path / "data", CELERY_BROKER_URL=BROKER_URL, LOG_LEVEL="WARNING",
                             TELEMETRY_RATE_PER_SECOND="0")
@@ -98,15 +79,15 @@ print(json.dumps({{"key": new.key.key.public_key}}))
 """)
     log = (tmp_path / "processes.log").open("wb")
     web = Gunicorn(env=env, log_path=tmp_path / "gunicorn.log", workers=2)
-    worker = _celery(env, log, "worker", "--queues", "default,ingest,notify", "--concurrency", "2",
+    worker = celery(env, log, "worker", "--queues", "default,ingest,notify", "--concurrency", "2",
                      "--without-gossip", "--without-mingle", "--loglevel", "WARNING")
-    beat = _celery(env, log, "beat", "--loglevel", "WARNING")
+    beat = celery(env, log, "beat", "--loglevel", "WARNING")
     try:
         web.wait_until_serving("/health/live")
         yield web, made["key"], sink, tmp_path, env
     finally:
         for process in (beat, worker):
-            _stop(process)
+            stop(process)
         web.stop()
         log.close()
         sink.server.shutdown()

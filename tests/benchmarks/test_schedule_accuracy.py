@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
+from tests.benchmarks.celery_processes import celery, empty_redis_broker, stop
 from tests.benchmarks.conftest import QUICK
 from tests.benchmarks.server import ROOT, manage
 from tests.benchmarks.telemetry_support import bench_environment, drop_database, fresh_database, in_django
@@ -28,28 +29,9 @@ TARGETS, SECONDS = (1_000, 60) if QUICK else (10_000, 180)
 LEAD_SECONDS = 25
 
 
-def _start(env, log, *args):
-    return subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", *args], cwd=ROOT, env=env,
-                            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-
-
-def _stop(process):
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-
-
 @pytest.fixture
 def portal(tmp_path):
-    redis = pytest.importorskip("redis")
-    try:
-        redis.Redis.from_url(BROKER_URL, socket_connect_timeout=2).flushdb()
-    except redis.ConnectionError as exc:
-        pytest.skip(f"the schedule benchmark needs Redis ({BROKER_URL}): {exc}")
+    empty_redis_broker(BROKER_URL)
     fresh_database(DATABASE_URL)
     env = bench_environment(tmp_path / "data", CELERY_BROKER_URL=BROKER_URL, LOG_LEVEL="WARNING")
     env["DATABASE_URL"] = DATABASE_URL
@@ -81,15 +63,15 @@ Target.objects.bulk_create([
 print(json.dumps({{}}))
 """)
     log = (tmp_path / "celery.log").open("wb")
-    worker = _start(env, log, "worker", "--queues", "default,probes,probes.local", "--concurrency", "2",
+    worker = celery(env, log, "worker", "--queues", "default,probes,probes.local", "--concurrency", "2",
                     "--without-gossip", "--without-mingle", "--loglevel", "WARNING")
-    beat = _start(env, log, "beat", "--loglevel", "WARNING")
+    beat = celery(env, log, "beat", "--loglevel", "WARNING")
     end = first_due + timedelta(seconds=SECONDS)
     try:
         time.sleep(max(0.0, (end - datetime.now(UTC)).total_seconds()) + 10)  # the last batches' writes
     finally:
-        _stop(beat)
-        _stop(worker)
+        stop(beat)
+        stop(worker)
         log.close()
 
     with psycopg.connect(DATABASE_URL) as connection:
