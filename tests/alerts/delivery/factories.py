@@ -3,13 +3,10 @@ from django.utils import timezone
 
 from alerts.models import Channel, Incident, IncidentAlert, IncidentEvent
 from alerts.services.outbox import notifications_create
+from tests.alerts.factories import ChannelFactory as BaseChannelFactory
 
 
-class ChannelFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Channel
-
-    name = factory.Sequence(lambda n: f"channel-{n}")
+class ChannelFactory(BaseChannelFactory):
     kind = Channel.Kind.WEBHOOK
     config = factory.LazyFunction(dict)
     # Tests only ever talk to the sink on 127.0.0.1.

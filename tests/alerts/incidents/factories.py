@@ -2,19 +2,11 @@ import datetime as dt
 
 import factory
 
-from alerts.models import AlertRule, Channel
+from alerts.models import AlertRule
 from alerts.services.incidents import AlertSignal
+from tests.alerts.factories import ChannelFactory  # noqa: F401  (re-exported for the tests here)
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
-
-
-class ChannelFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Channel
-
-    name = factory.Sequence(lambda n: f"channel-{n}")
-    kind = Channel.Kind.EMAIL
-    config = factory.LazyFunction(lambda: {"to": ["oncall@example.com"]})
 
 
 class RuleFactory(factory.django.DjangoModelFactory):

@@ -2,9 +2,10 @@ import datetime as dt
 
 import factory
 
-from alerts.models import Channel, EscalationPolicy, EscalationStep, OnCallLayer, OnCallSchedule
+from alerts.models import EscalationPolicy, EscalationStep, OnCallLayer, OnCallSchedule
 from alerts.services.incidents import AlertSignal
 from alerts.services.integrations import integration_create
+from tests.alerts.factories import ChannelFactory  # noqa: F401  (re-exported for the tests here)
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # a Monday
 
@@ -25,15 +26,6 @@ class LayerFactory(factory.django.DjangoModelFactory):
     users = factory.LazyFunction(list)
     starts_at = T0
     rotation_seconds = 7 * 86400
-
-
-class ChannelFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Channel
-
-    name = factory.Sequence(lambda n: f"paging-channel-{n}")
-    kind = Channel.Kind.EMAIL
-    config = factory.LazyFunction(lambda: {"to": ["team@example.com"]})
 
 
 class PolicyFactory(factory.django.DjangoModelFactory):
