@@ -54,8 +54,8 @@ app.conf.beat_schedule = {
     # tick rebuilds only the minutes that got points since the last one.
     "telemetry-rollups": {
         "task": "monitoring.tasks.rollups.build_rollups",
-        "schedule": 10.0,
-        "options": {"expires": 9},
+        "schedule": 5.0,
+        "options": {"expires": 4},
     },
     "telemetry-retention": {
         "task": "monitoring.tasks.rollups.apply_telemetry_retention",
