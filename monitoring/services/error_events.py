@@ -72,15 +72,22 @@ def _issue_for(*, project: Project, event: PreparedEvent) -> int | None:
 # What this process already wrote, so a busy issue does not repeat the same no-op inserts.
 # Filled after commit; losing them (restart) only costs a redundant insert-or-ignore.
 _known_releases: set[tuple[int, str]] = set()
-_known_users: OrderedDict[tuple[int, str], None] = OrderedDict()
-KNOWN_USERS = 50_000
+_known_users: OrderedDict[tuple[int, str], None] = OrderedDict()  # (issue, user hash)
+_issue_of_hash: OrderedDict[tuple[int, str], int] = OrderedDict()  # (project, grouping hash) -> issue
+REMEMBERED = 50_000
 _last_fold = -math.inf
 
 
 def _remember_user(key: tuple[int, str]) -> None:
     _known_users[key] = None
-    if len(_known_users) > KNOWN_USERS:
+    if len(_known_users) > REMEMBERED:
         _known_users.popitem(last=False)
+
+
+def _remember_issue(key: tuple[int, str], issue_id: int) -> None:
+    _issue_of_hash[key] = issue_id
+    if len(_issue_of_hash) > REMEMBERED:
+        _issue_of_hash.popitem(last=False)
 
 
 def _fold_due() -> bool:
@@ -100,22 +107,37 @@ def error_event_store(*, project: Project, event: PreparedEvent, received_at) ->
     """Store `event`; the id of its issue, or None if the project already has this event id."""
     if connection.vendor == "postgresql":
         events.ensure([event.timestamp.date()])
-        found = _existing_issue(project=project, event=event)
-        if found is not None:
-            issue_id, duplicate = found
-            return None if duplicate else _store_for_issue(project, issue_id, event, received_at)
+        issue_id = _store_for_issue(project, event, received_at)
+        if issue_id is not _NO_ISSUE:
+            return issue_id
     return _store_in_transaction(project, event, received_at)
 
 
-def _store_for_issue(project: Project, issue_id: int, event: PreparedEvent, received_at) -> int | None:
-    user_key, release_key = (issue_id, event.user_hash), (project.pk, event.release)
-    with_user = bool(event.user_hash) and user_key not in _known_users
+_NO_ISSUE = object()
+
+
+def _store_for_issue(project: Project, event: PreparedEvent, received_at):
+    """One statement for an event whose issue exists; _NO_ISSUE (nothing written) if none does."""
+    hash_key, release_key = (project.pk, event.grouping.hash), (project.pk, event.release)
+    # The issue is found by the statement itself; this process's last answer for the hash
+    # only says whether its user is known already.
+    guess = _issue_of_hash.get(hash_key)
+    with_user = bool(event.user_hash) and (guess, event.user_hash) not in _known_users
     with_release = bool(event.release) and release_key not in _known_releases
-    if not error_event_insert(project_id=project.pk, issue_id=issue_id, event=event, received_at=received_at,
-                              with_user=with_user, with_release=with_release):
-        return None  # the same event, retried concurrently: the other copy is stored
-    if with_user:
-        _remember_user(user_key)
+    inserted = error_event_insert(project_id=project.pk, event=event, received_at=received_at,
+                                  with_user=with_user, with_release=with_release)
+    if inserted.issue_id is None:
+        return _NO_ISSUE
+    issue_id = inserted.issue_id
+    if not inserted.stored:
+        return None  # the project has this event id already (a retry, or its concurrent twin)
+    if issue_id != guess:  # first sight here, or the hash moved (merged, deleted and regrouped)
+        _remember_issue(hash_key, issue_id)
+        if event.user_hash and not with_user:
+            ErrorIssueUser.objects.bulk_create([ErrorIssueUser(issue_id=issue_id, user_hash=event.user_hash)],
+                                               ignore_conflicts=True)
+    if event.user_hash:
+        _remember_user((issue_id, event.user_hash))
     if with_release:
         _known_releases.add(release_key)
     if _fold_due():  # its own transaction, after the event's: the event is stored whatever the fold does
@@ -124,7 +146,6 @@ def _store_for_issue(project: Project, issue_id: int, event: PreparedEvent, rece
 
 
 def _store_in_transaction(project: Project, event: PreparedEvent, received_at) -> int | None:
-    user_key = (0, "")
     try:
         with transaction.atomic():
             events.ensure([event.timestamp.date()])

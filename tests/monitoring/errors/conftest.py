@@ -15,6 +15,7 @@ def _fold_after_every_event(settings, monkeypatch):
     # Per-process memories of rows written: rolled-back tests must not leave them behind.
     monkeypatch.setattr(error_events, "_last_fold", -math.inf)
     error_events._known_users.clear()
+    error_events._issue_of_hash.clear()
     error_events._known_releases.clear()
     ingest_keys._active.clear()
 

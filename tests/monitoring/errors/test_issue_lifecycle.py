@@ -128,6 +128,16 @@ def test_merge_moves_events_and_routes_future_events_then_unmerge_gives_them_bac
     assert set(ErrorEvent.objects.filter(issue=a).values_list("grouping_hash", flat=True)) == {a.grouping_hash}
 
 
+def test_an_issue_deleted_and_grouped_anew_counts_users_already_seen_by_the_old_one(project):
+    old = store_event(project, message="C", user={"id": "1"})
+    store_event(project, message="C", user={"id": "2"})
+    old.delete()  # this process still remembers both users as written for the hash
+    store_event(project, message="C", user={"id": "1"})
+    new = store_event(project, message="C", user={"id": "2"})
+    assert new.pk != old.pk
+    assert (refreshed(new).event_count, refreshed(new).users_affected) == (2, 2)
+
+
 def test_merge_refuses_other_projects_and_status_changes_on_merged_issues(project):
     a, b = store_event(project, message="A"), store_event(project, message="B")
     with pytest.raises(ValueError):
