@@ -24,7 +24,7 @@ texts = st.lists(pieces, max_size=30).map("".join) | st.text(max_size=80)
 @settings(max_examples=500)
 @given(texts)
 @example("TOKEN abcdEFGH12")
-@example("a 13-digit card: 4222222222222")
+@example("card: 4222222222222")  # exactly 13 digits
 @example(f"Basic\tabcdEFGH12 and {CARD}")
 def test_the_shortcuts_agree_with_running_both_regexes(text):
     assert scrub_text(text) == _always_both_regexes(text)
