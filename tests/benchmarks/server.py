@@ -6,6 +6,7 @@ environment.
 """
 
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -15,6 +16,9 @@ from http.client import HTTPConnection
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+# The web process's worker count when WEB_CONCURRENCY is unset, read from the Procfile, so
+# the benchmarks measure what production runs by default.
+PROCFILE_WORKERS = int(re.search(r"WEB_CONCURRENCY:-(\d+)", (ROOT / "Procfile").read_text()).group(1))
 START_SECONDS = 60
 
 # Variables that would point the server at someone's real services or error tracker.
@@ -44,11 +48,12 @@ def manage(env: dict[str, str], *args: str) -> None:
 class Gunicorn:
     """`gunicorn config.wsgi` with the Procfile's options, on a port the kernel picks."""
 
-    def __init__(self, *, env: dict[str, str], log_path: Path, workers: int = 2):
+    def __init__(self, *, env: dict[str, str], log_path: Path, workers: int = PROCFILE_WORKERS):
         # The listening socket is made here and handed over, so the port is known and no
         # other process can take it between choosing and binding.
         self._socket = socket.create_server(("127.0.0.1", 0))
         self.host, self.port = self._socket.getsockname()
+        self.workers = workers
         self.log_path = log_path
         self._log = log_path.open("wb")
         fd = self._socket.fileno()

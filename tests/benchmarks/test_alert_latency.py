@@ -78,7 +78,7 @@ for n in range({BREACHES}):
 print(json.dumps({{"key": new.key.key.public_key}}))
 """)
     log = (tmp_path / "processes.log").open("wb")
-    web = Gunicorn(env=env, log_path=tmp_path / "gunicorn.log", workers=2)
+    web = Gunicorn(env=env, log_path=tmp_path / "gunicorn.log")
     worker = celery(env, log, "worker", "--queues", "default,ingest,notify", "--concurrency", "2",
                      "--without-gossip", "--without-mingle", "--loglevel", "WARNING")
     beat = celery(env, log, "beat", "--loglevel", "WARNING")

@@ -91,7 +91,7 @@ def portal(tmp_path):
         "n = project_create(name='Bench')\n"
         "print(json.dumps({'key': n.key.key.public_key, 'project': n.project.pk}))"
     ))
-    server = Gunicorn(env=env, log_path=tmp_path / "gunicorn.log", workers=2)
+    server = Gunicorn(env=env, log_path=tmp_path / "gunicorn.log")
     try:
         server.wait_until_serving("/health/live")
         yield server, new["key"], new["project"]

@@ -70,7 +70,7 @@ def test_pings_per_second_against_a_do_nothing_view(server, bench, quick):
         pings.append(asyncio.run(rate(base, server.ping_path, count // 2)))
     database = "PostgreSQL" if os.environ.get("LOOKOUT_BENCH_DATABASE_URL") else "SQLite"
     figure = bench.record(
-        name=f"pings/s through gunicorn (2 workers, {database}, {count} pings)", value=sum(pings) / 2,
+        name=f"pings/s through gunicorn ({server.workers} workers, {database}, {count} pings)", value=sum(pings) / 2,
         unit="req/s", baseline=f"GET {BASELINE}", baseline_value=sum(baseline) / 2,
         goal=f">= {GOAL_PER_SECOND} req/s", met=sum(pings) / 2 >= GOAL_PER_SECOND,
     )

@@ -30,7 +30,7 @@ def portal(tmp_path):
         "import json; from monitoring.services.projects import project_create\n"
         "print(json.dumps({'key': project_create(name='Bench').key.key.public_key}))"
     ))["key"]
-    server = Gunicorn(env=env, log_path=tmp_path / "gunicorn.log", workers=2)
+    server = Gunicorn(env=env, log_path=tmp_path / "gunicorn.log")
     try:
         server.wait_until_serving("/health/live")
         yield server, env, key
