@@ -61,7 +61,7 @@ def error_event_insert(*, project_id: int, event: PreparedEvent, received_at, wi
         "release": event.release, "environment": event.environment, "user_hash": event.user_hash,
         "payload": json.dumps(event.payload),
     }
-    with connection.cursor() as cursor:
+    with connection.bound_cursor() as cursor:
         cursor.execute(_STATEMENTS[(with_user, with_release)], params)
         issue_id, written = cursor.fetchone()
     return Inserted(issue_id=issue_id, stored=written == 1)

@@ -117,7 +117,7 @@ _STEADY_SQL = (
 
 def _ping_steady(ping_key, ping: Ping) -> bool:
     """True when the ping was the steady case and is stored; False leaves it to the other paths."""
-    with connection.cursor() as cursor:
+    with connection.bound_cursor() as cursor:
         cursor.execute(_STEADY_SQL, [ping.at, ping.at, ping.at, ping_key, Target.Kind.HEARTBEAT,
                                      Heartbeat.Schedule.PERIOD, Status.UP, *_ping_values(ping, duration=None)])
         return cursor.rowcount == 1
