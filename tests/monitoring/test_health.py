@@ -176,6 +176,14 @@ def test_the_answer_is_health_json_whatever_the_client_accepts(client, accept):
     assert response["Content-Type"] == HEALTH_JSON
 
 
+@pytest.mark.parametrize("path", ["/health", "/health/live", "/health/ready", "/health/db"])
+def test_no_cache_keeps_a_health_answer(client, fresh_pulses, path):
+    response = client.get(path)
+
+    assert "no-store" in response["Cache-Control"]
+    assert "Accept" in response["Vary"]
+
+
 def test_health_is_read_only(client):
     assert client.post("/health").status_code == 405
     assert client.delete("/health/live").status_code == 405
