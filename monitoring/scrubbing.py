@@ -42,7 +42,6 @@ def _mask_card(match: re.Match) -> str:
 # The shortest text either pattern can match ("basic " and 8 characters; 13 digits): most
 # strings of an event are shorter and skip both regexes.
 _SHORTEST_SECRET = 13
-_BEARER_WORDS = ("bearer", "token", "basic")
 _DIGITS = b"0123456789"
 
 
@@ -52,7 +51,7 @@ def _may_hold_bearer(text: str) -> bool:
     if not text.isascii():
         return True
     low = text.lower()
-    return any(word in low for word in _BEARER_WORDS)
+    return "bearer" in low or "token" in low or "basic" in low  # the words of _BEARER
 
 
 def _may_hold_card(text: str) -> bool:
@@ -72,34 +71,58 @@ def scrub_text(text: str) -> str:
     return _CARD.sub(_mask_card, text) if _may_hold_card(text) else text
 
 
+class _Denylist:
+    """The denied words as one alternation, checked with one regex search instead of a loop
+    over some 25 words, and the verdict on each key remembered: an event repeats the same
+    few hundred keys (frame fields, header names, tags), and a dict lookup costs a fraction
+    of lower() and a search. Bounded, because keys are the sender's to choose."""
+
+    MAX_KEYS = 10_000
+
+    def __init__(self, words: tuple[str, ...]):
+        self._pattern = re.compile("|".join(re.escape(word) for word in words if word))
+        self._verdicts: dict[str, bool] = {}
+
+    def denies(self, key: str) -> bool:
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            if len(self._verdicts) >= self.MAX_KEYS:
+                self._verdicts.clear()
+            verdict = self._verdicts[key] = self._pattern.search(key.lower()) is not None
+        return verdict
+
+
 @lru_cache(maxsize=64)
-def _key_pattern(extra: tuple[str, ...]) -> re.Pattern:
-    """One alternation of every denied word: a key is checked with one regex search instead
-    of a loop over some 25 words, which was the largest cost of storing an event."""
-    return re.compile("|".join(re.escape(word) for word in (*DEFAULT_DENYLIST, *extra) if word))
+def _denylist(extra: tuple[str, ...]) -> _Denylist:
+    return _Denylist((*DEFAULT_DENYLIST, *extra))
+
+
+def _denylist_with(extra_keys: Iterable[str]) -> _Denylist:
+    return _denylist(tuple(k.lower() for k in extra_keys))
 
 
 def is_sensitive_key(key: str, extra_keys: Iterable[str] = ()) -> bool:
-    return _key_pattern(tuple(k.lower() for k in extra_keys)).search(key.lower()) is not None
+    return _denylist_with(extra_keys).denies(key)
 
 
 def scrub(data: Any, extra_keys: Iterable[str] = ()) -> Any:
     """Return a copy of `data` with sensitive keys, bearer tokens and card numbers filtered."""
-    return _scrub(data, _key_pattern(tuple(k.lower() for k in extra_keys)))
+    return _scrub(data, _denylist_with(extra_keys))
 
 
-def _scrub(data: Any, denied: re.Pattern) -> Any:
+def _scrub(data: Any, denied: _Denylist) -> Any:
+    # Strings first: they are most of an event's leaves.
+    if isinstance(data, str):
+        return scrub_text(data)
     if isinstance(data, dict):
         return {
-            k: FILTERED if isinstance(k, str) and denied.search(k.lower()) and v not in (None, "")
+            k: FILTERED if isinstance(k, str) and denied.denies(k) and v not in (None, "")
             else _scrub(v, denied)
             for k, v in data.items()
         }
     if isinstance(data, (list, tuple)):
         # Header lists come as [name, value] pairs.
-        if len(data) == 2 and isinstance(data[0], str) and denied.search(data[0].lower()):
+        if len(data) == 2 and isinstance(data[0], str) and denied.denies(data[0]):
             return [data[0], FILTERED]
         return [_scrub(item, denied) for item in data]
-    if isinstance(data, str):
-        return scrub_text(data)
     return data

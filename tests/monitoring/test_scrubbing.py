@@ -1,9 +1,10 @@
-"""scrub_text's shortcuts (short text, no bearer word, too few digits) never change its answer."""
+"""scrub_text's shortcuts (short text, no bearer word, too few digits) and the remembered
+verdicts on keys never change what is filtered."""
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from monitoring.scrubbing import _BEARER, _CARD, FILTERED, _mask_card, scrub_text
+from monitoring.scrubbing import _BEARER, _CARD, FILTERED, _Denylist, _mask_card, scrub, scrub_text
 
 CARD = "4111 1111 1111 1111"  # passes the Luhn sum
 
@@ -42,3 +43,14 @@ def test_secrets_in_long_text_are_still_found():
 def test_text_that_cannot_hold_a_secret_comes_back_unchanged():
     for text in ("short 4111", "2026-12-02T21:21:14.663703Z", "x" * 10_000, "order 1234567890123"):
         assert scrub_text(text) == text
+
+
+def test_keys_are_judged_the_same_once_many_other_keys_were_seen():
+    seen = {f"local_{n}": n for n in range(_Denylist.MAX_KEYS + 50)}  # more keys than are remembered
+    assert scrub(seen) == seen
+    event = {"vars": {"api_key": "k-1", "Password": "p", "page": "2"}, "headers": [["X-Api-Key", "k-2"]]}
+    for _ in range(2):  # judged afresh, then from memory
+        assert scrub(event, extra_keys=["Page"]) == {
+            "vars": {"api_key": FILTERED, "Password": FILTERED, "page": FILTERED}, "headers": [["X-Api-Key", FILTERED]],
+        }
+    assert scrub(event)["vars"]["page"] == "2"  # another project's extra keys are its own
