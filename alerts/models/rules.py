@@ -59,6 +59,11 @@ class AlertRule(models.Model):
         indexes = [
             models.Index(fields=["next_evaluation_at"], name="rule_due_idx", condition=models.Q(enabled=True)),
         ]
+        # The form's minimum, held for every writer (the API, a shell, bulk updates): a rule
+        # evaluated every second would take a share of each tick meant for a thousand rules.
+        constraints = [
+            models.CheckConstraint(condition=models.Q(interval_seconds__gte=10), name="rule_interval_at_least_10s"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -1,4 +1,4 @@
-"""The evaluator tick (queue default): beat calls it every 10 s; rules keep their own intervals."""
+"""The evaluator tick (queue default): beat calls it every 5 s; rules keep their own intervals."""
 
 from celery import shared_task
 from django.utils import timezone

@@ -2,8 +2,10 @@
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from alerts.rules.registry import RULE_KINDS
+from tests.alerts.rules.factories import RuleFactory
 
 
 @pytest.mark.parametrize("kind", sorted(RULE_KINDS))
@@ -47,3 +49,14 @@ def test_bad_params_are_a_field_error_naming_the_field(kind, params, message):
         RULE_KINDS[kind].validate_params(params)
     [error] = caught.value.message_dict["params"]
     assert error.startswith(message), error
+
+
+@pytest.mark.django_db
+def test_an_interval_under_10_s_is_refused_by_the_form_check_and_by_the_database():
+    rule = RuleFactory.build(interval_seconds=5)
+    with pytest.raises(ValidationError) as refused:
+        rule.full_clean(exclude=["project"])
+    assert "interval_seconds" in refused.value.message_dict
+    rule.project.save()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        rule.save()  # a writer that skips validation

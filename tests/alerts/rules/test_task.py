@@ -1,4 +1,4 @@
-"""The evaluator tick as Celery runs it: a beat entry every 10 s that expires, a thin task."""
+"""The evaluator tick as Celery runs it: a beat entry every 5 s that expires, a thin task."""
 
 from datetime import timedelta
 

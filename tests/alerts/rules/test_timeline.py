@@ -148,6 +148,18 @@ def test_an_error_applies_the_error_policy_and_is_recorded(project, tick, signal
                     ("resolved", "")]
 
 
+def test_error_policy_ok_resolves_a_firing_rule_and_records_the_error(project, tick, signals, monkeypatch):
+    load(metric_series(project, "cpu"), "90 90")
+    rule = make_rule(project, error_policy="ok")
+    tick(at(0))
+    monkeypatch.setattr(metric_threshold, "query_batch", lambda project, requests, *, end: 1 / 0)
+    tick(at(1))
+    rule.refresh_from_db()
+    assert RuleInstance.objects.get(rule=rule).state == "resolved"
+    assert rule.last_error == "ZeroDivisionError: division by zero"
+    assert [s.status for s in signals] == ["firing", "resolved"]
+
+
 def test_error_policy_alert_raises_an_alert_on_the_rule(project, tick, signals, monkeypatch):
     rule = make_rule(project, error_policy="alert")
     monkeypatch.setattr(metric_threshold, "query_batch", lambda project, requests, *, end: 1 / 0)
