@@ -79,7 +79,7 @@ class AlertRuleAdmin(ModelAdmin):
         (None, {"fields": ("name", "project", "kind", "params", "severity", "summary", "labels", "enabled")}),
         ("Timing", {"fields": ("interval_seconds", "for_seconds", "keep_firing_for_seconds")}),
         ("Policies", {"fields": ("no_data_policy", "error_policy", "auto_resolve")}),
-        ("Routing and grouping", {"fields": ("channels", "escalation_policy", "group_by", "group_wait_seconds",
+        ("Routing and grouping", {"fields": ("channels", "escalation_policy", "group_by", "group_across_rules", "group_wait_seconds",
                                              "group_interval_seconds", "repeat_interval_seconds")}),
         ("State", {"fields": ("preview_link", "next_evaluation_at", "last_evaluated_at", "last_error",
                               "instances_table", "transitions_table")}),
@@ -132,6 +132,12 @@ class AlertRuleAdmin(ModelAdmin):
                            "<th>reason</th><th>values</th></tr>{}</table>", rows)
 
     def save_model(self, request, obj, form, change):
+        before = AlertRule.objects.get(pk=obj.pk) if change else None
+        regrouped = [f for f in ("group_by", "group_across_rules") if before and getattr(before, f) != getattr(obj, f)]
+        if regrouped:
+            # Resolved under the old grouping, whose incident holds them: under the new one
+            # their resolution would look for another incident and leave this one open.
+            rule_reset(rule=before, now=timezone.now(), reason=f"the rule's {', '.join(regrouped)} changed")
         # An edited rule is evaluated at the next tick, not an interval later.
         obj.next_evaluation_at = timezone.now()
         super().save_model(request, obj, form, change)

@@ -45,6 +45,10 @@ class AlertRule(models.Model):
                                           blank=True, related_name="rules")
     group_by = models.JSONField(default=list, blank=True,
                                 help_text="Labels that group this rule's alerts into one incident; empty: per alert.")
+    group_across_rules = models.BooleanField(
+        default=False, help_text="Group by those labels' values with the alerts of every other rule of the project "
+                                 "that does so too, as an Alertmanager route groups whatever rule raised them. "
+                                 "The incident keeps the routing of the rule that opened it.")
     group_wait_seconds = models.PositiveIntegerField(default=30)
     group_interval_seconds = models.PositiveIntegerField(default=300)
     repeat_interval_seconds = models.PositiveIntegerField(default=4 * 3600)

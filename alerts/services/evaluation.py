@@ -219,11 +219,26 @@ def alert_labels(rule: AlertRule, labels: dict[str, str]) -> dict[str, str]:
 def dedup_key(rule: AlertRule, labels: dict[str, str], fingerprint: str) -> str:
     if not rule.group_by:
         return f"rule:{rule.pk}:{fingerprint}"
-    key = f"rule:{rule.pk}:" + ",".join(labels.get(name, "") for name in rule.group_by)
+    if rule.group_across_rules:
+        # Named label values, sorted, so rules listing the same labels in any order meet.
+        scope = f"group:{rule.project_id or '-'}:"
+        key = scope + ",".join(f"{name}={labels.get(name, '')}" for name in sorted(set(rule.group_by)))
+    else:
+        scope = f"rule:{rule.pk}:"
+        key = scope + ",".join(labels.get(name, "") for name in rule.group_by)
     if len(key) > DEDUP_KEY_MAX:
         # Rare: group values too long for the column, so they are hashed.
-        key = f"rule:{rule.pk}:" + hashlib.sha256(key.encode()).hexdigest()
+        key = scope + hashlib.sha256(key.encode()).hexdigest()
     return key
+
+
+def alert_fingerprint(rule: AlertRule, fingerprint: str) -> str:
+    """The alert's identity inside its incident. A rule instance's fingerprint hashes its
+    series' labels only, so two rules watching one host would be one alert in a shared
+    incident; there the rule is part of it."""
+    if rule.group_by and rule.group_across_rules:
+        return hashlib.sha256(f"{rule.pk}:{fingerprint}".encode()).hexdigest()
+    return fingerprint
 
 
 def _summary(rule: AlertRule, kind, value: float | None, labels: dict) -> str:
@@ -239,7 +254,8 @@ def _signal(rule: AlertRule, kind, instance: RuleInstance, now: datetime) -> inc
     labels = alert_labels(rule, instance.labels)
     firing = instance.state == State.FIRING
     return incidents.AlertSignal(
-        source="rule", fingerprint=instance.fingerprint, dedup_key=dedup_key(rule, labels, instance.fingerprint),
+        source="rule", fingerprint=alert_fingerprint(rule, instance.fingerprint),
+        dedup_key=dedup_key(rule, labels, instance.fingerprint),
         labels=labels, status="firing" if firing else "resolved", severity=rule.severity,
         summary=_summary(rule, kind, instance.last_value, instance.labels),
         at=instance.fired_at if firing else now, value=instance.last_value,

@@ -6,7 +6,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from alerts.models import AlertRule, RuleInstance, RuleTransition
+from alerts.models import AlertRule, Incident, RuleInstance, RuleTransition
 from tests.alerts.rules.factories import RuleFactory, metric_series, put_minute
 
 
@@ -127,3 +127,28 @@ def test_editing_the_params_resolves_what_the_old_params_fired(admin_client, pro
     assert transition.reason == "the rule's params changed"
     [signal] = signals
     assert signal.status == "resolved" and signal.labels["host"] == "a"
+
+
+PER_HOST = '{"metric": "cpu", "agg": "avg", "window_minutes": 5, "operator": "gt", "threshold": 85, "per_series": true}'
+
+
+def test_changing_a_rules_grouping_resolves_its_alerts_where_they_were_grouped(admin_client, project, tick):
+    t0 = timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=10)
+    admin_client.post(reverse("admin:alerts_alertrule_add"), form_data(project, group_by='["host"]', for_seconds=0, params=PER_HOST))
+    rule = AlertRule.objects.get()
+    AlertRule.objects.filter(pk=rule.pk).update(next_evaluation_at=t0)
+    series = metric_series(project, "cpu", {"host": "a"})
+    for minute in range(5):
+        put_minute(series, t0 - timedelta(minutes=minute), 95.0)
+    tick(t0 + timedelta(seconds=30))
+    (incident,) = Incident.objects.all()
+    assert incident.dedup_key == f"rule:{rule.pk}:a"
+
+    response = admin_client.post(reverse("admin:alerts_alertrule_change", args=[rule.pk]),
+                                 form_data(project, group_by='["host"]', for_seconds=0, params=PER_HOST,
+                                           group_across_rules="on"))
+    assert response.status_code == 302
+
+    incident.refresh_from_db()
+    assert incident.status == "resolved"  # under the old key, where the alert was
+    assert incident.alerts.get().status == "resolved"
