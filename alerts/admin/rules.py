@@ -16,6 +16,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
 from alerts.models import AlertRule, RuleInstance, RuleTransition
+from alerts.rules.examples import EXAMPLE_RULES, EXAMPLES
 from alerts.rules.registry import RULE_KINDS
 from alerts.services.evaluation import rule_reset
 from alerts.services.rule_preview import PREVIEW_DAYS, preview_chart, rule_preview
@@ -130,6 +131,17 @@ class AlertRuleAdmin(ModelAdmin):
              json.dumps(t.values)) for t in transitions))
         return format_html('<table class="rule-transitions"><tr><th>at (UTC)</th><th>change</th><th>labels</th>'
                            "<th>reason</th><th>values</th></tr>{}</table>", rows)
+
+    change_form_before_template = "admin/alerts/rule_examples.html"
+
+    def get_changeform_initial_data(self, request):
+        # ?example=<key>: the add form filled in from one of the example rules.
+        example = EXAMPLES.get(request.GET.get("example", ""))
+        return example.initial() if example else super().get_changeform_initial_data(request)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        examples = [(e.name, f"?example={e.key}") for e in EXAMPLE_RULES]
+        return super().add_view(request, form_url, {**(extra_context or {}), "rule_examples": examples})
 
     def save_model(self, request, obj, form, change):
         before = AlertRule.objects.get(pk=obj.pk) if change else None

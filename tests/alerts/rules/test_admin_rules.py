@@ -152,3 +152,21 @@ def test_changing_a_rules_grouping_resolves_its_alerts_where_they_were_grouped(a
     incident.refresh_from_db()
     assert incident.status == "resolved"  # under the old key, where the alert was
     assert incident.alerts.get().status == "resolved"
+
+
+def test_the_add_form_offers_the_example_rules_and_fills_itself_in_from_one(admin_client, project):
+    page = admin_client.get(reverse("admin:alerts_alertrule_add")).content.decode()
+    for name in ("Error rate above 5 %", "p95 latency above 2 s", "Memory above 85 %",
+                 "Database connections above 90 % of the pool", "API down for 5 minutes"):
+        assert name in page
+
+    filled = admin_client.get(reverse("admin:alerts_alertrule_add") + "?example=p95-latency")
+    form = filled.context["adminform"].form
+    assert form.initial["name"] == "p95 latency above 2 s" and form.initial["for_seconds"] == 300
+    data = {name: form[name].value() for name in ("params", "summary", "severity", "kind")}
+    response = admin_client.post(reverse("admin:alerts_alertrule_add"), form_data(
+        project, name="p95 latency above 2 s", for_seconds=300, **data))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    rule = AlertRule.objects.get()
+    assert rule.params["metric"] == "transaction.duration" and rule.params["agg"] == "p95"
+    assert rule.params["threshold"] == 2000 and rule.params["group_by_tag"] == "transaction"

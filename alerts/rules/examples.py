@@ -1,0 +1,46 @@
+"""The example rules the portal's first users asked for, offered in the rule editor as a
+start: each opens the add form filled in, to be given a project and channels and saved.
+
+The metric names are the ones Lookout itself records (transactions from sentry-sdk) or the
+ones its README suggests clients send (memory and pool usage, as percentages)."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ExampleRule:
+    key: str
+    name: str
+    kind: str
+    params: dict
+    severity: str
+    for_seconds: int
+    summary: str = ""
+
+    def initial(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "params": self.params, "severity": self.severity,
+                "for_seconds": self.for_seconds, "summary": self.summary}
+
+
+def _above(metric: str, agg: str, threshold: float, **extra) -> dict:
+    return {"metric": metric, "agg": agg, "window_minutes": 5, "operator": "gt", "threshold": threshold, **extra}
+
+
+EXAMPLE_RULES = (
+    ExampleRule("error-rate", "Error rate above 5 %", "metric_threshold",
+                _above("transaction.failed", "avg", 0.05, group_by_tag="transaction"), "high", 300,
+                "Error rate {value} (over 5 %)"),
+    ExampleRule("p95-latency", "p95 latency above 2 s", "metric_threshold",
+                _above("transaction.duration", "p95", 2000, group_by_tag="transaction"), "high", 300,
+                "p95 latency {value} ms (over 2,000 ms)"),
+    ExampleRule("memory", "Memory above 85 %", "metric_threshold",
+                _above("system.memory.percent", "max", 85, per_series=True), "medium", 300,
+                "Memory at {value} %"),
+    ExampleRule("db-connections", "Database connections above 90 % of the pool", "metric_threshold",
+                _above("db.pool.used_percent", "max", 90, per_series=True), "high", 120,
+                "{value} % of the connection pool in use"),
+    ExampleRule("api-down", "API down for 5 minutes", "target_status", {"statuses": ["down"]}, "critical", 300),
+    ExampleRule("health-check", "A health check failed: page at once", "target_status", {"statuses": ["down"]},
+                "critical", 0),
+)
+EXAMPLES = {example.key: example for example in EXAMPLE_RULES}
