@@ -144,18 +144,25 @@ class AlertRuleAdmin(ModelAdmin):
         return super().add_view(request, form_url, {**(extra_context or {}), "rule_examples": examples})
 
     def save_model(self, request, obj, form, change):
+        # Changes are read from the values, not form.changed_data: a JSON field counts as
+        # changed whenever its posted text differs, and a reset resolves live alerts.
         before = AlertRule.objects.get(pk=obj.pk) if change else None
-        regrouped = [f for f in ("group_by", "group_across_rules") if before and getattr(before, f) != getattr(obj, f)]
+
+        def changed(*fields: str) -> list[str]:
+            return [f for f in fields if before is not None and getattr(before, f) != getattr(obj, f)]
+
+        regrouped = changed("group_by", "group_across_rules")
         if regrouped:
             # Resolved under the old grouping, whose incident holds them: under the new one
             # their resolution would look for another incident and leave this one open.
             rule_reset(rule=before, now=timezone.now(), reason=f"the rule's {', '.join(regrouped)} changed")
+        reshaped = [f.removesuffix("_id") for f in changed("kind", "params", "project_id")]
+        disabled = before is not None and before.enabled and not obj.enabled
         # An edited rule is evaluated at the next tick, not an interval later.
         obj.next_evaluation_at = timezone.now()
         super().save_model(request, obj, form, change)
-        reshaped = {"kind", "params", "project"} & set(form.changed_data)
-        if change and (reshaped or "enabled" in form.changed_data and not obj.enabled):
-            why = "the rule was disabled" if not obj.enabled else f"the rule's {', '.join(sorted(reshaped))} changed"
+        if reshaped or disabled:
+            why = "the rule was disabled" if disabled else f"the rule's {', '.join(reshaped)} changed"
             rule_reset(rule=obj, now=timezone.now(), reason=why)
 
     def get_urls(self):

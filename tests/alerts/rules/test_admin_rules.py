@@ -170,3 +170,18 @@ def test_the_add_form_offers_the_example_rules_and_fills_itself_in_from_one(admi
     rule = AlertRule.objects.get()
     assert rule.params["metric"] == "transaction.duration" and rule.params["agg"] == "p95"
     assert rule.params["threshold"] == 2000 and rule.params["group_by_tag"] == "transaction"
+
+
+def test_saving_a_rule_unchanged_keeps_its_firing_alerts(admin_client, project, signals):
+    admin_client.post(reverse("admin:alerts_alertrule_add"), form_data(project, group_by='["host"]'))
+    rule = AlertRule.objects.get()
+    RuleInstance.objects.create(rule=rule, fingerprint="a" * 64, labels={"host": "a"}, state="firing",
+                                fired_at=timezone.now())
+
+    # The same rule, its params written without the defaults the form fills in.
+    response = admin_client.post(reverse("admin:alerts_alertrule_change", args=[rule.pk]),
+                                 form_data(project, group_by='[ "host" ]'))
+
+    assert response.status_code == 302
+    assert RuleInstance.objects.get().state == "firing"
+    assert signals == []
