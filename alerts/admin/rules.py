@@ -80,8 +80,9 @@ class AlertRuleAdmin(ModelAdmin):
         (None, {"fields": ("name", "project", "kind", "params", "severity", "summary", "labels", "enabled")}),
         ("Timing", {"fields": ("interval_seconds", "for_seconds", "keep_firing_for_seconds")}),
         ("Policies", {"fields": ("no_data_policy", "error_policy", "auto_resolve")}),
-        ("Routing and grouping", {"fields": ("channels", "escalation_policy", "group_by", "group_across_rules", "group_wait_seconds",
-                                             "group_interval_seconds", "repeat_interval_seconds")}),
+        ("Routing and grouping", {"fields": ("channels", "escalation_policy", "group_by", "group_across_rules",
+                                             "group_wait_seconds", "group_interval_seconds",
+                                             "repeat_interval_seconds")}),
         ("State", {"fields": ("preview_link", "next_evaluation_at", "last_evaluated_at", "last_error",
                               "instances_table", "transitions_table")}),
     )

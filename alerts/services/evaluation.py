@@ -216,10 +216,14 @@ def alert_labels(rule: AlertRule, labels: dict[str, str]) -> dict[str, str]:
     return merged
 
 
+def _groups_across_rules(rule: AlertRule) -> bool:
+    return bool(rule.group_by) and rule.group_across_rules
+
+
 def dedup_key(rule: AlertRule, labels: dict[str, str], fingerprint: str) -> str:
     if not rule.group_by:
         return f"rule:{rule.pk}:{fingerprint}"
-    if rule.group_across_rules:
+    if _groups_across_rules(rule):
         # Named label values, sorted, so rules listing the same labels in any order meet.
         scope = f"group:{rule.project_id or '-'}:"
         key = scope + ",".join(f"{name}={labels.get(name, '')}" for name in sorted(set(rule.group_by)))
@@ -236,7 +240,7 @@ def alert_fingerprint(rule: AlertRule, fingerprint: str) -> str:
     """The alert's identity inside its incident. A rule instance's fingerprint hashes its
     series' labels only, so two rules watching one host would be one alert in a shared
     incident; there the rule is part of it."""
-    if rule.group_by and rule.group_across_rules:
+    if _groups_across_rules(rule):
         return hashlib.sha256(f"{rule.pk}:{fingerprint}".encode()).hexdigest()
     return fingerprint
 

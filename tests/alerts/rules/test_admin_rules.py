@@ -129,7 +129,8 @@ def test_editing_the_params_resolves_what_the_old_params_fired(admin_client, pro
     assert signal.status == "resolved" and signal.labels["host"] == "a"
 
 
-PER_HOST = '{"metric": "cpu", "agg": "avg", "window_minutes": 5, "operator": "gt", "threshold": 85, "per_series": true}'
+PER_HOST = ('{"metric": "cpu", "agg": "avg", "window_minutes": 5, "operator": "gt", "threshold": 85, '
+            '"per_series": true}')
 
 
 def test_changing_a_rules_grouping_resolves_its_alerts_where_they_were_grouped(admin_client, project, tick):

@@ -11,16 +11,24 @@ T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
 
 
-def test_rule_states_drive_one_incident_per_group(project, tick):
-    for host, values in (("a", (95, 95, 50)), ("b", (50, 95, 50))):
-        series = metric_series(project, "cpu", {"host": host, "pool": "web"})
-        for minute, value in enumerate(values):
-            put_minute(series, T0 + minute * MINUTE, float(value))
-    rule = RuleFactory(project=project, name="CPU high", next_evaluation_at=T0, group_by=["pool"],
-                       auto_resolve=True, severity="critical",
-                       params=MetricThreshold.validate_params({"metric": "cpu", "agg": "avg", "window_minutes": 1,
+def _rule(project, name: str, metric: str, **options):
+    return RuleFactory(project=project, name=name, next_evaluation_at=T0, auto_resolve=True, **options,
+                       params=MetricThreshold.validate_params({"metric": metric, "agg": "avg", "window_minutes": 1,
                                                                "operator": "gt", "threshold": 80,
                                                                "per_series": True}))
+
+
+def _hosts_breach_in_turn(project, metric: str, **tags: str) -> None:
+    """Host a breaches from the first minute, host b joins in the second, both clear in the third."""
+    for host, values in (("a", (95, 95, 50)), ("b", (50, 95, 50))):
+        series = metric_series(project, metric, {"host": host, **tags})
+        for minute, value in enumerate(values):
+            put_minute(series, T0 + minute * MINUTE, float(value))
+
+
+def test_rule_states_drive_one_incident_per_group(project, tick):
+    _hosts_breach_in_turn(project, "cpu", pool="web")
+    rule = _rule(project, "CPU high", "cpu", group_by=["pool"], severity="critical")
 
     tick(T0 + timedelta(seconds=30))
     (incident,) = Incident.objects.all()
@@ -38,19 +46,9 @@ def test_rule_states_drive_one_incident_per_group(project, tick):
     assert set(IncidentAlert.objects.values_list("status", flat=True)) == {"resolved"}
 
 
-def _rule(project, name: str, metric: str, **options):
-    return RuleFactory(project=project, name=name, next_evaluation_at=T0, auto_resolve=True, **options,
-                       params=MetricThreshold.validate_params({"metric": metric, "agg": "avg", "window_minutes": 1,
-                                                               "operator": "gt", "threshold": 80,
-                                                               "per_series": True}))
-
-
 def test_rules_grouping_across_rules_share_one_incident_per_label_value(project, tick):
     for metric in ("cpu", "memory", "disk"):
-        for host, values in (("a", (95, 95, 50)), ("b", (50, 95, 50))):
-            series = metric_series(project, metric, {"host": host})
-            for minute, value in enumerate(values):
-                put_minute(series, T0 + minute * MINUTE, float(value))
+        _hosts_breach_in_turn(project, metric)
     cpu = _rule(project, "CPU high", "cpu", group_by=["host"], group_across_rules=True)
     memory = _rule(project, "Memory high", "memory", group_by=["host"], group_across_rules=True, severity="critical")
     _rule(project, "Disk high", "disk", group_by=["host"])  # groups its own alerts only
