@@ -121,6 +121,14 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
     )
+    if DATABASES["default"]["ENGINE"] == "config.postgresql":
+        # Django turns psycopg's prepared statements off for connection poolers. Only the
+        # statements run per ping and per event can be prepared (they go through
+        # bound_cursor(); Django's cursors bind on the client and never are), and prepared,
+        # the server parses and plans each once per connection. Empty turns it off, for a
+        # pooler in transaction mode that cannot keep them (PgBouncer before 1.21).
+        _prepare_after = env.str("DATABASE_PREPARE_THRESHOLD", default="5")
+        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", int(_prepare_after) if _prepare_after else None)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache -----------------------------------------------------------------------------

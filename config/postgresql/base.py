@@ -31,8 +31,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
         """A cursor that sends the parameters apart from the statement, for a statement run
         on every ping or event. Django's cursors inline them into the SQL text, which costs
         quoting each value in Python (a tenth of a ping) and a parse and plan per run; bound,
-        psycopg prepares the statement after a few runs and the server plans it once per
-        connection. Values are typed by Python type, so the SQL casts what could be ambiguous.
+        psycopg prepares the statement after DATABASE_PREPARE_THRESHOLD runs and the server
+        plans it once per connection. Values are typed by Python type, so the SQL casts what could be ambiguous.
         The cursor is wrapped as connection.cursor()'s are: errors, logging, health check."""
         self.close_if_health_check_failed()
         self.ensure_connection()

@@ -6,7 +6,6 @@ environment.
 """
 
 import os
-import re
 import secrets
 import socket
 import subprocess
@@ -15,10 +14,9 @@ import time
 from http.client import HTTPConnection
 from pathlib import Path
 
+from config import gunicorn as gunicorn_settings
+
 ROOT = Path(__file__).resolve().parents[2]
-# The web process's worker count when WEB_CONCURRENCY is unset, read from the Procfile, so
-# the benchmarks measure what production runs by default.
-PROCFILE_WORKERS = int(re.search(r"WEB_CONCURRENCY:-(\d+)", (ROOT / "Procfile").read_text()).group(1))
 START_SECONDS = 60
 
 # Variables that would point the server at someone's real services or error tracker.
@@ -48,18 +46,19 @@ def manage(env: dict[str, str], *args: str) -> None:
 class Gunicorn:
     """`gunicorn config.wsgi` with the Procfile's options, on a port the kernel picks."""
 
-    def __init__(self, *, env: dict[str, str], log_path: Path, workers: int = PROCFILE_WORKERS):
+    def __init__(self, *, env: dict[str, str], log_path: Path, workers: int | None = None):
         # The listening socket is made here and handed over, so the port is known and no
         # other process can take it between choosing and binding.
         self._socket = socket.create_server(("127.0.0.1", 0))
         self.host, self.port = self._socket.getsockname()
-        self.workers = workers
+        # As many workers as production would run here (WEB_CONCURRENCY, or the default).
+        self.workers = workers or gunicorn_settings.workers
         self.log_path = log_path
         self._log = log_path.open("wb")
         fd = self._socket.fileno()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "config/gunicorn.py", "--bind", f"fd://{fd}",
-             "--workers", str(workers), "--access-logfile", "-", "--forwarded-allow-ips", "127.0.0.1"],
+             "--workers", str(self.workers), "--access-logfile", "-", "--forwarded-allow-ips", "127.0.0.1"],
             cwd=ROOT, env=env, pass_fds=(fd,), stdin=subprocess.DEVNULL,
             stdout=self._log, stderr=subprocess.STDOUT,
         )
