@@ -11,7 +11,9 @@ class TargetRollup(models.Model):
         HOUR = 3600
         DAY = 86400
 
-    target = models.ForeignKey(Target, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    # No index of its own: the unique (target, resolution, bucket_start) serves lookups by target.
+    target = models.ForeignKey(Target, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+                               db_index=False)
     resolution = models.PositiveIntegerField(choices=Resolution.choices)
     bucket_start = models.DateTimeField()
     count = models.PositiveIntegerField()

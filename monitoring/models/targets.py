@@ -210,7 +210,9 @@ class ProbeResult(models.Model):
         DEGRADED = 2
         DOWN = 3
 
-    target = models.ForeignKey(Target, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    # No index of its own: (target, -checked_at) below serves lookups by target.
+    target = models.ForeignKey(Target, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+                               db_index=False)
     checked_at = models.DateTimeField()
     region = models.CharField(max_length=32, default=DEFAULT_REGION)
     outcome = models.PositiveSmallIntegerField(choices=Outcome.choices)
@@ -235,7 +237,7 @@ class ProbeResult(models.Model):
 class Flip(models.Model):
     """A change of a target's status, at the exact time it was decided, and why."""
 
-    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="flips")
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="flips", db_index=False)  # (target, -at)
     at = models.DateTimeField()
     old_status = models.CharField(max_length=8, choices=Status.choices)
     new_status = models.CharField(max_length=8, choices=Status.choices)
