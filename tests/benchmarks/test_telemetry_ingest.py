@@ -64,6 +64,17 @@ def post_all(server: Gunicorn, key: str, bodies: list[bytes]) -> None:
         connection.close()
 
 
+def post_concurrently(server: Gunicorn, key: str, bodies: list[bytes], *, clients: int) -> float:
+    """Seconds to POST all bodies over `clients` connections at once."""
+    threads = [threading.Thread(target=post_all, args=(server, key, bodies[i::clients])) for i in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
+
+
 def count_points() -> int:
     with psycopg.connect(BENCH_DATABASE_URL) as connection:
         return connection.execute("SELECT count(*) FROM monitoring_metricpoint").fetchone()[0]
@@ -103,20 +114,15 @@ print(json.dumps({{"seconds": time.perf_counter() - started}}))
 def test_ingest_over_http_against_copy_and_a_row_at_a_time(portal, bench, quick):
     server, env, key = portal
     rng = random.Random(7)
-    batches = make_batches(12 if quick else 120, rng)
-    warmup, timed = batches[:2], batches[2:]
-    bodies = [json.dumps({"points": b}).encode() for b in timed]
-
-    post_all(server, key, [json.dumps({"points": b}).encode() for b in warmup])  # series exist after this
+    # Warm-up: two batches a worker, as many at once as there are workers, so every worker
+    # has its connection, its code paths and the series before the clock starts.
+    warm = 2 * server.workers
+    batches = make_batches(warm + (10 if quick else 118), rng)
+    warmup, timed = batches[:warm], batches[warm:]
+    post_concurrently(server, key, [json.dumps({"points": b}).encode() for b in warmup], clients=server.workers)
     before = count_points()
-    shares = [bodies[i::CLIENTS] for i in range(CLIENTS)]
-    threads = [threading.Thread(target=post_all, args=(server, key, share)) for share in shares]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    http_seconds = time.perf_counter() - started
+    http_seconds = post_concurrently(server, key, [json.dumps({"points": b}).encode() for b in timed],
+                                     clients=CLIENTS)
     points = len(timed) * BATCH
     assert count_points() - before == points  # every 200 was a committed batch
 
