@@ -32,8 +32,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
         on every ping or event. Django's cursors inline them into the SQL text, which costs
         quoting each value in Python (a tenth of a ping) and a parse and plan per run; bound,
         psycopg prepares the statement after DATABASE_PREPARE_THRESHOLD runs and the server
-        plans it once per connection. Values are typed by Python type, so the SQL casts what could be ambiguous.
-        The cursor is wrapped as connection.cursor()'s are: errors, logging, health check."""
+        plans it once per connection. Values are typed by Python type, so the SQL casts what
+        could be ambiguous. The cursor is wrapped as connection.cursor()'s are: errors,
+        logging, health check."""
         self.close_if_health_check_failed()
         self.ensure_connection()
         with self.wrap_database_errors:

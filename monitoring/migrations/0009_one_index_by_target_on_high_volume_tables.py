@@ -26,7 +26,8 @@ class Migration(migrations.Migration):
     operations = [
         migrations.SeparateDatabaseAndState(
             database_operations=[
-                migrations.RunSQL(f'DROP INDEX IF EXISTS "{index}"', f'CREATE INDEX "{index}" ON "{table}" ("{column}")')
+                migrations.RunSQL(f'DROP INDEX IF EXISTS "{index}"',
+                                  f'CREATE INDEX "{index}" ON "{table}" ("{column}")')
                 for table, index, column in _INDEXES
             ],
             state_operations=[

@@ -237,7 +237,8 @@ class ProbeResult(models.Model):
 class Flip(models.Model):
     """A change of a target's status, at the exact time it was decided, and why."""
 
-    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="flips", db_index=False)  # (target, -at)
+    # No index of its own: (target, -at) below serves lookups by target.
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="flips", db_index=False)
     at = models.DateTimeField()
     old_status = models.CharField(max_length=8, choices=Status.choices)
     new_status = models.CharField(max_length=8, choices=Status.choices)
