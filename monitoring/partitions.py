@@ -40,7 +40,13 @@ class DailyPartitions:
         for day in sorted(set(days) - self._known):
             start = datetime.combine(day, time.min, tzinfo=UTC)
             end = start + timedelta(days=1)
-            with connection.cursor() as cursor:
+            # IF NOT EXISTS does not make concurrent creators safe: each checks the catalog
+            # before any has committed, and all but one fail with "already exists" (every
+            # web worker's first event of a new day, if the beat task has not made it
+            # ahead). A lock on the partition's name makes them take turns; it is held to
+            # the end of the transaction, so the next one sees the table committed.
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [self.name(day)])
                 # The bounds are dates formatted here, not input: DDL takes no bound parameters.
                 cursor.execute(
                     f'CREATE TABLE IF NOT EXISTS "{self.name(day)}" PARTITION OF "{self.table}" '

@@ -126,7 +126,7 @@ def run_clients(server, path: str, bodies: list[bytes | None], headers: dict) ->
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
-    assert not failures, failures[:3]
+    assert not failures, (failures[:3], server.log_tail(80))
     return elapsed, latencies
 
 
