@@ -30,7 +30,7 @@ class CodeDefaultsScheduler(DatabaseScheduler):
     def tick(self, *args, **kwargs):
         now = self.app.now().timestamp()
         if now - self._last_pulse >= PULSE_EVERY_SECONDS:
-            from monitoring.services.pulses import pulse_record
+            from monitoring.health.services import pulse_record
 
             try:
                 pulse_record(kind="beat", name="beat", at=timezone.now())

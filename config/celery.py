@@ -9,7 +9,7 @@ import os
 from celery import Celery
 from kombu import Queue
 
-from monitoring.worker_pulse import WorkerPulse
+from monitoring.health.worker_pulse import WorkerPulse
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -24,13 +24,12 @@ REGION_QUEUES = ("probes.local",)
 app.conf.update(
     task_default_queue="default",
     task_queues=[Queue(name) for name in (*QUEUES, *REGION_QUEUES)],
-    # Routes by task module: a task's queue follows from the module that holds it.
-    # Anything else (dispatchers, housekeeping) runs on "default".
+    # Routes by task name (names are stable, see each tasks.py). Probe batches are sent to
+    # their region's queue explicitly; anything else (dispatchers, housekeeping) runs on "default".
     task_routes={
-        "monitoring.tasks.probes.*": {"queue": "probes"},
-        "monitoring.tasks.ingest.*": {"queue": "ingest"},
-        "alerts.tasks.delivery.*": {"queue": "notify"},
-        "backups.tasks.*": {"queue": "backups"},
+        "uptime.probe_batch": {"queue": "probes"},
+        "delivery.*": {"queue": "notify"},
+        "backups.*": {"queue": "backups"},
     },
     task_serializer="json",
     result_serializer="json",
@@ -53,78 +52,82 @@ app.conf.beat_schedule = {
     # Alert rules read rollups, so their freshness bounds how soon a breach is seen; a
     # tick rebuilds only the minutes that got points since the last one.
     "telemetry-rollups": {
-        "task": "monitoring.tasks.rollups.build_rollups",
+        "task": "telemetry.build_rollups",
         "schedule": 5.0,
         "options": {"expires": 4},
     },
     "telemetry-retention": {
-        "task": "monitoring.tasks.rollups.apply_telemetry_retention",
+        "task": "telemetry.apply_retention",
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
     "fold-error-issues": {
-        "task": "monitoring.tasks.errors.fold_error_issues",
+        "task": "errors.fold_issues",
         "schedule": 10.0,
         "options": {"expires": 9},
     },
     "error-retention": {
-        "task": "monitoring.tasks.errors.apply_error_retention",
+        "task": "errors.apply_retention",
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
     "housekeeping": {
-        "task": "monitoring.tasks.housekeeping.housekeeping",
+        "task": "health.housekeeping",
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
     "dispatch-due-probes": {
-        "task": "monitoring.tasks.uptime.dispatch_due_probes",
+        "task": "uptime.dispatch_due_probes",
         "schedule": 5.0,
         "options": {"expires": 4},
     },
     "detect-late-heartbeats": {
-        "task": "monitoring.tasks.uptime.detect_late_heartbeats",
+        "task": "heartbeats.detect_late",
         "schedule": 10.0,
         "options": {"expires": 9},
     },
     "roll-up-uptime": {
-        "task": "monitoring.tasks.uptime.roll_up_uptime",
+        "task": "uptime.roll_up",
         "schedule": 60.0,
         "options": {"expires": 55},
     },
     # Rules keep their own intervals (next_evaluation_at); the tick only finds the due ones,
     # so it ticks often: a rule waits at most this long past its due time.
     "evaluate-alert-rules": {
-        "task": "alerts.tasks.evaluation.evaluate_due_rules",
+        "task": "rules.evaluate_due",
         "schedule": 5.0,
         "options": {"expires": 4},
     },
     "prune-uptime": {
-        "task": "monitoring.tasks.uptime.prune_uptime",
+        "task": "uptime.prune",
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
     "deliver-due-notifications": {
-        "task": "alerts.tasks.delivery.deliver_due",
+        "task": "delivery.deliver_due",
         "schedule": 5.0,
         "options": {"expires": 4},
     },
     "notify-due-incidents": {
-        "task": "alerts.tasks.incidents.notify_due_incidents",
+        "task": "incidents.notify_due",
         "schedule": 5.0,
         "options": {"expires": 4},
     },
     "apply-maintenance-pauses": {
-        "task": "alerts.tasks.incidents.apply_maintenance_pauses",
+        "task": "incidents.apply_maintenance_pauses",
         "schedule": 30.0,
         "options": {"expires": 25},
     },
     "advance-escalations": {
-        "task": "alerts.tasks.escalation.advance_escalations",
+        "task": "paging.advance_escalations",
         "schedule": 10.0,
         "options": {"expires": 9},
     },
 }
 
 app.steps["worker"].add(WorkerPulse)
-app.autodiscover_tasks()
+# Each feature keeps its tasks in its own tasks.py.
+app.autodiscover_tasks([
+    "monitoring.errors", "monitoring.health", "monitoring.heartbeats", "monitoring.telemetry", "monitoring.uptime",
+    "alerts.delivery", "alerts.incidents", "alerts.paging", "alerts.rules",
+])

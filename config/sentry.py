@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from monitoring.scrubbing import scrub
+from monitoring.common.scrubbing import scrub
 
 # Exceptions that mean "the client asked for something wrong": a 4xx answer, not a bug.
 CLIENT_ERROR_TYPES = {

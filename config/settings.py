@@ -63,10 +63,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "monitoring.middleware.RequestIdMiddleware",
+    "monitoring.common.middleware.RequestIdMiddleware",
     "monitoring.metrics.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "monitoring.middleware.ContentSecurityPolicyMiddleware",
+    "monitoring.common.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -74,7 +74,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "monitoring.middleware.DatabaseUnavailableMiddleware",
+    "monitoring.common.middleware.DatabaseUnavailableMiddleware",
     # Last, so it sees the outcome of the login view (django-axes' requirement).
     "axes.middleware.AxesMiddleware",
 ]
@@ -221,14 +221,14 @@ SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
 # --- REST API --------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "monitoring.api.authentication.ApiTokenAuthentication",
+        "monitoring.projects.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["monitoring.api.permissions.TokenScope"],
+    "DEFAULT_PERMISSION_CLASSES": ["monitoring.projects.api.permissions.TokenScope"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
-    "EXCEPTION_HANDLER": "monitoring.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "monitoring.common.exception_handler.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Lookout API",
@@ -266,9 +266,9 @@ LOG_FORMAT = env.str("LOG_FORMAT", default="console")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "monitoring.logging.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "monitoring.common.logging.RequestIdFilter"}},
     "formatters": {
-        "json": {"()": "monitoring.logging.JsonFormatter"},
+        "json": {"()": "monitoring.common.logging.JsonFormatter"},
         "console": {"format": "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s"},
     },
     "handlers": {
@@ -300,7 +300,7 @@ UNFOLD = {
     "SITE_TITLE": "Lookout",
     "SITE_HEADER": "Lookout",
     "SITE_SYMBOL": "monitoring",
-    "DASHBOARD_CALLBACK": "monitoring.dashboard.dashboard_callback",
+    "DASHBOARD_CALLBACK": "config.dashboard.dashboard_callback",
     "SHOW_HISTORY": True,
     "SCRIPTS": [lambda request: static("lookout/copy.js")],
     # Grouped by what a person comes to do, not by Django app; "All applications" lists the rest.

@@ -3,16 +3,16 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from alerts.api.alertmanager import AlertmanagerView
-from alerts.api.events import EventsView as AlertEventsView
-from monitoring.api.ingest_keys import IngestKeyView
-from monitoring.api.projects import ProjectViewSet
-from monitoring.api.targets import TargetViewSet
-from monitoring.api.telemetry_ingest import EventsView, MetricsView, VitalsView
-from monitoring.api.telemetry_query import MetricQueryView
-from monitoring.errors.views import envelope_view, store_view
-from monitoring.health.views import ComponentView, HealthView, LiveView, ReadyView
-from monitoring.metrics.views import metrics_view
+from alerts.intake.api.alertmanager import AlertmanagerView
+from alerts.intake.api.events import EventsView as AlertEventsView
+from monitoring.projects.api.ingest_keys import IngestKeyView
+from monitoring.projects.api.projects import ProjectViewSet
+from monitoring.uptime.api import TargetViewSet
+from monitoring.telemetry.api.ingest import EventsView, MetricsView, VitalsView
+from monitoring.telemetry.api.query import MetricQueryView
+from monitoring.errors.api import envelope_view, store_view
+from monitoring.health.api import ComponentView, HealthView, LiveView, ReadyView
+from monitoring.metrics.api import metrics_view
 
 router = SimpleRouter(trailing_slash=False)
 router.register("api/v1/projects", ProjectViewSet, basename="project")
@@ -35,7 +35,7 @@ urlpatterns = [
     path("ping/", include("monitoring.heartbeats.urls")),
     path("api/v1/alerts/alertmanager", AlertmanagerView.as_view(), name="alerts-alertmanager"),
     path("api/v1/alerts/events", AlertEventsView.as_view(), name="alerts-events"),
-    path("oncall/", include("alerts.oncall.urls")),
+    path("oncall/", include("alerts.paging.urls")),
     path("", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

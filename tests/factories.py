@@ -2,8 +2,8 @@ import factory
 from django.contrib.auth import get_user_model
 
 from monitoring.models import Project
-from monitoring.services.api_tokens import api_token_create
-from monitoring.services.ingest_keys import ingest_key_create
+from monitoring.projects.services.api_tokens import api_token_create
+from monitoring.projects.services.ingest_keys import ingest_key_create
 
 
 class UserFactory(factory.django.DjangoModelFactory):

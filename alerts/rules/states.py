@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from alerts.models import RuleInstance
-from alerts.models.rules import Policy
-from alerts.rules.base import Sample
+from alerts.rules.models import Policy
+from alerts.rules.kinds.base import Sample
 
 State = RuleInstance.State
 

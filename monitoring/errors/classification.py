@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from monitoring.errors.grouping import exceptions, message_template
+from monitoring.errors.fingerprints import exceptions, message_template
 
 
 @dataclass(frozen=True)

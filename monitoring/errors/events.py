@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from monitoring.errors import grouping
+from monitoring.errors import fingerprints as grouping
 
 LEVELS = frozenset({"debug", "info", "warning", "error", "fatal"})
 # An event's own clock is trusted within these bounds of the receive time, as Sentry does;

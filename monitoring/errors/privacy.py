@@ -6,7 +6,7 @@ Pure functions on the event's JSON (no Django), applied before anything is store
 from collections.abc import Iterable
 from typing import Any
 
-from monitoring.scrubbing import scrub
+from monitoring.common.scrubbing import scrub
 
 # Request headers that carry the client's address on its way through proxies.
 IP_HEADERS = frozenset({

@@ -7,7 +7,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from monitoring.ratelimit import token_bucket_take
+from monitoring.common.ratelimit import token_bucket_take
 
 
 def rate_limit_wait(*, key_id: int) -> int:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from monitoring.heartbeats.views import ping
+from monitoring.heartbeats.api import ping
 
 urlpatterns = [
     path("<uuid:ping_key>", ping, name="ping"),

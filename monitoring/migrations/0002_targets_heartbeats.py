@@ -3,8 +3,8 @@
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import monitoring.models.targets
-import monitoring.models.validators
+import monitoring.uptime.models
+import monitoring.common.validators
 import uuid
 from django.db import migrations, models
 
@@ -26,19 +26,19 @@ class Migration(migrations.Migration):
                 ('timeout_seconds', models.FloatField(default=10.0, validators=[django.core.validators.MinValueValidator(0.1), django.core.validators.MaxValueValidator(60)])),
                 ('next_run_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('paused', models.BooleanField(default=False)),
-                ('regions', models.JSONField(default=monitoring.models.targets.default_regions, validators=[monitoring.models.validators.validate_region_names])),
+                ('regions', models.JSONField(default=monitoring.uptime.models.default_regions, validators=[monitoring.common.validators.validate_region_names])),
                 ('quorum', models.PositiveSmallIntegerField(blank=True, help_text='How many regions must agree before the target is down; empty means all of them.', null=True, validators=[django.core.validators.MinValueValidator(1)])),
                 ('down_after_failures', models.PositiveSmallIntegerField(default=2, help_text='N: failures before a region calls the target down.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(50)])),
                 ('failure_window', models.PositiveSmallIntegerField(blank=True, help_text='M: count N failures among the last M probes; empty means N in a row.', null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(50)])),
                 ('up_after_successes', models.PositiveSmallIntegerField(default=1, help_text='K: successes in a row before a down region calls the target up again.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(50)])),
                 ('url', models.CharField(blank=True, max_length=2000, validators=[django.core.validators.URLValidator(message='Enter a valid http:// or https:// URL.', schemes=['http', 'https'])])),
                 ('method', models.CharField(choices=[('GET', 'GET'), ('HEAD', 'HEAD'), ('POST', 'POST'), ('PUT', 'PUT'), ('PATCH', 'PATCH'), ('DELETE', 'DELETE'), ('OPTIONS', 'OPTIONS')], default='GET', max_length=7)),
-                ('headers', models.JSONField(blank=True, default=dict, validators=[monitoring.models.validators.validate_headers])),
+                ('headers', models.JSONField(blank=True, default=dict, validators=[monitoring.common.validators.validate_headers])),
                 ('body', models.TextField(blank=True)),
                 ('auth_kind', models.CharField(blank=True, choices=[('', 'None'), ('basic', 'Basic'), ('bearer', 'Bearer token')], default='', max_length=6)),
                 ('auth_username', models.CharField(blank=True, max_length=200)),
                 ('auth_secret_env', models.CharField(blank=True, help_text='Name of the environment variable holding the password or token.', max_length=100)),
-                ('accepted_statuses', models.CharField(default='200-399', max_length=200, validators=[monitoring.models.validators.validate_status_ranges])),
+                ('accepted_statuses', models.CharField(default='200-399', max_length=200, validators=[monitoring.common.validators.validate_status_ranges])),
                 ('follow_redirects', models.BooleanField(default=True)),
                 ('max_redirects', models.PositiveSmallIntegerField(default=5, validators=[django.core.validators.MaxValueValidator(30)])),
                 ('verify_tls', models.BooleanField(default=True)),
@@ -50,10 +50,10 @@ class Migration(migrations.Migration):
                 ('host', models.CharField(blank=True, max_length=253)),
                 ('port', models.PositiveIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(65535)])),
                 ('dns_record_type', models.CharField(choices=[('A', 'A'), ('AAAA', 'Aaaa'), ('CNAME', 'Cname'), ('MX', 'Mx'), ('NS', 'Ns'), ('TXT', 'Txt')], default='A', max_length=5)),
-                ('dns_expected', models.JSONField(blank=True, default=list, validators=[monitoring.models.validators.validate_string_list])),
-                ('dns_resolver', models.CharField(blank=True, max_length=45, validators=[monitoring.models.validators.validate_ip_address])),
+                ('dns_expected', models.JSONField(blank=True, default=list, validators=[monitoring.common.validators.validate_string_list])),
+                ('dns_resolver', models.CharField(blank=True, max_length=45, validators=[monitoring.common.validators.validate_ip_address])),
                 ('dns_resolver_port', models.PositiveIntegerField(default=53, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(65535)])),
-                ('tls_warn_days', models.JSONField(blank=True, default=monitoring.models.targets.default_warn_days, validators=[monitoring.models.validators.validate_warn_days])),
+                ('tls_warn_days', models.JSONField(blank=True, default=monitoring.uptime.models.default_warn_days, validators=[monitoring.common.validators.validate_warn_days])),
                 ('status', models.CharField(choices=[('unknown', 'Unknown'), ('up', 'Up'), ('degraded', 'Degraded'), ('down', 'Down'), ('paused', 'Paused')], default='unknown', editable=False, max_length=8)),
                 ('status_changed_at', models.DateTimeField(blank=True, editable=False, null=True)),
                 ('last_checked_at', models.DateTimeField(blank=True, editable=False, null=True)),
@@ -85,8 +85,8 @@ class Migration(migrations.Migration):
                 ('ping_key', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
                 ('schedule', models.CharField(choices=[('period', 'Every period'), ('cron', 'Cron expression')], default='period', max_length=6)),
                 ('period_seconds', models.PositiveIntegerField(default=86400, validators=[django.core.validators.MinValueValidator(60)])),
-                ('cron', models.CharField(blank=True, max_length=100, validators=[monitoring.models.validators.validate_cron])),
-                ('time_zone', models.CharField(default='UTC', max_length=64, validators=[monitoring.models.validators.validate_time_zone])),
+                ('cron', models.CharField(blank=True, max_length=100, validators=[monitoring.common.validators.validate_cron])),
+                ('time_zone', models.CharField(default='UTC', max_length=64, validators=[monitoring.common.validators.validate_time_zone])),
                 ('grace_seconds', models.PositiveIntegerField(default=3600, validators=[django.core.validators.MinValueValidator(60)])),
                 ('max_runtime_seconds', models.PositiveIntegerField(blank=True, help_text='A run (start → finish) taking longer than this is a failure.', null=True, validators=[django.core.validators.MinValueValidator(1)])),
                 ('min_runtime_seconds', models.PositiveIntegerField(blank=True, help_text='A run finishing faster than this is a failure.', null=True)),

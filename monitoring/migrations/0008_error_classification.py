@@ -1,7 +1,7 @@
 """Error classification: rules (seeded with the defaults) and an issue's severity, category, alert flag and assignee."""
 
 import django.db.models.deletion
-import monitoring.models.errors
+import monitoring.errors.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -81,11 +81,11 @@ class Migration(migrations.Migration):
                 ('position', models.PositiveIntegerField(default=100)),
                 ('name', models.CharField(max_length=100)),
                 ('enabled', models.BooleanField(default=True)),
-                ('type_pattern', models.CharField(blank=True, help_text='Matched against the exception types.', max_length=300, validators=[monitoring.models.errors.validate_regex])),
-                ('message_pattern', models.CharField(blank=True, help_text='Matched against the exception values and the message.', max_length=300, validators=[monitoring.models.errors.validate_regex])),
+                ('type_pattern', models.CharField(blank=True, help_text='Matched against the exception types.', max_length=300, validators=[monitoring.errors.models.validate_regex])),
+                ('message_pattern', models.CharField(blank=True, help_text='Matched against the exception values and the message.', max_length=300, validators=[monitoring.errors.models.validate_regex])),
                 ('tag_key', models.CharField(blank=True, help_text='The event must have this tag.', max_length=64)),
-                ('tag_value_pattern', models.CharField(blank=True, max_length=300, validators=[monitoring.models.errors.validate_regex])),
-                ('transaction_pattern', models.CharField(blank=True, max_length=300, validators=[monitoring.models.errors.validate_regex])),
+                ('tag_value_pattern', models.CharField(blank=True, max_length=300, validators=[monitoring.errors.models.validate_regex])),
+                ('transaction_pattern', models.CharField(blank=True, max_length=300, validators=[monitoring.errors.models.validate_regex])),
                 ('severity', models.CharField(choices=[('low', 'Low'), ('medium', 'Medium'), ('high', 'High'), ('critical', 'Critical')], max_length=8)),
                 ('category', models.CharField(choices=[('authentication', 'Authentication'), ('network', 'Network'), ('validation', 'Validation'), ('performance', 'Performance'), ('security', 'Security'), ('data_integrity', 'data integrity')], max_length=16)),
                 ('should_alert', models.BooleanField(default=False)),

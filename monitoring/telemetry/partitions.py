@@ -1,6 +1,6 @@
 """The raw metric points are kept in day partitions on PostgreSQL."""
 
 from monitoring.models import MetricPoint
-from monitoring.partitions import DailyPartitions
+from monitoring.common.partitions import DailyPartitions
 
 points = DailyPartitions(MetricPoint)

@@ -3,7 +3,7 @@
 from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
-from monitoring.ratelimit import token_bucket_take
+from monitoring.common.ratelimit import token_bucket_take
 
 
 class IngestKeyTokenBucket(BaseThrottle):

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from monitoring.models import Project, Target, TargetRollup
-from monitoring.services.target_rollups import floor_time, latency_bucket
+from monitoring.uptime.services.rollups import floor_time, latency_bucket
 
 GOAL_MS = 300
 TARGETS = 10_000

@@ -64,8 +64,8 @@ def portal(tmp_path):
     made = in_django(env, f"""
 import json
 from alerts.models import AlertRule, Channel
-from alerts.rules.registry import RULE_KINDS
-from monitoring.services.projects import project_create
+from alerts.rules.kinds import RULE_KINDS
+from monitoring.projects.services.projects import project_create
 new = project_create(name="Latency")
 channel = Channel.objects.create(name="sink", kind="webhook", config={{"url": "{sink.url}"}}, allow_private=True)
 for n in range({BREACHES}):

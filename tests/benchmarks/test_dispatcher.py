@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from monitoring.models import Project, Target
-from monitoring.services.probe_dispatch import probes_dispatch
-from monitoring.tasks.uptime import _send_batch
+from monitoring.uptime.services.dispatch import probes_dispatch
+from monitoring.uptime.tasks import _send_batch
 
 GOAL_SECONDS = 1.0
 

@@ -87,7 +87,7 @@ def portal(tmp_path):
     env["DATABASE_URL"] = DATABASE_URL
     manage(env, "migrate", "--noinput")
     new = in_django(env, (
-        "import json; from monitoring.services.projects import project_create\n"
+        "import json; from monitoring.projects.services.projects import project_create\n"
         "n = project_create(name='Bench')\n"
         "print(json.dumps({'key': n.key.key.public_key, 'project': n.project.pk}))"
     ))

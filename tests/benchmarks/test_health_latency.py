@@ -38,7 +38,7 @@ def server(tmp_path):
     # Fresh pulses, so /health runs every check to the end and answers pass, as a healthy
     # installation does (without them it would answer 503 early).
     manage(env, "shell", "-c",
-           "from django.utils import timezone; from monitoring.services.pulses import pulse_record; "
+           "from django.utils import timezone; from monitoring.health.services import pulse_record; "
            "[pulse_record(kind=k, name='bench', at=timezone.now()) for k in ('beat', 'worker')]")
     running = Gunicorn(env=env, log_path=tmp_path / "gunicorn.log")
     try:

@@ -10,8 +10,8 @@ import aiohttp
 import pytest
 
 from monitoring.models import Target
-from monitoring.probes.base import UP
-from monitoring.probes.runner import probe_batch
+from monitoring.uptime.probes.base import UP
+from monitoring.uptime.probes.runner import probe_batch
 from tests.benchmarks.server import ROOT
 
 DELAY_MS = 100

@@ -13,10 +13,10 @@ import pytest
 from django.utils import timezone
 
 from alerts.models import AlertRule, RuleInstance
-from alerts.rules.metric_threshold import MetricThreshold
-from alerts.services.evaluation import rules_evaluate_due
+from alerts.rules.kinds.metric_threshold import MetricThreshold
+from alerts.rules.services.evaluation import rules_evaluate_due
 from monitoring.models import MetricRollup, MetricSeries, Project
-from monitoring.services.telemetry_ingest import tags_hash
+from monitoring.telemetry.services.ingest import tags_hash
 from monitoring.telemetry.histogram import Histogram
 from tests.alerts.rules.factories import capture_signals
 

@@ -52,7 +52,7 @@ def test_probes_start_on_time_at_10000_targets(portal, bench, tmp_path):
 import json
 from datetime import datetime, timedelta
 from monitoring.models import Target
-from monitoring.services.projects import project_create
+from monitoring.projects.services.projects import project_create
 project = project_create(name="Schedule").project
 first = datetime.fromisoformat("{first_due.isoformat()}")
 Target.objects.bulk_create([

@@ -27,7 +27,7 @@ def portal(tmp_path):
     # Throttling and the body limit are the portal's defences, not what is measured here.
     env = migrated(tmp_path / "data", TELEMETRY_RATE_PER_SECOND="1000000", TELEMETRY_RATE_BURST="1000000")
     key = in_django(env, (
-        "import json; from monitoring.services.projects import project_create\n"
+        "import json; from monitoring.projects.services.projects import project_create\n"
         "print(json.dumps({'key': project_create(name='Bench').key.key.public_key}))"
     ))["key"]
     server = Gunicorn(env=env, log_path=tmp_path / "gunicorn.log")

@@ -32,8 +32,8 @@ import json
 from datetime import timedelta
 from django.utils import timezone
 from monitoring.models import MetricSeries, RollupBacklog
-from monitoring.services.projects import project_create
-from monitoring.services.telemetry_ingest import tags_hash
+from monitoring.projects.services.projects import project_create
+from monitoring.telemetry.services.ingest import tags_hash
 from monitoring.telemetry.partitions import points
 project = project_create(name="Bench").project
 series = MetricSeries.objects.bulk_create(
@@ -60,7 +60,7 @@ print(json.dumps({{"start": start.isoformat(), "end": end.isoformat(), "series":
         connection.execute("ANALYZE monitoring_metricpoint")
     built = in_django(env, """
 import json, time
-from monitoring.services.telemetry_rollups import rollups_build
+from monitoring.telemetry.services.rollups import rollups_build
 started = time.perf_counter()
 while rollups_build(max_minutes=720):
     pass
@@ -77,7 +77,7 @@ def test_p95_over_seven_days_from_rollups_against_percentile_cont(store, bench):
 import json, statistics, time
 from datetime import timedelta
 from monitoring.models import Project
-from monitoring.selectors.telemetry import query
+from monitoring.telemetry.selectors.metrics import query
 project = Project.objects.get(slug="bench")
 times, value = [], None
 for _ in range(5):

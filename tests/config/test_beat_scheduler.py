@@ -15,7 +15,7 @@ def _scheduler():
 def test_code_defined_entries_are_installed_once_and_admin_edits_survive_a_restart():
     _scheduler().setup_schedule()
     entry = PeriodicTask.objects.get(name="housekeeping")
-    assert entry.task == "monitoring.tasks.housekeeping.housekeeping"
+    assert entry.task == "health.housekeeping"
 
     # An operator slows it down and disables it in the admin.
     slower, _ = IntervalSchedule.objects.get_or_create(every=6, period=IntervalSchedule.HOURS)

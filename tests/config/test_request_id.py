@@ -3,8 +3,8 @@ import logging
 
 import pytest
 
-from monitoring.logging import JsonFormatter, RequestIdFilter
-from monitoring.request_context import request_id_var
+from monitoring.common.logging import JsonFormatter, RequestIdFilter
+from monitoring.common.request_context import request_id_var
 
 URL = "/api/v1/ingest/key"
 
@@ -39,7 +39,7 @@ def test_json_log_lines_carry_the_request_id_and_extra_fields():
 
 
 def test_enqueuing_a_task_carries_the_request_id_in_its_headers():
-    from monitoring.task_context import HEADER, _stamp_request_id
+    from monitoring.common.task_context import HEADER, _stamp_request_id
 
     headers = {}
     token = request_id_var.set("req-abc")

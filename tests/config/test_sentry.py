@@ -5,7 +5,7 @@ from django.http import Http404
 from rest_framework.exceptions import ValidationError
 
 from config.sentry import before_send
-from monitoring.scrubbing import FILTERED, scrub
+from monitoring.common.scrubbing import FILTERED, scrub
 
 
 def _hint(exc):

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from monitoring.services.projects import project_create
+from monitoring.projects.services.projects import project_create
 
 pytestmark = pytest.mark.browser
 

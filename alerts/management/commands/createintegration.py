@@ -3,7 +3,7 @@ import json
 from django.core.exceptions import ValidationError
 
 from alerts.models import Integration, Severity
-from alerts.services.integrations import integration_create
+from alerts.intake.services import integration_create
 from monitoring.management.base import LookoutCommand
 from monitoring.models import Project
 

@@ -1,7 +1,7 @@
 import json
 
 from monitoring.management.base import LookoutCommand
-from monitoring.services.projects import ProjectError, project_create
+from monitoring.projects.services.projects import ProjectError, project_create
 
 
 class Command(LookoutCommand):

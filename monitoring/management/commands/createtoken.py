@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 
 from monitoring.management.base import LookoutCommand
 from monitoring.models import ApiToken
-from monitoring.services.api_tokens import api_token_create
+from monitoring.projects.services.api_tokens import api_token_create
 
 
 class Command(LookoutCommand):

@@ -1,5 +1,5 @@
 from monitoring.management.base import LookoutCommand
-from monitoring.services.target_import import FORMATS, config_dump, targets_export
+from monitoring.uptime.services.config_as_code import FORMATS, config_dump, targets_export
 
 
 class Command(LookoutCommand):

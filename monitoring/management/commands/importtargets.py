@@ -2,7 +2,7 @@ import sys
 from pathlib import Path
 
 from monitoring.management.base import LookoutCommand
-from monitoring.services.target_import import FORMATS, TargetImportError, config_parse, targets_import
+from monitoring.uptime.services.config_as_code import FORMATS, TargetImportError, config_parse, targets_import
 
 
 class Command(LookoutCommand):

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from monitoring.management.base import LookoutCommand
-from monitoring.services.demo import demo_seed
+from monitoring.projects.services.demo import demo_seed
 
 
 class Command(LookoutCommand):

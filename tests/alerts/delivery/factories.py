@@ -2,7 +2,7 @@ import factory
 from django.utils import timezone
 
 from alerts.models import Channel, Incident, IncidentAlert, IncidentEvent
-from alerts.services.outbox import notifications_create
+from alerts.delivery.services.outbox import notifications_create
 from tests.alerts.factories import ChannelFactory as BaseChannelFactory
 
 

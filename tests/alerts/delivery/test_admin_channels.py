@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alerts.models import Channel, DeliveryAttempt, Notification
-from alerts.services.delivery import notifications_deliver
+from alerts.delivery.services.sending import notifications_deliver
 from tests.alerts.delivery.factories import ChannelFactory, make_notification
 
 pytestmark = pytest.mark.django_db

@@ -16,10 +16,10 @@ from celery import current_app
 from kombu import Exchange, Queue
 
 from alerts.models import DeliveryAttempt, Notification
-from alerts.tasks.delivery import deliver_due, deliver_notifications
+from alerts.delivery.tasks import deliver_due, deliver_notifications
 from tests.alerts.delivery.factories import ChannelFactory, make_notification
 from tests.alerts.delivery.sink import serve_sink
-from tests.monitoring.test_celery_worker import WAIT_SECONDS, Worker
+from tests.config.test_celery_worker import WAIT_SECONDS, Worker
 
 pytestmark = pytest.mark.celery_worker
 

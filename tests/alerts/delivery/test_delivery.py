@@ -6,7 +6,7 @@ import pytest
 import time_machine
 
 from alerts.models import Channel, DeliveryAttempt, Incident, IncidentEvent, Notification
-from alerts.services.delivery import notification_deliver, notifications_deliver, notifications_deliver_due
+from alerts.delivery.services.sending import notification_deliver, notifications_deliver, notifications_deliver_due
 from tests.alerts.delivery.factories import ChannelFactory, make_notification
 from tests.factories import UserFactory
 
@@ -164,7 +164,7 @@ def test_a_row_held_by_a_worker_is_left_alone_until_its_lease_ends_then_resent_w
 
 
 def test_muted_rows_are_never_sent(sink, hook, frozen):
-    from alerts.services.outbox import notifications_create
+    from alerts.delivery.services.outbox import notifications_create
     from tests.alerts.delivery.factories import IncidentEventFactory
 
     event = IncidentEventFactory(at=T0)
@@ -221,12 +221,12 @@ def test_a_channel_that_keeps_failing_raises_a_meta_alert_on_the_other_channels_
 
 
 def test_a_failing_meta_alert_never_breaks_delivery(sink, hook, frozen, settings, monkeypatch):
-    import alerts.services.incidents
+    import alerts.incidents.services.incidents
 
     def broken(**kwargs):
         raise RuntimeError("incident engine down")
 
-    monkeypatch.setattr(alerts.services.incidents, "alerts_receive", broken)
+    monkeypatch.setattr(alerts.incidents.services.incidents, "alerts_receive", broken)
     settings.ALERTS_CHANNEL_FAILING_THRESHOLD = 1
     sink.answer(500)
     notification = make_notification(hook, now=T0)

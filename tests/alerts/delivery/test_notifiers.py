@@ -9,9 +9,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from alerts.models import Channel, IncidentEvent
-from alerts.notifiers import NOTIFIERS, NotifierError
-from alerts.notifiers.message import message_build
-from alerts.notifiers.webhook import signature
+from alerts.delivery.notifiers import NOTIFIERS, NotifierError
+from alerts.delivery.messages import message_build
+from alerts.delivery.notifiers.webhook import signature
 from tests.alerts.delivery.factories import ChannelFactory, make_notification
 from tests.processes import free_port
 

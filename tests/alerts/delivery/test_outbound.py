@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from alerts import outbound
+from alerts.delivery import outbound
 from tests.alerts.delivery.sink import serve_sink
 from tests.monitoring.uptime.servers import http_app, self_signed_cert, serve_http, server_tls_context
 from tests.processes import free_port

@@ -4,7 +4,7 @@ import pytest
 from celery import current_app
 
 from alerts.models import Notification
-from alerts.services.outbox import DELIVER_TASK, notifications_create
+from alerts.delivery.services.outbox import DELIVER_TASK, notifications_create
 from tests.alerts.delivery.factories import ChannelFactory, IncidentEventFactory
 
 pytestmark = pytest.mark.django_db

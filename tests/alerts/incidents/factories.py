@@ -3,7 +3,7 @@ import datetime as dt
 import factory
 
 from alerts.models import AlertRule
-from alerts.services.incidents import AlertSignal
+from alerts.incidents.services.incidents import AlertSignal
 from tests.alerts.factories import ChannelFactory  # noqa: F401  (re-exported for the tests here)
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)

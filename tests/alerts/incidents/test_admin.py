@@ -7,9 +7,9 @@ import time_machine
 from django.urls import reverse
 
 from alerts.models import Incident, IncidentEvent, MaintenanceWindow, Silence
-from alerts.services.grouping import incidents_notify_due
-from alerts.services.incidents import alerts_receive, incident_acknowledge, incident_resolve
-from alerts.services.noise import silence_create
+from alerts.incidents.services.rounds import incidents_notify_due
+from alerts.incidents.services.incidents import alerts_receive, incident_acknowledge, incident_resolve
+from alerts.incidents.services.noise import silence_create
 from tests.alerts.incidents.factories import T0, ChannelFactory, RuleFactory, firing
 from tests.factories import ProjectFactory, UserFactory
 

@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from alerts.selectors.incidents import incident_timeline, incidents_list, response_figures
-from alerts.services.incidents import alerts_receive, incident_acknowledge, incident_resolve
+from alerts.incidents.selectors import incident_timeline, incidents_list, response_figures
+from alerts.incidents.services.incidents import alerts_receive, incident_acknowledge, incident_resolve
 from tests.alerts.incidents.factories import T0, RuleFactory, firing
 from tests.factories import ProjectFactory
 

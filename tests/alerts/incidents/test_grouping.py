@@ -8,10 +8,10 @@ import time_machine
 from celery import current_app
 
 from alerts.models import Incident, IncidentEvent, Notification
-from alerts.services.grouping import incident_notify, incidents_notify_due
-from alerts.services.incidents import alerts_receive, incident_acknowledge, incident_resolve, incident_snooze
-from alerts.services.noise import silence_create, silence_expire
-from alerts.tasks.incidents import notify_due_incidents
+from alerts.incidents.services.rounds import incident_notify, incidents_notify_due
+from alerts.incidents.services.incidents import alerts_receive, incident_acknowledge, incident_resolve, incident_snooze
+from alerts.incidents.services.noise import silence_create, silence_expire
+from alerts.incidents.tasks import notify_due_incidents
 from tests.alerts.incidents.factories import T0, ChannelFactory, RuleFactory, firing, resolved
 from tests.factories import UserFactory
 
@@ -201,4 +201,4 @@ def test_a_round_due_at_once_wakes_the_notify_worker_after_commit(monkeypatch, d
     at_once = RuleFactory(group_wait_seconds=0)
     with django_capture_on_commit_callbacks(execute=True):
         alerts_receive(signals=[firing(at_once, fingerprint="b")], now=T0)
-    assert sent == ["alerts.tasks.incidents.notify_due_incidents"]
+    assert sent == ["incidents.notify_due"]

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from alerts.models import Incident, IncidentAlert, IncidentEvent
-from alerts.services.incidents import (
+from alerts.incidents.services.incidents import (
     AlertSignal, alerts_receive, incident_acknowledge, incident_comment, incident_reopen, incident_resolve,
     incident_snooze,
 )
@@ -165,9 +165,9 @@ def test_an_escalation_policy_is_started_when_the_incident_opens_and_reopens(mon
     from alerts.models import EscalationPolicy
 
     started = []
-    fake = types.ModuleType("alerts.services.escalation")
+    fake = types.ModuleType("alerts.paging.services.escalation")
     fake.escalation_start = lambda *, incident, policy, now: started.append((incident.pk, policy.pk, now))
-    monkeypatch.setitem(sys.modules, "alerts.services.escalation", fake)
+    monkeypatch.setitem(sys.modules, "alerts.paging.services.escalation", fake)
     policy = EscalationPolicy.objects.create(name="primary")
     rule = RuleFactory(escalation_policy=policy)
     (incident,) = alerts_receive(signals=[firing(rule)], now=T0)

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from alerts.matchers import labels_match, parse_matchers
+from alerts.incidents.matchers import labels_match, parse_matchers
 
 
 def test_the_string_form_and_the_list_form_mean_the_same():

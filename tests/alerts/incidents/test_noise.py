@@ -8,13 +8,13 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from alerts.models import InhibitRule, MaintenanceWindow, Silence, TargetDependency
-from alerts.services.incidents import alerts_receive
-from alerts.services.noise import (
+from alerts.incidents.services.incidents import alerts_receive
+from alerts.incidents.services.noise import (
     maintenance_pause_tick, maintenance_validate, mute_reason, silence_create, silence_expire, silence_validate,
     window_occurrences,
 )
 from monitoring.models import Status, Tag, Target
-from monitoring.services.targets import targets_pause
+from monitoring.uptime.services.actions import targets_pause
 from tests.alerts.incidents.factories import T0, RuleFactory, firing
 from tests.factories import ProjectFactory, UserFactory
 from tests.monitoring.uptime.factories import TargetFactory
@@ -208,7 +208,7 @@ def test_an_alert_is_muted_while_a_target_it_depends_on_is_down():
 def test_the_beat_task_applies_pause_windows_now():
     import time_machine
 
-    from alerts.tasks.incidents import apply_maintenance_pauses
+    from alerts.incidents.tasks import apply_maintenance_pauses
 
     target = TargetFactory()
     window(target=target, effect="pause")

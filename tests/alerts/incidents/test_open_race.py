@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 
 from alerts.models import Incident, IncidentAlert
-from alerts.services import incidents as incidents_service
-from alerts.services.incidents import alerts_receive
+from alerts.incidents.services import incidents as incidents_service
+from alerts.incidents.services.incidents import alerts_receive
 from tests.alerts.incidents.factories import T0, RuleFactory, firing
 
 
@@ -57,7 +57,7 @@ def test_a_tick_skips_an_incident_another_worker_is_notifying():
 
     from django.db import transaction
 
-    from alerts.services.grouping import incidents_notify_due
+    from alerts.incidents.services.rounds import incidents_notify_due
 
     (incident,) = alerts_receive(signals=[firing(RuleFactory(group_wait_seconds=0))], now=T0)
     locked, release = threading.Event(), threading.Event()

@@ -3,8 +3,8 @@ import datetime as dt
 import factory
 
 from alerts.models import EscalationPolicy, EscalationStep, OnCallLayer, OnCallSchedule
-from alerts.services.incidents import AlertSignal
-from alerts.services.integrations import integration_create
+from alerts.incidents.services.incidents import AlertSignal
+from alerts.intake.services import integration_create
 from tests.alerts.factories import ChannelFactory  # noqa: F401  (re-exported for the tests here)
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # a Monday

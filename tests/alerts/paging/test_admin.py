@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from alerts.models import EscalationPolicy, Integration, OnCallLayer, OnCallSchedule
-from alerts.services.integrations import integration_authenticate
+from alerts.intake.services import integration_authenticate
 from tests.alerts.paging.factories import T0, ChannelFactory, LayerFactory, ScheduleFactory, make_integration
 from tests.factories import UserFactory
 

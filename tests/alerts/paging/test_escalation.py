@@ -9,10 +9,10 @@ from django.core import mail
 from django.db import connection
 
 from alerts.models import Channel, Incident, IncidentEvent, Notification
-from alerts.services.delivery import notifications_deliver
-from alerts.services.escalation import escalations_advance
-from alerts.services.grouping import incidents_notify_due
-from alerts.services.incidents import alerts_receive, incident_acknowledge, incident_snooze
+from alerts.delivery.services.sending import notifications_deliver
+from alerts.paging.services.escalation import escalations_advance
+from alerts.incidents.services.rounds import incidents_notify_due
+from alerts.incidents.services.incidents import alerts_receive, incident_acknowledge, incident_snooze
 from tests.alerts.paging.factories import (
     T0, ChannelFactory, LayerFactory, PolicyFactory, firing, make_integration, step,
 )

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from alerts.models import OnCallOverride
-from alerts.services.oncall import layer_validate, oncall_shifts, oncall_users, time_zone_validate
+from alerts.paging.services.schedules import layer_validate, oncall_shifts, oncall_users, time_zone_validate
 from tests.alerts.paging.factories import T0, LayerFactory, ScheduleFactory
 from tests.factories import UserFactory
 

@@ -9,8 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from alerts.models import Incident, IncidentEvent
-from alerts.services.escalation import escalations_advance
-from alerts.services.incidents import alerts_receive
+from alerts.paging.services.escalation import escalations_advance
+from alerts.incidents.services.incidents import alerts_receive
 from tests.alerts.paging.factories import (
     T0, LayerFactory, PolicyFactory, ScheduleFactory, firing, make_integration, step,
 )

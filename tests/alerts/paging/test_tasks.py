@@ -4,22 +4,22 @@ import pytest
 import time_machine
 
 from alerts.models import IncidentEvent
-from alerts.services.incidents import alerts_receive
+from alerts.incidents.services.incidents import alerts_receive
 from config.celery import app
 from tests.alerts.paging.factories import T0, ChannelFactory, PolicyFactory, firing, make_integration, step
 
 
 def test_beat_ticks_escalation_every_ten_seconds_and_drops_stale_ticks():
     entry = app.conf.beat_schedule["advance-escalations"]
-    assert entry["task"] == "alerts.tasks.escalation.advance_escalations"
+    assert entry["task"] == "paging.advance_escalations"
     assert entry["schedule"] == 10.0 and entry["options"]["expires"] < entry["schedule"]
     app.loader.import_default_modules()
-    assert "alerts.tasks.escalation.advance_escalations" in app.tasks
+    assert "paging.advance_escalations" in app.tasks
 
 
 @pytest.mark.django_db
 def test_the_task_pages_due_steps():
-    from alerts.tasks.escalation import advance_escalations
+    from alerts.paging.tasks import advance_escalations
 
     policy = PolicyFactory()
     step(policy, channels=[ChannelFactory()])

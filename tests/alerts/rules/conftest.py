@@ -3,7 +3,7 @@ from datetime import datetime
 import pytest
 import time_machine
 
-from alerts.services.evaluation import rules_evaluate_due
+from alerts.rules.services.evaluation import rules_evaluate_due
 from tests.alerts.rules.factories import capture_signals
 from tests.factories import ProjectFactory
 

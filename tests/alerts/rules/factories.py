@@ -5,9 +5,9 @@ from datetime import datetime
 import factory
 
 from alerts.models import AlertRule
-from alerts.services import incidents
+from alerts.incidents.services import incidents
 from monitoring.models import MetricRollup, MetricSeries
-from monitoring.services.telemetry_ingest import tags_hash
+from monitoring.telemetry.services.ingest import tags_hash
 from monitoring.telemetry.histogram import Histogram
 from tests.factories import ProjectFactory
 

@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime, timedelta
 
 from alerts.models import RuleInstance
-from alerts.rules.registry import RULE_KINDS
+from alerts.rules.kinds import RULE_KINDS
 from monitoring.models import ErrorIssue, Release, ReleaseHealth
 from tests.alerts.rules.factories import RuleFactory
 from tests.monitoring.errors.factories import store_event

@@ -4,7 +4,7 @@ firing instances of the same group append to it, and resolving resolves it."""
 from datetime import UTC, datetime, timedelta
 
 from alerts.models import Incident, IncidentAlert
-from alerts.rules.metric_threshold import MetricThreshold
+from alerts.rules.kinds.metric_threshold import MetricThreshold
 from tests.alerts.rules.factories import RuleFactory, metric_series, put_minute
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

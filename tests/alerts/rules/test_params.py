@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from alerts.rules.registry import RULE_KINDS
+from alerts.rules.kinds import RULE_KINDS
 from tests.alerts.rules.factories import RuleFactory
 
 

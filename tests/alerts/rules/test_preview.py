@@ -3,8 +3,8 @@
 from datetime import UTC, datetime, timedelta
 
 from alerts.models import RuleInstance, RuleTransition
-from alerts.rules.registry import RULE_KINDS
-from alerts.services.rule_preview import preview_chart, rule_preview
+from alerts.rules.kinds import RULE_KINDS
+from alerts.rules.services.preview import preview_chart, rule_preview
 from tests.alerts.rules.factories import RuleFactory, metric_series, put_minute
 from tests.monitoring.errors.factories import store_event
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitoring.selectors.telemetry import AGGREGATIONS, MetricRequest, QueryError, query, query_batch
+from monitoring.telemetry.selectors.metrics import AGGREGATIONS, MetricRequest, QueryError, query, query_batch
 from tests.alerts.rules.factories import metric_series, put_minute
 
 NOW = datetime(2026, 11, 23, 12, 0, 30, tzinfo=UTC)

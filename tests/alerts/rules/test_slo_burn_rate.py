@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from alerts.models import RuleTransition
-from alerts.rules.registry import RULE_KINDS
-from alerts.rules.slo_burn_rate import PRESETS, burn_rate, window_burn_rates
+from alerts.rules.kinds import RULE_KINDS
+from alerts.rules.kinds.slo_burn_rate import PRESETS, burn_rate, window_burn_rates
 from monitoring.models import TargetRollup, TargetRollupCursor
 from tests.alerts.rules.factories import RuleFactory, metric_series, put_minute
 from tests.monitoring.uptime.factories import TargetFactory

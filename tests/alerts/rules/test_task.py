@@ -4,16 +4,16 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from alerts.tasks.evaluation import evaluate_due_rules
+from alerts.rules.tasks import evaluate_due_rules
 from config.celery import app
 from tests.alerts.rules.factories import RuleFactory
 
 
 def test_beat_ticks_the_evaluator_every_five_seconds_and_drops_stale_ticks():
     entry = app.conf.beat_schedule["evaluate-alert-rules"]
-    assert entry["task"] == "alerts.tasks.evaluation.evaluate_due_rules"
+    assert entry["task"] == "rules.evaluate_due"
     assert entry["schedule"] == 5.0 and entry["options"]["expires"] < 5
-    assert "alerts.tasks.evaluation.evaluate_due_rules" in app.tasks
+    assert "rules.evaluate_due" in app.tasks
 
 
 def test_the_task_evaluates_what_is_due(project, signals):

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from alerts.models import AlertRule, RuleInstance, RuleTransition
-from alerts.rules import metric_threshold
-from alerts.rules.metric_threshold import MetricThreshold
-from monitoring.services.telemetry_ingest import telemetry_ingest
-from monitoring.services.telemetry_rollups import rollups_build
+from alerts.rules.kinds import metric_threshold
+from alerts.rules.kinds.metric_threshold import MetricThreshold
+from monitoring.telemetry.services.ingest import telemetry_ingest
+from monitoring.telemetry.services.rollups import rollups_build
 from monitoring.telemetry.payloads import PointIn
 from tests.alerts.rules.factories import RuleFactory, metric_series, put_minute
 
@@ -252,7 +252,7 @@ def test_p95_latency_above_two_seconds_from_ingested_points(project, tick, signa
 
 
 def test_a_failing_hand_over_stays_with_its_rule_and_is_retried(project, tick, signals, monkeypatch):
-    import alerts.services.incidents as incidents
+    import alerts.incidents.services.incidents as incidents
 
     load(metric_series(project, "cpu"), "90 90")
     load(metric_series(project, "mem"), "90 90")

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 from alerts.models import RuleInstance
-from alerts.rules.registry import RULE_KINDS
+from alerts.rules.kinds import RULE_KINDS
 from monitoring.models import Flip, Tag
 from tests.alerts.rules.factories import RuleFactory
 from tests.monitoring.uptime.factories import HeartbeatFactory, TargetFactory
@@ -79,7 +79,7 @@ def _heartbeat(project, name, status, reason):
 
 
 def test_heartbeats_late_failed_or_over_runtime_by_the_reason_they_flipped(project, tick, signals):
-    # The reasons as monitoring.services.heartbeats writes them.
+    # The reasons as monitoring.heartbeats.services.pings writes them.
     _heartbeat(project, "late-job", "degraded", "late: the ping due at 2026-11-23 08:59:00 UTC has not come")
     _heartbeat(project, "missing-job", "down", "missing: no ping since the one due at 2026-11-23 07:00:00 UTC, "
                                                "grace 3600 s")

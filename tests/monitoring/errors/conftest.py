@@ -3,7 +3,9 @@ import math
 import pytest
 import sentry_sdk
 
-from monitoring.services import error_events, ingest_keys
+from monitoring.errors.services import events as error_events
+
+from monitoring.projects.services import ingest_keys
 from tests.factories import make_ingest_key
 
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from monitoring.errors.events import event_prepare
 from monitoring.models import ErrorIssue, Project
-from monitoring.services.error_events import error_event_store
+from monitoring.errors.services.events import error_event_store
 
 
 def store_event(project: Project, *, received_at: datetime | None = None, **fields) -> ErrorIssue | None:

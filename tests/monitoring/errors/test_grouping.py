@@ -3,7 +3,7 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from monitoring.errors.grouping import group, normalise_value
+from monitoring.errors.fingerprints import group, normalise_value
 
 
 def frame(function, *, module="shop.views", line="total = order.total()", in_app=True, lineno=10):

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from monitoring.errors.ratelimit import category_budgets
 from monitoring.models import EnvelopeOutcome, ErrorEvent, ErrorIssue, ErrorUserReport, IngestKey
-from monitoring.services import ingest_keys
-from monitoring.services.ingest_keys import ingest_key_revoke
+from monitoring.projects.services import ingest_keys
+from monitoring.projects.services.ingest_keys import ingest_key_revoke
 from tests.factories import make_ingest_key
 
 pytestmark = pytest.mark.django_db

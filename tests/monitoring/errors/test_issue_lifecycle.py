@@ -9,11 +9,11 @@ import time_machine
 from django.db import connection, transaction
 
 from monitoring.models import ErrorEvent, ErrorIssue, ErrorIssueTally
-from monitoring.services.error_issues import (
+from monitoring.errors.services.issues import (
     error_issue_fold, error_issue_ignore, error_issue_merge, error_issue_resolve, error_issue_unmerge,
     error_issue_unresolve, error_issues_fold_pending, error_issues_wake_snoozed,
 )
-from monitoring.tasks.errors import fold_error_issues
+from monitoring.errors.tasks import fold_error_issues
 from tests.factories import ProjectFactory
 from tests.monitoring.errors.factories import store_event
 

@@ -7,7 +7,7 @@ import pytest
 
 from monitoring.errors.privacy import event_privatise
 from monitoring.models import ErrorEvent
-from monitoring.scrubbing import FILTERED
+from monitoring.common.scrubbing import FILTERED
 
 pytestmark = pytest.mark.django_db
 

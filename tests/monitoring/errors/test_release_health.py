@@ -7,7 +7,7 @@ import sentry_sdk
 
 from monitoring.errors.sessions import InvalidSession, session_counts
 from monitoring.models import EnvelopeOutcome
-from monitoring.selectors.release_health import release_health
+from monitoring.errors.selectors import release_health
 
 
 def run_session(*, user, mode="application", crash=False, handled_error=False):

@@ -8,7 +8,7 @@ from django.db import connection
 
 from monitoring.errors import partitions
 from monitoring.models import ErrorEvent, ErrorIssue
-from monitoring.tasks.errors import apply_error_retention, fold_error_issues
+from monitoring.errors.tasks import apply_error_retention, fold_error_issues
 from tests.factories import ProjectFactory
 from tests.monitoring.errors.factories import store_event
 

@@ -6,7 +6,7 @@ import pytest
 import sentry_sdk
 
 from monitoring.models import ErrorEvent, ErrorIssue
-from monitoring.scrubbing import FILTERED
+from monitoring.common.scrubbing import FILTERED
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

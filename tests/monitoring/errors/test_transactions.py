@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from monitoring.errors.transactions import InvalidTransaction, transaction_points
 from monitoring.models import EnvelopeOutcome, MetricPoint, Project
-from monitoring.selectors.telemetry import query
-from monitoring.services.telemetry_rollups import rollups_build
+from monitoring.telemetry.selectors.metrics import query
+from monitoring.telemetry.services.rollups import rollups_build
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import sentry_sdk
 from sentry_sdk.envelope import Envelope, Item, PayloadRef
 
 from monitoring.models import EnvelopeOutcome, ErrorIssue, ErrorUserReport
-from monitoring.scrubbing import FILTERED
-from monitoring.tasks.errors import fold_error_issues
+from monitoring.common.scrubbing import FILTERED
+from monitoring.errors.tasks import fold_error_issues
 
 
 def post_items(client, key, *items):

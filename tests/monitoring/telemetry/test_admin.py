@@ -7,8 +7,8 @@ import pytest
 import time_machine
 
 from monitoring.models import IngestRejection, MetricSeries
-from monitoring.services.telemetry_ingest import telemetry_ingest
-from monitoring.services.telemetry_rollups import rollups_build
+from monitoring.telemetry.services.ingest import telemetry_ingest
+from monitoring.telemetry.services.rollups import rollups_build
 from monitoring.telemetry.payloads import PointIn
 from tests.factories import ProjectFactory
 

@@ -9,9 +9,9 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from monitoring.selectors.telemetry import QueryError, query
-from monitoring.services.telemetry_ingest import telemetry_ingest
-from monitoring.services.telemetry_rollups import rollups_build
+from monitoring.telemetry.selectors.metrics import QueryError, query
+from monitoring.telemetry.services.ingest import telemetry_ingest
+from monitoring.telemetry.services.rollups import rollups_build
 from monitoring.telemetry.payloads import PointIn
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

@@ -7,8 +7,8 @@ import time_machine
 from django.db import connection
 
 from monitoring.models import MetricPoint, MetricRollup, MetricSeries
-from monitoring.services.telemetry_ingest import telemetry_ingest
-from monitoring.services.telemetry_retention import telemetry_retention_apply
+from monitoring.telemetry.services.ingest import telemetry_ingest
+from monitoring.telemetry.services.retention import telemetry_retention_apply
 from monitoring.telemetry.histogram import Histogram
 from monitoring.telemetry.partitions import points
 from monitoring.telemetry.payloads import PointIn

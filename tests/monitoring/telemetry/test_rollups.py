@@ -7,10 +7,10 @@ import pytest
 import time_machine
 
 from monitoring.models import MetricRollup, RollupBacklog
-from monitoring.services import telemetry_rollups
-from monitoring.services.telemetry_ingest import telemetry_ingest
-from monitoring.services.telemetry_rollups import rollups_build
-from monitoring.tasks.rollups import build_rollups
+from monitoring.telemetry.services import rollups as telemetry_rollups
+from monitoring.telemetry.services.ingest import telemetry_ingest
+from monitoring.telemetry.services.rollups import rollups_build
+from monitoring.telemetry.tasks import build_rollups
 from monitoring.telemetry.histogram import Histogram
 from monitoring.telemetry.payloads import PointIn
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from monitoring.models import Flip, Heartbeat, Status, Tag, Target, TargetRollup
-from monitoring.services.target_rollups import floor_time, latency_bucket
+from monitoring.uptime.services.rollups import floor_time, latency_bucket
 from tests.factories import ProjectFactory
 from tests.monitoring.uptime.factories import HeartbeatFactory, TargetFactory
 

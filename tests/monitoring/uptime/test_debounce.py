@@ -9,9 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from monitoring.models import Flip, ProbeResult, Status
-from monitoring.probes.base import DEGRADED, DOWN, UP, ProbeOutcome
-from monitoring.probes.runner import Probed
-from monitoring.services.probe_results import probe_results_record
+from monitoring.uptime.probes.base import DEGRADED, DOWN, UP, ProbeOutcome
+from monitoring.uptime.probes.runner import Probed
+from monitoring.uptime.services.results import probe_results_record
 from tests.monitoring.uptime.factories import TargetFactory
 
 pytestmark = pytest.mark.django_db

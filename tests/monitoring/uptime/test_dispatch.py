@@ -9,8 +9,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from monitoring.models import Target
-from monitoring.services import probe_dispatch
-from monitoring.services.probe_dispatch import probes_dispatch, targets_claim_due
+from monitoring.uptime.services import dispatch as probe_dispatch
+from monitoring.uptime.services.dispatch import probes_dispatch, targets_claim_due
 from tests.monitoring.uptime.factories import HeartbeatFactory, TargetFactory
 
 NOW = dt.datetime(2026, 5, 4, 12, 0, tzinfo=dt.UTC)

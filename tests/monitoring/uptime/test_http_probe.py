@@ -6,8 +6,8 @@ import datetime as dt
 import pytest
 
 from monitoring.models import Target
-from monitoring.probes.base import DEGRADED, DOWN, UP
-from monitoring.probes.runner import probe_batch
+from monitoring.uptime.probes.base import DEGRADED, DOWN, UP
+from monitoring.uptime.probes.runner import probe_batch
 from tests.monitoring.uptime.servers import http_app, self_signed_cert, serve_http, server_tls_context
 
 

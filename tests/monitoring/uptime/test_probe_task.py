@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from config.celery import app
 from monitoring.models import Flip, ProbeResult, Status
-from monitoring.tasks.uptime import dispatch_due_probes
+from monitoring.uptime.tasks import dispatch_due_probes
 from tests.monitoring.uptime.factories import TargetFactory
 from tests.monitoring.uptime.servers import closed_port, http_app, serve_http
 

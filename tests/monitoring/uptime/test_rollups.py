@@ -8,9 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from monitoring.models import HeartbeatPing, ProbeResult, TargetRollup
-from monitoring.probes.base import DEGRADED, DOWN, UP
-from monitoring.selectors.uptime import uptime_by_target
-from monitoring.services.target_rollups import Tally, rollups_advance, uptime_prune
+from monitoring.uptime.probes.base import DEGRADED, DOWN, UP
+from monitoring.uptime.selectors import uptime_by_target
+from monitoring.uptime.services.rollups import Tally, rollups_advance, uptime_prune
 from tests.monitoring.uptime.factories import HeartbeatFactory, TargetFactory
 
 pytestmark = pytest.mark.django_db

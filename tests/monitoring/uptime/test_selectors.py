@@ -7,10 +7,10 @@ import time_machine
 from django.utils import timezone
 
 from monitoring.models import Status
-from monitoring.probes.base import DOWN, UP, ProbeOutcome
-from monitoring.probes.runner import Probed
-from monitoring.selectors.targets import certificates_expiring, flips_since, target_results, target_statuses
-from monitoring.services.probe_results import probe_results_record
+from monitoring.uptime.probes.base import DOWN, UP, ProbeOutcome
+from monitoring.uptime.probes.runner import Probed
+from monitoring.uptime.selectors import certificates_expiring, flips_since, target_results, target_statuses
+from monitoring.uptime.services.results import probe_results_record
 from tests.monitoring.uptime.factories import TargetFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,399 @@
+"""Incidents in the admin: the list with response figures, and the incident page (alerts,
+timeline, and the acknowledge / resolve / reopen / comment actions, each through a service).
+
+Silences, maintenance windows (with their calendar), inhibit rules and target dependencies.
+
+Forms check through the noise services, so a bad matcher, cron expression or RRULE is an
+error on its field and nothing is saved.
+"""
+
+from datetime import timedelta
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views.decorators.http import require_POST
+from unfold.admin import ModelAdmin
+from unfold.decorators import action, display
+from alerts.models import Incident
+from alerts.incidents.selectors import incident_timeline, response_figures
+from alerts.incidents.services.incidents import incident_acknowledge, incident_comment, incident_reopen, incident_resolve
+import json
+import zoneinfo
+from django import forms
+from django.utils.html import format_html
+from alerts.incidents.matchers import NAME as LABEL_NAME
+from alerts.incidents.matchers import parse_matchers
+from alerts.models import InhibitRule, MaintenanceWindow, Silence, TargetDependency
+from alerts.incidents.selectors import maintenance_calendar
+from alerts.incidents.services.noise import maintenance_validate, silence_expire, silence_validate, window_occurrences
+
+
+FIGURES_WINDOW = timedelta(days=30)
+
+
+def duration(value: timedelta | None) -> str:
+    if value is None:
+        return "—"
+    seconds = int(value.total_seconds())
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours} h {rest // 60} min" if hours < 48 else f"{hours // 24} d {hours % 24} h"
+
+
+@admin.register(Incident)
+class IncidentAdmin(ModelAdmin):
+    list_display = ("title", "status", "severity", "project", "opened_at", "acknowledged_at", "resolved_at",
+                    "time_to_acknowledge")
+    list_filter = ("status", "severity", "source", "project")
+    list_select_related = ("project",)
+    search_fields = ("title", "dedup_key")
+    ordering = ("-opened_at", "-id")
+    show_full_result_count = False
+    list_per_page = 50
+    list_before_template = "admin/alerts/incident_figures.html"
+    actions = ["acknowledge_selected", "resolve_selected"]
+
+    def has_add_permission(self, request):
+        return False  # incidents come from alerts
+
+    @display(description="time to ack")
+    def time_to_acknowledge(self, incident):
+        return duration(incident.acknowledged_at - incident.opened_at) if incident.acknowledged_at else "—"
+
+    def changelist_view(self, request, extra_context=None):
+        now = timezone.now()
+        since = now - FIGURES_WINDOW
+        overall = response_figures(since=since, until=now)["all"]
+        by_severity = response_figures(since=since, until=now, by="severity")
+        extra_context = {
+            **(extra_context or {}),
+            "figures": {"window_days": FIGURES_WINDOW.days, "all": overall,
+                        "mtta": duration(overall.mtta), "mttr": duration(overall.mttr),
+                        "by_severity": [(sev, f, duration(f.mtta), duration(f.mttr)) for sev, f in by_severity.items()]},
+        }
+        return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        return [
+            path("<int:incident_id>/act/<str:verb>/", self.admin_site.admin_view(self.act_view),
+                 name="alerts_incident_act"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        incident = get_object_or_404(Incident.objects.select_related(
+            "project", "rule", "integration", "acknowledged_by", "resolved_by"), pk=object_id)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": str(incident),
+            "opts": self.model._meta,
+            "incident": incident,
+            "alerts": list(incident.alerts.all()),
+            "channels": list(incident.channels.all()),
+            "timeline": incident_timeline(incident=incident),
+            "can_change": self.has_change_permission(request, incident),
+            "time_to_ack": duration(incident.acknowledged_at - incident.opened_at) if incident.acknowledged_at else "—",
+            "time_to_resolve": duration(incident.resolved_at - incident.opened_at) if incident.resolved_at else "—",
+            "changelist_url": reverse("admin:alerts_incident_changelist"),
+        }
+        return TemplateResponse(request, "admin/alerts/incident_page.html", context)
+
+    @method_decorator(require_POST)
+    def act_view(self, request, incident_id: int, verb: str):
+        incident = get_object_or_404(Incident, pk=incident_id)
+        if not self.has_change_permission(request, incident):
+            raise PermissionDenied
+        page = reverse("admin:alerts_incident_change", args=[incident.pk])
+        if verb not in VERBS:
+            messages.error(request, f"Unknown action {verb!r}.")
+            return HttpResponseRedirect(page)
+        try:
+            VERBS[verb](incident, request, timezone.now())
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, DONE[verb])
+        return HttpResponseRedirect(page)
+
+    def _each(self, request, queryset, change, done: str):
+        changed, refused = 0, []
+        for incident in queryset:
+            try:
+                change(incident)
+                changed += 1
+            except ValidationError as exc:
+                refused.append(f"{incident}: {' '.join(exc.messages)}")
+        self.message_user(request, f"{changed} incident(s) {done}.", messages.SUCCESS)
+        for reason in refused:
+            self.message_user(request, reason, messages.WARNING)
+
+    @action(description="Acknowledge", permissions=["change"])
+    def acknowledge_selected(self, request, queryset):
+        now = timezone.now()
+        self._each(request, queryset.exclude(status=Incident.Status.RESOLVED),
+                   lambda i: incident_acknowledge(incident=i, actor=request.user, now=now), "acknowledged")
+
+    @action(description="Resolve", permissions=["change"])
+    def resolve_selected(self, request, queryset):
+        now = timezone.now()
+        self._each(request, queryset.exclude(status=Incident.Status.RESOLVED),
+                   lambda i: incident_resolve(incident=i, actor=request.user, now=now), "resolved")
+
+
+VERBS = {
+    "acknowledge": lambda incident, request, now: incident_acknowledge(incident=incident, actor=request.user, now=now),
+    "resolve": lambda incident, request, now: incident_resolve(incident=incident, actor=request.user, now=now,
+                                                                 message=request.POST.get("message", "").strip()),
+    "reopen": lambda incident, request, now: incident_reopen(incident=incident, actor=request.user, now=now),
+    "comment": lambda incident, request, now: incident_comment(incident=incident, actor=request.user,
+                                                                 message=request.POST.get("message", ""), now=now),
+}
+
+DONE = {"acknowledge": "Acknowledged.", "resolve": "Resolved.", "reopen": "Reopened.", "comment": "Comment added."}
+
+
+CALENDAR_DAYS = 30
+
+
+def matchers_text(value) -> str:
+    try:
+        return "{" + ", ".join(str(m) for m in parse_matchers(value or [])) + "}"
+    except ValidationError:
+        return json.dumps(value)
+
+
+class MatchersField(forms.CharField):
+    """Matchers typed as `{service="api", env=~"prod|staging"}` (or a JSON list); stored as a list."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput(attrs={"size": 80}))
+        kwargs.setdefault("help_text", 'e.g. {service="api", env=~"prod|staging"}; ops =, !=, =~, !~ '
+                                       "(regular expressions match whole values).")
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        return matchers_text(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        text = (super().to_python(value) or "").strip()
+        if text.startswith("["):
+            try:
+                text = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ValidationError(f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).") from None
+        return [m.as_dict() for m in parse_matchers(text)]
+
+
+class SilenceForm(forms.ModelForm):
+    matchers = MatchersField()
+
+    class Meta:
+        model = Silence
+        fields = ("matchers", "starts_at", "ends_at", "comment")
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self):
+        data = super().clean()
+        if "matchers" in self.errors:
+            return data
+        try:
+            data["matchers"] = silence_validate(
+                matchers=data.get("matchers"), starts_at=data.get("starts_at"), ends_at=data.get("ends_at"),
+                created_by=self.instance.created_by or self.user, comment=data.get("comment", ""))
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                if name not in self.errors:
+                    self.add_error(name if name in self.fields else None, errors)
+        return data
+
+
+@admin.register(Silence)
+class SilenceAdmin(ModelAdmin):
+    form = SilenceForm
+    list_display = ("matchers_display", "state", "starts_at", "ends_at", "created_by", "comment")
+    list_select_related = ("created_by",)
+    search_fields = ("comment",)
+    show_full_result_count = False
+    actions = ["expire"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+
+        class WithUser(form):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, user=request.user, **kw)
+
+        return WithUser
+
+    def get_changeform_initial_data(self, request):
+        now = timezone.now().replace(second=0, microsecond=0)
+        return {"starts_at": now, "ends_at": now + timedelta(hours=2), **super().get_changeform_initial_data(request)}
+
+    def save_model(self, request, obj, form, change):
+        if obj.created_by_id is None:
+            obj.created_by = request.user
+        obj.comment = obj.comment.strip()
+        super().save_model(request, obj, form, change)
+
+    @display(description="matchers")
+    def matchers_display(self, silence):
+        return format_html("<code>{}</code>", matchers_text(silence.matchers))
+
+    @display(description="state")
+    def state(self, silence):
+        now = timezone.now()
+        return "pending" if silence.starts_at > now else ("active" if silence.ends_at > now else "expired")
+
+    @action(description="Expire now", permissions=["change"])
+    def expire(self, request, queryset):
+        now = timezone.now()
+        expired = [silence_expire(silence=s, now=now) for s in queryset.filter(ends_at__gt=now)]
+        self.message_user(request, f"{len(expired)} silence(s) expired.", messages.SUCCESS)
+
+
+class MaintenanceWindowForm(forms.ModelForm):
+    class Meta:
+        model = MaintenanceWindow
+        fields = ("name", "project", "target", "tag", "recurrence", "expression", "starts_at", "duration_minutes",
+                  "time_zone", "until", "effect", "comment")
+
+    def clean(self):
+        data = super().clean()
+        try:
+            maintenance_validate(
+                recurrence=data.get("recurrence", ""), expression=data.get("expression", ""),
+                time_zone=data.get("time_zone", ""), starts_at=data.get("starts_at"), until=data.get("until"),
+                duration_minutes=data.get("duration_minutes"),
+                scoped_by=[name for name in ("project", "target", "tag") if data.get(name)])
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                if name not in self.errors:
+                    self.add_error(name, errors)
+        return data
+
+
+@admin.register(MaintenanceWindow)
+class MaintenanceWindowAdmin(ModelAdmin):
+    form = MaintenanceWindowForm
+    list_display = ("name", "scope", "recurrence", "expression", "time_zone", "duration_minutes", "effect",
+                    "next_window")
+    list_filter = ("effect", "recurrence")
+    list_select_related = ("project", "target", "tag")
+    search_fields = ("name", "comment")
+    autocomplete_fields = ("target",)
+    show_full_result_count = False
+    list_before_template = "admin/alerts/maintenance_calendar_link.html"
+
+    def save_model(self, request, obj, form, change):
+        if obj.created_by_id is None:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @display(description="covers")
+    def scope(self, window):
+        if window.target_id:
+            return f"target {window.target}"
+        if window.project_id:
+            return f"project {window.project}"
+        if window.tag_id:
+            return f"tag {window.tag}"
+        return "everything"
+
+    @display(description="next window")
+    def next_window(self, window):
+        now = timezone.now()
+        found = window_occurrences(window=window, start=now, end=now + timedelta(days=366))
+        if not found:
+            return "—"
+        local = found[0].starts_at.astimezone(zoneinfo.ZoneInfo(window.time_zone))
+        return f"{local:%Y-%m-%d %H:%M} {window.time_zone}"
+
+    def get_urls(self):
+        return [
+            path("calendar/", self.admin_site.admin_view(self.calendar_view), name="alerts_maintenance_calendar"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "calendar_url": reverse("admin:alerts_maintenance_calendar")}
+        return super().changelist_view(request, extra_context)
+
+    def calendar_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        zone = request.GET.get("tz", "UTC")
+        status = 200
+        try:
+            tz = zoneinfo.ZoneInfo(zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            tz, zone, status = zoneinfo.ZoneInfo("UTC"), "UTC", 400
+        today = timezone.now().astimezone(tz).date()
+        days = maintenance_calendar(start=today, days=CALENDAR_DAYS, time_zone=zone)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Maintenance calendar",
+            "opts": self.model._meta,
+            "zone": zone,
+            "error": "" if status == 200 else f"{request.GET.get('tz')!r} is not a known time zone; showing UTC.",
+            "days": [(d.day, [(o, o.starts_at.astimezone(tz), o.ends_at.astimezone(tz)) for o in d.occurrences])
+                     for d in days],
+            "changelist_url": reverse("admin:alerts_maintenancewindow_changelist"),
+        }
+        return TemplateResponse(request, "admin/alerts/maintenance_calendar.html", context, status=status)
+
+
+class InhibitRuleForm(forms.ModelForm):
+    source_matchers = MatchersField(help_text='Alerts that mute others while they fire, e.g. {severity="critical"}.')
+    target_matchers = MatchersField(help_text='Alerts that are muted, e.g. {severity=~"high|medium|low"}.')
+    equal = forms.CharField(required=False, help_text="Labels both alerts must share, comma separated "
+                                                      "(e.g. target_id); alerts without them are never muted.")
+
+    class Meta:
+        model = InhibitRule
+        fields = ("name", "source_matchers", "target_matchers", "equal", "enabled")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if isinstance(self.initial.get("equal"), list):
+            self.initial["equal"] = ", ".join(self.initial["equal"])
+
+    def clean_equal(self):
+        names = [n.strip() for n in self.cleaned_data["equal"].split(",") if n.strip()]
+        bad = [n for n in names if not LABEL_NAME.match(n)]
+        if bad:
+            raise ValidationError(f"Not label names: {', '.join(bad)}.")
+        return names
+
+
+@admin.register(InhibitRule)
+class InhibitRuleAdmin(ModelAdmin):
+    form = InhibitRuleForm
+    list_display = ("name", "source", "target", "equal", "enabled")
+    list_editable = ("enabled",)
+
+    @display(description="source")
+    def source(self, rule):
+        return format_html("<code>{}</code>", matchers_text(rule.source_matchers))
+
+    @display(description="target")
+    def target(self, rule):
+        return format_html("<code>{}</code>", matchers_text(rule.target_matchers))
+
+
+@admin.register(TargetDependency)
+class TargetDependencyAdmin(ModelAdmin):
+    list_display = ("target", "depends_on")
+    list_select_related = ("target", "depends_on")
+    autocomplete_fields = ("target", "depends_on")
+    search_fields = ("target__name", "depends_on__name")

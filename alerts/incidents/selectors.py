@@ -1,0 +1,141 @@
+"""What the admin and on-call pages read about incidents: lists, timelines, MTTA and MTTR.
+
+The maintenance calendar: which windows are open on which days.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from django.db.models import Prefetch, QuerySet
+from alerts.models import Incident, IncidentEvent, Notification
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from alerts.models import MaintenanceWindow
+from alerts.incidents.services.noise import Occurrence, window_occurrences
+
+
+def incidents_list(*, status: str | None = None, severity: str | None = None, project_id: int | None = None,
+                   opened_after: datetime | None = None, opened_before: datetime | None = None,
+                   open_only: bool = False) -> QuerySet[Incident]:
+    """Newest first, with what a list row shows joined in (one query per page)."""
+    incidents = Incident.objects.select_related("project", "rule", "acknowledged_by", "resolved_by")
+    if open_only:
+        incidents = incidents.exclude(status=Incident.Status.RESOLVED)
+    if status:
+        incidents = incidents.filter(status=status)
+    if severity:
+        incidents = incidents.filter(severity=severity)
+    if project_id is not None:
+        incidents = incidents.filter(project_id=project_id)
+    if opened_after is not None:
+        incidents = incidents.filter(opened_at__gte=opened_after)
+    if opened_before is not None:
+        incidents = incidents.filter(opened_at__lt=opened_before)
+    return incidents.order_by("-opened_at", "-id")
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str
+    label: str
+    actor: str
+    message: str
+    muted: bool
+    reason: str
+    deliveries: list[tuple[str, str]]  # (channel name, notification status)
+
+
+def incident_timeline(*, incident: Incident) -> list[TimelineEntry]:
+    """Every event, oldest first; a notification round carries its channels and whether each was
+    sent, and a muted one says why it was muted."""
+    events = (IncidentEvent.objects.filter(incident=incident).select_related("actor")
+              .prefetch_related(Prefetch("notifications", Notification.objects.select_related("channel")
+                                         .order_by("channel__name"))))
+    entries = []
+    for event in events:
+        notifications = list(event.notifications.all())
+        muted_reason = next((n.muted_reason for n in notifications if n.status == Notification.Status.MUTED), "")
+        muted = event.kind == IncidentEvent.Kind.MUTED or bool(muted_reason)
+        entries.append(TimelineEntry(
+            at=event.at, kind=event.kind, label=event.get_kind_display(),
+            actor=event.actor.get_username() if event.actor else "", message=event.message, muted=muted,
+            reason=(event.data or {}).get("reason") or muted_reason if muted else "",
+            deliveries=[(n.channel.name, n.status) for n in notifications],
+        ))
+    return entries
+
+
+@dataclass(frozen=True)
+class ResponseFigures:
+    """Over the incidents opened in a window: how many, and the mean times to ack and resolve."""
+
+    opened: int = 0
+    acknowledged: int = 0
+    resolved: int = 0
+    mtta: timedelta | None = None
+    mttr: timedelta | None = None
+
+
+@dataclass
+class _Sums:
+    opened: int = 0
+    acked: list[timedelta] = field(default_factory=list)
+    resolved: list[timedelta] = field(default_factory=list)
+
+    def figures(self) -> ResponseFigures:
+        return ResponseFigures(
+            opened=self.opened, acknowledged=len(self.acked), resolved=len(self.resolved),
+            mtta=sum(self.acked, timedelta()) / len(self.acked) if self.acked else None,
+            mttr=sum(self.resolved, timedelta()) / len(self.resolved) if self.resolved else None,
+        )
+
+
+def response_figures(*, since: datetime, until: datetime, project_id: int | None = None,
+                     severity: str | None = None, by: str | None = None) -> dict:
+    """MTTA (opened → first acknowledged) and MTTR (opened → resolved) of incidents opened in
+    [since, until). Keyed "all", or by project name or severity when `by` is "project" or
+    "severity". An incident still open counts as opened but not in the means."""
+    if by not in (None, "project", "severity"):
+        raise ValueError(f"by must be project or severity, not {by!r}")
+    rows = Incident.objects.filter(opened_at__gte=since, opened_at__lt=until)
+    if project_id is not None:
+        rows = rows.filter(project_id=project_id)
+    if severity:
+        rows = rows.filter(severity=severity)
+    sums: dict[str, _Sums] = {}
+    for opened_at, acked_at, resolved_at, project, sev in rows.values_list(
+            "opened_at", "acknowledged_at", "resolved_at", "project__name", "severity"):
+        key = "all" if by is None else ((project or "no project") if by == "project" else sev)
+        bucket = sums.setdefault(key, _Sums())
+        bucket.opened += 1
+        if acked_at is not None:
+            bucket.acked.append(acked_at - opened_at)
+        if resolved_at is not None:
+            bucket.resolved.append(resolved_at - opened_at)
+    if by is None and not sums:
+        return {"all": ResponseFigures()}
+    return {key: bucket.figures() for key, bucket in sorted(sums.items())}
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    day: date
+    occurrences: list[Occurrence]
+
+
+def maintenance_calendar(*, start: date, days: int = 30, time_zone: str = "UTC") -> list[CalendarDay]:
+    """Each day from `start` (in `time_zone`) with the windows that are open during it, in order
+    of their start; a window crossing midnight shows on both days."""
+    tz = zoneinfo.ZoneInfo(time_zone)
+    begin = datetime.combine(start, time(), tz)
+    end = datetime.combine(start + timedelta(days=days), time(), tz)
+    windows = MaintenanceWindow.objects.select_related("project", "target", "tag").filter(starts_at__lt=end)
+    occurrences = sorted((o for w in windows for o in window_occurrences(window=w, start=begin, end=end)),
+                         key=lambda o: (o.starts_at, o.window.name))
+    calendar = []
+    for offset in range(days):
+        day = start + timedelta(days=offset)
+        day_start, day_end = datetime.combine(day, time(), tz), datetime.combine(day + timedelta(days=1), time(), tz)
+        calendar.append(CalendarDay(day, [o for o in occurrences if o.starts_at < day_end and o.ends_at > day_start]))
+    return calendar

@@ -1,0 +1,32 @@
+"""External alert sources (Alertmanager, the generic events API), each with its own token."""
+
+from django.db import models
+
+from alerts.incidents.severity import Severity
+
+
+class Integration(models.Model):
+    class Kind(models.TextChoices):
+        ALERTMANAGER = "alertmanager", "Alertmanager webhook (v4)"
+        EVENTS = "events", "Events API (PagerDuty-style)"
+
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    project = models.ForeignKey("monitoring.Project", on_delete=models.CASCADE, null=True, blank=True,
+                                related_name="alert_integrations")
+    default_severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.HIGH)
+    channels = models.ManyToManyField("alerts.Channel", blank=True, related_name="integrations")
+    escalation_policy = models.ForeignKey("alerts.EscalationPolicy", on_delete=models.SET_NULL, null=True,
+                                          blank=True, related_name="integrations")
+    # Only the token's SHA-256 is kept; the token is shown once, like API tokens.
+    token_prefix = models.CharField(max_length=12, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

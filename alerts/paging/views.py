@@ -1,0 +1,88 @@
+"""The on-call pages: what a person on call works from. Thin: reads in pages.py, writes
+through the incident services; every change is a CSRF-protected POST."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from alerts.models import Incident
+from alerts.paging.selectors import OPEN_LIMIT, SNOOZES, incidents_escalated_to, open_incidents, schedules_now, snooze_until
+from alerts.incidents.services.incidents import incident_acknowledge, incident_comment, incident_resolve, incident_snooze
+
+
+@login_required
+def team(request):
+    now = timezone.now()
+    return render(request, "alerts/oncall/team.html", {
+        "now": now, "schedules": schedules_now(now=now), "incidents": list(open_incidents()[:OPEN_LIMIT]),
+        "snoozes": SNOOZES,
+    })
+
+
+@login_required
+def mine(request):
+    return render(request, "alerts/oncall/mine.html", {
+        "now": timezone.now(), "incidents": incidents_escalated_to(user=request.user), "snoozes": SNOOZES,
+    })
+
+
+@login_required
+def incident(request, pk: int):
+    item = get_object_or_404(Incident.objects.select_related("project", "acknowledged_by", "resolved_by"), pk=pk)
+    return render(request, "alerts/oncall/incident.html", {
+        "now": timezone.now(), "incident": item, "alerts": list(item.alerts.all()),
+        "events": list(item.events.select_related("actor")), "snoozes": SNOOZES,
+    })
+
+
+def _act(request, pk: int, work, done: str):
+    item = get_object_or_404(Incident, pk=pk)
+    try:
+        work(item, timezone.now())
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, f"#{item.pk} {done}.")
+    target = request.POST.get("next", "")
+    if target.startswith("/oncall/") and "//" not in target:  # back to the page the button was on, never off-site
+        return redirect(target)
+    return redirect("oncall:incident", pk=pk)
+
+
+@login_required
+@require_POST
+def acknowledge(request, pk: int):
+    return _act(request, pk, lambda i, now: incident_acknowledge(incident=i, actor=request.user, now=now),
+                "acknowledged")
+
+
+@login_required
+@require_POST
+def resolve(request, pk: int):
+    return _act(request, pk, lambda i, now: incident_resolve(
+        incident=i, actor=request.user, now=now, message=request.POST.get("message", "").strip()), "resolved")
+
+
+@login_required
+@require_POST
+def snooze(request, pk: int):
+    choice = request.POST.get("for", "")
+
+    def work(item, now):
+        until = snooze_until(choice, now=now)
+        if until is None:
+            raise ValidationError(f"Snooze for one of: {', '.join(SNOOZES.values())}.")
+        incident_snooze(incident=item, actor=request.user, until=until, now=now)
+
+    return _act(request, pk, work, f"snoozed {SNOOZES.get(choice, '')}".strip())
+
+
+@login_required
+@require_POST
+def comment(request, pk: int):
+    return _act(request, pk, lambda i, now: incident_comment(
+        incident=i, actor=request.user, message=request.POST.get("message", ""), now=now), "commented")

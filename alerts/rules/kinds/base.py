@@ -1,0 +1,172 @@
+"""What every rule kind offers the evaluator and the editor: its params, checked, and its samples.
+
+A kind reads facts only through monitoring's selectors and answers one Sample per series
+it watches. It never decides states: pending, firing and the policies are the evaluator's
+(alerts.rules.states), so every kind gets the same for/keep-firing/no-data behaviour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.core.exceptions import ValidationError
+
+if TYPE_CHECKING:
+    from alerts.models import AlertRule
+
+OPERATORS = {
+    "gt": lambda value, threshold: value > threshold,
+    "ge": lambda value, threshold: value >= threshold,
+    "lt": lambda value, threshold: value < threshold,
+    "le": lambda value, threshold: value <= threshold,
+    "eq": lambda value, threshold: value == threshold,
+}
+SYMBOLS = {"gt": ">", "ge": "≥", "lt": "<", "le": "≤", "eq": "="}
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One series at one evaluation. `value` None means the series had no data.
+
+    `recovered` is what a firing series must reach to clear: by default simply "not
+    breached"; with a recovery threshold it is stricter, which gives hysteresis."""
+
+    labels: dict[str, str]
+    value: float | None
+    breached: bool
+    recovered: bool | None = None
+    detail: dict[str, Any] = field(default_factory=dict)  # extra values stored on transitions
+
+    def __post_init__(self):
+        if self.recovered is None:
+            object.__setattr__(self, "recovered", not self.breached)
+
+
+def params_error(name: str, why: str) -> ValidationError:
+    return ValidationError({"params": f"{name}: {why}"})
+
+
+class Params:
+    """Reads one kind's params, each check naming the field it refused."""
+
+    def __init__(self, params: Any):
+        if not isinstance(params, dict):
+            raise ValidationError({"params": "params: must be a JSON object"})
+        self.raw = params
+
+    def text(self, name: str, *, default: str | None = None, choices=None, max_length: int = 200) -> str:
+        value = self.raw.get(name, default)
+        if value is None or not isinstance(value, str) or (not value.strip() and default is None):
+            raise params_error(name, "required, as text")
+        value = value.strip()
+        if len(value) > max_length:
+            raise params_error(name, f"at most {max_length} characters")
+        if choices is not None and value not in choices:
+            raise params_error(name, f"{value!r} is not one of {', '.join(choices)}")
+        return value
+
+    def number(self, name: str, *, default: float | None = None, minimum: float | None = None,
+               maximum: float | None = None, optional: bool = False) -> float | None:
+        value = self.raw.get(name, default)
+        if value is None and optional:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            raise params_error(name, "required, as a number")
+        if minimum is not None and value < minimum:
+            raise params_error(name, f"must be at least {minimum:g}")
+        if maximum is not None and value > maximum:
+            raise params_error(name, f"must be at most {maximum:g}")
+        return float(value)
+
+    def integer(self, name: str, *, default: int | None = None, minimum: int = 1, maximum: int | None = None) -> int:
+        value = self.raw.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise params_error(name, "required, as a whole number")
+        if value < minimum or (maximum is not None and value > maximum):
+            raise params_error(name, f"must be between {minimum} and {maximum}" if maximum else
+                               f"must be at least {minimum}")
+        return value
+
+    def boolean(self, name: str, *, default: bool = False) -> bool:
+        value = self.raw.get(name, default)
+        if not isinstance(value, bool):
+            raise params_error(name, "must be true or false")
+        return value
+
+    def tags(self, name: str) -> dict[str, str]:
+        value = self.raw.get(name, {})
+        if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            raise params_error(name, 'must be an object of text tags, e.g. {"route": "/checkout"}')
+        return value
+
+    def ids(self, name: str) -> list[int] | None:
+        value = self.raw.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in value):
+            raise params_error(name, "must be a list of ids, e.g. [3, 7]")
+        return value
+
+    def choices(self, name: str, allowed, *, default: list[str]) -> list[str]:
+        value = self.raw.get(name, default)
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            raise params_error(name, f"must be a non-empty list of {', '.join(allowed)}")
+        unknown = [v for v in value if v not in allowed]
+        if unknown:
+            raise params_error(name, f"{unknown[0]!r} is not one of {', '.join(allowed)}")
+        return value
+
+    def unknown(self, known) -> None:
+        extra = sorted(set(self.raw) - set(known))
+        if extra:
+            raise params_error(extra[0], "not a parameter of this kind")
+
+
+class RuleKind:
+    kind: ClassVar[str]
+    label: ClassVar[str]
+    # Shown in the editor: a working params object for this kind.
+    example: ClassVar[dict]
+    # Event-like kinds (a new issue, a regression) list only what is happening now: a
+    # series missing from their answer has cleared, it is not "no data".
+    missing_is_ok: ClassVar[bool] = False
+    # Kinds that read the present state only (a target's status) cannot be replayed.
+    replayable: ClassVar[bool] = True
+    # The preview's finest step for this kind (alerts.rules.services.preview says why).
+    preview_min_step: ClassVar[timedelta] = timedelta(minutes=10)
+
+    @classmethod
+    def validate_params(cls, params: Any) -> dict:
+        """The cleaned params; ValidationError({"params": "field: why"}) otherwise."""
+        raise NotImplementedError
+
+    @classmethod
+    def evaluate(cls, rule: AlertRule, now: datetime) -> list[Sample]:
+        raise NotImplementedError
+
+    @classmethod
+    def evaluate_many(cls, rules: list[AlertRule], now: datetime) -> dict[int, list[Sample] | Exception]:
+        """Each rule's samples, or what it raised. Kinds whose reads batch well override this."""
+        answers: dict[int, list[Sample] | Exception] = {}
+        for rule in rules:
+            try:
+                answers[rule.pk] = cls.evaluate(rule, now)
+            except Exception as exc:  # noqa: BLE001  one rule's failure is its own
+                answers[rule.pk] = exc
+        return answers
+
+    @classmethod
+    def needs_project(cls, params: dict) -> bool:
+        """Kinds that read a project's own data (metrics, releases) cannot read across projects."""
+        return False
+
+    @classmethod
+    def threshold(cls, params: dict) -> float | None:
+        """The line drawn on the preview chart."""
+        return params.get("threshold")
+
+    @classmethod
+    def describe(cls, params: dict) -> str:
+        return cls.label

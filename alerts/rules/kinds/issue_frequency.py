@@ -1,0 +1,38 @@
+"""An issue seen N times in M minutes."""
+
+from datetime import datetime, timedelta
+
+from alerts.rules.kinds.base import Params, RuleKind, Sample
+from alerts.rules.kinds.issues import issue_sample
+from monitoring.errors.selectors import error_issues_frequent
+
+
+class IssueFrequency(RuleKind):
+    kind = "error_frequency"
+    label = "Error tracking: an issue seen N times in M minutes"
+    example = {"count": 100, "window_minutes": 10, "should_alert_only": False}
+    # An issue below N is not listed: it has simply cleared.
+    missing_is_ok = True
+
+    @classmethod
+    def validate_params(cls, params) -> dict:
+        p = Params(params)
+        p.unknown(cls.example)
+        return {"count": p.integer("count"), "window_minutes": p.integer("window_minutes", maximum=7 * 24 * 60),
+                "should_alert_only": p.boolean("should_alert_only")}
+
+    @classmethod
+    def evaluate(cls, rule, now: datetime) -> list[Sample]:
+        params = rule.params
+        since = now - timedelta(minutes=params["window_minutes"])
+        issues = error_issues_frequent(project_id=rule.project_id, since=since, until=now, at_least=params["count"],
+                                       should_alert_only=params.get("should_alert_only", False))
+        return [issue_sample(a, value=a.events) for a in issues]
+
+    @classmethod
+    def threshold(cls, params: dict) -> float | None:
+        return params.get("count")
+
+    @classmethod
+    def describe(cls, params: dict) -> str:
+        return f"an issue seen at least {params['count']} times in {params['window_minutes']} min"

@@ -1,0 +1,44 @@
+"""What the error-tracking kinds share: one sample per issue, labelled so a person knows which,
+and the shape of the kinds that alert on issues appearing in a window (new, regressed)."""
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from alerts.rules.kinds.base import Params, RuleKind, Sample
+from monitoring.errors.selectors import IssueActivity
+
+
+def issue_sample(activity: IssueActivity, *, value: float) -> Sample:
+    return Sample(
+        labels={"issue_id": str(activity.issue_id), "issue": activity.title[:120], "issue_project":
+                activity.project_slug},
+        value=value, breached=True, detail={"level": activity.level, "events": activity.events},
+    )
+
+
+class IssuesInWindow(RuleKind):
+    """Each issue that `select` finds in the window alerts while it is in it, then resolves."""
+
+    example = {"window_minutes": 5, "should_alert_only": False}
+    missing_is_ok = True
+    happened = ""  # for describe(): "new issue", "issue regressed"
+    # The selector: (project_id, since, until, should_alert_only) -> the issues to alert on.
+    select: Callable[..., list[IssueActivity]]
+
+    @classmethod
+    def validate_params(cls, params) -> dict:
+        p = Params(params)
+        p.unknown(cls.example)
+        return {"window_minutes": p.integer("window_minutes", default=5, maximum=7 * 24 * 60),
+                "should_alert_only": p.boolean("should_alert_only")}
+
+    @classmethod
+    def evaluate(cls, rule, now: datetime) -> list[Sample]:
+        since = now - timedelta(minutes=rule.params["window_minutes"])
+        issues = cls.select(project_id=rule.project_id, since=since, until=now,
+                            should_alert_only=rule.params.get("should_alert_only", False))
+        return [issue_sample(a, value=a.events) for a in issues]
+
+    @classmethod
+    def describe(cls, params: dict) -> str:
+        return f"{cls.happened} in the last {params['window_minutes']} min"

@@ -1,0 +1,41 @@
+"""A target down or degraded: one sample per target, from the status the probes and heartbeats keep."""
+
+from datetime import datetime
+
+from alerts.rules.kinds.base import Params, RuleKind, Sample
+from alerts.rules.kinds.targets import SCOPE, scope_params, target_labels, watched_targets
+
+PROBLEMS = ("down", "degraded")
+
+
+class TargetStatus(RuleKind):
+    kind = "target_status"
+    label = "Uptime: a target down or degraded"
+    example = {"statuses": ["down"], **SCOPE}
+    replayable = False  # reads the status as it is now
+
+    @classmethod
+    def validate_params(cls, params) -> dict:
+        p = Params(params)
+        p.unknown(cls.example)
+        return {"statuses": p.choices("statuses", PROBLEMS, default=["down"]), **scope_params(p)}
+
+    @classmethod
+    def evaluate(cls, rule, now: datetime) -> list[Sample]:
+        statuses = [s for s in watched_targets(rule) if s.status != "paused"]
+        labels = target_labels(statuses)
+        wanted = rule.params.get("statuses", ["down"])
+        return [
+            Sample(labels=labels[s.target_id], value=1.0 if s.status in wanted else 0.0, breached=s.status in wanted,
+                   detail={"status": s.status, "since": s.since.isoformat() if s.since else None})
+            for s in statuses
+            if s.status != "unknown"  # never probed yet: no data, not a verdict
+        ]
+
+    @classmethod
+    def threshold(cls, params: dict) -> float | None:
+        return None
+
+    @classmethod
+    def describe(cls, params: dict) -> str:
+        return f"target {' or '.join(params.get('statuses', ['down']))}"

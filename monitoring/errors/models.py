@@ -1,0 +1,293 @@
+"""Error tracking: issues (groups of alike events), the events themselves, and releases.
+
+Ingest writes an event, a pending tally and (once per user) an issue-user row, and never
+waits for the issue row: a hot issue would otherwise serialise every request on its row
+lock. Tallies are folded into the issue's counters in batches (services/error_issues) by
+whoever finds the issue unlocked.
+"""
+
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from monitoring.projects.models import Project
+
+
+class Severity(models.TextChoices):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class Category(models.TextChoices):
+    AUTHENTICATION = "authentication"
+    NETWORK = "network"
+    VALIDATION = "validation"
+    PERFORMANCE = "performance"
+    SECURITY = "security"
+    DATA_INTEGRITY = "data_integrity", "data integrity"
+
+
+class Release(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="releases")
+    version = models.CharField(max_length=250)
+    first_seen = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-first_seen"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "version"], name="release_unique_per_project"),
+        ]
+
+    def __str__(self) -> str:
+        return self.version
+
+
+class ErrorIssue(models.Model):
+    class Status(models.TextChoices):
+        UNRESOLVED = "unresolved", "Unresolved"
+        RESOLVED = "resolved", "Resolved"
+        RESOLVED_NEXT_RELEASE = "resolved_next_release", "Resolved in next release"
+        IGNORED = "ignored", "Ignored"
+        # Not a state a person picks: the issue now lives on as part of `merged_into`.
+        MERGED = "merged", "Merged"
+
+    class Level(models.TextChoices):
+        DEBUG = "debug"
+        INFO = "info"
+        WARNING = "warning"
+        ERROR = "error"
+        FATAL = "fatal"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="error_issues")
+    # monitoring.errors.fingerprints: hex SHA-256 of the grouping components.
+    grouping_hash = models.CharField(max_length=64)
+    title = models.CharField(max_length=500)
+    culprit = models.CharField(max_length=500, blank=True)
+    type = models.CharField(max_length=200, blank=True)
+    level = models.CharField(max_length=8, choices=Level.choices, default=Level.ERROR)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    event_count = models.PositiveBigIntegerField(default=0)
+    users_affected = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.UNRESOLVED)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    resolved_in_release = models.CharField(max_length=250, blank=True)
+    is_regression = models.BooleanField(default=False)
+    regressed_at = models.DateTimeField(null=True, blank=True)
+    # Ignored issues come back on their own after a time, or after N more events.
+    snooze_until = models.DateTimeField(null=True, blank=True)
+    snooze_event_count = models.PositiveIntegerField(null=True, blank=True)
+    snooze_count_base = models.PositiveBigIntegerField(null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_issues"
+    )
+    # From the first matching classification rule when the issue was made.
+    severity = models.CharField(max_length=8, choices=Severity.choices, blank=True)
+    category = models.CharField(max_length=16, choices=Category.choices, blank=True)
+    should_alert = models.BooleanField(default=False)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "grouping_hash"], name="errorissue_unique_hash"),
+        ]
+        # The issue stream: one project, newest activity first (or most frequent).
+        indexes = [
+            models.Index(fields=["project", "status", "-last_seen"], name="errorissue_stream"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ErrorEvent(models.Model):
+    """One stored (scrubbed) event. On PostgreSQL the table is partitioned by day on
+    `timestamp` (migration 0004), primary key (timestamp, id), so retention drops whole
+    days. Ingest clamps `timestamp` near the receive time, so a client's wrong clock
+    cannot create partitions far in the past or future."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="error_events", db_index=False)
+    issue = models.ForeignKey(ErrorIssue, on_delete=models.CASCADE, related_name="events", db_index=False)
+    event_id = models.UUIDField()
+    # The hash this event grouped to, so an unmerge knows which events go back.
+    grouping_hash = models.CharField(max_length=64)
+    timestamp = models.DateTimeField()
+    received_at = models.DateTimeField()
+    level = models.CharField(max_length=8, default="error")
+    release = models.CharField(max_length=250, blank=True)
+    environment = models.CharField(max_length=64, blank=True)
+    user_hash = models.CharField(max_length=32, blank=True)
+    payload = models.JSONField()
+
+    class Meta:
+        constraints = [
+            # De-duplication: ingest looks the event id up first; this catches two copies of a
+            # retried envelope racing. A partitioned table's unique keys must hold the
+            # partition key, and a retry carries the same timestamp.
+            models.UniqueConstraint(fields=["project", "event_id", "timestamp"], name="errorevent_unique_id"),
+        ]
+        # The issue page (latest event, timeline); retention goes by partition.
+        indexes = [models.Index(fields=["issue", "-timestamp"], name="errorevent_issue_time")]
+
+
+class ErrorIssueTally(models.Model):
+    """An event not yet counted on its issue. Append-only at ingest; folded and deleted in batches."""
+
+    issue = models.ForeignKey(ErrorIssue, on_delete=models.CASCADE, related_name="+")
+    timestamp = models.DateTimeField()
+    release = models.CharField(max_length=250, blank=True)
+    environment = models.CharField(max_length=64, blank=True)
+
+
+class ErrorIssueUser(models.Model):
+    """A user an issue has affected, by hash: counting rows gives users affected exactly."""
+
+    issue = models.ForeignKey(ErrorIssue, on_delete=models.CASCADE, related_name="+", db_index=False)
+    user_hash = models.CharField(max_length=32)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "user_hash"], name="errorissueuser_unique"),
+        ]
+
+
+class ErrorIssueSeenIn(models.Model):
+    """A release or environment an issue was seen in, with when and how often."""
+
+    class Dimension(models.TextChoices):
+        RELEASE = "release"
+        ENVIRONMENT = "environment"
+
+    issue = models.ForeignKey(ErrorIssue, on_delete=models.CASCADE, related_name="seen_in", db_index=False)
+    dimension = models.CharField(max_length=12, choices=Dimension.choices)
+    value = models.CharField(max_length=250)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    event_count = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "error issue seen in"
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "dimension", "value"], name="errorissueseenin_unique"),
+        ]
+        # The stream's release and environment filters.
+        indexes = [models.Index(fields=["dimension", "value"], name="errorissueseenin_value")]
+
+
+class EnvelopeOutcome(models.Model):
+    """Items not stored, per project, day, category and reason: dropped by us (invalid,
+    too large, throttled, unsupported) or reported discarded by the SDK (client_report)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="envelope_outcomes", db_index=False)
+    day = models.DateField()
+    category = models.CharField(max_length=32)
+    reason = models.CharField(max_length=64)
+    from_client = models.BooleanField(default=False)
+    quantity = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "day", "category", "reason", "from_client"], name="envelopeoutcome_unique"
+            ),
+        ]
+
+
+class ErrorUserReport(models.Model):
+    """What a user said about an error (sentry-sdk's user_report item or feedback event).
+
+    It may arrive before its event; `issue` is filled in when either comes second."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="error_user_reports", db_index=False)
+    issue = models.ForeignKey(ErrorIssue, null=True, blank=True, on_delete=models.CASCADE, related_name="user_reports")
+    event_id = models.UUIDField()
+    name = models.CharField(max_length=128, blank=True)
+    email = models.CharField(max_length=256, blank=True)
+    comments = models.TextField()
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "event_id"], name="erroruserreport_unique_event"),
+        ]
+
+
+class ReleaseHealth(models.Model):
+    """Session counts for a release in one environment on one day (sentry-sdk's release health).
+
+    Counted as sessions end: `sessions` when one starts, the others by how it ended."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="release_health", db_index=False)
+    release = models.CharField(max_length=250)
+    environment = models.CharField(max_length=64, blank=True)
+    day = models.DateField()
+    sessions = models.PositiveBigIntegerField(default=0)
+    errored = models.PositiveBigIntegerField(default=0)  # ended with handled errors, not crashed
+    crashed = models.PositiveBigIntegerField(default=0)
+    abnormal = models.PositiveBigIntegerField(default=0)  # ended without a clean exit (killed, hung)
+
+    class Meta:
+        verbose_name_plural = "release health"
+        constraints = [
+            models.UniqueConstraint(fields=["project", "release", "environment", "day"], name="releasehealth_unique"),
+        ]
+
+
+class ReleaseHealthUser(models.Model):
+    """A user (sentry-sdk's `did`, hashed) seen in sessions of a release, and whether one crashed."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_index=False)
+    release = models.CharField(max_length=250)
+    environment = models.CharField(max_length=64, blank=True)
+    user_hash = models.CharField(max_length=32)
+    crashed = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "release", "environment", "user_hash"], name="releasehealthuser_unique"
+            ),
+        ]
+
+
+def validate_regex(value: str) -> None:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValidationError(f"not a valid regular expression: {exc}") from exc
+
+
+class ErrorClassificationRule(models.Model):
+    """First match wins, by position; a rule without a project applies to every project.
+    Patterns are case-insensitive regular expressions searched in the text; empty matches all."""
+
+    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField(default=100)
+    name = models.CharField(max_length=100)
+    enabled = models.BooleanField(default=True)
+    type_pattern = models.CharField(max_length=300, blank=True, validators=[validate_regex],
+                                    help_text="Matched against the exception types.")
+    message_pattern = models.CharField(max_length=300, blank=True, validators=[validate_regex],
+                                       help_text="Matched against the exception values and the message.")
+    tag_key = models.CharField(max_length=64, blank=True, help_text="The event must have this tag.")
+    tag_value_pattern = models.CharField(max_length=300, blank=True, validators=[validate_regex])
+    transaction_pattern = models.CharField(max_length=300, blank=True, validators=[validate_regex])
+    severity = models.CharField(max_length=8, choices=Severity.choices)
+    category = models.CharField(max_length=16, choices=Category.choices)
+    should_alert = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if not any((self.type_pattern, self.message_pattern, self.tag_key, self.transaction_pattern)):
+            raise ValidationError("A rule needs at least one condition (type, message, tag or transaction).")

@@ -1,0 +1,47 @@
+from django.db.models import Prefetch
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.response import Response
+
+from monitoring.models import IngestKey, Project
+from monitoring.projects.services.projects import ProjectError, project_create
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    dsn = serializers.CharField(read_only=True, allow_null=True)
+    environments = serializers.ListField(
+        child=serializers.RegexField(r"^[^\s/]+$", max_length=64), required=False, default=["production"],
+        write_only=True,
+    )
+    slug = serializers.SlugField(max_length=100, required=False, default="")
+
+    class Meta:
+        model = Project
+        fields = ["id", "name", "slug", "environments", "dsn", "created_at"]
+        read_only_fields = ["id", "dsn", "created_at"]
+
+    def to_representation(self, project):
+        data = super().to_representation(project)
+        data["environments"] = [e.name for e in project.environments.all()]
+        return data
+
+
+class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                     viewsets.GenericViewSet):
+    """Projects and their DSNs. Creating one also creates its first ingest key."""
+
+    serializer_class = ProjectSerializer
+    queryset = Project.objects.prefetch_related(
+        Prefetch("ingest_keys", queryset=IngestKey.objects.filter(revoked_at=None)), "environments"
+    ).order_by("id")
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            created = project_create(name=data["name"], slug=data["slug"], environments=tuple(data["environments"]))
+        except ProjectError as exc:
+            field, _, message = str(exc).partition(": ")
+            raise serializers.ValidationError({field: [message]}) from exc
+        project = self.get_queryset().get(pk=created.project.pk)
+        return Response(self.get_serializer(project).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,168 @@
+"""Telemetry in the admin: metric series and refusals, the Web Vitals panel and the metric explorer."""
+
+from datetime import timedelta
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from unfold.admin import ModelAdmin
+from unfold.decorators import display
+
+from monitoring.models import IngestRejection, MetricSeries, Project
+from monitoring.telemetry.selectors.metrics import AGGREGATIONS, QueryError, query
+from monitoring.telemetry.selectors.web_vitals import WINDOWS, slow_actions, web_vitals_panel
+
+# Window shown → the step that gives a readable number of points on the chart.
+EXPLORER_WINDOWS = {
+    "1h": (timedelta(hours=1), timedelta(minutes=1)),
+    "6h": (timedelta(hours=6), timedelta(minutes=5)),
+    "24h": (timedelta(days=1), timedelta(minutes=15)),
+    "7d": (timedelta(days=7), timedelta(hours=1)),
+    "28d": (timedelta(days=28), timedelta(hours=6)),
+}
+CHART_WIDTH, CHART_HEIGHT = 800, 240
+
+
+class ExplorerForm(forms.Form):
+    project = forms.ModelChoiceField(queryset=Project.objects.all())
+    name = forms.CharField(max_length=200, label="metric")
+    agg = forms.ChoiceField(choices=[(a, a) for a in AGGREGATIONS], initial="p95", label="aggregation")
+    tags = forms.CharField(required=False, help_text="key:value, key:value — all must match")
+    window = forms.ChoiceField(choices=[(w, w) for w in EXPLORER_WINDOWS], initial="24h")
+
+    def clean_tags(self):
+        tags = {}
+        for part in filter(None, (p.strip() for p in self.cleaned_data["tags"].split(","))):
+            key, sep, value = part.partition(":")
+            if not sep or not key.strip():
+                raise forms.ValidationError(f"{part!r}: write tags as key:value")
+            tags[key.strip()] = value.strip()
+        return tags
+
+
+@admin.register(MetricSeries)
+class MetricSeriesAdmin(ModelAdmin):
+    list_display = ("name", "project", "kind", "unit", "tags_display", "created_at")
+    list_filter = ("kind", "project")
+    list_select_related = ("project",)
+    search_fields = ("name",)
+    readonly_fields = ("project", "name", "kind", "unit", "tags", "tags_hash", "created_at")
+    show_full_result_count = False  # no COUNT(*) over a big table on every page
+    change_list_template = "admin/monitoring/telemetry/series_change_list.html"
+
+    def has_add_permission(self, request):
+        return False  # series are made by ingest, under the project's limits
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @display(description="tags")
+    def tags_display(self, series):
+        return ", ".join(f"{k}={v}" for k, v in sorted(series.tags.items())) or "—"
+
+    def get_urls(self):
+        return [
+            path("web-vitals/", self.admin_site.admin_view(self.web_vitals_view), name="monitoring_web_vitals"),
+            path("explorer/", self.admin_site.admin_view(self.explorer_view), name="monitoring_metric_explorer"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "web_vitals_url": reverse("admin:monitoring_web_vitals"),
+            "explorer_url": reverse("admin:monitoring_metric_explorer"),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def web_vitals_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        projects = list(Project.objects.only("id", "name"))
+        chosen = request.GET.get("project")
+        project = next((p for p in projects if str(p.pk) == chosen), projects[0] if projects else None)
+        status = 200 if chosen is None or project is None or str(project.pk) == chosen else 400
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Web Vitals",
+            "opts": self.model._meta,
+            "projects": projects,
+            "project": project,
+            "error": "project: no such project" if status == 400 else "",
+            "windows": [label for label, _ in WINDOWS],
+        }
+        if project and status == 200:
+            panel = web_vitals_panel(project)
+            for row in panel.vitals:
+                row.cells = [
+                    {"value": row.p75[label], "ok": row.within_budget(label), "digits": 3 if row.name == "CLS" else 0}
+                    for label in context["windows"]
+                ]
+            context["panel"] = panel
+            context["route_rows"] = [
+                {"route": r.route, "count": r.count, "values": [r.p75.get(v.name) for v in panel.vitals]}
+                for r in panel.routes
+            ]
+            context["actions"] = slow_actions(project)
+        return TemplateResponse(request, "admin/monitoring/telemetry/web_vitals.html", context, status=status)
+
+    def explorer_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = ExplorerForm(request.GET or None)
+        context = {**self.admin_site.each_context(request), "title": "Metric explorer", "opts": self.model._meta,
+                   "form": form}
+        status = 200
+        if form.is_bound and form.is_valid():
+            data = form.cleaned_data
+            window, step = EXPLORER_WINDOWS[data["window"]]
+            try:
+                result = query(data["project"], data["name"], data["tags"], data["agg"], window, step)
+            except QueryError as exc:
+                form.add_error(None, str(exc))
+            else:
+                context.update(result=result, chart=_chart(result.buckets))
+        elif form.is_bound:
+            status = 400
+        if form.is_bound and form.is_valid() and form.cleaned_data.get("project"):
+            context["names"] = (
+                MetricSeries.objects.filter(project=form.cleaned_data["project"])
+                .values("name").annotate(series=Count("id")).order_by("name")[:500]
+            )
+        if form.errors:
+            status = 400
+        return TemplateResponse(request, "admin/monitoring/telemetry/explorer.html", context, status=status)
+
+
+@admin.register(IngestRejection)
+class IngestRejectionAdmin(ModelAdmin):
+    list_display = ("day", "project", "reason", "count")
+    list_filter = ("reason", "project")
+    list_select_related = ("project",)
+    date_hierarchy = "day"
+    ordering = ("-day", "project", "reason")
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+def _chart(buckets) -> dict:
+    """An SVG polyline of the buckets that have a value, scaled to the chart box."""
+    values = [b.value for b in buckets if b.value is not None]
+    bottom, top = min(values + [0.0]), max(values + [0.0])
+    span = (top - bottom) or 1
+    last = max(len(buckets) - 1, 1)
+    points = " ".join(
+        f"{index * CHART_WIDTH / last:.1f},{CHART_HEIGHT - (b.value - bottom) / span * CHART_HEIGHT:.1f}"
+        for index, b in enumerate(buckets)
+        if b.value is not None
+    )
+    return {"points": points, "top": top, "bottom": bottom, "width": CHART_WIDTH, "height": CHART_HEIGHT,
+            "first": buckets[0].start if buckets else None, "last": buckets[-1].start if buckets else None}

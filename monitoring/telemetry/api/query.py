@@ -1,0 +1,91 @@
+"""GET /api/v1/metrics/query: the metrics selector over REST, for dashboards and scripts."""
+
+import re
+from datetime import timedelta
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from monitoring.models import Project
+from monitoring.telemetry.selectors.metrics import AGGREGATIONS, QueryError, query
+
+DURATION = re.compile(r"^(\d+)([smhd]?)$")
+UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class DurationField(serializers.Field):
+    default_error_messages = {"invalid": "expected seconds or a number with s, m, h or d, such as 15m or 7d"}
+
+    def to_internal_value(self, data):
+        match = DURATION.match(str(data).strip())
+        if not match or int(match[1]) == 0:
+            self.fail("invalid")
+        return timedelta(seconds=int(match[1]) * UNITS[match[2]])
+
+    def to_representation(self, value):
+        return int(value.total_seconds())
+
+
+class MetricQuerySerializer(serializers.Serializer):
+    project = serializers.CharField(help_text="The project's slug or id.")
+    name = serializers.CharField(max_length=200)
+    agg = serializers.ChoiceField(choices=AGGREGATIONS, default="avg")
+    window = DurationField(default=timedelta(hours=1))
+    step = DurationField(required=False)
+    tag = serializers.ListField(
+        child=serializers.RegexField(r"^[^:]+:.*$", error_messages={"invalid": "expected key:value"}),
+        required=False, default=list, help_text="Repeatable: key:value, all must match.",
+    )
+
+    def validate_project(self, value):
+        lookup = {"pk": int(value)} if value.isdigit() and len(value) < 19 else {"slug": value}
+        project = Project.objects.filter(**lookup).first()
+        if project is None:
+            raise serializers.ValidationError(f"no project {value!r}")
+        return project
+
+
+class MetricQueryView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("project", str, required=True),
+            OpenApiParameter("name", str, required=True),
+            OpenApiParameter("agg", str, enum=list(AGGREGATIONS)),
+            OpenApiParameter("window", str, description="e.g. 1h, 7d (default 1h)"),
+            OpenApiParameter("step", str, description="bucket width, e.g. 5m (default: the window)"),
+            OpenApiParameter("tag", str, many=True, description="key:value, repeatable"),
+        ],
+        responses=inline_serializer(
+            "MetricQueryResult",
+            {
+                "resolution": serializers.IntegerField(),
+                "series": serializers.IntegerField(),
+                "buckets": serializers.ListField(child=serializers.DictField()),
+            },
+        ),
+    )
+    def get(self, request):
+        params = MetricQuerySerializer(
+            data={**request.query_params.dict(), "tag": request.query_params.getlist("tag")}
+        )
+        params.is_valid(raise_exception=True)
+        p = params.validated_data
+        tags = dict(item.split(":", 1) for item in p["tag"])
+        try:
+            result = query(p["project"], p["name"], tags, p["agg"], p["window"], p.get("step"))
+        except QueryError as exc:
+            field, _, message = str(exc).partition(": ")
+            raise serializers.ValidationError({field: [message]}) from None
+        return Response(
+            {
+                "project": p["project"].slug,
+                "name": p["name"],
+                "agg": p["agg"],
+                "tags": tags,
+                "resolution": result.resolution,
+                "series": result.series,
+                "buckets": [{"start": b.start, "value": b.value} for b in result.buckets],
+            }
+        )

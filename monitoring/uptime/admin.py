@@ -1,0 +1,236 @@
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from unfold.admin import ModelAdmin, StackedInline
+from unfold.decorators import action, display
+
+from monitoring.models import Flip, Heartbeat, Status, Tag, Target
+from monitoring.uptime.selectors import WINDOWS, target_history, uptime_by_target
+from monitoring.uptime.services.config_as_code import TargetImportError, config_dump, config_parse, targets_export, targets_import
+from monitoring.uptime.services.actions import targets_check_now, targets_pause, targets_resume
+
+STATUS_COLOURS = {
+    Status.UP: "#15803d", Status.DEGRADED: "#b45309", Status.DOWN: "#b91c1c",
+    Status.PAUSED: "#6b7280", Status.UNKNOWN: "#6b7280",
+}
+FLIPS_SHOWN = 50
+
+
+def _uptime_colour(pct: float | None) -> str:
+    if pct is None:
+        return "#d1d5db"
+    return "#15803d" if pct >= 99.9 else "#b45309" if pct >= 99 else "#b91c1c"
+
+
+class TargetImportForm(forms.Form):
+    file = forms.FileField(help_text="JSON or YAML as written by the export (or manage.py exporttargets).")
+
+
+@admin.register(Tag)
+class TagAdmin(ModelAdmin):
+    search_fields = ("name",)
+
+
+class HeartbeatInline(StackedInline):
+    model = Heartbeat
+    extra = 0
+    max_num = 1
+    can_delete = False
+    fields = ("ping_url", "schedule", "period_seconds", "cron", "time_zone", "grace_seconds",
+              "max_runtime_seconds", "min_runtime_seconds", "last_ping_at", "expected_at", "last_duration_ms")
+    readonly_fields = ("ping_url", "last_ping_at", "expected_at", "last_duration_ms")
+
+    @display(description="ping URL")
+    def ping_url(self, heartbeat):
+        if not heartbeat.pk:
+            return "shown once saved"
+        return f"{settings.SITE_URL}/ping/{heartbeat.ping_key}"
+
+
+@admin.register(Target)
+class TargetAdmin(ModelAdmin):
+    list_display = ("name", "project", "kind", "status_badge", "uptime_24h", "uptime_30d", "p95_24h",
+                    "last_checked_at", "latency", "cert_days_left")
+    list_filter = ("project", "status", "kind", "tags", "paused")
+    list_select_related = ("project",)
+    search_fields = ("name", "url", "host")
+    autocomplete_fields = ("tags",)
+    show_full_result_count = False  # no COUNT(*) over a big table on every page
+    list_per_page = 100
+    actions = ["pause", "resume", "check_now", "export_yaml", "export_json"]
+    inlines = [HeartbeatInline]
+    readonly_fields = ("status", "status_changed_at", "last_checked_at", "last_latency_ms", "last_error",
+                       "cert_expires_at", "history_charts", "recent_flips")
+    fieldsets = (
+        (None, {"fields": ("project", "name", "kind", "tags", "paused")}),
+        ("Status", {"fields": ("status", "status_changed_at", "last_checked_at", "last_latency_ms", "last_error",
+                               "cert_expires_at")}),
+        ("Schedule, regions and debounce", {"fields": (
+            "interval_seconds", "timeout_seconds", "regions", "quorum",
+            "down_after_failures", "failure_window", "up_after_successes")}),
+        ("HTTP(S)", {"classes": ("collapse",), "fields": (
+            "url", "method", "headers", "body", "auth_kind", "auth_username", "auth_secret_env",
+            "accepted_statuses", "follow_redirects", "max_redirects", "verify_tls", "keyword", "keyword_mode",
+            "json_path", "json_expected", "degraded_after_ms")}),
+        ("TCP, TLS and DNS", {"classes": ("collapse",), "fields": (
+            "host", "port", "tls_warn_days", "dns_record_type", "dns_expected", "dns_resolver",
+            "dns_resolver_port")}),
+        ("History", {"fields": ("history_charts", "recent_flips")}),
+    )
+
+    def get_changelist_instance(self, request):
+        """Uptime figures for the whole page in two queries (24 h from hours, 30 d from days),
+        set on the page's targets so the columns below make no query of their own."""
+        changelist = super().get_changelist_instance(request)
+        page = list(changelist.result_list)
+        ids, now = [t.pk for t in page], timezone.now()
+        day = uptime_by_target(target_ids=ids, window=WINDOWS["24h"], now=now)
+        month = uptime_by_target(target_ids=ids, window=WINDOWS["30d"], now=now)
+        for target in page:
+            target.figures_24h, target.figures_30d = day.get(target.pk), month.get(target.pk)
+        return changelist
+
+    @display(description="uptime 24 h")
+    def uptime_24h(self, target):
+        figures = getattr(target, "figures_24h", None)
+        return f"{figures.uptime_pct:.2f} %" if figures and figures.uptime_pct is not None else "—"
+
+    @display(description="uptime 30 d")
+    def uptime_30d(self, target):
+        figures = getattr(target, "figures_30d", None)
+        return f"{figures.uptime_pct:.2f} %" if figures and figures.uptime_pct is not None else "—"
+
+    @display(description="p95 24 h")
+    def p95_24h(self, target):
+        figures = getattr(target, "figures_24h", None)
+        return f"{figures.p95_ms} ms" if figures and figures.p95_ms is not None else "—"
+
+    @display(description="status", ordering="status")
+    def status_badge(self, target):
+        return format_html('<strong style="color:{}">{}</strong>', STATUS_COLOURS[target.status], target.status)
+
+    @display(description="latency", ordering="last_latency_ms")
+    def latency(self, target):
+        return f"{target.last_latency_ms} ms" if target.last_latency_ms is not None else "—"
+
+    @display(description="certificate", ordering="cert_expires_at")
+    def cert_days_left(self, target):
+        if target.cert_expires_at is None:
+            return "—"
+        return f"{(target.cert_expires_at - timezone.now()).days} days"
+
+    @display(description="uptime and response time")
+    def history_charts(self, target):
+        if not target.pk:
+            return "—"
+        now = timezone.now()
+        days = target_history(target_id=target.pk, resolution=86400, buckets=90, now=now)
+        hours = target_history(target_id=target.pk, resolution=3600, buckets=168, now=now)
+        chart_max = max([h.p95_ms or 0 for h in hours] + [h.mean_ms or 0 for h in hours] + [1])
+
+        def points(values):
+            # Gaps (hours without data) are drawn at zero: a dip to the axis reads as "no data".
+            return " ".join(f"{i * 4},{100 - round(100 * (v or 0) / chart_max)}" for i, v in enumerate(values))
+
+        return render_to_string("admin/monitoring/target/history.html", {
+            "days": [{"x": i * 6, "colour": _uptime_colour(d.uptime_pct),
+                      "label": f"{d.start:%Y-%m-%d}: " + (f"{d.uptime_pct:.3f} % of {d.probes} probes"
+                                                          if d.uptime_pct is not None else "no data")}
+                     for i, d in enumerate(days)],
+            "bar_width": len(days) * 6, "hours": hours, "chart_max": chart_max,
+            "chart_width": len(hours) * 4, "chart_height": 100,
+            "mean_points": points([h.mean_ms for h in hours]), "p95_points": points([h.p95_ms for h in hours]),
+        })
+
+    @display(description=f"last {FLIPS_SHOWN} flips")
+    def recent_flips(self, target):
+        if not target.pk:
+            return "—"
+        flips = Flip.objects.filter(target=target).order_by("-at")[:FLIPS_SHOWN]
+        cell = '<td style="padding-right:1rem;white-space:nowrap">'
+        rows = format_html_join(
+            "", f"<tr>{cell}{{}}</td>{cell}{{}} → {{}}</td><td>{{}}</td></tr>",
+            ((f"{f.at:%Y-%m-%d %H:%M:%S}", f.old_status, f.new_status, f.reason) for f in flips),
+        )
+        return format_html("<table>{}</table>", rows) if rows else "none yet"
+
+    def get_inline_instances(self, request, obj=None):
+        # The schedule belongs to heartbeats only; a new target may still become one.
+        if obj is not None and obj.kind != Target.Kind.HEARTBEAT:
+            return []
+        return super().get_inline_instances(request, obj)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        target = form.instance
+        if target.kind == Target.Kind.HEARTBEAT and not Heartbeat.objects.filter(target=target).exists():
+            Heartbeat.objects.create(target=target)
+
+    def get_urls(self):
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="monitoring_target_import"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "import_url": reverse("admin:monitoring_target_import")}
+        return super().changelist_view(request, extra_context)
+
+    def import_view(self, request):
+        """Upload a JSON or YAML file of targets; every error is listed and nothing is changed."""
+        if not self.has_add_permission(request) or not self.has_change_permission(request):
+            raise PermissionDenied
+        form = TargetImportForm(request.POST or None, request.FILES or None)
+        errors = {}
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            fmt = "json" if upload.name.endswith(".json") else "yaml"
+            try:
+                report = targets_import(items=config_parse(upload.read().decode(errors="replace"), fmt=fmt))
+            except TargetImportError as exc:
+                errors = exc.fields
+            else:
+                messages.success(request, f"{report.created} created, {report.updated} updated")
+                return redirect("admin:monitoring_target_changelist")
+        context = {**self.admin_site.each_context(request), "title": "Import targets", "form": form,
+                   "errors": errors, "opts": self.model._meta}
+        return TemplateResponse(request, "admin/monitoring/target_import.html", context)
+
+    def _export(self, queryset, fmt: str) -> HttpResponse:
+        document = targets_export(target_ids=list(queryset.values_list("pk", flat=True)))
+        response = HttpResponse(config_dump(document, fmt=fmt), content_type=f"application/{fmt}")
+        response["Content-Disposition"] = f'attachment; filename="targets.{fmt}"'
+        return response
+
+    @action(description="Export selected as YAML")
+    def export_yaml(self, request, queryset):
+        return self._export(queryset, "yaml")
+
+    @action(description="Export selected as JSON")
+    def export_json(self, request, queryset):
+        return self._export(queryset, "json")
+
+    @action(description="Pause selected targets")
+    def pause(self, request, queryset):
+        count = targets_pause(target_ids=queryset.values_list("pk", flat=True), at=timezone.now(),
+                              by=request.user.get_username())
+        messages.success(request, f"Paused {count} target(s).")
+
+    @action(description="Resume selected targets")
+    def resume(self, request, queryset):
+        count = targets_resume(target_ids=queryset.values_list("pk", flat=True), at=timezone.now(),
+                               by=request.user.get_username())
+        messages.success(request, f"Resumed {count} target(s).")
+
+    @action(description="Check now")
+    def check_now(self, request, queryset):
+        count = targets_check_now(target_ids=queryset.values_list("pk", flat=True), at=timezone.now())
+        messages.success(request, f"{count} target(s) will be probed within seconds.")

@@ -1,0 +1,164 @@
+"""Targets over REST: CRUD, their results and flips, and a status summary."""
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from monitoring.models import Flip, Heartbeat, ProbeResult, Target
+from monitoring.uptime.selectors import target_results
+from monitoring.uptime.selectors import WINDOWS, uptime_by_target
+from monitoring.uptime.services.config import HEARTBEAT_FIELDS, TARGET_FIELDS, TargetConfigError, target_save
+from monitoring.uptime.services.actions import targets_pause, targets_resume
+
+
+class HeartbeatSerializer(serializers.ModelSerializer):
+    ping_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Heartbeat
+        fields = [*HEARTBEAT_FIELDS, "ping_url", "last_ping_at", "expected_at", "last_duration_ms"]
+        read_only_fields = ["ping_url", "last_ping_at", "expected_at", "last_duration_ms"]
+        # The model validates in target_save, with the target's own errors, in one answer.
+        extra_kwargs = {name: {"validators": []} for name in HEARTBEAT_FIELDS}
+
+    def get_ping_url(self, heartbeat) -> str:
+        return f"{settings.SITE_URL}/ping/{heartbeat.ping_key}"
+
+
+class TargetSerializer(serializers.ModelSerializer):
+    # Written as a list of names; read back in to_representation from the prefetched tags.
+    tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, write_only=True)
+    heartbeat = HeartbeatSerializer(required=False, allow_null=True)
+
+    class Meta:
+        model = Target
+        fields = ["id", "project", *TARGET_FIELDS, "tags", "heartbeat", "status", "status_changed_at",
+                  "last_checked_at", "last_latency_ms", "last_error", "cert_expires_at"]
+        read_only_fields = ["id", "status", "status_changed_at", "last_checked_at", "last_latency_ms",
+                            "last_error", "cert_expires_at"]
+        extra_kwargs = {name: {"validators": []} for name in TARGET_FIELDS}
+
+    def to_representation(self, target):
+        data = super().to_representation(target)
+        data["tags"] = sorted(t.name for t in target.tags.all())
+        if target.kind != Target.Kind.HEARTBEAT:
+            data["heartbeat"] = None
+        return data
+
+    def create(self, validated):
+        return self._save(Target(), validated)
+
+    def update(self, target, validated):
+        return self._save(target, validated)
+
+    def _save(self, target, validated):
+        tags = validated.pop("tags", None)
+        heartbeat = validated.pop("heartbeat", None)
+        if "paused" in validated and target.pk and validated["paused"] != target.paused:
+            raise serializers.ValidationError({"paused": ["use POST …/pause or …/resume"]})
+        for name, value in validated.items():
+            setattr(target, name, value)
+        try:
+            return target_save(target=target, tags=tags, heartbeat=heartbeat)
+        except TargetConfigError as exc:
+            raise serializers.ValidationError(exc.fields) from exc
+
+
+class ResultSerializer(serializers.ModelSerializer):
+    outcome = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ProbeResult
+        fields = ["checked_at", "region", "outcome", "latency_ms", "dns_ms", "connect_ms", "tls_ms",
+                  "first_byte_ms", "status_code", "error"]
+
+    def get_outcome(self, result) -> str:
+        return result.get_outcome_display().lower()
+
+
+class FlipSerializer(serializers.ModelSerializer):
+    # Plain strings: the values are the target's status enum, which the schema names once.
+    old_status = serializers.CharField(help_text="A target status: unknown, up, degraded, down or paused.")
+    new_status = serializers.CharField(help_text="A target status: unknown, up, degraded, down or paused.")
+
+    class Meta:
+        model = Flip
+        fields = ["at", "old_status", "new_status", "reason"]
+
+
+def _since(request):
+    raw = request.query_params.get("since")
+    if raw is None:
+        return None
+    moment = parse_datetime(raw)
+    if moment is None or moment.tzinfo is None:
+        raise serializers.ValidationError({"since": ["an ISO 8601 time with a zone, e.g. 2026-05-01T00:00:00Z"]})
+    return moment
+
+
+class TargetViewSet(viewsets.ModelViewSet):
+    """Uptime and heartbeat targets. Pausing and resuming have their own actions."""
+
+    serializer_class = TargetSerializer
+    queryset = Target.objects.select_related("heartbeat").prefetch_related("tags").order_by("id")
+
+    def get_queryset(self):
+        targets = super().get_queryset()
+        project = self.request.query_params.get("project")
+        if project is not None:
+            if not project.isdigit():
+                raise serializers.ValidationError({"project": ["a project id"]})
+            targets = targets.filter(project_id=int(project))
+        return targets
+
+    @extend_schema(parameters=[OpenApiParameter("since", str, description="ISO 8601 time; newest first")],
+                   responses=ResultSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def results(self, request, pk=None):
+        target = self.get_object()
+        rows = target_results(target_id=target.pk, since=_since(request), limit=500)
+        return Response(ResultSerializer(rows, many=True).data)
+
+    @extend_schema(responses=FlipSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def flips(self, request, pk=None):
+        target = self.get_object()
+        flips = Flip.objects.filter(target=target).order_by("-at", "-id")[:500]
+        return Response(FlipSerializer(flips, many=True).data)
+
+    @extend_schema(request=None, responses=TargetSerializer)
+    @action(detail=True, methods=["post"])
+    def pause(self, request, pk=None):
+        target = self.get_object()
+        targets_pause(target_ids=[target.pk], at=timezone.now(), by=request.user.get_username())
+        return Response(self.get_serializer(self.get_queryset().get(pk=target.pk)).data)
+
+    @extend_schema(request=None, responses=TargetSerializer)
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        target = self.get_object()
+        targets_resume(target_ids=[target.pk], at=timezone.now(), by=request.user.get_username())
+        return Response(self.get_serializer(self.get_queryset().get(pk=target.pk)).data)
+
+    @extend_schema(responses=inline_serializer("TargetSummary", {
+        "counts": serializers.DictField(child=serializers.IntegerField()),
+        "targets": serializers.ListField(child=serializers.DictField()),
+    }))
+    @action(detail=False, methods=["get"])
+    def summary(self, request):
+        """Every target's status with uptime and p95 over 24 h and 30 d: what a status board shows."""
+        rows = list(self.get_queryset().values("id", "name", "project_id", "kind", "status", "status_changed_at"))
+        ids, now = [r["id"] for r in rows], timezone.now()
+        figures = {name: uptime_by_target(target_ids=ids, window=WINDOWS[name], now=now) for name in ("24h", "30d")}
+        counts: dict[str, int] = {}
+        for row in rows:
+            counts[row["status"]] = counts.get(row["status"], 0) + 1
+            for name, by_target in figures.items():
+                found = by_target.get(row["id"])
+                row[f"uptime_{name}"] = found.uptime_pct if found else None
+                row[f"p95_ms_{name}"] = found.p95_ms if found else None
+        return Response({"counts": counts, "targets": rows}, status=status.HTTP_200_OK)

@@ -1,0 +1,168 @@
+"""HTTP(S) probe on aiohttp: status ranges, redirects, auth, keyword and JSON assertions, phases."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import os
+import time
+from types import SimpleNamespace
+
+import aiohttp
+
+from monitoring.common.validators import parse_status_ranges
+from monitoring.uptime.probes.base import DEGRADED, DOWN, UP, Probe, ProbeOutcome, cert_not_after, elapsed_ms, short_error
+
+# Keyword and JSON checks read at most this much of a body; a probe must not eat memory.
+MAX_BODY_BYTES = 1_000_000
+_MISSING = object()
+
+# The peer certificate of the request running in this task; set by PeerCertConnector.
+_peer_cert: contextvars.ContextVar[dict | None] = contextvars.ContextVar("peer_cert", default=None)
+
+
+class PeerCertConnector(aiohttp.TCPConnector):
+    """Keeps the server certificate of each new connection for the request that opened it.
+
+    A response without a body releases its connection before the caller sees it, so the
+    certificate has to be taken here, while the connection is certainly open. Each probe
+    runs in a task of its own, so a context variable ties the certificate to its probe.
+    """
+
+    async def connect(self, req, traces, timeout):
+        connection = await super().connect(req, traces, timeout)
+        holder = _peer_cert.get()
+        ssl_object = connection.transport.get_extra_info("ssl_object") if connection.transport else None
+        if holder is not None and ssl_object is not None:
+            holder["der"] = ssl_object.getpeercert(binary_form=True)
+        return connection
+
+
+def phase_tracing() -> aiohttp.TraceConfig:
+    """Timestamps per request in its trace context, for the DNS, connect and first-byte phases."""
+    trace = aiohttp.TraceConfig()
+
+    def mark(name):
+        async def record(session, ctx, params):
+            ctx.trace_request_ctx.marks.setdefault(name, time.perf_counter())
+        return record
+
+    trace.on_dns_resolvehost_start.append(mark("dns_start"))
+    trace.on_dns_resolvehost_end.append(mark("dns_end"))
+    trace.on_connection_create_start.append(mark("connect_start"))
+    trace.on_connection_create_end.append(mark("connect_end"))
+    trace.on_request_headers_sent.append(mark("sent"))
+    trace.on_request_end.append(mark("headers_received"))
+    return trace
+
+
+def json_path_value(document, path: str):
+    """'checks.0.ok' → document["checks"][0]["ok"], or _MISSING."""
+    node = document
+    for part in path.split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.lstrip("-").isdigit() and -len(node) <= int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return _MISSING
+    return node
+
+
+def as_text(value) -> str:
+    """A JSON value as a person writes it in the expected field: true, null, 42, ok."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _ms_between(marks: dict, start: str, end: str) -> int | None:
+    if start in marks and end in marks:
+        return max(0, round((marks[end] - marks[start]) * 1000))
+    return None
+
+
+class HttpProbe(Probe):
+    kind = "http"
+
+    async def run(self, target, *, session):
+        request = self._request_options(target)
+        if isinstance(request, ProbeOutcome):
+            return request
+        marks: dict[str, float] = {}
+        peer_cert: dict = {}
+        _peer_cert.set(peer_cert)
+        started = time.perf_counter()
+        try:
+            async with session.request(
+                target.method, target.url, trace_request_ctx=SimpleNamespace(marks=marks), **request
+            ) as response:
+                needs_body = target.keyword or target.json_path
+                body = await response.content.read(MAX_BODY_BYTES) if needs_body else b""
+                latency_ms = elapsed_ms(started)
+        except aiohttp.TooManyRedirects:
+            return ProbeOutcome(DOWN, latency_ms=elapsed_ms(started),
+                                error=f"more than {target.max_redirects} redirects")
+        except (TimeoutError, asyncio.TimeoutError):
+            return ProbeOutcome(DOWN, latency_ms=elapsed_ms(started),
+                                error=f"timed out after {target.timeout_seconds:g} s")
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            return ProbeOutcome(DOWN, latency_ms=elapsed_ms(started), error=short_error(exc))
+
+        outcome = ProbeOutcome(
+            UP, latency_ms=latency_ms, status_code=response.status, cert_expires_at=cert_not_after(peer_cert.get("der")),
+            dns_ms=_ms_between(marks, "dns_start", "dns_end"),
+            # For HTTPS this includes the TLS handshake: aiohttp does both in one step.
+            connect_ms=_ms_between(marks, "connect_start", "connect_end"),
+            first_byte_ms=_ms_between(marks, "sent", "headers_received"),
+        )
+        outcome.error = self._verdict(target, response.status, body)
+        if outcome.error:
+            outcome.outcome = DOWN
+        elif target.degraded_after_ms is not None and latency_ms > target.degraded_after_ms:
+            outcome.outcome = DEGRADED
+            outcome.error = f"slow: {latency_ms} ms, over {target.degraded_after_ms} ms"
+        return outcome
+
+    @staticmethod
+    def _request_options(target) -> dict | ProbeOutcome:
+        headers = dict(target.headers or {})
+        if target.auth_kind:
+            secret = os.environ.get(target.auth_secret_env)
+            if secret is None:
+                return ProbeOutcome(DOWN, error=f"environment variable {target.auth_secret_env} is not set")
+            if target.auth_kind == "basic":
+                headers["Authorization"] = aiohttp.encode_basic_auth(target.auth_username, secret)
+            else:
+                headers["Authorization"] = f"Bearer {secret}"
+        return {
+            "headers": headers,
+            "data": target.body.encode() if target.body else None,
+            "allow_redirects": target.follow_redirects,
+            # aiohttp fails on reaching its limit; ours is the number of redirects allowed.
+            "max_redirects": target.max_redirects + 1,
+            "ssl": None if target.verify_tls else False,
+            "timeout": aiohttp.ClientTimeout(total=target.timeout_seconds),
+        }
+
+    @staticmethod
+    def _verdict(target, status: int, body: bytes) -> str:
+        """Why the response fails the target's checks, or '' when it passes."""
+        if not any(low <= status <= high for low, high in parse_status_ranges(target.accepted_statuses)):
+            return f"status {status} not in {target.accepted_statuses}"
+        if target.keyword:
+            found = target.keyword in body.decode(errors="replace")
+            if target.keyword_mode == "present" and not found:
+                return f"keyword {target.keyword!r} not found"
+            if target.keyword_mode == "absent" and found:
+                return f"keyword {target.keyword!r} found"
+        if target.json_path:
+            try:
+                document = json.loads(body)
+            except ValueError:
+                return "body is not JSON"
+            value = json_path_value(document, target.json_path)
+            if value is _MISSING:
+                return f"JSON path {target.json_path!r} not found"
+            if target.json_expected and as_text(value) != target.json_expected:
+                return f"JSON {target.json_path} is {as_text(value)[:80]!r}, expected {target.json_expected!r}"
+        return ""

@@ -1,0 +1,33 @@
+"""TCP probe: can a connection to host:port be opened within the timeout."""
+
+import asyncio
+import socket
+import time
+
+from monitoring.uptime.probes.base import DOWN, UP, Probe, ProbeOutcome, elapsed_ms, short_error
+
+
+async def resolve(host: str, port: int) -> list[tuple]:
+    loop = asyncio.get_running_loop()
+    return await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+
+
+class TcpProbe(Probe):
+    kind = "tcp"
+
+    async def run(self, target, *, session):
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(target.timeout_seconds):
+                addresses = await resolve(target.host, target.port)
+                dns_ms = elapsed_ms(started)
+                connecting = time.perf_counter()
+                _, writer = await asyncio.open_connection(*addresses[0][4][:2])
+                connect_ms = elapsed_ms(connecting)
+        except TimeoutError:
+            return ProbeOutcome(DOWN, latency_ms=elapsed_ms(started),
+                                error=f"timed out after {target.timeout_seconds:g} s")
+        except OSError as exc:
+            return ProbeOutcome(DOWN, latency_ms=elapsed_ms(started), error=short_error(exc))
+        writer.close()
+        return ProbeOutcome(UP, latency_ms=elapsed_ms(started), dns_ms=dns_ms, connect_ms=connect_ms)
