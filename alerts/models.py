@@ -2,7 +2,13 @@
 
 from alerts.delivery.models import Channel, DeliveryAttempt, Notification
 from alerts.incidents.models import (
-    Incident, IncidentAlert, IncidentEvent, InhibitRule, MaintenanceWindow, Silence, TargetDependency,
+    Incident,
+    IncidentAlert,
+    IncidentEvent,
+    InhibitRule,
+    MaintenanceWindow,
+    Silence,
+    TargetDependency,
 )
 from alerts.incidents.severity import Severity
 from alerts.intake.models import Integration
@@ -10,7 +16,24 @@ from alerts.paging.models import EscalationPolicy, EscalationStep, OnCallLayer, 
 from alerts.rules.models import AlertRule, RuleInstance, RuleTransition
 
 __all__ = [
-    "AlertRule", "Channel", "DeliveryAttempt", "EscalationPolicy", "EscalationStep", "Incident", "IncidentAlert",
-    "IncidentEvent", "InhibitRule", "Integration", "MaintenanceWindow", "Notification", "OnCallLayer",
-    "OnCallOverride", "OnCallSchedule", "RuleInstance", "RuleTransition", "Severity", "Silence", "TargetDependency",
+    "AlertRule",
+    "Channel",
+    "DeliveryAttempt",
+    "EscalationPolicy",
+    "EscalationStep",
+    "Incident",
+    "IncidentAlert",
+    "IncidentEvent",
+    "InhibitRule",
+    "Integration",
+    "MaintenanceWindow",
+    "Notification",
+    "OnCallLayer",
+    "OnCallOverride",
+    "OnCallSchedule",
+    "RuleInstance",
+    "RuleTransition",
+    "Severity",
+    "Silence",
+    "TargetDependency",
 ]

@@ -127,7 +127,16 @@ app.conf.beat_schedule = {
 
 app.steps["worker"].add(WorkerPulse)
 # Each feature keeps its tasks in its own tasks.py.
-app.autodiscover_tasks([
-    "monitoring.errors", "monitoring.health", "monitoring.heartbeats", "monitoring.telemetry", "monitoring.uptime",
-    "alerts.delivery", "alerts.incidents", "alerts.paging", "alerts.rules",
-])
+app.autodiscover_tasks(
+    [
+        "monitoring.errors",
+        "monitoring.health",
+        "monitoring.heartbeats",
+        "monitoring.telemetry",
+        "monitoring.uptime",
+        "alerts.delivery",
+        "alerts.incidents",
+        "alerts.paging",
+        "alerts.rules",
+    ]
+)

@@ -6,10 +6,22 @@ from monitoring.common.scrubbing import scrub
 
 # Exceptions that mean "the client asked for something wrong": a 4xx answer, not a bug.
 CLIENT_ERROR_TYPES = {
-    "Http404", "PermissionDenied", "SuspiciousOperation", "BadRequest", "DisallowedHost",
-    "RequestDataTooBig", "TooManyFieldsSent", "ValidationError", "NotAuthenticated",
-    "AuthenticationFailed", "Throttled", "NotFound", "MethodNotAllowed", "ParseError",
-    "UnsupportedMediaType", "NotAcceptable",
+    "Http404",
+    "PermissionDenied",
+    "SuspiciousOperation",
+    "BadRequest",
+    "DisallowedHost",
+    "RequestDataTooBig",
+    "TooManyFieldsSent",
+    "ValidationError",
+    "NotAuthenticated",
+    "AuthenticationFailed",
+    "Throttled",
+    "NotFound",
+    "MethodNotAllowed",
+    "ParseError",
+    "UnsupportedMediaType",
+    "NotAcceptable",
 }
 
 

@@ -37,9 +37,7 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 _site = urlsplit(SITE_URL)
 SERVED_OVER_TLS = _site.scheme == "https"
 
-ALLOWED_HOSTS = env.list(
-    "ALLOWED_HOSTS", default=sorted({_site.hostname or "127.0.0.1", "127.0.0.1", "localhost"})
-)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=sorted({_site.hostname or "127.0.0.1", "127.0.0.1", "localhost"}))
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[f"{_site.scheme}://{_site.netloc}"])
 
 INSTALLED_APPS = [
@@ -248,9 +246,7 @@ HEALTH_WORKER_MAX_AGE = env.int("HEALTH_WORKER_MAX_AGE", default=120)
 # --- Metrics endpoint ------------------------------------------------------------------
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
-PROMETHEUS_MULTIPROC_DIR = Path(
-    env.str("PROMETHEUS_MULTIPROC_DIR", default=str(DATA_DIR / "prometheus"))
-)
+PROMETHEUS_MULTIPROC_DIR = Path(env.str("PROMETHEUS_MULTIPROC_DIR", default=str(DATA_DIR / "prometheus")))
 
 # --- Ingest keys -----------------------------------------------------------------------
 # last_used_at is written at most this often per key, so ingest is not a write per request.
@@ -287,6 +283,7 @@ LOGGING = {
     },
 }
 
+
 # --- Admin theme -----------------------------------------------------------------------
 def _nav(title: str, items: list[tuple[str, str, str]]) -> dict:
     return {
@@ -308,47 +305,65 @@ UNFOLD = {
         "show_search": True,
         "show_all_applications": True,
         "navigation": [
-            _nav("Projects", [
-                ("Projects", "folder", "admin:monitoring_project_changelist"),
-                ("Ingest keys", "key", "admin:monitoring_ingestkey_changelist"),
-                ("API tokens", "token", "admin:monitoring_apitoken_changelist"),
-            ]),
-            _nav("Uptime", [
-                ("Targets", "monitor_heart", "admin:monitoring_target_changelist"),
-                ("Tags", "sell", "admin:monitoring_tag_changelist"),
-            ]),
-            _nav("Telemetry", [
-                ("Web Vitals", "speed", "admin:monitoring_web_vitals"),
-                ("Metric explorer", "query_stats", "admin:monitoring_metric_explorer"),
-                ("Metric series", "stacked_line_chart", "admin:monitoring_metricseries_changelist"),
-                ("Ingest rejections", "block", "admin:monitoring_ingestrejection_changelist"),
-            ]),
-            _nav("Errors", [
-                ("Issues", "bug_report", "admin:monitoring_errorissue_changelist"),
-                ("Classification rules", "rule", "admin:monitoring_errorclassificationrule_changelist"),
-            ]),
-            _nav("Alerts", [
-                ("Alert rules", "rule_settings", "admin:alerts_alertrule_changelist"),
-                ("Incidents", "notifications_active", "admin:alerts_incident_changelist"),
-                ("Silences", "notifications_off", "admin:alerts_silence_changelist"),
-                ("Maintenance windows", "construction", "admin:alerts_maintenancewindow_changelist"),
-                ("Maintenance calendar", "calendar_month", "admin:alerts_maintenance_calendar"),
-                ("Inhibit rules", "block", "admin:alerts_inhibitrule_changelist"),
-                ("Target dependencies", "account_tree", "admin:alerts_targetdependency_changelist"),
-                ("Channels", "campaign", "admin:alerts_channel_changelist"),
-                ("Delivery log", "outgoing_mail", "admin:alerts_deliveryattempt_changelist"),
-                ("Outbox", "outbox", "admin:alerts_notification_changelist"),
-                ("On-call page", "support_agent", "oncall:team"),
-                ("On-call schedules", "calendar_clock", "admin:alerts_oncallschedule_changelist"),
-                ("Escalation policies", "stairs", "admin:alerts_escalationpolicy_changelist"),
-                ("Integrations", "input", "admin:alerts_integration_changelist"),
-            ]),
-            _nav("System", [
-                ("Processes", "memory", "admin:monitoring_pulse_changelist"),
-                ("Schedules", "schedule", "admin:django_celery_beat_periodictask_changelist"),
-                ("Users", "person", "admin:auth_user_changelist"),
-                ("Login attempts", "shield", "admin:axes_accessattempt_changelist"),
-            ]),
+            _nav(
+                "Projects",
+                [
+                    ("Projects", "folder", "admin:monitoring_project_changelist"),
+                    ("Ingest keys", "key", "admin:monitoring_ingestkey_changelist"),
+                    ("API tokens", "token", "admin:monitoring_apitoken_changelist"),
+                ],
+            ),
+            _nav(
+                "Uptime",
+                [
+                    ("Targets", "monitor_heart", "admin:monitoring_target_changelist"),
+                    ("Tags", "sell", "admin:monitoring_tag_changelist"),
+                ],
+            ),
+            _nav(
+                "Telemetry",
+                [
+                    ("Web Vitals", "speed", "admin:monitoring_web_vitals"),
+                    ("Metric explorer", "query_stats", "admin:monitoring_metric_explorer"),
+                    ("Metric series", "stacked_line_chart", "admin:monitoring_metricseries_changelist"),
+                    ("Ingest rejections", "block", "admin:monitoring_ingestrejection_changelist"),
+                ],
+            ),
+            _nav(
+                "Errors",
+                [
+                    ("Issues", "bug_report", "admin:monitoring_errorissue_changelist"),
+                    ("Classification rules", "rule", "admin:monitoring_errorclassificationrule_changelist"),
+                ],
+            ),
+            _nav(
+                "Alerts",
+                [
+                    ("Alert rules", "rule_settings", "admin:alerts_alertrule_changelist"),
+                    ("Incidents", "notifications_active", "admin:alerts_incident_changelist"),
+                    ("Silences", "notifications_off", "admin:alerts_silence_changelist"),
+                    ("Maintenance windows", "construction", "admin:alerts_maintenancewindow_changelist"),
+                    ("Maintenance calendar", "calendar_month", "admin:alerts_maintenance_calendar"),
+                    ("Inhibit rules", "block", "admin:alerts_inhibitrule_changelist"),
+                    ("Target dependencies", "account_tree", "admin:alerts_targetdependency_changelist"),
+                    ("Channels", "campaign", "admin:alerts_channel_changelist"),
+                    ("Delivery log", "outgoing_mail", "admin:alerts_deliveryattempt_changelist"),
+                    ("Outbox", "outbox", "admin:alerts_notification_changelist"),
+                    ("On-call page", "support_agent", "oncall:team"),
+                    ("On-call schedules", "calendar_clock", "admin:alerts_oncallschedule_changelist"),
+                    ("Escalation policies", "stairs", "admin:alerts_escalationpolicy_changelist"),
+                    ("Integrations", "input", "admin:alerts_integration_changelist"),
+                ],
+            ),
+            _nav(
+                "System",
+                [
+                    ("Processes", "memory", "admin:monitoring_pulse_changelist"),
+                    ("Schedules", "schedule", "admin:django_celery_beat_periodictask_changelist"),
+                    ("Users", "person", "admin:auth_user_changelist"),
+                    ("Login attempts", "shield", "admin:axes_accessattempt_changelist"),
+                ],
+            ),
         ],
     },
 }
@@ -435,5 +450,6 @@ ALERTS_INTAKE_MAX_BODY_BYTES = env.int("ALERTS_INTAKE_MAX_BODY_BYTES", default=1
 
 from config.sentry import init_sentry  # noqa: E402  (needs the values above)
 
-init_sentry(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, release=VERSION,
-            traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE)
+init_sentry(
+    dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, release=VERSION, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE
+)

@@ -5,14 +5,14 @@ from rest_framework.routers import SimpleRouter
 
 from alerts.intake.api.alertmanager import AlertmanagerView
 from alerts.intake.api.events import EventsView as AlertEventsView
-from monitoring.projects.api.ingest_keys import IngestKeyView
-from monitoring.projects.api.projects import ProjectViewSet
-from monitoring.uptime.api import TargetViewSet
-from monitoring.telemetry.api.ingest import EventsView, MetricsView, VitalsView
-from monitoring.telemetry.api.query import MetricQueryView
 from monitoring.errors.api import envelope_view, store_view
 from monitoring.health.api import ComponentView, HealthView, LiveView, ReadyView
 from monitoring.metrics.api import metrics_view
+from monitoring.projects.api.ingest_keys import IngestKeyView
+from monitoring.projects.api.projects import ProjectViewSet
+from monitoring.telemetry.api.ingest import EventsView, MetricsView, VitalsView
+from monitoring.telemetry.api.query import MetricQueryView
+from monitoring.uptime.api import TargetViewSet
 
 router = SimpleRouter(trailing_slash=False)
 router.register("api/v1/projects", ProjectViewSet, basename="project")

@@ -6,7 +6,9 @@ class MonitoringConfig(AppConfig):
     verbose_name = "Monitoring"
 
     def ready(self):
-        from monitoring.common import checks  # noqa: F401  registers the system checks
-        from monitoring.projects.api import schema  # noqa: F401  registers the OpenAPI auth extensions
-        from monitoring.common import task_context  # noqa: F401  connects Celery's request-id signals
+        from monitoring.common import (
+            checks,  # noqa: F401  registers the system checks
+            task_context,  # noqa: F401  connects Celery's request-id signals
+        )
         from monitoring.metrics import task_metrics  # noqa: F401  shared metric files, task counters
+        from monitoring.projects.api import schema  # noqa: F401  registers the OpenAPI auth extensions

@@ -1,21 +1,61 @@
 """The face Django needs: every model of the monitoring app, each defined in its feature's folder."""
 
 from monitoring.errors.models import (
-    EnvelopeOutcome, ErrorClassificationRule, ErrorEvent, ErrorIssue, ErrorIssueSeenIn, ErrorIssueTally,
-    ErrorIssueUser, ErrorUserReport, Release, ReleaseHealth, ReleaseHealthUser,
+    EnvelopeOutcome,
+    ErrorClassificationRule,
+    ErrorEvent,
+    ErrorIssue,
+    ErrorIssueSeenIn,
+    ErrorIssueTally,
+    ErrorIssueUser,
+    ErrorUserReport,
+    Release,
+    ReleaseHealth,
+    ReleaseHealthUser,
 )
 from monitoring.health.models import Pulse
 from monitoring.heartbeats.models import Heartbeat, HeartbeatPing
 from monitoring.projects.models import ApiToken, Environment, IngestKey, Project
 from monitoring.telemetry.models import (
-    IngestRejection, MetricPoint, MetricRollup, MetricSeries, MetricTagValue, RollupBacklog,
+    IngestRejection,
+    MetricPoint,
+    MetricRollup,
+    MetricSeries,
+    MetricTagValue,
+    RollupBacklog,
 )
 from monitoring.uptime.models import Flip, ProbeResult, Status, Tag, Target, TargetRollup, TargetRollupCursor
 
 __all__ = [
-    "ApiToken", "EnvelopeOutcome", "Environment", "ErrorClassificationRule", "ErrorEvent", "ErrorIssue",
-    "ErrorIssueSeenIn", "ErrorIssueTally", "ErrorIssueUser", "ErrorUserReport", "Flip", "Heartbeat",
-    "HeartbeatPing", "IngestKey", "IngestRejection", "MetricPoint", "MetricRollup", "MetricSeries",
-    "MetricTagValue", "ProbeResult", "Project", "Pulse", "Release", "ReleaseHealth", "ReleaseHealthUser",
-    "RollupBacklog", "Status", "Tag", "Target", "TargetRollup", "TargetRollupCursor",
+    "ApiToken",
+    "EnvelopeOutcome",
+    "Environment",
+    "ErrorClassificationRule",
+    "ErrorEvent",
+    "ErrorIssue",
+    "ErrorIssueSeenIn",
+    "ErrorIssueTally",
+    "ErrorIssueUser",
+    "ErrorUserReport",
+    "Flip",
+    "Heartbeat",
+    "HeartbeatPing",
+    "IngestKey",
+    "IngestRejection",
+    "MetricPoint",
+    "MetricRollup",
+    "MetricSeries",
+    "MetricTagValue",
+    "ProbeResult",
+    "Project",
+    "Pulse",
+    "Release",
+    "ReleaseHealth",
+    "ReleaseHealthUser",
+    "RollupBacklog",
+    "Status",
+    "Tag",
+    "Target",
+    "TargetRollup",
+    "TargetRollupCursor",
 ]

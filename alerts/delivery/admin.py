@@ -9,9 +9,9 @@ from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action, display
 
-from alerts.models import Channel, DeliveryAttempt, Notification
 from alerts.delivery.notifiers import NOTIFIERS
 from alerts.delivery.services.sending import channel_send_test, notification_retry
+from alerts.models import Channel, DeliveryAttempt, Notification
 
 
 class ChannelForm(forms.ModelForm):
@@ -20,7 +20,7 @@ class ChannelForm(forms.ModelForm):
         fields = "__all__"
         help_texts = {
             "config": "Checked by the kind. Secrets are environment variables named here, e.g. "
-                      '{"url_env": "SLACK_ALERTS_WEBHOOK"}; email: {"to": ["ops@example.com"]}.',
+            '{"url_env": "SLACK_ALERTS_WEBHOOK"}; email: {"to": ["ops@example.com"]}.',
         }
 
     def clean(self):
@@ -31,8 +31,9 @@ class ChannelForm(forms.ModelForm):
         notifier_class = NOTIFIERS[kind]
         try:
             cleaned["config"] = notifier_class.validate_config(config if config is not None else {})
-            notifier_class(config=cleaned["config"], allow_private=cleaned.get("allow_private", False)) \
-                .check_destinations()
+            notifier_class(
+                config=cleaned["config"], allow_private=cleaned.get("allow_private", False)
+            ).check_destinations()
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 self.add_error(field if field in self.fields else None, errors)
@@ -58,8 +59,18 @@ class ChannelAdmin(ModelAdmin):
     search_fields = ("name",)
     raw_id_fields = ("user",)
     readonly_fields = ("consecutive_failures", "failing_since", "last_delivered_at", "log_link")
-    fields = ("name", "kind", "config", "allow_private", "user", "enabled", "consecutive_failures", "failing_since",
-              "last_delivered_at", "log_link")
+    fields = (
+        "name",
+        "kind",
+        "config",
+        "allow_private",
+        "user",
+        "enabled",
+        "consecutive_failures",
+        "failing_since",
+        "last_delivered_at",
+        "log_link",
+    )
     actions = ["send_test"]
 
     @display(description="health")
@@ -100,8 +111,17 @@ class _ReadOnly(ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(_ReadOnly):
-    list_display = ("created_at", "incident", "channel", "event_kind", "status", "attempts", "next_attempt_at",
-                    "delivered_at", "last_error")
+    list_display = (
+        "created_at",
+        "incident",
+        "channel",
+        "event_kind",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "delivered_at",
+        "last_error",
+    )
     list_filter = ("status", "channel")
     list_select_related = ("incident", "channel", "event")
     show_full_result_count = False  # no COUNT(*) over a big table on every page
@@ -121,8 +141,16 @@ class NotificationAdmin(_ReadOnly):
 
 @admin.register(DeliveryAttempt)
 class DeliveryAttemptAdmin(_ReadOnly):
-    list_display = ("at", "channel", "ok", "status_code", "duration_ms", "error", "response_excerpt",
-                    "notification_link")
+    list_display = (
+        "at",
+        "channel",
+        "ok",
+        "status_code",
+        "duration_ms",
+        "error",
+        "response_excerpt",
+        "notification_link",
+    )
     list_filter = ("channel", "ok")
     list_select_related = ("channel", "notification")
     show_full_result_count = False

@@ -63,12 +63,24 @@ class Message:
 
     def context(self) -> dict:
         return {
-            "incident_id": self.incident_id, "title": self.title, "severity": self.severity, "tier": self.tier,
-            "status": self.status, "event": self.event, "event_label": IncidentEvent.Kind(self.event).label
-            if self.event in IncidentEvent.Kind.values else self.event,
-            "event_message": self.event_message, "summary": self.summary, "labels": self.labels,
-            "url": self.url, "at": self.at, "dedup_key": self.dedup_key, "alerts": self.alerts,
-            "receiver": self.receiver, "firing": self.firing,
+            "incident_id": self.incident_id,
+            "title": self.title,
+            "severity": self.severity,
+            "tier": self.tier,
+            "status": self.status,
+            "event": self.event,
+            "event_label": IncidentEvent.Kind(self.event).label
+            if self.event in IncidentEvent.Kind.values
+            else self.event,
+            "event_message": self.event_message,
+            "summary": self.summary,
+            "labels": self.labels,
+            "url": self.url,
+            "at": self.at,
+            "dedup_key": self.dedup_key,
+            "alerts": self.alerts,
+            "receiver": self.receiver,
+            "firing": self.firing,
         }
 
 
@@ -91,29 +103,64 @@ def rendered(message: Message) -> Message:
 def message_build(*, notification: Notification) -> Message:
     incident, event = notification.incident, notification.event
     alerts = tuple(
-        AlertLine(fingerprint=a.fingerprint, status=a.status, labels=a.labels, summary=a.summary,
-                  starts_at=a.starts_at, ends_at=a.ends_at, value=a.value)
+        AlertLine(
+            fingerprint=a.fingerprint,
+            status=a.status,
+            labels=a.labels,
+            summary=a.summary,
+            starts_at=a.starts_at,
+            ends_at=a.ends_at,
+            value=a.value,
+        )
         for a in incident.alerts.all()
     )
     summary = next((a.summary for a in alerts if a.summary and a.status == "firing"), "") or (
-        alerts[0].summary if alerts else "")
-    return rendered(Message(
-        incident_id=incident.pk, title=incident.title, severity=incident.severity,
-        status=STATUS_AFTER.get(event.kind, incident.status), event=event.kind, event_message=event.message,
-        summary=summary, labels=incident.labels, url=incident_url(incident.pk), at=event.at,
-        dedup_key=incident.dedup_key, alerts=alerts, receiver=notification.channel.name,
-    ))
+        alerts[0].summary if alerts else ""
+    )
+    return rendered(
+        Message(
+            incident_id=incident.pk,
+            title=incident.title,
+            severity=incident.severity,
+            status=STATUS_AFTER.get(event.kind, incident.status),
+            event=event.kind,
+            event_message=event.message,
+            summary=summary,
+            labels=incident.labels,
+            url=incident_url(incident.pk),
+            at=event.at,
+            dedup_key=incident.dedup_key,
+            alerts=alerts,
+            receiver=notification.channel.name,
+        )
+    )
 
 
 def message_test(*, channel_name: str, now: datetime) -> Message:
     """A harmless message for a channel's "send test" action: no incident behind it."""
     labels = {"alertname": "LookoutTest", "severity": Severity.LOW}
-    return rendered(Message(
-        incident_id=0, title=f"Test notification from Lookout to {channel_name}", severity=Severity.LOW,
-        status=Incident.Status.TRIGGERED, event="test", event_message="Sent from the channel's admin page.",
-        summary="If you can read this, the channel works.", labels=labels, url=settings.SITE_URL, at=now,
-        dedup_key=f"lookout-test-{now:%Y%m%d%H%M%S}",
-        alerts=(AlertLine(fingerprint="lookout-test", status="firing", labels=labels,
-                          summary="If you can read this, the channel works.", starts_at=now),),
-        receiver=channel_name,
-    ))
+    return rendered(
+        Message(
+            incident_id=0,
+            title=f"Test notification from Lookout to {channel_name}",
+            severity=Severity.LOW,
+            status=Incident.Status.TRIGGERED,
+            event="test",
+            event_message="Sent from the channel's admin page.",
+            summary="If you can read this, the channel works.",
+            labels=labels,
+            url=settings.SITE_URL,
+            at=now,
+            dedup_key=f"lookout-test-{now:%Y%m%d%H%M%S}",
+            alerts=(
+                AlertLine(
+                    fingerprint="lookout-test",
+                    status="firing",
+                    labels=labels,
+                    summary="If you can read this, the channel works.",
+                    starts_at=now,
+                ),
+            ),
+            receiver=channel_name,
+        )
+    )

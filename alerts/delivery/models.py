@@ -25,9 +25,16 @@ class Channel(models.Model):
     # Shape checked by the kind's notifier class; secrets are named environment variables.
     config = models.JSONField(default=dict, blank=True)
     allow_private = models.BooleanField(
-        default=False, help_text="Internal channel: may reach private and loopback addresses.")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
-                             related_name="alert_channels", help_text="A person's own channel, used when paging them.")
+        default=False, help_text="Internal channel: may reach private and loopback addresses."
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="alert_channels",
+        help_text="A person's own channel, used when paging them.",
+    )
     enabled = models.BooleanField(default=True)
     consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
     failing_since = models.DateTimeField(null=True, blank=True, editable=False)
@@ -71,8 +78,11 @@ class Notification(models.Model):
             models.UniqueConstraint(fields=["event", "channel"], name="notification_one_per_event_channel"),
         ]
         indexes = [
-            models.Index(fields=["next_attempt_at"], name="notification_due_idx",
-                         condition=models.Q(status__in=["pending", "sending"])),
+            models.Index(
+                fields=["next_attempt_at"],
+                name="notification_due_idx",
+                condition=models.Q(status__in=["pending", "sending"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -83,8 +93,9 @@ class DeliveryAttempt(models.Model):
     """The delivery log: one row per send attempt, with what the other side answered."""
 
     # Empty for a channel's "send test": it goes through the same notifier but no outbox row.
-    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="attempts_log",
-                                     null=True, blank=True)
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="attempts_log", null=True, blank=True
+    )
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="delivery_log")
     at = models.DateTimeField()
     ok = models.BooleanField()

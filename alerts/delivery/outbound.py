@@ -82,8 +82,7 @@ def resolve_checked(url: str, *, allow_private: bool) -> tuple[str, str, int, st
         # would otherwise reach the private one whenever the resolver reorders them.
         for address in addresses:
             if reason := address_refusal(address):
-                raise OutboundRefused(
-                    f"{host} resolves to {address}, {reason}; only an internal channel may reach it")
+                raise OutboundRefused(f"{host} resolves to {address}, {reason}; only an internal channel may reach it")
     return parts.scheme, host, port, addresses[0]
 
 
@@ -93,8 +92,13 @@ def check_url(url: str, *, allow_private: bool) -> None:
 
 
 def request(
-    method: str, url: str, *, body: bytes = b"", headers: dict[str, str] | None = None,
-    allow_private: bool = False, timeout: float | None = None,
+    method: str,
+    url: str,
+    *,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    allow_private: bool = False,
+    timeout: float | None = None,
 ) -> OutboundResponse:
     """Send one request to `url` (checked first) and return what came back; never raises for a status."""
     scheme, host, port, address = resolve_checked(url, allow_private=allow_private)
@@ -111,13 +115,15 @@ def request(
     pool_kwargs = {"timeout": urllib3.Timeout(connect=timeout, read=timeout), "retries": False, "maxsize": 1}
     if scheme == "https":
         pool = urllib3.HTTPSConnectionPool(
-            address, port, server_hostname=host, assert_hostname=host, cert_reqs="CERT_REQUIRED", **pool_kwargs)
+            address, port, server_hostname=host, assert_hostname=host, cert_reqs="CERT_REQUIRED", **pool_kwargs
+        )
     else:
         pool = urllib3.HTTPConnectionPool(address, port, **pool_kwargs)
     started = time.monotonic()
     try:
-        response = pool.urlopen(method, path, body=body, headers=headers, redirect=False,
-                                preload_content=False, assert_same_host=False)
+        response = pool.urlopen(
+            method, path, body=body, headers=headers, redirect=False, preload_content=False, assert_same_host=False
+        )
         try:
             content = response.read(READ_LIMIT_BYTES)
         finally:

@@ -7,7 +7,11 @@ Forms check through the noise services, so a bad matcher, cron expression or RRU
 error on its field and nothing is saved.
 """
 
+import json
+import zoneinfo
 from datetime import timedelta
+
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
@@ -16,22 +20,22 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
-from alerts.models import Incident
-from alerts.incidents.selectors import incident_timeline, response_figures
-from alerts.incidents.services.incidents import incident_acknowledge, incident_comment, incident_reopen, incident_resolve
-import json
-import zoneinfo
-from django import forms
-from django.utils.html import format_html
+
 from alerts.incidents.matchers import NAME as LABEL_NAME
 from alerts.incidents.matchers import parse_matchers
-from alerts.models import InhibitRule, MaintenanceWindow, Silence, TargetDependency
-from alerts.incidents.selectors import maintenance_calendar
+from alerts.incidents.selectors import incident_timeline, maintenance_calendar, response_figures
+from alerts.incidents.services.incidents import (
+    incident_acknowledge,
+    incident_comment,
+    incident_reopen,
+    incident_resolve,
+)
 from alerts.incidents.services.noise import maintenance_validate, silence_expire, silence_validate, window_occurrences
-
+from alerts.models import Incident, InhibitRule, MaintenanceWindow, Silence, TargetDependency
 
 FIGURES_WINDOW = timedelta(days=30)
 
@@ -48,8 +52,16 @@ def duration(value: timedelta | None) -> str:
 
 @admin.register(Incident)
 class IncidentAdmin(ModelAdmin):
-    list_display = ("title", "status", "severity", "project", "opened_at", "acknowledged_at", "resolved_at",
-                    "time_to_acknowledge")
+    list_display = (
+        "title",
+        "status",
+        "severity",
+        "project",
+        "opened_at",
+        "acknowledged_at",
+        "resolved_at",
+        "time_to_acknowledge",
+    )
     list_filter = ("status", "severity", "source", "project")
     list_select_related = ("project",)
     search_fields = ("title", "dedup_key")
@@ -73,24 +85,33 @@ class IncidentAdmin(ModelAdmin):
         by_severity = response_figures(since=since, until=now, by="severity")
         extra_context = {
             **(extra_context or {}),
-            "figures": {"window_days": FIGURES_WINDOW.days, "all": overall,
-                        "mtta": duration(overall.mtta), "mttr": duration(overall.mttr),
-                        "by_severity": [(sev, f, duration(f.mtta), duration(f.mttr)) for sev, f in by_severity.items()]},
+            "figures": {
+                "window_days": FIGURES_WINDOW.days,
+                "all": overall,
+                "mtta": duration(overall.mtta),
+                "mttr": duration(overall.mttr),
+                "by_severity": [(sev, f, duration(f.mtta), duration(f.mttr)) for sev, f in by_severity.items()],
+            },
         }
         return super().changelist_view(request, extra_context)
 
     def get_urls(self):
         return [
-            path("<int:incident_id>/act/<str:verb>/", self.admin_site.admin_view(self.act_view),
-                 name="alerts_incident_act"),
+            path(
+                "<int:incident_id>/act/<str:verb>/",
+                self.admin_site.admin_view(self.act_view),
+                name="alerts_incident_act",
+            ),
             *super().get_urls(),
         ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        incident = get_object_or_404(Incident.objects.select_related(
-            "project", "rule", "integration", "acknowledged_by", "resolved_by"), pk=object_id)
+        incident = get_object_or_404(
+            Incident.objects.select_related("project", "rule", "integration", "acknowledged_by", "resolved_by"),
+            pk=object_id,
+        )
         context = {
             **self.admin_site.each_context(request),
             "title": str(incident),
@@ -138,23 +159,33 @@ class IncidentAdmin(ModelAdmin):
     @action(description="Acknowledge", permissions=["change"])
     def acknowledge_selected(self, request, queryset):
         now = timezone.now()
-        self._each(request, queryset.exclude(status=Incident.Status.RESOLVED),
-                   lambda i: incident_acknowledge(incident=i, actor=request.user, now=now), "acknowledged")
+        self._each(
+            request,
+            queryset.exclude(status=Incident.Status.RESOLVED),
+            lambda i: incident_acknowledge(incident=i, actor=request.user, now=now),
+            "acknowledged",
+        )
 
     @action(description="Resolve", permissions=["change"])
     def resolve_selected(self, request, queryset):
         now = timezone.now()
-        self._each(request, queryset.exclude(status=Incident.Status.RESOLVED),
-                   lambda i: incident_resolve(incident=i, actor=request.user, now=now), "resolved")
+        self._each(
+            request,
+            queryset.exclude(status=Incident.Status.RESOLVED),
+            lambda i: incident_resolve(incident=i, actor=request.user, now=now),
+            "resolved",
+        )
 
 
 VERBS = {
     "acknowledge": lambda incident, request, now: incident_acknowledge(incident=incident, actor=request.user, now=now),
-    "resolve": lambda incident, request, now: incident_resolve(incident=incident, actor=request.user, now=now,
-                                                                 message=request.POST.get("message", "").strip()),
+    "resolve": lambda incident, request, now: incident_resolve(
+        incident=incident, actor=request.user, now=now, message=request.POST.get("message", "").strip()
+    ),
     "reopen": lambda incident, request, now: incident_reopen(incident=incident, actor=request.user, now=now),
-    "comment": lambda incident, request, now: incident_comment(incident=incident, actor=request.user,
-                                                                 message=request.POST.get("message", ""), now=now),
+    "comment": lambda incident, request, now: incident_comment(
+        incident=incident, actor=request.user, message=request.POST.get("message", ""), now=now
+    ),
 }
 
 DONE = {"acknowledge": "Acknowledged.", "resolve": "Resolved.", "reopen": "Reopened.", "comment": "Comment added."}
@@ -175,8 +206,10 @@ class MatchersField(forms.CharField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("widget", forms.TextInput(attrs={"size": 80}))
-        kwargs.setdefault("help_text", 'e.g. {service="api", env=~"prod|staging"}; ops =, !=, =~, !~ '
-                                       "(regular expressions match whole values).")
+        kwargs.setdefault(
+            "help_text",
+            'e.g. {service="api", env=~"prod|staging"}; ops =, !=, =~, !~ (regular expressions match whole values).',
+        )
         super().__init__(**kwargs)
 
     def prepare_value(self, value):
@@ -209,8 +242,12 @@ class SilenceForm(forms.ModelForm):
             return data
         try:
             data["matchers"] = silence_validate(
-                matchers=data.get("matchers"), starts_at=data.get("starts_at"), ends_at=data.get("ends_at"),
-                created_by=self.instance.created_by or self.user, comment=data.get("comment", ""))
+                matchers=data.get("matchers"),
+                starts_at=data.get("starts_at"),
+                ends_at=data.get("ends_at"),
+                created_by=self.instance.created_by or self.user,
+                comment=data.get("comment", ""),
+            )
         except ValidationError as exc:
             for name, errors in exc.message_dict.items():
                 if name not in self.errors:
@@ -265,17 +302,33 @@ class SilenceAdmin(ModelAdmin):
 class MaintenanceWindowForm(forms.ModelForm):
     class Meta:
         model = MaintenanceWindow
-        fields = ("name", "project", "target", "tag", "recurrence", "expression", "starts_at", "duration_minutes",
-                  "time_zone", "until", "effect", "comment")
+        fields = (
+            "name",
+            "project",
+            "target",
+            "tag",
+            "recurrence",
+            "expression",
+            "starts_at",
+            "duration_minutes",
+            "time_zone",
+            "until",
+            "effect",
+            "comment",
+        )
 
     def clean(self):
         data = super().clean()
         try:
             maintenance_validate(
-                recurrence=data.get("recurrence", ""), expression=data.get("expression", ""),
-                time_zone=data.get("time_zone", ""), starts_at=data.get("starts_at"), until=data.get("until"),
+                recurrence=data.get("recurrence", ""),
+                expression=data.get("expression", ""),
+                time_zone=data.get("time_zone", ""),
+                starts_at=data.get("starts_at"),
+                until=data.get("until"),
                 duration_minutes=data.get("duration_minutes"),
-                scoped_by=[name for name in ("project", "target", "tag") if data.get(name)])
+                scoped_by=[name for name in ("project", "target", "tag") if data.get(name)],
+            )
         except ValidationError as exc:
             for name, errors in exc.message_dict.items():
                 if name not in self.errors:
@@ -286,8 +339,16 @@ class MaintenanceWindowForm(forms.ModelForm):
 @admin.register(MaintenanceWindow)
 class MaintenanceWindowAdmin(ModelAdmin):
     form = MaintenanceWindowForm
-    list_display = ("name", "scope", "recurrence", "expression", "time_zone", "duration_minutes", "effect",
-                    "next_window")
+    list_display = (
+        "name",
+        "scope",
+        "recurrence",
+        "expression",
+        "time_zone",
+        "duration_minutes",
+        "effect",
+        "next_window",
+    )
     list_filter = ("effect", "recurrence")
     list_select_related = ("project", "target", "tag")
     search_fields = ("name", "comment")
@@ -346,8 +407,10 @@ class MaintenanceWindowAdmin(ModelAdmin):
             "opts": self.model._meta,
             "zone": zone,
             "error": "" if status == 200 else f"{request.GET.get('tz')!r} is not a known time zone; showing UTC.",
-            "days": [(d.day, [(o, o.starts_at.astimezone(tz), o.ends_at.astimezone(tz)) for o in d.occurrences])
-                     for d in days],
+            "days": [
+                (d.day, [(o, o.starts_at.astimezone(tz), o.ends_at.astimezone(tz)) for o in d.occurrences])
+                for d in days
+            ],
             "changelist_url": reverse("admin:alerts_maintenancewindow_changelist"),
         }
         return TemplateResponse(request, "admin/alerts/maintenance_calendar.html", context, status=status)
@@ -356,8 +419,11 @@ class MaintenanceWindowAdmin(ModelAdmin):
 class InhibitRuleForm(forms.ModelForm):
     source_matchers = MatchersField(help_text='Alerts that mute others while they fire, e.g. {severity="critical"}.')
     target_matchers = MatchersField(help_text='Alerts that are muted, e.g. {severity=~"high|medium|low"}.')
-    equal = forms.CharField(required=False, help_text="Labels both alerts must share, comma separated "
-                                                      "(e.g. target_id); alerts without them are never muted.")
+    equal = forms.CharField(
+        required=False,
+        help_text="Labels both alerts must share, comma separated "
+        "(e.g. target_id); alerts without them are never muted.",
+    )
 
     class Meta:
         model = InhibitRule

@@ -95,14 +95,14 @@ def _parse_string(text: str) -> list[Matcher]:
         found = _ITEM.match(body, pos)
         if not found:
             fragment = body[pos:].strip().split(",")[0]
-            raise ValidationError(f"{where}: cannot read {fragment!r}; expected name=\"value\" with =, !=, =~ or !~")
+            raise ValidationError(f'{where}: cannot read {fragment!r}; expected name="value" with =, !=, =~ or !~')
         name, op, raw = found.groups()
         value = _unquote(raw) if raw.startswith('"') else raw
         matchers.append(matcher_make(name=name, op=op, value=value, where=where))
         pos = found.end()
         if pos < len(body):
             if body[pos] != ",":
-                raise ValidationError(f"{where}: expected a comma after {body[found.start():pos].strip()!r}")
+                raise ValidationError(f"{where}: expected a comma after {body[found.start() : pos].strip()!r}")
             pos += 1
     return matchers
 

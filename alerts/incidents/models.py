@@ -12,6 +12,7 @@ out. A muted notification stays in the incident's timeline, marked muted, with t
 
 from django.conf import settings
 from django.db import models
+
 from alerts.incidents.severity import Severity
 
 
@@ -26,8 +27,9 @@ class Incident(models.Model):
         EXTERNAL = "external"
         META = "meta", "Lookout itself"
 
-    project = models.ForeignKey("monitoring.Project", on_delete=models.CASCADE, null=True, blank=True,
-                                related_name="incidents")
+    project = models.ForeignKey(
+        "monitoring.Project", on_delete=models.CASCADE, null=True, blank=True, related_name="incidents"
+    )
     title = models.CharField(max_length=500)
     severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.HIGH)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.TRIGGERED)
@@ -35,20 +37,24 @@ class Incident(models.Model):
     # Alerts with the same dedup key append to the open incident instead of opening another.
     dedup_key = models.CharField(max_length=255)
     labels = models.JSONField(default=dict, blank=True)  # the labels its alerts share
-    rule = models.ForeignKey("alerts.AlertRule", on_delete=models.SET_NULL, null=True, blank=True,
-                             related_name="incidents")
-    integration = models.ForeignKey("alerts.Integration", on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="incidents")
+    rule = models.ForeignKey(
+        "alerts.AlertRule", on_delete=models.SET_NULL, null=True, blank=True, related_name="incidents"
+    )
+    integration = models.ForeignKey(
+        "alerts.Integration", on_delete=models.SET_NULL, null=True, blank=True, related_name="incidents"
+    )
     channels = models.ManyToManyField("alerts.Channel", blank=True, related_name="incidents")
     auto_resolve = models.BooleanField(default=True)
 
     opened_at = models.DateTimeField()
     acknowledged_at = models.DateTimeField(null=True, blank=True)
-    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                                        blank=True, related_name="+")
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="+")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     snoozed_until = models.DateTimeField(null=True, blank=True)
     reopened_count = models.PositiveIntegerField(default=0)
 
@@ -68,14 +74,21 @@ class Incident(models.Model):
     class Meta:
         ordering = ["-opened_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["dedup_key"], condition=~models.Q(status="resolved"),
-                                    name="incident_one_open_per_dedup_key"),
+            models.UniqueConstraint(
+                fields=["dedup_key"], condition=~models.Q(status="resolved"), name="incident_one_open_per_dedup_key"
+            ),
         ]
         indexes = [
-            models.Index(fields=["next_notify_at"], name="incident_notify_due_idx",
-                         condition=models.Q(next_notify_at__isnull=False)),
-            models.Index(fields=["next_escalation_at"], name="incident_escalation_due_idx",
-                         condition=models.Q(next_escalation_at__isnull=False)),
+            models.Index(
+                fields=["next_notify_at"],
+                name="incident_notify_due_idx",
+                condition=models.Q(next_notify_at__isnull=False),
+            ),
+            models.Index(
+                fields=["next_escalation_at"],
+                name="incident_escalation_due_idx",
+                condition=models.Q(next_escalation_at__isnull=False),
+            ),
             models.Index(fields=["status", "-opened_at"], name="incident_status_time_idx"),
         ]
 
@@ -130,8 +143,9 @@ class IncidentEvent(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField()
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     message = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
 
@@ -146,12 +160,13 @@ class IncidentEvent(models.Model):
 class Silence(models.Model):
     """Label matchers that mute matching alerts between two times. A silence always ends."""
 
-    matchers = models.JSONField(help_text='e.g. [{"name": "target", "op": "=", "value": "shop"}]; '
-                                          "ops: =, !=, =~, !~ (regular expressions match whole values).")
+    matchers = models.JSONField(
+        help_text='e.g. [{"name": "target", "op": "=", "value": "shop"}]; '
+        "ops: =, !=, =~, !~ (regular expressions match whole values)."
+    )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                                   related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     comment = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -159,7 +174,9 @@ class Silence(models.Model):
         ordering = ["-starts_at", "-id"]
         indexes = [models.Index(fields=["ends_at"], name="silence_ends_idx")]
         constraints = [
-            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="silence_ends_after_start"),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="silence_ends_after_start"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -179,23 +196,28 @@ class MaintenanceWindow(models.Model):
         PAUSE = "pause", "Pause checks"
 
     name = models.CharField(max_length=200)
-    project = models.ForeignKey("monitoring.Project", on_delete=models.CASCADE, null=True, blank=True,
-                                related_name="maintenance_windows")
-    target = models.ForeignKey("monitoring.Target", on_delete=models.CASCADE, null=True, blank=True,
-                               related_name="maintenance_windows")
-    tag = models.ForeignKey("monitoring.Tag", on_delete=models.CASCADE, null=True, blank=True,
-                            related_name="maintenance_windows")
+    project = models.ForeignKey(
+        "monitoring.Project", on_delete=models.CASCADE, null=True, blank=True, related_name="maintenance_windows"
+    )
+    target = models.ForeignKey(
+        "monitoring.Target", on_delete=models.CASCADE, null=True, blank=True, related_name="maintenance_windows"
+    )
+    tag = models.ForeignKey(
+        "monitoring.Tag", on_delete=models.CASCADE, null=True, blank=True, related_name="maintenance_windows"
+    )
     recurrence = models.CharField(max_length=5, choices=Recurrence.choices, default=Recurrence.ONCE)
-    expression = models.CharField(max_length=500, blank=True,
-                                  help_text="Cron ('0 2 * * SUN') or RRULE ('FREQ=WEEKLY;BYDAY=SU;BYHOUR=2').")
+    expression = models.CharField(
+        max_length=500, blank=True, help_text="Cron ('0 2 * * SUN') or RRULE ('FREQ=WEEKLY;BYDAY=SU;BYHOUR=2')."
+    )
     starts_at = models.DateTimeField(help_text="The first (or only) window starts here; recurrences from here on.")
     duration_minutes = models.PositiveIntegerField(default=60)
     time_zone = models.CharField(max_length=64, default="UTC")
     until = models.DateTimeField(null=True, blank=True, help_text="No window starts after this.")
     effect = models.CharField(max_length=5, choices=Effect.choices, default=Effect.MUTE)
     comment = models.TextField(blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     # Targets this window paused itself, so closing it resumes those and not one a person paused.
     paused_target_ids = models.JSONField(default=list, blank=True, editable=False)
 
@@ -232,7 +254,9 @@ class TargetDependency(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["target", "depends_on"], name="target_dependency_unique"),
-            models.CheckConstraint(condition=~models.Q(target=models.F("depends_on")), name="target_dependency_not_self"),
+            models.CheckConstraint(
+                condition=~models.Q(target=models.F("depends_on")), name="target_dependency_not_self"
+            ),
         ]
         verbose_name_plural = "target dependencies"
 

@@ -3,20 +3,25 @@
 The maintenance calendar: which windows are open on which days.
 """
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from django.db.models import Prefetch, QuerySet
-from alerts.models import Incident, IncidentEvent, Notification
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from alerts.models import MaintenanceWindow
+
+from django.db.models import Prefetch, QuerySet
+
 from alerts.incidents.services.noise import Occurrence, window_occurrences
+from alerts.models import Incident, IncidentEvent, MaintenanceWindow, Notification
 
 
-def incidents_list(*, status: str | None = None, severity: str | None = None, project_id: int | None = None,
-                   opened_after: datetime | None = None, opened_before: datetime | None = None,
-                   open_only: bool = False) -> QuerySet[Incident]:
+def incidents_list(
+    *,
+    status: str | None = None,
+    severity: str | None = None,
+    project_id: int | None = None,
+    opened_after: datetime | None = None,
+    opened_before: datetime | None = None,
+    open_only: bool = False,
+) -> QuerySet[Incident]:
     """Newest first, with what a list row shows joined in (one query per page)."""
     incidents = Incident.objects.select_related("project", "rule", "acknowledged_by", "resolved_by")
     if open_only:
@@ -49,20 +54,30 @@ class TimelineEntry:
 def incident_timeline(*, incident: Incident) -> list[TimelineEntry]:
     """Every event, oldest first; a notification round carries its channels and whether each was
     sent, and a muted one says why it was muted."""
-    events = (IncidentEvent.objects.filter(incident=incident).select_related("actor")
-              .prefetch_related(Prefetch("notifications", Notification.objects.select_related("channel")
-                                         .order_by("channel__name"))))
+    events = (
+        IncidentEvent.objects.filter(incident=incident)
+        .select_related("actor")
+        .prefetch_related(
+            Prefetch("notifications", Notification.objects.select_related("channel").order_by("channel__name"))
+        )
+    )
     entries = []
     for event in events:
         notifications = list(event.notifications.all())
         muted_reason = next((n.muted_reason for n in notifications if n.status == Notification.Status.MUTED), "")
         muted = event.kind == IncidentEvent.Kind.MUTED or bool(muted_reason)
-        entries.append(TimelineEntry(
-            at=event.at, kind=event.kind, label=event.get_kind_display(),
-            actor=event.actor.get_username() if event.actor else "", message=event.message, muted=muted,
-            reason=(event.data or {}).get("reason") or muted_reason if muted else "",
-            deliveries=[(n.channel.name, n.status) for n in notifications],
-        ))
+        entries.append(
+            TimelineEntry(
+                at=event.at,
+                kind=event.kind,
+                label=event.get_kind_display(),
+                actor=event.actor.get_username() if event.actor else "",
+                message=event.message,
+                muted=muted,
+                reason=(event.data or {}).get("reason") or muted_reason if muted else "",
+                deliveries=[(n.channel.name, n.status) for n in notifications],
+            )
+        )
     return entries
 
 
@@ -85,14 +100,22 @@ class _Sums:
 
     def figures(self) -> ResponseFigures:
         return ResponseFigures(
-            opened=self.opened, acknowledged=len(self.acked), resolved=len(self.resolved),
+            opened=self.opened,
+            acknowledged=len(self.acked),
+            resolved=len(self.resolved),
             mtta=sum(self.acked, timedelta()) / len(self.acked) if self.acked else None,
             mttr=sum(self.resolved, timedelta()) / len(self.resolved) if self.resolved else None,
         )
 
 
-def response_figures(*, since: datetime, until: datetime, project_id: int | None = None,
-                     severity: str | None = None, by: str | None = None) -> dict:
+def response_figures(
+    *,
+    since: datetime,
+    until: datetime,
+    project_id: int | None = None,
+    severity: str | None = None,
+    by: str | None = None,
+) -> dict:
     """MTTA (opened → first acknowledged) and MTTR (opened → resolved) of incidents opened in
     [since, until). Keyed "all", or by project name or severity when `by` is "project" or
     "severity". An incident still open counts as opened but not in the means."""
@@ -105,7 +128,8 @@ def response_figures(*, since: datetime, until: datetime, project_id: int | None
         rows = rows.filter(severity=severity)
     sums: dict[str, _Sums] = {}
     for opened_at, acked_at, resolved_at, project, sev in rows.values_list(
-            "opened_at", "acknowledged_at", "resolved_at", "project__name", "severity"):
+        "opened_at", "acknowledged_at", "resolved_at", "project__name", "severity"
+    ):
         key = "all" if by is None else ((project or "no project") if by == "project" else sev)
         bucket = sums.setdefault(key, _Sums())
         bucket.opened += 1
@@ -131,8 +155,10 @@ def maintenance_calendar(*, start: date, days: int = 30, time_zone: str = "UTC")
     begin = datetime.combine(start, time(), tz)
     end = datetime.combine(start + timedelta(days=days), time(), tz)
     windows = MaintenanceWindow.objects.select_related("project", "target", "tag").filter(starts_at__lt=end)
-    occurrences = sorted((o for w in windows for o in window_occurrences(window=w, start=begin, end=end)),
-                         key=lambda o: (o.starts_at, o.window.name))
+    occurrences = sorted(
+        (o for w in windows for o in window_occurrences(window=w, start=begin, end=end)),
+        key=lambda o: (o.starts_at, o.window.name),
+    )
     calendar = []
     for offset in range(days):
         day = start + timedelta(days=offset)

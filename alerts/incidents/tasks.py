@@ -3,8 +3,8 @@
 from celery import shared_task
 from django.utils import timezone
 
-from alerts.incidents.services.rounds import incidents_notify_due
 from alerts.incidents.services.noise import maintenance_pause_tick
+from alerts.incidents.services.rounds import incidents_notify_due
 
 
 @shared_task(name="incidents.notify_due")

@@ -12,12 +12,14 @@ class Integration(models.Model):
 
     name = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=12, choices=Kind.choices)
-    project = models.ForeignKey("monitoring.Project", on_delete=models.CASCADE, null=True, blank=True,
-                                related_name="alert_integrations")
+    project = models.ForeignKey(
+        "monitoring.Project", on_delete=models.CASCADE, null=True, blank=True, related_name="alert_integrations"
+    )
     default_severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.HIGH)
     channels = models.ManyToManyField("alerts.Channel", blank=True, related_name="integrations")
-    escalation_policy = models.ForeignKey("alerts.EscalationPolicy", on_delete=models.SET_NULL, null=True,
-                                          blank=True, related_name="integrations")
+    escalation_policy = models.ForeignKey(
+        "alerts.EscalationPolicy", on_delete=models.SET_NULL, null=True, blank=True, related_name="integrations"
+    )
     # Only the token's SHA-256 is kept; the token is shown once, like API tokens.
     token_prefix = models.CharField(max_length=12, editable=False)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)

@@ -20,8 +20,9 @@ class NewIntegration:
     token: str  # shown once
 
 
-def integration_create(*, name: str, kind: str, project=None, default_severity: str = Severity.HIGH,
-                       escalation_policy=None, channels=()) -> NewIntegration:
+def integration_create(
+    *, name: str, kind: str, project=None, default_severity: str = Severity.HIGH, escalation_policy=None, channels=()
+) -> NewIntegration:
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": "an integration needs a name"})
@@ -33,8 +34,12 @@ def integration_create(*, name: str, kind: str, project=None, default_severity: 
     try:
         with transaction.atomic():
             integration = Integration.objects.create(
-                name=name, kind=kind, project=project, default_severity=default_severity,
-                escalation_policy=escalation_policy, token_prefix=token[: len(TOKEN_PREFIX) + 6],
+                name=name,
+                kind=kind,
+                project=project,
+                default_severity=default_severity,
+                escalation_policy=escalation_policy,
+                token_prefix=token[: len(TOKEN_PREFIX) + 6],
                 token_hash=digest(token),
             )
             if channels:

@@ -10,8 +10,8 @@ from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action, display
 
-from alerts.models import EscalationPolicy, EscalationStep, Integration, OnCallLayer, OnCallOverride, OnCallSchedule
 from alerts.intake.services import integration_create, integration_revoke
+from alerts.models import EscalationPolicy, EscalationStep, Integration, OnCallLayer, OnCallOverride, OnCallSchedule
 from alerts.paging.services.schedules import layer_validate, oncall_shifts, time_zone_validate
 
 SHIFTS_SHOWN = 6
@@ -30,7 +30,8 @@ class EscalationStepForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if not self.cleaned_data.get("DELETE") and not (
-                data.get("channels") or data.get("schedule") or data.get("users")):
+            data.get("channels") or data.get("schedule") or data.get("users")
+        ):
             raise ValidationError("A step must page someone: pick channels, a schedule or users.")
         return data
 
@@ -89,8 +90,11 @@ class OnCallLayerForm(forms.ModelForm):
         data = super().clean()
         if "users" in data:
             try:
-                layer_validate(users=data["users"], restrict_start=data.get("restrict_start"),
-                               restrict_end=data.get("restrict_end"))
+                layer_validate(
+                    users=data["users"],
+                    restrict_start=data.get("restrict_start"),
+                    restrict_end=data.get("restrict_end"),
+                )
             except ValidationError as exc:
                 _errors_onto(self, exc)
         return data
@@ -146,8 +150,9 @@ class OnCallScheduleAdmin(ModelAdmin):
             return "—"
         now = timezone.now()
         shifts = oncall_shifts(schedule=schedule, start=now, count=SHIFTS_SHOWN)
-        return render_to_string("alerts/oncall/admin_shifts.html", {"shifts": shifts, "now": now,
-                                                                    "time_zone": schedule.time_zone})
+        return render_to_string(
+            "alerts/oncall/admin_shifts.html", {"shifts": shifts, "now": now, "time_zone": schedule.time_zone}
+        )
 
 
 class IntegrationForm(forms.ModelForm):
@@ -175,18 +180,31 @@ class IntegrationAdmin(ModelAdmin):
             super().save_model(request, obj, form, change)
             return
         data = form.cleaned_data
-        created = integration_create(name=data["name"], kind=data["kind"], project=data.get("project"),
-                                     default_severity=data["default_severity"],
-                                     escalation_policy=data.get("escalation_policy"))
+        created = integration_create(
+            name=data["name"],
+            kind=data["kind"],
+            project=data.get("project"),
+            default_severity=data["default_severity"],
+            escalation_policy=data.get("escalation_policy"),
+        )
         # The admin's own messages, redirect and m2m save describe `obj`: make it the saved row.
-        obj.pk, obj.token_prefix, obj.token_hash = created.integration.pk, created.integration.token_prefix, \
-            created.integration.token_hash
+        obj.pk, obj.token_prefix, obj.token_hash = (
+            created.integration.pk,
+            created.integration.token_prefix,
+            created.integration.token_hash,
+        )
         obj.created_at = created.integration.created_at
         obj._state.adding, obj._state.db = False, created.integration._state.db
         path = "alertmanager" if data["kind"] == Integration.Kind.ALERTMANAGER else "events"
-        messages.warning(request, format_html(
-            "Copy the token now, it is not shown again: <code>{}</code> (POST to /api/v1/alerts/{} with "
-            "<code>Authorization: Bearer …</code> or <code>?token=…</code>)", created.token, path))
+        messages.warning(
+            request,
+            format_html(
+                "Copy the token now, it is not shown again: <code>{}</code> (POST to /api/v1/alerts/{} with "
+                "<code>Authorization: Bearer …</code> or <code>?token=…</code>)",
+                created.token,
+                path,
+            ),
+        )
 
     @action(description="Revoke the selected integrations' tokens")
     def revoke(self, request, queryset):

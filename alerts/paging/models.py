@@ -47,7 +47,9 @@ class OnCallOverride(models.Model):
     class Meta:
         ordering = ["starts_at"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="override_ends_after_start"),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="override_ends_after_start"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -56,7 +58,9 @@ class OnCallOverride(models.Model):
 
 class EscalationPolicy(models.Model):
     name = models.CharField(max_length=200, unique=True)
-    repeat = models.PositiveSmallIntegerField(default=0, help_text="Run the steps again this many times if unacknowledged.")
+    repeat = models.PositiveSmallIntegerField(
+        default=0, help_text="Run the steps again this many times if unacknowledged."
+    )
     description = models.TextField(blank=True)
 
     class Meta:
@@ -74,8 +78,14 @@ class EscalationStep(models.Model):
     order = models.PositiveSmallIntegerField(default=0)
     delay_minutes = models.PositiveIntegerField(default=0)
     channels = models.ManyToManyField("alerts.Channel", blank=True, related_name="+")
-    schedule = models.ForeignKey(OnCallSchedule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-                                 help_text="Page whoever is on call in this schedule.")
+    schedule = models.ForeignKey(
+        OnCallSchedule,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Page whoever is on call in this schedule.",
+    )
     users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
 
     class Meta:

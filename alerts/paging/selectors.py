@@ -27,8 +27,9 @@ def open_incidents() -> QuerySet[Incident]:
         .select_related("project", "acknowledged_by")
         .annotate(
             firing_alerts=Count("alerts", filter=Q(alerts__status="firing")),
-            working_order=Case(When(status=Incident.Status.TRIGGERED, then=Value(0)), default=Value(1),
-                               output_field=IntegerField()),
+            working_order=Case(
+                When(status=Incident.Status.TRIGGERED, then=Value(0)), default=Value(1), output_field=IntegerField()
+            ),
         )
         .order_by("working_order", "-opened_at", "-id")
     )
@@ -36,8 +37,13 @@ def open_incidents() -> QuerySet[Incident]:
 
 def schedules_now(*, now: datetime) -> list[ScheduleNow]:
     schedules = list(schedules_prefetched(start=now, end=now + SHIFTS_HORIZON))
-    users = users_by_name(name for s in schedules for layer in s.layers.all()
-                          for name in (layer.users if isinstance(layer.users, list) else []) if isinstance(name, str))
+    users = users_by_name(
+        name
+        for s in schedules
+        for layer in s.layers.all()
+        for name in (layer.users if isinstance(layer.users, list) else [])
+        if isinstance(name, str)
+    )
     rows = []
     for schedule in schedules:
         shifts = oncall_shifts(schedule=schedule, start=now, count=2, users=users)
@@ -49,8 +55,11 @@ def schedules_now(*, now: datetime) -> list[ScheduleNow]:
 
 def incidents_escalated_to(*, user, limit: int = OPEN_LIMIT) -> list[Incident]:
     """Open incidents whose escalation paged `user` (read from the timeline's escalated events)."""
-    events = (IncidentEvent.objects.filter(kind=IncidentEvent.Kind.ESCALATED)
-              .exclude(incident__status=Incident.Status.RESOLVED).values_list("incident_id", "data"))
+    events = (
+        IncidentEvent.objects.filter(kind=IncidentEvent.Kind.ESCALATED)
+        .exclude(incident__status=Incident.Status.RESOLVED)
+        .values_list("incident_id", "data")
+    )
     # JSON containment is not portable to SQLite; open incidents' escalations are few.
     ids = {incident_id for incident_id, data in events if user.pk in (data or {}).get("user_ids", [])}
     return list(open_incidents().filter(pk__in=ids)[:limit])

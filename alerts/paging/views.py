@@ -8,34 +8,65 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from alerts.incidents.services.incidents import (
+    incident_acknowledge,
+    incident_comment,
+    incident_resolve,
+    incident_snooze,
+)
 from alerts.models import Incident
-from alerts.paging.selectors import OPEN_LIMIT, SNOOZES, incidents_escalated_to, open_incidents, schedules_now, snooze_until
-from alerts.incidents.services.incidents import incident_acknowledge, incident_comment, incident_resolve, incident_snooze
+from alerts.paging.selectors import (
+    OPEN_LIMIT,
+    SNOOZES,
+    incidents_escalated_to,
+    open_incidents,
+    schedules_now,
+    snooze_until,
+)
 
 
 @login_required
 def team(request):
     now = timezone.now()
-    return render(request, "alerts/oncall/team.html", {
-        "now": now, "schedules": schedules_now(now=now), "incidents": list(open_incidents()[:OPEN_LIMIT]),
-        "snoozes": SNOOZES,
-    })
+    return render(
+        request,
+        "alerts/oncall/team.html",
+        {
+            "now": now,
+            "schedules": schedules_now(now=now),
+            "incidents": list(open_incidents()[:OPEN_LIMIT]),
+            "snoozes": SNOOZES,
+        },
+    )
 
 
 @login_required
 def mine(request):
-    return render(request, "alerts/oncall/mine.html", {
-        "now": timezone.now(), "incidents": incidents_escalated_to(user=request.user), "snoozes": SNOOZES,
-    })
+    return render(
+        request,
+        "alerts/oncall/mine.html",
+        {
+            "now": timezone.now(),
+            "incidents": incidents_escalated_to(user=request.user),
+            "snoozes": SNOOZES,
+        },
+    )
 
 
 @login_required
 def incident(request, pk: int):
     item = get_object_or_404(Incident.objects.select_related("project", "acknowledged_by", "resolved_by"), pk=pk)
-    return render(request, "alerts/oncall/incident.html", {
-        "now": timezone.now(), "incident": item, "alerts": list(item.alerts.all()),
-        "events": list(item.events.select_related("actor")), "snoozes": SNOOZES,
-    })
+    return render(
+        request,
+        "alerts/oncall/incident.html",
+        {
+            "now": timezone.now(),
+            "incident": item,
+            "alerts": list(item.alerts.all()),
+            "events": list(item.events.select_related("actor")),
+            "snoozes": SNOOZES,
+        },
+    )
 
 
 def _act(request, pk: int, work, done: str):
@@ -56,15 +87,22 @@ def _act(request, pk: int, work, done: str):
 @login_required
 @require_POST
 def acknowledge(request, pk: int):
-    return _act(request, pk, lambda i, now: incident_acknowledge(incident=i, actor=request.user, now=now),
-                "acknowledged")
+    return _act(
+        request, pk, lambda i, now: incident_acknowledge(incident=i, actor=request.user, now=now), "acknowledged"
+    )
 
 
 @login_required
 @require_POST
 def resolve(request, pk: int):
-    return _act(request, pk, lambda i, now: incident_resolve(
-        incident=i, actor=request.user, now=now, message=request.POST.get("message", "").strip()), "resolved")
+    return _act(
+        request,
+        pk,
+        lambda i, now: incident_resolve(
+            incident=i, actor=request.user, now=now, message=request.POST.get("message", "").strip()
+        ),
+        "resolved",
+    )
 
 
 @login_required
@@ -84,5 +122,11 @@ def snooze(request, pk: int):
 @login_required
 @require_POST
 def comment(request, pk: int):
-    return _act(request, pk, lambda i, now: incident_comment(
-        incident=i, actor=request.user, message=request.POST.get("message", ""), now=now), "commented")
+    return _act(
+        request,
+        pk,
+        lambda i, now: incident_comment(
+            incident=i, actor=request.user, message=request.POST.get("message", ""), now=now
+        ),
+        "commented",
+    )

@@ -69,22 +69,49 @@ class AlertRuleForm(forms.ModelForm):
 @admin.register(AlertRule)
 class AlertRuleAdmin(ModelAdmin):
     form = AlertRuleForm
-    list_display = ("name", "project", "kind_label", "severity", "enabled", "firing", "last_evaluated_at",
-                    "last_error")
+    list_display = ("name", "project", "kind_label", "severity", "enabled", "firing", "last_evaluated_at", "last_error")
     list_filter = ("enabled", "severity", "kind", "project")
     list_select_related = ("project",)
     search_fields = ("name",)
-    readonly_fields = ("preview_link", "instances_table", "transitions_table", "next_evaluation_at",
-                       "last_evaluated_at", "last_error")
+    readonly_fields = (
+        "preview_link",
+        "instances_table",
+        "transitions_table",
+        "next_evaluation_at",
+        "last_evaluated_at",
+        "last_error",
+    )
     fieldsets = (
         (None, {"fields": ("name", "project", "kind", "params", "severity", "summary", "labels", "enabled")}),
         ("Timing", {"fields": ("interval_seconds", "for_seconds", "keep_firing_for_seconds")}),
         ("Policies", {"fields": ("no_data_policy", "error_policy", "auto_resolve")}),
-        ("Routing and grouping", {"fields": ("channels", "escalation_policy", "group_by", "group_across_rules",
-                                             "group_wait_seconds", "group_interval_seconds",
-                                             "repeat_interval_seconds")}),
-        ("State", {"fields": ("preview_link", "next_evaluation_at", "last_evaluated_at", "last_error",
-                              "instances_table", "transitions_table")}),
+        (
+            "Routing and grouping",
+            {
+                "fields": (
+                    "channels",
+                    "escalation_policy",
+                    "group_by",
+                    "group_across_rules",
+                    "group_wait_seconds",
+                    "group_interval_seconds",
+                    "repeat_interval_seconds",
+                )
+            },
+        ),
+        (
+            "State",
+            {
+                "fields": (
+                    "preview_link",
+                    "next_evaluation_at",
+                    "last_evaluated_at",
+                    "last_error",
+                    "instances_table",
+                    "transitions_table",
+                )
+            },
+        ),
     )
 
     def get_queryset(self, request):
@@ -104,34 +131,65 @@ class AlertRuleAdmin(ModelAdmin):
     def preview_link(self, rule):
         if not rule.pk:
             return "Save the rule to preview it."
-        return format_html('<a href="{}" class="text-primary-600 underline">What would this rule have done in the '
-                           'last {} days?</a>', reverse("admin:alerts_alertrule_preview", args=[rule.pk]),
-                           PREVIEW_DAYS)
+        return format_html(
+            '<a href="{}" class="text-primary-600 underline">What would this rule have done in the last {} days?</a>',
+            reverse("admin:alerts_alertrule_preview", args=[rule.pk]),
+            PREVIEW_DAYS,
+        )
 
     @display(description="instances")
     def instances_table(self, rule):
         instances = list(rule.instances.order_by("state", "fingerprint")[:100]) if rule.pk else []
         if not instances:
             return "None yet: an instance appears when a series first breaches."
-        rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
-            (i.state, ", ".join(f"{k}={v}" for k, v in sorted(i.labels.items())) or "—",
-             "—" if i.last_value is None else f"{i.last_value:g}",
-             i.last_evaluated_at and f"{i.last_evaluated_at:%Y-%m-%d %H:%M:%S}") for i in instances))
-        return format_html('<table class="rule-instances"><tr><th>state</th><th>labels</th><th>value</th>'
-                           "<th>last evaluated</th></tr>{}</table>", rows)
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    i.state,
+                    ", ".join(f"{k}={v}" for k, v in sorted(i.labels.items())) or "—",
+                    "—" if i.last_value is None else f"{i.last_value:g}",
+                    i.last_evaluated_at and f"{i.last_evaluated_at:%Y-%m-%d %H:%M:%S}",
+                )
+                for i in instances
+            ),
+        )
+        return format_html(
+            '<table class="rule-instances"><tr><th>state</th><th>labels</th><th>value</th>'
+            "<th>last evaluated</th></tr>{}</table>",
+            rows,
+        )
 
     @display(description="transitions")
     def transitions_table(self, rule):
-        transitions = list(RuleTransition.objects.filter(rule=rule).select_related("instance")
-                           [:TRANSITIONS_SHOWN]) if rule.pk else []
+        transitions = (
+            list(RuleTransition.objects.filter(rule=rule).select_related("instance")[:TRANSITIONS_SHOWN])
+            if rule.pk
+            else []
+        )
         if not transitions:
             return "No transitions yet."
-        rows = format_html_join("", "<tr><td>{}</td><td>{} → {}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
-            (f"{t.at:%Y-%m-%d %H:%M:%S}", t.from_state, t.to_state,
-             ", ".join(f"{k}={v}" for k, v in sorted(t.instance.labels.items())) or "—", t.reason,
-             json.dumps(t.values)) for t in transitions))
-        return format_html('<table class="rule-transitions"><tr><th>at (UTC)</th><th>change</th><th>labels</th>'
-                           "<th>reason</th><th>values</th></tr>{}</table>", rows)
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{} → {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    f"{t.at:%Y-%m-%d %H:%M:%S}",
+                    t.from_state,
+                    t.to_state,
+                    ", ".join(f"{k}={v}" for k, v in sorted(t.instance.labels.items())) or "—",
+                    t.reason,
+                    json.dumps(t.values),
+                )
+                for t in transitions
+            ),
+        )
+        return format_html(
+            '<table class="rule-transitions"><tr><th>at (UTC)</th><th>change</th><th>labels</th>'
+            "<th>reason</th><th>values</th></tr>{}</table>",
+            rows,
+        )
 
     change_form_before_template = "admin/alerts/rule_examples.html"
 

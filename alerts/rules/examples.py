@@ -18,8 +18,14 @@ class ExampleRule:
     summary: str = ""
 
     def initial(self) -> dict:
-        return {"name": self.name, "kind": self.kind, "params": self.params, "severity": self.severity,
-                "for_seconds": self.for_seconds, "summary": self.summary}
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "params": self.params,
+            "severity": self.severity,
+            "for_seconds": self.for_seconds,
+            "summary": self.summary,
+        }
 
 
 def _above(metric: str, agg: str, threshold: float, **extra) -> dict:
@@ -27,20 +33,45 @@ def _above(metric: str, agg: str, threshold: float, **extra) -> dict:
 
 
 EXAMPLE_RULES = (
-    ExampleRule("error-rate", "Error rate above 5 %", "metric_threshold",
-                _above("transaction.failed", "avg", 0.05, group_by_tag="transaction"), "high", 300,
-                "Error rate {value} (over 5 %)"),
-    ExampleRule("p95-latency", "p95 latency above 2 s", "metric_threshold",
-                _above("transaction.duration", "p95", 2000, group_by_tag="transaction"), "high", 300,
-                "p95 latency {value} ms (over 2,000 ms)"),
-    ExampleRule("memory", "Memory above 85 %", "metric_threshold",
-                _above("system.memory.percent", "max", 85, per_series=True), "medium", 300,
-                "Memory at {value} %"),
-    ExampleRule("db-connections", "Database connections above 90 % of the pool", "metric_threshold",
-                _above("db.pool.used_percent", "max", 90, per_series=True), "high", 120,
-                "{value} % of the connection pool in use"),
+    ExampleRule(
+        "error-rate",
+        "Error rate above 5 %",
+        "metric_threshold",
+        _above("transaction.failed", "avg", 0.05, group_by_tag="transaction"),
+        "high",
+        300,
+        "Error rate {value} (over 5 %)",
+    ),
+    ExampleRule(
+        "p95-latency",
+        "p95 latency above 2 s",
+        "metric_threshold",
+        _above("transaction.duration", "p95", 2000, group_by_tag="transaction"),
+        "high",
+        300,
+        "p95 latency {value} ms (over 2,000 ms)",
+    ),
+    ExampleRule(
+        "memory",
+        "Memory above 85 %",
+        "metric_threshold",
+        _above("system.memory.percent", "max", 85, per_series=True),
+        "medium",
+        300,
+        "Memory at {value} %",
+    ),
+    ExampleRule(
+        "db-connections",
+        "Database connections above 90 % of the pool",
+        "metric_threshold",
+        _above("db.pool.used_percent", "max", 90, per_series=True),
+        "high",
+        120,
+        "{value} % of the connection pool in use",
+    ),
     ExampleRule("api-down", "API down for 5 minutes", "target_status", {"statuses": ["down"]}, "critical", 300),
-    ExampleRule("health-check", "A health check failed: page at once", "target_status", {"statuses": ["down"]},
-                "critical", 0),
+    ExampleRule(
+        "health-check", "A health check failed: page at once", "target_status", {"statuses": ["down"]}, "critical", 0
+    ),
 )
 EXAMPLES = {example.key: example for example in EXAMPLE_RULES}

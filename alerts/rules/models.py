@@ -21,8 +21,14 @@ class Policy(models.TextChoices):
 
 
 class AlertRule(models.Model):
-    project = models.ForeignKey("monitoring.Project", on_delete=models.CASCADE, related_name="alert_rules",
-                                null=True, blank=True, help_text="Empty: the rule reads across projects.")
+    project = models.ForeignKey(
+        "monitoring.Project",
+        on_delete=models.CASCADE,
+        related_name="alert_rules",
+        null=True,
+        blank=True,
+        help_text="Empty: the rule reads across projects.",
+    )
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=40)  # a key of alerts.rules.kinds.RULE_KINDS
     params = models.JSONField(default=dict, blank=True)
@@ -33,22 +39,28 @@ class AlertRule(models.Model):
 
     interval_seconds = models.PositiveIntegerField(default=60, validators=[MinValueValidator(10)])
     for_seconds = models.PositiveIntegerField(
-        default=0, help_text="Pending period: the condition must hold this long before the rule fires.")
+        default=0, help_text="Pending period: the condition must hold this long before the rule fires."
+    )
     keep_firing_for_seconds = models.PositiveIntegerField(
-        default=0, help_text="Stay firing this long after the condition clears.")
+        default=0, help_text="Stay firing this long after the condition clears."
+    )
     no_data_policy = models.CharField(max_length=5, choices=Policy.choices, default=Policy.KEEP)
     error_policy = models.CharField(max_length=5, choices=Policy.choices, default=Policy.KEEP)
     auto_resolve = models.BooleanField(default=True, help_text="Resolve the incident when the rule resolves.")
 
     channels = models.ManyToManyField("alerts.Channel", blank=True, related_name="rules")
-    escalation_policy = models.ForeignKey("alerts.EscalationPolicy", on_delete=models.SET_NULL, null=True,
-                                          blank=True, related_name="rules")
-    group_by = models.JSONField(default=list, blank=True,
-                                help_text="Labels that group this rule's alerts into one incident; empty: per alert.")
+    escalation_policy = models.ForeignKey(
+        "alerts.EscalationPolicy", on_delete=models.SET_NULL, null=True, blank=True, related_name="rules"
+    )
+    group_by = models.JSONField(
+        default=list, blank=True, help_text="Labels that group this rule's alerts into one incident; empty: per alert."
+    )
     group_across_rules = models.BooleanField(
-        default=False, help_text="Group by those labels' values with the alerts of every other rule of the project "
-                                 "that does so too, as an Alertmanager route groups whatever rule raised them. "
-                                 "The incident keeps the routing of the rule that opened it.")
+        default=False,
+        help_text="Group by those labels' values with the alerts of every other rule of the project "
+        "that does so too, as an Alertmanager route groups whatever rule raised them. "
+        "The incident keeps the routing of the rule that opened it.",
+    )
     group_wait_seconds = models.PositiveIntegerField(default=30)
     group_interval_seconds = models.PositiveIntegerField(default=300)
     repeat_interval_seconds = models.PositiveIntegerField(default=4 * 3600)

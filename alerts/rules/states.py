@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from alerts.models import RuleInstance
-from alerts.rules.models import Policy
 from alerts.rules.kinds.base import Sample
+from alerts.rules.models import Policy
 
 State = RuleInstance.State
 
@@ -28,8 +28,9 @@ class Replayed:
     labels: dict = field(default_factory=dict)
 
 
-def advance(instance, *, condition: bool | None, now: datetime, for_seconds: int,
-            keep_firing_for_seconds: int) -> tuple[str, str] | None:
+def advance(
+    instance, *, condition: bool | None, now: datetime, for_seconds: int, keep_firing_for_seconds: int
+) -> tuple[str, str] | None:
     """Move `instance` by whether its condition holds now; (from, to) when its state changed.
 
     `condition` None keeps the last state (the keep policy): nothing moves, no clock runs.
@@ -98,8 +99,9 @@ def observe(*, rule, kind, samples: list[Sample] | None, error: str | None, know
     if samples is None:
         condition = _policy(rule.error_policy)
         reason = f"error ({error}); error policy {rule.error_policy}"
-        return _on_all(rule, known, condition, reason, {"error": error}) or _on_rule(rule, condition, reason,
-                                                                                    {"error": error})
+        return _on_all(rule, known, condition, reason, {"error": error}) or _on_rule(
+            rule, condition, reason, {"error": error}
+        )
     if not samples and not kind.missing_is_ok:
         condition = _policy(rule.no_data_policy)
         reason = f"no data; no-data policy {rule.no_data_policy}"
@@ -108,8 +110,7 @@ def observe(*, rule, kind, samples: list[Sample] | None, error: str | None, know
     for sample in samples:
         fingerprint = instance_fingerprint(rule.pk, sample.labels)
         seen.add(fingerprint)
-        values = {"value": sample.value, **({"threshold": threshold} if threshold is not None else {}),
-                  **sample.detail}
+        values = {"value": sample.value, **({"threshold": threshold} if threshold is not None else {}), **sample.detail}
         if sample.value is None:
             condition = _policy(rule.no_data_policy)
             reason = f"no data; no-data policy {rule.no_data_policy}"
@@ -128,9 +129,16 @@ def observe(*, rule, kind, samples: list[Sample] | None, error: str | None, know
             observations.append(Observation(fingerprint, instance.labels, False, "condition no longer seen", None, {}))
         else:
             condition = _policy(rule.no_data_policy)
-            observations.append(Observation(fingerprint, instance.labels, condition,
-                                            f"no data for this series; no-data policy {rule.no_data_policy}",
-                                            None, {}))
+            observations.append(
+                Observation(
+                    fingerprint,
+                    instance.labels,
+                    condition,
+                    f"no data for this series; no-data policy {rule.no_data_policy}",
+                    None,
+                    {},
+                )
+            )
     return observations
 
 

@@ -13,10 +13,31 @@ FILTERED = "[Filtered]"
 
 # Sentry's default denylist of field names, matched as substrings of the lower-cased key.
 DEFAULT_DENYLIST = (
-    "password", "passwd", "pwd", "secret", "api_key", "apikey", "auth", "credentials",
-    "mysql_pwd", "privatekey", "private_key", "token", "session", "sessionid", "cookie",
-    "csrftoken", "csrf", "xsrf", "authorization", "x_api_key", "x-api-key", "set-cookie",
-    "dsn", "access_key", "secret_key",
+    "password",
+    "passwd",
+    "pwd",
+    "secret",
+    "api_key",
+    "apikey",
+    "auth",
+    "credentials",
+    "mysql_pwd",
+    "privatekey",
+    "private_key",
+    "token",
+    "session",
+    "sessionid",
+    "cookie",
+    "csrftoken",
+    "csrf",
+    "xsrf",
+    "authorization",
+    "x_api_key",
+    "x-api-key",
+    "set-cookie",
+    "dsn",
+    "access_key",
+    "secret_key",
 )
 
 _BEARER = re.compile(r"\b(bearer|token|basic)\s+[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE)
@@ -116,8 +137,7 @@ def _scrub(data: Any, denied: _Denylist) -> Any:
         return scrub_text(data)
     if isinstance(data, dict):
         return {
-            k: FILTERED if isinstance(k, str) and denied.denies(k) and v not in (None, "")
-            else _scrub(v, denied)
+            k: FILTERED if isinstance(k, str) and denied.denies(k) and v not in (None, "") else _scrub(v, denied)
             for k, v in data.items()
         }
     if isinstance(data, (list, tuple)):

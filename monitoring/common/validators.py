@@ -58,7 +58,7 @@ def validate_ip_address(value: str) -> None:
 
 def validate_region_names(value) -> None:
     if not isinstance(value, list) or not value:
-        raise ValidationError("Name at least one region, e.g. [\"local\"].")
+        raise ValidationError('Name at least one region, e.g. ["local"].')
     for name in value:
         if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", name):
             raise ValidationError(f"{name!r} is not a region name (lowercase letters, digits, '-', '_').")

@@ -11,12 +11,17 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
 from monitoring.errors.fingerprints import exceptions, frames
-from monitoring.models import ErrorClassificationRule, ErrorIssue, ErrorIssueSeenIn
 from monitoring.errors.selectors import error_issue_latest_event, error_issue_tags, error_issue_timeline
 from monitoring.errors.services.issue_classification import error_issues_reclassify
 from monitoring.errors.services.issues import (
-    error_issue_assign, error_issue_ignore, error_issue_merge, error_issue_resolve, error_issue_unmerge, error_issue_unresolve,
+    error_issue_assign,
+    error_issue_ignore,
+    error_issue_merge,
+    error_issue_resolve,
+    error_issue_unmerge,
+    error_issue_unresolve,
 )
+from monitoring.models import ErrorClassificationRule, ErrorIssue, ErrorIssueSeenIn
 
 EMPTY = "—"
 
@@ -25,8 +30,12 @@ class _SeenInFilter(admin.SimpleListFilter):
     dimension = ""
 
     def lookups(self, request, model_admin):
-        values = (ErrorIssueSeenIn.objects.filter(dimension=self.dimension).values_list("value", flat=True)
-                  .distinct().order_by("value")[:100])
+        values = (
+            ErrorIssueSeenIn.objects.filter(dimension=self.dimension)
+            .values_list("value", flat=True)
+            .distinct()
+            .order_by("value")[:100]
+        )
         return [(v, v) for v in values]
 
     def queryset(self, request, queryset):
@@ -46,8 +55,9 @@ class EnvironmentFilter(_SeenInFilter):
 def _pre(lines: list[tuple[str, bool]]) -> SafeString:
     return format_html(
         '<pre style="margin:4px 0;padding:4px;background:rgba(127,127,127,.08);overflow-x:auto">{}</pre>',
-        format_html_join("\n", "{}", ((format_html("<strong>{}</strong>", text) if here else text,)
-                                      for text, here in lines)),
+        format_html_join(
+            "\n", "{}", ((format_html("<strong>{}</strong>", text) if here else text,) for text, here in lines)
+        ),
     )
 
 
@@ -60,15 +70,22 @@ def _frame(frame: dict) -> SafeString:
     context += [(str(line), False) for line in frame.get("post_context") or [] if isinstance(line, str)]
     variables = frame.get("vars")
     local_rows = format_html_join(
-        "", "<tr><td><code>{}</code></td><td><code>{}</code></td></tr>",
-        ((name, value if isinstance(value, str) else json.dumps(value)[:500])
-         for name, value in (variables.items() if isinstance(variables, dict) else [])),
+        "",
+        "<tr><td><code>{}</code></td><td><code>{}</code></td></tr>",
+        (
+            (name, value if isinstance(value, str) else json.dumps(value)[:500])
+            for name, value in (variables.items() if isinstance(variables, dict) else [])
+        ),
     )
     return format_html(
         '<div style="margin:6px 0;padding:4px 8px;border-left:4px solid {}" class="{}">'
         "<div><code>{}</code> in <code>{}</code> line {}{}</div>{}{}</div>",
-        "#e11d48" if in_app else "#9ca3af", "frame in-app" if in_app else "frame",
-        where, frame.get("function") or "?", frame.get("lineno") or "?", " (in app)" if in_app else "",
+        "#e11d48" if in_app else "#9ca3af",
+        "frame in-app" if in_app else "frame",
+        where,
+        frame.get("function") or "?",
+        frame.get("lineno") or "?",
+        " (in app)" if in_app else "",
         _pre(context) if context else "",
         format_html("<details><summary>locals</summary><table>{}</table></details>", local_rows) if local_rows else "",
     )
@@ -82,24 +99,69 @@ def _json_block(value) -> SafeString:
 
 @admin.register(ErrorIssue)
 class ErrorIssueAdmin(ModelAdmin):
-    list_display = ("title", "project", "status", "level", "event_count", "users_affected", "last_seen",
-                    "first_seen", "is_regression", "severity", "category", "assignee")
+    list_display = (
+        "title",
+        "project",
+        "status",
+        "level",
+        "event_count",
+        "users_affected",
+        "last_seen",
+        "first_seen",
+        "is_regression",
+        "severity",
+        "category",
+        "assignee",
+    )
     list_filter = ("status", "level", "category", "severity", ReleaseFilter, EnvironmentFilter, "project")
     list_select_related = ("project", "assignee")
     search_fields = ("title", "culprit")
     ordering = ("-last_seen",)
     show_full_result_count = False
     list_per_page = 50
-    actions = ["resolve", "resolve_in_next_release", "ignore", "snooze_1h", "snooze_24h", "snooze_100_events",
-               "unresolve", "merge", "unmerge", "reclassify"]
+    actions = [
+        "resolve",
+        "resolve_in_next_release",
+        "ignore",
+        "snooze_1h",
+        "snooze_24h",
+        "snooze_100_events",
+        "unresolve",
+        "merge",
+        "unmerge",
+        "reclassify",
+    ]
     fieldsets = (
-        (None, {"fields": ("title", "culprit", "project", "type", "level", "status", "is_regression",
-                           "resolved_in_release", "snooze_until", "snooze_event_count", "merged_into",
-                           "severity", "category", "should_alert", "assignee")}),
-        ("Counts", {"fields": ("first_seen", "last_seen", "event_count", "users_affected", "seen_in_display",
-                               "timeline")}),
-        ("Latest event", {"fields": ("stack_trace", "message_display", "breadcrumbs", "request_display",
-                                     "user_display", "tags")}),
+        (
+            None,
+            {
+                "fields": (
+                    "title",
+                    "culprit",
+                    "project",
+                    "type",
+                    "level",
+                    "status",
+                    "is_regression",
+                    "resolved_in_release",
+                    "snooze_until",
+                    "snooze_event_count",
+                    "merged_into",
+                    "severity",
+                    "category",
+                    "should_alert",
+                    "assignee",
+                )
+            },
+        ),
+        (
+            "Counts",
+            {"fields": ("first_seen", "last_seen", "event_count", "users_affected", "seen_in_display", "timeline")},
+        ),
+        (
+            "Latest event",
+            {"fields": ("stack_trace", "message_display", "breadcrumbs", "request_display", "user_display", "tags")},
+        ),
         ("User reports", {"fields": ("user_reports_display",)}),
     )
     # The assignee is the one thing a person edits here; the rest comes from events and actions.
@@ -128,11 +190,18 @@ class ErrorIssueAdmin(ModelAdmin):
         if not chain:
             return EMPTY
         # Newest exception first, and within each the most recent call first, as a reader wants them.
-        return format_html_join("", "<h4 style='margin-top:8px'><code>{}: {}</code></h4>{}", (
-            (exc.get("type") or "?", exc.get("value") or "",
-             format_html_join("", "{}", ((_frame(f),) for f in reversed(frames(exc)))))
-            for exc in reversed(chain)
-        ))
+        return format_html_join(
+            "",
+            "<h4 style='margin-top:8px'><code>{}: {}</code></h4>{}",
+            (
+                (
+                    exc.get("type") or "?",
+                    exc.get("value") or "",
+                    format_html_join("", "{}", ((_frame(f),) for f in reversed(frames(exc)))),
+                )
+                for exc in reversed(chain)
+            ),
+        )
 
     @display(description="message")
     def message_display(self, issue):
@@ -147,11 +216,18 @@ class ErrorIssueAdmin(ModelAdmin):
         values = crumbs.get("values") if isinstance(crumbs, dict) else crumbs
         if not isinstance(values, list) or not values:
             return EMPTY
-        return format_html("<table>{}</table>", format_html_join(
-            "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            ((c.get("timestamp", ""), c.get("category", ""), c.get("level", ""), c.get("message", ""))
-             for c in values[-100:] if isinstance(c, dict)),
-        ))
+        return format_html(
+            "<table>{}</table>",
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                (
+                    (c.get("timestamp", ""), c.get("category", ""), c.get("level", ""), c.get("message", ""))
+                    for c in values[-100:]
+                    if isinstance(c, dict)
+                ),
+            ),
+        )
 
     @display(description="request")
     def request_display(self, issue):
@@ -166,19 +242,25 @@ class ErrorIssueAdmin(ModelAdmin):
         distribution = error_issue_tags(issue)
         if not distribution:
             return EMPTY
-        return format_html("<table>{}</table>", format_html_join(
-            "", "<tr><th>{}</th><td>{}</td></tr>",
-            ((key, ", ".join(f"{value} ({n})" for value, n in values)) for key, values in distribution.items()),
-        ))
+        return format_html(
+            "<table>{}</table>",
+            format_html_join(
+                "",
+                "<tr><th>{}</th><td>{}</td></tr>",
+                ((key, ", ".join(f"{value} ({n})" for value, n in values)) for key, values in distribution.items()),
+            ),
+        )
 
     @display(description="events, last 24 hours")
     def timeline(self, issue):
         hours = error_issue_timeline(issue)
         peak = max((n for _, n in hours), default=0) or 1
-        bars = format_html_join("", '<span title="{}: {}" style="display:inline-block;width:10px;margin-right:2px;'
-                                    'height:{}px;background:#6366f1;vertical-align:bottom"></span>',
-                                ((start.strftime("%H:00"), n, max(1, round(40 * n / peak)) if n else 0)
-                                 for start, n in hours))
+        bars = format_html_join(
+            "",
+            '<span title="{}: {}" style="display:inline-block;width:10px;margin-right:2px;'
+            'height:{}px;background:#6366f1;vertical-align:bottom"></span>',
+            ((start.strftime("%H:00"), n, max(1, round(40 * n / peak)) if n else 0) for start, n in hours),
+        )
         return format_html('<div style="height:42px;display:flex;align-items:flex-end">{}</div>', bars)
 
     @display(description="seen in")
@@ -189,8 +271,12 @@ class ErrorIssueAdmin(ModelAdmin):
     @display(description="user reports")
     def user_reports_display(self, issue):
         reports = issue.user_reports.order_by("-received_at")[:20]
-        return format_html_join("", "<p><strong>{}</strong> {}: {}</p>",
-                                ((r.name or "anonymous", r.email, r.comments) for r in reports)) or EMPTY
+        return (
+            format_html_join(
+                "", "<p><strong>{}</strong> {}: {}</p>", ((r.name or "anonymous", r.email, r.comments) for r in reports)
+            )
+            or EMPTY
+        )
 
     def _each(self, request, queryset, change, done: str):
         changed = 0
@@ -205,8 +291,12 @@ class ErrorIssueAdmin(ModelAdmin):
 
     @action(description="Resolve in next release")
     def resolve_in_next_release(self, request, queryset):
-        self._each(request, queryset, lambda i: error_issue_resolve(issue=i, in_next_release=True),
-                   "resolved in the next release")
+        self._each(
+            request,
+            queryset,
+            lambda i: error_issue_resolve(issue=i, in_next_release=True),
+            "resolved in the next release",
+        )
 
     @action(description="Ignore")
     def ignore(self, request, queryset):
@@ -225,8 +315,9 @@ class ErrorIssueAdmin(ModelAdmin):
 
     @action(description="Snooze until 100 more events")
     def snooze_100_events(self, request, queryset):
-        self._each(request, queryset, lambda i: error_issue_ignore(issue=i, events=100),
-                   "snoozed until 100 more events")
+        self._each(
+            request, queryset, lambda i: error_issue_ignore(issue=i, events=100), "snoozed until 100 more events"
+        )
 
     @action(description="Unresolve")
     def unresolve(self, request, queryset):
@@ -256,10 +347,18 @@ class ErrorIssueAdmin(ModelAdmin):
 
 @admin.register(ErrorClassificationRule)
 class ErrorClassificationRuleAdmin(ModelAdmin):
-    list_display = ("name", "position", "enabled", "project", "type_pattern", "message_pattern", "severity",
-                    "category", "should_alert")
+    list_display = (
+        "name",
+        "position",
+        "enabled",
+        "project",
+        "type_pattern",
+        "message_pattern",
+        "severity",
+        "category",
+        "should_alert",
+    )
     list_editable = ("position", "enabled")
     list_filter = ("category", "severity", "enabled")
     list_select_related = ("project",)
     ordering = ("position", "id")
-

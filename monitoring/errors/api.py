@@ -14,8 +14,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from monitoring.errors.body import BadEncoding, BodyReader, BodyTooLarge
 from monitoring.errors.envelope import EnvelopeError, parse, parse_header
-from monitoring.errors.services.ingest import InvalidBody, envelope_ingest, store_ingest
 from monitoring.errors.ratelimit import rate_limit_wait
+from monitoring.errors.services.ingest import InvalidBody, envelope_ingest, store_ingest
 from monitoring.metrics.access import client_address
 from monitoring.projects.services.ingest_keys import ingest_key_authenticate
 
@@ -23,7 +23,9 @@ from monitoring.projects.services.ingest_keys import ingest_key_authenticate
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "POST, OPTIONS",
-    "Access-Control-Allow-Headers": "content-type, content-encoding, x-sentry-auth, authorization, sentry-trace, baggage",
+    "Access-Control-Allow-Headers": (
+        "content-type, content-encoding, x-sentry-auth, authorization, sentry-trace, baggage"
+    ),
     "Access-Control-Expose-Headers": "x-sentry-error, x-sentry-rate-limits, retry-after",
     "Access-Control-Max-Age": "3600",
 }
@@ -77,8 +79,12 @@ def _ingest(request: HttpRequest, project_id: int, *, is_envelope: bool) -> Http
     if declared > max_read:
         return _error(413, f"body over {max_read} bytes")
     try:
-        reader = BodyReader(request, content_encoding=request.headers.get("Content-Encoding", ""),
-                            max_read=max_read, max_size=settings.ERRORS_MAX_ENVELOPE_BYTES)
+        reader = BodyReader(
+            request,
+            content_encoding=request.headers.get("Content-Encoding", ""),
+            max_read=max_read,
+            max_size=settings.ERRORS_MAX_ENVELOPE_BYTES,
+        )
     except BadEncoding as exc:
         return _error(415, str(exc))
     fields = _auth_fields(request)
@@ -118,8 +124,9 @@ def _ingest(request: HttpRequest, project_id: int, *, is_envelope: bool) -> Http
         envelope = parse(body)
     except EnvelopeError as exc:
         return _error(400, str(exc))
-    result = envelope_ingest(project=key.project, envelope=envelope, client_ip=ip, received_at=received_at,
-                             key_id=key.pk)
+    result = envelope_ingest(
+        project=key.project, envelope=envelope, client_ip=ip, received_at=received_at, key_id=key.pk
+    )
     if result.limited:
         # The rest of the envelope was taken; the SDK backs off only the categories named.
         limits = ",".join(f"{wait}:{category}:key" for category, wait in sorted(result.limited.items()))

@@ -54,8 +54,11 @@ def classify(event: dict[str, Any], rules: list[Rule]) -> Classification | None:
     for rule in rules:
         if rule.tag_key and rule.tag_key not in tags:
             continue
-        if (_matches(rule.type_pattern, types) and _matches(rule.message_pattern, messages)
-                and _matches(rule.transaction_pattern, transactions)
-                and (not rule.tag_key or _matches(rule.tag_value_pattern, [tags[rule.tag_key]]))):
+        if (
+            _matches(rule.type_pattern, types)
+            and _matches(rule.message_pattern, messages)
+            and _matches(rule.transaction_pattern, transactions)
+            and (not rule.tag_key or _matches(rule.tag_value_pattern, [tags[rule.tag_key]]))
+        ):
             return Classification(severity=rule.severity, category=rule.category, should_alert=rule.should_alert)
     return None

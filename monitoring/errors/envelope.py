@@ -79,7 +79,7 @@ def parse(data: bytes) -> Envelope:
             if pos + length > end:
                 envelope.broken = "truncated item"
                 break
-            payload, pos = data[pos:pos + length], pos + length
+            payload, pos = data[pos : pos + length], pos + length
             if pos < end and data[pos] != 0x0A:
                 envelope.broken = "item length does not match its payload"
                 break

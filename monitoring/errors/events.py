@@ -137,9 +137,7 @@ def _labels(event: dict[str, Any]) -> tuple[str, str, str]:
     return (title or "<unlabeled event>")[:500], culprit[:500], kind
 
 
-def event_prepare(
-    event: Any, *, received_at: datetime, event_id: str | None = None
-) -> PreparedEvent:
+def event_prepare(event: Any, *, received_at: datetime, event_id: str | None = None) -> PreparedEvent:
     """`event` already privatised. `event_id` is the envelope's, used if the event has none."""
     if not isinstance(event, dict):
         raise InvalidEvent("an event must be a JSON object")

@@ -271,10 +271,15 @@ class ErrorClassificationRule(models.Model):
     position = models.PositiveIntegerField(default=100)
     name = models.CharField(max_length=100)
     enabled = models.BooleanField(default=True)
-    type_pattern = models.CharField(max_length=300, blank=True, validators=[validate_regex],
-                                    help_text="Matched against the exception types.")
-    message_pattern = models.CharField(max_length=300, blank=True, validators=[validate_regex],
-                                       help_text="Matched against the exception values and the message.")
+    type_pattern = models.CharField(
+        max_length=300, blank=True, validators=[validate_regex], help_text="Matched against the exception types."
+    )
+    message_pattern = models.CharField(
+        max_length=300,
+        blank=True,
+        validators=[validate_regex],
+        help_text="Matched against the exception values and the message.",
+    )
     tag_key = models.CharField(max_length=64, blank=True, help_text="The event must have this tag.")
     tag_value_pattern = models.CharField(max_length=300, blank=True, validators=[validate_regex])
     transaction_pattern = models.CharField(max_length=300, blank=True, validators=[validate_regex])

@@ -9,9 +9,16 @@ from typing import Any
 from monitoring.common.scrubbing import scrub
 
 # Request headers that carry the client's address on its way through proxies.
-IP_HEADERS = frozenset({
-    "x-forwarded-for", "x-real-ip", "forwarded", "cf-connecting-ip", "true-client-ip", "x-client-ip",
-})
+IP_HEADERS = frozenset(
+    {
+        "x-forwarded-for",
+        "x-real-ip",
+        "forwarded",
+        "cf-connecting-ip",
+        "true-client-ip",
+        "x-client-ip",
+    }
+)
 # sentry-sdk's marker asking the server to fill in the address it saw.
 AUTO_IP = "{{auto}}"
 
@@ -21,7 +28,8 @@ def _without_ip_headers(headers: Any) -> Any:
         return {k: v for k, v in headers.items() if not (isinstance(k, str) and k.lower() in IP_HEADERS)}
     if isinstance(headers, list):
         return [
-            pair for pair in headers
+            pair
+            for pair in headers
             if not (isinstance(pair, list) and pair and isinstance(pair[0], str) and pair[0].lower() in IP_HEADERS)
         ]
     return headers
@@ -50,7 +58,11 @@ def _fill_auto_ip(event: dict[str, Any], client_ip: str | None) -> None:
 
 
 def event_privatise(
-    event: dict[str, Any], *, scrub_data: bool, extra_keys: Iterable[str], keep_client_ip: bool,
+    event: dict[str, Any],
+    *,
+    scrub_data: bool,
+    extra_keys: Iterable[str],
+    keep_client_ip: bool,
     client_ip: str | None,
 ) -> dict[str, Any]:
     """A copy of `event` fit to store."""

@@ -29,8 +29,7 @@ def category_budgets(spec: str) -> dict[str, tuple[float, int]]:
         try:
             budgets[category.strip()] = (float(rate), int(burst or max(1, float(rate))))
         except ValueError:
-            raise ImproperlyConfigured(
-                f"ERRORS_CATEGORY_RATE_LIMITS: {part!r} is not category=rate/burst") from None
+            raise ImproperlyConfigured(f"ERRORS_CATEGORY_RATE_LIMITS: {part!r} is not category=rate/burst") from None
     return budgets
 
 

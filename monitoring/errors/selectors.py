@@ -6,13 +6,20 @@ Reading release health: crash-free sessions and users of a release.
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from django.db.models import Count, QuerySet
+
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
-from monitoring.models import ErrorEvent, ErrorIssue, ErrorIssueSeenIn
-from django.db.models import Count, Q, Sum
-from monitoring.models import Project, Release, ReleaseHealth, ReleaseHealthUser
 
+from monitoring.models import (
+    ErrorEvent,
+    ErrorIssue,
+    ErrorIssueSeenIn,
+    Project,
+    Release,
+    ReleaseHealth,
+    ReleaseHealthUser,
+)
 
 # The tag distribution is read from the newest events only: tags live inside the JSON
 # payload, and an issue page must not scan a hot issue's whole history.
@@ -20,8 +27,13 @@ TAG_SAMPLE = 500
 
 
 def error_issue_stream(
-    *, project_id: int | None = None, status: str | None = None, release: str | None = None,
-    environment: str | None = None, level: str | None = None, sort: str = "last_seen",
+    *,
+    project_id: int | None = None,
+    status: str | None = None,
+    release: str | None = None,
+    environment: str | None = None,
+    level: str | None = None,
+    sort: str = "last_seen",
 ) -> QuerySet[ErrorIssue]:
     issues = ErrorIssue.objects.exclude(status=ErrorIssue.Status.MERGED).select_related("project")
     if project_id is not None:
@@ -30,8 +42,10 @@ def error_issue_stream(
         issues = issues.filter(status=status)
     if level:
         issues = issues.filter(level=level)
-    for dimension, value in ((ErrorIssueSeenIn.Dimension.RELEASE, release),
-                             (ErrorIssueSeenIn.Dimension.ENVIRONMENT, environment)):
+    for dimension, value in (
+        (ErrorIssueSeenIn.Dimension.RELEASE, release),
+        (ErrorIssueSeenIn.Dimension.ENVIRONMENT, environment),
+    ):
         if value:
             issues = issues.filter(seen_in__dimension=dimension, seen_in__value=value)
     order = {"last_seen": "-last_seen", "frequency": "-event_count", "users": "-users_affected"}[sort]
@@ -55,13 +69,18 @@ def error_issue_tags(issue: ErrorIssue, *, top: int = 5) -> dict[str, list[tuple
     return {key: values.most_common(top) for key, values in sorted(counts.items())}
 
 
-def error_issue_timeline(issue: ErrorIssue, *, hours: int = 24, now: datetime | None = None) -> list[tuple[datetime, int]]:
+def error_issue_timeline(
+    issue: ErrorIssue, *, hours: int = 24, now: datetime | None = None
+) -> list[tuple[datetime, int]]:
     """Events per hour over the last `hours`, oldest first, empty hours included."""
     end = (now or timezone.now()).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     begin = end - timedelta(hours=hours)
     per_hour = dict(
         ErrorEvent.objects.filter(issue=issue, timestamp__gte=begin, timestamp__lt=end)
-        .annotate(hour=TruncHour("timestamp")).values("hour").annotate(n=Count("id")).values_list("hour", "n")
+        .annotate(hour=TruncHour("timestamp"))
+        .values("hour")
+        .annotate(n=Count("id"))
+        .values_list("hour", "n")
     )
     return [(begin + timedelta(hours=i), per_hour.get(begin + timedelta(hours=i), 0)) for i in range(hours)]
 
@@ -91,28 +110,35 @@ def _scoped(project_id: int | None, should_alert_only: bool) -> QuerySet[ErrorIs
     return issues
 
 
-def error_issues_new(*, project_id: int | None, since: datetime, until: datetime,
-                     should_alert_only: bool = False) -> list[IssueActivity]:
+def error_issues_new(
+    *, project_id: int | None, since: datetime, until: datetime, should_alert_only: bool = False
+) -> list[IssueActivity]:
     """Issues first seen in [since, until), events counted over their whole life."""
     return _activity(_scoped(project_id, should_alert_only).filter(first_seen__gte=since, first_seen__lt=until))
 
 
-def error_issues_regressed(*, project_id: int | None, since: datetime, until: datetime,
-                           should_alert_only: bool = False) -> list[IssueActivity]:
+def error_issues_regressed(
+    *, project_id: int | None, since: datetime, until: datetime, should_alert_only: bool = False
+) -> list[IssueActivity]:
     """Issues that came back after being resolved, their regression in [since, until)."""
-    return _activity(_scoped(project_id, should_alert_only).filter(
-        is_regression=True, regressed_at__gte=since, regressed_at__lt=until))
+    return _activity(
+        _scoped(project_id, should_alert_only).filter(
+            is_regression=True, regressed_at__gte=since, regressed_at__lt=until
+        )
+    )
 
 
-def error_issues_frequent(*, project_id: int | None, since: datetime, until: datetime, at_least: int,
-                          should_alert_only: bool = False) -> list[IssueActivity]:
+def error_issues_frequent(
+    *, project_id: int | None, since: datetime, until: datetime, at_least: int, should_alert_only: bool = False
+) -> list[IssueActivity]:
     """Issues with at least `at_least` events in [since, until), counted from the events
     themselves (by event time), with that count."""
     events = ErrorEvent.objects.filter(timestamp__gte=since, timestamp__lt=until)
     if project_id is not None:
         events = events.filter(project_id=project_id)
-    counts = dict(events.values("issue_id").annotate(n=Count("id")).filter(n__gte=at_least)
-                  .values_list("issue_id", "n"))
+    counts = dict(
+        events.values("issue_id").annotate(n=Count("id")).filter(n__gte=at_least).values_list("issue_id", "n")
+    )
     if not counts:
         return []
     return [
@@ -146,7 +172,9 @@ def release_health(*, project: Project, release: str, environment: str | None = 
     sums = ReleaseHealth.objects.filter(**scope).aggregate(
         sessions=Sum("sessions"), crashed=Sum("crashed"), errored=Sum("errored"), abnormal=Sum("abnormal")
     )
-    users = ReleaseHealthUser.objects.filter(**scope).aggregate(all=Count("id"), crashed=Count("id", filter=Q(crashed=True)))
+    users = ReleaseHealthUser.objects.filter(**scope).aggregate(
+        all=Count("id"), crashed=Count("id", filter=Q(crashed=True))
+    )
     return Health(**{k: v or 0 for k, v in sums.items()}, users=users["all"], crashed_users=users["crashed"])
 
 

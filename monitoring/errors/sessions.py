@@ -65,8 +65,9 @@ def session_counts(item_type: str, payload: Any) -> SessionCounts:
         for bucket in aggregates:
             if not isinstance(bucket, dict):
                 raise InvalidSession("each aggregate must be an object")
-            exited, errored, crashed, abnormal = (_count(bucket.get(k)) for k in ("exited", "errored", "crashed",
-                                                                                 "abnormal"))
+            exited, errored, crashed, abnormal = (
+                _count(bucket.get(k)) for k in ("exited", "errored", "crashed", "abnormal")
+            )
             counts["sessions"] += exited + errored + crashed + abnormal
             counts["errored"] += errored
             counts["crashed"] += crashed

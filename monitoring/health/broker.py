@@ -52,9 +52,7 @@ class BrokerCheck(Component, HealthCheck):
 
     def _connect(self):
         options = {**self.transport_options, "socket_timeout": CONNECT_TIMEOUT_SECONDS}
-        connection = Connection(
-            self.url, connect_timeout=CONNECT_TIMEOUT_SECONDS, transport_options=options
-        )
+        connection = Connection(self.url, connect_timeout=CONNECT_TIMEOUT_SECONDS, transport_options=options)
         refusals = (OperationalError, OSError, *connection.connection_errors, *connection.channel_errors)
         try:
             # No retry: a health answer reports the broker as it is now.

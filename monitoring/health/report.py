@@ -55,9 +55,7 @@ def health_body(results: list[HealthCheckResult], *, response_time_ms: float) ->
         "checks": checks,
     }
     if status != PASS:
-        body["output"] = "; ".join(
-            f"{r.check.key}: {r.error.message}" for r in results if r.error is not None
-        )
+        body["output"] = "; ".join(f"{r.check.key}: {r.error.message}" for r in results if r.error is not None)
     return body
 
 

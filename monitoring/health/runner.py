@@ -41,6 +41,6 @@ async def _result(check, budget_seconds: float | None) -> HealthCheckResult:
         return await check.get_result()
     try:
         return await asyncio.wait_for(check.get_result(), budget_seconds)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         error = ServiceUnavailable(f"no answer within {budget_seconds:g} s")
         return HealthCheckResult(check=check, error=error, time_taken=budget_seconds)

@@ -70,5 +70,6 @@ def check_in_parse(payload: Any) -> CheckIn:
         rid = uuid.UUID(check_in_id).hex if isinstance(check_in_id, str) else ""
     except ValueError as exc:
         raise InvalidCheckIn("check_in_id must be a UUID") from exc
-    return CheckIn(monitor_slug=slug.strip(), status=status, check_in_id=rid,
-                   schedule=_schedule(payload.get("monitor_config")))
+    return CheckIn(
+        monitor_slug=slug.strip(), status=status, check_in_id=rid, schedule=_schedule(payload.get("monitor_config"))
+    )

@@ -6,8 +6,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
-from monitoring.uptime.models import Target
 from monitoring.common.validators import validate_cron, validate_time_zone
+from monitoring.uptime.models import Target
 
 
 class Heartbeat(models.Model):
@@ -25,7 +25,9 @@ class Heartbeat(models.Model):
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     grace_seconds = models.PositiveIntegerField(default=3600, validators=[MinValueValidator(60)])
     max_runtime_seconds = models.PositiveIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1)],
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
         help_text="A run (start → finish) taking longer than this is a failure.",
     )
     min_runtime_seconds = models.PositiveIntegerField(
@@ -44,8 +46,9 @@ class Heartbeat(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["alert_after"], name="heartbeat_alert_after_idx",
-                         condition=models.Q(alert_after__isnull=False)),
+            models.Index(
+                fields=["alert_after"], name="heartbeat_alert_after_idx", condition=models.Q(alert_after__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -54,7 +57,11 @@ class Heartbeat(models.Model):
     def clean(self) -> None:
         if self.schedule == self.Schedule.CRON and not self.cron:
             raise ValidationError({"cron": "A cron schedule needs a cron expression."})
-        if self.min_runtime_seconds and self.max_runtime_seconds and self.min_runtime_seconds > self.max_runtime_seconds:
+        if (
+            self.min_runtime_seconds
+            and self.max_runtime_seconds
+            and self.min_runtime_seconds > self.max_runtime_seconds
+        ):
             raise ValidationError({"min_runtime_seconds": "The minimum run time exceeds the maximum."})
 
 

@@ -16,10 +16,7 @@ def metrics_view(request):
     """The portal's request and task counters in the Prometheus text format."""
     if not metrics_access_allowed(request):
         return JsonResponse(
-            {
-                "error": "authorization: send 'Bearer <METRICS_TOKEN>' "
-                "or scrape from an address in METRICS_ALLOWED_IPS"
-            },
+            {"error": "authorization: send 'Bearer <METRICS_TOKEN>' or scrape from an address in METRICS_ALLOWED_IPS"},
             status=403,
         )
     try:

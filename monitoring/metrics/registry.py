@@ -4,18 +4,14 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, multiproces
 from prometheus_client.exposition import choose_encoder
 
 # Labels stay few and bounded: a route is the URL pattern, never the raw path.
-REQUESTS = Counter(
-    "lookout_http_requests", "HTTP requests answered by the portal.", ["method", "route", "status"]
-)
+REQUESTS = Counter("lookout_http_requests", "HTTP requests answered by the portal.", ["method", "route", "status"])
 REQUEST_SECONDS = Histogram(
     "lookout_http_request_duration_seconds",
     "Time to answer an HTTP request, middleware included.",
     ["method", "route", "status"],
 )
 TASKS = Counter("lookout_celery_tasks", "Celery tasks finished, by final state.", ["task", "state"])
-TASK_SECONDS = Histogram(
-    "lookout_celery_task_duration_seconds", "Time a Celery task ran.", ["task", "state"]
-)
+TASK_SECONDS = Histogram("lookout_celery_task_duration_seconds", "Time a Celery task ran.", ["task", "state"])
 
 
 def exposition(accept: str | None) -> tuple[bytes, str]:

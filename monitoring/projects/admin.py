@@ -1,15 +1,13 @@
+from django import forms
 from django.contrib import admin, messages
 from django.template.loader import render_to_string
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action, display
-from monitoring.models import Environment, IngestKey, Project
-from monitoring.projects.services.ingest_keys import ingest_key_create, ingest_key_revoke
-from django import forms
-from unfold.admin import ModelAdmin
-from unfold.decorators import action
-from monitoring.models import ApiToken
+
+from monitoring.models import ApiToken, Environment, IngestKey, Project
 from monitoring.projects.services.api_tokens import api_token_create, api_token_revoke
+from monitoring.projects.services.ingest_keys import ingest_key_create, ingest_key_revoke
 
 
 def copyable(value: str | None):
@@ -118,8 +116,10 @@ class ApiTokenAdmin(ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         created = api_token_create(
-            user=form.cleaned_data["user"], scope=form.cleaned_data["scope"],
-            name=form.cleaned_data["name"], expires_at=form.cleaned_data["expires_at"],
+            user=form.cleaned_data["user"],
+            scope=form.cleaned_data["scope"],
+            name=form.cleaned_data["name"],
+            expires_at=form.cleaned_data["expires_at"],
         )
         # The admin's own messages and redirect describe `obj`; make it the saved token.
         obj.pk, obj.prefix, obj.scope = created.token.pk, created.token.prefix, created.token.scope

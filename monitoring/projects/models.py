@@ -1,6 +1,7 @@
 """A project is one monitored application; its ingest keys are how its clients sign in."""
 
 from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -20,7 +21,8 @@ class Project(models.Model):
         null=True, blank=True, help_text="Most values one tag may take; empty uses TELEMETRY_MAX_TAG_VALUES."
     )
     errors_scrub_data = models.BooleanField(
-        default=True, help_text="Filter passwords, tokens, card numbers and the like from error events before storing them."
+        default=True,
+        help_text="Filter passwords, tokens, card numbers and the like from error events before storing them.",
     )
     errors_scrub_extra_keys = models.TextField(
         blank=True, help_text="More field names to filter from error events, one per line (matched as substrings)."

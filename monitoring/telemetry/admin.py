@@ -113,8 +113,12 @@ class MetricSeriesAdmin(ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         form = ExplorerForm(request.GET or None)
-        context = {**self.admin_site.each_context(request), "title": "Metric explorer", "opts": self.model._meta,
-                   "form": form}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Metric explorer",
+            "opts": self.model._meta,
+            "form": form,
+        }
         status = 200
         if form.is_bound and form.is_valid():
             data = form.cleaned_data
@@ -130,7 +134,9 @@ class MetricSeriesAdmin(ModelAdmin):
         if form.is_bound and form.is_valid() and form.cleaned_data.get("project"):
             context["names"] = (
                 MetricSeries.objects.filter(project=form.cleaned_data["project"])
-                .values("name").annotate(series=Count("id")).order_by("name")[:500]
+                .values("name")
+                .annotate(series=Count("id"))
+                .order_by("name")[:500]
             )
         if form.errors:
             status = 400
@@ -164,5 +170,12 @@ def _chart(buckets) -> dict:
         for index, b in enumerate(buckets)
         if b.value is not None
     )
-    return {"points": points, "top": top, "bottom": bottom, "width": CHART_WIDTH, "height": CHART_HEIGHT,
-            "first": buckets[0].start if buckets else None, "last": buckets[-1].start if buckets else None}
+    return {
+        "points": points,
+        "top": top,
+        "bottom": bottom,
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "first": buckets[0].start if buckets else None,
+        "last": buckets[-1].start if buckets else None,
+    }

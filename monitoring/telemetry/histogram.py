@@ -65,7 +65,7 @@ class _Buckets:
         if not items:
             return 0, ()
         low, high = items[0][0], items[-1][0]
-        return low, tuple(self.counts[low - self.offset:high - self.offset + 1])
+        return low, tuple(self.counts[low - self.offset : high - self.offset + 1])
 
     def _cover(self, low: int, high: int) -> None:
         if not self.counts:
@@ -217,11 +217,21 @@ class Histogram:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Histogram) and (
-            self.positive.normalised(), self.negative.normalised(), self.zero, self.count, self.sum,
-            self.min, self.max,
+            self.positive.normalised(),
+            self.negative.normalised(),
+            self.zero,
+            self.count,
+            self.sum,
+            self.min,
+            self.max,
         ) == (
-            other.positive.normalised(), other.negative.normalised(), other.zero, other.count, other.sum,
-            other.min, other.max,
+            other.positive.normalised(),
+            other.negative.normalised(),
+            other.zero,
+            other.count,
+            other.sum,
+            other.min,
+            other.max,
         )
 
     # -- compact encoding: version, zero count, then each side's buckets. count, sum, min

@@ -1,6 +1,6 @@
 """The raw metric points are kept in day partitions on PostgreSQL."""
 
-from monitoring.models import MetricPoint
 from monitoring.common.partitions import DailyPartitions
+from monitoring.models import MetricPoint
 
 points = DailyPartitions(MetricPoint)

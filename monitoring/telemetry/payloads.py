@@ -11,8 +11,8 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import NamedTuple
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -86,7 +86,7 @@ def parse_body(body: bytes, *, plural: str, item: Callable[[dict, Window], Point
     single = isinstance(data, dict) and plural not in data
     items = [data] if single else data.get(plural) if isinstance(data, dict) else data
     if not isinstance(items, list):
-        raise PayloadError({plural: "expected an object, a JSON array of them, or {" f'"{plural}": [...]}}'})
+        raise PayloadError({plural: f'expected an object, a JSON array of them, or {{"{plural}": [...]}}'})
     if not items:
         raise PayloadError({plural: "the batch is empty"})
     if len(items) > settings.TELEMETRY_MAX_BATCH:
@@ -132,9 +132,7 @@ def vital(raw: dict, window: Window) -> PointIn:
         if not CONNECTION.match(connection):
             raise Invalid("connection", "expected an effective connection type such as '4g'")
         tags["connection"] = connection
-    return PointIn(
-        name=f"vitals.{name}", value=value, timestamp=_timestamp(raw, window), tags=tags, unit=VITALS[name]
-    )
+    return PointIn(name=f"vitals.{name}", value=value, timestamp=_timestamp(raw, window), tags=tags, unit=VITALS[name])
 
 
 def metric(raw: dict, window: Window) -> PointIn:

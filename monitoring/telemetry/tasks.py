@@ -3,9 +3,9 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
+from monitoring.telemetry.partitions import points
 from monitoring.telemetry.services.retention import telemetry_retention_apply
 from monitoring.telemetry.services.rollups import rollups_build
-from monitoring.telemetry.partitions import points
 
 
 @shared_task(name="telemetry.build_rollups")

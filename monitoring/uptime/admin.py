@@ -14,12 +14,21 @@ from unfold.decorators import action, display
 
 from monitoring.models import Flip, Heartbeat, Status, Tag, Target
 from monitoring.uptime.selectors import WINDOWS, target_history, uptime_by_target
-from monitoring.uptime.services.config_as_code import TargetImportError, config_dump, config_parse, targets_export, targets_import
 from monitoring.uptime.services.actions import targets_check_now, targets_pause, targets_resume
+from monitoring.uptime.services.config_as_code import (
+    TargetImportError,
+    config_dump,
+    config_parse,
+    targets_export,
+    targets_import,
+)
 
 STATUS_COLOURS = {
-    Status.UP: "#15803d", Status.DEGRADED: "#b45309", Status.DOWN: "#b91c1c",
-    Status.PAUSED: "#6b7280", Status.UNKNOWN: "#6b7280",
+    Status.UP: "#15803d",
+    Status.DEGRADED: "#b45309",
+    Status.DOWN: "#b91c1c",
+    Status.PAUSED: "#6b7280",
+    Status.UNKNOWN: "#6b7280",
 }
 FLIPS_SHOWN = 50
 
@@ -44,8 +53,19 @@ class HeartbeatInline(StackedInline):
     extra = 0
     max_num = 1
     can_delete = False
-    fields = ("ping_url", "schedule", "period_seconds", "cron", "time_zone", "grace_seconds",
-              "max_runtime_seconds", "min_runtime_seconds", "last_ping_at", "expected_at", "last_duration_ms")
+    fields = (
+        "ping_url",
+        "schedule",
+        "period_seconds",
+        "cron",
+        "time_zone",
+        "grace_seconds",
+        "max_runtime_seconds",
+        "min_runtime_seconds",
+        "last_ping_at",
+        "expected_at",
+        "last_duration_ms",
+    )
     readonly_fields = ("ping_url", "last_ping_at", "expected_at", "last_duration_ms")
 
     @display(description="ping URL")
@@ -57,8 +77,18 @@ class HeartbeatInline(StackedInline):
 
 @admin.register(Target)
 class TargetAdmin(ModelAdmin):
-    list_display = ("name", "project", "kind", "status_badge", "uptime_24h", "uptime_30d", "p95_24h",
-                    "last_checked_at", "latency", "cert_days_left")
+    list_display = (
+        "name",
+        "project",
+        "kind",
+        "status_badge",
+        "uptime_24h",
+        "uptime_30d",
+        "p95_24h",
+        "last_checked_at",
+        "latency",
+        "cert_days_left",
+    )
     list_filter = ("project", "status", "kind", "tags", "paused")
     list_select_related = ("project",)
     search_fields = ("name", "url", "host")
@@ -67,22 +97,84 @@ class TargetAdmin(ModelAdmin):
     list_per_page = 100
     actions = ["pause", "resume", "check_now", "export_yaml", "export_json"]
     inlines = [HeartbeatInline]
-    readonly_fields = ("status", "status_changed_at", "last_checked_at", "last_latency_ms", "last_error",
-                       "cert_expires_at", "history_charts", "recent_flips")
+    readonly_fields = (
+        "status",
+        "status_changed_at",
+        "last_checked_at",
+        "last_latency_ms",
+        "last_error",
+        "cert_expires_at",
+        "history_charts",
+        "recent_flips",
+    )
     fieldsets = (
         (None, {"fields": ("project", "name", "kind", "tags", "paused")}),
-        ("Status", {"fields": ("status", "status_changed_at", "last_checked_at", "last_latency_ms", "last_error",
-                               "cert_expires_at")}),
-        ("Schedule, regions and debounce", {"fields": (
-            "interval_seconds", "timeout_seconds", "regions", "quorum",
-            "down_after_failures", "failure_window", "up_after_successes")}),
-        ("HTTP(S)", {"classes": ("collapse",), "fields": (
-            "url", "method", "headers", "body", "auth_kind", "auth_username", "auth_secret_env",
-            "accepted_statuses", "follow_redirects", "max_redirects", "verify_tls", "keyword", "keyword_mode",
-            "json_path", "json_expected", "degraded_after_ms")}),
-        ("TCP, TLS and DNS", {"classes": ("collapse",), "fields": (
-            "host", "port", "tls_warn_days", "dns_record_type", "dns_expected", "dns_resolver",
-            "dns_resolver_port")}),
+        (
+            "Status",
+            {
+                "fields": (
+                    "status",
+                    "status_changed_at",
+                    "last_checked_at",
+                    "last_latency_ms",
+                    "last_error",
+                    "cert_expires_at",
+                )
+            },
+        ),
+        (
+            "Schedule, regions and debounce",
+            {
+                "fields": (
+                    "interval_seconds",
+                    "timeout_seconds",
+                    "regions",
+                    "quorum",
+                    "down_after_failures",
+                    "failure_window",
+                    "up_after_successes",
+                )
+            },
+        ),
+        (
+            "HTTP(S)",
+            {
+                "classes": ("collapse",),
+                "fields": (
+                    "url",
+                    "method",
+                    "headers",
+                    "body",
+                    "auth_kind",
+                    "auth_username",
+                    "auth_secret_env",
+                    "accepted_statuses",
+                    "follow_redirects",
+                    "max_redirects",
+                    "verify_tls",
+                    "keyword",
+                    "keyword_mode",
+                    "json_path",
+                    "json_expected",
+                    "degraded_after_ms",
+                ),
+            },
+        ),
+        (
+            "TCP, TLS and DNS",
+            {
+                "classes": ("collapse",),
+                "fields": (
+                    "host",
+                    "port",
+                    "tls_warn_days",
+                    "dns_record_type",
+                    "dns_expected",
+                    "dns_resolver",
+                    "dns_resolver_port",
+                ),
+            },
+        ),
         ("History", {"fields": ("history_charts", "recent_flips")}),
     )
 
@@ -140,15 +232,27 @@ class TargetAdmin(ModelAdmin):
             # Gaps (hours without data) are drawn at zero: a dip to the axis reads as "no data".
             return " ".join(f"{i * 4},{100 - round(100 * (v or 0) / chart_max)}" for i, v in enumerate(values))
 
-        return render_to_string("admin/monitoring/target/history.html", {
-            "days": [{"x": i * 6, "colour": _uptime_colour(d.uptime_pct),
-                      "label": f"{d.start:%Y-%m-%d}: " + (f"{d.uptime_pct:.3f} % of {d.probes} probes"
-                                                          if d.uptime_pct is not None else "no data")}
-                     for i, d in enumerate(days)],
-            "bar_width": len(days) * 6, "hours": hours, "chart_max": chart_max,
-            "chart_width": len(hours) * 4, "chart_height": 100,
-            "mean_points": points([h.mean_ms for h in hours]), "p95_points": points([h.p95_ms for h in hours]),
-        })
+        return render_to_string(
+            "admin/monitoring/target/history.html",
+            {
+                "days": [
+                    {
+                        "x": i * 6,
+                        "colour": _uptime_colour(d.uptime_pct),
+                        "label": f"{d.start:%Y-%m-%d}: "
+                        + (f"{d.uptime_pct:.3f} % of {d.probes} probes" if d.uptime_pct is not None else "no data"),
+                    }
+                    for i, d in enumerate(days)
+                ],
+                "bar_width": len(days) * 6,
+                "hours": hours,
+                "chart_max": chart_max,
+                "chart_width": len(hours) * 4,
+                "chart_height": 100,
+                "mean_points": points([h.mean_ms for h in hours]),
+                "p95_points": points([h.p95_ms for h in hours]),
+            },
+        )
 
     @display(description=f"last {FLIPS_SHOWN} flips")
     def recent_flips(self, target):
@@ -157,7 +261,8 @@ class TargetAdmin(ModelAdmin):
         flips = Flip.objects.filter(target=target).order_by("-at")[:FLIPS_SHOWN]
         cell = '<td style="padding-right:1rem;white-space:nowrap">'
         rows = format_html_join(
-            "", f"<tr>{cell}{{}}</td>{cell}{{}} → {{}}</td><td>{{}}</td></tr>",
+            "",
+            f"<tr>{cell}{{}}</td>{cell}{{}} → {{}}</td><td>{{}}</td></tr>",
             ((f"{f.at:%Y-%m-%d %H:%M:%S}", f.old_status, f.new_status, f.reason) for f in flips),
         )
         return format_html("<table>{}</table>", rows) if rows else "none yet"
@@ -200,8 +305,13 @@ class TargetAdmin(ModelAdmin):
             else:
                 messages.success(request, f"{report.created} created, {report.updated} updated")
                 return redirect("admin:monitoring_target_changelist")
-        context = {**self.admin_site.each_context(request), "title": "Import targets", "form": form,
-                   "errors": errors, "opts": self.model._meta}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import targets",
+            "form": form,
+            "errors": errors,
+            "opts": self.model._meta,
+        }
         return TemplateResponse(request, "admin/monitoring/target_import.html", context)
 
     def _export(self, queryset, fmt: str) -> HttpResponse:
@@ -220,14 +330,16 @@ class TargetAdmin(ModelAdmin):
 
     @action(description="Pause selected targets")
     def pause(self, request, queryset):
-        count = targets_pause(target_ids=queryset.values_list("pk", flat=True), at=timezone.now(),
-                              by=request.user.get_username())
+        count = targets_pause(
+            target_ids=queryset.values_list("pk", flat=True), at=timezone.now(), by=request.user.get_username()
+        )
         messages.success(request, f"Paused {count} target(s).")
 
     @action(description="Resume selected targets")
     def resume(self, request, queryset):
-        count = targets_resume(target_ids=queryset.values_list("pk", flat=True), at=timezone.now(),
-                               by=request.user.get_username())
+        count = targets_resume(
+            target_ids=queryset.values_list("pk", flat=True), at=timezone.now(), by=request.user.get_username()
+        )
         messages.success(request, f"Resumed {count} target(s).")
 
     @action(description="Check now")

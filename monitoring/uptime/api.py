@@ -9,10 +9,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from monitoring.models import Flip, Heartbeat, ProbeResult, Target
-from monitoring.uptime.selectors import target_results
-from monitoring.uptime.selectors import WINDOWS, uptime_by_target
-from monitoring.uptime.services.config import HEARTBEAT_FIELDS, TARGET_FIELDS, TargetConfigError, target_save
+from monitoring.uptime.selectors import WINDOWS, target_results, uptime_by_target
 from monitoring.uptime.services.actions import targets_pause, targets_resume
+from monitoring.uptime.services.config import HEARTBEAT_FIELDS, TARGET_FIELDS, TargetConfigError, target_save
 
 
 class HeartbeatSerializer(serializers.ModelSerializer):
@@ -36,10 +35,28 @@ class TargetSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Target
-        fields = ["id", "project", *TARGET_FIELDS, "tags", "heartbeat", "status", "status_changed_at",
-                  "last_checked_at", "last_latency_ms", "last_error", "cert_expires_at"]
-        read_only_fields = ["id", "status", "status_changed_at", "last_checked_at", "last_latency_ms",
-                            "last_error", "cert_expires_at"]
+        fields = [
+            "id",
+            "project",
+            *TARGET_FIELDS,
+            "tags",
+            "heartbeat",
+            "status",
+            "status_changed_at",
+            "last_checked_at",
+            "last_latency_ms",
+            "last_error",
+            "cert_expires_at",
+        ]
+        read_only_fields = [
+            "id",
+            "status",
+            "status_changed_at",
+            "last_checked_at",
+            "last_latency_ms",
+            "last_error",
+            "cert_expires_at",
+        ]
         extra_kwargs = {name: {"validators": []} for name in TARGET_FIELDS}
 
     def to_representation(self, target):
@@ -73,8 +90,18 @@ class ResultSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ProbeResult
-        fields = ["checked_at", "region", "outcome", "latency_ms", "dns_ms", "connect_ms", "tls_ms",
-                  "first_byte_ms", "status_code", "error"]
+        fields = [
+            "checked_at",
+            "region",
+            "outcome",
+            "latency_ms",
+            "dns_ms",
+            "connect_ms",
+            "tls_ms",
+            "first_byte_ms",
+            "status_code",
+            "error",
+        ]
 
     def get_outcome(self, result) -> str:
         return result.get_outcome_display().lower()
@@ -115,8 +142,10 @@ class TargetViewSet(viewsets.ModelViewSet):
             targets = targets.filter(project_id=int(project))
         return targets
 
-    @extend_schema(parameters=[OpenApiParameter("since", str, description="ISO 8601 time; newest first")],
-                   responses=ResultSerializer(many=True))
+    @extend_schema(
+        parameters=[OpenApiParameter("since", str, description="ISO 8601 time; newest first")],
+        responses=ResultSerializer(many=True),
+    )
     @action(detail=True, methods=["get"])
     def results(self, request, pk=None):
         target = self.get_object()
@@ -144,10 +173,15 @@ class TargetViewSet(viewsets.ModelViewSet):
         targets_resume(target_ids=[target.pk], at=timezone.now(), by=request.user.get_username())
         return Response(self.get_serializer(self.get_queryset().get(pk=target.pk)).data)
 
-    @extend_schema(responses=inline_serializer("TargetSummary", {
-        "counts": serializers.DictField(child=serializers.IntegerField()),
-        "targets": serializers.ListField(child=serializers.DictField()),
-    }))
+    @extend_schema(
+        responses=inline_serializer(
+            "TargetSummary",
+            {
+                "counts": serializers.DictField(child=serializers.IntegerField()),
+                "targets": serializers.ListField(child=serializers.DictField()),
+            },
+        )
+    )
     @action(detail=False, methods=["get"])
     def summary(self, request):
         """Every target's status with uptime and p95 over 24 h and 30 d: what a status board shows."""

@@ -4,11 +4,12 @@ Per-target rollups of probe results by minute, hour and day, so long windows nev
 """
 
 import re
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
-from monitoring.projects.models import Project
+
 from monitoring.common.validators import (
     validate_headers,
     validate_ip_address,
@@ -18,7 +19,7 @@ from monitoring.common.validators import (
     validate_string_list,
     validate_warn_days,
 )
-
+from monitoring.projects.models import Project
 
 MIN_INTERVAL_SECONDS = 10
 DEFAULT_REGION = "local"
@@ -87,26 +88,35 @@ class Target(models.Model):
     paused = models.BooleanField(default=False)
     regions = models.JSONField(default=default_regions, validators=[validate_region_names])
     quorum = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1)],
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
         help_text="How many regions must agree before the target is down; empty means all of them.",
     )
     down_after_failures = models.PositiveSmallIntegerField(
-        default=2, validators=[MinValueValidator(1), MaxValueValidator(50)],
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
         help_text="N: failures before a region calls the target down.",
     )
     failure_window = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(50)],
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
         help_text="M: count N failures among the last M probes; empty means N in a row.",
     )
     up_after_successes = models.PositiveSmallIntegerField(
-        default=1, validators=[MinValueValidator(1), MaxValueValidator(50)],
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
         help_text="K: successes in a row before a down region calls the target up again.",
     )
 
     # --- HTTP(S)
     url = models.CharField(max_length=2000, blank=True, validators=[validate_probe_url])
-    method = models.CharField(max_length=7, default="GET", choices=[(m, m) for m in
-                              ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")])
+    method = models.CharField(
+        max_length=7,
+        default="GET",
+        choices=[(m, m) for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")],
+    )
     headers = models.JSONField(default=dict, blank=True, validators=[validate_headers])
     body = models.TextField(blank=True)
     auth_kind = models.CharField(max_length=6, choices=AuthKind.choices, default=AuthKind.NONE, blank=True)
@@ -131,11 +141,15 @@ class Target(models.Model):
 
     # --- TCP, TLS (host and port) and DNS (host is the name to resolve)
     host = models.CharField(max_length=253, blank=True)
-    port = models.PositiveIntegerField(null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(65535)])
+    port = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(65535)]
+    )
     dns_record_type = models.CharField(max_length=5, choices=DnsRecordType.choices, default=DnsRecordType.A)
     dns_expected = models.JSONField(default=list, blank=True, validators=[validate_string_list])
     dns_resolver = models.CharField(max_length=45, blank=True, validators=[validate_ip_address])
-    dns_resolver_port = models.PositiveIntegerField(default=53, validators=[MinValueValidator(1), MaxValueValidator(65535)])
+    dns_resolver_port = models.PositiveIntegerField(
+        default=53, validators=[MinValueValidator(1), MaxValueValidator(65535)]
+    )
     tls_warn_days = models.JSONField(default=default_warn_days, blank=True, validators=[validate_warn_days])
 
     # --- Current state, written by the probe engine and heartbeat services.
@@ -154,14 +168,16 @@ class Target(models.Model):
         indexes = [
             # The dispatcher's only query: due, unpaused, probed targets in order of due time.
             models.Index(
-                fields=["next_run_at"], name="target_due_idx",
+                fields=["next_run_at"],
+                name="target_due_idx",
                 condition=models.Q(paused=False) & ~models.Q(kind="heartbeat"),
             ),
             models.Index(fields=["project", "status"], name="target_project_status_idx"),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(interval_seconds__gte=MIN_INTERVAL_SECONDS),
-                                   name="target_interval_min_10s"),
+            models.CheckConstraint(
+                condition=models.Q(interval_seconds__gte=MIN_INTERVAL_SECONDS), name="target_interval_min_10s"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -213,8 +229,9 @@ class ProbeResult(models.Model):
         DOWN = 3
 
     # No index of its own: (target, -checked_at) below serves lookups by target.
-    target = models.ForeignKey(Target, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
-                               db_index=False)
+    target = models.ForeignKey(
+        Target, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", db_index=False
+    )
     checked_at = models.DateTimeField()
     region = models.CharField(max_length=32, default=DEFAULT_REGION)
     outcome = models.PositiveSmallIntegerField(choices=Outcome.choices)
@@ -264,8 +281,9 @@ class TargetRollup(models.Model):
         DAY = 86400
 
     # No index of its own: the unique (target, resolution, bucket_start) serves lookups by target.
-    target = models.ForeignKey(Target, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
-                               db_index=False)
+    target = models.ForeignKey(
+        Target, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", db_index=False
+    )
     resolution = models.PositiveIntegerField(choices=Resolution.choices)
     bucket_start = models.DateTimeField()
     count = models.PositiveIntegerField()

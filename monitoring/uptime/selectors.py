@@ -3,12 +3,11 @@
 Uptime % and response-time percentiles per target, read from rollups only.
 """
 
-from dataclasses import dataclass
-from datetime import datetime
-from monitoring.models import Flip, ProbeResult, Target
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from monitoring.models import TargetRollup, TargetRollupCursor
+
+from monitoring.models import Flip, ProbeResult, Target, TargetRollup, TargetRollupCursor
 from monitoring.uptime.services.rollups import ROLLUP_COUNTS, Tally, floor_time
 
 
@@ -31,8 +30,9 @@ def target_statuses(*, project_id: int | None = None, target_ids: list[int] | No
         targets = targets.filter(project_id=project_id)
     if target_ids is not None:
         targets = targets.filter(pk__in=target_ids)
-    rows = targets.order_by("pk").values_list("pk", "project_id", "name", "kind", "status", "status_changed_at",
-                                              "last_checked_at", "cert_expires_at")
+    rows = targets.order_by("pk").values_list(
+        "pk", "project_id", "name", "kind", "status", "status_changed_at", "last_checked_at", "cert_expires_at"
+    )
     return [TargetStatus(*row) for row in rows]
 
 
@@ -54,8 +54,11 @@ def target_results(*, target_id: int, since: datetime | None = None, limit: int 
 
 def certificates_expiring(*, before: datetime) -> list[TargetStatus]:
     """Targets whose last seen certificate expires before `before`, soonest first."""
-    ids = list(Target.objects.filter(cert_expires_at__lt=before, paused=False)
-               .order_by("cert_expires_at").values_list("pk", flat=True))
+    ids = list(
+        Target.objects.filter(cert_expires_at__lt=before, paused=False)
+        .order_by("cert_expires_at")
+        .values_list("pk", flat=True)
+    )
     by_id = {s.target_id: s for s in target_statuses(target_ids=ids)}
     return [by_id[i] for i in ids]
 
@@ -71,15 +74,17 @@ def target_ids_tagged(*, tag: str, project_id: int | None = None) -> list[int]:
 def latest_flip_reasons(*, target_ids: list[int]) -> dict[int, str]:
     """Why each target last changed status: the newest flip's reason, by target id."""
     reasons: dict[int, str] = {}
-    rows = Flip.objects.filter(target_id__in=target_ids).order_by("target_id", "-at", "-id").values_list(
-        "target_id", "reason")
+    rows = (
+        Flip.objects.filter(target_id__in=target_ids)
+        .order_by("target_id", "-at", "-id")
+        .values_list("target_id", "reason")
+    )
     for target_id, reason in rows.iterator(chunk_size=2000):
         reasons.setdefault(target_id, reason)
     return reasons
 
 
-WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30),
-           "90d": timedelta(days=90)}
+WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30), "90d": timedelta(days=90)}
 
 
 @dataclass(frozen=True)
@@ -97,8 +102,9 @@ def uptime_by_target(*, target_ids: list[int], window: timedelta, now: datetime)
     """
     resolution = TargetRollup.Resolution.HOUR if window <= timedelta(days=7) else TargetRollup.Resolution.DAY
     since = floor_time(now - window, resolution)
-    rows = (TargetRollup.objects.filter(target_id__in=target_ids, resolution=resolution, bucket_start__gte=since)
-            .values_list("target_id", *ROLLUP_COUNTS))
+    rows = TargetRollup.objects.filter(
+        target_id__in=target_ids, resolution=resolution, bucket_start__gte=since
+    ).values_list("target_id", *ROLLUP_COUNTS)
     tallies: dict[int, Tally] = defaultdict(Tally)
     for target_id, *counts in rows.iterator(chunk_size=2000):
         tallies[target_id].add_counts(*counts)
@@ -126,9 +132,9 @@ def target_history(*, target_id: int, resolution: int, buckets: int, now: dateti
     """One target's last `buckets` closed hours or days, oldest first, empty ones included."""
     last = floor_time(now, resolution) - timedelta(seconds=resolution)
     first = last - timedelta(seconds=resolution * (buckets - 1))
-    rows = (TargetRollup.objects.filter(target_id=target_id, resolution=resolution, bucket_start__gte=first,
-                                        bucket_start__lte=last)
-            .values_list("bucket_start", *ROLLUP_COUNTS))
+    rows = TargetRollup.objects.filter(
+        target_id=target_id, resolution=resolution, bucket_start__gte=first, bucket_start__lte=last
+    ).values_list("bucket_start", *ROLLUP_COUNTS)
     found = {}
     for start, *counts in rows:
         tally = Tally()
@@ -138,12 +144,15 @@ def target_history(*, target_id: int, resolution: int, buckets: int, now: dateti
     for i in range(buckets):
         start = first + timedelta(seconds=resolution * i)
         tally = found.get(start, Tally())
-        history.append(Bucket(
-            start=start, probes=tally.count,
-            uptime_pct=round(100 * tally.up / tally.count, 3) if tally.count else None,
-            mean_ms=round(tally.latency_sum / tally.latency_count) if tally.latency_count else None,
-            p95_ms=tally.percentile(0.95),
-        ))
+        history.append(
+            Bucket(
+                start=start,
+                probes=tally.count,
+                uptime_pct=round(100 * tally.up / tally.count, 3) if tally.count else None,
+                mean_ms=round(tally.latency_sum / tally.latency_count) if tally.latency_count else None,
+                p95_ms=tally.percentile(0.95),
+            )
+        )
     return history
 
 
@@ -158,9 +167,12 @@ def uptime_minutes(*, target_ids: list[int], since: datetime, until: datetime) -
     """Probes and answered probes per minute in [since, until), summed over the targets,
     empty minutes included: the good/total pairs of an availability objective."""
     since, until = floor_time(since, 60), floor_time(until, 60)
-    rows = (TargetRollup.objects.filter(target_id__in=target_ids, resolution=TargetRollup.Resolution.MINUTE,
-                                        bucket_start__gte=since, bucket_start__lt=until)
-            .values_list("bucket_start", "count", "up_count"))
+    rows = TargetRollup.objects.filter(
+        target_id__in=target_ids,
+        resolution=TargetRollup.Resolution.MINUTE,
+        bucket_start__gte=since,
+        bucket_start__lt=until,
+    ).values_list("bucket_start", "count", "up_count")
     minutes = int((until - since).total_seconds() // 60)
     probes, up = [0] * minutes, [0] * minutes
     for start, count, up_count in rows.iterator(chunk_size=5000):
@@ -172,5 +184,8 @@ def uptime_minutes(*, target_ids: list[int], since: datetime, until: datetime) -
 
 def uptime_minutes_rolled_until() -> datetime | None:
     """Minute rollups are complete up to here (they settle a few minutes behind the probes)."""
-    return (TargetRollupCursor.objects.filter(resolution=TargetRollup.Resolution.MINUTE)
-            .values_list("done_until", flat=True).first())
+    return (
+        TargetRollupCursor.objects.filter(resolution=TargetRollup.Resolution.MINUTE)
+        .values_list("done_until", flat=True)
+        .first()
+    )

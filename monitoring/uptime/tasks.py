@@ -33,9 +33,12 @@ def probe_batch_run(target_ids: list[int], region: str, due_at: list[float] | No
 def _send_batch(target_ids: list[int], region: str, due_at: list[float]) -> None:
     # Held by the broker and worker until the first target is due, not by a sleeping task.
     eta = datetime.fromtimestamp(min(due_at), tz=UTC)
-    probe_batch_run.apply_async(args=[target_ids, region, due_at], queue=f"probes.{region}",
-                                eta=eta if eta > timezone.now() else None,
-                                expires=BATCH_EXPIRES_SECONDS)
+    probe_batch_run.apply_async(
+        args=[target_ids, region, due_at],
+        queue=f"probes.{region}",
+        eta=eta if eta > timezone.now() else None,
+        expires=BATCH_EXPIRES_SECONDS,
+    )
 
 
 @shared_task(name="uptime.dispatch_due_probes")

@@ -32,14 +32,19 @@ class Recorder:
     def __init__(self, figures: list[Figure]):
         self._figures = figures
 
-    def record(self, *, name: str, value: float, unit: str, baseline: str, baseline_value: float,
-               goal: str, met: bool) -> Figure:
+    def record(
+        self, *, name: str, value: float, unit: str, baseline: str, baseline_value: float, goal: str, met: bool
+    ) -> Figure:
         """One figure, measured against a baseline taken in the same run on the same machine."""
         figure = Figure(
-            name=name, value=round(value, 3), unit=unit, baseline=baseline,
+            name=name,
+            value=round(value, 3),
+            unit=unit,
+            baseline=baseline,
             baseline_value=round(baseline_value, 3),
             ratio=round(value / baseline_value, 2) if baseline_value else None,
-            goal=goal, met=bool(met),
+            goal=goal,
+            met=bool(met),
         )
         self._figures.append(figure)
         return figure
@@ -75,8 +80,14 @@ def pytest_terminal_summary(terminalreporter, config):
         return
     header = ("figure", "value", "baseline", "ratio", "goal", "met")
     rows = [
-        (f.name, f"{f.value:g} {f.unit}", f"{f.baseline}: {f.baseline_value:g} {f.unit}",
-         "-" if f.ratio is None else f"{f.ratio:g}x", f.goal, "yes" if f.met else "NO")
+        (
+            f.name,
+            f"{f.value:g} {f.unit}",
+            f"{f.baseline}: {f.baseline_value:g} {f.unit}",
+            "-" if f.ratio is None else f"{f.ratio:g}x",
+            f.goal,
+            "yes" if f.met else "NO",
+        )
         for f in figures
     ]
     widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]

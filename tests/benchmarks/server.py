@@ -37,8 +37,14 @@ def server_environment(data_dir: Path) -> dict[str, str]:
 
 
 def manage(env: dict[str, str], *args: str) -> None:
-    done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
     if done.returncode:
         raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
 
@@ -57,10 +63,28 @@ class Gunicorn:
         self._log = log_path.open("wb")
         fd = self._socket.fileno()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "config/gunicorn.py", "--bind", f"fd://{fd}",
-             "--workers", str(self.workers), "--access-logfile", "-", "--forwarded-allow-ips", "127.0.0.1"],
-            cwd=ROOT, env=env, pass_fds=(fd,), stdin=subprocess.DEVNULL,
-            stdout=self._log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi",
+                "-c",
+                "config/gunicorn.py",
+                "--bind",
+                f"fd://{fd}",
+                "--workers",
+                str(self.workers),
+                "--access-logfile",
+                "-",
+                "--forwarded-allow-ips",
+                "127.0.0.1",
+            ],
+            cwd=ROOT,
+            env=env,
+            pass_fds=(fd,),
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
 
     def wait_until_serving(self, path: str) -> None:

@@ -59,8 +59,9 @@ def migrated(data_dir: Path, **extra: str) -> dict[str, str]:
 def in_django(env: dict[str, str], code: str) -> dict:
     """Run `code` with Django set up; it must print one JSON object as its last line."""
     script = "import django; django.setup()\n" + code
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True
+    )
     if done.returncode:
         raise RuntimeError(f"benchmark helper failed:\n{done.stdout}\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])

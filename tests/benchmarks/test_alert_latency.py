@@ -2,10 +2,11 @@
 ingest API, and the clock stops when the rule's webhook notification reaches a local sink.
 
 A breach is a metric that crosses the threshold and stays over it (its service reports
-the high value every second) until the page arrives. Everything runs as production runs it: gunicorn for ingest, the Celery worker and beat of
-the Procfile over Redis, on PostgreSQL. In between: the rollup tick, the evaluator tick, the
-rule's own interval, the incident's first notification round and the notify worker. Each
-breach is its own metric and rule, so each is one incident and one delivery. Goal: p95 at
+the high value every second) until the page arrives. Everything runs as production runs it:
+gunicorn for ingest, the Celery worker and beat of the Procfile over Redis, on PostgreSQL.
+In between: the rollup tick, the evaluator tick, the rule's own interval, the incident's
+first notification round and the notify worker. Each breach is its own metric and rule, so
+each is one incident and one delivery. Goal: p95 at
 most the rule's evaluation interval plus 5 s. Baseline: the interval itself.
 """
 
@@ -56,12 +57,15 @@ class Sink:
 def portal(tmp_path):
     empty_redis_broker(BROKER_URL)
     fresh_database(DATABASE_URL)
-    env = bench_environment(tmp_path / "data", CELERY_BROKER_URL=BROKER_URL, LOG_LEVEL="WARNING",
-                            TELEMETRY_RATE_PER_SECOND="0")
+    env = bench_environment(
+        tmp_path / "data", CELERY_BROKER_URL=BROKER_URL, LOG_LEVEL="WARNING", TELEMETRY_RATE_PER_SECOND="0"
+    )
     env["DATABASE_URL"] = DATABASE_URL
     manage(env, "migrate", "--noinput")
     sink = Sink()
-    made = in_django(env, f"""
+    made = in_django(
+        env,
+        f"""
 import json
 from alerts.models import AlertRule, Channel
 from alerts.rules.kinds import RULE_KINDS
@@ -76,11 +80,23 @@ for n in range({BREACHES}):
         interval_seconds={INTERVAL}, group_wait_seconds=0)
     rule.channels.add(channel)
 print(json.dumps({{"key": new.key.key.public_key}}))
-""")
+""",
+    )
     log = (tmp_path / "processes.log").open("wb")
     web = Gunicorn(env=env, log_path=tmp_path / "gunicorn.log")
-    worker = celery(env, log, "worker", "--queues", "default,ingest,notify", "--concurrency", "2",
-                     "--without-gossip", "--without-mingle", "--loglevel", "WARNING")
+    worker = celery(
+        env,
+        log,
+        "worker",
+        "--queues",
+        "default,ingest,notify",
+        "--concurrency",
+        "2",
+        "--without-gossip",
+        "--without-mingle",
+        "--loglevel",
+        "WARNING",
+    )
     beat = celery(env, log, "beat", "--loglevel", "WARNING")
     try:
         web.wait_until_serving("/health/live")
@@ -96,20 +112,24 @@ print(json.dumps({{"key": new.key.key.public_key}}))
 
 def _state(env) -> dict:
     """What the pipeline holds, for a failure message: where the missing pages stopped."""
-    return in_django(env, """
+    return in_django(
+        env,
+        """
 import json
 from alerts.models import AlertRule, DeliveryAttempt, Incident, Notification, RuleInstance
 from monitoring.models import MetricRollup, MetricSeries, RollupBacklog
 print(json.dumps({
     "rules": sorted((r.name, str(r.last_evaluated_at), r.last_error) for r in AlertRule.objects.all()),
     "series": sorted(MetricSeries.objects.values_list("name", flat=True)),
-    "rollups": MetricRollup.objects.count(), "backlog": [str(m) for m in RollupBacklog.objects.values_list("minute", flat=True)],
+    "rollups": MetricRollup.objects.count(),
+    "backlog": [str(m) for m in RollupBacklog.objects.values_list("minute", flat=True)],
     "instances": sorted(RuleInstance.objects.values_list("rule__name", "state")),
     "incidents": sorted(Incident.objects.values_list("title", "status")),
     "notifications": sorted(Notification.objects.values_list("incident__title", "status", "last_error")),
     "deliveries": list(DeliveryAttempt.objects.values_list("ok", "status_code", "error")),
 }))
-""")
+""",
+    )
 
 
 def test_breach_to_delivery(portal, bench):
@@ -124,11 +144,18 @@ def test_breach_to_delivery(portal, bench):
         started = len(breached_at)
         if started < BREACHES and time.time() >= (breached_at.get(f"breach-{started - 1}", 0) + SPACING):
             breached_at[f"breach-{started}"] = time.time()
-        points = [{"name": f"bench.latency.{name.rsplit('-', 1)[1]}", "value": 5000, "unit": "ms"}
-                  for name in breached_at if name not in sink.arrived]
+        points = [
+            {"name": f"bench.latency.{name.rsplit('-', 1)[1]}", "value": 5000, "unit": "ms"}
+            for name in breached_at
+            if name not in sink.arrived
+        ]
         if points:
-            connection.request("POST", "/api/v1/metrics", body=json.dumps({"points": points}),
-                               headers={"Content-Type": "application/json", "X-Lookout-Key": key})
+            connection.request(
+                "POST",
+                "/api/v1/metrics",
+                body=json.dumps({"points": points}),
+                headers={"Content-Type": "application/json", "X-Lookout-Key": key},
+            )
             response = connection.getresponse()
             assert response.status == 200, response.read()
             response.read()
@@ -137,11 +164,24 @@ def test_breach_to_delivery(portal, bench):
     latencies = sorted(sink.arrived[name] - at for name, at in breached_at.items() if name in sink.arrived)
     assert latencies, (tmp_path / "processes.log").read_text(errors="replace")[-3000:]
     p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
-    bench.record(name=f"breach to delivery p95 ({len(latencies)} of {BREACHES} pages, {INTERVAL} s rules)",
-                 value=p95, unit="s", baseline="evaluation interval", baseline_value=INTERVAL,
-                 goal=f"<= {INTERVAL + 5} s", met=p95 <= INTERVAL + 5 and len(latencies) == BREACHES)
-    bench.record(name="breach to delivery median", value=latencies[len(latencies) // 2], unit="s",
-                 baseline="evaluation interval", baseline_value=INTERVAL, goal="-", met=True)
+    bench.record(
+        name=f"breach to delivery p95 ({len(latencies)} of {BREACHES} pages, {INTERVAL} s rules)",
+        value=p95,
+        unit="s",
+        baseline="evaluation interval",
+        baseline_value=INTERVAL,
+        goal=f"<= {INTERVAL + 5} s",
+        met=p95 <= INTERVAL + 5 and len(latencies) == BREACHES,
+    )
+    bench.record(
+        name="breach to delivery median",
+        value=latencies[len(latencies) // 2],
+        unit="s",
+        baseline="evaluation interval",
+        baseline_value=INTERVAL,
+        goal="-",
+        met=True,
+    )
     assert len(latencies) == BREACHES, f"only {len(latencies)} of {BREACHES} breaches were paged: {_state(env)}"
     if not QUICK:
         assert p95 <= INTERVAL + 5, f"p95 {p95:.1f} s"

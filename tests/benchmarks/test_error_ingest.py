@@ -47,8 +47,14 @@ class _Keep(Transport):
 def sdk_event() -> dict:
     """A real sentry-sdk exception event (stack, locals, breadcrumbs), padded to about 10 KB."""
     transport = _Keep()
-    client = sentry_sdk.Client(dsn="http://k@127.0.0.1/1", transport=transport, default_integrations=False,
-                               release="shop@2.3.1", environment="production", max_breadcrumbs=20)
+    client = sentry_sdk.Client(
+        dsn="http://k@127.0.0.1/1",
+        transport=transport,
+        default_integrations=False,
+        release="shop@2.3.1",
+        environment="production",
+        max_breadcrumbs=20,
+    )
     with sentry_sdk.isolation_scope() as scope:
         scope.set_client(client)
         for n in range(20):
@@ -75,7 +81,9 @@ def envelope_bodies(template: dict, count: int, issues: int) -> list[bytes]:
         event["user"] = {"id": f"u-{n % 50}"}
         header = json.dumps({"event_id": event["event_id"], "sent_at": "2026-11-22T00:00:00Z"})
         payload = json.dumps(event).encode()
-        body = header.encode() + b"\n" + json.dumps({"type": "event", "length": len(payload)}).encode() + b"\n" + payload
+        body = (
+            header.encode() + b"\n" + json.dumps({"type": "event", "length": len(payload)}).encode() + b"\n" + payload
+        )
         bodies.append(gzip.compress(body))
     return bodies
 
@@ -86,11 +94,14 @@ def portal(tmp_path):
     env = bench_environment(tmp_path / "data", ERRORS_RATE_PER_SECOND="0")  # throttling is not measured
     env["DATABASE_URL"] = DATABASE_URL
     manage(env, "migrate", "--noinput")
-    new = in_django(env, (
-        "import json; from monitoring.projects.services.projects import project_create\n"
-        "n = project_create(name='Bench')\n"
-        "print(json.dumps({'key': n.key.key.public_key, 'project': n.project.pk}))"
-    ))
+    new = in_django(
+        env,
+        (
+            "import json; from monitoring.projects.services.projects import project_create\n"
+            "n = project_create(name='Bench')\n"
+            "print(json.dumps({'key': n.key.key.public_key, 'project': n.project.pk}))"
+        ),
+    )
     server = Gunicorn(env=env, log_path=tmp_path / "gunicorn.log")
     try:
         server.wait_until_serving("/health/live")
@@ -141,8 +152,11 @@ def test_error_ingest_throughput_latency_and_grouping(portal, bench, quick):
     template = sdk_event()
     assert 9_000 < len(json.dumps(template)) < 12_000
     bodies = envelope_bodies(template, events, issues)
-    headers = {"Content-Type": "application/x-sentry-envelope", "Content-Encoding": "gzip",
-               "X-Sentry-Auth": f"Sentry sentry_version=7, sentry_client=sentry.python/2, sentry_key={key}"}
+    headers = {
+        "Content-Type": "application/x-sentry-envelope",
+        "Content-Encoding": "gzip",
+        "X-Sentry-Auth": f"Sentry sentry_version=7, sentry_client=sentry.python/2, sentry_key={key}",
+    }
     path = f"/api/{project_id}/envelope/"
 
     run_clients(server, path, bodies[:100], headers)  # warm-up: connections, first issues
@@ -155,15 +169,35 @@ def test_error_ingest_throughput_latency_and_grouping(portal, bench, quick):
     with psycopg.connect(DATABASE_URL) as connection:
         stored = connection.execute("SELECT count(*) FROM monitoring_errorevent").fetchone()[0]
         issue_rows, distinct_hashes = connection.execute(
-            "SELECT count(*), count(DISTINCT grouping_hash) FROM monitoring_errorissue").fetchone()
+            "SELECT count(*), count(DISTINCT grouping_hash) FROM monitoring_errorissue"
+        ).fetchone()
     assert stored == events  # every 200 was a committed event
     assert issue_rows == distinct_hashes == issues
 
-    bench.record(name=f"error events stored over HTTP ({events - 100}, gzipped ~10 KB)", value=rate,
-                 unit="events/s", baseline="do-nothing view (GET), same clients", baseline_value=baseline_rate,
-                 goal=">= 500 events/s", met=rate >= 500)
-    bench.record(name="p99 request to issue visible", value=p99(latencies) * 1000, unit="ms",
-                 baseline="median", baseline_value=sorted(latencies)[len(latencies) // 2] * 1000,
-                 goal="<= 2000 ms", met=p99(latencies) <= 2)
-    bench.record(name=f"issues from {events} events over {issues} groups", value=issue_rows, unit="issues",
-                 baseline="expected groups", baseline_value=issues, goal="no duplicates", met=issue_rows == issues)
+    bench.record(
+        name=f"error events stored over HTTP ({events - 100}, gzipped ~10 KB)",
+        value=rate,
+        unit="events/s",
+        baseline="do-nothing view (GET), same clients",
+        baseline_value=baseline_rate,
+        goal=">= 500 events/s",
+        met=rate >= 500,
+    )
+    bench.record(
+        name="p99 request to issue visible",
+        value=p99(latencies) * 1000,
+        unit="ms",
+        baseline="median",
+        baseline_value=sorted(latencies)[len(latencies) // 2] * 1000,
+        goal="<= 2000 ms",
+        met=p99(latencies) <= 2,
+    )
+    bench.record(
+        name=f"issues from {events} events over {issues} groups",
+        value=issue_rows,
+        unit="issues",
+        baseline="expected groups",
+        baseline_value=issues,
+        goal="no duplicates",
+        met=issue_rows == issues,
+    )

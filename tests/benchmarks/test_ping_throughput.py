@@ -25,11 +25,15 @@ def server(tmp_path):
         env["DATABASE_URL"] = os.environ["LOOKOUT_BENCH_DATABASE_URL"]
     manage(env, "migrate", "--noinput")
     key_file = tmp_path / "ping_key"
-    manage(env, "shell", "-c",
-           "from monitoring.models import Heartbeat, Project, Target\n"
-           "project, _ = Project.objects.get_or_create(slug='bench-pings', defaults={'name': 'Bench pings'})\n"
-           "target = Target.objects.create(project=project, name='bench', kind='heartbeat')\n"
-           f"open({str(key_file)!r}, 'w').write(str(Heartbeat.objects.create(target=target).ping_key))")
+    manage(
+        env,
+        "shell",
+        "-c",
+        "from monitoring.models import Heartbeat, Project, Target\n"
+        "project, _ = Project.objects.get_or_create(slug='bench-pings', defaults={'name': 'Bench pings'})\n"
+        "target = Target.objects.create(project=project, name='bench', kind='heartbeat')\n"
+        f"open({str(key_file)!r}, 'w').write(str(Heartbeat.objects.create(target=target).ping_key))",
+    )
     running = Gunicorn(env=env, log_path=tmp_path / "gunicorn.log")
     try:
         running.wait_until_serving(BASELINE)
@@ -46,8 +50,10 @@ async def rate(host: str, port: int, path: str, count: int) -> float:
     The client shares the two cores with the server, so it is as cheap as a client can be:
     one prepared request written to a bare stream, the whole answer read, its status line
     checked. aiohttp's client spent twice the CPU per request, taken from the server."""
-    request = (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: curl/8.11.1\r\n"
-               f"Accept: */*\r\nConnection: close\r\n\r\n").encode()
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: curl/8.11.1\r\n"
+        f"Accept: */*\r\nConnection: close\r\n\r\n"
+    ).encode()
     left = count
 
     async def worker():
@@ -76,9 +82,13 @@ def test_pings_per_second_against_a_do_nothing_view(server, bench, quick):
         pings.append(asyncio.run(rate(*address, server.ping_path, count // 2)))
     database = "PostgreSQL" if os.environ.get("LOOKOUT_BENCH_DATABASE_URL") else "SQLite"
     figure = bench.record(
-        name=f"pings/s through gunicorn ({server.workers} workers, {database}, {count} pings)", value=sum(pings) / 2,
-        unit="req/s", baseline=f"GET {BASELINE}", baseline_value=sum(baseline) / 2,
-        goal=f">= {GOAL_PER_SECOND} req/s", met=sum(pings) / 2 >= GOAL_PER_SECOND,
+        name=f"pings/s through gunicorn ({server.workers} workers, {database}, {count} pings)",
+        value=sum(pings) / 2,
+        unit="req/s",
+        baseline=f"GET {BASELINE}",
+        baseline_value=sum(baseline) / 2,
+        goal=f">= {GOAL_PER_SECOND} req/s",
+        met=sum(pings) / 2 >= GOAL_PER_SECOND,
     )
     if not quick:
         assert figure.met, f"{figure.value:.0f} pings/s"

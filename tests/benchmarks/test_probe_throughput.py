@@ -22,8 +22,13 @@ GOAL_RATIO = 50
 
 @pytest.fixture(scope="module")
 def target_url():
-    server = subprocess.Popen([sys.executable, "-m", "tests.benchmarks.probe_target_server", str(DELAY_MS)],
-                              cwd=ROOT, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.benchmarks.probe_target_server", str(DELAY_MS)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         port = int(server.stdout.readline())
         yield f"http://127.0.0.1:{port}/"
@@ -56,7 +61,10 @@ def test_probe_throughput_against_a_sequential_client(target_url, bench, quick):
 
     absolute = bench.record(
         name=f"probes/s, one process, concurrency {CONCURRENCY}, target {DELAY_MS} ms ({probes} probes)",
-        value=rate, unit="probes/s", baseline="sequential loop, one reused client", baseline_value=baseline,
+        value=rate,
+        unit="probes/s",
+        baseline="sequential loop, one reused client",
+        baseline_value=baseline,
         goal=f">= {GOAL_PER_SECOND} probes/s and >= {GOAL_RATIO}x",
         met=rate >= GOAL_PER_SECOND and rate / baseline >= GOAL_RATIO,
     )

@@ -26,10 +26,13 @@ CLIENTS = 2
 def portal(tmp_path):
     # Throttling and the body limit are the portal's defences, not what is measured here.
     env = migrated(tmp_path / "data", TELEMETRY_RATE_PER_SECOND="1000000", TELEMETRY_RATE_BURST="1000000")
-    key = in_django(env, (
-        "import json; from monitoring.projects.services.projects import project_create\n"
-        "print(json.dumps({'key': project_create(name='Bench').key.key.public_key}))"
-    ))["key"]
+    key = in_django(
+        env,
+        (
+            "import json; from monitoring.projects.services.projects import project_create\n"
+            "print(json.dumps({'key': project_create(name='Bench').key.key.public_key}))"
+        ),
+    )["key"]
     server = Gunicorn(env=env, log_path=tmp_path / "gunicorn.log")
     try:
         server.wait_until_serving("/health/live")
@@ -43,8 +46,13 @@ def make_batches(count: int, rng: random.Random) -> list[list[dict]]:
     now = time.time()
     return [
         [
-            {"name": rng.choice(NAMES), "value": round(rng.lognormvariate(5, 1), 3), "unit": "ms",
-             "tags": {"route": rng.choice(ROUTES)}, "timestamp": round(now - rng.random() * 60, 3)}
+            {
+                "name": rng.choice(NAMES),
+                "value": round(rng.lognormvariate(5, 1), 3),
+                "unit": "ms",
+                "tags": {"route": rng.choice(ROUTES)},
+                "timestamp": round(now - rng.random() * 60, 3),
+            }
             for _ in range(BATCH)
         ]
         for _ in range(count)
@@ -55,8 +63,9 @@ def post_all(server: Gunicorn, key: str, bodies: list[bytes]) -> None:
     connection = HTTPConnection(server.host, server.port, timeout=60)
     try:
         for body in bodies:
-            connection.request("POST", "/api/v1/metrics", body=body,
-                               headers={"X-Lookout-Key": key, "Content-Type": "application/json"})
+            connection.request(
+                "POST", "/api/v1/metrics", body=body, headers={"X-Lookout-Key": key, "Content-Type": "application/json"}
+            )
             response = connection.getresponse()
             answer = response.read()
             assert response.status == 200, answer[:500]
@@ -92,8 +101,13 @@ def copy_rows(batches: list[list[dict]]) -> float:
             with cursor.copy("COPY monitoring_metricpoint (series_id, timestamp, value) FROM STDIN") as copy:
                 for batch in batches:
                     for p in batch:
-                        copy.write_row((series[p["name"], p["tags"]["route"]],
-                                        datetime.fromtimestamp(p["timestamp"], UTC), p["value"]))
+                        copy.write_row(
+                            (
+                                series[p["name"], p["tags"]["route"]],
+                                datetime.fromtimestamp(p["timestamp"], UTC),
+                                p["value"],
+                            )
+                        )
         connection.commit()
         return time.perf_counter() - started
 
@@ -121,8 +135,7 @@ def test_ingest_over_http_against_copy_and_a_row_at_a_time(portal, bench, quick)
     warmup, timed = batches[:warm], batches[warm:]
     post_concurrently(server, key, [json.dumps({"points": b}).encode() for b in warmup], clients=server.workers)
     before = count_points()
-    http_seconds = post_concurrently(server, key, [json.dumps({"points": b}).encode() for b in timed],
-                                     clients=CLIENTS)
+    http_seconds = post_concurrently(server, key, [json.dumps({"points": b}).encode() for b in timed], clients=CLIENTS)
     points = len(timed) * BATCH
     assert count_points() - before == points  # every 200 was a committed batch
 
@@ -132,13 +145,21 @@ def test_ingest_over_http_against_copy_and_a_row_at_a_time(portal, bench, quick)
     naive_rate = naive_rows / in_django(env, NAIVE.format(rows=naive_rows))["seconds"]
 
     versus_copy = bench.record(
-        name=f"ingest over HTTP, {len(timed)} batches of {BATCH}", value=http_rate, unit="points/s",
-        baseline="psycopg COPY of the same rows", baseline_value=copy_rate, goal=">= 0.4x COPY",
+        name=f"ingest over HTTP, {len(timed)} batches of {BATCH}",
+        value=http_rate,
+        unit="points/s",
+        baseline="psycopg COPY of the same rows",
+        baseline_value=copy_rate,
+        goal=">= 0.4x COPY",
         met=http_rate >= 0.4 * copy_rate,
     )
     versus_naive = bench.record(
-        name=f"ingest over HTTP, {len(timed)} batches of {BATCH}", value=http_rate, unit="points/s",
-        baseline=f"ORM save() per row ({naive_rows} rows)", baseline_value=naive_rate, goal=">= 20x",
+        name=f"ingest over HTTP, {len(timed)} batches of {BATCH}",
+        value=http_rate,
+        unit="points/s",
+        baseline=f"ORM save() per row ({naive_rows} rows)",
+        baseline_value=naive_rate,
+        goal=">= 20x",
         met=http_rate >= 20 * naive_rate,
     )
     # Quick mode's 300-row baseline swings with the machine's load (18-25x on a busy

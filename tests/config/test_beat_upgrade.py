@@ -11,8 +11,8 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from config.beat import CodeDefaultsScheduler
 from config.celery import app
-from monitoring.models import HeartbeatPing, ProbeResult, Status
 from monitoring.heartbeats.services.pings import Ping, heartbeat_ping
+from monitoring.models import HeartbeatPing, ProbeResult, Status
 from tests.alerts.rules.factories import RuleFactory
 from tests.monitoring.uptime.factories import HeartbeatFactory, TargetFactory
 from tests.monitoring.uptime.servers import http_app, serve_http

@@ -20,9 +20,9 @@ from django.conf import settings
 from django.utils import timezone
 from kombu import Exchange, Queue
 
-from monitoring.models import Pulse
 from monitoring.common.request_context import request_id_var
 from monitoring.health.tasks import housekeeping
+from monitoring.models import Pulse
 from tests.processes import current_database_url
 
 pytestmark = pytest.mark.celery_worker
@@ -48,10 +48,30 @@ class Worker:
         self._log = log_path.open("wb")
         # A queue of its own, so no other worker on a shared broker takes the task.
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--queues", queue,
-             "--hostname", hostname, "--concurrency", "1", "--loglevel", "INFO",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--queues",
+                queue,
+                "--hostname",
+                hostname,
+                "--concurrency",
+                "1",
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
@@ -93,8 +113,9 @@ def worker(transactional_db, tmp_path):
         # Leave no queue or binding behind on a shared broker. A channel deletes only the
         # bindings it knows, so it declares the worker's queue (as Celery made it) first.
         with current_app.connection_for_write() as broker:
-            queue = Queue(running.queue, Exchange(running.queue), routing_key=running.queue,
-                          channel=broker.default_channel)
+            queue = Queue(
+                running.queue, Exchange(running.queue), routing_key=running.queue, channel=broker.default_channel
+            )
             queue.declare()
             queue.delete()
             queue.exchange.delete()
@@ -123,10 +144,14 @@ def test_task_sent_through_the_broker_runs_in_the_worker_and_writes_the_database
         request_id_var.reset(token)
 
     # The worker's own pulse: its bootstep wrote to the test database when it started.
-    _wait_for(lambda: Pulse.objects.filter(kind="worker", name=worker.hostname).exists(), worker,
-              "the worker never recorded its pulse")
-    _wait_for(lambda: not Pulse.objects.filter(pk=stale.pk).exists(), worker,
-              "housekeeping never removed the stale pulse")
+    _wait_for(
+        lambda: Pulse.objects.filter(kind="worker", name=worker.hostname).exists(),
+        worker,
+        "the worker never recorded its pulse",
+    )
+    _wait_for(
+        lambda: not Pulse.objects.filter(pk=stale.pk).exists(), worker, "housekeeping never removed the stale pulse"
+    )
 
     # The request that enqueued the task is named in the task's log lines.
     def task_logged_with_request_id():

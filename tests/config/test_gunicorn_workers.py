@@ -11,8 +11,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def _workers(**env: str) -> int:
     # In a fresh interpreter: the count is read once, when gunicorn loads the config file.
     environment = {k: v for k, v in os.environ.items() if k != "WEB_CONCURRENCY"} | env
-    done = subprocess.run([sys.executable, "-c", "import config.gunicorn as g; print(g.workers)"], cwd=ROOT,
-                          env=environment, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", "import config.gunicorn as g; print(g.workers)"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return int(done.stdout)
 
 

@@ -37,15 +37,19 @@ def _production_env() -> dict[str, str]:
 
 
 def _run(args, env, check=True):
-    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120, check=check)
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=check
+    )
 
 
 def test_production_example_passes_check_deploy_with_secure_cookies(tmp_path):
     env = _production_env() | {"LOOKOUT_DATA_DIR": str(tmp_path)}
     result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env, check=False)
     assert result.returncode == 0, result.stderr
-    code = "from django.conf import settings as s; print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT)"
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT)"
+    )
     shown = _run(["-c", f"import django; django.setup(); {code}"], env | {"DJANGO_SETTINGS_MODULE": "config.settings"})
     assert shown.stdout.split() == ["True", "True", "True"]
 

@@ -22,8 +22,10 @@ def test_client_errors_are_not_reported():
 
 def test_server_errors_are_reported_scrubbed():
     event = {
-        "request": {"headers": {"Authorization": "Bearer abcdefghijkl", "Accept": "text/html"},
-                    "cookies": {"sessionid": "s3cr3t"}},
+        "request": {
+            "headers": {"Authorization": "Bearer abcdefghijkl", "Accept": "text/html"},
+            "cookies": {"sessionid": "s3cr3t"},
+        },
         "extra": {"password": "hunter2", "note": "card 4111 1111 1111 1111 used", "count": 3},
     }
     sent = before_send(event, _hint(RuntimeError("boom")))
@@ -36,7 +38,10 @@ def test_server_errors_are_reported_scrubbed():
 
 def test_scrub_filters_bearer_tokens_in_free_text_and_header_pairs():
     data = {"message": "retry with Bearer eyJhbGciOi.payload.sig", "headers": [["X-Api-Key", "k123"], ["Host", "a"]]}
-    assert scrub(data) == {"message": f"retry with Bearer {FILTERED}", "headers": [["X-Api-Key", FILTERED], ["Host", "a"]]}
+    assert scrub(data) == {
+        "message": f"retry with Bearer {FILTERED}",
+        "headers": [["X-Api-Key", FILTERED], ["Host", "a"]],
+    }
 
 
 def test_scrub_keeps_numbers_that_are_not_cards_and_applies_extra_keys():

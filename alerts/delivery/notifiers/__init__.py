@@ -12,8 +12,16 @@ from alerts.delivery.notifiers.webhook import WebhookNotifier
 
 NOTIFIERS: dict[str, type[Notifier]] = {
     cls.kind: cls
-    for cls in (EmailNotifier, SlackNotifier, TeamsNotifier, DiscordNotifier, WebhookNotifier, PagerDutyNotifier,
-                TelegramNotifier, NtfyNotifier)
+    for cls in (
+        EmailNotifier,
+        SlackNotifier,
+        TeamsNotifier,
+        DiscordNotifier,
+        WebhookNotifier,
+        PagerDutyNotifier,
+        TelegramNotifier,
+        NtfyNotifier,
+    )
 }
 
 __all__ = ["NOTIFIERS", "Notifier", "NotifierError", "SendResult"]

@@ -32,8 +32,16 @@ class SendResult:
 class NotifierError(Exception):
     """A send that did not deliver. `permanent`: retrying the same thing cannot succeed."""
 
-    def __init__(self, message: str, *, permanent: bool, status_code: int | None = None,
-                 response_excerpt: str = "", duration_ms: int | None = None, retry_after: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool,
+        status_code: int | None = None,
+        response_excerpt: str = "",
+        duration_ms: int | None = None,
+        retry_after: int | None = None,
+    ):
         super().__init__(message)
         self.permanent = permanent
         self.status_code = status_code
@@ -117,20 +125,31 @@ class Notifier:
         name = self.config.get(field, "")
         value = os.environ.get(name, "") if name else ""
         if not value:
-            raise NotifierError(f"config: {field}: the environment variable {name or '(none)'} is not set",
-                                permanent=True)
+            raise NotifierError(
+                f"config: {field}: the environment variable {name or '(none)'} is not set", permanent=True
+            )
         return value
 
     # --- sending ------------------------------------------------------------------------
     def send(self, message: Message, *, idempotency_key: str) -> SendResult:
         raise NotImplementedError
 
-    def post(self, url: str, body: bytes, *, headers: dict[str, str], idempotency_key: str,
-             content_type: str = "application/json") -> SendResult:
+    def post(
+        self,
+        url: str,
+        body: bytes,
+        *,
+        headers: dict[str, str],
+        idempotency_key: str,
+        content_type: str = "application/json",
+    ) -> SendResult:
         """POST through the guarded helper; a non-2xx answer becomes a NotifierError."""
         try:
             response = outbound.request(
-                "POST", url, body=body, allow_private=self.allow_private,
+                "POST",
+                url,
+                body=body,
+                allow_private=self.allow_private,
                 headers={"Content-Type": content_type, "Idempotency-Key": idempotency_key, **headers},
             )
         except outbound.OutboundRefused as exc:
@@ -138,15 +157,20 @@ class Notifier:
         except outbound.OutboundError as exc:
             raise NotifierError(str(exc), permanent=False) from None
         if 200 <= response.status < 300:
-            return SendResult(status_code=response.status, response_excerpt=response.excerpt,
-                              duration_ms=response.duration_ms)
+            return SendResult(
+                status_code=response.status, response_excerpt=response.excerpt, duration_ms=response.duration_ms
+            )
         if 300 <= response.status < 400:
             why = f"HTTP {response.status}: redirects are not followed; set the final URL"
         else:
             why = f"HTTP {response.status}"
         raise NotifierError(
-            why, permanent=response.status not in RETRYABLE_STATUSES, status_code=response.status,
-            response_excerpt=response.excerpt, duration_ms=response.duration_ms, retry_after=response.retry_after,
+            why,
+            permanent=response.status not in RETRYABLE_STATUSES,
+            status_code=response.status,
+            response_excerpt=response.excerpt,
+            duration_ms=response.duration_ms,
+            retry_after=response.retry_after,
         )
 
 

@@ -6,8 +6,8 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 
-from alerts.delivery.notifiers.base import Notifier, NotifierError, SendResult, config_error
 from alerts.delivery.messages import Message
+from alerts.delivery.notifiers.base import Notifier, NotifierError, SendResult, config_error
 
 
 class EmailNotifier(Notifier):
@@ -33,7 +33,9 @@ class EmailNotifier(Notifier):
     def send(self, message: Message, *, idempotency_key: str) -> SendResult:
         domain = urlsplit(settings.SITE_URL).hostname or "lookout"
         email = EmailMultiAlternatives(
-            subject=message.subject, body=message.text, to=self.config["to"],
+            subject=message.subject,
+            body=message.text,
+            to=self.config["to"],
             # One Message-ID per outbox row: a resend after a crash is the same mail to the client.
             headers={"Message-ID": f"<{idempotency_key}@{domain}>", "X-Lookout-Idempotency-Key": idempotency_key},
         )

@@ -1,9 +1,9 @@
 import json
 import re
 
-from alerts.models import Severity
-from alerts.delivery.notifiers.base import Notifier, SendResult, config_error
 from alerts.delivery.messages import Message
+from alerts.delivery.notifiers.base import Notifier, SendResult, config_error
+from alerts.models import Severity
 
 SERVER = "https://ntfy.sh"
 TOPIC = re.compile(r"^[-_A-Za-z0-9]{1,64}$")
@@ -30,7 +30,9 @@ class NtfyNotifier(Notifier):
 
     def payload(self, message: Message) -> dict:
         return {
-            "topic": self.config["topic"], "title": message.subject, "message": message.text[:4000],
+            "topic": self.config["topic"],
+            "title": message.subject,
+            "message": message.text[:4000],
             "priority": PRIORITIES[Severity(message.severity)] if message.firing else 2,
             "tags": ["white_check_mark" if not message.firing else "rotating_light", message.severity],
             "click": message.url,
@@ -39,5 +41,9 @@ class NtfyNotifier(Notifier):
     def send(self, message: Message, *, idempotency_key: str) -> SendResult:
         headers = {"Authorization": f"Bearer {self.secret('token_env')}"} if self.config.get("token_env") else {}
         # Publishing as JSON goes to the server's root URL, the topic inside the body.
-        return self.post(self.destinations()["server"], json.dumps(self.payload(message)).encode(), headers=headers,
-                         idempotency_key=idempotency_key)
+        return self.post(
+            self.destinations()["server"],
+            json.dumps(self.payload(message)).encode(),
+            headers=headers,
+            idempotency_key=idempotency_key,
+        )

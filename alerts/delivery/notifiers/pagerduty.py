@@ -1,12 +1,11 @@
 import json
 
-from alerts.models import IncidentEvent, Severity
-from alerts.delivery.notifiers.base import Notifier, SendResult
 from alerts.delivery.messages import Message
+from alerts.delivery.notifiers.base import Notifier, SendResult
+from alerts.models import IncidentEvent, Severity
 
 EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
-SEVERITIES = {Severity.CRITICAL: "critical", Severity.HIGH: "error", Severity.MEDIUM: "warning",
-              Severity.LOW: "info"}
+SEVERITIES = {Severity.CRITICAL: "critical", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "info"}
 ACTIONS = {IncidentEvent.Kind.ACKNOWLEDGED: "acknowledge", IncidentEvent.Kind.RESOLVED: "resolve"}
 
 
@@ -31,8 +30,11 @@ class PagerDutyNotifier(Notifier):
 
     def payload(self, message: Message) -> dict:
         action = ACTIONS.get(message.event, "trigger")
-        payload = {"routing_key": self.secret("routing_key_env"), "event_action": action,
-                   "dedup_key": message.dedup_key[:255]}
+        payload = {
+            "routing_key": self.secret("routing_key_env"),
+            "event_action": action,
+            "dedup_key": message.dedup_key[:255],
+        }
         if action == "trigger":
             payload["payload"] = {
                 "summary": message.subject[:1024],

@@ -1,5 +1,5 @@
-from alerts.delivery.notifiers.base import UrlEnvNotifier
 from alerts.delivery.messages import Message
+from alerts.delivery.notifiers.base import UrlEnvNotifier
 
 
 def _escape(text: str) -> str:

@@ -1,5 +1,5 @@
-from alerts.delivery.notifiers.base import UrlEnvNotifier
 from alerts.delivery.messages import Message
+from alerts.delivery.notifiers.base import UrlEnvNotifier
 
 # Adaptive Card text colours by tier.
 COLOURS = {"critical": "Attention", "warning": "Warning", "info": "Accent"}
@@ -12,10 +12,21 @@ class TeamsNotifier(UrlEnvNotifier):
 
     def payload(self, message: Message) -> dict:
         body = [
-            {"type": "TextBlock", "text": message.subject, "weight": "Bolder", "size": "Medium", "wrap": True,
-             "color": "Good" if not message.firing else COLOURS[message.tier]},
-            {"type": "TextBlock", "text": f"{message.status} · {message.severity} · {message.at:%Y-%m-%d %H:%M:%S %Z}",
-             "isSubtle": True, "spacing": "None", "wrap": True},
+            {
+                "type": "TextBlock",
+                "text": message.subject,
+                "weight": "Bolder",
+                "size": "Medium",
+                "wrap": True,
+                "color": "Good" if not message.firing else COLOURS[message.tier],
+            },
+            {
+                "type": "TextBlock",
+                "text": f"{message.status} · {message.severity} · {message.at:%Y-%m-%d %H:%M:%S %Z}",
+                "isSubtle": True,
+                "spacing": "None",
+                "wrap": True,
+            },
         ]
         for part in (message.summary, message.event_message):
             if part:
@@ -24,8 +35,12 @@ class TeamsNotifier(UrlEnvNotifier):
             body.append({"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in message.labels.items()]})
         card = {
             "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-            "type": "AdaptiveCard", "version": "1.4", "body": body,
+            "type": "AdaptiveCard",
+            "version": "1.4",
+            "body": body,
             "actions": [{"type": "Action.OpenUrl", "title": "Open in Lookout", "url": message.url}],
         }
-        return {"type": "message",
-                "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]}
+        return {
+            "type": "message",
+            "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}],
+        }

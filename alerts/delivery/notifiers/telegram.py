@@ -3,8 +3,8 @@ import re
 
 from django.template.loader import render_to_string
 
-from alerts.delivery.notifiers.base import Notifier, SendResult, config_error
 from alerts.delivery.messages import Message
+from alerts.delivery.notifiers.base import Notifier, SendResult, config_error
 
 API_URL = "https://api.telegram.org"
 CHAT_ID = re.compile(r"^(-?\d+|@[A-Za-z][A-Za-z0-9_]{3,})$")
@@ -30,8 +30,14 @@ class TelegramNotifier(Notifier):
 
     def send(self, message: Message, *, idempotency_key: str) -> SendResult:
         text = render_to_string("alerts/notifications/telegram.html", {**message.context(), "subject": message.subject})
-        body = json.dumps({"chat_id": self.config["chat_id"], "text": text.strip()[:4096], "parse_mode": "HTML",
-                           "disable_web_page_preview": True}).encode()
+        body = json.dumps(
+            {
+                "chat_id": self.config["chat_id"],
+                "text": text.strip()[:4096],
+                "parse_mode": "HTML",
+                "disable_web_page_preview": True,
+            }
+        ).encode()
         # The token is part of the path: it never appears in errors, which name only the host.
         url = f"{self.destinations()['api_url'].rstrip('/')}/bot{self.secret('bot_token_env')}/sendMessage"
         return self.post(url, body, headers={}, idempotency_key=idempotency_key)

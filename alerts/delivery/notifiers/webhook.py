@@ -5,8 +5,8 @@ import os
 
 from django.template import Context, Engine, TemplateSyntaxError
 
-from alerts.delivery.notifiers.base import Notifier, SendResult, config_error
 from alerts.delivery.messages import Message
+from alerts.delivery.notifiers.base import Notifier, SendResult, config_error
 
 FORMATS = ("alertmanager", "template")
 SIGNATURE_HEADER = "X-Lookout-Signature"
@@ -57,15 +57,22 @@ class WebhookNotifier(Notifier):
     """Any HTTP endpoint: Alertmanager v4 JSON or a body from a template, signed with HMAC-SHA256."""
 
     kind = "webhook"
-    fields = {"url": False, "url_env": False, "format": False, "template": False, "content_type": False,
-              "secret_env": False}
+    fields = {
+        "url": False,
+        "url_env": False,
+        "format": False,
+        "template": False,
+        "content_type": False,
+        "secret_env": False,
+    }
 
     @classmethod
     def clean(cls, config: dict) -> dict:
         if ("url" in config) == ("url_env" in config):
             raise config_error("url", "give either url or url_env (the variable holding a URL with a token)")
-        cls.check_url("url" if "url" in config else "url_env",
-                      config["url"] if "url" in config else os.environ[config["url_env"]])
+        cls.check_url(
+            "url" if "url" in config else "url_env", config["url"] if "url" in config else os.environ[config["url_env"]]
+        )
         fmt = config.setdefault("format", "alertmanager")
         if fmt not in FORMATS:
             raise config_error("format", f"must be one of {', '.join(FORMATS)}")
@@ -101,5 +108,4 @@ class WebhookNotifier(Notifier):
         headers = {"X-Lookout-Event": message.event}
         if self.config.get("secret_env"):
             headers[SIGNATURE_HEADER] = signature(self.secret("secret_env"), body)
-        return self.post(self.url(), body, headers=headers, idempotency_key=idempotency_key,
-                         content_type=content_type)
+        return self.post(self.url(), body, headers=headers, idempotency_key=idempotency_key, content_type=content_type)

@@ -8,8 +8,8 @@ arrives costs latency, not the page: the delivery tick sweeps every due row.
 import hashlib
 from datetime import datetime
 
-from alerts.models import Channel, IncidentEvent, Notification
 from alerts.delivery.services.nudges import nudge_after_commit
+from alerts.models import Channel, IncidentEvent, Notification
 
 DELIVER_TASK = "delivery.deliver_notifications"
 
@@ -27,7 +27,9 @@ def notifications_create(
     muted = muted or {}
     rows = [
         Notification(
-            incident_id=event.incident_id, event=event, channel=channel,
+            incident_id=event.incident_id,
+            event=event,
+            channel=channel,
             idempotency_key=idempotency_key(event_id=event.pk, channel_id=channel.pk),
             status=Notification.Status.MUTED if channel.pk in muted else Notification.Status.PENDING,
             muted_reason=muted.get(channel.pk, "")[:300],

@@ -24,9 +24,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
-from alerts.models import Channel, DeliveryAttempt, IncidentEvent, Notification, Severity
-from alerts.delivery.notifiers import NOTIFIERS, NotifierError, SendResult
 from alerts.delivery.messages import message_build, message_test
+from alerts.delivery.notifiers import NOTIFIERS, NotifierError, SendResult
+from alerts.models import Channel, DeliveryAttempt, IncidentEvent, Notification, Severity
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +50,14 @@ class _Outcome:
 def notifications_deliver_due(*, now: datetime, limit: int | None = None) -> int:
     """Send every due outbox row (new, retry due, or lease expired), up to `limit`; returns how many were delivered."""
     limit = settings.ALERTS_DELIVERY_BATCH if limit is None else limit
-    due = Notification.objects.filter(
-        status__in=[Notification.Status.PENDING, Notification.Status.SENDING], next_attempt_at__lte=now,
-    ).order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit]
+    due = (
+        Notification.objects.filter(
+            status__in=[Notification.Status.PENDING, Notification.Status.SENDING],
+            next_attempt_at__lte=now,
+        )
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
     return notifications_deliver(notification_ids=list(due), now=now)
 
 
@@ -72,14 +77,20 @@ def notification_deliver(*, notification_id: int, now: datetime) -> Notification
     """Claim one row and send it; None when it is not due or another worker holds it."""
     lease_until = now + timedelta(seconds=settings.ALERTS_DELIVERY_LEASE_SECONDS)
     claimed = Notification.objects.filter(
-        pk=notification_id, status__in=[Notification.Status.PENDING, Notification.Status.SENDING],
+        pk=notification_id,
+        status__in=[Notification.Status.PENDING, Notification.Status.SENDING],
         next_attempt_at__lte=now,
-    ).update(status=Notification.Status.SENDING, lease_until=lease_until, next_attempt_at=lease_until,
-             attempts=F("attempts") + 1)
+    ).update(
+        status=Notification.Status.SENDING,
+        lease_until=lease_until,
+        next_attempt_at=lease_until,
+        attempts=F("attempts") + 1,
+    )
     if not claimed:
         return None
-    notification = Notification.objects.select_related("channel", "incident", "event").filter(
-        pk=notification_id).first()
+    notification = (
+        Notification.objects.select_related("channel", "incident", "event").filter(pk=notification_id).first()
+    )
     if notification is None:  # its incident was deleted in the meantime
         return None
     channel = notification.channel
@@ -87,21 +98,28 @@ def notification_deliver(*, notification_id: int, now: datetime) -> Notification
         # Switched off on purpose: not a failure of the channel, so no meta-alert.
         outcome = _Outcome(ok=False, error="the channel is disabled", permanent=True)
         return _settle(notification, outcome, now=now, track_health=False)
-    outcome = _send(channel, idempotency_key=notification.idempotency_key,
-                    build=lambda: message_build(notification=notification))
+    outcome = _send(
+        channel, idempotency_key=notification.idempotency_key, build=lambda: message_build(notification=notification)
+    )
     return _settle(notification, outcome, now=now)
 
 
 def notification_retry(*, notification: Notification, now: datetime) -> bool:
     """Queue a failed row again with a fresh set of attempts (after its channel was fixed); False if not failed."""
-    return bool(Notification.objects.filter(pk=notification.pk, status=Notification.Status.FAILED).update(
-        status=Notification.Status.PENDING, attempts=0, next_attempt_at=now, last_error=""))
+    return bool(
+        Notification.objects.filter(pk=notification.pk, status=Notification.Status.FAILED).update(
+            status=Notification.Status.PENDING, attempts=0, next_attempt_at=now, last_error=""
+        )
+    )
 
 
 def channel_send_test(*, channel: Channel, now: datetime) -> DeliveryAttempt:
     """Really send a test message through the channel and log it (with no outbox row behind it)."""
-    outcome = _send(channel, idempotency_key=f"lookout-test-{channel.pk}-{now.timestamp():.0f}",
-                    build=lambda: message_test(channel_name=channel.name, now=now))
+    outcome = _send(
+        channel,
+        idempotency_key=f"lookout-test-{channel.pk}-{now.timestamp():.0f}",
+        build=lambda: message_test(channel_name=channel.name, now=now),
+    )
     return DeliveryAttempt.objects.create(notification=None, channel=channel, at=now, **_log_fields(outcome))
 
 
@@ -124,50 +142,81 @@ def _send(channel: Channel, *, idempotency_key: str, build) -> _Outcome:
         notifier = NOTIFIERS[channel.kind].from_channel(channel)
         result: SendResult = notifier.send(build(), idempotency_key=idempotency_key)
     except NotifierError as exc:
-        return _Outcome(ok=False, error=str(exc), permanent=exc.permanent, status_code=exc.status_code,
-                        response_excerpt=exc.response_excerpt, duration_ms=exc.duration_ms,
-                        retry_after=exc.retry_after)
+        return _Outcome(
+            ok=False,
+            error=str(exc),
+            permanent=exc.permanent,
+            status_code=exc.status_code,
+            response_excerpt=exc.response_excerpt,
+            duration_ms=exc.duration_ms,
+            retry_after=exc.retry_after,
+        )
     except Exception as exc:  # a bug (a notifier, a template) must not leave the row claimed until its lease ends
         log.exception("notifier %s of channel %s raised", channel.kind, channel.pk)
         return _Outcome(ok=False, error=f"internal error: {type(exc).__name__}: {exc}")
-    return _Outcome(ok=True, status_code=result.status_code, response_excerpt=result.response_excerpt,
-                    duration_ms=result.duration_ms)
+    return _Outcome(
+        ok=True,
+        status_code=result.status_code,
+        response_excerpt=result.response_excerpt,
+        duration_ms=result.duration_ms,
+    )
 
 
 def _log_fields(outcome: _Outcome) -> dict:
-    return {"ok": outcome.ok, "status_code": outcome.status_code, "error": outcome.error[:ERROR_CHARS],
-            "duration_ms": outcome.duration_ms, "response_excerpt": outcome.response_excerpt[:500]}
+    return {
+        "ok": outcome.ok,
+        "status_code": outcome.status_code,
+        "error": outcome.error[:ERROR_CHARS],
+        "duration_ms": outcome.duration_ms,
+        "response_excerpt": outcome.response_excerpt[:500],
+    }
 
 
 def _settle(notification: Notification, outcome: _Outcome, *, now: datetime, track_health: bool = True) -> Notification:
     attempt = notification.attempts  # this claim's number: a later claim has a higher one
     with transaction.atomic():
-        DeliveryAttempt.objects.create(notification=notification, channel=notification.channel, at=now,
-                                       **_log_fields(outcome))
+        DeliveryAttempt.objects.create(
+            notification=notification, channel=notification.channel, at=now, **_log_fields(outcome)
+        )
         if outcome.ok:
             # A success settles the row whoever holds it now: it was delivered.
             Notification.objects.filter(
-                pk=notification.pk, status__in=[Notification.Status.SENDING, Notification.Status.PENDING],
-            ).update(status=Notification.Status.DELIVERED, delivered_at=now, lease_until=None,
-                     next_attempt_at=None, last_error="")
+                pk=notification.pk,
+                status__in=[Notification.Status.SENDING, Notification.Status.PENDING],
+            ).update(
+                status=Notification.Status.DELIVERED,
+                delivered_at=now,
+                lease_until=None,
+                next_attempt_at=None,
+                last_error="",
+            )
         else:
             final = outcome.permanent or attempt >= settings.ALERTS_DELIVERY_MAX_ATTEMPTS
             changes = {"lease_until": None, "last_error": outcome.error[:ERROR_CHARS]}
             if final:
                 changes |= {"status": Notification.Status.FAILED, "next_attempt_at": None}
             else:
-                changes |= {"status": Notification.Status.PENDING,
-                            "next_attempt_at": now + retry_delay(attempts=attempt, retry_after=outcome.retry_after)}
+                changes |= {
+                    "status": Notification.Status.PENDING,
+                    "next_attempt_at": now + retry_delay(attempts=attempt, retry_after=outcome.retry_after),
+                }
             # Only this claim's own failure: a worker whose lease ran out must not undo a newer claim.
             settled = Notification.objects.filter(
-                pk=notification.pk, status=Notification.Status.SENDING, attempts=attempt).update(**changes)
+                pk=notification.pk, status=Notification.Status.SENDING, attempts=attempt
+            ).update(**changes)
             if settled and final:
                 IncidentEvent.objects.create(
-                    incident_id=notification.incident_id, at=now, kind=IncidentEvent.Kind.DELIVERY_FAILED,
+                    incident_id=notification.incident_id,
+                    at=now,
+                    kind=IncidentEvent.Kind.DELIVERY_FAILED,
                     message=f"{notification.channel.name}: {outcome.error}"[:2000],
-                    data={"channel_id": notification.channel_id, "notification_id": notification.pk,
-                          "attempts": attempt, "status_code": outcome.status_code,
-                          "permanent": outcome.permanent},
+                    data={
+                        "channel_id": notification.channel_id,
+                        "notification_id": notification.pk,
+                        "attempts": attempt,
+                        "status_code": outcome.status_code,
+                        "permanent": outcome.permanent,
+                    },
                 )
         change = _channel_health(notification.channel_id, ok=outcome.ok, now=now) if track_health else None
     if change:
@@ -201,7 +250,8 @@ def _meta_alert(channel: Channel, *, status: str, error: str, now: datetime) -> 
     # Team channels that work: not a person's own pager, not another failing channel.
     others = tuple(
         Channel.objects.filter(enabled=True, user__isnull=True, consecutive_failures__lt=threshold)
-        .exclude(pk=channel.pk).values_list("pk", flat=True)
+        .exclude(pk=channel.pk)
+        .values_list("pk", flat=True)
     )
     if status == "firing":
         summary = f"Channel {channel.name} failed {threshold} deliveries in a row: {error}"[:500]
@@ -212,11 +262,21 @@ def _meta_alert(channel: Channel, *, status: str, error: str, now: datetime) -> 
         from alerts.incidents.services.incidents import AlertSignal, alerts_receive
 
         signal = AlertSignal(
-            source="meta", fingerprint=f"channel-failing-{channel.pk}",
+            source="meta",
+            fingerprint=f"channel-failing-{channel.pk}",
             dedup_key=f"lookout:channel-failing:{channel.pk}",
-            labels={"alertname": "NotificationChannelFailing", "severity": Severity.HIGH, "channel": channel.name,
-                    "channel_id": str(channel.pk), "channel_kind": channel.kind},
-            status=status, severity=Severity.HIGH, summary=summary, at=now, channel_ids=others,
+            labels={
+                "alertname": "NotificationChannelFailing",
+                "severity": Severity.HIGH,
+                "channel": channel.name,
+                "channel_id": str(channel.pk),
+                "channel_kind": channel.kind,
+            },
+            status=status,
+            severity=Severity.HIGH,
+            summary=summary,
+            at=now,
+            channel_ids=others,
         )
         alerts_receive(signals=[signal], now=now)
     except Exception:  # the meta-alert is about delivery; it must never break delivery itself

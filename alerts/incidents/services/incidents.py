@@ -14,8 +14,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from alerts.models import AlertRule, EscalationPolicy, Incident, IncidentAlert, IncidentEvent, Integration, Severity
 from alerts.delivery.services.nudges import nudge_after_commit
+from alerts.models import AlertRule, EscalationPolicy, Incident, IncidentAlert, IncidentEvent, Integration, Severity
 
 NOTIFY_TASK = "incidents.notify_due"
 # External senders (Alertmanager, the events API) have already waited and grouped.
@@ -102,8 +102,12 @@ def _receive_for_key(*, dedup_key: str, signals: list[AlertSignal], now: datetim
 
 
 def _open_incident_locked(dedup_key: str) -> Incident | None:
-    return (Incident.objects.select_for_update()
-            .filter(dedup_key=dedup_key).exclude(status=Incident.Status.RESOLVED).first())
+    return (
+        Incident.objects.select_for_update()
+        .filter(dedup_key=dedup_key)
+        .exclude(status=Incident.Status.RESOLVED)
+        .first()
+    )
 
 
 def _incident_open(*, signal: AlertSignal, now: datetime) -> tuple[Incident, bool]:
@@ -111,10 +115,18 @@ def _incident_open(*, signal: AlertSignal, now: datetime) -> tuple[Incident, boo
     (the one-open-per-key constraint) hands us its incident instead."""
     routing = _routing(signal)
     incident = Incident(
-        project_id=signal.project_id, title=(signal.summary or signal.labels.get("alertname", signal.dedup_key))[:500],
-        severity=signal.severity, source=signal.source, dedup_key=signal.dedup_key, labels=dict(signal.labels),
-        rule=routing.rule, integration=routing.integration, auto_resolve=routing.auto_resolve, opened_at=now,
-        group_interval_seconds=routing.group_interval, repeat_interval_seconds=routing.repeat_interval,
+        project_id=signal.project_id,
+        title=(signal.summary or signal.labels.get("alertname", signal.dedup_key))[:500],
+        severity=signal.severity,
+        source=signal.source,
+        dedup_key=signal.dedup_key,
+        labels=dict(signal.labels),
+        rule=routing.rule,
+        integration=routing.integration,
+        auto_resolve=routing.auto_resolve,
+        opened_at=now,
+        group_interval_seconds=routing.group_interval,
+        repeat_interval_seconds=routing.repeat_interval,
         next_notify_at=now + timedelta(seconds=routing.group_wait),
     )
     try:
@@ -145,11 +157,27 @@ def _routing(signal: AlertSignal) -> _Routing:
     else:
         channel_ids = []
     if rule is not None:
-        return _Routing(rule, integration, channel_ids, rule.escalation_policy, rule.auto_resolve,
-                        rule.group_wait_seconds, rule.group_interval_seconds, rule.repeat_interval_seconds)
+        return _Routing(
+            rule,
+            integration,
+            channel_ids,
+            rule.escalation_policy,
+            rule.auto_resolve,
+            rule.group_wait_seconds,
+            rule.group_interval_seconds,
+            rule.repeat_interval_seconds,
+        )
     defaults = Incident()
-    return _Routing(None, integration, channel_ids, integration.escalation_policy if integration else None, True,
-                    INTEGRATION_GROUP_WAIT_SECONDS, defaults.group_interval_seconds, defaults.repeat_interval_seconds)
+    return _Routing(
+        None,
+        integration,
+        channel_ids,
+        integration.escalation_policy if integration else None,
+        True,
+        INTEGRATION_GROUP_WAIT_SECONDS,
+        defaults.group_interval_seconds,
+        defaults.repeat_interval_seconds,
+    )
 
 
 def _alert_fire(*, incident: Incident, signal: AlertSignal, now: datetime, first: bool) -> bool:
@@ -158,8 +186,13 @@ def _alert_fire(*, incident: Incident, signal: AlertSignal, now: datetime, first
     data = {"fingerprint": signal.fingerprint, "labels": signal.labels, "severity": signal.severity}
     if alert is None:
         IncidentAlert.objects.create(
-            incident=incident, fingerprint=signal.fingerprint, labels=dict(signal.labels),
-            summary=signal.summary[:500], severity=signal.severity, value=signal.value, starts_at=signal.at,
+            incident=incident,
+            fingerprint=signal.fingerprint,
+            labels=dict(signal.labels),
+            summary=signal.summary[:500],
+            severity=signal.severity,
+            value=signal.value,
+            starts_at=signal.at,
             last_seen_at=now,
         )
         kind = IncidentEvent.Kind.FIRED if first else IncidentEvent.Kind.APPENDED
@@ -170,15 +203,23 @@ def _alert_fire(*, incident: Incident, signal: AlertSignal, now: datetime, first
     alert.severity, alert.last_seen_at = signal.severity, now
     if refired:
         alert.status, alert.starts_at, alert.ends_at = IncidentAlert.Status.FIRING, signal.at, None
-        IncidentEvent.objects.create(incident=incident, at=now, kind=IncidentEvent.Kind.APPENDED,
-                                     message=f"fired again: {signal.summary}", data={**data, "refired": True})
+        IncidentEvent.objects.create(
+            incident=incident,
+            at=now,
+            kind=IncidentEvent.Kind.APPENDED,
+            message=f"fired again: {signal.summary}",
+            data={**data, "refired": True},
+        )
     alert.save()
     return refired
 
 
 def _alert_resolve(*, incident: Incident, signal: AlertSignal) -> bool:
-    return bool(incident.alerts.filter(fingerprint=signal.fingerprint, status=IncidentAlert.Status.FIRING)
-                .update(status=IncidentAlert.Status.RESOLVED, ends_at=signal.at))
+    return bool(
+        incident.alerts.filter(fingerprint=signal.fingerprint, status=IncidentAlert.Status.FIRING).update(
+            status=IncidentAlert.Status.RESOLVED, ends_at=signal.at
+        )
+    )
 
 
 def _worst(severities: Iterable[str]) -> str:
@@ -211,8 +252,9 @@ def _mark_resolved(*, incident: Incident, actor, now: datetime, message: str) ->
     incident.resolved_at, incident.resolved_by = now, actor
     incident.next_escalation_at = None
     incident.snoozed_until = None
-    IncidentEvent.objects.create(incident=incident, at=now, kind=IncidentEvent.Kind.RESOLVED, actor=actor,
-                                 message=message)
+    IncidentEvent.objects.create(
+        incident=incident, at=now, kind=IncidentEvent.Kind.RESOLVED, actor=actor, message=message
+    )
     notify_change(incident=incident, now=now)
 
 
@@ -254,13 +296,16 @@ def incident_acknowledge(*, incident: Incident, actor: AbstractBaseUser | None, 
 
 
 @transaction.atomic
-def incident_resolve(*, incident: Incident, actor: AbstractBaseUser | None, now: datetime, message: str = "") -> Incident:
+def incident_resolve(
+    *, incident: Incident, actor: AbstractBaseUser | None, now: datetime, message: str = ""
+) -> Incident:
     incident = _locked(incident)
     if incident.status == Incident.Status.RESOLVED:
         return incident
     _mark_resolved(incident=incident, actor=actor, now=now, message=message)
-    incident.save(update_fields=["status", "resolved_at", "resolved_by", "next_escalation_at", "snoozed_until",
-                                 "next_notify_at"])
+    incident.save(
+        update_fields=["status", "resolved_at", "resolved_by", "next_escalation_at", "snoozed_until", "next_notify_at"]
+    )
     return incident
 
 
@@ -280,8 +325,18 @@ def incident_reopen(*, incident: Incident, actor: AbstractBaseUser | None, now: 
     incident.reopened_count += 1
     incident.next_notify_at = now
     incident.notified_digest = ""
-    incident.save(update_fields=["status", "resolved_at", "resolved_by", "acknowledged_at", "acknowledged_by",
-                                 "reopened_count", "next_notify_at", "notified_digest"])
+    incident.save(
+        update_fields=[
+            "status",
+            "resolved_at",
+            "resolved_by",
+            "acknowledged_at",
+            "acknowledged_by",
+            "reopened_count",
+            "next_notify_at",
+            "notified_digest",
+        ]
+    )
     IncidentEvent.objects.create(incident=incident, at=now, kind=IncidentEvent.Kind.REOPENED, actor=actor)
     _start_escalation(incident=incident, now=now)
     return incident
@@ -292,8 +347,9 @@ def incident_comment(*, incident: Incident, actor: AbstractBaseUser, message: st
     message = (message or "").strip()
     if not message:
         raise ValidationError({"message": "A comment needs some text."})
-    return IncidentEvent.objects.create(incident=incident, at=now, kind=IncidentEvent.Kind.COMMENT, actor=actor,
-                                        message=message)
+    return IncidentEvent.objects.create(
+        incident=incident, at=now, kind=IncidentEvent.Kind.COMMENT, actor=actor, message=message
+    )
 
 
 @transaction.atomic
@@ -311,8 +367,17 @@ def incident_snooze(*, incident: Incident, actor: AbstractBaseUser, until: datet
     incident.snoozed_until = until
     incident.next_escalation_at = None
     incident.next_notify_at = until
-    incident.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "snoozed_until",
-                                 "next_escalation_at", "next_notify_at"])
-    IncidentEvent.objects.create(incident=incident, at=now, kind=IncidentEvent.Kind.SNOOZED, actor=actor,
-                                 data={"until": until.isoformat()})
+    incident.save(
+        update_fields=[
+            "status",
+            "acknowledged_at",
+            "acknowledged_by",
+            "snoozed_until",
+            "next_escalation_at",
+            "next_notify_at",
+        ]
+    )
+    IncidentEvent.objects.create(
+        incident=incident, at=now, kind=IncidentEvent.Kind.SNOOZED, actor=actor, data={"until": until.isoformat()}
+    )
     return incident

@@ -31,8 +31,10 @@ MAX_LOOKBACK = timedelta(days=366)
 
 # --- silences ---------------------------------------------------------------------------
 
-def silence_validate(*, matchers, starts_at: datetime | None, ends_at: datetime | None, created_by,
-                     comment: str) -> list[dict]:
+
+def silence_validate(
+    *, matchers, starts_at: datetime | None, ends_at: datetime | None, created_by, comment: str
+) -> list[dict]:
     """The cleaned matchers (as dicts); ValidationError keyed by field otherwise."""
     errors: dict[str, str] = {}
     cleaned: list[dict] = []
@@ -57,10 +59,12 @@ def silence_validate(*, matchers, starts_at: datetime | None, ends_at: datetime 
 
 @transaction.atomic
 def silence_create(*, matchers, starts_at: datetime, ends_at: datetime, created_by, comment: str) -> Silence:
-    cleaned = silence_validate(matchers=matchers, starts_at=starts_at, ends_at=ends_at, created_by=created_by,
-                               comment=comment)
-    return Silence.objects.create(matchers=cleaned, starts_at=starts_at, ends_at=ends_at, created_by=created_by,
-                                  comment=comment.strip())
+    cleaned = silence_validate(
+        matchers=matchers, starts_at=starts_at, ends_at=ends_at, created_by=created_by, comment=comment
+    )
+    return Silence.objects.create(
+        matchers=cleaned, starts_at=starts_at, ends_at=ends_at, created_by=created_by, comment=comment.strip()
+    )
 
 
 def silence_expire(*, silence: Silence, now: datetime) -> Silence:
@@ -79,6 +83,7 @@ def silences_active(*, now: datetime) -> list[Silence]:
 
 # --- maintenance windows -----------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Occurrence:
     window: MaintenanceWindow
@@ -86,8 +91,16 @@ class Occurrence:
     ends_at: datetime
 
 
-def maintenance_validate(*, recurrence: str, expression: str, time_zone: str, starts_at: datetime | None,
-                         until: datetime | None, duration_minutes: int | None, scoped_by: list[str] = ()) -> None:
+def maintenance_validate(
+    *,
+    recurrence: str,
+    expression: str,
+    time_zone: str,
+    starts_at: datetime | None,
+    until: datetime | None,
+    duration_minutes: int | None,
+    scoped_by: list[str] = (),
+) -> None:
     """ValidationError keyed by field for a window that could not be computed. `scoped_by`
     names the scope fields set (project, target, tag): a window has at most one."""
     errors: dict[str, str] = {}
@@ -186,8 +199,11 @@ def _window_covers(window: MaintenanceWindow, labels: dict[str, str], tag_target
 
 
 def _open_windows(*, now: datetime, effect: str) -> list[Occurrence]:
-    windows = (MaintenanceWindow.objects.filter(effect=effect, starts_at__lte=now)
-               .exclude(until__lt=now - MAX_LOOKBACK).select_related("project"))
+    windows = (
+        MaintenanceWindow.objects.filter(effect=effect, starts_at__lte=now)
+        .exclude(until__lt=now - MAX_LOOKBACK)
+        .select_related("project")
+    )
     return [occurrence for window in windows if (occurrence := window_open(window=window, now=now))]
 
 
@@ -207,8 +223,9 @@ def maintenance_pause_tick(*, now: datetime) -> dict[str, int]:
 
     Each window remembers what it paused itself: a target a person had paused stays paused
     when the window closes, and one still covered by another open window is handed to it."""
-    windows = list(MaintenanceWindow.objects.select_for_update()
-                   .filter(effect=MaintenanceWindow.Effect.PAUSE, starts_at__lte=now))
+    windows = list(
+        MaintenanceWindow.objects.select_for_update().filter(effect=MaintenanceWindow.Effect.PAUSE, starts_at__lte=now)
+    )
     wanted = {w.pk: set(window_target_ids(w)) for w in windows if window_open(window=w, now=now)}
     owned = {w.pk: set(w.paused_target_ids) for w in windows}
     to_resume: set[int] = set()
@@ -239,6 +256,7 @@ def maintenance_pause_tick(*, now: datetime) -> dict[str, int]:
 
 # --- inhibition, dependencies, and the reason an alert is muted -----------------------------
 
+
 class MuteCheck:
     """What mutes alerts at one moment, read once: a notification round asks about each of its
     alerts without reading silences, windows and rules again for every one."""
@@ -246,10 +264,13 @@ class MuteCheck:
     def __init__(self, *, now: datetime):
         self.silences = [(s, parse_matchers(s.matchers)) for s in silences_active(now=now)]
         self.windows = _open_windows(now=now, effect=MaintenanceWindow.Effect.MUTE)
-        self.tag_targets = {o.window.tag_id: {str(pk) for pk in window_target_ids(o.window)}
-                            for o in self.windows if o.window.tag_id}
-        self.inhibit_rules = [(rule, parse_matchers(rule.source_matchers), parse_matchers(rule.target_matchers))
-                              for rule in InhibitRule.objects.filter(enabled=True)]
+        self.tag_targets = {
+            o.window.tag_id: {str(pk) for pk in window_target_ids(o.window)} for o in self.windows if o.window.tag_id
+        }
+        self.inhibit_rules = [
+            (rule, parse_matchers(rule.source_matchers), parse_matchers(rule.target_matchers))
+            for rule in InhibitRule.objects.filter(enabled=True)
+        ]
         self._firing: list[dict] | None = None
         self._down: dict[int, str | None] = {}
 
@@ -268,15 +289,19 @@ class MuteCheck:
             if not labels_match(target, labels) or any(not labels.get(name) for name in equal):
                 continue
             if self._firing is None:
-                self._firing = list(IncidentAlert.objects.filter(status=IncidentAlert.Status.FIRING)
-                                    .exclude(incident__status=Incident.Status.RESOLVED)
-                                    .values_list("labels", flat=True))
+                self._firing = list(
+                    IncidentAlert.objects.filter(status=IncidentAlert.Status.FIRING)
+                    .exclude(incident__status=Incident.Status.RESOLVED)
+                    .values_list("labels", flat=True)
+                )
             for other in self._firing:
                 if other == labels or not labels_match(source, other):
                     continue  # an alert never inhibits itself
                 if all(other.get(name) == labels.get(name) for name in equal):
-                    return (f"inhibited by {rule.name}: {other.get('alertname', 'an alert')} "
-                            f"({other.get('severity', '')}) is firing")
+                    return (
+                        f"inhibited by {rule.name}: {other.get('alertname', 'an alert')} "
+                        f"({other.get('severity', '')}) is firing"
+                    )
         return None
 
     def _dependency_down(self, labels: dict[str, str]) -> str | None:
@@ -284,8 +309,9 @@ class MuteCheck:
         if not target_id.isdigit():
             return None
         if int(target_id) not in self._down:
-            depends_on = list(TargetDependency.objects.filter(target_id=int(target_id))
-                              .values_list("depends_on_id", flat=True))
+            depends_on = list(
+                TargetDependency.objects.filter(target_id=int(target_id)).values_list("depends_on_id", flat=True)
+            )
             down = [s for s in target_statuses(target_ids=depends_on) if s.status == "down"] if depends_on else []
             self._down[int(target_id)] = f"depends on {down[0].name}, which is down" if down else None
         return self._down[int(target_id)]

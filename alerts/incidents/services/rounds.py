@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 
-from alerts.models import Incident, IncidentAlert, IncidentEvent
+from alerts.delivery.services.outbox import notifications_create
 from alerts.incidents.services.incidents import escalation_policy_for
 from alerts.incidents.services.noise import MuteCheck
-from alerts.delivery.services.outbox import notifications_create
+from alerts.models import Incident, IncidentAlert, IncidentEvent
 
 BATCH = 200
 
@@ -27,16 +27,20 @@ BATCH = 200
 def incidents_notify_due(*, now: datetime, limit: int = BATCH) -> int:
     """Send every due round; returns how many incidents were handled. Safe to run in parallel:
     each incident is claimed under a row lock that other workers skip."""
-    due = list(Incident.objects.filter(next_notify_at__lte=now).order_by("next_notify_at")
-               .values_list("pk", flat=True)[:limit])
+    due = list(
+        Incident.objects.filter(next_notify_at__lte=now).order_by("next_notify_at").values_list("pk", flat=True)[:limit]
+    )
     return sum(incident_notify(incident_id=pk, now=now) for pk in due)
 
 
 @transaction.atomic
 def incident_notify(*, incident_id: int, now: datetime) -> bool:
-    incident = (Incident.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("rule", "integration")
-                .filter(pk=incident_id, next_notify_at__lte=now).first())
+    incident = (
+        Incident.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("rule", "integration")
+        .filter(pk=incident_id, next_notify_at__lte=now)
+        .first()
+    )
     if incident is None:
         return False
     if incident.snoozed_until is not None and incident.status != Incident.Status.RESOLVED:
@@ -63,20 +67,32 @@ def incident_notify(*, incident_id: int, now: datetime) -> bool:
     if reason is not None:
         _muted_round(incident=incident, alerts=alerts, digest=digest, reason=reason, now=now)
         return True
-    why = "resolved" if resolved else ("repeat" if not changed else ("first" if not incident.last_notified_at
-                                                                     else "changed"))
+    why = (
+        "resolved"
+        if resolved
+        else ("repeat" if not changed else ("first" if not incident.last_notified_at else "changed"))
+    )
     channels = list(incident.channels.all())
     event = IncidentEvent.objects.create(
-        incident=incident, at=now, kind=IncidentEvent.Kind.NOTIFIED,
+        incident=incident,
+        at=now,
+        kind=IncidentEvent.Kind.NOTIFIED,
         message=_summary(incident, alerts, why) + ("" if channels else " (no channels to notify)"),
-        data={"why": why, "status": incident.status, "alerts": [_alert_data(a) for a in alerts],
-              "channels": [c.pk for c in channels]},
+        data={
+            "why": why,
+            "status": incident.status,
+            "alerts": [_alert_data(a) for a in alerts],
+            "channels": [c.pk for c in channels],
+        },
     )
     notifications_create(event=event, channels=channels, now=now)
     incident.last_notified_at = now
     incident.notified_digest = digest
-    incident.next_notify_at = (now + timedelta(seconds=incident.repeat_interval_seconds)
-                               if incident.status == Incident.Status.TRIGGERED else None)
+    incident.next_notify_at = (
+        now + timedelta(seconds=incident.repeat_interval_seconds)
+        if incident.status == Incident.Status.TRIGGERED
+        else None
+    )
     incident.save(update_fields=["last_notified_at", "notified_digest", "next_notify_at"])
     return True
 
@@ -87,14 +103,20 @@ def _muted_round(*, incident: Incident, alerts: list[IncidentAlert], digest: str
     muted_digest = hashlib.sha256(f"muted:{digest}".encode()).hexdigest()
     if incident.notified_digest != muted_digest:
         event = IncidentEvent.objects.create(
-            incident=incident, at=now, kind=IncidentEvent.Kind.MUTED, message=reason,
+            incident=incident,
+            at=now,
+            kind=IncidentEvent.Kind.MUTED,
+            message=reason,
             data={"reason": reason, "status": incident.status, "alerts": [_alert_data(a) for a in alerts]},
         )
         channels = list(incident.channels.all())
         notifications_create(event=event, channels=channels, now=now, muted={c.pk: reason for c in channels})
         incident.notified_digest = muted_digest
-    incident.next_notify_at = (None if incident.status == Incident.Status.RESOLVED
-                               else now + timedelta(seconds=incident.group_interval_seconds))
+    incident.next_notify_at = (
+        None
+        if incident.status == Incident.Status.RESOLVED
+        else now + timedelta(seconds=incident.group_interval_seconds)
+    )
     incident.save(update_fields=["notified_digest", "next_notify_at"])
 
 
@@ -104,8 +126,9 @@ def _snooze_end(*, incident: Incident, now: datetime) -> None:
     incident.acknowledged_at = incident.acknowledged_by = None
     incident.notified_digest = ""  # told again, as if new
     incident.save(update_fields=["snoozed_until", "status", "acknowledged_at", "acknowledged_by", "notified_digest"])
-    IncidentEvent.objects.create(incident=incident, at=now, kind=IncidentEvent.Kind.REOPENED,
-                                 message="snooze ended", data={"snooze_ended": True})
+    IncidentEvent.objects.create(
+        incident=incident, at=now, kind=IncidentEvent.Kind.REOPENED, message="snooze ended", data={"snooze_ended": True}
+    )
     policy = escalation_policy_for(incident)
     if policy is not None:
         from alerts.paging.services.escalation import escalation_start  # paging branch; see incidents._start_escalation
@@ -129,8 +152,14 @@ def _digest(incident: Incident, alerts: list[IncidentAlert]) -> str:
 
 
 def _alert_data(alert: IncidentAlert) -> dict:
-    return {"fingerprint": alert.fingerprint, "status": alert.status, "severity": alert.severity,
-            "labels": alert.labels, "summary": alert.summary, "value": alert.value}
+    return {
+        "fingerprint": alert.fingerprint,
+        "status": alert.status,
+        "severity": alert.severity,
+        "labels": alert.labels,
+        "summary": alert.summary,
+        "value": alert.value,
+    }
 
 
 def _summary(incident: Incident, alerts: list[IncidentAlert], why: str) -> str:

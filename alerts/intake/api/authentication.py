@@ -16,12 +16,14 @@ class IntegrationTokenAuthentication(authentication.BaseAuthentication):
         if raw is None and getattr(view, "token_in_body", False):
             raw = self._body_token(request, view)
         if raw is None:
-            raise exceptions.NotAuthenticated("token: send the integration's token as 'Authorization: Bearer' "
-                                              "or ?token=.")
+            raise exceptions.NotAuthenticated(
+                "token: send the integration's token as 'Authorization: Bearer' or ?token=."
+            )
         integration = integration_authenticate(token=raw.strip(), kind=getattr(view, "integration_kind", None))
         if integration is None:
-            raise exceptions.AuthenticationFailed("token: unknown or revoked integration token "
-                                                  "(or one made for the other endpoint).")
+            raise exceptions.AuthenticationFailed(
+                "token: unknown or revoked integration token (or one made for the other endpoint)."
+            )
         return None, integration
 
     @staticmethod

@@ -12,14 +12,13 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializ
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
+from alerts.incidents.services.incidents import AlertSignal, alerts_receive, incident_acknowledge, incident_resolve
 from alerts.intake.api import fields as f
 from alerts.intake.api.common import IntakeView
 from alerts.models import Incident, Integration, Severity
-from alerts.incidents.services.incidents import AlertSignal, alerts_receive, incident_acknowledge, incident_resolve
 
 ACTIONS = ("trigger", "acknowledge", "resolve")
-SEVERITIES = {"critical": Severity.CRITICAL, "error": Severity.HIGH, "warning": Severity.MEDIUM,
-              "info": Severity.LOW}
+SEVERITIES = {"critical": Severity.CRITICAL, "error": Severity.HIGH, "warning": Severity.MEDIUM, "info": Severity.LOW}
 DEDUP_KEY_MAX = 200
 
 
@@ -45,20 +44,47 @@ def _trigger_signal(event: dict, *, dedup_key: str, integration: Integration, no
     if integration.project_id:
         labels.setdefault("project", integration.project.slug)
     return AlertSignal(
-        source="external", fingerprint=f.bounded_key("", dedup_key, max_length=64), dedup_key=dedup_key,
-        labels=labels, status="firing", severity=SEVERITIES[word], summary=summary[:500], at=at or now,
-        project_id=integration.project_id, integration_id=integration.pk,
+        source="external",
+        fingerprint=f.bounded_key("", dedup_key, max_length=64),
+        dedup_key=dedup_key,
+        labels=labels,
+        status="firing",
+        severity=SEVERITIES[word],
+        summary=summary[:500],
+        at=at or now,
+        project_id=integration.project_id,
+        integration_id=integration.pk,
     )
 
 
 @extend_schema(
     request={"application/json": dict},
-    responses={202: inline_serializer("EventAccepted", {
-        "status": serializers.CharField(), "message": serializers.CharField(), "dedup_key": serializers.CharField()})},
-    examples=[OpenApiExample("Trigger", request_only=True, value={
-        "event_action": "trigger", "dedup_key": "disk-full-db-1",
-        "payload": {"summary": "Disk 95% full on db-1", "source": "db-1", "severity": "critical",
-                    "custom_details": {"mount": "/var"}}})],
+    responses={
+        202: inline_serializer(
+            "EventAccepted",
+            {
+                "status": serializers.CharField(),
+                "message": serializers.CharField(),
+                "dedup_key": serializers.CharField(),
+            },
+        )
+    },
+    examples=[
+        OpenApiExample(
+            "Trigger",
+            request_only=True,
+            value={
+                "event_action": "trigger",
+                "dedup_key": "disk-full-db-1",
+                "payload": {
+                    "summary": "Disk 95% full on db-1",
+                    "source": "db-1",
+                    "severity": "critical",
+                    "custom_details": {"mount": "/var"},
+                },
+            },
+        )
+    ],
     description="Events like PagerDuty Events v2: event_action trigger | acknowledge | resolve, by dedup_key. "
     "payload.severity is critical | error | warning | info. 404 when acknowledge or resolve finds no open "
     "incident for the dedup_key.",
@@ -76,8 +102,11 @@ class EventsView(IntakeView):
         given = event.get("dedup_key")
         if given is None and action == "trigger":
             given = uuid.uuid4().hex
-        given = f.string(f.required(event, "dedup_key", "dedup_key") if given is None else given, "dedup_key",
-                         max_length=DEDUP_KEY_MAX)
+        given = f.string(
+            f.required(event, "dedup_key", "dedup_key") if given is None else given,
+            "dedup_key",
+            max_length=DEDUP_KEY_MAX,
+        )
         dedup_key = f"events:{integration.pk}:{given}"
         now = timezone.now()
         if action == "trigger":
@@ -91,5 +120,6 @@ class EventsView(IntakeView):
                 incident_acknowledge(incident=incident, actor=None, now=now)
             else:
                 incident_resolve(incident=incident, actor=None, now=now, message="resolved through the events API")
-        return Response({"status": "success", "message": "Event processed", "dedup_key": given},
-                        status=status.HTTP_202_ACCEPTED)
+        return Response(
+            {"status": "success", "message": "Event processed", "dedup_key": given}, status=status.HTTP_202_ACCEPTED
+        )

@@ -2,8 +2,8 @@ import json
 
 from django.core.exceptions import ValidationError
 
-from alerts.models import Integration, Severity
 from alerts.intake.services import integration_create
+from alerts.models import Integration, Severity
 from monitoring.management.base import LookoutCommand
 from monitoring.models import Project
 
@@ -15,8 +15,9 @@ class Command(LookoutCommand):
         parser.add_argument("name")
         parser.add_argument("--kind", required=True, choices=Integration.Kind.values)
         parser.add_argument("--project", help="Slug of the project its incidents belong to.")
-        parser.add_argument("--severity", choices=Severity.values, default=Severity.HIGH,
-                            help="Severity of alerts that carry none.")
+        parser.add_argument(
+            "--severity", choices=Severity.values, default=Severity.HIGH, help="Severity of alerts that carry none."
+        )
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
 
     def handle(self, *args, name, kind, project, severity, **options):
@@ -32,8 +33,17 @@ class Command(LookoutCommand):
             raise self.bad_argument(f"{field}: {messages[0]}") from None
         path = "alertmanager" if kind == Integration.Kind.ALERTMANAGER else "events"
         if options["json"]:
-            self.stdout.write(json.dumps({"id": created.integration.pk, "name": name, "kind": kind,
-                                          "project": project, "token": created.token,
-                                          "url": f"/api/v1/alerts/{path}"}))
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "id": created.integration.pk,
+                        "name": name,
+                        "kind": kind,
+                        "project": project,
+                        "token": created.token,
+                        "url": f"/api/v1/alerts/{path}",
+                    }
+                )
+            )
         else:
             self.stdout.write(created.token)

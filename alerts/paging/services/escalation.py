@@ -14,10 +14,10 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Q
 
-from alerts.models import Channel, EscalationPolicy, Incident, IncidentEvent, OnCallSchedule
-from alerts.incidents.services.noise import mute_reason
-from alerts.paging.services.schedules import oncall_users
 from alerts.delivery.services.outbox import notifications_create
+from alerts.incidents.services.noise import mute_reason
+from alerts.models import Channel, EscalationPolicy, Incident, IncidentEvent, OnCallSchedule
+from alerts.paging.services.schedules import oncall_users
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +47,9 @@ def escalation_snapshot(policy: EscalationPolicy) -> list[dict]:
             wait = step["delay_minutes"]
             if round_ and index == 0:
                 wait = max(wait, repeat_wait)
-            unrolled.append({**step, "step": index + 1, "round": round_ + 1, "wait_minutes": wait,
-                             "policy": policy.name})
+            unrolled.append(
+                {**step, "step": index + 1, "round": round_ + 1, "wait_minutes": wait, "policy": policy.name}
+            )
     return unrolled
 
 
@@ -66,7 +67,8 @@ def escalations_advance(*, now: datetime) -> int:
     """Page every due step of triggered incidents; returns how many steps were paged."""
     due = list(
         Incident.objects.filter(next_escalation_at__lte=now, status=Incident.Status.TRIGGERED)
-        .order_by("next_escalation_at").values_list("pk", flat=True)[:BATCH]
+        .order_by("next_escalation_at")
+        .values_list("pk", flat=True)[:BATCH]
     )
     return sum(1 for pk in due if _advance_one(incident_id=pk, now=now))
 
@@ -74,7 +76,8 @@ def escalations_advance(*, now: datetime) -> int:
 @transaction.atomic
 def _advance_one(*, incident_id: int, now: datetime) -> bool:
     due = Q(pk=incident_id, next_escalation_at__lte=now, status=Incident.Status.TRIGGERED) & (
-        Q(snoozed_until=None) | Q(snoozed_until__lte=now))
+        Q(snoozed_until=None) | Q(snoozed_until__lte=now)
+    )
     rows = Incident.objects.filter(due)
     if connection.features.has_select_for_update_skip_locked:
         rows = rows.select_for_update(skip_locked=True, of=("self",))
@@ -87,7 +90,8 @@ def _advance_one(*, incident_id: int, now: datetime) -> bool:
         return False
     following = now + timedelta(minutes=snapshot[level + 1]["wait_minutes"]) if level + 1 < len(snapshot) else None
     claimed = Incident.objects.filter(due, escalation_level=level).update(
-        escalation_level=level + 1, next_escalation_at=following)
+        escalation_level=level + 1, next_escalation_at=following
+    )
     if claimed != 1:
         return False
     _page(incident=incident, step=snapshot[level], level=level, now=now)
@@ -109,13 +113,24 @@ def _page(*, incident: Incident, step: dict, level: int, now: datetime) -> None:
     if unreachable:
         message += f"; no channel or email for {', '.join(unreachable)}"
     event = IncidentEvent.objects.create(
-        incident=incident, at=now, kind=IncidentEvent.Kind.ESCALATED, message=message,
-        data={"level": level, "step": step["step"], "round": step["round"], "user_ids": [u.pk for u in users],
-              "usernames": who, "channel_ids": [c.pk for c in channels], "schedule_id": step["schedule_id"]},
+        incident=incident,
+        at=now,
+        kind=IncidentEvent.Kind.ESCALATED,
+        message=message,
+        data={
+            "level": level,
+            "step": step["step"],
+            "round": step["round"],
+            "user_ids": [u.pk for u in users],
+            "usernames": who,
+            "channel_ids": [c.pk for c in channels],
+            "schedule_id": step["schedule_id"],
+        },
     )
     reason = _mute_reason(incident, now=now)
-    notifications_create(event=event, channels=channels, now=now,
-                         muted={c.pk: reason for c in channels} if reason else None)
+    notifications_create(
+        event=event, channels=channels, now=now, muted={c.pk: reason for c in channels} if reason else None
+    )
 
 
 def step_channels(channels: list[Channel], users: list) -> list[Channel]:
@@ -142,7 +157,9 @@ def user_channels(*, user) -> list[Channel]:
     if own or not user.email:
         return own
     channel, _ = Channel.objects.get_or_create(
-        user=user, kind=Channel.Kind.EMAIL, name=f"Email to {user.get_username()}"[:200],
+        user=user,
+        kind=Channel.Kind.EMAIL,
+        name=f"Email to {user.get_username()}"[:200],
         defaults={"config": {"to": [user.email]}},
     )
     return [channel] if channel.enabled else []

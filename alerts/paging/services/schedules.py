@@ -43,8 +43,11 @@ def layer_validate(*, users: list, restrict_start: time | None, restrict_end: ti
         errors["users"] = "a layer needs at least one user"
     else:
         User = get_user_model()
-        known = set(User.objects.filter(**{f"{User.USERNAME_FIELD}__in": users, "is_active": True})
-                    .values_list(User.USERNAME_FIELD, flat=True))
+        known = set(
+            User.objects.filter(**{f"{User.USERNAME_FIELD}__in": users, "is_active": True}).values_list(
+                User.USERNAME_FIELD, flat=True
+            )
+        )
         unknown = [u for u in users if u not in known]
         if unknown:
             errors["users"] = f"no active user {', '.join(unknown)}"
@@ -60,17 +63,23 @@ def layer_validate(*, users: list, restrict_start: time | None, restrict_end: ti
 class _Plan:
     """A schedule loaded once (layers, overrides, users), asked many times without queries."""
 
-    def __init__(self, schedule: OnCallSchedule, *, overrides_from: datetime, overrides_to: datetime,
-                 users: dict | None = None):
+    def __init__(
+        self, schedule: OnCallSchedule, *, overrides_from: datetime, overrides_to: datetime, users: dict | None = None
+    ):
         self.tz = _zone(schedule.time_zone)
-        self.layers = sorted(schedule.layers.all() if _prefetched(schedule, "layers")
-                             else OnCallLayer.objects.filter(schedule=schedule),
-                             key=lambda layer: (-layer.priority, layer.pk))
-        overrides = (schedule.overrides.all() if _prefetched(schedule, "overrides")
-                     else OnCallOverride.objects.filter(schedule=schedule).select_related("user"))
+        self.layers = sorted(
+            schedule.layers.all() if _prefetched(schedule, "layers") else OnCallLayer.objects.filter(schedule=schedule),
+            key=lambda layer: (-layer.priority, layer.pk),
+        )
+        overrides = (
+            schedule.overrides.all()
+            if _prefetched(schedule, "overrides")
+            else OnCallOverride.objects.filter(schedule=schedule).select_related("user")
+        )
         self.overrides = [o for o in overrides if o.ends_at > overrides_from and o.starts_at < overrides_to]
-        self.users = users if users is not None else users_by_name(
-            {name for layer in self.layers for name in _usernames(layer)})
+        self.users = (
+            users if users is not None else users_by_name({name for layer in self.layers for name in _usernames(layer)})
+        )
 
     def at(self, moment: datetime) -> tuple:
         overriding = tuple(o.user for o in self.overrides if o.starts_at <= moment < o.ends_at and o.user.is_active)
@@ -128,16 +137,22 @@ class _Plan:
 
 def users_by_name(names) -> dict:
     User = get_user_model()
-    return {getattr(u, User.USERNAME_FIELD): u
-            for u in User.objects.filter(**{f"{User.USERNAME_FIELD}__in": set(names), "is_active": True})}
+    return {
+        getattr(u, User.USERNAME_FIELD): u
+        for u in User.objects.filter(**{f"{User.USERNAME_FIELD}__in": set(names), "is_active": True})
+    }
 
 
 def schedules_prefetched(*, start: datetime, end: datetime):
     """Schedules with their layers and the overrides that touch [start, end), for pages that
     show many: pass `users=users_by_name(...)` of all their layers to keep it three queries."""
     return OnCallSchedule.objects.prefetch_related(
-        "layers", Prefetch("overrides", queryset=OnCallOverride.objects.filter(ends_at__gt=start, starts_at__lt=end)
-                           .select_related("user")))
+        "layers",
+        Prefetch(
+            "overrides",
+            queryset=OnCallOverride.objects.filter(ends_at__gt=start, starts_at__lt=end).select_related("user"),
+        ),
+    )
 
 
 def oncall_users(*, schedule: OnCallSchedule, at: datetime) -> list:
@@ -146,8 +161,14 @@ def oncall_users(*, schedule: OnCallSchedule, at: datetime) -> list:
     return list(_Plan(schedule, overrides_from=at, overrides_to=at + timedelta(microseconds=1)).at(at))
 
 
-def oncall_shifts(*, schedule: OnCallSchedule, start: datetime, count: int = 5,
-                  horizon: timedelta = SHIFTS_HORIZON, users: dict | None = None) -> list[Shift]:
+def oncall_shifts(
+    *,
+    schedule: OnCallSchedule,
+    start: datetime,
+    count: int = 5,
+    horizon: timedelta = SHIFTS_HORIZON,
+    users: dict | None = None,
+) -> list[Shift]:
     """The shift running at `start` and those after it, up to `count`, within `horizon`.
     Stretches with nobody on call are left out; their gap shows between the shifts."""
     end = start + horizon

@@ -13,6 +13,15 @@ from alerts.rules.kinds.target_status import TargetStatus
 
 RULE_KINDS: dict[str, type[RuleKind]] = {
     kind.kind: kind
-    for kind in (MetricThreshold, NewIssue, Regression, IssueFrequency, ReleaseHealthThreshold, TargetStatus,
-                 CertificateExpiry, HeartbeatProblem, SloBurnRate)
+    for kind in (
+        MetricThreshold,
+        NewIssue,
+        Regression,
+        IssueFrequency,
+        ReleaseHealthThreshold,
+        TargetStatus,
+        CertificateExpiry,
+        HeartbeatProblem,
+        SloBurnRate,
+    )
 }

@@ -67,8 +67,15 @@ class Params:
             raise params_error(name, f"{value!r} is not one of {', '.join(choices)}")
         return value
 
-    def number(self, name: str, *, default: float | None = None, minimum: float | None = None,
-               maximum: float | None = None, optional: bool = False) -> float | None:
+    def number(
+        self,
+        name: str,
+        *,
+        default: float | None = None,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        optional: bool = False,
+    ) -> float | None:
         value = self.raw.get(name, default)
         if value is None and optional:
             return None
@@ -85,8 +92,9 @@ class Params:
         if isinstance(value, bool) or not isinstance(value, int):
             raise params_error(name, "required, as a whole number")
         if value < minimum or (maximum is not None and value > maximum):
-            raise params_error(name, f"must be between {minimum} and {maximum}" if maximum else
-                               f"must be at least {minimum}")
+            raise params_error(
+                name, f"must be between {minimum} and {maximum}" if maximum else f"must be at least {minimum}"
+            )
         return value
 
     def boolean(self, name: str, *, default: bool = False) -> bool:

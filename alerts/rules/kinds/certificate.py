@@ -25,9 +25,14 @@ class CertificateExpiry(RuleKind):
         samples = []
         for s in statuses:
             days_left = (s.cert_expires_at - now).total_seconds() / 86400
-            samples.append(Sample(labels=labels[s.target_id], value=round(days_left, 2),
-                                  breached=days_left < rule.params["days"],
-                                  detail={"expires_at": s.cert_expires_at.isoformat()}))
+            samples.append(
+                Sample(
+                    labels=labels[s.target_id],
+                    value=round(days_left, 2),
+                    breached=days_left < rule.params["days"],
+                    detail={"expires_at": s.cert_expires_at.isoformat()},
+                )
+            )
         return samples
 
     @classmethod

@@ -47,9 +47,14 @@ class HeartbeatProblem(RuleKind):
         for s in statuses:
             problem = heartbeat_problem(s.status, reasons.get(s.target_id, ""))
             breached = problem in wanted
-            samples.append(Sample(labels=labels[s.target_id], value=1.0 if breached else 0.0, breached=breached,
-                                  detail={"status": s.status, "problem": problem,
-                                          "reason": reasons.get(s.target_id, "")}))
+            samples.append(
+                Sample(
+                    labels=labels[s.target_id],
+                    value=1.0 if breached else 0.0,
+                    breached=breached,
+                    detail={"status": s.status, "problem": problem, "reason": reasons.get(s.target_id, "")},
+                )
+            )
         return samples
 
     @classmethod

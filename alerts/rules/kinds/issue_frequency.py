@@ -18,15 +18,23 @@ class IssueFrequency(RuleKind):
     def validate_params(cls, params) -> dict:
         p = Params(params)
         p.unknown(cls.example)
-        return {"count": p.integer("count"), "window_minutes": p.integer("window_minutes", maximum=7 * 24 * 60),
-                "should_alert_only": p.boolean("should_alert_only")}
+        return {
+            "count": p.integer("count"),
+            "window_minutes": p.integer("window_minutes", maximum=7 * 24 * 60),
+            "should_alert_only": p.boolean("should_alert_only"),
+        }
 
     @classmethod
     def evaluate(cls, rule, now: datetime) -> list[Sample]:
         params = rule.params
         since = now - timedelta(minutes=params["window_minutes"])
-        issues = error_issues_frequent(project_id=rule.project_id, since=since, until=now, at_least=params["count"],
-                                       should_alert_only=params.get("should_alert_only", False))
+        issues = error_issues_frequent(
+            project_id=rule.project_id,
+            since=since,
+            until=now,
+            at_least=params["count"],
+            should_alert_only=params.get("should_alert_only", False),
+        )
         return [issue_sample(a, value=a.events) for a in issues]
 
     @classmethod

@@ -10,9 +10,14 @@ from monitoring.errors.selectors import IssueActivity
 
 def issue_sample(activity: IssueActivity, *, value: float) -> Sample:
     return Sample(
-        labels={"issue_id": str(activity.issue_id), "issue": activity.title[:120], "issue_project":
-                activity.project_slug},
-        value=value, breached=True, detail={"level": activity.level, "events": activity.events},
+        labels={
+            "issue_id": str(activity.issue_id),
+            "issue": activity.title[:120],
+            "issue_project": activity.project_slug,
+        },
+        value=value,
+        breached=True,
+        detail={"level": activity.level, "events": activity.events},
     )
 
 
@@ -29,14 +34,20 @@ class IssuesInWindow(RuleKind):
     def validate_params(cls, params) -> dict:
         p = Params(params)
         p.unknown(cls.example)
-        return {"window_minutes": p.integer("window_minutes", default=5, maximum=7 * 24 * 60),
-                "should_alert_only": p.boolean("should_alert_only")}
+        return {
+            "window_minutes": p.integer("window_minutes", default=5, maximum=7 * 24 * 60),
+            "should_alert_only": p.boolean("should_alert_only"),
+        }
 
     @classmethod
     def evaluate(cls, rule, now: datetime) -> list[Sample]:
         since = now - timedelta(minutes=rule.params["window_minutes"])
-        issues = cls.select(project_id=rule.project_id, since=since, until=now,
-                            should_alert_only=rule.params.get("should_alert_only", False))
+        issues = cls.select(
+            project_id=rule.project_id,
+            since=since,
+            until=now,
+            should_alert_only=rule.params.get("should_alert_only", False),
+        )
         return [issue_sample(a, value=a.events) for a in issues]
 
     @classmethod

@@ -13,9 +13,17 @@ MAX_WINDOW_MINUTES = 24 * 60
 class MetricThreshold(RuleKind):
     kind = "metric_threshold"
     label = "Metric threshold"
-    example = {"metric": "http.latency", "tags": {"route": "/checkout"}, "agg": "p95", "window_minutes": 5,
-               "operator": "gt", "threshold": 2000, "recovery_threshold": 1500, "group_by_tag": "",
-               "per_series": False}
+    example = {
+        "metric": "http.latency",
+        "tags": {"route": "/checkout"},
+        "agg": "p95",
+        "window_minutes": 5,
+        "operator": "gt",
+        "threshold": 2000,
+        "recovery_threshold": 1500,
+        "group_by_tag": "",
+        "per_series": False,
+    }
 
     @classmethod
     def validate_params(cls, params) -> dict:
@@ -92,12 +100,19 @@ class MetricThreshold(RuleKind):
     @classmethod
     def describe(cls, params: dict) -> str:
         tags = ",".join(f"{k}={v}" for k, v in sorted(params.get("tags", {}).items()))
-        return (f"{params['agg']}({params['metric']}{{{tags}}}) over {params['window_minutes']} min "
-                f"{SYMBOLS[params['operator']]} {params['threshold']:g}")
+        return (
+            f"{params['agg']}({params['metric']}{{{tags}}}) over {params['window_minutes']} min "
+            f"{SYMBOLS[params['operator']]} {params['threshold']:g}"
+        )
 
 
 def _request(params: dict) -> MetricRequest:
     grouped = bool(params.get("group_by_tag") or params.get("per_series"))
-    return MetricRequest(name=params["metric"], tags=params["tags"], agg=params["agg"],
-                         window=timedelta(minutes=params["window_minutes"]),
-                         group_by=params.get("group_by_tag") or None, grouped=grouped)
+    return MetricRequest(
+        name=params["metric"],
+        tags=params["tags"],
+        agg=params["agg"],
+        window=timedelta(minutes=params["window_minutes"]),
+        group_by=params.get("group_by_tag") or None,
+        grouped=grouped,
+    )

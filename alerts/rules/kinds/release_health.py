@@ -16,8 +16,14 @@ MEASURES = {
 class ReleaseHealthThreshold(RuleKind):
     kind = "release_health"
     label = "Error tracking: error rate of a release"
-    example = {"release": "", "environment": "", "measure": "crash_free_sessions", "operator": "lt",
-               "threshold": 99.5, "min_sessions": 100}
+    example = {
+        "release": "",
+        "environment": "",
+        "measure": "crash_free_sessions",
+        "operator": "lt",
+        "threshold": 99.5,
+        "min_sessions": 100,
+    }
     # Release health is kept per day without times within it: there is no history to replay.
     replayable = False
 
@@ -42,14 +48,21 @@ class ReleaseHealthThreshold(RuleKind):
         release = params.get("release") or latest_release(project=rule.project)
         if not release:
             return []
-        health: Health = release_health(project=rule.project, release=release,
-                                        environment=params.get("environment") or None)
+        health: Health = release_health(
+            project=rule.project, release=release, environment=params.get("environment") or None
+        )
         value = MEASURES[params["measure"]](health) if health.sessions >= params.get("min_sessions", 0) else None
         labels = {"release": release}
         if value is None:
             return [Sample(labels=labels, value=None, breached=False)]
-        return [Sample(labels=labels, value=value, breached=OPERATORS[params["operator"]](value, params["threshold"]),
-                       detail={"sessions": health.sessions, "crashed": health.crashed, "errored": health.errored})]
+        return [
+            Sample(
+                labels=labels,
+                value=value,
+                breached=OPERATORS[params["operator"]](value, params["threshold"]),
+                detail={"sessions": health.sessions, "crashed": health.crashed, "errored": health.errored},
+            )
+        ]
 
     @classmethod
     def needs_project(cls, params: dict) -> bool:
@@ -57,5 +70,7 @@ class ReleaseHealthThreshold(RuleKind):
 
     @classmethod
     def describe(cls, params: dict) -> str:
-        return (f"{params['measure'].replace('_', ' ')} of {params.get('release') or 'the latest release'} "
-                f"{SYMBOLS[params['operator']]} {params['threshold']:g} %")
+        return (
+            f"{params['measure'].replace('_', ' ')} of {params.get('release') or 'the latest release'} "
+            f"{SYMBOLS[params['operator']]} {params['threshold']:g} %"
+        )

@@ -55,8 +55,7 @@ def window_burn_rates(minutes: list[tuple[float, float]], *, preset: Preset, obj
     short_minutes = int(preset.short / MINUTE)
     sums = []
     for span in (minutes, minutes[-short_minutes:]):
-        sums.append(burn_rate(good=sum(g for g, _ in span), total=sum(t for _, t in span),
-                              objective_pct=objective_pct))
+        sums.append(burn_rate(good=sum(g for g, _ in span), total=sum(t for _, t in span), objective_pct=objective_pct))
     return sums[0], sums[1]
 
 
@@ -66,16 +65,29 @@ class SloBurnRate(RuleKind):
     # Each evaluation reads up to six hours of minute rollups: a half-hour step keeps the
     # 7-day replay to 336 evaluations, and a page's 5-minute short window still resets it.
     preview_min_step = timedelta(minutes=30)
-    example = {"sli": "latency", "objective": 99.9, "preset": "page", "metric": "http.latency",
-               "tags": {}, "threshold_ms": 500, "good_metric": "", "total_metric": "", **SCOPE}
+    example = {
+        "sli": "latency",
+        "objective": 99.9,
+        "preset": "page",
+        "metric": "http.latency",
+        "tags": {},
+        "threshold_ms": 500,
+        "good_metric": "",
+        "total_metric": "",
+        **SCOPE,
+    }
 
     @classmethod
     def validate_params(cls, params) -> dict:
         p = Params(params)
         p.unknown(cls.example)
         sli = p.text("sli", choices=SLIS)
-        cleaned = {"sli": sli, "objective": p.number("objective", minimum=50, maximum=99.9999),
-                   "preset": p.text("preset", default="page", choices=PRESETS), "tags": p.tags("tags")}
+        cleaned = {
+            "sli": sli,
+            "objective": p.number("objective", minimum=50, maximum=99.9999),
+            "preset": p.text("preset", default="page", choices=PRESETS),
+            "tags": p.tags("tags"),
+        }
         if sli == "latency":
             cleaned.update(metric=p.text("metric"), threshold_ms=p.number("threshold_ms", minimum=0))
         elif sli == "availability_metric":
@@ -97,10 +109,19 @@ class SloBurnRate(RuleKind):
         short_rate = short_rate or 0.0
         # Both windows must exceed the factor, so the lower of the two is what is compared.
         value = min(long_rate, short_rate)
-        return [Sample(labels={}, value=round(value, 4), breached=value > preset.factor, detail={
-            "burn_rate_long": round(long_rate, 4), "burn_rate_short": round(short_rate, 4),
-            "long_window_minutes": int(preset.long / MINUTE), "short_window_minutes": int(preset.short / MINUTE),
-        })]
+        return [
+            Sample(
+                labels={},
+                value=round(value, 4),
+                breached=value > preset.factor,
+                detail={
+                    "burn_rate_long": round(long_rate, 4),
+                    "burn_rate_short": round(short_rate, 4),
+                    "long_window_minutes": int(preset.long / MINUTE),
+                    "short_window_minutes": int(preset.short / MINUTE),
+                },
+            )
+        ]
 
     @classmethod
     def _minutes(cls, rule, now: datetime, window: timedelta) -> list[tuple[float, float]] | None:
@@ -117,11 +138,14 @@ class SloBurnRate(RuleKind):
             raise ValueError("a metric SLO needs a project")
         try:
             if params["sli"] == "latency":
-                buckets = query_share_at_most(rule.project, params["metric"], params["threshold_ms"], params["tags"],
-                                              window, MINUTE, end=now)
+                buckets = query_share_at_most(
+                    rule.project, params["metric"], params["threshold_ms"], params["tags"], window, MINUTE, end=now
+                )
                 return [(b.at_most, b.count) for b in buckets]
-            good, total = (query(rule.project, params[name], params["tags"], "sum", window, MINUTE, end=now)
-                           for name in ("good_metric", "total_metric"))
+            good, total = (
+                query(rule.project, params[name], params["tags"], "sum", window, MINUTE, end=now)
+                for name in ("good_metric", "total_metric")
+            )
         except QueryError as exc:
             raise ValueError(str(exc)) from exc
         if not total.series:
@@ -139,5 +163,7 @@ class SloBurnRate(RuleKind):
     @classmethod
     def describe(cls, params: dict) -> str:
         preset = PRESETS[params["preset"]]
-        return (f"{params['sli'].replace('_', ' ')} SLO {params['objective']:g} % burning over {preset.factor:g}× "
-                f"for {int(preset.long / MINUTE)} min and {int(preset.short / MINUTE)} min")
+        return (
+            f"{params['sli'].replace('_', ' ')} SLO {params['objective']:g} % burning over {preset.factor:g}× "
+            f"for {int(preset.long / MINUTE)} min and {int(preset.short / MINUTE)} min"
+        )

@@ -26,8 +26,12 @@ class TargetStatus(RuleKind):
         labels = target_labels(statuses)
         wanted = rule.params.get("statuses", ["down"])
         return [
-            Sample(labels=labels[s.target_id], value=1.0 if s.status in wanted else 0.0, breached=s.status in wanted,
-                   detail={"status": s.status, "since": s.since.isoformat() if s.since else None})
+            Sample(
+                labels=labels[s.target_id],
+                value=1.0 if s.status in wanted else 0.0,
+                breached=s.status in wanted,
+                detail={"status": s.status, "since": s.since.isoformat() if s.since else None},
+            )
             for s in statuses
             if s.status != "unknown"  # never probed yet: no data, not a verdict
         ]

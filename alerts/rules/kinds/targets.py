@@ -23,5 +23,7 @@ def watched_targets(rule, *, kinds: tuple[str, ...] | None = None) -> list[Targe
 
 def target_labels(statuses: list[TargetStatus]) -> dict[int, dict[str, str]]:
     slugs = project_slugs({s.project_id for s in statuses})
-    return {s.target_id: {"target_id": str(s.target_id), "target": s.name, "project": slugs.get(s.project_id, "")}
-            for s in statuses}
+    return {
+        s.target_id: {"target_id": str(s.target_id), "target": s.name, "project": slugs.get(s.project_id, "")}
+        for s in statuses
+    }

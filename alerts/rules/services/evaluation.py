@@ -18,11 +18,11 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.db.models import F
 
-from alerts.models import AlertRule, RuleInstance, RuleTransition
-from alerts.rules.kinds.base import RuleKind
-from alerts.rules.kinds import RULE_KINDS
-from alerts.rules.states import Observation, State, advance, observe
 from alerts.incidents.services import incidents
+from alerts.models import AlertRule, RuleInstance, RuleTransition
+from alerts.rules.kinds import RULE_KINDS
+from alerts.rules.kinds.base import RuleKind
+from alerts.rules.states import Observation, State, advance, observe
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +35,11 @@ _INSTANCE_FIELDS = ["labels", "state", "active_since", "fired_at", "cleared_at",
 def rules_claim_due(*, now: datetime, limit: int) -> list[int]:
     """Claim up to `limit` enabled rules due at `now` and move their next evaluation on."""
     with transaction.atomic():
-        due = (AlertRule.objects.filter(enabled=True, next_evaluation_at__lte=now).order_by("next_evaluation_at")
-               .values_list("pk", "next_evaluation_at", "interval_seconds")[:limit])
+        due = (
+            AlertRule.objects.filter(enabled=True, next_evaluation_at__lte=now)
+            .order_by("next_evaluation_at")
+            .values_list("pk", "next_evaluation_at", "interval_seconds")[:limit]
+        )
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
         rows = list(due)
@@ -47,10 +50,12 @@ def rules_claim_due(*, now: datetime, limit: int) -> list[int]:
             (on_cadence if next_at + timedelta(seconds=interval) > now else behind)[interval].append(pk)
         for interval, ids in on_cadence.items():
             AlertRule.objects.filter(pk__in=ids).update(
-                next_evaluation_at=F("next_evaluation_at") + timedelta(seconds=interval), last_evaluated_at=now)
+                next_evaluation_at=F("next_evaluation_at") + timedelta(seconds=interval), last_evaluated_at=now
+            )
         for interval, ids in behind.items():
-            AlertRule.objects.filter(pk__in=ids).update(next_evaluation_at=now + timedelta(seconds=interval),
-                                                        last_evaluated_at=now)
+            AlertRule.objects.filter(pk__in=ids).update(
+                next_evaluation_at=now + timedelta(seconds=interval), last_evaluated_at=now
+            )
     return [pk for pk, _, _ in rows]
 
 
@@ -151,8 +156,7 @@ def _store_alone(plan: _Plan, now: datetime) -> None:
         logger.exception("rule %s: %s", plan.rule.pk, plan.error)
 
 
-def _plan(rule: AlertRule, kind, observations: list[Observation], instances: dict, now: datetime,
-          error: str) -> _Plan:
+def _plan(rule: AlertRule, kind, observations: list[Observation], instances: dict, now: datetime, error: str) -> _Plan:
     """Move the instances in memory; what to write, if anything (most ticks: nothing)."""
     transitions, owners, signals, changed, created = [], [], [], [], []
     for observation in observations:
@@ -160,8 +164,13 @@ def _plan(rule: AlertRule, kind, observations: list[Observation], instances: dic
         fresh = instance is None
         if fresh:
             instance = RuleInstance(rule=rule, fingerprint=observation.fingerprint, labels=observation.labels)
-        moved = advance(instance, condition=observation.condition, now=now, for_seconds=rule.for_seconds,
-                        keep_firing_for_seconds=rule.keep_firing_for_seconds)
+        moved = advance(
+            instance,
+            condition=observation.condition,
+            now=now,
+            for_seconds=rule.for_seconds,
+            keep_firing_for_seconds=rule.keep_firing_for_seconds,
+        )
         if observation.value is not None:
             instance.last_value = observation.value
         if fresh and moved is None:
@@ -172,9 +181,16 @@ def _plan(rule: AlertRule, kind, observations: list[Observation], instances: dic
         (created if fresh else changed).append(instance)
         if moved:
             # By id at write time (the instance may be inserted, rolled back and inserted again).
-            transitions.append(RuleTransition(rule=rule, at=now, from_state=moved[0],
-                                              to_state=moved[1], reason=observation.reason[:500],
-                                              values=observation.values))
+            transitions.append(
+                RuleTransition(
+                    rule=rule,
+                    at=now,
+                    from_state=moved[0],
+                    to_state=moved[1],
+                    reason=observation.reason[:500],
+                    values=observation.values,
+                )
+            )
             owners.append(instance)
             if moved[1] in (State.FIRING, State.RESOLVED):
                 signals.append(_signal(rule, kind, instance, now))
@@ -194,8 +210,10 @@ def _write(plans: list[_Plan]) -> None:
 
 # One parameterised statement run for every changed row: bulk_update's CASE expressions
 # cost more CPU to build than the database spends on them at hundreds of rows a tick.
-_UPDATE_SQL = (f"UPDATE {RuleInstance._meta.db_table} SET "
-               f"{', '.join(f'{RuleInstance._meta.get_field(f).column} = %s' for f in _INSTANCE_FIELDS)} WHERE id = %s")
+_UPDATE_SQL = (
+    f"UPDATE {RuleInstance._meta.db_table} SET "
+    f"{', '.join(f'{RuleInstance._meta.get_field(f).column} = %s' for f in _INSTANCE_FIELDS)} WHERE id = %s"
+)
 
 
 def _update_instances(instances: list[RuleInstance]) -> None:
@@ -209,8 +227,13 @@ def _update_instances(instances: list[RuleInstance]) -> None:
 
 def alert_labels(rule: AlertRule, labels: dict[str, str]) -> dict[str, str]:
     """The series' labels, then the rule's own, then the ones the engine owns."""
-    merged = {**labels, **{str(k): str(v) for k, v in (rule.labels or {}).items()},
-              "alertname": rule.name, "severity": rule.severity, "rule_id": str(rule.pk)}
+    merged = {
+        **labels,
+        **{str(k): str(v) for k, v in (rule.labels or {}).items()},
+        "alertname": rule.name,
+        "severity": rule.severity,
+        "rule_id": str(rule.pk),
+    }
     if rule.project_id is not None:
         merged["project"] = rule.project.slug
     return merged
@@ -258,12 +281,17 @@ def _signal(rule: AlertRule, kind, instance: RuleInstance, now: datetime) -> inc
     labels = alert_labels(rule, instance.labels)
     firing = instance.state == State.FIRING
     return incidents.AlertSignal(
-        source="rule", fingerprint=alert_fingerprint(rule, instance.fingerprint),
+        source="rule",
+        fingerprint=alert_fingerprint(rule, instance.fingerprint),
         dedup_key=dedup_key(rule, labels, instance.fingerprint),
-        labels=labels, status="firing" if firing else "resolved", severity=rule.severity,
+        labels=labels,
+        status="firing" if firing else "resolved",
+        severity=rule.severity,
         summary=_summary(rule, kind, instance.last_value, instance.labels),
-        at=instance.fired_at if firing else now, value=instance.last_value,
-        project_id=rule.project_id, rule_id=rule.pk,
+        at=instance.fired_at if firing else now,
+        value=instance.last_value,
+        project_id=rule.project_id,
+        rule_id=rule.pk,
     )
 
 
@@ -283,8 +311,16 @@ def rule_reset(*, rule: AlertRule, now: datetime, reason: str) -> int:
         kind = RULE_KINDS.get(rule.kind)
         for instance in firing:
             instance.state, instance.cleared_at = State.RESOLVED, now
-            transitions.append(RuleTransition(rule=rule, instance=instance, at=now, from_state=State.FIRING,
-                                              to_state=State.RESOLVED, reason=reason[:500]))
+            transitions.append(
+                RuleTransition(
+                    rule=rule,
+                    instance=instance,
+                    at=now,
+                    from_state=State.FIRING,
+                    to_state=State.RESOLVED,
+                    reason=reason[:500],
+                )
+            )
             signals.append(_signal(rule, kind, instance, now))
         _update_instances(firing)
         RuleTransition.objects.bulk_create(transitions)

@@ -45,8 +45,9 @@ def rule_preview(*, rule: AlertRule, now: datetime, days: int = PREVIEW_DAYS) ->
     if kind is None:
         return Preview(supported=False, reason=f"{rule.kind!r} is not a rule kind")
     if not kind.replayable:
-        return Preview(supported=False, reason=f"{kind.label} reads the present state only; it has no history to "
-                                               "replay")
+        return Preview(
+            supported=False, reason=f"{kind.label} reads the present state only; it has no history to replay"
+        )
     step = max(timedelta(seconds=rule.interval_seconds), kind.preview_min_step)
     end = now.replace(second=0, microsecond=0)
     moment = end - timedelta(days=days)
@@ -61,8 +62,13 @@ def rule_preview(*, rule: AlertRule, now: datetime, days: int = PREVIEW_DAYS) ->
             preview.errors += 1
         for observation in observe(rule=rule, kind=kind, samples=samples, error=error, known=instances):
             instance = instances.setdefault(observation.fingerprint, Replayed(labels=observation.labels))
-            moved = advance(instance, condition=observation.condition, now=moment, for_seconds=rule.for_seconds,
-                            keep_firing_for_seconds=rule.keep_firing_for_seconds)
+            moved = advance(
+                instance,
+                condition=observation.condition,
+                now=moment,
+                for_seconds=rule.for_seconds,
+                keep_firing_for_seconds=rule.keep_firing_for_seconds,
+            )
             preview.fired += bool(moved and moved[1] == State.FIRING)
         values = [s.value for s in samples or [] if s.value is not None]
         preview.points.append((moment, max(values) if values else None))
@@ -90,6 +96,13 @@ def preview_chart(preview: Preview) -> dict:
     line = " ".join(f"{x(i)},{y(v)}" for i, (_, v) in enumerate(preview.points) if v is not None)
     width = round(CHART_WIDTH / last, 1)
     shaded = [x(i) for i, firing in enumerate(preview.firing) if firing]
-    return {"width": CHART_WIDTH, "height": CHART_HEIGHT, "points": line, "top": top, "bottom": bottom,
-            "threshold_y": y(preview.threshold) if preview.threshold is not None else None,
-            "firing_x": shaded, "firing_width": width}
+    return {
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "points": line,
+        "top": top,
+        "bottom": bottom,
+        "threshold_y": y(preview.threshold) if preview.threshold is not None else None,
+        "firing_x": shaded,
+        "firing_width": width,
+    }

@@ -40,25 +40,36 @@ def _sql(*, with_user: bool, with_release: bool) -> str:
         "SELECT issue_id, %(timestamp)s, %(release)s, %(environment)s FROM e)",
     ]
     if with_user:
-        parts.append(f"u AS (INSERT INTO {ErrorIssueUser._meta.db_table} (issue_id, user_hash) "
-                     "SELECT issue_id, %(user_hash)s FROM e ON CONFLICT DO NOTHING)")
+        parts.append(
+            f"u AS (INSERT INTO {ErrorIssueUser._meta.db_table} (issue_id, user_hash) "
+            "SELECT issue_id, %(user_hash)s FROM e ON CONFLICT DO NOTHING)"
+        )
     if with_release:
-        parts.append(f"r AS (INSERT INTO {Release._meta.db_table} (project_id, version, first_seen) "
-                     "SELECT %(project)s, %(release)s, %(timestamp)s FROM e ON CONFLICT DO NOTHING)")
+        parts.append(
+            f"r AS (INSERT INTO {Release._meta.db_table} (project_id, version, first_seen) "
+            "SELECT %(project)s, %(release)s, %(timestamp)s FROM e ON CONFLICT DO NOTHING)"
+        )
     return ", ".join(parts) + " SELECT (SELECT id FROM i), (SELECT count(*) FROM e)"
 
 
 _STATEMENTS = {(u, r): _sql(with_user=u, with_release=r) for u in (False, True) for r in (False, True)}
 
 
-def error_event_insert(*, project_id: int, event: PreparedEvent, received_at, with_user: bool,
-                       with_release: bool) -> Inserted:
+def error_event_insert(
+    *, project_id: int, event: PreparedEvent, received_at, with_user: bool, with_release: bool
+) -> Inserted:
     """Insert the event into the issue its grouping hash names, with its tally (and the
     issue's user, the project's release, when asked)."""
     params = {
-        "project": project_id, "hash": event.grouping.hash, "event_id": event.event_id,
-        "timestamp": event.timestamp, "received_at": received_at, "level": event.level,
-        "release": event.release, "environment": event.environment, "user_hash": event.user_hash,
+        "project": project_id,
+        "hash": event.grouping.hash,
+        "event_id": event.event_id,
+        "timestamp": event.timestamp,
+        "received_at": received_at,
+        "level": event.level,
+        "release": event.release,
+        "environment": event.environment,
+        "user_hash": event.user_hash,
         "payload": json.dumps(event.payload),
     }
     with connection.bound_cursor() as cursor:

@@ -21,12 +21,17 @@ from django.utils import timezone
 from monitoring.errors.classification import classify
 from monitoring.errors.events import PreparedEvent
 from monitoring.errors.partitions import events
-from monitoring.models import (
-    ErrorEvent, ErrorIssue, ErrorIssueTally, ErrorIssueUser, Project, Release,
-)
-from monitoring.errors.services.issue_classification import classification_rules
 from monitoring.errors.services.event_insert import error_event_insert
+from monitoring.errors.services.issue_classification import classification_rules
 from monitoring.errors.services.issues import error_issue_fold
+from monitoring.models import (
+    ErrorEvent,
+    ErrorIssue,
+    ErrorIssueTally,
+    ErrorIssueUser,
+    Project,
+    Release,
+)
 
 
 def _existing_issue(*, project: Project, event: PreparedEvent) -> tuple[int, bool] | None:
@@ -57,9 +62,16 @@ def _issue_for(*, project: Project, event: PreparedEvent) -> int | None:
         try:
             with transaction.atomic():
                 issue = ErrorIssue.objects.create(
-                    project=project, grouping_hash=event.grouping.hash, title=event.title, culprit=event.culprit,
-                    type=event.type, level=event.level, first_seen=event.timestamp, last_seen=event.timestamp,
-                    severity=verdict.severity if verdict else "", category=verdict.category if verdict else "",
+                    project=project,
+                    grouping_hash=event.grouping.hash,
+                    title=event.title,
+                    culprit=event.culprit,
+                    type=event.type,
+                    level=event.level,
+                    first_seen=event.timestamp,
+                    last_seen=event.timestamp,
+                    severity=verdict.severity if verdict else "",
+                    category=verdict.category if verdict else "",
                     should_alert=verdict.should_alert if verdict else False,
                 )
             return issue.pk
@@ -124,8 +136,9 @@ def _store_for_issue(project: Project, event: PreparedEvent, received_at):
     guess = _issue_of_hash.get(hash_key)
     with_user = bool(event.user_hash) and (guess, event.user_hash) not in _known_users
     with_release = bool(event.release) and release_key not in _known_releases
-    inserted = error_event_insert(project_id=project.pk, event=event, received_at=received_at,
-                                  with_user=with_user, with_release=with_release)
+    inserted = error_event_insert(
+        project_id=project.pk, event=event, received_at=received_at, with_user=with_user, with_release=with_release
+    )
     if inserted.issue_id is None:
         return _NO_ISSUE
     issue_id = inserted.issue_id
@@ -134,8 +147,9 @@ def _store_for_issue(project: Project, event: PreparedEvent, received_at):
     if issue_id != guess:  # first sight here, or the hash moved (merged, deleted and regrouped)
         _remember_issue(hash_key, issue_id)
         if event.user_hash and not with_user:
-            ErrorIssueUser.objects.bulk_create([ErrorIssueUser(issue_id=issue_id, user_hash=event.user_hash)],
-                                               ignore_conflicts=True)
+            ErrorIssueUser.objects.bulk_create(
+                [ErrorIssueUser(issue_id=issue_id, user_hash=event.user_hash)], ignore_conflicts=True
+            )
     if event.user_hash:
         _remember_user((issue_id, event.user_hash))
     if with_release:
@@ -153,10 +167,17 @@ def _store_in_transaction(project: Project, event: PreparedEvent, received_at) -
             if issue_id is None:
                 return None
             ErrorEvent.objects.create(
-                project=project, issue_id=issue_id, event_id=event.event_id,
-                grouping_hash=event.grouping.hash, timestamp=event.timestamp, received_at=received_at,
-                level=event.level, release=event.release, environment=event.environment,
-                user_hash=event.user_hash, payload=event.payload,
+                project=project,
+                issue_id=issue_id,
+                event_id=event.event_id,
+                grouping_hash=event.grouping.hash,
+                timestamp=event.timestamp,
+                received_at=received_at,
+                level=event.level,
+                release=event.release,
+                environment=event.environment,
+                user_hash=event.user_hash,
+                payload=event.payload,
             )
             ErrorIssueTally.objects.create(
                 issue_id=issue_id, timestamp=event.timestamp, release=event.release, environment=event.environment

@@ -8,28 +8,38 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 
-from monitoring.heartbeats.checkin_items import check_in_parse
 from monitoring.errors.envelope import Envelope, Item
 from monitoring.errors.events import InvalidEvent, event_prepare, storable
 from monitoring.errors.privacy import event_privatise
 from monitoring.errors.ratelimit import category_wait
+from monitoring.errors.services.events import error_event_store
+from monitoring.errors.services.outcomes import envelope_outcomes_record
+from monitoring.errors.services.release_health import release_health_record
+from monitoring.errors.services.user_reports import error_user_report_store
 from monitoring.errors.sessions import session_counts
 from monitoring.errors.transactions import transaction_points
-from monitoring.models import Project
-from monitoring.errors.services.outcomes import envelope_outcomes_record
-from monitoring.errors.services.events import error_event_store
-from monitoring.errors.services.user_reports import error_user_report_store
+from monitoring.heartbeats.checkin_items import check_in_parse
 from monitoring.heartbeats.services.checkins import UnknownMonitor, monitor_check_in
-from monitoring.errors.services.release_health import release_health_record
-from monitoring.telemetry.services.ingest import CardinalityExceeded, telemetry_ingest
+from monitoring.models import Project
 from monitoring.telemetry.payloads import PayloadError
+from monitoring.telemetry.services.ingest import CardinalityExceeded, telemetry_ingest
 
 # Item types the protocol defines that this portal does not store yet: counted, not kept.
-NOT_STORED = frozenset({
-    "attachment",
-    "profile", "profile_chunk", "replay_event", "replay_recording", "replay_video", "span",
-    "statsd", "metric_buckets", "otel_log", "log",
-})
+NOT_STORED = frozenset(
+    {
+        "attachment",
+        "profile",
+        "profile_chunk",
+        "replay_event",
+        "replay_recording",
+        "replay_video",
+        "span",
+        "statsd",
+        "metric_buckets",
+        "otel_log",
+        "log",
+    }
+)
 # Outcome categories, named as sentry-sdk names them in its client reports.
 CATEGORY = {"event": "error", "check_in": "monitor", "sessions": "session"}
 
@@ -56,8 +66,9 @@ def _privatised(project: Project, event: dict, client_ip: str) -> dict:
     )
 
 
-def _store_event(project: Project, payload: bytes, *, envelope_event_id: str | None, client_ip: str,
-                 received_at: datetime) -> str:
+def _store_event(
+    project: Project, payload: bytes, *, envelope_event_id: str | None, client_ip: str, received_at: datetime
+) -> str:
     """Store one event; its id. Raises InvalidEvent (any ValueError) for a payload that is not one."""
     if len(payload) > settings.ERRORS_MAX_EVENT_BYTES:
         raise OverflowError("event too large")
@@ -105,14 +116,18 @@ def _user_report(project: Project, item: Item, received_at: datetime) -> None:
     if not isinstance(event_id, str) or not _text(comments, 1):
         raise InvalidEvent("a user report needs an event_id and comments")
     error_user_report_store(
-        project=project, event_id=uuid.UUID(event_id), name=storable(_text(name, 128)),
+        project=project,
+        event_id=uuid.UUID(event_id),
+        name=storable(_text(name, 128)),
         email=storable(_text(email, 256)),
-        comments=storable(_text(comments, 10_000)), received_at=received_at,
+        comments=storable(_text(comments, 10_000)),
+        received_at=received_at,
     )
 
 
-def envelope_ingest(*, project: Project, envelope: Envelope, client_ip: str, received_at: datetime,
-                    key_id: int | None = None) -> IngestResult:
+def envelope_ingest(
+    *, project: Project, envelope: Envelope, client_ip: str, received_at: datetime, key_id: int | None = None
+) -> IngestResult:
     header_id = envelope.headers.get("event_id")
     header_id = header_id if isinstance(header_id, str) else None
     result = IngestResult(event_id=header_id or "")
@@ -126,8 +141,9 @@ def envelope_ingest(*, project: Project, envelope: Envelope, client_ip: str, rec
             continue
         if item.type == "event":
             try:
-                event_id = _store_event(project, item.payload, envelope_event_id=header_id, client_ip=client_ip,
-                                        received_at=received_at)
+                event_id = _store_event(
+                    project, item.payload, envelope_event_id=header_id, client_ip=client_ip, received_at=received_at
+                )
             except OverflowError:
                 result.dropped[(category, "too_large")] += 1
             except (ValueError, RecursionError):  # not JSON, not UTF-8, nested too deep, not an event
@@ -163,8 +179,13 @@ def envelope_ingest(*, project: Project, envelope: Envelope, client_ip: str, rec
                 result.stored += 1
         elif item.type == "transaction":
             try:
-                points.extend(transaction_points(item.json(), received_at=received_at, max_lateness=timedelta(
-                    seconds=settings.TELEMETRY_MAX_LATENESS_SECONDS)))
+                points.extend(
+                    transaction_points(
+                        item.json(),
+                        received_at=received_at,
+                        max_lateness=timedelta(seconds=settings.TELEMETRY_MAX_LATENESS_SECONDS),
+                    )
+                )
             except (ValueError, RecursionError):
                 result.dropped[(category, "invalid")] += 1
         elif item.type in NOT_STORED:

@@ -10,8 +10,8 @@ from dataclasses import fields
 from django.db.models import Q, QuerySet
 
 from monitoring.errors.classification import Classification, Rule, classify
-from monitoring.models import ErrorClassificationRule, ErrorIssue, Project
 from monitoring.errors.selectors import error_issue_latest_event
+from monitoring.models import ErrorClassificationRule, ErrorIssue, Project
 
 UNCLASSIFIED = Classification(severity="", category="", should_alert=False)
 
@@ -28,8 +28,12 @@ def error_issues_reclassify(*, issues: QuerySet[ErrorIssue]) -> int:
     """Apply the current rules to these issues (merged ones skipped); returns how many changed."""
     rules_by_project: dict[int, list[Rule]] = {}
     changed = 0
-    rows = (issues.exclude(status=ErrorIssue.Status.MERGED).select_related(None).select_related("project")
-            .only("id", "project", "severity", "category", "should_alert"))
+    rows = (
+        issues.exclude(status=ErrorIssue.Status.MERGED)
+        .select_related(None)
+        .select_related("project")
+        .only("id", "project", "severity", "category", "should_alert")
+    )
     for issue in rows.iterator(chunk_size=500):
         event = error_issue_latest_event(issue)
         if event is None:
@@ -38,10 +42,14 @@ def error_issues_reclassify(*, issues: QuerySet[ErrorIssue]) -> int:
             rules_by_project[issue.project_id] = classification_rules(issue.project)
         verdict = classify(event.payload, rules_by_project[issue.project_id]) or UNCLASSIFIED
         if (issue.severity, issue.category, issue.should_alert) == (
-                verdict.severity, verdict.category, verdict.should_alert):
+            verdict.severity,
+            verdict.category,
+            verdict.should_alert,
+        ):
             continue
         # Only these columns: counters may be moving under a concurrent fold.
         ErrorIssue.objects.filter(pk=issue.pk).update(
-            severity=verdict.severity, category=verdict.category, should_alert=verdict.should_alert)
+            severity=verdict.severity, category=verdict.category, should_alert=verdict.should_alert
+        )
         changed += 1
     return changed

@@ -27,15 +27,17 @@ def _add_seen_in(issue: ErrorIssue, rows: Iterable[tuple[str, str, datetime, dat
     if not rows:
         return
     existing = {
-        (s.dimension, s.value): s
-        for s in ErrorIssueSeenIn.objects.filter(issue=issue, value__in={r[1] for r in rows})
+        (s.dimension, s.value): s for s in ErrorIssueSeenIn.objects.filter(issue=issue, value__in={r[1] for r in rows})
     }
     new, changed = [], []
     for dimension, value, first, last, count in rows:
         seen = existing.get((dimension, value))
         if seen is None:
-            new.append(ErrorIssueSeenIn(issue=issue, dimension=dimension, value=value, first_seen=first,
-                                        last_seen=last, event_count=count))
+            new.append(
+                ErrorIssueSeenIn(
+                    issue=issue, dimension=dimension, value=value, first_seen=first, last_seen=last, event_count=count
+                )
+            )
         else:
             seen.first_seen, seen.last_seen = min(seen.first_seen, first), max(seen.last_seen, last)
             seen.event_count += count
@@ -71,8 +73,16 @@ def _set_status(issue: ErrorIssue, status: str, now: datetime) -> None:
         issue.resolved_in_release = ""
 
 
-_STATUS_FIELDS = ["status", "status_changed_at", "snooze_until", "snooze_event_count", "snooze_count_base",
-                  "resolved_in_release", "is_regression", "regressed_at"]
+_STATUS_FIELDS = [
+    "status",
+    "status_changed_at",
+    "snooze_until",
+    "snooze_event_count",
+    "snooze_count_base",
+    "resolved_in_release",
+    "is_regression",
+    "regressed_at",
+]
 
 
 def error_issue_fold(*, issue_id: int, wait: bool = False) -> bool:
@@ -117,7 +127,10 @@ def error_issues_wake_snoozed() -> int:
     """Issues snoozed until a time now past are unresolved again, events or not."""
     now = timezone.now()
     return ErrorIssue.objects.filter(status=Status.IGNORED, snooze_until__lte=now).update(
-        status=Status.UNRESOLVED, status_changed_at=now, snooze_until=None, snooze_event_count=None,
+        status=Status.UNRESOLVED,
+        status_changed_at=now,
+        snooze_until=None,
+        snooze_event_count=None,
         snooze_count_base=None,
     )
 
@@ -138,8 +151,11 @@ def error_issue_resolve(*, issue: ErrorIssue, in_next_release: bool = False) -> 
     if not in_next_release:
         return _change_status(issue, Status.RESOLVED, is_regression=False)
     latest = (
-        ErrorEvent.objects.filter(issue=issue).exclude(release="").order_by("-timestamp")
-        .values_list("release", flat=True).first()
+        ErrorEvent.objects.filter(issue=issue)
+        .exclude(release="")
+        .order_by("-timestamp")
+        .values_list("release", flat=True)
+        .first()
     )
     if latest is None:  # no release known: "next release" cannot be told apart, resolve now
         return _change_status(issue, Status.RESOLVED, is_regression=False)
@@ -150,16 +166,17 @@ def error_issue_unresolve(*, issue: ErrorIssue) -> ErrorIssue:
     return _change_status(issue, Status.UNRESOLVED)
 
 
-def error_issue_ignore(
-    *, issue: ErrorIssue, until: datetime | None = None, events: int | None = None
-) -> ErrorIssue:
+def error_issue_ignore(*, issue: ErrorIssue, until: datetime | None = None, events: int | None = None) -> ErrorIssue:
     """Ignore for good, or snooze until a time or until `events` more events arrive."""
     if events is not None and events < 1:
         raise ValueError("events must be at least 1")
     error_issue_fold(issue_id=issue.pk, wait=True)  # so the event budget starts from a true count
     issue.refresh_from_db(fields=["event_count"])
     return _change_status(
-        issue, Status.IGNORED, snooze_until=until, snooze_event_count=events,
+        issue,
+        Status.IGNORED,
+        snooze_until=until,
+        snooze_event_count=events,
         snooze_count_base=issue.event_count if events is not None else None,
     )
 
@@ -179,8 +196,11 @@ def _recount(issue: ErrorIssue) -> None:
     ErrorIssueSeenIn.objects.filter(issue=issue).delete()
     rows = []
     for dimension in ErrorIssueSeenIn.Dimension.values:
-        grouped = (events.exclude(**{dimension: ""}).values(dimension)
-                   .annotate(first=Min("timestamp"), last=Max("timestamp"), n=Count("id")))
+        grouped = (
+            events.exclude(**{dimension: ""})
+            .values(dimension)
+            .annotate(first=Min("timestamp"), last=Max("timestamp"), n=Count("id"))
+        )
         rows += [(dimension, g[dimension], g["first"], g["last"], g["n"]) for g in grouped]
     _add_seen_in(issue, rows)
     issue.save(update_fields=["event_count", "first_seen", "last_seen", "users_affected"])
@@ -190,7 +210,9 @@ def error_issue_merge(*, target: ErrorIssue, sources: Iterable[ErrorIssue]) -> E
     """Fold `sources` into `target`: their events move, their future events go to `target`."""
     source_ids = sorted({s.pk for s in sources} - {target.pk})
     with transaction.atomic():
-        locked = list(ErrorIssue.objects.select_for_update(no_key=True).filter(pk__in=[target.pk, *source_ids]).order_by("pk"))
+        locked = list(
+            ErrorIssue.objects.select_for_update(no_key=True).filter(pk__in=[target.pk, *source_ids]).order_by("pk")
+        )
         target = next(i for i in locked if i.pk == target.pk)
         if target.status == Status.MERGED:
             raise ValueError("cannot merge into an issue that is itself merged")

@@ -10,7 +10,10 @@ from monitoring.models import EnvelopeOutcome, Project
 
 
 def envelope_outcomes_record(
-    *, project: Project, day: date, dropped: Mapping[tuple[str, str], int],
+    *,
+    project: Project,
+    day: date,
+    dropped: Mapping[tuple[str, str], int],
     reported: Mapping[tuple[str, str], int] | None = None,
 ) -> None:
     """Add `dropped` (ours) and `reported` (the client's) counts, keyed (category, reason)."""

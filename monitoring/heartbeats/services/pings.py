@@ -15,9 +15,22 @@ from django.db import connection, transaction
 
 from monitoring.models import Flip, Heartbeat, HeartbeatPing, Status, Target
 
-PING_FIELDS = ("target_id", "schedule", "period_seconds", "cron", "time_zone", "grace_seconds",
-               "max_runtime_seconds", "min_runtime_seconds", "expected_at", "started_at", "started_rid",
-               "alert_after", "target__status", "target__paused")
+PING_FIELDS = (
+    "target_id",
+    "schedule",
+    "period_seconds",
+    "cron",
+    "time_zone",
+    "grace_seconds",
+    "max_runtime_seconds",
+    "min_runtime_seconds",
+    "expected_at",
+    "started_at",
+    "started_rid",
+    "alert_after",
+    "target__status",
+    "target__paused",
+)
 _STATE_FIELDS = ["last_ping_at", "expected_at", "started_at", "started_rid", "last_duration_ms", "alert_after"]
 DETECT_CHUNK = 1000
 
@@ -68,13 +81,37 @@ def heartbeat_ping(*, ping_key, ping: Ping) -> bool:
 
 _HEARTBEAT = Heartbeat._meta.db_table
 _TARGET = Target._meta.db_table
-_PING_COLUMNS = ("heartbeat_id", "received_at", "kind", "exit_code", "rid", "method", "remote_addr", "user_agent",
-                 "body", "body_truncated", "duration_ms")
+_PING_COLUMNS = (
+    "heartbeat_id",
+    "received_at",
+    "kind",
+    "exit_code",
+    "rid",
+    "method",
+    "remote_addr",
+    "user_agent",
+    "body",
+    "body_truncated",
+    "duration_ms",
+)
 # Typed, because a bare NULL or string in an INSERT … SELECT list would be read as text.
-_PING_VALUES = ("%s::timestamptz, %s::smallint, %s::smallint, %s, %s, %s::inet, %s, %s, %s, %s::bigint")
-_READ_COLUMNS = ("target_id", "schedule", "period_seconds", "cron", "time_zone", "grace_seconds",
-                 "max_runtime_seconds", "min_runtime_seconds", "last_ping_at", "expected_at", "started_at",
-                 "started_rid", "last_duration_ms", "alert_after")
+_PING_VALUES = "%s::timestamptz, %s::smallint, %s::smallint, %s, %s, %s::inet, %s, %s, %s, %s::bigint"
+_READ_COLUMNS = (
+    "target_id",
+    "schedule",
+    "period_seconds",
+    "cron",
+    "time_zone",
+    "grace_seconds",
+    "max_runtime_seconds",
+    "min_runtime_seconds",
+    "last_ping_at",
+    "expected_at",
+    "started_at",
+    "started_rid",
+    "last_duration_ms",
+    "alert_after",
+)
 # Hand-written SQL, because building these through the ORM cost more CPU than the database
 # spent running them (about 0.4 ms per statement on this machine).
 _READ_SQL = (
@@ -118,8 +155,19 @@ _STEADY_SQL = (
 def _ping_steady(ping_key, ping: Ping) -> bool:
     """True when the ping was the steady case and is stored; False leaves it to the other paths."""
     with connection.bound_cursor() as cursor:
-        cursor.execute(_STEADY_SQL, [ping.at, ping.at, ping.at, ping_key, Target.Kind.HEARTBEAT,
-                                     Heartbeat.Schedule.PERIOD, Status.UP, *_ping_values(ping, duration=None)])
+        cursor.execute(
+            _STEADY_SQL,
+            [
+                ping.at,
+                ping.at,
+                ping.at,
+                ping_key,
+                Target.Kind.HEARTBEAT,
+                Heartbeat.Schedule.PERIOD,
+                Status.UP,
+                *_ping_values(ping, duration=None),
+            ],
+        )
         return cursor.rowcount == 1
 
 
@@ -140,17 +188,35 @@ def _ping_in_autocommit(ping_key, ping: Ping) -> bool | None:
         status, _ = _apply_ping(heartbeat, ping, duration)
         if status and not heartbeat.target.paused and status != heartbeat.target.status:
             return None  # a flip: rare, and it needs the transaction
-        cursor.execute(_WRITE_SQL, [
-            *(getattr(heartbeat, f) for f in _STATE_FIELDS), heartbeat.target_id, *seen,
-            heartbeat.target_id, heartbeat.target.status, heartbeat.target.paused, Target.Kind.HEARTBEAT,
-            *_ping_values(ping, duration=duration),
-        ])
+        cursor.execute(
+            _WRITE_SQL,
+            [
+                *(getattr(heartbeat, f) for f in _STATE_FIELDS),
+                heartbeat.target_id,
+                *seen,
+                heartbeat.target_id,
+                heartbeat.target.status,
+                heartbeat.target.paused,
+                Target.Kind.HEARTBEAT,
+                *_ping_values(ping, duration=duration),
+            ],
+        )
         return True if cursor.rowcount == 1 else None  # None: another ping or the detector got there first
 
 
 def _ping_values(ping: Ping, *, duration: timedelta | None) -> list:
-    return [ping.at, ping.kind, ping.exit_code, ping.rid, ping.method, ping.remote_addr, ping.user_agent[:200],
-            ping.body, ping.body_truncated, round(_seconds(duration) * 1000) if duration is not None else None]
+    return [
+        ping.at,
+        ping.kind,
+        ping.exit_code,
+        ping.rid,
+        ping.method,
+        ping.remote_addr,
+        ping.user_agent[:200],
+        ping.body,
+        ping.body_truncated,
+        round(_seconds(duration) * 1000) if duration is not None else None,
+    ]
 
 
 @transaction.atomic
@@ -158,13 +224,19 @@ def _ping_in_transaction(ping_key, ping: Ping) -> bool:
     """Three statements in the usual case (read the heartbeat, store the ping, store its
     state); two more only when the status changes. The row is locked on PostgreSQL, so a
     concurrent ping's compare-and-set sees this one's state."""
-    heartbeat = (Heartbeat.objects.select_related("target").only(*PING_FIELDS).select_for_update(of=("self",))
-                 .filter(ping_key=ping_key, target__kind=Target.Kind.HEARTBEAT).first())
+    heartbeat = (
+        Heartbeat.objects.select_related("target")
+        .only(*PING_FIELDS)
+        .select_for_update(of=("self",))
+        .filter(ping_key=ping_key, target__kind=Target.Kind.HEARTBEAT)
+        .first()
+    )
     if heartbeat is None:
         return False
     duration = _run_duration(heartbeat, ping)
-    HeartbeatPing.objects.create(heartbeat_id=heartbeat.pk, **dict(zip(
-        _PING_COLUMNS[1:], _ping_values(ping, duration=duration), strict=True)))
+    HeartbeatPing.objects.create(
+        heartbeat_id=heartbeat.pk, **dict(zip(_PING_COLUMNS[1:], _ping_values(ping, duration=duration), strict=True))
+    )
     if ping.kind == HeartbeatPing.Kind.LOG:
         return True
     status, reason = _apply_ping(heartbeat, ping, duration)
@@ -181,9 +253,14 @@ def _run_duration(heartbeat: Heartbeat, ping: Ping) -> timedelta | None:
     if heartbeat.started_at and (not ping.rid or ping.rid == heartbeat.started_rid):
         return ping.at - heartbeat.started_at
     if ping.rid:  # runs overlap: this finish belongs to an earlier start
-        started = (HeartbeatPing.objects.filter(heartbeat_id=heartbeat.pk, kind=HeartbeatPing.Kind.START,
-                                                rid=ping.rid, received_at__lte=ping.at)
-                   .order_by("-received_at").values_list("received_at", flat=True).first())
+        started = (
+            HeartbeatPing.objects.filter(
+                heartbeat_id=heartbeat.pk, kind=HeartbeatPing.Kind.START, rid=ping.rid, received_at__lte=ping.at
+            )
+            .order_by("-received_at")
+            .values_list("received_at", flat=True)
+            .first()
+        )
         return ping.at - started if started else None
     return None
 
@@ -242,8 +319,12 @@ def heartbeats_detect(*, now: datetime) -> int:
     changed = 0
     while True:
         with transaction.atomic():
-            due = (Heartbeat.objects.select_related("target").only(*PING_FIELDS)
-                   .filter(alert_after__lte=now, target__paused=False).order_by("alert_after")[:DETECT_CHUNK])
+            due = (
+                Heartbeat.objects.select_related("target")
+                .only(*PING_FIELDS)
+                .filter(alert_after__lte=now, target__paused=False)
+                .order_by("alert_after")[:DETECT_CHUNK]
+            )
             if connection.features.has_select_for_update_skip_locked:
                 due = due.select_for_update(skip_locked=True, of=("self",))
             due = list(due)
@@ -264,15 +345,21 @@ def _deadline_verdict(heartbeat: Heartbeat, *, now: datetime) -> tuple[str | Non
         overrun = heartbeat.started_at + timedelta(seconds=heartbeat.max_runtime_seconds)
         if now >= overrun:
             heartbeat.alert_after = None
-            return (Status.DOWN, overrun,
-                    f"the run started at {heartbeat.started_at:%Y-%m-%d %H:%M:%S} UTC is still going after "
-                    f"max_runtime {heartbeat.max_runtime_seconds} s")
+            return (
+                Status.DOWN,
+                overrun,
+                f"the run started at {heartbeat.started_at:%Y-%m-%d %H:%M:%S} UTC is still going after "
+                f"max_runtime {heartbeat.max_runtime_seconds} s",
+            )
     expected = heartbeat.expected_at
     if expected and now >= expected + grace:
         heartbeat.alert_after = None
-        return (Status.DOWN, expected + grace,
-                f"missing: no ping since the one due at {expected:%Y-%m-%d %H:%M:%S} UTC, "
-                f"grace {heartbeat.grace_seconds} s")
+        return (
+            Status.DOWN,
+            expected + grace,
+            f"missing: no ping since the one due at {expected:%Y-%m-%d %H:%M:%S} UTC, "
+            f"grace {heartbeat.grace_seconds} s",
+        )
     if expected and now >= expected:
         heartbeat.alert_after = min(filter(None, [expected + grace, _overrun_at(heartbeat)]))
         return Status.DEGRADED, expected, f"late: the ping due at {expected:%Y-%m-%d %H:%M:%S} UTC has not come"

@@ -11,7 +11,9 @@ class Command(LookoutCommand):
         parser.add_argument("name")
         parser.add_argument("--slug", default="")
         parser.add_argument(
-            "--environment", action="append", dest="environments",
+            "--environment",
+            action="append",
+            dest="environments",
             help="An environment of the project (repeatable; default: production).",
         )
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
@@ -23,7 +25,8 @@ class Command(LookoutCommand):
             raise self.bad_argument(str(exc)) from exc
         project, key = created.project, created.key.key
         if options["json"]:
-            self.stdout.write(json.dumps({"id": project.pk, "slug": project.slug, "name": project.name, "dsn": key.dsn}))
+            self.stdout.write(
+                json.dumps({"id": project.pk, "slug": project.slug, "name": project.name, "dsn": key.dsn})
+            )
         else:
             self.stdout.write(f"project {project.pk} ({project.slug})\nDSN {key.dsn}")
-

@@ -26,6 +26,4 @@ class IngestKeyView(APIView):
     )
     def get(self, request):
         key = request.auth
-        return Response(
-            {"project_id": key.project_id, "project": key.project.slug, "key": key.label, "dsn": key.dsn}
-        )
+        return Response({"project_id": key.project_id, "project": key.project.slug, "key": key.label, "dsn": key.dsn})

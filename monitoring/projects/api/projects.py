@@ -9,7 +9,9 @@ from monitoring.projects.services.projects import ProjectError, project_create
 class ProjectSerializer(serializers.ModelSerializer):
     dsn = serializers.CharField(read_only=True, allow_null=True)
     environments = serializers.ListField(
-        child=serializers.RegexField(r"^[^\s/]+$", max_length=64), required=False, default=["production"],
+        child=serializers.RegexField(r"^[^\s/]+$", max_length=64),
+        required=False,
+        default=["production"],
         write_only=True,
     )
     slug = serializers.SlugField(max_length=100, required=False, default="")
@@ -25,8 +27,9 @@ class ProjectSerializer(serializers.ModelSerializer):
         return data
 
 
-class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                     viewsets.GenericViewSet):
+class ProjectViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """Projects and their DSNs. Creating one also creates its first ingest key."""
 
     serializer_class = ProjectSerializer

@@ -18,14 +18,19 @@ class NewApiToken:
     secret: str  # shown once
 
 
-def api_token_create(*, user: AbstractBaseUser, scope: str = ApiToken.Scope.READ, name: str = "",
-                     expires_at=None) -> NewApiToken:
+def api_token_create(
+    *, user: AbstractBaseUser, scope: str = ApiToken.Scope.READ, name: str = "", expires_at=None
+) -> NewApiToken:
     if scope not in ApiToken.Scope.values:
         raise ValueError(f"scope: must be one of {', '.join(ApiToken.Scope.values)}")
     secret = new_secret(TOKEN_PREFIX)
     token = ApiToken.objects.create(
-        user=user, name=name, scope=scope, expires_at=expires_at,
-        prefix=secret[: len(TOKEN_PREFIX) + 6], token_hash=digest(secret),
+        user=user,
+        name=name,
+        scope=scope,
+        expires_at=expires_at,
+        prefix=secret[: len(TOKEN_PREFIX) + 6],
+        token_hash=digest(secret),
     )
     return NewApiToken(token=token, secret=secret)
 

@@ -11,7 +11,6 @@ from django.utils import timezone
 from monitoring.common.credentials import digest, matches, new_secret
 from monitoring.models import IngestKey, Project
 
-
 _PUBLIC_KEY = re.compile(r"[0-9a-f]{32}")
 # Active keys (with their project) this process looked up, by public key, and when: ingest
 # authenticates every request, and the lookup was a round trip per event. A key revoked
@@ -79,7 +78,5 @@ def _touch(key: IngestKey) -> None:
     now = timezone.now()
     stale = now - timedelta(seconds=settings.INGEST_KEY_TOUCH_SECONDS)
     if key.last_used_at is None or key.last_used_at < stale:
-        IngestKey.objects.filter(Q(last_used_at=None) | Q(last_used_at__lt=stale), pk=key.pk).update(
-            last_used_at=now
-        )
+        IngestKey.objects.filter(Q(last_used_at=None) | Q(last_used_at__lt=stale), pk=key.pk).update(last_used_at=now)
         key.last_used_at = now

@@ -31,4 +31,3 @@ def project_create(*, name: str, slug: str = "", environments: tuple[str, ...] =
         project = Project.objects.create(name=name, slug=slug)
         Environment.objects.bulk_create(Environment(project=project, name=env) for env in environments)
         return NewProject(project=project, key=ingest_key_create(project=project))
-

@@ -15,12 +15,12 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from monitoring.models import IngestKey, IngestRejection
 from monitoring.projects.api.authentication import IngestKeyAuthentication
 from monitoring.projects.api.permissions import HasIngestKey
-from monitoring.models import IngestKey, IngestRejection
-from monitoring.telemetry.services.ingest import CardinalityExceeded, ingest_rejection_count, telemetry_ingest
 from monitoring.telemetry import payloads
 from monitoring.telemetry.ratelimit import IngestKeyTokenBucket
+from monitoring.telemetry.services.ingest import CardinalityExceeded, ingest_rejection_count, telemetry_ingest
 
 
 class BodyTooLarge(exceptions.APIException):
@@ -141,9 +141,18 @@ class TelemetryIngestView(APIView):
     examples=[
         OpenApiExample(
             "LCP from web-vitals",
-            value={"name": "LCP", "value": 1830.2, "rating": "good", "delta": 1830.2, "id": "v4-1",
-                   "navigationType": "navigate", "url": "https://shop.example/cart", "route": "/cart",
-                   "device": "mobile", "connection": "4g"},
+            value={
+                "name": "LCP",
+                "value": 1830.2,
+                "rating": "good",
+                "delta": 1830.2,
+                "id": "v4-1",
+                "navigationType": "navigate",
+                "url": "https://shop.example/cart",
+                "route": "/cart",
+                "device": "mobile",
+                "connection": "4g",
+            },
         )
     ],
     description="One web-vitals metric object, or a batch of them, as sent by navigator.sendBeacon. "
@@ -160,8 +169,18 @@ class VitalsView(TelemetryIngestView):
     examples=[
         OpenApiExample(
             "A batch",
-            value={"points": [{"name": "api.response_time", "value": 182, "unit": "ms", "type": "distribution",
-                               "tags": {"endpoint": "/orders"}, "timestamp": 1795000000}]},
+            value={
+                "points": [
+                    {
+                        "name": "api.response_time",
+                        "value": 182,
+                        "unit": "ms",
+                        "type": "distribution",
+                        "tags": {"endpoint": "/orders"},
+                        "timestamp": 1795000000,
+                    }
+                ]
+            },
         )
     ],
     description="A batch of points {name, value, unit, tags, type: counter|gauge|distribution, "

@@ -36,7 +36,9 @@ class MetricQuerySerializer(serializers.Serializer):
     step = DurationField(required=False)
     tag = serializers.ListField(
         child=serializers.RegexField(r"^[^:]+:.*$", error_messages={"invalid": "expected key:value"}),
-        required=False, default=list, help_text="Repeatable: key:value, all must match.",
+        required=False,
+        default=list,
+        help_text="Repeatable: key:value, all must match.",
     )
 
     def validate_project(self, value):
@@ -67,9 +69,7 @@ class MetricQueryView(APIView):
         ),
     )
     def get(self, request):
-        params = MetricQuerySerializer(
-            data={**request.query_params.dict(), "tag": request.query_params.getlist("tag")}
-        )
+        params = MetricQuerySerializer(data={**request.query_params.dict(), "tag": request.query_params.getlist("tag")})
         params.is_valid(raise_exception=True)
         p = params.validated_data
         tags = dict(item.split(":", 1) for item in p["tag"])

@@ -201,8 +201,12 @@ class MetricRequest:
 _BATCH_CHUNK = 2_000  # series ids per rollup statement, well inside SQLite's variable limit
 
 
-def query_batch(project: Project, requests: list[MetricRequest], *, end: datetime | None = None,
-                ) -> list[list[GroupValue] | QueryError]:
+def query_batch(
+    project: Project,
+    requests: list[MetricRequest],
+    *,
+    end: datetime | None = None,
+) -> list[list[GroupValue] | QueryError]:
     """Many questions about one project's metrics at one moment, answered from the same
     rollups as query() in a handful of statements: the series once,
     and each resolution's rollups once over the longest window asked (what an evaluator
@@ -227,10 +231,17 @@ def query_batch(project: Project, requests: list[MetricRequest], *, end: datetim
             by_tag.setdefault((s.name, key, value), []).append(s)
 
     def matching(request: MetricRequest) -> list[MetricSeries]:
-        candidates = min((by_tag.get((request.name, k, v), []) for k, v in request.tags.items()), key=len,
-                         default=by_name.get(request.name, []))
-        return [s for s in candidates if all(s.tags.get(k) == v for k, v in request.tags.items())
-                and (request.group_by is None or request.group_by in s.tags)]
+        candidates = min(
+            (by_tag.get((request.name, k, v), []) for k, v in request.tags.items()),
+            key=len,
+            default=by_name.get(request.name, []),
+        )
+        return [
+            s
+            for s in candidates
+            if all(s.tags.get(k) == v for k, v in request.tags.items())
+            and (request.group_by is None or request.group_by in s.tags)
+        ]
 
     matched = [matching(r) if not isinstance(plan, QueryError) else [] for r, plan in zip(requests, plans)]
     # Per (resolution, end): the series wanted, the longest window, and whether histograms are.
@@ -249,8 +260,10 @@ def query_batch(project: Project, requests: list[MetricRequest], *, end: datetim
         ordered = sorted(ids)
         for index in range(0, len(ordered), _BATCH_CHUNK):
             found = MetricRollup.objects.filter(
-                series_id__in=ordered[index:index + _BATCH_CHUNK], resolution=resolution,
-                start__gte=span_end - window, start__lt=span_end,
+                series_id__in=ordered[index : index + _BATCH_CHUNK],
+                resolution=resolution,
+                start__gte=span_end - window,
+                start__lt=span_end,
             ).values_list(*columns)
             for row in found.iterator(chunk_size=5_000):
                 per_series.setdefault(row[0], []).append(row)
@@ -261,16 +274,23 @@ def query_batch(project: Project, requests: list[MetricRequest], *, end: datetim
         if isinstance(plan, QueryError):
             answers.append(plan)
             continue
-        key = (request.name, tuple(sorted(request.tags.items())), request.agg, request.window, request.group_by,
-               request.grouped)
+        key = (
+            request.name,
+            tuple(sorted(request.tags.items())),
+            request.agg,
+            request.window,
+            request.group_by,
+            request.grouped,
+        )
         if key not in answered:
             answered[key] = _batch_answer(request, series, rows.get(plan, {}), plan[1] - request.window)
         answers.append(answered[key])
     return answers
 
 
-def _batch_answer(request: MetricRequest, series: list[MetricSeries], rows: dict[int, list],
-                  begin: datetime) -> list[GroupValue]:
+def _batch_answer(
+    request: MetricRequest, series: list[MetricSeries], rows: dict[int, list], begin: datetime
+) -> list[GroupValue]:
     if not series:
         return []
     if not request.grouped:
@@ -297,8 +317,12 @@ def _batch_answer(request: MetricRequest, series: list[MetricSeries], rows: dict
                 bucket.histogram = bucket.histogram or Histogram()
                 bucket.histogram.merge(Histogram.decode(row[6], total=row[3], minimum=row[4], maximum=row[5]))
     return [
-        GroupValue(labels=dict(key), series=len(group),
-                   value=_value(request.agg, accumulators[key], request.window,
-                                all(s.kind == MetricSeries.Kind.COUNTER for s in group)))
+        GroupValue(
+            labels=dict(key),
+            series=len(group),
+            value=_value(
+                request.agg, accumulators[key], request.window, all(s.kind == MetricSeries.Kind.COUNTER for s in group)
+            ),
+        )
         for key, group in sorted(members.items())
     ]

@@ -112,8 +112,9 @@ def web_vitals_panel(project: Project, *, now: datetime | None = None, routes: i
     return WebVitalsPanel(vitals=rows, routes=busiest)
 
 
-def slow_actions(project: Project, *, window: timedelta = timedelta(days=7), limit: int = 10,
-                 now: datetime | None = None) -> list[ActionRow]:
+def slow_actions(
+    project: Project, *, window: timedelta = timedelta(days=7), limit: int = 10, now: datetime | None = None
+) -> list[ActionRow]:
     """User actions by p95 duration, slowest first."""
     now = now or timezone.now()
     series = {

@@ -148,4 +148,4 @@ def _runs(starts: list[datetime], width: timedelta) -> Iterable[tuple[datetime, 
 
 def _chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
     for index in range(0, len(items), size):
-        yield items[index:index + size]
+        yield items[index : index + size]

@@ -28,19 +28,25 @@ class DnsProbe(Probe):
         try:
             answer = await resolver.resolve(target.host, target.dns_record_type)
         except dns.exception.Timeout:
-            return ProbeOutcome(DOWN, latency_ms=elapsed_ms(started),
-                                error=f"timed out after {target.timeout_seconds:g} s")
+            return ProbeOutcome(
+                DOWN, latency_ms=elapsed_ms(started), error=f"timed out after {target.timeout_seconds:g} s"
+            )
         except dns.resolver.NXDOMAIN:
             return ProbeOutcome(DOWN, latency_ms=elapsed_ms(started), error=f"{target.host} does not exist")
         except dns.resolver.NoAnswer:
-            return ProbeOutcome(DOWN, latency_ms=elapsed_ms(started),
-                                error=f"no {target.dns_record_type} record for {target.host}")
+            return ProbeOutcome(
+                DOWN, latency_ms=elapsed_ms(started), error=f"no {target.dns_record_type} record for {target.host}"
+            )
         except (dns.exception.DNSException, OSError) as exc:
             return ProbeOutcome(DOWN, latency_ms=elapsed_ms(started), error=short_error(exc))
         latency_ms = elapsed_ms(started)
         got = sorted({normalise(r.to_text()) for r in answer})
         expected = sorted({normalise(v) for v in target.dns_expected})
         if expected and got != expected:
-            return ProbeOutcome(DOWN, latency_ms=latency_ms, dns_ms=latency_ms,
-                                error=f"answers {', '.join(got)[:120]}; expected {', '.join(expected)[:120]}")
+            return ProbeOutcome(
+                DOWN,
+                latency_ms=latency_ms,
+                dns_ms=latency_ms,
+                error=f"answers {', '.join(got)[:120]}; expected {', '.join(expected)[:120]}",
+            )
         return ProbeOutcome(UP, latency_ms=latency_ms, dns_ms=latency_ms)

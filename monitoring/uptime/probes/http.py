@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import json
 import os
@@ -12,7 +11,16 @@ from types import SimpleNamespace
 import aiohttp
 
 from monitoring.common.validators import parse_status_ranges
-from monitoring.uptime.probes.base import DEGRADED, DOWN, UP, Probe, ProbeOutcome, cert_not_after, elapsed_ms, short_error
+from monitoring.uptime.probes.base import (
+    DEGRADED,
+    DOWN,
+    UP,
+    Probe,
+    ProbeOutcome,
+    cert_not_after,
+    elapsed_ms,
+    short_error,
+)
 
 # Keyword and JSON checks read at most this much of a body; a probe must not eat memory.
 MAX_BODY_BYTES = 1_000_000
@@ -46,6 +54,7 @@ def phase_tracing() -> aiohttp.TraceConfig:
     def mark(name):
         async def record(session, ctx, params):
             ctx.trace_request_ctx.marks.setdefault(name, time.perf_counter())
+
         return record
 
     trace.on_dns_resolvehost_start.append(mark("dns_start"))
@@ -100,16 +109,21 @@ class HttpProbe(Probe):
                 body = await response.content.read(MAX_BODY_BYTES) if needs_body else b""
                 latency_ms = elapsed_ms(started)
         except aiohttp.TooManyRedirects:
-            return ProbeOutcome(DOWN, latency_ms=elapsed_ms(started),
-                                error=f"more than {target.max_redirects} redirects")
-        except (TimeoutError, asyncio.TimeoutError):
-            return ProbeOutcome(DOWN, latency_ms=elapsed_ms(started),
-                                error=f"timed out after {target.timeout_seconds:g} s")
+            return ProbeOutcome(
+                DOWN, latency_ms=elapsed_ms(started), error=f"more than {target.max_redirects} redirects"
+            )
+        except TimeoutError:
+            return ProbeOutcome(
+                DOWN, latency_ms=elapsed_ms(started), error=f"timed out after {target.timeout_seconds:g} s"
+            )
         except (aiohttp.ClientError, OSError, ValueError) as exc:
             return ProbeOutcome(DOWN, latency_ms=elapsed_ms(started), error=short_error(exc))
 
         outcome = ProbeOutcome(
-            UP, latency_ms=latency_ms, status_code=response.status, cert_expires_at=cert_not_after(peer_cert.get("der")),
+            UP,
+            latency_ms=latency_ms,
+            status_code=response.status,
+            cert_expires_at=cert_not_after(peer_cert.get("der")),
             dns_ms=_ms_between(marks, "dns_start", "dns_end"),
             # For HTTPS this includes the TLS handshake: aiohttp does both in one step.
             connect_ms=_ms_between(marks, "connect_start", "connect_end"),

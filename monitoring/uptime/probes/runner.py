@@ -35,8 +35,9 @@ async def probe_batch(targets, *, concurrency: int = 200, due: dict[int, float] 
     # A fresh connection per probe (force_close): what a visitor's first request meets, and
     # a pooled socket can't hide a listener that stopped accepting.
     connector = PeerCertConnector(limit=concurrency, force_close=True, use_dns_cache=False)
-    async with aiohttp.ClientSession(connector=connector, trace_configs=[phase_tracing()],
-                                     cookie_jar=aiohttp.DummyCookieJar()) as session:
+    async with aiohttp.ClientSession(
+        connector=connector, trace_configs=[phase_tracing()], cookie_jar=aiohttp.DummyCookieJar()
+    ) as session:
 
         async def one(target) -> Probed:
             wait = due.get(target.pk, 0) - time.time()
@@ -54,8 +55,9 @@ async def _probe(target, session) -> ProbeOutcome:
     if probe is None:
         return ProbeOutcome(DOWN, error=f"no probe for kind {target.kind!r}")
     try:
-        return await asyncio.wait_for(probe.run(target, session=session),
-                                      timeout=target.timeout_seconds + DEADLINE_SLACK_SECONDS)
+        return await asyncio.wait_for(
+            probe.run(target, session=session), timeout=target.timeout_seconds + DEADLINE_SLACK_SECONDS
+        )
     except TimeoutError:
         return ProbeOutcome(DOWN, error=f"timed out after {target.timeout_seconds:g} s")
     except Exception as exc:  # a bug in one probe must not lose the batch's other results

@@ -25,8 +25,9 @@ class TcpProbe(Probe):
                 _, writer = await asyncio.open_connection(*addresses[0][4][:2])
                 connect_ms = elapsed_ms(connecting)
         except TimeoutError:
-            return ProbeOutcome(DOWN, latency_ms=elapsed_ms(started),
-                                error=f"timed out after {target.timeout_seconds:g} s")
+            return ProbeOutcome(
+                DOWN, latency_ms=elapsed_ms(started), error=f"timed out after {target.timeout_seconds:g} s"
+            )
         except OSError as exc:
             return ProbeOutcome(DOWN, latency_ms=elapsed_ms(started), error=short_error(exc))
         writer.close()

@@ -6,7 +6,14 @@ import time
 from datetime import UTC, datetime
 
 from monitoring.uptime.probes.base import (
-    DEGRADED, DOWN, UP, Probe, ProbeOutcome, cert_not_after, elapsed_ms, short_error,
+    DEGRADED,
+    DOWN,
+    UP,
+    Probe,
+    ProbeOutcome,
+    cert_not_after,
+    elapsed_ms,
+    short_error,
 )
 from monitoring.uptime.probes.tcp import resolve
 
@@ -38,15 +45,22 @@ class TlsProbe(Probe):
                 await writer.start_tls(tls_context(verify=target.verify_tls), server_hostname=target.host)
                 tls_ms = elapsed_ms(handshaking)
         except TimeoutError:
-            return ProbeOutcome(DOWN, latency_ms=elapsed_ms(started),
-                                error=f"timed out after {target.timeout_seconds:g} s")
+            return ProbeOutcome(
+                DOWN, latency_ms=elapsed_ms(started), error=f"timed out after {target.timeout_seconds:g} s"
+            )
         except (OSError, ssl.SSLError) as exc:
             return ProbeOutcome(DOWN, latency_ms=elapsed_ms(started), error=short_error(exc))
         der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
         writer.close()
         expires_at = cert_not_after(der)
-        outcome = ProbeOutcome(UP, latency_ms=elapsed_ms(started), dns_ms=dns_ms, connect_ms=connect_ms,
-                               tls_ms=tls_ms, cert_expires_at=expires_at)
+        outcome = ProbeOutcome(
+            UP,
+            latency_ms=elapsed_ms(started),
+            dns_ms=dns_ms,
+            connect_ms=connect_ms,
+            tls_ms=tls_ms,
+            cert_expires_at=expires_at,
+        )
         outcome.outcome, outcome.error = expiry_verdict(expires_at, warn_days=target.tls_warn_days)
         return outcome
 

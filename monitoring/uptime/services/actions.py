@@ -11,8 +11,9 @@ from monitoring.models import Flip, Heartbeat, Status, Target
 @transaction.atomic
 def targets_pause(*, target_ids: Iterable[int], at: datetime, by: str = "") -> int:
     """Stop probing (or expecting pings from) these targets; returns how many were paused."""
-    targets = list(Target.objects.select_for_update().filter(pk__in=list(target_ids), paused=False)
-                   .only("pk", "status"))
+    targets = list(
+        Target.objects.select_for_update().filter(pk__in=list(target_ids), paused=False).only("pk", "status")
+    )
     reason = f"paused by {by}" if by else "paused"
     Flip.objects.bulk_create(
         Flip(target_id=t.pk, at=at, old_status=t.status, new_status=Status.PAUSED, reason=reason) for t in targets
@@ -27,8 +28,7 @@ def targets_pause(*, target_ids: Iterable[int], at: datetime, by: str = "") -> i
 @transaction.atomic
 def targets_resume(*, target_ids: Iterable[int], at: datetime, by: str = "") -> int:
     """Resume from a clean slate: status unknown until the next probe (or ping) says otherwise."""
-    targets = list(Target.objects.select_for_update().filter(pk__in=list(target_ids), paused=True)
-                   .only("pk", "status"))
+    targets = list(Target.objects.select_for_update().filter(pk__in=list(target_ids), paused=True).only("pk", "status"))
     reason = f"resumed by {by}" if by else "resumed"
     Flip.objects.bulk_create(
         Flip(target_id=t.pk, at=at, old_status=t.status, new_status=Status.UNKNOWN, reason=reason) for t in targets
@@ -41,5 +41,8 @@ def targets_resume(*, target_ids: Iterable[int], at: datetime, by: str = "") -> 
 
 def targets_check_now(*, target_ids: Iterable[int], at: datetime) -> int:
     """Make probed targets due now; the next dispatcher tick (seconds away) picks them up."""
-    return (Target.objects.filter(pk__in=list(target_ids), paused=False)
-            .exclude(kind=Target.Kind.HEARTBEAT).update(next_run_at=at))
+    return (
+        Target.objects.filter(pk__in=list(target_ids), paused=False)
+        .exclude(kind=Target.Kind.HEARTBEAT)
+        .update(next_run_at=at)
+    )

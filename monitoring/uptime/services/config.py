@@ -7,15 +7,49 @@ from monitoring.models import Heartbeat, Status, Tag, Target
 
 # What a person configures; status and history are the engine's.
 TARGET_FIELDS = (
-    "name", "kind", "interval_seconds", "timeout_seconds", "paused", "regions", "quorum",
-    "down_after_failures", "failure_window", "up_after_successes",
-    "url", "method", "headers", "body", "auth_kind", "auth_username", "auth_secret_env", "accepted_statuses",
-    "follow_redirects", "max_redirects", "verify_tls", "keyword", "keyword_mode", "json_path", "json_expected",
-    "degraded_after_ms", "host", "port", "dns_record_type", "dns_expected", "dns_resolver", "dns_resolver_port",
+    "name",
+    "kind",
+    "interval_seconds",
+    "timeout_seconds",
+    "paused",
+    "regions",
+    "quorum",
+    "down_after_failures",
+    "failure_window",
+    "up_after_successes",
+    "url",
+    "method",
+    "headers",
+    "body",
+    "auth_kind",
+    "auth_username",
+    "auth_secret_env",
+    "accepted_statuses",
+    "follow_redirects",
+    "max_redirects",
+    "verify_tls",
+    "keyword",
+    "keyword_mode",
+    "json_path",
+    "json_expected",
+    "degraded_after_ms",
+    "host",
+    "port",
+    "dns_record_type",
+    "dns_expected",
+    "dns_resolver",
+    "dns_resolver_port",
     "tls_warn_days",
 )
-HEARTBEAT_FIELDS = ("schedule", "period_seconds", "cron", "time_zone", "grace_seconds", "max_runtime_seconds",
-                    "min_runtime_seconds")
+HEARTBEAT_FIELDS = (
+    "schedule",
+    "period_seconds",
+    "cron",
+    "time_zone",
+    "grace_seconds",
+    "max_runtime_seconds",
+    "min_runtime_seconds",
+)
 
 
 class TargetConfigError(ValueError):
@@ -44,8 +78,9 @@ def target_save(*, target: Target, tags: list[str] | None = None, heartbeat: dic
             errors["tags"] = [f"{bad[0]!r} is not a tag: 1-50 characters."]
     schedule = None
     if target.kind == Target.Kind.HEARTBEAT:
-        schedule = (Heartbeat.objects.filter(target_id=target.pk).first() if target.pk else None) \
-            or Heartbeat(target=target)
+        schedule = (Heartbeat.objects.filter(target_id=target.pk).first() if target.pk else None) or Heartbeat(
+            target=target
+        )
         for name, value in (heartbeat or {}).items():
             if name not in HEARTBEAT_FIELDS:
                 errors[f"heartbeat.{name}"] = ["unknown field"]

@@ -26,8 +26,11 @@ class ImportReport:
 
 
 def targets_export(*, project_slug: str | None = None, target_ids: list[int] | None = None) -> dict:
-    targets = Target.objects.select_related("project", "heartbeat").prefetch_related("tags").order_by("project__slug",
-                                                                                                       "name", "id")
+    targets = (
+        Target.objects.select_related("project", "heartbeat")
+        .prefetch_related("tags")
+        .order_by("project__slug", "name", "id")
+    )
     if project_slug:
         targets = targets.filter(project__slug=project_slug)
     if target_ids is not None:
@@ -55,8 +58,12 @@ def config_parse(text: str, *, fmt: str) -> list:
 def targets_import(*, items: list) -> ImportReport:
     """Create or update each target, matched by project slug and name; any error writes nothing."""
     errors: dict[str, list[str]] = {}
-    projects = {p.slug: p for p in Project.objects.filter(
-        slug__in=[i.get("project") for i in items if isinstance(i, dict) and isinstance(i.get("project"), str)])}
+    projects = {
+        p.slug: p
+        for p in Project.objects.filter(
+            slug__in=[i.get("project") for i in items if isinstance(i, dict) and isinstance(i.get("project"), str)]
+        )
+    }
     created = updated = 0
     for index, item in enumerate(items):
         where = f"targets[{index}]"

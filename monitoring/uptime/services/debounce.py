@@ -31,18 +31,18 @@ class Rules:
 def region_observe(state: dict | None, outcome: int, *, rules: Rules) -> dict:
     """The region's new state {'recent': 'uugd', 'verdict': …} after one more outcome."""
     state = state or {}
-    recent = (state.get("recent", "") + _LETTER[outcome])[-rules.history_length:]
+    recent = (state.get("recent", "") + _LETTER[outcome])[-rules.history_length :]
     verdict = state.get("verdict", Status.UNKNOWN)
     last = recent[-1]
     if verdict == Status.DOWN:
-        tail = recent[-rules.up_after:]
+        tail = recent[-rules.up_after :]
         if len(tail) == rules.up_after and "d" not in tail:
             verdict = Status.DEGRADED if last == "g" else Status.UP
     elif last == "d":
         if rules.window:
-            failing = recent[-rules.window:].count("d") >= rules.down_after
+            failing = recent[-rules.window :].count("d") >= rules.down_after
         else:
-            failing = recent[-rules.down_after:] == "d" * rules.down_after
+            failing = recent[-rules.down_after :] == "d" * rules.down_after
         if failing:
             verdict = Status.DOWN
     else:
@@ -63,8 +63,9 @@ def target_verdict(region_states: dict, *, regions: list[str], quorum: int) -> s
     return Status.UNKNOWN
 
 
-def flip_reason(*, new_status: str, region_states: dict, regions: list[str], quorum: int,
-                errors: dict[str, str], rules: Rules) -> str:
+def flip_reason(
+    *, new_status: str, region_states: dict, regions: list[str], quorum: int, errors: dict[str, str], rules: Rules
+) -> str:
     """A sentence a person on call can act on: what was seen, where, and by which rule."""
     down_regions = [r for r in regions if region_states.get(r, {}).get("verdict") == Status.DOWN]
     detail = "; ".join(f"{r}: {errors[r]}" for r in regions if errors.get(r))
@@ -73,12 +74,16 @@ def flip_reason(*, new_status: str, region_states: dict, regions: list[str], quo
             rule = f"{rules.down_after} failures in the last {rules.window} probes"
         else:
             rule = f"{rules.down_after} consecutive failure{'s' if rules.down_after > 1 else ''}"
-        where = f"in {len(down_regions)} of {len(regions)} regions (quorum {quorum})" if len(regions) > 1 \
+        where = (
+            f"in {len(down_regions)} of {len(regions)} regions (quorum {quorum})"
+            if len(regions) > 1
             else f"in {regions[0]}"
+        )
         text = f"down after {rule} {where}"
     elif new_status == Status.DEGRADED and down_regions:
-        text = f"down in {', '.join(down_regions)} only, {len(down_regions)} of {len(regions)} regions " \
-               f"(quorum {quorum})"
+        text = (
+            f"down in {', '.join(down_regions)} only, {len(down_regions)} of {len(regions)} regions (quorum {quorum})"
+        )
     elif new_status == Status.DEGRADED:
         text = "degraded"
     else:

@@ -78,8 +78,9 @@ def probes_dispatch(*, now: datetime, send: Callable[[list[int], str, list[float
     lookahead = timedelta(seconds=settings.PROBE_DISPATCH_LOOKAHEAD_SECONDS)
     while result.claimed < MAX_PER_TICK:
         with transaction.atomic():
-            claimed = targets_claim_due(now=now, limit=min(CLAIM_CHUNK, MAX_PER_TICK - result.claimed),
-                                        lookahead=lookahead)
+            claimed = targets_claim_due(
+                now=now, limit=min(CLAIM_CHUNK, MAX_PER_TICK - result.claimed), lookahead=lookahead
+            )
             by_region: dict[str, list[Claimed]] = defaultdict(list)
             for target in claimed:
                 for region in target.regions:
@@ -98,8 +99,11 @@ def _batches(targets: list[Claimed]) -> list[list[Claimed]]:
     """Split targets (claimed in order of due time) by PROBE_BATCH_SIZE and BATCH_SPAN."""
     batches: list[list[Claimed]] = []
     for target in targets:
-        if (not batches or len(batches[-1]) >= settings.PROBE_BATCH_SIZE
-                or target.due_at - batches[-1][0].due_at >= BATCH_SPAN):
+        if (
+            not batches
+            or len(batches[-1]) >= settings.PROBE_BATCH_SIZE
+            or target.due_at - batches[-1][0].due_at >= BATCH_SPAN
+        ):
             batches.append([])
         batches[-1].append(target)
     return batches

@@ -8,8 +8,15 @@ from monitoring.models import Flip, ProbeResult, Status, Target
 from monitoring.uptime.probes.runner import Probed
 from monitoring.uptime.services.debounce import Rules, flip_reason, region_observe, target_verdict
 
-_STATE_FIELDS = ["status", "status_changed_at", "last_checked_at", "last_latency_ms", "last_error",
-                 "cert_expires_at", "region_states"]
+_STATE_FIELDS = [
+    "status",
+    "status_changed_at",
+    "last_checked_at",
+    "last_latency_ms",
+    "last_error",
+    "cert_expires_at",
+    "region_states",
+]
 
 
 @transaction.atomic
@@ -21,20 +28,29 @@ def probe_results_record(*, region: str, probed: Sequence[Probed]) -> list[Flip]
     """
     if not probed:
         return []
-    ProbeResult.objects.bulk_create([
-        ProbeResult(
-            target_id=p.target_id, checked_at=p.checked_at, region=region, outcome=p.outcome.outcome,
-            latency_ms=p.outcome.latency_ms, dns_ms=p.outcome.dns_ms, connect_ms=p.outcome.connect_ms,
-            tls_ms=p.outcome.tls_ms, first_byte_ms=p.outcome.first_byte_ms,
-            status_code=p.outcome.status_code, error=p.outcome.error[:300],
-        )
-        for p in probed
-    ])
+    ProbeResult.objects.bulk_create(
+        [
+            ProbeResult(
+                target_id=p.target_id,
+                checked_at=p.checked_at,
+                region=region,
+                outcome=p.outcome.outcome,
+                latency_ms=p.outcome.latency_ms,
+                dns_ms=p.outcome.dns_ms,
+                connect_ms=p.outcome.connect_ms,
+                tls_ms=p.outcome.tls_ms,
+                first_byte_ms=p.outcome.first_byte_ms,
+                status_code=p.outcome.status_code,
+                error=p.outcome.error[:300],
+            )
+            for p in probed
+        ]
+    )
     targets = {
-        t.pk: t for t in Target.objects.select_for_update()
+        t.pk: t
+        for t in Target.objects.select_for_update()
         .filter(pk__in=[p.target_id for p in probed], paused=False)
-        .only("pk", "regions", "quorum", "down_after_failures", "failure_window", "up_after_successes",
-              *_STATE_FIELDS)
+        .only("pk", "regions", "quorum", "down_after_failures", "failure_window", "up_after_successes", *_STATE_FIELDS)
     }
     flips = []
     for p in sorted(probed, key=lambda p: p.checked_at):
@@ -66,8 +82,10 @@ def _write_states(targets) -> None:
 def _apply(target: Target, *, region: str, probed: Probed) -> Flip | None:
     rules = Rules.of(target)
     states = dict(target.region_states or {})
-    states[region] = {**region_observe(states.get(region), probed.outcome.outcome, rules=rules),
-                      "error": probed.outcome.error[:200]}
+    states[region] = {
+        **region_observe(states.get(region), probed.outcome.outcome, rules=rules),
+        "error": probed.outcome.error[:200],
+    }
     target.region_states = states
     target.last_checked_at = probed.checked_at
     target.last_latency_ms = probed.outcome.latency_ms
@@ -81,9 +99,18 @@ def _apply(target: Target, *, region: str, probed: Probed) -> Flip | None:
     if new_status == target.status or new_status == Status.UNKNOWN:
         return None
     flip = Flip(
-        target_id=target.pk, at=probed.checked_at, old_status=target.status, new_status=new_status,
-        reason=flip_reason(new_status=new_status, region_states=states, regions=regions, quorum=quorum,
-                           errors={r: s.get("error", "") for r, s in states.items()}, rules=rules),
+        target_id=target.pk,
+        at=probed.checked_at,
+        old_status=target.status,
+        new_status=new_status,
+        reason=flip_reason(
+            new_status=new_status,
+            region_states=states,
+            regions=regions,
+            quorum=quorum,
+            errors={r: s.get("error", "") for r, s in states.items()},
+            rules=rules,
+        ),
     )
     target.status = new_status
     target.status_changed_at = probed.checked_at

@@ -23,8 +23,16 @@ MINUTES_PER_PASS = 10
 LATENCY_GROWTH = 1.1  # each histogram bucket is 10 % wider than the last: ±5 % on percentiles
 
 
-ROLLUP_COUNTS = ("count", "up_count", "degraded_count", "latency_count", "latency_sum", "latency_min", "latency_max",
-                 "histogram")
+ROLLUP_COUNTS = (
+    "count",
+    "up_count",
+    "degraded_count",
+    "latency_count",
+    "latency_sum",
+    "latency_min",
+    "latency_max",
+    "histogram",
+)
 
 
 def latency_bucket(ms: int) -> int:
@@ -32,7 +40,7 @@ def latency_bucket(ms: int) -> int:
 
 
 def bucket_upper_ms(index: int) -> float:
-    return LATENCY_GROWTH ** index - 1
+    return LATENCY_GROWTH**index - 1
 
 
 def floor_time(moment: datetime, resolution: int) -> datetime:
@@ -91,9 +99,16 @@ class Tally:
 
     def as_rollup(self, *, target_id: int, resolution: int, bucket_start: datetime) -> TargetRollup:
         return TargetRollup(
-            target_id=target_id, resolution=resolution, bucket_start=bucket_start, count=self.count,
-            up_count=self.up, degraded_count=self.degraded, latency_count=self.latency_count,
-            latency_sum=self.latency_sum, latency_min=self.latency_min, latency_max=self.latency_max,
+            target_id=target_id,
+            resolution=resolution,
+            bucket_start=bucket_start,
+            count=self.count,
+            up_count=self.up,
+            degraded_count=self.degraded,
+            latency_count=self.latency_count,
+            latency_sum=self.latency_sum,
+            latency_min=self.latency_min,
+            latency_max=self.latency_max,
             histogram=self.histogram,
         )
 
@@ -146,15 +161,20 @@ def _first_data(resolution: int) -> datetime | None:
         first = ProbeResult.objects.order_by("checked_at").values_list("checked_at", flat=True).first()
     else:
         finer = Resolution.MINUTE if resolution == Resolution.HOUR else Resolution.HOUR
-        first = (TargetRollup.objects.filter(resolution=finer).order_by("bucket_start")
-                 .values_list("bucket_start", flat=True).first())
+        first = (
+            TargetRollup.objects.filter(resolution=finer)
+            .order_by("bucket_start")
+            .values_list("bucket_start", flat=True)
+            .first()
+        )
     return floor_time(first, resolution) if first else None
 
 
 def _minutes_from_results(start: datetime, end: datetime) -> list[TargetRollup]:
     tallies: dict[tuple[int, datetime], Tally] = defaultdict(Tally)
-    rows = (ProbeResult.objects.filter(checked_at__gte=start, checked_at__lt=end)
-            .values_list("target_id", "checked_at", "outcome", "latency_ms"))
+    rows = ProbeResult.objects.filter(checked_at__gte=start, checked_at__lt=end).values_list(
+        "target_id", "checked_at", "outcome", "latency_ms"
+    )
     for target_id, checked_at, outcome, latency_ms in rows.iterator(chunk_size=5000):
         tallies[(target_id, floor_time(checked_at, Resolution.MINUTE))].add_result(outcome, latency_ms)
     return [t.as_rollup(target_id=k[0], resolution=Resolution.MINUTE, bucket_start=k[1]) for k, t in tallies.items()]
@@ -168,6 +188,7 @@ def _merge_finer(finer: int):
         for rollup in rows.iterator(chunk_size=5000):
             tallies[(rollup.target_id, floor_time(rollup.bucket_start, coarser))].add_rollup(rollup)
         return [t.as_rollup(target_id=k[0], resolution=coarser, bucket_start=k[1]) for k, t in tallies.items()]
+
     return merge
 
 
@@ -178,7 +199,9 @@ def uptime_prune(*, now: datetime) -> int:
     deleted, _ = ProbeResult.objects.filter(checked_at__lt=raw_cutoff).delete()
     rolled, _ = TargetRollup.objects.filter(resolution=Resolution.MINUTE, bucket_start__lt=raw_cutoff).delete()
     old, _ = TargetRollup.objects.filter(
-        bucket_start__lt=now - timedelta(days=settings.UPTIME_ROLLUP_RETENTION_DAYS)).delete()
+        bucket_start__lt=now - timedelta(days=settings.UPTIME_ROLLUP_RETENTION_DAYS)
+    ).delete()
     pings, _ = HeartbeatPing.objects.filter(
-        received_at__lt=now - timedelta(days=settings.HEARTBEAT_PING_RETENTION_DAYS)).delete()
+        received_at__lt=now - timedelta(days=settings.HEARTBEAT_PING_RETENTION_DAYS)
+    ).delete()
     return deleted + rolled + old + pings

@@ -1,8 +1,8 @@
 import factory
 from django.utils import timezone
 
-from alerts.models import Channel, Incident, IncidentAlert, IncidentEvent
 from alerts.delivery.services.outbox import notifications_create
+from alerts.models import Channel, Incident, IncidentAlert, IncidentEvent
 from tests.alerts.factories import ChannelFactory as BaseChannelFactory
 
 

@@ -44,8 +44,12 @@ class Sink:
 
     def _record(self, handler: BaseHTTPRequestHandler) -> tuple[int, bool]:
         length = int(handler.headers.get("Content-Length") or 0)
-        received = Received(handler.command, handler.path, {k.lower(): v for k, v in handler.headers.items()},
-                            handler.rfile.read(length))
+        received = Received(
+            handler.command,
+            handler.path,
+            {k.lower(): v for k, v in handler.headers.items()},
+            handler.rfile.read(length),
+        )
         with self._lock:
             self.requests.append(received)
             hold = self.hold_first and len(self.requests) == 1

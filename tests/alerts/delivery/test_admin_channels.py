@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from alerts.models import Channel, DeliveryAttempt, Notification
 from alerts.delivery.services.sending import notifications_deliver
+from alerts.models import Channel, DeliveryAttempt, Notification
 from tests.alerts.delivery.factories import ChannelFactory, make_notification
 
 pytestmark = pytest.mark.django_db
@@ -27,14 +27,17 @@ def errors_of(response):
     return {field: [str(e) for e in errors] for field, errors in form.errors.items()}
 
 
-@pytest.mark.parametrize(("config", "error"), [
-    ("{}", "url: give either url or url_env"),
-    ('{"url_env": "LOOKOUT_TEST_UNSET"}', "url_env: the environment variable LOOKOUT_TEST_UNSET is not set"),
-    ('{"url": "http://h.example/", "colour": "red"}', "colour: unknown field"),
-    ('{"url": "http://127.0.0.1:9/hook"}', "url: 127.0.0.1 resolves to 127.0.0.1, a loopback address"),
-    ('{"url": "http://10.0.0.7/hook"}', "url: 10.0.0.7 resolves to 10.0.0.7, a private address"),
-    ('{"url": "http://localhost/hook"}', "url: localhost resolves to"),
-])
+@pytest.mark.parametrize(
+    ("config", "error"),
+    [
+        ("{}", "url: give either url or url_env"),
+        ('{"url_env": "LOOKOUT_TEST_UNSET"}', "url_env: the environment variable LOOKOUT_TEST_UNSET is not set"),
+        ('{"url": "http://h.example/", "colour": "red"}', "colour: unknown field"),
+        ('{"url": "http://127.0.0.1:9/hook"}', "url: 127.0.0.1 resolves to 127.0.0.1, a loopback address"),
+        ('{"url": "http://10.0.0.7/hook"}', "url: 10.0.0.7 resolves to 10.0.0.7, a private address"),
+        ('{"url": "http://localhost/hook"}', "url: localhost resolves to"),
+    ],
+)
 def test_bad_config_is_a_field_error_and_saves_nothing(admin_client, config, error):
     response = admin_client.post(ADD_URL, channel_form(config=config))
 
@@ -49,8 +52,7 @@ def test_config_that_is_not_json_is_a_field_error(admin_client):
 
 
 def test_an_internal_channel_may_point_at_loopback(admin_client):
-    response = admin_client.post(ADD_URL, channel_form(config='{"url": "http://127.0.0.1:9/hook"}',
-                                                       allow_private="on"))
+    response = admin_client.post(ADD_URL, channel_form(config='{"url": "http://127.0.0.1:9/hook"}', allow_private="on"))
     assert response.status_code == 302
     assert Channel.objects.get().config == {"url": "http://127.0.0.1:9/hook", "format": "alertmanager"}
 
@@ -63,16 +65,20 @@ def test_email_addresses_are_cleaned_into_a_list(admin_client):
 
 def test_the_secret_itself_is_never_stored(admin_client, monkeypatch):
     monkeypatch.setenv("SLACK_ALERTS_WEBHOOK", "http://127.0.0.1:9/services/T/B/s3cr3t")
-    response = admin_client.post(ADD_URL, channel_form(kind="slack", config='{"url_env": "SLACK_ALERTS_WEBHOOK"}',
-                                                       allow_private="on"))
+    response = admin_client.post(
+        ADD_URL, channel_form(kind="slack", config='{"url_env": "SLACK_ALERTS_WEBHOOK"}', allow_private="on")
+    )
     assert response.status_code == 302
     channel = Channel.objects.get()
     assert "s3cr3t" not in json.dumps(channel.config)
 
 
 def send_test(admin_client, *channels):
-    return admin_client.post(reverse("admin:alerts_channel_changelist"), {
-        "action": "send_test", "_selected_action": [c.pk for c in channels]}, follow=True)
+    return admin_client.post(
+        reverse("admin:alerts_channel_changelist"),
+        {"action": "send_test", "_selected_action": [c.pk for c in channels]},
+        follow=True,
+    )
 
 
 def test_send_test_really_sends_and_reports_the_answer(admin_client, sink):
@@ -137,11 +143,14 @@ def test_the_admin_needs_a_login(client):
     assert response.status_code == 302 and "/login/" in response["Location"]
 
 
-@pytest.mark.parametrize(("kind", "config", "field"), [
-    ("ntfy", {"server": "http://127.0.0.1:9", "topic": "ops"}, "server"),
-    ("telegram", {"bot_token_env": "HOME", "chat_id": "1", "api_url": "http://[::1]:9"}, "api_url"),
-    ("pagerduty", {"routing_key_env": "HOME", "url": "http://169.254.169.254/v2/enqueue"}, "url"),
-])
+@pytest.mark.parametrize(
+    ("kind", "config", "field"),
+    [
+        ("ntfy", {"server": "http://127.0.0.1:9", "topic": "ops"}, "server"),
+        ("telegram", {"bot_token_env": "HOME", "chat_id": "1", "api_url": "http://[::1]:9"}, "api_url"),
+        ("pagerduty", {"routing_key_env": "HOME", "url": "http://169.254.169.254/v2/enqueue"}, "url"),
+    ],
+)
 def test_the_address_error_names_the_field_the_url_came_from(admin_client, kind, config, field):
     response = admin_client.post(ADD_URL, channel_form(kind=kind, config=json.dumps(config)))
     assert errors_of(response)["config"][0].startswith(f"{field}: ")
@@ -154,8 +163,11 @@ def test_failed_notifications_can_be_sent_again_once_the_channel_is_fixed(admin_
     failed, delivered = make_notification(channel), make_notification(channel)
     notifications_deliver(notification_ids=[failed.pk, delivered.pk], now=timezone.now())
 
-    response = admin_client.post(reverse("admin:alerts_notification_changelist"), {
-        "action": "retry", "_selected_action": [failed.pk, delivered.pk]}, follow=True)
+    response = admin_client.post(
+        reverse("admin:alerts_notification_changelist"),
+        {"action": "retry", "_selected_action": [failed.pk, delivered.pk]},
+        follow=True,
+    )
 
     assert "1 notification(s) queued again" in str(list(response.context["messages"])[0])
     notifications_deliver(notification_ids=[failed.pk], now=timezone.now())

@@ -15,8 +15,8 @@ import pytest
 from celery import current_app
 from kombu import Exchange, Queue
 
-from alerts.models import DeliveryAttempt, Notification
 from alerts.delivery.tasks import deliver_due, deliver_notifications
+from alerts.models import DeliveryAttempt, Notification
 from tests.alerts.delivery.factories import ChannelFactory, make_notification
 from tests.alerts.delivery.sink import serve_sink
 from tests.config.test_celery_worker import WAIT_SECONDS, Worker
@@ -88,8 +88,12 @@ def test_a_worker_killed_mid_send_leaves_one_delivery(workers):
                 deliver_due.apply_async(queue=second.queue, expires=5)
                 last_nudge[0] = time.monotonic()
 
-        wait_for(lambda: Notification.objects.get(pk=notification.pk).status == Notification.Status.DELIVERED,
-                 "the second worker never delivered the row", workers=[first, second], nudge=sweep)
+        wait_for(
+            lambda: Notification.objects.get(pk=notification.pk).status == Notification.Status.DELIVERED,
+            "the second worker never delivered the row",
+            workers=[first, second],
+            nudge=sweep,
+        )
 
         notification.refresh_from_db()
         assert notification.attempts == 2

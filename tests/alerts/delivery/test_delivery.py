@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from alerts.models import Channel, DeliveryAttempt, Incident, IncidentEvent, Notification
 from alerts.delivery.services.sending import notification_deliver, notifications_deliver, notifications_deliver_due
+from alerts.models import Channel, DeliveryAttempt, Incident, IncidentEvent, Notification
 from tests.alerts.delivery.factories import ChannelFactory, make_notification
 from tests.factories import UserFactory
 
@@ -110,7 +110,10 @@ def test_out_of_attempts_the_row_fails_and_the_timeline_says_so(sink, hook, froz
 
     notification = refreshed(notification)
     assert (notification.status, notification.attempts, notification.next_attempt_at) == (
-        Notification.Status.FAILED, 2, None)
+        Notification.Status.FAILED,
+        2,
+        None,
+    )
     assert notification.last_error == "HTTP 503"
     (event,) = IncidentEvent.objects.filter(kind=IncidentEvent.Kind.DELIVERY_FAILED)
     assert event.incident_id == notification.incident_id
@@ -144,14 +147,18 @@ def test_a_refused_address_fails_at_once_without_traffic(sink, frozen):
 
 
 def test_a_row_held_by_a_worker_is_left_alone_until_its_lease_ends_then_resent_with_the_same_key(
-        sink, hook, frozen, settings):
+    sink, hook, frozen, settings
+):
     settings.ALERTS_DELIVERY_LEASE_SECONDS = 60
     notification = make_notification(hook, now=T0)
     # A worker claims it, and dies before it can settle: the row stays "sending".
     sink.answer(200)
     Notification.objects.filter(pk=notification.pk).update(
-        status=Notification.Status.SENDING, attempts=1,
-        lease_until=T0 + timedelta(seconds=60), next_attempt_at=T0 + timedelta(seconds=60))
+        status=Notification.Status.SENDING,
+        attempts=1,
+        lease_until=T0 + timedelta(seconds=60),
+        next_attempt_at=T0 + timedelta(seconds=60),
+    )
 
     assert notification_deliver(notification_id=notification.pk, now=T0 + timedelta(seconds=30)) is None
     assert notifications_deliver_due(now=T0 + timedelta(seconds=30)) == 0
@@ -189,7 +196,8 @@ def test_a_disabled_channel_fails_its_rows_without_sending(sink, hook, frozen):
 
 
 def test_a_channel_that_keeps_failing_raises_a_meta_alert_on_the_other_channels_and_resolves_it(
-        sink, hook, frozen, settings):
+    sink, hook, frozen, settings
+):
     settings.ALERTS_CHANNEL_FAILING_THRESHOLD = 3
     team = ChannelFactory(kind="email", config={"to": ["ops@example.com"]})
     ChannelFactory(kind="email", config={"to": ["me@example.com"]}, user=UserFactory())  # a person's pager

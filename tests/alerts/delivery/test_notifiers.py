@@ -8,10 +8,10 @@ import json
 import pytest
 from django.core.exceptions import ValidationError
 
-from alerts.models import Channel, IncidentEvent
-from alerts.delivery.notifiers import NOTIFIERS, NotifierError
 from alerts.delivery.messages import message_build
+from alerts.delivery.notifiers import NOTIFIERS, NotifierError
 from alerts.delivery.notifiers.webhook import signature
+from alerts.models import Channel, IncidentEvent
 from tests.alerts.delivery.factories import ChannelFactory, make_notification
 from tests.processes import free_port
 
@@ -44,7 +44,11 @@ def test_message_carries_the_incident_and_a_link_to_its_page(settings):
 
     assert message.title == notification.incident.title
     assert (message.severity, message.tier, message.status, message.event) == (
-        "critical", "critical", "triggered", "fired")
+        "critical",
+        "critical",
+        "triggered",
+        "fired",
+    )
     assert message.url == f"https://lookout.example.com/admin/alerts/incident/{notification.incident_id}/change/"
     assert message.subject == f"[CRITICAL] Fired: {notification.incident.title}"
     assert "api.example.com has not answered for 5 minutes" in message.text
@@ -132,10 +136,15 @@ def test_a_tampered_body_does_not_verify():
 
 
 def test_webhook_body_from_a_template(sink):
-    notifier, message = build("webhook", {
-        "url": f"{sink.url}/t", "format": "template", "content_type": "text/plain",
-        "template": "{{ status }}|{{ severity }}|{{ title }}|{{ labels.target }}|<{{ url }}>",
-    })
+    notifier, message = build(
+        "webhook",
+        {
+            "url": f"{sink.url}/t",
+            "format": "template",
+            "content_type": "text/plain",
+            "template": "{{ status }}|{{ severity }}|{{ title }}|{{ labels.target }}|<{{ url }}>",
+        },
+    )
 
     notifier.send(message, idempotency_key=KEY)
 
@@ -151,16 +160,20 @@ def test_webhook_url_from_the_environment(sink, monkeypatch):
     assert sink.requests[0].path == "/secret-path"
 
 
-@pytest.mark.parametrize(("event", "action"), [
-    (IncidentEvent.Kind.FIRED, "trigger"),
-    (IncidentEvent.Kind.ACKNOWLEDGED, "acknowledge"),
-    (IncidentEvent.Kind.RESOLVED, "resolve"),
-])
+@pytest.mark.parametrize(
+    ("event", "action"),
+    [
+        (IncidentEvent.Kind.FIRED, "trigger"),
+        (IncidentEvent.Kind.ACKNOWLEDGED, "acknowledge"),
+        (IncidentEvent.Kind.RESOLVED, "resolve"),
+    ],
+)
 def test_pagerduty_events_v2_keyed_by_the_incident(sink, monkeypatch, event, action):
     monkeypatch.setenv("PD_ROUTING_KEY", "R0UT1NGKEY")
     sink.answer(202)
-    notifier, message = build("pagerduty", {"routing_key_env": "PD_ROUTING_KEY", "url": f"{sink.url}/v2/enqueue"},
-                              event=event)
+    notifier, message = build(
+        "pagerduty", {"routing_key_env": "PD_ROUTING_KEY", "url": f"{sink.url}/v2/enqueue"}, event=event
+    )
 
     notifier.send(message, idempotency_key=KEY)
 
@@ -179,8 +192,7 @@ def test_pagerduty_events_v2_keyed_by_the_incident(sink, monkeypatch, event, act
 
 def test_telegram_send_message_with_the_token_from_the_environment(sink, monkeypatch):
     monkeypatch.setenv("TG_BOT_TOKEN", "123:ABC")
-    notifier, message = build("telegram", {"bot_token_env": "TG_BOT_TOKEN", "chat_id": -1001234,
-                                           "api_url": sink.url})
+    notifier, message = build("telegram", {"bot_token_env": "TG_BOT_TOKEN", "chat_id": -1001234, "api_url": sink.url})
 
     notifier.send(message, idempotency_key=KEY)
 
@@ -193,8 +205,10 @@ def test_telegram_send_message_with_the_token_from_the_environment(sink, monkeyp
 
 def test_telegram_errors_never_show_the_token(monkeypatch):
     monkeypatch.setenv("TG_BOT_TOKEN", "123:ABC")
-    notifier, message = build("telegram", {"bot_token_env": "TG_BOT_TOKEN", "chat_id": "@ops_alerts",
-                                           "api_url": f"http://127.0.0.1:{free_port()}"})
+    notifier, message = build(
+        "telegram",
+        {"bot_token_env": "TG_BOT_TOKEN", "chat_id": "@ops_alerts", "api_url": f"http://127.0.0.1:{free_port()}"},
+    )
     with pytest.raises(NotifierError) as caught:
         notifier.send(message, idempotency_key=KEY)
     assert "123:ABC" not in str(caught.value)
@@ -247,22 +261,25 @@ def test_a_secret_missing_at_send_time_is_a_permanent_config_error(monkeypatch):
     assert e.value.permanent
 
 
-@pytest.mark.parametrize(("kind", "config", "error"), [
-    ("email", {}, "to: required"),
-    ("email", {"to": ["not-an-address"]}, "to: 'not-an-address' is not an email address"),
-    ("slack", {"url_env": "NOT_SET_ANYWHERE"}, "url_env: the environment variable NOT_SET_ANYWHERE is not set"),
-    ("slack", {"url_env": "has spaces"}, "url_env: must name an environment variable"),
-    ("slack", {"url": "https://hooks.slack.com/x"}, "url: unknown field"),
-    ("webhook", {}, "url: give either url or url_env"),
-    ("webhook", {"url": "ftp://x"}, "url: must be an http or https URL"),
-    ("webhook", {"url": "http://h.example/", "format": "xml"}, "format: must be one of"),
-    ("webhook", {"url": "http://h.example/", "format": "template"}, "template: required"),
-    ("webhook", {"url": "http://h.example/", "format": "template", "template": "{% if %}"}, "template:"),
-    ("pagerduty", {"routing_key_env": ""}, "routing_key_env: required"),
-    ("telegram", {"bot_token_env": "HOME", "chat_id": "not a chat"}, "chat_id: must be a numeric chat id"),
-    ("ntfy", {"topic": "no/slashes"}, "topic: letters, digits"),
-    ("teams", [], "config: must be a JSON object"),
-])
+@pytest.mark.parametrize(
+    ("kind", "config", "error"),
+    [
+        ("email", {}, "to: required"),
+        ("email", {"to": ["not-an-address"]}, "to: 'not-an-address' is not an email address"),
+        ("slack", {"url_env": "NOT_SET_ANYWHERE"}, "url_env: the environment variable NOT_SET_ANYWHERE is not set"),
+        ("slack", {"url_env": "has spaces"}, "url_env: must name an environment variable"),
+        ("slack", {"url": "https://hooks.slack.com/x"}, "url: unknown field"),
+        ("webhook", {}, "url: give either url or url_env"),
+        ("webhook", {"url": "ftp://x"}, "url: must be an http or https URL"),
+        ("webhook", {"url": "http://h.example/", "format": "xml"}, "format: must be one of"),
+        ("webhook", {"url": "http://h.example/", "format": "template"}, "template: required"),
+        ("webhook", {"url": "http://h.example/", "format": "template", "template": "{% if %}"}, "template:"),
+        ("pagerduty", {"routing_key_env": ""}, "routing_key_env: required"),
+        ("telegram", {"bot_token_env": "HOME", "chat_id": "not a chat"}, "chat_id: must be a numeric chat id"),
+        ("ntfy", {"topic": "no/slashes"}, "topic: letters, digits"),
+        ("teams", [], "config: must be a JSON object"),
+    ],
+)
 def test_bad_config_is_a_validation_error_naming_the_field(kind, config, error):
     with pytest.raises(ValidationError) as caught:
         NOTIFIERS[kind].validate_config(config)

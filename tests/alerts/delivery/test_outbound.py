@@ -11,22 +11,25 @@ from tests.monitoring.uptime.servers import http_app, self_signed_cert, serve_ht
 from tests.processes import free_port
 
 
-@pytest.mark.parametrize(("url", "why"), [
-    ("http://127.0.0.1:8000/hook", "127.0.0.1, a loopback address"),
-    ("http://localhost/hook", "a loopback address"),
-    ("http://10.1.2.3/hook", "10.1.2.3, a private address"),
-    ("http://192.168.0.10/hook", "a private address"),
-    ("http://169.254.169.254/latest/meta-data/", "169.254.169.254, a link-local address"),
-    ("http://[::1]:9000/hook", "::1, a loopback address"),
-    ("http://[::ffff:127.0.0.1]/hook", "a loopback address"),
-    ("http://[fe80::1]/hook", "a link-local address"),
-    ("http://[fc00::5]/hook", "a private address"),
-    ("http://0.0.0.0/hook", "an unspecified address"),
-    ("http://224.0.0.251/hook", "a multicast address"),
-    ("http://240.0.0.1/hook", "a reserved address"),
-    ("http://100.64.0.1/hook", "a non-public address"),
-    ("http://2130706433/hook", "127.0.0.1, a loopback address"),  # 127.0.0.1 as one number
-])
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://127.0.0.1:8000/hook", "127.0.0.1, a loopback address"),
+        ("http://localhost/hook", "a loopback address"),
+        ("http://10.1.2.3/hook", "10.1.2.3, a private address"),
+        ("http://192.168.0.10/hook", "a private address"),
+        ("http://169.254.169.254/latest/meta-data/", "169.254.169.254, a link-local address"),
+        ("http://[::1]:9000/hook", "::1, a loopback address"),
+        ("http://[::ffff:127.0.0.1]/hook", "a loopback address"),
+        ("http://[fe80::1]/hook", "a link-local address"),
+        ("http://[fc00::5]/hook", "a private address"),
+        ("http://0.0.0.0/hook", "an unspecified address"),
+        ("http://224.0.0.251/hook", "a multicast address"),
+        ("http://240.0.0.1/hook", "a reserved address"),
+        ("http://100.64.0.1/hook", "a non-public address"),
+        ("http://2130706433/hook", "127.0.0.1, a loopback address"),  # 127.0.0.1 as one number
+    ],
+)
 def test_private_loopback_link_local_and_reserved_addresses_are_refused(url, why):
     with pytest.raises(outbound.OutboundRefused, match=why):
         outbound.check_url(url, allow_private=False)
@@ -48,8 +51,13 @@ def test_an_internal_channel_reaches_loopback_and_gets_status_excerpt_and_durati
     sink.answer(201)
     sink.body = b"created " + b"x" * 2000
 
-    response = outbound.request("POST", f"{sink.url}/hook?a=1", body=b'{"x": 1}',
-                                headers={"Content-Type": "application/json"}, allow_private=True)
+    response = outbound.request(
+        "POST",
+        f"{sink.url}/hook?a=1",
+        body=b'{"x": 1}',
+        headers={"Content-Type": "application/json"},
+        allow_private=True,
+    )
 
     assert response.status == 201
     assert response.excerpt.startswith("created ") and len(response.excerpt) == 500

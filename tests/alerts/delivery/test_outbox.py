@@ -3,8 +3,8 @@
 import pytest
 from celery import current_app
 
-from alerts.models import Notification
 from alerts.delivery.services.outbox import DELIVER_TASK, notifications_create
+from alerts.models import Notification
 from tests.alerts.delivery.factories import ChannelFactory, IncidentEventFactory
 
 pytestmark = pytest.mark.django_db
@@ -18,13 +18,15 @@ def sent_tasks(monkeypatch):
 
 
 def test_rows_are_written_once_per_event_and_channel_and_nudged_after_commit(
-        sent_tasks, django_capture_on_commit_callbacks):
+    sent_tasks, django_capture_on_commit_callbacks
+):
     loud, quiet = ChannelFactory(), ChannelFactory()
     event = IncidentEventFactory()
 
     with django_capture_on_commit_callbacks(execute=True):
-        rows = notifications_create(event=event, channels=[loud, quiet], now=event.at,
-                                    muted={quiet.pk: "silenced: deploy window"})
+        rows = notifications_create(
+            event=event, channels=[loud, quiet], now=event.at, muted={quiet.pk: "silenced: deploy window"}
+        )
         assert sent_tasks == []  # nothing leaves before the rows are committed
         again = notifications_create(event=event, channels=[loud, quiet], now=event.at)
 

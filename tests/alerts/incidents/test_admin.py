@@ -6,10 +6,10 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from alerts.models import Incident, IncidentEvent, MaintenanceWindow, Silence
-from alerts.incidents.services.rounds import incidents_notify_due
 from alerts.incidents.services.incidents import alerts_receive, incident_acknowledge, incident_resolve
 from alerts.incidents.services.noise import silence_create
+from alerts.incidents.services.rounds import incidents_notify_due
+from alerts.models import Incident, IncidentEvent, MaintenanceWindow, Silence
 from tests.alerts.incidents.factories import T0, ChannelFactory, RuleFactory, firing
 from tests.factories import ProjectFactory, UserFactory
 
@@ -29,10 +29,16 @@ def open_incident(rule=None, **kwargs):
     return incident
 
 
-@pytest.mark.parametrize("url", [
-    LIST, reverse("admin:alerts_silence_changelist"), reverse("admin:alerts_maintenancewindow_changelist"),
-    reverse("admin:alerts_maintenance_calendar"), reverse("admin:alerts_inhibitrule_changelist"),
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        LIST,
+        reverse("admin:alerts_silence_changelist"),
+        reverse("admin:alerts_maintenancewindow_changelist"),
+        reverse("admin:alerts_maintenance_calendar"),
+        reverse("admin:alerts_inhibitrule_changelist"),
+    ],
+)
 def test_every_page_needs_a_login(client, url):
     response = client.get(url)
     assert response.status_code == 302 and "/login/" in response["Location"]
@@ -75,8 +81,13 @@ def test_the_list_query_count_does_not_grow_with_the_page(admin_client, django_a
 def test_the_incident_page_shows_its_alerts_and_timeline_with_muted_rounds_marked(admin_client):
     rule = RuleFactory(group_wait_seconds=0)
     rule.channels.set([ChannelFactory(name="slack-alerts")])
-    silence_create(matchers='{service="api"}', starts_at=T0, ends_at=T0 + dt.timedelta(hours=1),
-                   created_by=UserFactory(), comment="deploying v2")
+    silence_create(
+        matchers='{service="api"}',
+        starts_at=T0,
+        ends_at=T0 + dt.timedelta(hours=1),
+        created_by=UserFactory(),
+        comment="deploying v2",
+    )
     incident = open_incident(rule, labels={"service": "api"}, summary="API 5xx above 5 %")
     incidents_notify_due(now=T0)
     response = admin_client.get(reverse("admin:alerts_incident_change", args=[incident.pk]))
@@ -103,9 +114,13 @@ def test_acknowledge_comment_resolve_and_reopen_from_the_incident_page(admin_cli
     assert "Resolved." in act("resolve", message="restarted the pool")
     assert "Reopened." in act("reopen")
     events = list(IncidentEvent.objects.filter(incident=incident).values_list("kind", "actor", "message"))
-    assert events == [("fired", None, incident.title), ("acknowledged", admin_user.pk, ""),
-                      ("comment", admin_user.pk, "looking at the DB"), ("resolved", admin_user.pk, "restarted the pool"),
-                      ("reopened", admin_user.pk, "")]
+    assert events == [
+        ("fired", None, incident.title),
+        ("acknowledged", admin_user.pk, ""),
+        ("comment", admin_user.pk, "looking at the DB"),
+        ("resolved", admin_user.pk, "restarted the pool"),
+        ("reopened", admin_user.pk, ""),
+    ]
 
 
 def test_actions_are_post_only(admin_client):
@@ -117,16 +132,25 @@ def test_actions_are_post_only(admin_client):
 
 def test_bulk_acknowledge_from_the_list(admin_client):
     incidents = [open_incident(dedup_key=k) for k in "ab"]
-    response = admin_client.post(LIST, {"action": "acknowledge_selected",
-                                        "_selected_action": [i.pk for i in incidents]})
+    response = admin_client.post(
+        LIST, {"action": "acknowledge_selected", "_selected_action": [i.pk for i in incidents]}
+    )
     assert response.status_code == 302
     assert set(Incident.objects.values_list("status", flat=True)) == {"acknowledged"}
 
 
 def test_a_silence_is_made_from_matchers_and_its_creator_is_the_person(admin_client, admin_user):
-    response = admin_client.post(reverse("admin:alerts_silence_add"), {
-        "matchers": '{service="api", env=~"prod|staging"}', "starts_at_0": "2026-03-02", "starts_at_1": "11:00",
-        "ends_at_0": "2026-03-02", "ends_at_1": "13:00", "comment": "migrating the DB"})
+    response = admin_client.post(
+        reverse("admin:alerts_silence_add"),
+        {
+            "matchers": '{service="api", env=~"prod|staging"}',
+            "starts_at_0": "2026-03-02",
+            "starts_at_1": "11:00",
+            "ends_at_0": "2026-03-02",
+            "ends_at_1": "13:00",
+            "comment": "migrating the DB",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:3000]
     silence = Silence.objects.get()
     assert silence.created_by == admin_user
@@ -134,32 +158,60 @@ def test_a_silence_is_made_from_matchers_and_its_creator_is_the_person(admin_cli
 
 
 def test_bad_silences_are_field_errors(admin_client):
-    response = admin_client.post(reverse("admin:alerts_silence_add"), {
-        "matchers": '{env=~"(prod"}', "starts_at_0": "2026-03-02", "starts_at_1": "11:00",
-        "ends_at_0": "2026-03-02", "ends_at_1": "10:00", "comment": ""})
+    response = admin_client.post(
+        reverse("admin:alerts_silence_add"),
+        {
+            "matchers": '{env=~"(prod"}',
+            "starts_at_0": "2026-03-02",
+            "starts_at_1": "11:00",
+            "ends_at_0": "2026-03-02",
+            "ends_at_1": "10:00",
+            "comment": "",
+        },
+    )
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
     assert "not a valid regular expression" in errors["matchers"][0]
     assert "comment" in errors
-    response = admin_client.post(reverse("admin:alerts_silence_add"), {
-        "matchers": '{env="prod"}', "starts_at_0": "2026-03-02", "starts_at_1": "11:00",
-        "ends_at_0": "2026-03-02", "ends_at_1": "10:00", "comment": "x"})
+    response = admin_client.post(
+        reverse("admin:alerts_silence_add"),
+        {
+            "matchers": '{env="prod"}',
+            "starts_at_0": "2026-03-02",
+            "starts_at_1": "11:00",
+            "ends_at_0": "2026-03-02",
+            "ends_at_1": "10:00",
+            "comment": "x",
+        },
+    )
     assert "after the start" in response.context["adminform"].form.errors["ends_at"][0]
     assert not Silence.objects.exists()
 
 
 def test_expiring_silences_from_the_list(admin_client):
-    silence = silence_create(matchers='{a="b"}', starts_at=T0, ends_at=NOW + dt.timedelta(hours=1),
-                             created_by=UserFactory(), comment="x")
-    admin_client.post(reverse("admin:alerts_silence_changelist"), {"action": "expire", "_selected_action": [silence.pk]})
+    silence = silence_create(
+        matchers='{a="b"}', starts_at=T0, ends_at=NOW + dt.timedelta(hours=1), created_by=UserFactory(), comment="x"
+    )
+    admin_client.post(
+        reverse("admin:alerts_silence_changelist"), {"action": "expire", "_selected_action": [silence.pk]}
+    )
     silence.refresh_from_db()
     assert silence.ends_at == NOW
 
 
 def window_post(**fields):
-    return {"name": "nightly", "recurrence": "cron", "expression": "0 2 * * SUN", "starts_at_0": "2026-03-01",
-            "starts_at_1": "00:00", "duration_minutes": "60", "time_zone": "Europe/Berlin", "effect": "mute",
-            "comment": "", **fields}
+    return {
+        "name": "nightly",
+        "recurrence": "cron",
+        "expression": "0 2 * * SUN",
+        "starts_at_0": "2026-03-01",
+        "starts_at_1": "00:00",
+        "duration_minutes": "60",
+        "time_zone": "Europe/Berlin",
+        "effect": "mute",
+        "comment": "",
+        **fields,
+    }
 
 
 def test_a_maintenance_window_is_saved_from_the_form(admin_client, admin_user):
@@ -168,11 +220,14 @@ def test_a_maintenance_window_is_saved_from_the_form(admin_client, admin_user):
     assert MaintenanceWindow.objects.get().created_by == admin_user
 
 
-@pytest.mark.parametrize(("fields", "field", "says"), [
-    ({"expression": "0 25 * * *"}, "expression", "Not a valid cron expression"),
-    ({"recurrence": "rrule", "expression": "FREQ=FORTNIGHTLY"}, "expression", "Not a valid RRULE"),
-    ({"time_zone": "Europe/Atlantis"}, "time_zone", "not a known time zone"),
-])
+@pytest.mark.parametrize(
+    ("fields", "field", "says"),
+    [
+        ({"expression": "0 25 * * *"}, "expression", "Not a valid cron expression"),
+        ({"recurrence": "rrule", "expression": "FREQ=FORTNIGHTLY"}, "expression", "Not a valid RRULE"),
+        ({"time_zone": "Europe/Atlantis"}, "time_zone", "not a known time zone"),
+    ],
+)
 def test_bad_maintenance_windows_are_field_errors(admin_client, fields, field, says):
     response = admin_client.post(reverse("admin:alerts_maintenancewindow_add"), window_post(**fields))
     assert response.status_code == 200
@@ -184,15 +239,22 @@ def test_a_window_covers_one_scope_only(admin_client):
     from tests.monitoring.uptime.factories import TargetFactory
 
     target = TargetFactory()
-    response = admin_client.post(reverse("admin:alerts_maintenancewindow_add"),
-                                 window_post(project=target.project_id, target=target.pk))
+    response = admin_client.post(
+        reverse("admin:alerts_maintenancewindow_add"), window_post(project=target.project_id, target=target.pk)
+    )
     errors = response.context["adminform"].form.errors
     assert "Choose one of project, target" in errors["project"][0] and "target" in errors
 
 
 def test_the_calendar_shows_the_next_30_days_of_windows_in_local_time(admin_client):
-    MaintenanceWindow.objects.create(name="db vacuum", recurrence="cron", expression="0 3 * * SUN",
-                                     time_zone="Europe/Berlin", starts_at=T0, duration_minutes=90)
+    MaintenanceWindow.objects.create(
+        name="db vacuum",
+        recurrence="cron",
+        expression="0 3 * * SUN",
+        time_zone="Europe/Berlin",
+        starts_at=T0,
+        duration_minutes=90,
+    )
     MaintenanceWindow.objects.create(name="move racks", starts_at=NOW + dt.timedelta(days=3), duration_minutes=60)
     response = admin_client.get(reverse("admin:alerts_maintenance_calendar"), {"tz": "Europe/Berlin"})
     assert response.status_code == 200
@@ -207,20 +269,37 @@ def test_the_calendar_shows_the_next_30_days_of_windows_in_local_time(admin_clie
 
 
 def test_inhibit_rules_take_matchers_as_text(admin_client):
-    response = admin_client.post(reverse("admin:alerts_inhibitrule_add"), {
-        "name": "crit", "source_matchers": '{severity="critical"}', "target_matchers": '{severity=~"high|low"}',
-        "equal": "target_id, 9bad", "enabled": "on"})
+    response = admin_client.post(
+        reverse("admin:alerts_inhibitrule_add"),
+        {
+            "name": "crit",
+            "source_matchers": '{severity="critical"}',
+            "target_matchers": '{severity=~"high|low"}',
+            "equal": "target_id, 9bad",
+            "enabled": "on",
+        },
+    )
     assert "Not label names: 9bad" in response.context["adminform"].form.errors["equal"][0]
-    response = admin_client.post(reverse("admin:alerts_inhibitrule_add"), {
-        "name": "crit", "source_matchers": '{severity=="critical"}', "target_matchers": "{}", "equal": ""})
+    response = admin_client.post(
+        reverse("admin:alerts_inhibitrule_add"),
+        {"name": "crit", "source_matchers": '{severity=="critical"}', "target_matchers": "{}", "equal": ""},
+    )
     assert "source_matchers" in response.context["adminform"].form.errors
 
 
-@pytest.mark.parametrize("name", [
-    "alerts_silence_add", "alerts_silence_changelist", "alerts_maintenancewindow_add",
-    "alerts_maintenancewindow_changelist", "alerts_inhibitrule_add", "alerts_inhibitrule_changelist",
-    "alerts_targetdependency_add", "alerts_targetdependency_changelist",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "alerts_silence_add",
+        "alerts_silence_changelist",
+        "alerts_maintenancewindow_add",
+        "alerts_maintenancewindow_changelist",
+        "alerts_inhibitrule_add",
+        "alerts_inhibitrule_changelist",
+        "alerts_targetdependency_add",
+        "alerts_targetdependency_changelist",
+    ],
+)
 def test_each_noise_page_renders(admin_client, name):
     assert admin_client.get(reverse(f"admin:{name}")).status_code == 200
 
@@ -228,9 +307,12 @@ def test_each_noise_page_renders(admin_client, name):
 def test_an_inhibit_rule_is_edited_as_text(admin_client):
     from alerts.models import InhibitRule
 
-    rule = InhibitRule.objects.create(name="crit", source_matchers=[{"name": "severity", "op": "=", "value": "critical"}],
-                                      target_matchers=[{"name": "severity", "op": "=~", "value": "high|low"}],
-                                      equal=["target_id"])
+    rule = InhibitRule.objects.create(
+        name="crit",
+        source_matchers=[{"name": "severity", "op": "=", "value": "critical"}],
+        target_matchers=[{"name": "severity", "op": "=~", "value": "high|low"}],
+        equal=["target_id"],
+    )
     body = admin_client.get(reverse("admin:alerts_inhibitrule_change", args=[rule.pk])).content.decode()
     assert 'value="{severity=&quot;critical&quot;}"' in body
     assert 'value="target_id"' in body

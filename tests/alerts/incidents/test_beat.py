@@ -5,10 +5,13 @@ import pytest
 from config.celery import app
 
 
-@pytest.mark.parametrize(("entry", "task"), [
-    ("notify-due-incidents", "incidents.notify_due"),
-    ("apply-maintenance-pauses", "incidents.apply_maintenance_pauses"),
-])
+@pytest.mark.parametrize(
+    ("entry", "task"),
+    [
+        ("notify-due-incidents", "incidents.notify_due"),
+        ("apply-maintenance-pauses", "incidents.apply_maintenance_pauses"),
+    ],
+)
 def test_each_tick_is_scheduled_runs_on_default_and_is_registered(entry, task):
     scheduled = app.conf.beat_schedule[entry]
     assert scheduled["task"] == task

@@ -14,8 +14,10 @@ M = dt.timedelta(minutes=1)
 
 
 def incident(key, *, at=T0, severity="high", project=None, ack_after=None, resolve_after=None):
-    (opened,) = alerts_receive(signals=[firing(RuleFactory(), dedup_key=key, severity=severity,
-                                               project_id=project.pk if project else None)], now=at)
+    (opened,) = alerts_receive(
+        signals=[firing(RuleFactory(), dedup_key=key, severity=severity, project_id=project.pk if project else None)],
+        now=at,
+    )
     if ack_after is not None:
         incident_acknowledge(incident=opened, actor=None, now=at + ack_after)
     if resolve_after is not None:
@@ -62,5 +64,8 @@ def test_the_list_filters_by_status_severity_project_and_time():
 def test_the_timeline_lists_every_event_in_order_with_who():
     opened = incident("a", ack_after=M, resolve_after=2 * M)
     entries = incident_timeline(incident=opened)
-    assert [(e.kind, e.at, e.muted) for e in entries] == [("fired", T0, False), ("acknowledged", T0 + M, False),
-                                                          ("resolved", T0 + 2 * M, False)]
+    assert [(e.kind, e.at, e.muted) for e in entries] == [
+        ("fired", T0, False),
+        ("acknowledged", T0 + M, False),
+        ("resolved", T0 + 2 * M, False),
+    ]

@@ -7,11 +7,11 @@ import pytest
 import time_machine
 from celery import current_app
 
-from alerts.models import Incident, IncidentEvent, Notification
-from alerts.incidents.services.rounds import incident_notify, incidents_notify_due
 from alerts.incidents.services.incidents import alerts_receive, incident_acknowledge, incident_resolve, incident_snooze
 from alerts.incidents.services.noise import silence_create, silence_expire
+from alerts.incidents.services.rounds import incident_notify, incidents_notify_due
 from alerts.incidents.tasks import notify_due_incidents
+from alerts.models import Incident, IncidentEvent, Notification
 from tests.alerts.incidents.factories import T0, ChannelFactory, RuleFactory, firing, resolved
 from tests.factories import UserFactory
 
@@ -28,8 +28,10 @@ def rule():
 
 def rounds():
     """What the channels were told, in order: (kind, why or reason, alert count, at)."""
-    return [(e.kind, e.data.get("why") or e.data.get("reason"), len(e.data["alerts"]), e.at)
-            for e in IncidentEvent.objects.filter(kind__in=["notified", "muted"])]
+    return [
+        (e.kind, e.data.get("why") or e.data.get("reason"), len(e.data["alerts"]), e.at)
+        for e in IncidentEvent.objects.filter(kind__in=["notified", "muted"])
+    ]
 
 
 def tick(at):
@@ -59,8 +61,11 @@ def test_later_changes_are_told_at_most_once_per_group_interval(rule):
     alerts_receive(signals=[resolved(firing(rule, fingerprint="a"))], now=T0 + 400 * S)
     assert Incident.objects.get().next_notify_at == T0 + 630 * S
     tick(T0 + 630 * S)
-    assert rounds() == [("notified", "first", 1, T0 + 30 * S), ("notified", "changed", 3, T0 + 330 * S),
-                        ("notified", "changed", 3, T0 + 630 * S)]
+    assert rounds() == [
+        ("notified", "first", 1, T0 + 30 * S),
+        ("notified", "changed", 3, T0 + 330 * S),
+        ("notified", "changed", 3, T0 + 630 * S),
+    ]
 
 
 def test_a_change_long_after_the_last_round_is_told_at_once(rule):
@@ -126,8 +131,13 @@ def test_a_person_resolving_is_told_to_the_channels(rule):
 
 def test_a_muted_round_is_in_the_timeline_with_its_reason_and_never_sent(rule):
     person = UserFactory()
-    silence = silence_create(matchers=f'{{alertname="{rule.name}"}}', starts_at=T0 - 60 * S, ends_at=T0 + 3600 * S,
-                             created_by=person, comment="deploying the new API")
+    silence = silence_create(
+        matchers=f'{{alertname="{rule.name}"}}',
+        starts_at=T0 - 60 * S,
+        ends_at=T0 + 3600 * S,
+        created_by=person,
+        comment="deploying the new API",
+    )
     alerts_receive(signals=[firing(rule)], now=T0)
     tick(T0 + 30 * S)
     (muted,) = IncidentEvent.objects.filter(kind="muted")
@@ -144,10 +154,20 @@ def test_a_muted_round_is_in_the_timeline_with_its_reason_and_never_sent(rule):
 
 
 def test_a_round_is_muted_only_when_every_alert_in_it_is(rule):
-    silence_create(matchers='{service="search"}', starts_at=T0, ends_at=T0 + 3600 * S, created_by=UserFactory(),
-                   comment="reindexing")
-    alerts_receive(signals=[firing(rule, fingerprint="a", labels={"service": "search"}),
-                            firing(rule, fingerprint="b", labels={"service": "api"})], now=T0)
+    silence_create(
+        matchers='{service="search"}',
+        starts_at=T0,
+        ends_at=T0 + 3600 * S,
+        created_by=UserFactory(),
+        comment="reindexing",
+    )
+    alerts_receive(
+        signals=[
+            firing(rule, fingerprint="a", labels={"service": "search"}),
+            firing(rule, fingerprint="b", labels={"service": "api"}),
+        ],
+        now=T0,
+    )
     tick(T0 + 30 * S)
     assert [r[0] for r in rounds()] == ["notified"]
 
@@ -181,11 +201,13 @@ def test_the_beat_task_sends_what_is_due_now(rule):
 def test_a_round_reads_noise_control_once_however_many_alerts_it_holds(rule, django_assert_max_num_queries):
     from alerts.models import InhibitRule
 
-    InhibitRule.objects.create(name="crit", source_matchers=[{"name": "severity", "value": "critical"}],
-                               target_matchers=[{"name": "severity", "op": "!=", "value": "critical"}],
-                               equal=["target_id"])
-    alerts_receive(signals=[firing(rule, fingerprint=f"fp-{n}", labels={"target_id": "7"}) for n in range(40)],
-                   now=T0)
+    InhibitRule.objects.create(
+        name="crit",
+        source_matchers=[{"name": "severity", "value": "critical"}],
+        target_matchers=[{"name": "severity", "op": "!=", "value": "critical"}],
+        equal=["target_id"],
+    )
+    alerts_receive(signals=[firing(rule, fingerprint=f"fp-{n}", labels={"target_id": "7"}) for n in range(40)], now=T0)
     with django_assert_max_num_queries(16):
         assert tick(T0 + 30 * S) == 1
     assert rounds() == [("notified", "first", 40, T0 + 30 * S)]

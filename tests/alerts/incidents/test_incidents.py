@@ -5,11 +5,16 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
-from alerts.models import Incident, IncidentAlert, IncidentEvent
 from alerts.incidents.services.incidents import (
-    AlertSignal, alerts_receive, incident_acknowledge, incident_comment, incident_reopen, incident_resolve,
+    AlertSignal,
+    alerts_receive,
+    incident_acknowledge,
+    incident_comment,
+    incident_reopen,
+    incident_resolve,
     incident_snooze,
 )
+from alerts.models import Incident, IncidentAlert, IncidentEvent
 from tests.alerts.incidents.factories import T0, ChannelFactory, RuleFactory, firing, resolved
 from tests.factories import ProjectFactory, UserFactory
 
@@ -24,8 +29,13 @@ def timeline(incident):
 def test_a_firing_rule_opens_an_incident_routed_by_the_rule():
     project = ProjectFactory()
     slack, email = ChannelFactory(), ChannelFactory()
-    rule = RuleFactory(project=project, group_wait_seconds=45, group_interval_seconds=120,
-                       repeat_interval_seconds=3600, auto_resolve=False)
+    rule = RuleFactory(
+        project=project,
+        group_wait_seconds=45,
+        group_interval_seconds=120,
+        repeat_interval_seconds=3600,
+        auto_resolve=False,
+    )
     rule.channels.set([slack, email])
     (incident,) = alerts_receive(signals=[firing(rule, project_id=project.pk, summary="API down")], now=T0)
     assert incident.status == Incident.Status.TRIGGERED
@@ -150,8 +160,11 @@ def test_acknowledge_resolve_comment_and_snooze_write_the_timeline_with_who_and_
     assert incident.resolved_by == person and incident.snoozed_until is None
     events = list(incident.events.all())
     assert [(e.kind, e.actor, e.at) for e in events] == [
-        ("fired", None, T0), ("acknowledged", person, T0 + MINUTE), ("comment", person, T0 + 2 * MINUTE),
-        ("snoozed", person, T0 + 3 * MINUTE), ("resolved", person, T0 + 4 * MINUTE),
+        ("fired", None, T0),
+        ("acknowledged", person, T0 + MINUTE),
+        ("comment", person, T0 + 2 * MINUTE),
+        ("snoozed", person, T0 + 3 * MINUTE),
+        ("resolved", person, T0 + 4 * MINUTE),
     ]
     assert events[2].message == "rolling back" and events[4].message == "fixed"
     with pytest.raises(ValidationError):
@@ -193,8 +206,17 @@ def test_external_alerts_take_their_routing_from_the_integration():
     channel = ChannelFactory()
     integration = Integration.objects.create(name="am", kind="alertmanager", token_prefix="x", token_hash="h")
     integration.channels.set([channel])
-    signal = AlertSignal(source="external", fingerprint="abc", dedup_key="am:group", labels={"alertname": "Disk"},
-                         status="firing", severity="medium", summary="disk", at=T0, integration_id=integration.pk)
+    signal = AlertSignal(
+        source="external",
+        fingerprint="abc",
+        dedup_key="am:group",
+        labels={"alertname": "Disk"},
+        status="firing",
+        severity="medium",
+        summary="disk",
+        at=T0,
+        integration_id=integration.pk,
+    )
     (incident,) = alerts_receive(signals=[signal], now=T0)
     assert incident.source == "external" and incident.integration == integration
     assert list(incident.channels.all()) == [channel]

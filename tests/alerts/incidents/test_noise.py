@@ -7,12 +7,17 @@ import zoneinfo
 import pytest
 from django.core.exceptions import ValidationError
 
-from alerts.models import InhibitRule, MaintenanceWindow, Silence, TargetDependency
 from alerts.incidents.services.incidents import alerts_receive
 from alerts.incidents.services.noise import (
-    maintenance_pause_tick, maintenance_validate, mute_reason, silence_create, silence_expire, silence_validate,
+    maintenance_pause_tick,
+    maintenance_validate,
+    mute_reason,
+    silence_create,
+    silence_expire,
+    silence_validate,
     window_occurrences,
 )
+from alerts.models import InhibitRule, MaintenanceWindow, Silence, TargetDependency
 from monitoring.models import Status, Tag, Target
 from monitoring.uptime.services.actions import targets_pause
 from tests.alerts.incidents.factories import T0, RuleFactory, firing
@@ -32,23 +37,32 @@ def window(**kwargs):
 
 # --- silences ---------------------------------------------------------------------------------
 
+
 def test_a_silence_mutes_matching_alerts_from_its_start_until_its_end():
-    silence = silence_create(matchers='{service="api", env=~"prod|staging"}', starts_at=T0, ends_at=T0 + H,
-                             created_by=UserFactory(), comment="DB migration")
+    silence = silence_create(
+        matchers='{service="api", env=~"prod|staging"}',
+        starts_at=T0,
+        ends_at=T0 + H,
+        created_by=UserFactory(),
+        comment="DB migration",
+    )
     labels = {"service": "api", "env": "prod"}
     assert mute_reason(labels=labels, now=T0 - dt.timedelta(seconds=1)) is None
     assert "DB migration" in mute_reason(labels=labels, now=T0)
     assert mute_reason(labels={"service": "api", "env": "dev"}, now=T0) is None
     assert mute_reason(labels=labels, now=T0 + H) is None
-    assert silence.matchers == [{"name": "service", "op": "=", "value": "api"},
-                                {"name": "env", "op": "=~", "value": "prod|staging"}]
+    assert silence.matchers == [
+        {"name": "service", "op": "=", "value": "api"},
+        {"name": "env", "op": "=~", "value": "prod|staging"},
+    ]
 
 
 def test_expiring_a_silence_ends_it_now_even_before_it_started():
     person = UserFactory()
     running = silence_create(matchers='{a="b"}', starts_at=T0, ends_at=T0 + H, created_by=person, comment="x")
-    future = silence_create(matchers='{a="b"}', starts_at=T0 + 2 * H, ends_at=T0 + 3 * H, created_by=person,
-                            comment="y")
+    future = silence_create(
+        matchers='{a="b"}', starts_at=T0 + 2 * H, ends_at=T0 + 3 * H, created_by=person, comment="y"
+    )
     silence_expire(silence=running, now=T0 + dt.timedelta(minutes=5))
     silence_expire(silence=future, now=T0 + dt.timedelta(minutes=5))
     assert mute_reason(labels={"a": "b"}, now=T0 + dt.timedelta(minutes=5)) is None
@@ -70,6 +84,7 @@ def test_a_bad_silence_gets_an_error_on_each_field_it_got_wrong():
 
 
 # --- maintenance windows ----------------------------------------------------------------------
+
 
 def test_a_one_off_window_mutes_its_project_while_it_lasts():
     project = ProjectFactory(slug="shop")
@@ -95,15 +110,23 @@ def utc(year, month, day, hour, minute=0):
     return dt.datetime(year, month, day, hour, minute, tzinfo=dt.UTC)
 
 
-@pytest.mark.parametrize(("recurrence", "expression"), [
-    ("cron", "30 3 * * SUN"),
-    ("rrule", "FREQ=WEEKLY;BYDAY=SU;BYHOUR=3;BYMINUTE=30"),
-])
+@pytest.mark.parametrize(
+    ("recurrence", "expression"),
+    [
+        ("cron", "30 3 * * SUN"),
+        ("rrule", "FREQ=WEEKLY;BYDAY=SU;BYHOUR=3;BYMINUTE=30"),
+    ],
+)
 def test_recurring_windows_keep_their_local_time_across_the_dst_change_in_berlin(recurrence, expression):
     """Berlin moves from UTC+1 to UTC+2 on 29 March 2026: 03:30 local is 02:30 UTC before, 01:30 after."""
-    nightly = window(recurrence=recurrence, expression=expression, time_zone="Europe/Berlin",
-                     starts_at=dt.datetime(2026, 3, 1, 3, 30, tzinfo=BERLIN), duration_minutes=45,
-                     until=dt.datetime(2026, 4, 6, tzinfo=BERLIN))
+    nightly = window(
+        recurrence=recurrence,
+        expression=expression,
+        time_zone="Europe/Berlin",
+        starts_at=dt.datetime(2026, 3, 1, 3, 30, tzinfo=BERLIN),
+        duration_minutes=45,
+        until=dt.datetime(2026, 4, 6, tzinfo=BERLIN),
+    )
     found = window_occurrences(window=nightly, start=utc(2026, 3, 20, 0), end=utc(2026, 4, 30, 0))
     assert [o.starts_at for o in found] == [utc(2026, 3, 22, 2, 30), utc(2026, 3, 29, 1, 30), utc(2026, 4, 5, 1, 30)]
     assert all(o.ends_at - o.starts_at == dt.timedelta(minutes=45) for o in found)
@@ -117,21 +140,34 @@ def test_a_window_that_started_before_the_range_and_is_still_open_is_found():
     assert occurrence.starts_at == utc(2026, 3, 4, 22)
 
 
-@pytest.mark.parametrize(("fields", "field", "says"), [
-    ({"recurrence": "cron", "expression": "61 * * * *"}, "expression", "Not a valid cron expression"),
-    ({"recurrence": "cron", "expression": ""}, "expression", "needs a cron expression"),
-    ({"recurrence": "rrule", "expression": "FREQ=SOMETIMES"}, "expression", "Not a valid RRULE"),
-    ({"recurrence": "rrule", "expression": "DTSTART:20260101T000000\nRRULE:FREQ=DAILY"}, "expression",
-     "Not a valid RRULE"),
-    ({"recurrence": "rrule", "expression": "FREQ=MINUTELY;INTERVAL=5"}, "expression", "at most hourly"),
-    ({"recurrence": "once", "expression": "0 2 * * *"}, "expression", "has no expression"),
-    ({"time_zone": "Mars/Olympus"}, "time_zone", "not a known time zone"),
-    ({"duration_minutes": 0}, "duration_minutes", "at least a minute"),
-    ({"until": T0 - H}, "until", "after the first start"),
-])
+@pytest.mark.parametrize(
+    ("fields", "field", "says"),
+    [
+        ({"recurrence": "cron", "expression": "61 * * * *"}, "expression", "Not a valid cron expression"),
+        ({"recurrence": "cron", "expression": ""}, "expression", "needs a cron expression"),
+        ({"recurrence": "rrule", "expression": "FREQ=SOMETIMES"}, "expression", "Not a valid RRULE"),
+        (
+            {"recurrence": "rrule", "expression": "DTSTART:20260101T000000\nRRULE:FREQ=DAILY"},
+            "expression",
+            "Not a valid RRULE",
+        ),
+        ({"recurrence": "rrule", "expression": "FREQ=MINUTELY;INTERVAL=5"}, "expression", "at most hourly"),
+        ({"recurrence": "once", "expression": "0 2 * * *"}, "expression", "has no expression"),
+        ({"time_zone": "Mars/Olympus"}, "time_zone", "not a known time zone"),
+        ({"duration_minutes": 0}, "duration_minutes", "at least a minute"),
+        ({"until": T0 - H}, "until", "after the first start"),
+    ],
+)
 def test_a_bad_window_is_a_field_error(fields, field, says):
-    values = {"recurrence": "once", "expression": "", "time_zone": "UTC", "starts_at": T0, "until": None,
-              "duration_minutes": 60, **fields}
+    values = {
+        "recurrence": "once",
+        "expression": "",
+        "time_zone": "UTC",
+        "starts_at": T0,
+        "until": None,
+        "duration_minutes": 60,
+        **fields,
+    }
     with pytest.raises(ValidationError) as caught:
         maintenance_validate(**values)
     assert says in caught.value.message_dict[field][0]
@@ -181,6 +217,7 @@ def test_a_pause_window_does_not_mute():
 
 
 # --- inhibition and dependencies ---------------------------------------------------------------
+
 
 def test_a_critical_alert_mutes_the_lesser_alerts_about_the_same_target():
     InhibitRule.objects.create(**DEFAULT_INHIBIT_RULE)

@@ -5,9 +5,9 @@ import threading
 import pytest
 from django.db import connection
 
-from alerts.models import Incident, IncidentAlert
 from alerts.incidents.services import incidents as incidents_service
 from alerts.incidents.services.incidents import alerts_receive
+from alerts.models import Incident, IncidentAlert
 from tests.alerts.incidents.factories import T0, RuleFactory, firing
 
 
@@ -44,7 +44,9 @@ def test_concurrent_receivers_never_open_two_incidents_for_one_key(monkeypatch):
     assert errors == []
     (incident,) = Incident.objects.all()
     assert sorted(IncidentAlert.objects.filter(incident=incident).values_list("fingerprint", flat=True)) == [
-        "fp-0", "fp-1"]
+        "fp-0",
+        "fp-1",
+    ]
     assert sorted(incident.events.values_list("kind", flat=True)) == ["appended", "fired"]
 
 

@@ -8,8 +8,8 @@ import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from alerts.models import Incident, IncidentAlert, Integration
 from alerts.intake.services import integration_revoke
+from alerts.models import Incident, IncidentAlert, Integration
 from tests.alerts.paging.factories import T0, make_integration
 from tests.factories import ProjectFactory
 
@@ -19,18 +19,30 @@ EVENTS_URL = "/api/v1/alerts/events"
 
 
 def am_alert(fingerprint="aaaa1111", status="firing", **labels):
-    return {"status": status, "labels": {"alertname": "ApiDown", "severity": "critical", **labels},
-            "annotations": {"summary": f"{labels.get('instance', 'api')} is down"},
-            "startsAt": "2026-03-02T08:59:00Z",
-            "endsAt": "2026-03-02T09:10:00Z" if status == "resolved" else "0001-01-01T00:00:00Z",
-            "generatorURL": "http://prometheus.local/graph", "fingerprint": fingerprint}
+    return {
+        "status": status,
+        "labels": {"alertname": "ApiDown", "severity": "critical", **labels},
+        "annotations": {"summary": f"{labels.get('instance', 'api')} is down"},
+        "startsAt": "2026-03-02T08:59:00Z",
+        "endsAt": "2026-03-02T09:10:00Z" if status == "resolved" else "0001-01-01T00:00:00Z",
+        "generatorURL": "http://prometheus.local/graph",
+        "fingerprint": fingerprint,
+    }
 
 
 def am_payload(*alerts, status="firing"):
-    return {"version": "4", "groupKey": '{}:{alertname="ApiDown"}', "status": status, "receiver": "lookout",
-            "groupLabels": {"alertname": "ApiDown"}, "commonLabels": {"alertname": "ApiDown"},
-            "commonAnnotations": {}, "externalURL": "http://alertmanager.local:9093", "truncatedAlerts": 0,
-            "alerts": list(alerts) or [am_alert()]}
+    return {
+        "version": "4",
+        "groupKey": '{}:{alertname="ApiDown"}',
+        "status": status,
+        "receiver": "lookout",
+        "groupLabels": {"alertname": "ApiDown"},
+        "commonLabels": {"alertname": "ApiDown"},
+        "commonAnnotations": {},
+        "externalURL": "http://alertmanager.local:9093",
+        "truncatedAlerts": 0,
+        "alerts": list(alerts) or [am_alert()],
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -46,8 +58,13 @@ def am(client):
 
     def post(payload, token=created.token, **extra):
         body = payload if isinstance(payload, bytes | str) else json.dumps(payload)
-        return client.post(AM_URL, body, content_type="application/json",
-                           headers={"Authorization": f"Bearer {token}"} if token else {}, **extra)
+        return client.post(
+            AM_URL,
+            body,
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {token}"} if token else {},
+            **extra,
+        )
 
     post.integration, post.token = created.integration, created.token
     return post
@@ -58,8 +75,12 @@ def events(client):
     created = make_integration("events")
 
     def post(body, token=created.token):
-        return client.post(EVENTS_URL, json.dumps(body), content_type="application/json",
-                           headers={"Authorization": f"Bearer {token}"} if token else {})
+        return client.post(
+            EVENTS_URL,
+            json.dumps(body),
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {token}"} if token else {},
+        )
 
     post.integration, post.token = created.integration, created.token
     return post
@@ -95,18 +116,29 @@ def test_resolved_alerts_resolve_and_the_incident_with_the_last(am):
     assert incident.status == "resolved"
 
 
-@pytest.mark.parametrize(("change", "field", "reason"), [
-    (lambda p: p["alerts"][0].__setitem__("labels", ["x"]), "alerts[0].labels", "expected an object"),
-    (lambda p: p["alerts"].append({**am_alert("dddd"), "labels": "oops"}), "alerts[2].labels", "expected an object"),
-    (lambda p: p.__setitem__("version", "3"), "version", 'expected "4"'),
-    (lambda p: p.pop("groupKey"), "groupKey", "this field is required"),
-    (lambda p: p.__setitem__("status", "burning"), "status", "expected one of firing, resolved"),
-    (lambda p: p["alerts"][0].__setitem__("startsAt", "yesterday"), "alerts[0].startsAt", "RFC 3339"),
-    (lambda p: p["alerts"][0].pop("fingerprint"), "alerts[0].fingerprint", "required"),
-    (lambda p: p["alerts"][0]["labels"].__setitem__("instance", 3), "alerts[0].labels.instance", "expected a string"),
-    (lambda p: p.__setitem__("alerts", []), "alerts", "non-empty list"),
-    (lambda p: p.__setitem__("commonLabels", None), "commonLabels", "expected an object"),
-])
+@pytest.mark.parametrize(
+    ("change", "field", "reason"),
+    [
+        (lambda p: p["alerts"][0].__setitem__("labels", ["x"]), "alerts[0].labels", "expected an object"),
+        (
+            lambda p: p["alerts"].append({**am_alert("dddd"), "labels": "oops"}),
+            "alerts[2].labels",
+            "expected an object",
+        ),
+        (lambda p: p.__setitem__("version", "3"), "version", 'expected "4"'),
+        (lambda p: p.pop("groupKey"), "groupKey", "this field is required"),
+        (lambda p: p.__setitem__("status", "burning"), "status", "expected one of firing, resolved"),
+        (lambda p: p["alerts"][0].__setitem__("startsAt", "yesterday"), "alerts[0].startsAt", "RFC 3339"),
+        (lambda p: p["alerts"][0].pop("fingerprint"), "alerts[0].fingerprint", "required"),
+        (
+            lambda p: p["alerts"][0]["labels"].__setitem__("instance", 3),
+            "alerts[0].labels.instance",
+            "expected a string",
+        ),
+        (lambda p: p.__setitem__("alerts", []), "alerts", "non-empty list"),
+        (lambda p: p.__setitem__("commonLabels", None), "commonLabels", "expected an object"),
+    ],
+)
 def test_malformed_payload_is_400_naming_the_field_and_stores_nothing(am, change, field, reason):
     payload = copy.deepcopy(am_payload(am_alert("aaaa1111"), am_alert("bbbb2222")))
     change(payload)
@@ -148,9 +180,17 @@ def test_only_the_token_hash_is_stored(am):
 
 
 def trigger(dedup_key="disk-db-1", severity="warning", **extra):
-    return {"event_action": "trigger", "dedup_key": dedup_key,
-            "payload": {"summary": "Disk 95% full on db-1", "source": "db-1", "severity": severity,
-                        "custom_details": {"mount": "/var", "used": 95}}, **extra}
+    return {
+        "event_action": "trigger",
+        "dedup_key": dedup_key,
+        "payload": {
+            "summary": "Disk 95% full on db-1",
+            "source": "db-1",
+            "severity": severity,
+            "custom_details": {"mount": "/var", "used": 95},
+        },
+        **extra,
+    }
 
 
 def test_events_trigger_acknowledge_resolve_by_dedup_key(events):
@@ -188,18 +228,25 @@ def test_events_routing_key_is_a_token_too(events, client):
     body = trigger(routing_key=events.token)
     response = client.post(EVENTS_URL, json.dumps(body), content_type="application/json")
     assert response.status_code == 202
-    assert client.post(EVENTS_URL, json.dumps(trigger(routing_key="lki_wrong")),
-                       content_type="application/json").status_code == 401
+    assert (
+        client.post(
+            EVENTS_URL, json.dumps(trigger(routing_key="lki_wrong")), content_type="application/json"
+        ).status_code
+        == 401
+    )
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"event_action": "explode", "dedup_key": "x"}, "event_action"),
-    ({"event_action": "acknowledge"}, "dedup_key"),
-    ({**trigger(), "payload": {"summary": "x", "source": "y", "severity": "urgent"}}, "payload.severity"),
-    ({**trigger(), "payload": {"source": "y", "severity": "info"}}, "payload.summary"),
-    ({**trigger(), "payload": "text"}, "payload"),
-    (trigger(dedup_key="k" * 201), "dedup_key"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"event_action": "explode", "dedup_key": "x"}, "event_action"),
+        ({"event_action": "acknowledge"}, "dedup_key"),
+        ({**trigger(), "payload": {"summary": "x", "source": "y", "severity": "urgent"}}, "payload.severity"),
+        ({**trigger(), "payload": {"source": "y", "severity": "info"}}, "payload.summary"),
+        ({**trigger(), "payload": "text"}, "payload"),
+        (trigger(dedup_key="k" * 201), "dedup_key"),
+    ],
+)
 def test_events_bad_input_is_400_naming_the_field(events, body, field):
     response = events(body)
     assert response.status_code == 400

@@ -2,9 +2,9 @@ import datetime as dt
 
 import factory
 
-from alerts.models import EscalationPolicy, EscalationStep, OnCallLayer, OnCallSchedule
 from alerts.incidents.services.incidents import AlertSignal
 from alerts.intake.services import integration_create
+from alerts.models import EscalationPolicy, EscalationStep, OnCallLayer, OnCallSchedule
 from tests.alerts.factories import ChannelFactory  # noqa: F401  (re-exported for the tests here)
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # a Monday
@@ -52,6 +52,14 @@ make_integration.counter = 0
 
 
 def firing(*, integration=None, dedup_key="ext:1", fingerprint="fp-1", at=T0, severity="high"):
-    return AlertSignal(source="external", fingerprint=fingerprint, dedup_key=dedup_key,
-                       labels={"alertname": "ApiDown", "severity": severity}, status="firing", severity=severity,
-                       summary="API down", at=at, integration_id=integration.pk if integration else None)
+    return AlertSignal(
+        source="external",
+        fingerprint=fingerprint,
+        dedup_key=dedup_key,
+        labels={"alertname": "ApiDown", "severity": severity},
+        status="firing",
+        severity=severity,
+        summary="API down",
+        at=at,
+        integration_id=integration.pk if integration else None,
+    )

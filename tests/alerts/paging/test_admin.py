@@ -7,8 +7,8 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from alerts.models import EscalationPolicy, Integration, OnCallLayer, OnCallSchedule
 from alerts.intake.services import integration_authenticate
+from alerts.models import EscalationPolicy, Integration, OnCallLayer, OnCallSchedule
 from tests.alerts.paging.factories import T0, ChannelFactory, LayerFactory, ScheduleFactory, make_integration
 from tests.factories import UserFactory
 
@@ -30,13 +30,27 @@ def formset(prefix, rows=(), **management):
 
 
 def schedule_form(time_zone="Europe/Berlin", layers=(), overrides=()):
-    return {"name": "Primary", "time_zone": time_zone, "description": "",
-            **formset("layers", layers), **formset("overrides", overrides)}
+    return {
+        "name": "Primary",
+        "time_zone": time_zone,
+        "description": "",
+        **formset("layers", layers),
+        **formset("overrides", overrides),
+    }
 
 
 def layer_row(**kwargs):
-    return {"name": "weekly", "priority": 0, "users": "alice, bob", "starts_at_0": "2026-03-02",
-            "starts_at_1": "09:00:00", "rotation_seconds": 604800, "restrict_start": "", "restrict_end": "", **kwargs}
+    return {
+        "name": "weekly",
+        "priority": 0,
+        "users": "alice, bob",
+        "starts_at_0": "2026-03-02",
+        "starts_at_1": "09:00:00",
+        "rotation_seconds": 604800,
+        "restrict_start": "",
+        "restrict_end": "",
+        **kwargs,
+    }
 
 
 @pytest.mark.parametrize("name", ["oncallschedule", "escalationpolicy", "integration"])
@@ -49,8 +63,10 @@ def test_pages_need_login_and_open_for_admins(admin_client, name):
 
 def test_schedule_errors_are_field_errors_and_nothing_is_saved(admin_client):
     UserFactory(username="alice")
-    response = admin_client.post(reverse("admin:alerts_oncallschedule_add"), schedule_form(
-        time_zone="Mars/Olympus", layers=[layer_row(users="alice, ghost", restrict_start="09:00")]))
+    response = admin_client.post(
+        reverse("admin:alerts_oncallschedule_add"),
+        schedule_form(time_zone="Mars/Olympus", layers=[layer_row(users="alice, ghost", restrict_start="09:00")]),
+    )
     assert response.status_code == 200
     body = response.content.decode()
     assert "is not a known time zone" in body
@@ -61,8 +77,9 @@ def test_schedule_errors_are_field_errors_and_nothing_is_saved(admin_client):
 
 def test_schedule_saves_usernames_in_order_and_shows_who_is_on_call(admin_client):
     UserFactory(username="alice"), UserFactory(username="bob")
-    response = admin_client.post(reverse("admin:alerts_oncallschedule_add"), schedule_form(
-        layers=[layer_row(starts_at_1="08:00:00")]))
+    response = admin_client.post(
+        reverse("admin:alerts_oncallschedule_add"), schedule_form(layers=[layer_row(starts_at_1="08:00:00")])
+    )
     assert response.status_code == 302, response.content.decode()[:3000]
     schedule = OnCallSchedule.objects.get()
     assert schedule.layers.get().users == ["alice", "bob"]
@@ -80,9 +97,18 @@ def test_override_must_end_after_it_starts(admin_client):
     schedule = ScheduleFactory()
     LayerFactory(schedule=schedule, users=["alice"])
     layer = schedule.layers.get()
-    data = schedule_form(time_zone="UTC", overrides=[{
-        "user": user.pk, "starts_at_0": "2026-03-03", "starts_at_1": "10:00:00",
-        "ends_at_0": "2026-03-03", "ends_at_1": "09:00:00"}])
+    data = schedule_form(
+        time_zone="UTC",
+        overrides=[
+            {
+                "user": user.pk,
+                "starts_at_0": "2026-03-03",
+                "starts_at_1": "10:00:00",
+                "ends_at_0": "2026-03-03",
+                "ends_at_1": "09:00:00",
+            }
+        ],
+    )
     data.update(formset("layers", [layer_row(id=layer.pk, schedule=schedule.pk, users="alice")], INITIAL_FORMS=1))
     data["name"] = schedule.name
     response = admin_client.post(reverse("admin:alerts_oncallschedule_change", args=[schedule.pk]), data)
@@ -92,8 +118,7 @@ def test_override_must_end_after_it_starts(admin_client):
 
 
 def test_a_step_must_page_someone(admin_client):
-    data = {"name": "Primary", "repeat": 1, "description": "",
-            **formset("steps", [{"order": 0, "delay_minutes": 5}])}
+    data = {"name": "Primary", "repeat": 1, "description": "", **formset("steps", [{"order": 0, "delay_minutes": 5}])}
     response = admin_client.post(reverse("admin:alerts_escalationpolicy_add"), data)
     assert response.status_code == 200
     assert "A step must page someone" in response.content.decode()
@@ -106,9 +131,11 @@ def test_a_step_must_page_someone(admin_client):
 
 def test_integration_token_is_shown_once_and_can_be_revoked(admin_client):
     channel = ChannelFactory(name="ops")
-    response = admin_client.post(reverse("admin:alerts_integration_add"), {
-        "name": "prometheus", "kind": "alertmanager", "default_severity": "high", "channels": [channel.pk]},
-        follow=True)
+    response = admin_client.post(
+        reverse("admin:alerts_integration_add"),
+        {"name": "prometheus", "kind": "alertmanager", "default_severity": "high", "channels": [channel.pk]},
+        follow=True,
+    )
     body = response.content.decode()
     token = re.search(r"not shown again: <code>(lki_[\w-]+)</code>", body).group(1)
     integration = Integration.objects.get()
@@ -116,21 +143,27 @@ def test_integration_token_is_shown_once_and_can_be_revoked(admin_client):
     assert list(integration.channels.all()) == [channel]
     change = admin_client.get(reverse("admin:alerts_integration_change", args=[integration.pk])).content.decode()
     assert token not in change and integration.token_prefix in change
-    admin_client.post(reverse("admin:alerts_integration_changelist"),
-                      {"action": "revoke", "_selected_action": [integration.pk]})
+    admin_client.post(
+        reverse("admin:alerts_integration_changelist"), {"action": "revoke", "_selected_action": [integration.pk]}
+    )
     assert integration_authenticate(token=token) is None
 
 
 def test_integration_name_clash_is_a_field_error(admin_client):
     make_integration(name="prometheus")
-    response = admin_client.post(reverse("admin:alerts_integration_add"), {
-        "name": "prometheus", "kind": "events", "default_severity": "high"})
+    response = admin_client.post(
+        reverse("admin:alerts_integration_add"), {"name": "prometheus", "kind": "events", "default_severity": "high"}
+    )
     assert response.status_code == 200 and "already exists" in response.content.decode()
     assert Integration.objects.count() == 1
 
 
 def test_sidebar_lists_the_paging_pages(admin_client):
     body = admin_client.get(reverse("admin:index")).content.decode()
-    for url in ("/oncall/", reverse("admin:alerts_oncallschedule_changelist"),
-                reverse("admin:alerts_escalationpolicy_changelist"), reverse("admin:alerts_integration_changelist")):
+    for url in (
+        "/oncall/",
+        reverse("admin:alerts_oncallschedule_changelist"),
+        reverse("admin:alerts_escalationpolicy_changelist"),
+        reverse("admin:alerts_integration_changelist"),
+    ):
         assert f'href="{url}"' in body

@@ -8,13 +8,19 @@ import time_machine
 from django.core import mail
 from django.db import connection
 
-from alerts.models import Channel, Incident, IncidentEvent, Notification
 from alerts.delivery.services.sending import notifications_deliver
-from alerts.paging.services.escalation import escalations_advance
-from alerts.incidents.services.rounds import incidents_notify_due
 from alerts.incidents.services.incidents import alerts_receive, incident_acknowledge, incident_snooze
+from alerts.incidents.services.rounds import incidents_notify_due
+from alerts.models import Channel, Incident, IncidentEvent, Notification
+from alerts.paging.services.escalation import escalations_advance
 from tests.alerts.paging.factories import (
-    T0, ChannelFactory, LayerFactory, PolicyFactory, firing, make_integration, step,
+    T0,
+    ChannelFactory,
+    LayerFactory,
+    PolicyFactory,
+    firing,
+    make_integration,
+    step,
 )
 from tests.factories import UserFactory
 

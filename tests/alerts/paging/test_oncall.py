@@ -54,7 +54,10 @@ def test_weekly_handoff_stays_at_nine_local_across_spring_forward(people):
 
     shifts = oncall_shifts(schedule=schedule, start=berlin(2026, 3, 25, 12), count=3)
     assert [(names(s.users), s.starts_at.astimezone(BERLIN).strftime("%a %d %H:%M")) for s in shifts] == [
-        (["bob"], "Wed 25 12:00"), (["alice"], "Mon 30 09:00"), (["bob"], "Mon 06 09:00")]
+        (["bob"], "Wed 25 12:00"),
+        (["alice"], "Mon 30 09:00"),
+        (["bob"], "Mon 06 09:00"),
+    ]
     assert shifts[1].ends_at - shifts[1].starts_at == dt.timedelta(days=7)
     assert shifts[0].ends_at == shifts[1].starts_at
 
@@ -72,8 +75,14 @@ def test_weekly_handoff_stays_at_nine_local_across_fall_back(people):
 
 def test_daily_restriction_in_the_schedules_time_zone(people):
     schedule = ScheduleFactory(time_zone="Europe/Berlin")
-    LayerFactory(schedule=schedule, users=["alice", "bob"], starts_at=berlin(2026, 3, 2, 0), rotation_seconds=86400,
-                 restrict_start=dt.time(9), restrict_end=dt.time(17))
+    LayerFactory(
+        schedule=schedule,
+        users=["alice", "bob"],
+        starts_at=berlin(2026, 3, 2, 0),
+        rotation_seconds=86400,
+        restrict_start=dt.time(9),
+        restrict_end=dt.time(17),
+    )
     assert names(oncall_users(schedule=schedule, at=berlin(2026, 3, 2, 8, 59))) == []
     assert names(oncall_users(schedule=schedule, at=berlin(2026, 3, 2, 9))) == ["alice"]
     assert names(oncall_users(schedule=schedule, at=berlin(2026, 3, 2, 16, 59))) == ["alice"]
@@ -88,8 +97,13 @@ def test_daily_restriction_in_the_schedules_time_zone(people):
 
 def test_restriction_crossing_midnight(people):
     schedule = ScheduleFactory(time_zone="Europe/Berlin")
-    LayerFactory(schedule=schedule, users=["dave"], starts_at=berlin(2026, 3, 1, 0),
-                 restrict_start=dt.time(22), restrict_end=dt.time(6))
+    LayerFactory(
+        schedule=schedule,
+        users=["dave"],
+        starts_at=berlin(2026, 3, 1, 0),
+        restrict_start=dt.time(22),
+        restrict_end=dt.time(6),
+    )
     for hour, expected in ((21, []), (22, ["dave"]), (23, ["dave"]), (0, ["dave"]), (5, ["dave"]), (6, []), (12, [])):
         assert names(oncall_users(schedule=schedule, at=berlin(2026, 3, 5, hour))) == expected, hour
     shift = oncall_shifts(schedule=schedule, start=berlin(2026, 3, 5, 12), count=1)[0]
@@ -99,8 +113,14 @@ def test_restriction_crossing_midnight(people):
 def test_higher_priority_layer_wins_where_it_has_someone(people):
     schedule = ScheduleFactory(time_zone="Europe/Berlin")
     LayerFactory(schedule=schedule, priority=0, users=["carol"], starts_at=berlin(2026, 3, 1, 0))
-    LayerFactory(schedule=schedule, priority=5, users=["dave"], starts_at=berlin(2026, 3, 1, 0),
-                 restrict_start=dt.time(22), restrict_end=dt.time(6))
+    LayerFactory(
+        schedule=schedule,
+        priority=5,
+        users=["dave"],
+        starts_at=berlin(2026, 3, 1, 0),
+        restrict_start=dt.time(22),
+        restrict_end=dt.time(6),
+    )
     assert names(oncall_users(schedule=schedule, at=berlin(2026, 3, 5, 23))) == ["dave"]
     assert names(oncall_users(schedule=schedule, at=berlin(2026, 3, 5, 12))) == ["carol"]
 
@@ -118,22 +138,28 @@ def test_a_layer_whose_user_is_gone_leaves_it_to_the_next(people):
 def test_overrides_win_over_layers(people):
     schedule = ScheduleFactory(time_zone="Europe/Berlin")
     LayerFactory(schedule=schedule, users=["carol"], starts_at=berlin(2026, 3, 1, 0))
-    OnCallOverride.objects.create(schedule=schedule, user=people["eve"], starts_at=berlin(2026, 3, 5, 10),
-                                  ends_at=berlin(2026, 3, 5, 12))
+    OnCallOverride.objects.create(
+        schedule=schedule, user=people["eve"], starts_at=berlin(2026, 3, 5, 10), ends_at=berlin(2026, 3, 5, 12)
+    )
     assert names(oncall_users(schedule=schedule, at=berlin(2026, 3, 5, 9, 59))) == ["carol"]
     assert names(oncall_users(schedule=schedule, at=berlin(2026, 3, 5, 11))) == ["eve"]
     assert names(oncall_users(schedule=schedule, at=berlin(2026, 3, 5, 12))) == ["carol"]
     shifts = oncall_shifts(schedule=schedule, start=berlin(2026, 3, 5, 8), count=3)
     assert [(names(s.users), s.starts_at.astimezone(BERLIN).hour) for s in shifts] == [
-        (["carol"], 8), (["eve"], 10), (["carol"], 12)]
+        (["carol"], 8),
+        (["eve"], 10),
+        (["carol"], 12),
+    ]
     assert shifts[2].ends_at is None  # nothing changes within the horizon
 
 
 def test_layer_validation_names_the_field(people):
     with pytest.raises(ValidationError) as exc:
         layer_validate(users=["alice", "nobody"], restrict_start=dt.time(9), restrict_end=None)
-    assert exc.value.message_dict == {"users": ["no active user nobody"],
-                                      "restrict_end": ["a daily restriction needs both a start and an end"]}
+    assert exc.value.message_dict == {
+        "users": ["no active user nobody"],
+        "restrict_end": ["a daily restriction needs both a start and an end"],
+    }
     with pytest.raises(ValidationError) as exc:
         layer_validate(users=["alice"], restrict_start=dt.time(9), restrict_end=dt.time(9))
     assert "restrict_end" in exc.value.message_dict

@@ -8,11 +8,17 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from alerts.incidents.services.incidents import alerts_receive
 from alerts.models import Incident, IncidentEvent
 from alerts.paging.services.escalation import escalations_advance
-from alerts.incidents.services.incidents import alerts_receive
 from tests.alerts.paging.factories import (
-    T0, LayerFactory, PolicyFactory, ScheduleFactory, firing, make_integration, step,
+    T0,
+    LayerFactory,
+    PolicyFactory,
+    ScheduleFactory,
+    firing,
+    make_integration,
+    step,
 )
 from tests.factories import UserFactory
 
@@ -35,8 +41,9 @@ def oncall(client):
 
 def open_incidents(n, *, policy=None):
     integration = make_integration(escalation_policy=policy).integration
-    signals = [firing(integration=integration, dedup_key=f"ext:{integration.pk}:{i}", fingerprint=f"fp-{i}")
-               for i in range(n)]
+    signals = [
+        firing(integration=integration, dedup_key=f"ext:{integration.pk}:{i}", fingerprint=f"fp-{i}") for i in range(n)
+    ]
     return [Incident.objects.get(pk=i.pk) for i in alerts_receive(signals=signals, now=T0)]
 
 
@@ -60,7 +67,7 @@ def test_team_page_shows_who_is_on_call_and_open_incidents_triggered_first(oncal
     page = oncall.get("/oncall/").content.decode()
     assert "Primary" in page and "Now: <strong>alice</strong>" in page
     assert "Next: bob" in page and "from Sat 7 Mar 10:00" in page  # in the schedule's time zone
-    rows = page[page.index("<tbody>"):]
+    rows = page[page.index("<tbody>") :]
     assert rows.index(f"#{second.pk} ") < rows.index(f"#{first.pk} ")  # triggered before acknowledged
     assert "1 firing" in page and "high" in page
 

@@ -3,8 +3,8 @@
 import pytest
 import time_machine
 
-from alerts.models import IncidentEvent
 from alerts.incidents.services.incidents import alerts_receive
+from alerts.models import IncidentEvent
 from config.celery import app
 from tests.alerts.paging.factories import T0, ChannelFactory, PolicyFactory, firing, make_integration, step
 

@@ -12,8 +12,14 @@ NOW = datetime(2026, 11, 23, 9, 0, 30, tzinfo=UTC)
 
 
 def rule_of(project, kind, params, **fields):
-    return RuleFactory(project=project, name=kind, kind=kind, next_evaluation_at=NOW,
-                       params=RULE_KINDS[kind].validate_params(params), **fields)
+    return RuleFactory(
+        project=project,
+        name=kind,
+        kind=kind,
+        next_evaluation_at=NOW,
+        params=RULE_KINDS[kind].validate_params(params),
+        **fields,
+    )
 
 
 def test_a_new_issue_fires_once_and_resolves_when_it_leaves_the_window(project, tick, signals):
@@ -26,7 +32,9 @@ def test_a_new_issue_fires_once_and_resolves_when_it_leaves_the_window(project, 
     tick(NOW + timedelta(minutes=5))  # past the window: the alert clears, it is not "no data"
 
     assert [(s.status, s.labels["issue_id"], s.labels["issue"]) for s in signals] == [
-        ("firing", str(issue.pk), "Payment failed"), ("resolved", str(issue.pk), "Payment failed")]
+        ("firing", str(issue.pk), "Payment failed"),
+        ("resolved", str(issue.pk), "Payment failed"),
+    ]
 
 
 def test_a_regression_fires(project, tick, signals):
@@ -54,12 +62,15 @@ def test_release_crash_free_sessions_below_threshold(project, tick, signals):
     Release.objects.create(project=project, version="shop@1.0", first_seen=NOW - timedelta(days=3))
     Release.objects.create(project=project, version="shop@1.1", first_seen=NOW - timedelta(days=1))
     ReleaseHealth.objects.create(project=project, release="shop@1.0", day=date(2026, 11, 22), sessions=1000, crashed=1)
-    ReleaseHealth.objects.create(project=project, release="shop@1.1", day=date(2026, 11, 23), sessions=1000,
-                                 crashed=20, errored=30)
-    latest = rule_of(project, "release_health", {"measure": "crash_free_sessions", "operator": "lt",
-                                                 "threshold": 99.5})
-    error_rate = rule_of(project, "release_health", {"release": "shop@1.0", "measure": "session_error_rate",
-                                                     "operator": "gt", "threshold": 1})
+    ReleaseHealth.objects.create(
+        project=project, release="shop@1.1", day=date(2026, 11, 23), sessions=1000, crashed=20, errored=30
+    )
+    latest = rule_of(project, "release_health", {"measure": "crash_free_sessions", "operator": "lt", "threshold": 99.5})
+    error_rate = rule_of(
+        project,
+        "release_health",
+        {"release": "shop@1.0", "measure": "session_error_rate", "operator": "gt", "threshold": 1},
+    )
 
     tick(NOW)
 

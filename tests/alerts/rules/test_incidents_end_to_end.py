@@ -12,10 +12,16 @@ MINUTE = timedelta(minutes=1)
 
 
 def _rule(project, name: str, metric: str, **options):
-    return RuleFactory(project=project, name=name, next_evaluation_at=T0, auto_resolve=True, **options,
-                       params=MetricThreshold.validate_params({"metric": metric, "agg": "avg", "window_minutes": 1,
-                                                               "operator": "gt", "threshold": 80,
-                                                               "per_series": True}))
+    return RuleFactory(
+        project=project,
+        name=name,
+        next_evaluation_at=T0,
+        auto_resolve=True,
+        **options,
+        params=MetricThreshold.validate_params(
+            {"metric": metric, "agg": "avg", "window_minutes": 1, "operator": "gt", "threshold": 80, "per_series": True}
+        ),
+    )
 
 
 def _hosts_breach_in_turn(project, metric: str, **tags: str) -> None:
@@ -66,4 +72,3 @@ def test_rules_grouping_across_rules_share_one_incident_per_label_value(project,
 
     tick(T0 + 2 * MINUTE + timedelta(seconds=30))  # everything clears
     assert set(Incident.objects.values_list("status", flat=True)) == {"resolved"}
-

@@ -15,8 +15,11 @@ def test_a_new_issue_rule_counts_each_new_issue_of_the_week(project):
     for days_ago in (6, 3, 1):
         store_event(project, received_at=NOW - timedelta(days=days_ago), message=f"new {days_ago}")
     store_event(project, received_at=NOW - timedelta(days=9), message="too old")
-    rule = RuleFactory(project=project, kind="error_new_issue",
-                       params=RULE_KINDS["error_new_issue"].validate_params({"window_minutes": 10}))
+    rule = RuleFactory(
+        project=project,
+        kind="error_new_issue",
+        params=RULE_KINDS["error_new_issue"].validate_params({"window_minutes": 10}),
+    )
 
     preview = rule_preview(rule=rule, now=NOW)
 
@@ -40,9 +43,13 @@ def test_the_pending_period_applies_in_the_replay(project):
 def test_the_chart_draws_the_value_the_threshold_and_the_firing_steps(project):
     series = metric_series(project, "cpu")
     put_minute(series, NOW - timedelta(hours=1), 99.0)
-    rule = RuleFactory(project=project, params=RULE_KINDS["metric_threshold"].validate_params(
-        {"metric": "cpu", "agg": "max", "window_minutes": 10, "operator": "gt", "threshold": 50}),
-        no_data_policy="ok")  # the minutes around the one value have no data: that is OK here
+    rule = RuleFactory(
+        project=project,
+        params=RULE_KINDS["metric_threshold"].validate_params(
+            {"metric": "cpu", "agg": "max", "window_minutes": 10, "operator": "gt", "threshold": 50}
+        ),
+        no_data_policy="ok",
+    )  # the minutes around the one value have no data: that is OK here
     preview = rule_preview(rule=rule, now=NOW)
     chart = preview_chart(preview)
     assert preview.fired == 1
@@ -52,7 +59,12 @@ def test_the_chart_draws_the_value_the_threshold_and_the_firing_steps(project):
 
 
 def test_an_slo_replays_at_its_coarser_step(project):
-    rule = RuleFactory(project=project, kind="slo_burn_rate", params=RULE_KINDS["slo_burn_rate"].validate_params(
-        {"sli": "latency", "objective": 99.9, "metric": "http.latency", "threshold_ms": 500}))
+    rule = RuleFactory(
+        project=project,
+        kind="slo_burn_rate",
+        params=RULE_KINDS["slo_burn_rate"].validate_params(
+            {"sli": "latency", "objective": 99.9, "metric": "http.latency", "threshold_ms": 500}
+        ),
+    )
     preview = rule_preview(rule=rule, now=NOW)
     assert preview.supported and preview.step == timedelta(minutes=30) and preview.fired == 0

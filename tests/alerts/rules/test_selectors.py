@@ -30,15 +30,21 @@ def test_an_ungrouped_request_answers_what_query_does(project, history, agg, min
 
 def test_grouped_by_a_tag_and_per_series(project, history):
     window = timedelta(minutes=5)
-    by_pool, per_series, missing, bad = query_batch(project, [
-        MetricRequest("cpu", {}, "max", window, group_by="pool", grouped=True),
-        MetricRequest("cpu", {"pool": "web"}, "avg", window, grouped=True),
-        MetricRequest("nope", {}, "avg", window),
-        MetricRequest("cpu", {}, "median", window),
-    ], end=NOW)
+    by_pool, per_series, missing, bad = query_batch(
+        project,
+        [
+            MetricRequest("cpu", {}, "max", window, group_by="pool", grouped=True),
+            MetricRequest("cpu", {"pool": "web"}, "avg", window, grouped=True),
+            MetricRequest("nope", {}, "avg", window),
+            MetricRequest("cpu", {}, "median", window),
+        ],
+        end=NOW,
+    )
     assert [(g.labels, g.series, g.value) for g in by_pool] == [({"pool": "db"}, 1, 98.0), ({"pool": "web"}, 2, 58.0)]
     assert [g.labels["host"] for g in per_series] == ["a", "b"]
     for group in per_series:
-        assert group.value == pytest.approx(query(project, "cpu", group.labels, "avg", window, end=NOW).buckets[0].value)
+        assert group.value == pytest.approx(
+            query(project, "cpu", group.labels, "avg", window, end=NOW).buckets[0].value
+        )
     assert missing == []
     assert isinstance(bad, QueryError) and str(bad).startswith("agg:")

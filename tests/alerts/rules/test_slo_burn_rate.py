@@ -45,9 +45,19 @@ def test_both_windows_must_exceed():
 
 def _uptime_minutes(target, start, minutes, *, up_of_60):
     TargetRollup.objects.bulk_create(
-        TargetRollup(target_id=target.pk, resolution=60, bucket_start=start + i * MINUTE, count=60,
-                     up_count=up_of_60(i), degraded_count=0, latency_count=0, latency_sum=0, histogram={})
-        for i in range(minutes))
+        TargetRollup(
+            target_id=target.pk,
+            resolution=60,
+            bucket_start=start + i * MINUTE,
+            count=60,
+            up_count=up_of_60(i),
+            degraded_count=0,
+            latency_count=0,
+            latency_sum=0,
+            histogram={},
+        )
+        for i in range(minutes)
+    )
 
 
 def test_availability_from_uptime_rollups_pages_when_both_windows_burn(project, tick, signals):
@@ -56,9 +66,15 @@ def test_availability_from_uptime_rollups_pages_when_both_windows_burn(project, 
     # 99.9 % objective; the last 5 minutes lose 12 of 60 probes (20 %).
     _uptime_minutes(target, start, 60, up_of_60=lambda i: 48 if i >= 55 else 60)
     TargetRollupCursor.objects.create(resolution=60, done_until=NOW.replace(second=0))
-    rule = RuleFactory(project=project, kind="slo_burn_rate", next_evaluation_at=NOW, severity="critical",
-                       params=RULE_KINDS["slo_burn_rate"].validate_params(
-                           {"sli": "availability_uptime", "objective": 99.9, "preset": "page"}))
+    rule = RuleFactory(
+        project=project,
+        kind="slo_burn_rate",
+        next_evaluation_at=NOW,
+        severity="critical",
+        params=RULE_KINDS["slo_burn_rate"].validate_params(
+            {"sli": "availability_uptime", "objective": 99.9, "preset": "page"}
+        ),
+    )
 
     tick(NOW)
 
@@ -77,9 +93,14 @@ def test_uptime_windows_end_where_the_minute_rollups_do(project, tick, signals):
     # three minutes since are not. Read up to now, the 5 m window would see only the good two.
     _uptime_minutes(target, start, 60, up_of_60=lambda i: 0 if 55 <= i <= 57 else 60)
     TargetRollupCursor.objects.create(resolution=60, done_until=start + 60 * MINUTE)
-    RuleFactory(project=project, kind="slo_burn_rate", next_evaluation_at=NOW,
-                params=RULE_KINDS["slo_burn_rate"].validate_params(
-                    {"sli": "availability_uptime", "objective": 99.9, "preset": "page"}))
+    RuleFactory(
+        project=project,
+        kind="slo_burn_rate",
+        next_evaluation_at=NOW,
+        params=RULE_KINDS["slo_burn_rate"].validate_params(
+            {"sli": "availability_uptime", "objective": 99.9, "preset": "page"}
+        ),
+    )
     tick(NOW)
     assert len(signals) == 1
 
@@ -91,12 +112,17 @@ def test_latency_slo_from_the_metric_histogram(project, tick, signals):
         # 99 % objective under 500 ms; the last half hour is 10 % slow (10× the budget).
         slow = 10 if i >= 330 else 0
         put_minute(series, start + i * MINUTE, *([100.0] * (100 - slow) + [900.0] * slow))
-    page = RuleFactory(project=project, kind="slo_burn_rate", next_evaluation_at=NOW,
-                       params=RULE_KINDS["slo_burn_rate"].validate_params(
-                           {"sli": "latency", "objective": 99, "preset": "page", "metric": "http.latency",
-                            "threshold_ms": 500}))
-    ticket = RuleFactory(project=project, kind="slo_burn_rate", next_evaluation_at=NOW,
-                         params={**page.params, "preset": "ticket"})
+    page = RuleFactory(
+        project=project,
+        kind="slo_burn_rate",
+        next_evaluation_at=NOW,
+        params=RULE_KINDS["slo_burn_rate"].validate_params(
+            {"sli": "latency", "objective": 99, "preset": "page", "metric": "http.latency", "threshold_ms": 500}
+        ),
+    )
+    ticket = RuleFactory(
+        project=project, kind="slo_burn_rate", next_evaluation_at=NOW, params={**page.params, "preset": "ticket"}
+    )
 
     tick(NOW)
 

@@ -9,9 +9,9 @@ import pytest
 from alerts.models import AlertRule, RuleInstance, RuleTransition
 from alerts.rules.kinds import metric_threshold
 from alerts.rules.kinds.metric_threshold import MetricThreshold
+from monitoring.telemetry.payloads import PointIn
 from monitoring.telemetry.services.ingest import telemetry_ingest
 from monitoring.telemetry.services.rollups import rollups_build
-from monitoring.telemetry.payloads import PointIn
 from tests.alerts.rules.factories import RuleFactory, metric_series, put_minute
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -40,8 +40,15 @@ def states(rule, tick, minutes: int) -> list[str]:
 
 
 def make_rule(project, **fields):
-    params = {"metric": "cpu", "tags": {}, "agg": "avg", "window_minutes": 1, "operator": "gt", "threshold": 80,
-              **fields.pop("params", {})}
+    params = {
+        "metric": "cpu",
+        "tags": {},
+        "agg": "avg",
+        "window_minutes": 1,
+        "operator": "gt",
+        "threshold": 80,
+        **fields.pop("params", {}),
+    }
     fields.setdefault("next_evaluation_at", T0)
     return RuleFactory(project=project, name="CPU high", params=MetricThreshold.validate_params(params), **fields)
 
@@ -54,7 +61,10 @@ def test_pending_for_the_duration_then_firing_then_resolved(project, tick, signa
 
     transitions = list(RuleTransition.objects.filter(rule=rule).order_by("at"))
     assert [(t.at, t.from_state, t.to_state) for t in transitions] == [
-        (at(1), "inactive", "pending"), (at(3), "pending", "firing"), (at(5), "firing", "resolved")]
+        (at(1), "inactive", "pending"),
+        (at(3), "pending", "firing"),
+        (at(5), "firing", "resolved"),
+    ]
     assert transitions[0].values == {"value": 90.0, "threshold": 80.0}
     assert "breaches" in transitions[0].reason and "recovered" in transitions[2].reason
     assert [(s.status, s.at) for s in signals] == [("firing", at(3)), ("resolved", at(5))]
@@ -94,11 +104,14 @@ def test_recovery_threshold_keeps_firing_until_recovered(project, tick, signals)
     assert [s.status for s in signals] == ["firing", "resolved", "firing"]
 
 
-@pytest.mark.parametrize(("policy", "expected"), [
-    ("keep", ["firing", "firing", "firing", "resolved"]),
-    ("ok", ["firing", "resolved", "resolved", "resolved"]),
-    ("alert", ["firing", "firing", "firing", "resolved"]),
-])
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        ("keep", ["firing", "firing", "firing", "resolved"]),
+        ("ok", ["firing", "resolved", "resolved", "resolved"]),
+        ("alert", ["firing", "firing", "firing", "resolved"]),
+    ],
+)
 def test_no_data_policies(project, tick, policy, expected):
     load(metric_series(project, "cpu"), "90 _ _ 50")
     rule = make_rule(project, no_data_policy=policy)
@@ -144,8 +157,7 @@ def test_an_error_applies_the_error_policy_and_is_recorded(project, tick, signal
         tick(at(minute))
         rule.refresh_from_db()
         seen.append((RuleInstance.objects.get(rule=rule).state, rule.last_error))
-    assert seen == [("firing", ""), ("firing", "RuntimeError: database went away"), ("firing", ""),
-                    ("resolved", "")]
+    assert seen == [("firing", ""), ("firing", "RuntimeError: database went away"), ("firing", ""), ("resolved", "")]
 
 
 def test_error_policy_ok_resolves_a_firing_rule_and_records_the_error(project, tick, signals, monkeypatch):
@@ -179,11 +191,19 @@ def test_grouped_by_tag_one_alert_per_value(project, tick, signals):
     assert {i.labels["host"]: i.state for i in RuleInstance.objects.filter(rule=rule)} == {"a": "firing"}
     tick(at(1))
     assert {i.labels["host"]: i.state for i in RuleInstance.objects.filter(rule=rule)} == {
-        "a": "resolved", "b": "firing"}
+        "a": "resolved",
+        "b": "firing",
+    }
 
     first = signals[0]
-    assert first.labels == {"host": "a", "team": "infra", "alertname": "CPU high", "severity": "high",
-                            "rule_id": str(rule.pk), "project": "shop"}
+    assert first.labels == {
+        "host": "a",
+        "team": "infra",
+        "alertname": "CPU high",
+        "severity": "high",
+        "rule_id": str(rule.pk),
+        "project": "shop",
+    }
     assert first.dedup_key == f"rule:{rule.pk}:a"
     assert first.source == "rule" and first.rule_id == rule.pk and first.project_id == project.pk
     assert first.value == pytest.approx(85)
@@ -230,16 +250,34 @@ def test_a_second_tick_at_the_same_moment_finds_nothing_due(project, tick):
 
 def test_p95_latency_above_two_seconds_from_ingested_points(project, tick, signals):
     """The seeds' example, through ingest and the rollup builder rather than written rollups."""
-    rule = RuleFactory(project=project, name="Checkout slow", next_evaluation_at=T0, for_seconds=60,
-                       summary="p95 checkout latency is {value} ms",
-                       params=MetricThreshold.validate_params({
-                           "metric": "http.latency", "tags": {"route": "/checkout"}, "agg": "p95",
-                           "window_minutes": 5, "operator": "gt", "threshold": 2000}))
+    rule = RuleFactory(
+        project=project,
+        name="Checkout slow",
+        next_evaluation_at=T0,
+        for_seconds=60,
+        summary="p95 checkout latency is {value} ms",
+        params=MetricThreshold.validate_params(
+            {
+                "metric": "http.latency",
+                "tags": {"route": "/checkout"},
+                "agg": "p95",
+                "window_minutes": 5,
+                "operator": "gt",
+                "threshold": 2000,
+            }
+        ),
+    )
     for minute in range(8):
         slow = minute >= 3
-        points = [PointIn(name="http.latency", tags={"route": "/checkout"}, timestamp=T0 + minute * MINUTE
-                          + timedelta(seconds=s), value=(2500.0 if slow and s % 10 == 0 else 300.0))
-                  for s in range(0, 60, 5)]
+        points = [
+            PointIn(
+                name="http.latency",
+                tags={"route": "/checkout"},
+                timestamp=T0 + minute * MINUTE + timedelta(seconds=s),
+                value=(2500.0 if slow and s % 10 == 0 else 300.0),
+            )
+            for s in range(0, 60, 5)
+        ]
         telemetry_ingest(project=project, points=points)
         while rollups_build():
             pass

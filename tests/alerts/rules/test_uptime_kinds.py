@@ -12,8 +12,14 @@ NOW = datetime(2026, 11, 23, 9, 0, 30, tzinfo=UTC)
 
 
 def rule_of(project, kind, params, **fields):
-    return RuleFactory(project=project, name="API down", kind=kind, next_evaluation_at=NOW,
-                       params=RULE_KINDS[kind].validate_params(params), **fields)
+    return RuleFactory(
+        project=project,
+        name="API down",
+        kind=kind,
+        next_evaluation_at=NOW,
+        params=RULE_KINDS[kind].validate_params(params),
+        **fields,
+    )
 
 
 def test_api_down_for_five_minutes_pages_one_alert_per_target(project, tick, signals):
@@ -29,7 +35,10 @@ def test_api_down_for_five_minutes_pages_one_alert_per_target(project, tick, sig
     assert signal.status == "firing" and signal.at == NOW + timedelta(minutes=5)
     assert signal.severity == "critical"
     assert {k: signal.labels[k] for k in ("target_id", "target", "project")} == {
-        "target_id": str(api.pk), "target": "API", "project": "shop"}
+        "target_id": str(api.pk),
+        "target": "API",
+        "project": "shop",
+    }
 
 
 def test_degraded_counts_only_when_asked_and_tags_narrow_the_targets(project, tick, signals):
@@ -57,10 +66,22 @@ def test_a_target_coming_back_resolves(project, tick, signals):
 
 
 def test_a_certificate_expiring_within_the_days(project, tick, signals):
-    TargetFactory(project=project, name="Soon", kind="tls", host="soon.example", status="up",
-                  cert_expires_at=NOW + timedelta(days=5))
-    TargetFactory(project=project, name="Later", kind="tls", host="later.example", status="up",
-                  cert_expires_at=NOW + timedelta(days=60))
+    TargetFactory(
+        project=project,
+        name="Soon",
+        kind="tls",
+        host="soon.example",
+        status="up",
+        cert_expires_at=NOW + timedelta(days=5),
+    )
+    TargetFactory(
+        project=project,
+        name="Later",
+        kind="tls",
+        host="later.example",
+        status="up",
+        cert_expires_at=NOW + timedelta(days=60),
+    )
     rule = rule_of(project, "certificate_expiry", {"days": 14})
 
     tick(NOW)
@@ -73,25 +94,33 @@ def test_a_certificate_expiring_within_the_days(project, tick, signals):
 def _heartbeat(project, name, status, reason):
     heartbeat = HeartbeatFactory(target__project=project, target__name=name, target__status=status)
     if reason:
-        Flip.objects.create(target=heartbeat.target, at=NOW - timedelta(minutes=1), old_status="up",
-                            new_status=status, reason=reason)
+        Flip.objects.create(
+            target=heartbeat.target, at=NOW - timedelta(minutes=1), old_status="up", new_status=status, reason=reason
+        )
     return heartbeat
 
 
 def test_heartbeats_late_failed_or_over_runtime_by_the_reason_they_flipped(project, tick, signals):
     # The reasons as monitoring.heartbeats.services.pings writes them.
     _heartbeat(project, "late-job", "degraded", "late: the ping due at 2026-11-23 08:59:00 UTC has not come")
-    _heartbeat(project, "missing-job", "down", "missing: no ping since the one due at 2026-11-23 07:00:00 UTC, "
-                                               "grace 3600 s")
+    _heartbeat(
+        project, "missing-job", "down", "missing: no ping since the one due at 2026-11-23 07:00:00 UTC, grace 3600 s"
+    )
     _heartbeat(project, "failed-job", "down", "the job exited with code 2")
     _heartbeat(project, "slow-job", "down", "the run took 900 s, over max_runtime 600 s")
     _heartbeat(project, "fine-job", "up", "ping received")
     TargetFactory(project=project, name="not a heartbeat", status="down")
-    rules = {problem: rule_of(project, "heartbeat", {"problems": [problem]})
-             for problem in ("late", "failed", "over_runtime")}
+    rules = {
+        problem: rule_of(project, "heartbeat", {"problems": [problem]})
+        for problem in ("late", "failed", "over_runtime")
+    }
 
     tick(NOW)
 
     fired = {(s.rule_id, s.labels["target"]) for s in signals}
-    assert fired == {(rules["late"].pk, "late-job"), (rules["late"].pk, "missing-job"),
-                     (rules["failed"].pk, "failed-job"), (rules["over_runtime"].pk, "slow-job")}
+    assert fired == {
+        (rules["late"].pk, "late-job"),
+        (rules["late"].pk, "missing-job"),
+        (rules["failed"].pk, "failed-job"),
+        (rules["over_runtime"].pk, "slow-job"),
+    }

@@ -15,10 +15,28 @@ def _always_both_regexes(text: str) -> str:
 
 
 # Text made of the pieces the patterns look for, so matches are common, not luck.
-pieces = st.sampled_from([
-    "Bearer ", "TOKEN ", "basic\t", "bearer", " ", "-", "4111", "1111", "0", "7", "abcdEFGH12", "é", "ſ",
-    "\u212a", "x" * 20, "\n", "token=", CARD,
-])
+pieces = st.sampled_from(
+    [
+        "Bearer ",
+        "TOKEN ",
+        "basic\t",
+        "bearer",
+        " ",
+        "-",
+        "4111",
+        "1111",
+        "0",
+        "7",
+        "abcdEFGH12",
+        "é",
+        "ſ",
+        "\u212a",
+        "x" * 20,
+        "\n",
+        "token=",
+        CARD,
+    ]
+)
 texts = st.lists(pieces, max_size=30).map("".join) | st.text(max_size=80)
 
 
@@ -51,6 +69,7 @@ def test_keys_are_judged_the_same_once_many_other_keys_were_seen():
     event = {"vars": {"api_key": "k-1", "Password": "p", "page": "2"}, "headers": [["X-Api-Key", "k-2"]]}
     for _ in range(2):  # judged afresh, then from memory
         assert scrub(event, extra_keys=["Page"]) == {
-            "vars": {"api_key": FILTERED, "Password": FILTERED, "page": FILTERED}, "headers": [["X-Api-Key", FILTERED]],
+            "vars": {"api_key": FILTERED, "Password": FILTERED, "page": FILTERED},
+            "headers": [["X-Api-Key", FILTERED]],
         }
     assert scrub(event)["vars"]["page"] == "2"  # another project's extra keys are its own

@@ -4,7 +4,6 @@ import pytest
 import sentry_sdk
 
 from monitoring.errors.services import events as error_events
-
 from monitoring.projects.services import ingest_keys
 from tests.factories import make_ingest_key
 
@@ -39,7 +38,9 @@ def sdk(live_server, ingest_key):
     host = live_server.url.split("://", 1)[1]
     client = sentry_sdk.Client(
         dsn=f"http://{ingest_key.public_key}@{host}/{ingest_key.project_id}",
-        release="shop@1.4.2", environment="staging", default_integrations=False,
+        release="shop@1.4.2",
+        environment="staging",
+        default_integrations=False,
     )
     with sentry_sdk.isolation_scope() as scope:
         scope.set_client(client)

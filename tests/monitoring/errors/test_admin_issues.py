@@ -15,12 +15,37 @@ STREAM = "admin:monitoring_errorissue_changelist"
 
 
 def crash(function="checkout", **extra):
-    return {"exception": {"values": [{"type": "KeyError", "value": "'total'", "stacktrace": {"frames": [
-        {"module": "django.core.handlers", "function": "get_response", "lineno": 10, "in_app": False},
-        {"module": "shop.views", "function": function, "lineno": 42, "in_app": True,
-         "pre_context": ["def checkout(order):"], "context_line": "    return order['total']",
-         "post_context": [""], "vars": {"order": "{'id': 7}"}},
-    ]}}]}, **extra}
+    return {
+        "exception": {
+            "values": [
+                {
+                    "type": "KeyError",
+                    "value": "'total'",
+                    "stacktrace": {
+                        "frames": [
+                            {
+                                "module": "django.core.handlers",
+                                "function": "get_response",
+                                "lineno": 10,
+                                "in_app": False,
+                            },
+                            {
+                                "module": "shop.views",
+                                "function": function,
+                                "lineno": 42,
+                                "in_app": True,
+                                "pre_context": ["def checkout(order):"],
+                                "context_line": "    return order['total']",
+                                "post_context": [""],
+                                "vars": {"order": "{'id': 7}"},
+                            },
+                        ]
+                    },
+                }
+            ]
+        },
+        **extra,
+    }
 
 
 def test_stream_sorts_by_last_seen_frequency_and_users(admin_client):
@@ -70,9 +95,15 @@ def test_stream_query_count_does_not_grow_with_issues(admin_client, django_asser
 
 def test_issue_page_shows_the_latest_events_trace_context_locals_and_in_app_frames(admin_client):
     project = ProjectFactory()
-    store_event(project, **crash(tags={"browser": "Firefox"}, user={"id": "u1"},
-                                 breadcrumbs={"values": [{"category": "http", "message": "GET /cart"}]},
-                                 request={"url": "https://shop.example/cart", "method": "POST"}))
+    store_event(
+        project,
+        **crash(
+            tags={"browser": "Firefox"},
+            user={"id": "u1"},
+            breadcrumbs={"values": [{"category": "http", "message": "GET /cart"}]},
+            request={"url": "https://shop.example/cart", "method": "POST"},
+        ),
+    )
     issue = store_event(project, **crash(tags={"browser": "Chrome"}, user={"id": "u2"}))
     html = admin_client.get(reverse("admin:monitoring_errorissue_change", args=[issue.pk])).content.decode()
     assert "KeyError: &#x27;total&#x27;" in html

@@ -19,10 +19,12 @@ EVENT = json.dumps({"message": "hello"}).encode()
 
 def test_items_with_and_without_length_and_a_payload_holding_newlines():
     attachment = b"line one\nline two\n"
-    body = (b'{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc"}\n'
-            b'{"type":"event","length":%d}\n%s\n'
-            b'{"type":"attachment","length":%d,"filename":"a.txt"}\n%s\n'
-            b'{"type":"event"}\n%s' % (len(EVENT), EVENT, len(attachment), attachment, EVENT))
+    body = (
+        b'{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc"}\n'
+        b'{"type":"event","length":%d}\n%s\n'
+        b'{"type":"attachment","length":%d,"filename":"a.txt"}\n%s\n'
+        b'{"type":"event"}\n%s' % (len(EVENT), EVENT, len(attachment), attachment, EVENT)
+    )
     envelope = parse(body)
     assert envelope.headers["event_id"] == "9ec79c33ec9942ab8353589fcb2e04dc"
     assert [i.type for i in envelope.items] == ["event", "attachment", "event"]
@@ -63,7 +65,7 @@ def test_any_bytes_parse_or_raise_envelope_error(data):
     try:
         envelope = parse(b"{}\n" + data)
     except EnvelopeError:  # pragma: no cover - the header is always valid here
-        raise AssertionError("a valid header must not be refused")
+        raise AssertionError("a valid header must not be refused") from None
     for item in envelope.items:
         assert isinstance(item.payload, bytes)
 
@@ -72,20 +74,24 @@ def read(body, encoding, *, max_read=10_000, max_size=10_000):
     return BodyReader(io.BytesIO(body), content_encoding=encoding, max_read=max_read, max_size=max_size).read_all()
 
 
-@pytest.mark.parametrize("encoding,compress", [
-    ("", lambda b: b),
-    ("gzip", gzip.compress),
-    ("deflate", zlib.compress),
-    ("deflate", lambda b: zlib.compress(b)[2:-4]),  # raw deflate, as some clients send it
-    ("br", brotli.compress),
-])
+@pytest.mark.parametrize(
+    "encoding,compress",
+    [
+        ("", lambda b: b),
+        ("gzip", gzip.compress),
+        ("deflate", zlib.compress),
+        ("deflate", lambda b: zlib.compress(b)[2:-4]),  # raw deflate, as some clients send it
+        ("br", brotli.compress),
+    ],
+)
 def test_bodies_decode_in_every_encoding(encoding, compress):
     body = b'{"event_id":"abc"}\n' * 200
     assert read(compress(body), encoding) == body
 
 
-@pytest.mark.parametrize("encoding,compress", [("gzip", gzip.compress), ("br", brotli.compress),
-                                               ("deflate", zlib.compress)])
+@pytest.mark.parametrize(
+    "encoding,compress", [("gzip", gzip.compress), ("br", brotli.compress), ("deflate", zlib.compress)]
+)
 def test_a_compression_bomb_stops_at_the_cap(encoding, compress):
     bomb = compress(b"\0" * 50_000_000)
     assert len(bomb) < 100_000

@@ -12,8 +12,9 @@ from monitoring.models import ErrorEvent
 
 pytestmark = pytest.mark.django_db
 
-FUZZ = settings(max_examples=150, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
@@ -25,9 +26,17 @@ event_like = st.fixed_dictionaries(
     optional={
         "event_id": st.one_of(st.uuids().map(lambda u: u.hex), st.text(max_size=40), json_values),
         "timestamp": st.one_of(st.floats(), st.integers(), st.text(max_size=30)),
-        "level": json_values, "release": json_values, "environment": json_values, "user": json_values,
-        "message": json_values, "logentry": json_values, "fingerprint": json_values, "exception": json_values,
-        "extra": json_values, "request": json_values, "transaction": json_values,
+        "level": json_values,
+        "release": json_values,
+        "environment": json_values,
+        "user": json_values,
+        "message": json_values,
+        "logentry": json_values,
+        "fingerprint": json_values,
+        "exception": json_values,
+        "extra": json_values,
+        "request": json_values,
+        "transaction": json_values,
     },
 )
 item_types = st.sampled_from(["event", "transaction", "attachment", "client_report", "session", "nonsense"])
@@ -59,23 +68,42 @@ def _check(response):
 @FUZZ
 @given(body=envelopes())
 def test_fuzzed_envelopes_never_fail(client, envelope_url, ingest_key, body):
-    _check(client.generic("POST", f"{envelope_url}?sentry_key={ingest_key.public_key}", body,
-                          content_type="application/x-sentry-envelope"))
+    _check(
+        client.generic(
+            "POST",
+            f"{envelope_url}?sentry_key={ingest_key.public_key}",
+            body,
+            content_type="application/x-sentry-envelope",
+        )
+    )
 
 
 @FUZZ
 @given(body=st.binary(max_size=2_000), encoding=st.sampled_from(["", "gzip", "deflate", "br", "identity"]))
 def test_random_bytes_never_fail(client, envelope_url, ingest_key, body, encoding):
-    _check(client.generic("POST", f"{envelope_url}?sentry_key={ingest_key.public_key}", body,
-                          content_type="application/octet-stream", HTTP_CONTENT_ENCODING=encoding))
+    _check(
+        client.generic(
+            "POST",
+            f"{envelope_url}?sentry_key={ingest_key.public_key}",
+            body,
+            content_type="application/octet-stream",
+            HTTP_CONTENT_ENCODING=encoding,
+        )
+    )
 
 
 @FUZZ
 @given(event=event_like)
 def test_fuzzed_store_events_never_fail(client, ingest_key, event):
-    _check(client.generic("POST", f"/api/{ingest_key.project_id}/store/?sentry_key={ingest_key.public_key}",
-                          gzip.compress(json.dumps(event).encode()), content_type="application/json",
-                          HTTP_CONTENT_ENCODING="gzip"))
+    _check(
+        client.generic(
+            "POST",
+            f"/api/{ingest_key.project_id}/store/?sentry_key={ingest_key.public_key}",
+            gzip.compress(json.dumps(event).encode()),
+            content_type="application/json",
+            HTTP_CONTENT_ENCODING="gzip",
+        )
+    )
 
 
 @FUZZ
@@ -84,14 +112,26 @@ def test_fuzzed_credentials_are_refused_not_failed(client, envelope_url, ingest_
     """Keys reach the database only in the shape keys have (NUL bytes, for one, make PostgreSQL fail)."""
     header = json.dumps({"dsn": f"http://{dsn}@h/1"}).encode() + b"\n"
     for extra in ({"HTTP_X_SENTRY_AUTH": f"Sentry sentry_key={key}, sentry_secret={secret}"}, {}):
-        response = client.generic("POST", envelope_url, header, content_type="application/x-sentry-envelope",
-                                  QUERY_STRING=f"sentry_key={quote(key)}", **extra)
+        response = client.generic(
+            "POST",
+            envelope_url,
+            header,
+            content_type="application/x-sentry-envelope",
+            QUERY_STRING=f"sentry_key={quote(key)}",
+            **extra,
+        )
         assert response.status_code in (400, 401, 403), response.content
 
 
 def test_the_fuzzer_reaches_storage(client, envelope_url, ingest_key):
     """Guard against a fuzzer that only ever produces refusals."""
     body = b'{}\n{"type":"event"}\n{"message":"reached"}\n'
-    _check(client.generic("POST", f"{envelope_url}?sentry_key={ingest_key.public_key}", body,
-                          content_type="application/x-sentry-envelope"))
+    _check(
+        client.generic(
+            "POST",
+            f"{envelope_url}?sentry_key={ingest_key.public_key}",
+            body,
+            content_type="application/x-sentry-envelope",
+        )
+    )
     assert ErrorEvent.objects.count() == 1

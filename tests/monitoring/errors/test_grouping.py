@@ -7,8 +7,14 @@ from monitoring.errors.fingerprints import group, normalise_value
 
 
 def frame(function, *, module="shop.views", line="total = order.total()", in_app=True, lineno=10):
-    return {"module": module, "function": function, "context_line": f"    {line}  ", "in_app": in_app,
-            "lineno": lineno, "filename": f"/srv/{module.replace('.', '/')}.py"}
+    return {
+        "module": module,
+        "function": function,
+        "context_line": f"    {line}  ",
+        "in_app": in_app,
+        "lineno": lineno,
+        "filename": f"/srv/{module.replace('.', '/')}.py",
+    }
 
 
 def exc_event(type_="ValueError", value="bad order 42", frames=None, **extra):
@@ -47,12 +53,16 @@ def test_file_basename_stands_in_for_a_missing_module():
 
 def test_minified_context_lines_do_not_split_groups():
     long_a, long_b = "a" * 500, "b" * 500
-    assert group(exc_event(frames=[frame("f", line=long_a)])).hash == group(exc_event(frames=[frame("f", line=long_b)])).hash
+    assert (
+        group(exc_event(frames=[frame("f", line=long_a)])).hash
+        == group(exc_event(frames=[frame("f", line=long_b)])).hash
+    )
 
 
 def test_without_in_app_frames_type_and_normalised_value_decide():
-    a = exc_event(value="User 42 not found (id=7f3c2a9e-1d2b-4c3d-9e8f-0a1b2c3d4e5f)",
-                  frames=[frame("get", in_app=False)])
+    a = exc_event(
+        value="User 42 not found (id=7f3c2a9e-1d2b-4c3d-9e8f-0a1b2c3d4e5f)", frames=[frame("get", in_app=False)]
+    )
     b = exc_event(value="User 1337 not found (id=00000000-1111-2222-3333-444455556666)")
     c = exc_event(value="Permission denied for user 42")
     assert group(a).rule == "exception"
@@ -99,7 +109,9 @@ def test_chained_exceptions_group_on_every_link():
     cause = {"type": "ConnectionError", "value": "refused", "stacktrace": {"frames": [frame("connect")]}}
     top = {"type": "PaymentFailed", "value": "x", "stacktrace": {"frames": [frame("pay")]}}
     other_cause = {**cause, "type": "TimeoutError"}
-    assert group({"exception": {"values": [cause, top]}}).hash != group({"exception": {"values": [other_cause, top]}}).hash
+    assert (
+        group({"exception": {"values": [cause, top]}}).hash != group({"exception": {"values": [other_cause, top]}}).hash
+    )
 
 
 def test_events_with_nothing_to_group_by_share_one_issue():

@@ -50,10 +50,12 @@ def outcomes():
 
 # --- Authentication -----------------------------------------------------------------------
 
+
 def test_an_envelope_is_stored_and_answered_with_its_id(client, envelope_url, ingest_key):
     sent = event("hello")
-    response = post(client, envelope_url, envelope(item(sent), header={"event_id": sent["event_id"]}),
-                    headers=auth(ingest_key))
+    response = post(
+        client, envelope_url, envelope(item(sent), header={"event_id": sent["event_id"]}), headers=auth(ingest_key)
+    )
     assert response.status_code == 200
     assert response.json() == {"id": sent["event_id"]}
     assert ErrorEvent.objects.get().event_id.hex == sent["event_id"]
@@ -61,7 +63,9 @@ def test_an_envelope_is_stored_and_answered_with_its_id(client, envelope_url, in
 
 
 def test_the_key_may_come_from_the_query_string_or_the_envelope_dsn(client, envelope_url, ingest_key):
-    assert post(client, f"{envelope_url}?sentry_key={ingest_key.public_key}", envelope(item(event()))).status_code == 200
+    assert (
+        post(client, f"{envelope_url}?sentry_key={ingest_key.public_key}", envelope(item(event()))).status_code == 200
+    )
     dsn = f"http://{ingest_key.public_key}@testserver/{ingest_key.project_id}"
     assert post(client, envelope_url, envelope(item(event()), header={"dsn": dsn})).status_code == 200
     assert ErrorEvent.objects.count() == 2
@@ -81,8 +85,9 @@ def test_missing_unknown_revoked_or_foreign_keys_are_refused(client, envelope_ur
     assert ErrorEvent.objects.count() == 0
 
 
-def test_a_key_revoked_by_another_process_is_refused_within_the_cache_bound(client, envelope_url, ingest_key,
-                                                                         monkeypatch):
+def test_a_key_revoked_by_another_process_is_refused_within_the_cache_bound(
+    client, envelope_url, ingest_key, monkeypatch
+):
     body = envelope(item(event()))
     assert post(client, envelope_url, body, headers=auth(ingest_key)).status_code == 200
     # Another web process revokes it: this one's cached lookup may stand a little longer,
@@ -99,14 +104,17 @@ def test_a_key_with_a_secret_needs_it(client):
     url = f"/api/{new.key.project_id}/envelope/"
     header = f"Sentry sentry_key={new.key.public_key}"
     assert post(client, url, envelope(item(event())), headers={"HTTP_X_SENTRY_AUTH": header}).status_code == 401
-    ok = post(client, url, envelope(item(event())), headers={"HTTP_X_SENTRY_AUTH": f"{header}, sentry_secret={new.secret}"})
+    ok = post(
+        client, url, envelope(item(event())), headers={"HTTP_X_SENTRY_AUTH": f"{header}, sentry_secret={new.secret}"}
+    )
     assert ok.status_code == 200
 
 
 def test_the_key_is_checked_before_the_body_is_decoded(client, envelope_url):
     bomb = gzip.compress(b"\0" * 100_000_000)  # would be a 413 if it were decoded
-    response = post(client, envelope_url, bomb, encoding="gzip",
-                    headers={"HTTP_X_SENTRY_AUTH": "Sentry sentry_key=" + "1" * 32})
+    response = post(
+        client, envelope_url, bomb, encoding="gzip", headers={"HTTP_X_SENTRY_AUTH": "Sentry sentry_key=" + "1" * 32}
+    )
     assert response.status_code == 401
 
 
@@ -117,11 +125,14 @@ def test_other_methods_are_refused(client, envelope_url):
 
 # --- Compression and size -------------------------------------------------------------------
 
-@pytest.mark.parametrize("encoding,compress", [("gzip", gzip.compress), ("deflate", zlib.compress),
-                                               ("br", brotli.compress)])
+
+@pytest.mark.parametrize(
+    "encoding,compress", [("gzip", gzip.compress), ("deflate", zlib.compress), ("br", brotli.compress)]
+)
 def test_compressed_envelopes_are_decoded(client, envelope_url, ingest_key, encoding, compress):
-    response = post(client, envelope_url, compress(envelope(item(event("zipped")))), encoding=encoding,
-                    headers=auth(ingest_key))
+    response = post(
+        client, envelope_url, compress(envelope(item(event("zipped")))), encoding=encoding, headers=auth(ingest_key)
+    )
     assert response.status_code == 200
     assert ErrorIssue.objects.get().title == "zipped"
 
@@ -141,6 +152,7 @@ def test_unknown_or_corrupt_encodings_are_4xx(client, envelope_url, ingest_key):
 
 
 # --- Bad input: good items kept, bad ones counted --------------------------------------------
+
 
 def test_a_truncated_envelope_keeps_the_items_before_the_cut(client, envelope_url, ingest_key):
     whole = envelope(item(event("kept")), item(event("cut off")))
@@ -205,6 +217,7 @@ def test_a_resent_event_is_stored_once(client, envelope_url, ingest_key):
 
 # --- Store endpoint -------------------------------------------------------------------------
 
+
 def test_store_takes_one_json_event(client, ingest_key):
     url = f"/api/{ingest_key.project_id}/store/"
     sent = event("stored via store")
@@ -216,13 +229,15 @@ def test_store_takes_one_json_event(client, ingest_key):
     assert not_object.status_code == 400
     bad_id = client.post(url, json.dumps({"event_id": "nope"}), content_type="application/json", **auth(ingest_key))
     assert bad_id.status_code == 400 and "event_id" in bad_id.json()["detail"]
-    huge = client.post(url, json.dumps(event(extra={"blob": "x" * 1_100_000})), content_type="application/json",
-                       **auth(ingest_key))
+    huge = client.post(
+        url, json.dumps(event(extra={"blob": "x" * 1_100_000})), content_type="application/json", **auth(ingest_key)
+    )
     assert huge.status_code == 413
     assert ErrorEvent.objects.count() == 1
 
 
 # --- Rate limits ----------------------------------------------------------------------------
+
 
 def test_a_throttled_key_gets_429_with_sentry_rate_limit_headers(client, envelope_url, ingest_key, settings):
     settings.ERRORS_RATE_PER_SECOND, settings.ERRORS_RATE_BURST = 0.1, 2
@@ -235,12 +250,14 @@ def test_a_throttled_key_gets_429_with_sentry_rate_limit_headers(client, envelop
 
 
 def test_a_category_over_its_budget_is_dropped_and_named_while_the_rest_is_kept(
-        client, envelope_url, ingest_key, settings):
+    client, envelope_url, ingest_key, settings
+):
     settings.ERRORS_CATEGORY_RATE_LIMITS = "error=0.1/1"
     report = {"event_id": uuid.uuid4().hex, "name": "Ann", "email": "ann@example.com", "comments": "it broke"}
     first = post(client, envelope_url, envelope(item(event("one")), item(event("two"))), headers=auth(ingest_key))
-    second = post(client, envelope_url, envelope(item(event("three")), item(report, "user_report")),
-                  headers=auth(ingest_key))
+    second = post(
+        client, envelope_url, envelope(item(event("three")), item(report, "user_report")), headers=auth(ingest_key)
+    )
     assert first.status_code == second.status_code == 200
     wait = first["X-Sentry-Rate-Limits"].split(":")[0]
     assert int(wait) >= 1 and first["X-Sentry-Rate-Limits"] == f"{wait}:error:key"

@@ -8,12 +8,18 @@ import pytest
 import time_machine
 from django.db import connection, transaction
 
-from monitoring.models import ErrorEvent, ErrorIssue, ErrorIssueTally
 from monitoring.errors.services.issues import (
-    error_issue_fold, error_issue_ignore, error_issue_merge, error_issue_resolve, error_issue_unmerge,
-    error_issue_unresolve, error_issues_fold_pending, error_issues_wake_snoozed,
+    error_issue_fold,
+    error_issue_ignore,
+    error_issue_merge,
+    error_issue_resolve,
+    error_issue_unmerge,
+    error_issue_unresolve,
+    error_issues_fold_pending,
+    error_issues_wake_snoozed,
 )
 from monitoring.errors.tasks import fold_error_issues
+from monitoring.models import ErrorEvent, ErrorIssue, ErrorIssueTally
 from tests.factories import ProjectFactory
 from tests.monitoring.errors.factories import store_event
 

@@ -5,9 +5,9 @@ import uuid
 
 import pytest
 
+from monitoring.common.scrubbing import FILTERED
 from monitoring.errors.privacy import event_privatise
 from monitoring.models import ErrorEvent
-from monitoring.common.scrubbing import FILTERED
 
 pytestmark = pytest.mark.django_db
 
@@ -19,8 +19,11 @@ def sent_event():
         "user": {"id": "42", "ip_address": "{{auto}}"},
         "request": {
             "url": "https://shop.example/pay",
-            "headers": {"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig", "X-Forwarded-For": "198.51.100.7",
-                        "Accept": "application/json"},
+            "headers": {
+                "Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig",
+                "X-Forwarded-For": "198.51.100.7",
+                "Accept": "application/json",
+            },
             "env": {"REMOTE_ADDR": "198.51.100.7", "SERVER_NAME": "web-1"},
             "data": {"password": "hunter2", "customer_pin": "1234", "amount": 12},
         },
@@ -30,8 +33,13 @@ def sent_event():
 
 def store(client, key, event, remote_addr="203.0.113.50"):
     body = b"{}\n" + json.dumps({"type": "event"}).encode() + b"\n" + json.dumps(event).encode() + b"\n"
-    response = client.generic("POST", f"/api/{key.project_id}/envelope/?sentry_key={key.public_key}", body,
-                              content_type="application/x-sentry-envelope", REMOTE_ADDR=remote_addr)
+    response = client.generic(
+        "POST",
+        f"/api/{key.project_id}/envelope/?sentry_key={key.public_key}",
+        body,
+        content_type="application/x-sentry-envelope",
+        REMOTE_ADDR=remote_addr,
+    )
     assert response.status_code == 200
     return ErrorEvent.objects.get(event_id=event["event_id"]).payload
 

@@ -5,9 +5,9 @@ import json
 import pytest
 import sentry_sdk
 
+from monitoring.errors.selectors import release_health
 from monitoring.errors.sessions import InvalidSession, session_counts
 from monitoring.models import EnvelopeOutcome
-from monitoring.errors.selectors import release_health
 
 
 def run_session(*, user, mode="application", crash=False, handled_error=False):
@@ -20,9 +20,15 @@ def run_session(*, user, mode="application", crash=False, handled_error=False):
         except ValueError:
             sentry_sdk.capture_exception()
     if crash:
-        sentry_sdk.capture_event({"message": "fatal", "level": "fatal",
-                                  "exception": {"values": [{"type": "Crash", "value": "x",
-                                                            "mechanism": {"type": "test", "handled": False}}]}})
+        sentry_sdk.capture_event(
+            {
+                "message": "fatal",
+                "level": "fatal",
+                "exception": {
+                    "values": [{"type": "Crash", "value": "x", "mechanism": {"type": "test", "handled": False}}]
+                },
+            }
+        )
     scope.end_session()
 
 
@@ -53,6 +59,7 @@ def test_server_mode_aggregates_count_too(sdk):
 
 def sdk_project(client):
     from monitoring.models import Project
+
     return Project.objects.get(pk=int(client.dsn.rsplit("/", 1)[1]))
 
 
@@ -65,12 +72,15 @@ def test_a_session_update_counts_its_start_and_its_end_once_each():
     assert crash.counts == {"crashed": 1} and crash.users == {"u1": True}
 
 
-@pytest.mark.parametrize("payload", [
-    {"status": "exited"},
-    {"attrs": {"release": ""}},
-    {"attrs": {"release": "1.0"}, "status": "sleeping"},
-    {"attrs": {"release": "1.0"}, "status": "exited", "errors": -1},
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"status": "exited"},
+        {"attrs": {"release": ""}},
+        {"attrs": {"release": "1.0"}, "status": "sleeping"},
+        {"attrs": {"release": "1.0"}, "status": "exited", "errors": -1},
+    ],
+)
 def test_invalid_sessions_are_refused(payload):
     with pytest.raises(InvalidSession):
         session_counts("session", payload)
@@ -82,10 +92,15 @@ def test_invalid_sessions_are_refused(payload):
 def test_bad_session_items_are_dropped_and_counted_and_good_ones_kept(client, ingest_key):
     good = {"attrs": {"release": "2.0", "environment": "prod"}, "aggregates": [{"exited": 5, "crashed": 1}]}
     bad = {"attrs": {}, "aggregates": []}
-    body = b"{}\n" + b"".join(json.dumps({"type": "sessions"}).encode() + b"\n" + json.dumps(p).encode() + b"\n"
-                              for p in (good, bad))
-    response = client.generic("POST", f"/api/{ingest_key.project_id}/envelope/?sentry_key={ingest_key.public_key}",
-                              body, content_type="application/x-sentry-envelope")
+    body = b"{}\n" + b"".join(
+        json.dumps({"type": "sessions"}).encode() + b"\n" + json.dumps(p).encode() + b"\n" for p in (good, bad)
+    )
+    response = client.generic(
+        "POST",
+        f"/api/{ingest_key.project_id}/envelope/?sentry_key={ingest_key.public_key}",
+        body,
+        content_type="application/x-sentry-envelope",
+    )
     assert response.status_code == 200
     health = release_health(project=ingest_key.project, release="2.0")
     assert (health.sessions, health.crashed, health.crash_free_sessions) == (6, 1, pytest.approx(5 / 6))

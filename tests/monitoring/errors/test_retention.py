@@ -7,8 +7,8 @@ import time_machine
 from django.db import connection
 
 from monitoring.errors import partitions
-from monitoring.models import ErrorEvent, ErrorIssue
 from monitoring.errors.tasks import apply_error_retention, fold_error_issues
+from monitoring.models import ErrorEvent, ErrorIssue
 from tests.factories import ProjectFactory
 from tests.monitoring.errors.factories import store_event
 

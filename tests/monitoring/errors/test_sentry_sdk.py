@@ -5,8 +5,8 @@ import logging
 import pytest
 import sentry_sdk
 
-from monitoring.models import ErrorEvent, ErrorIssue
 from monitoring.common.scrubbing import FILTERED
+from monitoring.models import ErrorEvent, ErrorIssue
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,8 +31,10 @@ def test_capture_exception_is_stored_grouped_and_scrubbed(sdk):
     assert issue.type == "KeyError"
     assert issue.title == "KeyError: 'order 1 has no total'"
     assert issue.event_count == 2 and issue.users_affected == 1
-    assert {(s.dimension, s.value) for s in issue.seen_in.all()} == {("release", "shop@1.4.2"),
-                                                                       ("environment", "staging")}
+    assert {(s.dimension, s.value) for s in issue.seen_in.all()} == {
+        ("release", "shop@1.4.2"),
+        ("environment", "staging"),
+    }
     event = ErrorEvent.objects.get(event_id=event_id)
     payload = event.payload
     frame = payload["exception"]["values"][-1]["stacktrace"]["frames"][-1]

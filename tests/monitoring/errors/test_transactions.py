@@ -50,9 +50,12 @@ def test_sdk_transactions_give_p50_p95_and_failure_rate_per_transaction(traced):
 
 def test_transactions_without_times_or_name_are_refused():
     now = timezone.now()
-    for payload in ({"transaction": "x"}, {"start_timestamp": 1, "timestamp": 2},
-                    {"transaction": "x", "start_timestamp": 5, "timestamp": 4},
-                    {"transaction": "x", "start_timestamp": float("-inf"), "timestamp": 4}):
+    for payload in (
+        {"transaction": "x"},
+        {"start_timestamp": 1, "timestamp": 2},
+        {"transaction": "x", "start_timestamp": 5, "timestamp": 4},
+        {"transaction": "x", "start_timestamp": float("-inf"), "timestamp": 4},
+    ):
         with pytest.raises(InvalidTransaction):
             transaction_points(payload, received_at=now, max_lateness=timedelta(days=1))
 
@@ -60,18 +63,28 @@ def test_transactions_without_times_or_name_are_refused():
 def test_a_transaction_older_than_the_metrics_store_accepts_is_placed_at_receipt():
     now = timezone.now()
     old = (now - timedelta(days=3)).timestamp()
-    points = transaction_points({"transaction": "x", "start_timestamp": old - 1, "timestamp": old},
-                                received_at=now, max_lateness=timedelta(days=1))
+    points = transaction_points(
+        {"transaction": "x", "start_timestamp": old - 1, "timestamp": old},
+        received_at=now,
+        max_lateness=timedelta(days=1),
+    )
     assert [p.timestamp for p in points] == [now, now]
     assert points[0].value == pytest.approx(1000)
 
 
 @pytest.mark.django_db
 def test_a_bad_transaction_is_dropped_and_the_event_beside_it_kept(client, ingest_key):
-    body = (b'{}\n{"type":"transaction"}\n' + json.dumps({"transaction": "x"}).encode()
-            + b'\n{"type":"event"}\n{"message":"kept"}\n')
-    response = client.generic("POST", f"/api/{ingest_key.project_id}/envelope/?sentry_key={ingest_key.public_key}",
-                              body, content_type="application/x-sentry-envelope")
+    body = (
+        b'{}\n{"type":"transaction"}\n'
+        + json.dumps({"transaction": "x"}).encode()
+        + b'\n{"type":"event"}\n{"message":"kept"}\n'
+    )
+    response = client.generic(
+        "POST",
+        f"/api/{ingest_key.project_id}/envelope/?sentry_key={ingest_key.public_key}",
+        body,
+        content_type="application/x-sentry-envelope",
+    )
     assert response.status_code == 200
     assert not MetricPoint.objects.exists()
     assert (EnvelopeOutcome.objects.get().category, EnvelopeOutcome.objects.get().reason) == ("transaction", "invalid")
@@ -84,14 +97,23 @@ def test_transactions_over_the_projects_series_limit_are_dropped_and_counted(cli
     project.save()
 
     def send(name):
-        body = (b'{}\n{"type":"transaction"}\n'
-                + json.dumps({"transaction": name, "start_timestamp": 1.0e9, "timestamp": 1.0e9 + 0.5}).encode() + b"\n")
-        response = client.generic("POST", f"/api/{project.pk}/envelope/?sentry_key={ingest_key.public_key}",
-                                  body, content_type="application/x-sentry-envelope")
+        body = (
+            b'{}\n{"type":"transaction"}\n'
+            + json.dumps({"transaction": name, "start_timestamp": 1.0e9, "timestamp": 1.0e9 + 0.5}).encode()
+            + b"\n"
+        )
+        response = client.generic(
+            "POST",
+            f"/api/{project.pk}/envelope/?sentry_key={ingest_key.public_key}",
+            body,
+            content_type="application/x-sentry-envelope",
+        )
         assert response.status_code == 200
 
     send("GET /a")
     send("GET /b")
     assert MetricPoint.objects.count() == 2
-    assert (EnvelopeOutcome.objects.get().category, EnvelopeOutcome.objects.get().reason) == ("transaction",
-                                                                                            "cardinality")
+    assert (EnvelopeOutcome.objects.get().category, EnvelopeOutcome.objects.get().reason) == (
+        "transaction",
+        "cardinality",
+    )

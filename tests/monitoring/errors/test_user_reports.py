@@ -7,16 +7,21 @@ import pytest
 import sentry_sdk
 from sentry_sdk.envelope import Envelope, Item, PayloadRef
 
-from monitoring.models import EnvelopeOutcome, ErrorIssue, ErrorUserReport
 from monitoring.common.scrubbing import FILTERED
 from monitoring.errors.tasks import fold_error_issues
+from monitoring.models import EnvelopeOutcome, ErrorIssue, ErrorUserReport
 
 
 def post_items(client, key, *items):
-    body = b"{}\n" + b"".join(json.dumps({"type": t}).encode() + b"\n" + json.dumps(p).encode() + b"\n"
-                              for t, p in items)
-    response = client.generic("POST", f"/api/{key.project_id}/envelope/?sentry_key={key.public_key}", body,
-                              content_type="application/x-sentry-envelope")
+    body = b"{}\n" + b"".join(
+        json.dumps({"type": t}).encode() + b"\n" + json.dumps(p).encode() + b"\n" for t, p in items
+    )
+    response = client.generic(
+        "POST",
+        f"/api/{key.project_id}/envelope/?sentry_key={key.public_key}",
+        body,
+        content_type="application/x-sentry-envelope",
+    )
     assert response.status_code == 200
     return response
 
@@ -28,8 +33,12 @@ def test_a_user_report_sent_by_the_sdk_lands_on_the_issue(sdk):
     except RuntimeError:
         event_id = sentry_sdk.capture_exception()
     sdk.flush(timeout=10)
-    report = {"event_id": event_id, "name": "Ada", "email": "ada@example.com",
-              "comments": "It broke when I paid; my token is Bearer abcdefghijk123"}
+    report = {
+        "event_id": event_id,
+        "name": "Ada",
+        "email": "ada@example.com",
+        "comments": "It broke when I paid; my token is Bearer abcdefghijk123",
+    }
     sdk.transport.capture_envelope(Envelope(items=[Item(payload=PayloadRef(json=report), type="user_report")]))
     sdk.flush(timeout=10)
 
@@ -53,9 +62,18 @@ def test_a_report_sent_before_its_event_is_linked_once_the_event_is_here(client,
 def test_feedback_events_attach_to_their_associated_event(client, ingest_key):
     event_id = uuid.uuid4().hex
     post_items(client, ingest_key, ("event", {"event_id": event_id, "message": "render failed"}))
-    feedback = {"event_id": uuid.uuid4().hex, "type": "feedback", "contexts": {"feedback": {
-        "message": "Button does nothing", "contact_email": "bo@example.com", "name": "Bo",
-        "associated_event_id": event_id}}}
+    feedback = {
+        "event_id": uuid.uuid4().hex,
+        "type": "feedback",
+        "contexts": {
+            "feedback": {
+                "message": "Button does nothing",
+                "contact_email": "bo@example.com",
+                "name": "Bo",
+                "associated_event_id": event_id,
+            }
+        },
+    }
     post_items(client, ingest_key, ("feedback", feedback))
     report = ErrorIssue.objects.get().user_reports.get()
     assert (report.comments, report.email, report.name) == ("Button does nothing", "bo@example.com", "Bo")
@@ -63,11 +81,14 @@ def test_feedback_events_attach_to_their_associated_event(client, ingest_key):
 
 @pytest.mark.django_db
 def test_unusable_reports_are_dropped_and_counted_without_failing_the_envelope(client, ingest_key):
-    post_items(client, ingest_key,
-               ("user_report", {"event_id": "not-a-uuid", "comments": "x"}),
-               ("user_report", {"event_id": uuid.uuid4().hex}),
-               ("feedback", {"contexts": {}}),
-               ("event", {"message": "kept"}))
+    post_items(
+        client,
+        ingest_key,
+        ("user_report", {"event_id": "not-a-uuid", "comments": "x"}),
+        ("user_report", {"event_id": uuid.uuid4().hex}),
+        ("feedback", {"contexts": {}}),
+        ("event", {"message": "kept"}),
+    )
     assert ErrorIssue.objects.get().title == "kept"
     assert not ErrorUserReport.objects.exists()
     counted = {(o.category, o.reason): o.quantity for o in EnvelopeOutcome.objects.all()}

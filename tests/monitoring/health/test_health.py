@@ -30,9 +30,7 @@ def fresh_pulses():
 @pytest.fixture
 def redis_cache(settings):
     def point_at(location):
-        settings.CACHES = {
-            "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location}
-        }
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location}}
 
     return point_at
 
@@ -143,7 +141,9 @@ def test_the_cache_probe_leaves_no_entry_behind(client, settings, tmp_path):
     # In the embedded file cache a leftover entry stays on disk until a cull, and a cull
     # evicts a random third of all entries: a polled /health must not fill it.
     folder = tmp_path / "cache"
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(folder)}}
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(folder)}
+    }
 
     for _ in range(3):
         assert client.get("/health/cache").status_code == 200
@@ -235,7 +235,10 @@ def test_a_crash_inside_a_check_fails_that_check_not_the_answer(client, settings
     not_a_folder.write_text("")
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(not_a_folder)}},
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(not_a_folder)},
+        },
     }
 
     response = client.get("/health/storage")

@@ -9,8 +9,12 @@ from sentry_sdk.crons import capture_checkin, monitor
 from monitoring.heartbeats.checkin_items import InvalidCheckIn, check_in_parse
 from monitoring.models import EnvelopeOutcome, Heartbeat, HeartbeatPing, Status, Target
 
-NIGHTLY = {"schedule": {"type": "crontab", "value": "0 3 * * *"}, "checkin_margin": 5, "max_runtime": 30,
-           "timezone": "Europe/Vienna"}
+NIGHTLY = {
+    "schedule": {"type": "crontab", "value": "0 3 * * *"},
+    "checkin_margin": 5,
+    "max_runtime": 30,
+    "timezone": "Europe/Vienna",
+}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -28,7 +32,9 @@ def test_the_monitor_decorator_creates_the_heartbeat_and_pings_it(sdk):
     assert (heartbeat.grace_seconds, heartbeat.max_runtime_seconds) == (300, 1800)
     kinds = list(HeartbeatPing.objects.filter(heartbeat=heartbeat).order_by("id").values_list("kind", flat=True))
     assert kinds == [HeartbeatPing.Kind.START, HeartbeatPing.Kind.SUCCESS]
-    assert HeartbeatPing.objects.filter(heartbeat=heartbeat, kind=HeartbeatPing.Kind.SUCCESS).get().duration_ms is not None
+    assert (
+        HeartbeatPing.objects.filter(heartbeat=heartbeat, kind=HeartbeatPing.Kind.SUCCESS).get().duration_ms is not None
+    )
     target.refresh_from_db()
     assert target.status == Status.UP
 
@@ -59,8 +65,12 @@ def test_check_ins_without_config_need_an_existing_monitor(sdk):
 def test_a_changed_config_updates_the_heartbeat_and_a_bad_one_is_dropped(client, ingest_key):
     def send(payload):
         body = b'{}\n{"type":"check_in"}\n' + json.dumps(payload).encode() + b"\n"
-        response = client.generic("POST", f"/api/{ingest_key.project_id}/envelope/?sentry_key={ingest_key.public_key}",
-                                  body, content_type="application/x-sentry-envelope")
+        response = client.generic(
+            "POST",
+            f"/api/{ingest_key.project_id}/envelope/?sentry_key={ingest_key.public_key}",
+            body,
+            content_type="application/x-sentry-envelope",
+        )
         assert response.status_code == 200
 
     base = {"monitor_slug": "backup", "status": "ok", "check_in_id": uuid.uuid4().hex}
@@ -73,14 +83,26 @@ def test_a_changed_config_updates_the_heartbeat_and_a_bad_one_is_dropped(client,
     assert HeartbeatPing.objects.count() == 2
 
 
-@pytest.mark.parametrize("payload", [
-    [], {"status": "ok"}, {"monitor_slug": "x", "status": "done"},
-    {"monitor_slug": "x", "status": "ok", "check_in_id": "nope"},
-    {"monitor_slug": "x", "status": "ok", "monitor_config": {"schedule": {"type": "interval", "value": 0, "unit": "day"}}},
-    {"monitor_slug": "x", "status": "ok", "monitor_config": {"schedule": {"type": "weekly"}}},
-    {"monitor_slug": "x", "status": "ok", "monitor_config": {"schedule": {"type": "crontab", "value": "* * * * *"},
-                                                             "checkin_margin": -1}},
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        [],
+        {"status": "ok"},
+        {"monitor_slug": "x", "status": "done"},
+        {"monitor_slug": "x", "status": "ok", "check_in_id": "nope"},
+        {
+            "monitor_slug": "x",
+            "status": "ok",
+            "monitor_config": {"schedule": {"type": "interval", "value": 0, "unit": "day"}},
+        },
+        {"monitor_slug": "x", "status": "ok", "monitor_config": {"schedule": {"type": "weekly"}}},
+        {
+            "monitor_slug": "x",
+            "status": "ok",
+            "monitor_config": {"schedule": {"type": "crontab", "value": "* * * * *"}, "checkin_margin": -1},
+        },
+    ],
+)
 def test_malformed_check_ins_are_refused(payload):
     with pytest.raises(InvalidCheckIn):
         check_in_parse(payload)

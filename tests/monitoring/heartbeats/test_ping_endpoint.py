@@ -8,8 +8,8 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from monitoring.models import Flip, Heartbeat, HeartbeatPing, Status, Target
 from monitoring.heartbeats.services.pings import heartbeats_detect
+from monitoring.models import Flip, Heartbeat, HeartbeatPing, Status, Target
 from tests.monitoring.uptime.factories import HeartbeatFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,20 +29,27 @@ def test_a_plain_get_marks_the_heartbeat_up(client, heartbeat):
     assert (response.status_code, response.content) == (200, b"OK\n")
     ping = HeartbeatPing.objects.get()
     assert (ping.kind, ping.method, ping.user_agent, ping.remote_addr) == (
-        HeartbeatPing.Kind.SUCCESS, "GET", "curl/8.5", "192.0.2.7")
+        HeartbeatPing.Kind.SUCCESS,
+        "GET",
+        "curl/8.5",
+        "192.0.2.7",
+    )
     heartbeat.refresh_from_db()
     heartbeat.target.refresh_from_db()
     assert heartbeat.target.status == Status.UP
     assert heartbeat.expected_at == ping.received_at + dt.timedelta(hours=1)
 
 
-@pytest.mark.parametrize(("suffix", "kind", "exit_code"), [
-    ("/start", HeartbeatPing.Kind.START, None),
-    ("/fail", HeartbeatPing.Kind.FAIL, None),
-    ("/log", HeartbeatPing.Kind.LOG, None),
-    ("/0", HeartbeatPing.Kind.SUCCESS, 0),
-    ("/3", HeartbeatPing.Kind.FAIL, 3),
-])
+@pytest.mark.parametrize(
+    ("suffix", "kind", "exit_code"),
+    [
+        ("/start", HeartbeatPing.Kind.START, None),
+        ("/fail", HeartbeatPing.Kind.FAIL, None),
+        ("/log", HeartbeatPing.Kind.LOG, None),
+        ("/0", HeartbeatPing.Kind.SUCCESS, 0),
+        ("/3", HeartbeatPing.Kind.FAIL, 3),
+    ],
+)
 def test_every_signal_by_get_and_post(client, heartbeat, suffix, kind, exit_code):
     assert client.get(url(heartbeat, suffix)).status_code == 200
     assert client.post(url(heartbeat, suffix), data=b"output", content_type="text/plain").status_code == 200
@@ -103,8 +110,7 @@ def test_binary_bodies_are_kept_as_text(client, heartbeat):
     assert HeartbeatPing.objects.get().body == "ok \ufffd\ufffd done"
 
 
-@pytest.mark.parametrize(("path", "field"), [("/256", "exit_code"), ("?rid=" + "r" * 65, "rid"),
-                                             ("?rid=a%20b", "rid")])
+@pytest.mark.parametrize(("path", "field"), [("/256", "exit_code"), ("?rid=" + "r" * 65, "rid"), ("?rid=a%20b", "rid")])
 def test_bad_input_is_400_naming_the_field(client, heartbeat, path, field):
     response = client.get(url(heartbeat, path))
     assert response.status_code == 400
@@ -149,7 +155,11 @@ def test_a_steady_ping_sets_the_exact_next_deadline(client, heartbeat):
         client.get(url(heartbeat), REMOTE_ADDR="2001:db8::5")
     heartbeat.refresh_from_db()
     assert (heartbeat.last_ping_at, heartbeat.expected_at, heartbeat.alert_after, heartbeat.last_duration_ms) == (
-        AT, AT + dt.timedelta(hours=1), AT + dt.timedelta(hours=1), None)
+        AT,
+        AT + dt.timedelta(hours=1),
+        AT + dt.timedelta(hours=1),
+        None,
+    )
     ping = HeartbeatPing.objects.latest("id")
     assert (ping.received_at, ping.remote_addr, ping.duration_ms, ping.exit_code) == (AT, "2001:db8::5", None, None)
 
@@ -162,13 +172,17 @@ def test_a_paused_heartbeat_records_pings_but_is_never_looked_at(client, heartbe
     heartbeat.refresh_from_db()
     heartbeat.target.refresh_from_db()
     assert (heartbeat.expected_at, heartbeat.alert_after, heartbeat.target.status) == (
-        AT + dt.timedelta(hours=1), None, Status.UNKNOWN)
+        AT + dt.timedelta(hours=1),
+        None,
+        Status.UNKNOWN,
+    )
     assert (HeartbeatPing.objects.count(), Flip.objects.count()) == (2, 0)
 
 
 def test_a_cron_heartbeat_is_next_due_at_its_next_cron_time(client, heartbeat):
-    Heartbeat.objects.filter(pk=heartbeat.pk).update(schedule=Heartbeat.Schedule.CRON, cron="0 3 * * *",
-                                                     time_zone="Europe/Berlin")
+    Heartbeat.objects.filter(pk=heartbeat.pk).update(
+        schedule=Heartbeat.Schedule.CRON, cron="0 3 * * *", time_zone="Europe/Berlin"
+    )
     for _ in range(2):  # the second ping is no status change
         with time_machine.travel(AT, tick=False):
             client.get(url(heartbeat))
@@ -185,7 +199,10 @@ def test_a_ping_after_the_detector_found_the_heartbeat_late_flips_it_back_up(cli
         client.get(url(heartbeat))
     heartbeat.refresh_from_db()
     assert list(Flip.objects.order_by("at", "id").values_list("new_status", "at")) == [
-        (Status.UP, AT), (Status.DEGRADED, AT + dt.timedelta(hours=1)), (Status.UP, late)]
+        (Status.UP, AT),
+        (Status.DEGRADED, AT + dt.timedelta(hours=1)),
+        (Status.UP, late),
+    ]
     assert heartbeat.alert_after == heartbeat.expected_at == late + dt.timedelta(hours=1)
 
 
@@ -195,7 +212,9 @@ def test_a_down_heartbeat_comes_back_up_with_a_flip(client, heartbeat):
     heartbeat.target.refresh_from_db()
     assert heartbeat.target.status == Status.UP
     assert list(Flip.objects.order_by("at", "id").values_list("new_status", "reason")) == [
-        (Status.DOWN, "the job signalled a failure"), (Status.UP, "ping received")]
+        (Status.DOWN, "the job signalled a failure"),
+        (Status.UP, "ping received"),
+    ]
 
 
 @pytest.mark.postgres

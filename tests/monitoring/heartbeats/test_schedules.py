@@ -8,8 +8,8 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from monitoring.models import Flip, Heartbeat, HeartbeatPing, Status
 from monitoring.heartbeats.services.pings import Ping, heartbeat_next_expected, heartbeat_ping, heartbeats_detect
+from monitoring.models import Flip, Heartbeat, HeartbeatPing, Status
 from monitoring.uptime.services.actions import targets_pause
 from tests.monitoring.uptime.factories import HeartbeatFactory
 
@@ -37,8 +37,9 @@ class TestNextExpected:
 
     def test_a_cron_time_skipped_by_spring_forward_runs_right_after_the_gap(self):
         heartbeat = Heartbeat(schedule="cron", cron="30 2 * * *", time_zone="Europe/Berlin")
-        assert heartbeat_next_expected(heartbeat, after=local(2026, 3, 28, 12, 0)) == \
-            dt.datetime(2026, 3, 29, 1, 0, tzinfo=UTC)  # 03:00 CEST
+        assert heartbeat_next_expected(heartbeat, after=local(2026, 3, 28, 12, 0)) == dt.datetime(
+            2026, 3, 29, 1, 0, tzinfo=UTC
+        )  # 03:00 CEST
 
     def test_hourly_cron_fires_twice_in_the_repeated_hour_of_fall_back(self):
         heartbeat = Heartbeat(schedule="cron", cron="0 * * * *", time_zone="Europe/Berlin")
@@ -50,8 +51,9 @@ class TestNextExpected:
 
     def test_the_zone_decides_the_hour(self):
         tokyo = Heartbeat(schedule="cron", cron="0 9 * * 1-5", time_zone="Asia/Tokyo")
-        assert heartbeat_next_expected(tokyo, after=dt.datetime(2026, 6, 5, 1, 0, tzinfo=UTC)) == \
-            dt.datetime(2026, 6, 8, 0, 0, tzinfo=UTC)  # Friday 10:00 JST → Monday 09:00 JST
+        assert heartbeat_next_expected(tokyo, after=dt.datetime(2026, 6, 5, 1, 0, tzinfo=UTC)) == dt.datetime(
+            2026, 6, 8, 0, 0, tzinfo=UTC
+        )  # Friday 10:00 JST → Monday 09:00 JST
 
 
 @pytest.mark.django_db
@@ -106,8 +108,10 @@ class TestDetection:
         assert heartbeats_detect(now=timezone.now()) == 1
         assert status_of(heartbeat) == Status.DEGRADED
         late = Flip.objects.get(new_status=Status.DEGRADED)
-        assert (late.at, late.reason) == (self.START + dt.timedelta(hours=1),
-                                          "late: the ping due at 2026-03-27 03:00:00 UTC has not come")
+        assert (late.at, late.reason) == (
+            self.START + dt.timedelta(hours=1),
+            "late: the ping due at 2026-03-27 03:00:00 UTC has not come",
+        )
         clock.shift(dt.timedelta(minutes=30))
         heartbeats_detect(now=timezone.now())
         missing = Flip.objects.get(new_status=Status.DOWN)
@@ -119,8 +123,7 @@ class TestDetection:
 
     def test_a_nightly_cron_job_across_the_dst_night_is_not_late(self, clock):
         """03:00 Berlin every night: the night clocks go forward has only 23 hours."""
-        heartbeat = HeartbeatFactory(schedule="cron", cron="0 3 * * *", time_zone="Europe/Berlin",
-                                     grace_seconds=900)
+        heartbeat = HeartbeatFactory(schedule="cron", cron="0 3 * * *", time_zone="Europe/Berlin", grace_seconds=900)
         clock.move_to(local(2026, 3, 28, 3, 1))
         send(heartbeat)
         clock.move_to(local(2026, 3, 29, 3, 1))  # 23 h later in real time
@@ -168,8 +171,11 @@ class TestDetection:
         send(heartbeat, rid="run-a")
         clock.shift(30)
         send(heartbeat, rid="run-b")
-        durations = list(HeartbeatPing.objects.filter(kind=HeartbeatPing.Kind.SUCCESS)
-                         .order_by("id").values_list("rid", "duration_ms"))
+        durations = list(
+            HeartbeatPing.objects.filter(kind=HeartbeatPing.Kind.SUCCESS)
+            .order_by("id")
+            .values_list("rid", "duration_ms")
+        )
         assert durations == [("run-a", 15000), ("run-b", 35000)]
 
     def test_a_paused_heartbeat_is_never_flagged(self, clock):

@@ -44,7 +44,11 @@ def _manage(*args, env_extra=None):
 
     env = os.environ | {"DEBUG": "1", "LOOKOUT_NO_BOOTSTRAP": "1"} | (env_extra or {})
     return subprocess.run(
-        [sys.executable, "manage.py", *args], capture_output=True, text=True, env=env, timeout=60,
+        [sys.executable, "manage.py", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
 
 

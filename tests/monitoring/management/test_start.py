@@ -32,8 +32,14 @@ def fresh_env(tmp_path, static_root):
 
 
 def _start(env):
-    return subprocess.run([sys.executable, "manage.py", "start", "--prepare-only"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "manage.py", "start", "--prepare-only"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_first_start_writes_a_secret_creates_an_admin_once_and_seeds_the_demo(fresh_env, tmp_path):
@@ -60,8 +66,11 @@ def test_first_start_writes_a_secret_creates_an_admin_once_and_seeds_the_demo(fr
 
 
 def test_first_start_takes_the_admin_from_the_environment(fresh_env, tmp_path):
-    env = fresh_env | {"DJANGO_SUPERUSER_USERNAME": "ops", "DJANGO_SUPERUSER_PASSWORD": "a-long-passphrase-42",
-                       "SECRET_KEY": "from-the-environment-0123456789abcdefghijklmnopqrstuvwxyz"}
+    env = fresh_env | {
+        "DJANGO_SUPERUSER_USERNAME": "ops",
+        "DJANGO_SUPERUSER_PASSWORD": "a-long-passphrase-42",
+        "SECRET_KEY": "from-the-environment-0123456789abcdefghijklmnopqrstuvwxyz",
+    }
     result = _start(env)
     assert result.returncode == 0, result.stderr
     assert "password:" not in result.stdout
@@ -79,8 +88,15 @@ def test_the_password_reaches_a_piped_log_before_the_processes_start(fresh_env):
     import time
 
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "manage.py", "start", "--port", str(port)], cwd=ROOT, env=fresh_env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "start", "--port", str(port)],
+        cwd=ROOT,
+        env=fresh_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline and proc.poll() is None:

@@ -14,7 +14,8 @@ from celery import shared_task
 from prometheus_client.parser import text_string_to_metric_families
 
 from monitoring.health.tasks import housekeeping
-from tests.config.test_celery_worker import _wait_for, worker  # noqa: F401  (a fixture)
+from tests.config.test_celery_worker import _wait_for
+from tests.config.test_celery_worker import worker as worker  # a fixture
 from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -88,7 +89,13 @@ def test_no_token_configured_means_no_token_is_accepted(client, settings):
 
 @pytest.mark.parametrize(
     "address, allowed",
-    [("10.1.2.3", True), ("192.168.0.9", True), ("::ffff:192.168.0.9", True), ("192.168.1.9", False), ("203.0.113.7", False)],
+    [
+        ("10.1.2.3", True),
+        ("192.168.0.9", True),
+        ("::ffff:192.168.0.9", True),
+        ("192.168.1.9", False),
+        ("203.0.113.7", False),
+    ],
 )
 def test_the_allowlist_takes_addresses_and_networks(client, settings, address, allowed):
     settings.METRICS_TOKEN = TOKEN
@@ -161,13 +168,17 @@ def test_routes_are_url_patterns_never_raw_paths(client, scrape):
     client.generic("BREW", "/health/live")
     after = scrape()
 
-    assert requests_counted(after, "health/<slug:component>", "404") - requests_counted(
-        before, "health/<slug:component>", "404"
-    ) == 1
+    assert (
+        requests_counted(after, "health/<slug:component>", "404")
+        - requests_counted(before, "health/<slug:component>", "404")
+        == 1
+    )
     assert requests_counted(after, "unmatched", "404") - requests_counted(before, "unmatched", "404") == 1
-    assert requests_counted(after, "health/live", "405", method="other") - requests_counted(
-        before, "health/live", "405", method="other"
-    ) == 1
+    assert (
+        requests_counted(after, "health/live", "405", method="other")
+        - requests_counted(before, "health/live", "405", method="other")
+        == 1
+    )
     assert unknown_path not in after
     assert "nosuchcomponent" not in after
 

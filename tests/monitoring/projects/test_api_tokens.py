@@ -35,8 +35,10 @@ def test_read_token_reads_but_cannot_write(client):
 def test_write_token_creates_a_project_with_a_dsn(client):
     secret = make_api_token(scope="write").secret
     response = client.post(
-        PROJECTS, {"name": "Shop", "environments": ["production", "staging"]},
-        content_type="application/json", **bearer(secret),
+        PROJECTS,
+        {"name": "Shop", "environments": ["production", "staging"]},
+        content_type="application/json",
+        **bearer(secret),
     )
     assert response.status_code == 201, response.content
     body = response.json()

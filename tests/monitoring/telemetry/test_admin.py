@@ -7,9 +7,9 @@ import pytest
 import time_machine
 
 from monitoring.models import IngestRejection, MetricSeries
+from monitoring.telemetry.payloads import PointIn
 from monitoring.telemetry.services.ingest import telemetry_ingest
 from monitoring.telemetry.services.rollups import rollups_build
-from monitoring.telemetry.payloads import PointIn
 from tests.factories import ProjectFactory
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -34,19 +34,23 @@ def vitals(project):
     recent = [1000, 1200, 2000, 3000, 5000]  # last hours: p75 3000, over the 2.5 s budget
     older = [800] * 20  # two weeks ago: good
     with time_machine.travel(NOW, tick=False):
-        store(project, [
-            *(vital("LCP", v, timedelta(hours=2), route="/cart") for v in recent),
-            *(vital("LCP", v, timedelta(days=14)) for v in older),
-            vital("CLS", 0.02, timedelta(hours=1)),
-            PointIn(name="actions", value=2500, timestamp=NOW - timedelta(hours=1), tags={"action": "checkout"}),
-            PointIn(name="actions", value=40, timestamp=NOW - timedelta(hours=1), tags={"action": "search"}),
-        ])
+        store(
+            project,
+            [
+                *(vital("LCP", v, timedelta(hours=2), route="/cart") for v in recent),
+                *(vital("LCP", v, timedelta(days=14)) for v in older),
+                vital("CLS", 0.02, timedelta(hours=1)),
+                PointIn(name="actions", value=2500, timestamp=NOW - timedelta(hours=1), tags={"action": "checkout"}),
+                PointIn(name="actions", value=40, timestamp=NOW - timedelta(hours=1), tags={"action": "search"}),
+            ],
+        )
     return recent, older
 
 
 @time_machine.travel(NOW, tick=False)
-def test_the_panel_shows_p75_per_window_against_budgets_and_ratings(admin_client, project, vitals,
-                                                                     django_assert_max_num_queries):
+def test_the_panel_shows_p75_per_window_against_budgets_and_ratings(
+    admin_client, project, vitals, django_assert_max_num_queries
+):
     recent, older = vitals
     with django_assert_max_num_queries(12):
         response = admin_client.get("/admin/monitoring/metricseries/web-vitals/", {"project": project.pk})
@@ -97,8 +101,12 @@ def test_the_explorer_draws_the_chosen_aggregation(admin_client, project, vitals
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({"agg": "median"}, b"agg"), ({"window": "3y"}, b"window"), ({"tags": "nocolon"}, b"write tags as key:value"),
-     ({"name": ""}, b"name")],
+    [
+        ({"agg": "median"}, b"agg"),
+        ({"window": "3y"}, b"window"),
+        ({"tags": "nocolon"}, b"write tags as key:value"),
+        ({"name": ""}, b"name"),
+    ],
 )
 def test_bad_explorer_input_is_400_naming_the_field(admin_client, project, params, field):
     response = admin_client.get(

@@ -48,9 +48,7 @@ def test_merged_histograms_answer_like_one_built_from_all_values(parts, q):
 @given(st.lists(values, min_size=1, max_size=200))
 def test_encoding_round_trips(sample):
     histogram = Histogram.of(sample)
-    decoded = Histogram.decode(
-        histogram.encode(), total=histogram.sum, minimum=histogram.min, maximum=histogram.max
-    )
+    decoded = Histogram.decode(histogram.encode(), total=histogram.sum, minimum=histogram.min, maximum=histogram.max)
     assert decoded == histogram
 
 

@@ -8,8 +8,11 @@ VITAL = {"name": "FCP", "value": 900}
 def test_preflight_from_an_allowed_origin_is_answered(client, ingest_key):
     response = client.options(
         f"/api/v1/vitals?key={ingest_key}",
-        headers={"Origin": "https://shop.example", "Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "content-type"},
+        headers={
+            "Origin": "https://shop.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
     )
 
     assert response.status_code == 204

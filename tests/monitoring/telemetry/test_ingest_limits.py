@@ -60,7 +60,9 @@ def test_new_series_past_the_project_limit_are_refused_whole(send, project):
     project.save()
     send("/api/v1/metrics", [{"name": "a", "value": 1}, {"name": "b", "value": 1}])
 
-    response = send("/api/v1/metrics", [{"name": "a", "value": 2}, {"name": "c", "value": 1}, {"name": "d", "value": 1}])
+    response = send(
+        "/api/v1/metrics", [{"name": "a", "value": 2}, {"name": "c", "value": 1}, {"name": "d", "value": 1}]
+    )
 
     assert response.status_code == 400
     assert response.json()["fields"] == {
@@ -75,13 +77,20 @@ def test_new_series_past_the_project_limit_are_refused_whole(send, project):
 
 def test_a_tag_past_its_value_limit_is_refused_naming_the_tag(send, settings, project):
     settings.TELEMETRY_MAX_TAG_VALUES = 2
-    assert send("/api/v1/metrics", [{"name": "m", "value": 1, "tags": {"user": u}} for u in ("u1", "u2")]).status_code == 200
+    assert (
+        send("/api/v1/metrics", [{"name": "m", "value": 1, "tags": {"user": u}} for u in ("u1", "u2")]).status_code
+        == 200
+    )
 
-    response = send("/api/v1/metrics", [{"name": "m", "value": 1, "tags": {"user": "u1"}},
-                                        {"name": "m", "value": 1, "tags": {"user": "u3"}}])
+    response = send(
+        "/api/v1/metrics",
+        [{"name": "m", "value": 1, "tags": {"user": "u1"}}, {"name": "m", "value": 1, "tags": {"user": "u3"}}],
+    )
 
     assert response.status_code == 400
-    assert response.json()["fields"] == {"points[1].tags.user": ["tag 'user' would take 3 values; the project's limit is 2"]}
+    assert response.json()["fields"] == {
+        "points[1].tags.user": ["tag 'user' would take 3 values; the project's limit is 2"]
+    }
     assert sorted(MetricTagValue.objects.values_list("value", flat=True)) == ["u1", "u2"]
 
 

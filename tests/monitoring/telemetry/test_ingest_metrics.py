@@ -19,8 +19,14 @@ def test_a_batch_of_counters_gauges_and_distributions_is_stored(send):
             point(),
             point(value=95, timestamp=NOW.timestamp() - 60),
             {"name": "signups", "value": 1, "type": "counter", "tags": {"plan": "pro", "trial": True}},
-            {"name": "process.memory", "value": 5.1e8, "unit": "bytes", "type": "gauge", "tags": {"host": "web-1"},
-             "timestamp": "2026-11-22T11:59:00Z"},
+            {
+                "name": "process.memory",
+                "value": 5.1e8,
+                "unit": "bytes",
+                "type": "gauge",
+                "tags": {"host": "web-1"},
+                "timestamp": "2026-11-22T11:59:00Z",
+            },
         ]
     }
 

@@ -11,9 +11,17 @@ NOW = "2026-11-22T12:00:30+00:00"
 
 def lcp(**overrides):
     return {
-        "name": "LCP", "value": 1830.5, "rating": "good", "delta": 1830.5, "id": "v4-1700-1",
-        "navigationType": "navigate", "url": "https://shop.example/cart?x=1", "route": "/cart",
-        "device": "mobile", "connection": "4g", **overrides,
+        "name": "LCP",
+        "value": 1830.5,
+        "rating": "good",
+        "delta": 1830.5,
+        "id": "v4-1700-1",
+        "navigationType": "navigate",
+        "url": "https://shop.example/cart?x=1",
+        "route": "/cart",
+        "device": "mobile",
+        "connection": "4g",
+        **overrides,
     }
 
 
@@ -42,7 +50,9 @@ def test_a_batch_of_vitals_lands_in_one_series_per_name_and_tags(send):
     assert response.json() == {"stored": 4}
     assert MetricPoint.objects.count() == 4
     assert sorted(MetricSeries.objects.values_list("name", "tags__route")) == [
-        ("vitals.CLS", "/cart"), ("vitals.LCP", "/"), ("vitals.LCP", "/cart"),
+        ("vitals.CLS", "/cart"),
+        ("vitals.LCP", "/"),
+        ("vitals.LCP", "/cart"),
     ]
 
 
@@ -53,7 +63,9 @@ def test_the_route_defaults_to_the_page_path(send):
 
 def test_json_content_type_and_the_key_in_a_header_work_too(client, ingest_key):
     response = client.post(
-        "/api/v1/vitals", data=json.dumps({"vitals": [lcp()]}), content_type="application/json",
+        "/api/v1/vitals",
+        data=json.dumps({"vitals": [lcp()]}),
+        content_type="application/json",
         headers={"X-Lookout-Key": ingest_key},
     )
     assert response.status_code == 200
@@ -89,7 +101,7 @@ def test_a_bad_item_is_named_by_index_and_field_and_nothing_is_stored(send, proj
 
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
 def test_nan_and_infinity_are_malformed_json(send, constant):
-    response = send("/api/v1/vitals", '{"name": "LCP", "value": %s}' % constant)
+    response = send("/api/v1/vitals", f'{{"name": "LCP", "value": {constant}}}')
 
     assert response.status_code == 400
     assert "malformed JSON" in response.json()["fields"]["body"][0]

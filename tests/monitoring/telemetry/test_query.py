@@ -9,10 +9,10 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from monitoring.telemetry.payloads import PointIn
 from monitoring.telemetry.selectors.metrics import QueryError, query
 from monitoring.telemetry.services.ingest import telemetry_ingest
 from monitoring.telemetry.services.rollups import rollups_build
-from monitoring.telemetry.payloads import PointIn
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -101,8 +101,10 @@ def test_minute_steps_read_minute_rollups_and_include_the_current_minute(project
 
 @time_machine.travel(NOW, tick=False)
 def test_rate_of_a_counter_is_its_sum_per_second(project):
-    store(project, [PointIn(name="signups", value=3, kind="counter", timestamp=NOW - timedelta(minutes=m))
-                    for m in range(1, 11)])
+    store(
+        project,
+        [PointIn(name="signups", value=3, kind="counter", timestamp=NOW - timedelta(minutes=m)) for m in range(1, 11)],
+    )
     result = query(project, "signups", agg="rate", window=timedelta(minutes=10))
     assert result.buckets[0].value == pytest.approx(30 / 600)
 

@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
+from monitoring.telemetry.payloads import PointIn
 from monitoring.telemetry.services.ingest import telemetry_ingest
 from monitoring.telemetry.services.rollups import rollups_build
-from monitoring.telemetry.payloads import PointIn
 from tests.factories import make_api_token
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -26,10 +26,13 @@ def api(client, db):
 @pytest.fixture
 def data(project):
     with time_machine.travel(NOW, tick=False):
-        telemetry_ingest(project=project, points=[
-            PointIn(name="vitals.LCP", value=v, timestamp=NOW - timedelta(minutes=m), tags={"route": r})
-            for m, (v, r) in enumerate([(1000, "/"), (2000, "/"), (3000, "/cart"), (4000, "/cart")], start=1)
-        ])
+        telemetry_ingest(
+            project=project,
+            points=[
+                PointIn(name="vitals.LCP", value=v, timestamp=NOW - timedelta(minutes=m), tags={"route": r})
+                for m, (v, r) in enumerate([(1000, "/"), (2000, "/"), (3000, "/cart"), (4000, "/cart")], start=1)
+            ],
+        )
         rollups_build()
 
 

@@ -7,11 +7,11 @@ import time_machine
 from django.db import connection
 
 from monitoring.models import MetricPoint, MetricRollup, MetricSeries
-from monitoring.telemetry.services.ingest import telemetry_ingest
-from monitoring.telemetry.services.retention import telemetry_retention_apply
 from monitoring.telemetry.histogram import Histogram
 from monitoring.telemetry.partitions import points
 from monitoring.telemetry.payloads import PointIn
+from monitoring.telemetry.services.ingest import telemetry_ingest
+from monitoring.telemetry.services.retention import telemetry_retention_apply
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -27,8 +27,9 @@ def add_points(project, *moments):
 
 def add_rollup(series, resolution, start):
     h = Histogram.of([1.0])
-    MetricRollup.objects.create(series=series, resolution=resolution, start=start, count=1, sum=1, min=1, max=1,
-                                histogram=h.encode())
+    MetricRollup.objects.create(
+        series=series, resolution=resolution, start=start, count=1, sum=1, min=1, max=1, histogram=h.encode()
+    )
 
 
 @time_machine.travel(NOW, tick=False)
@@ -43,9 +44,12 @@ def test_each_resolution_keeps_its_own_retention(project):
     telemetry_retention_apply()
 
     assert sorted(MetricPoint.objects.values_list("timestamp", flat=True)) == [
-        NOW - timedelta(days=6, hours=23), NOW,
+        NOW - timedelta(days=6, hours=23),
+        NOW,
     ]
-    assert list(MetricRollup.objects.filter(resolution=60).values_list("start", flat=True)) == [NOW - timedelta(days=29)]
+    assert list(MetricRollup.objects.filter(resolution=60).values_list("start", flat=True)) == [
+        NOW - timedelta(days=29)
+    ]
     assert list(MetricRollup.objects.filter(resolution=3600).values_list("start", flat=True)) == [
         NOW - timedelta(days=399)
     ]

@@ -7,12 +7,12 @@ import pytest
 import time_machine
 
 from monitoring.models import MetricRollup, RollupBacklog
+from monitoring.telemetry.histogram import Histogram
+from monitoring.telemetry.payloads import PointIn
 from monitoring.telemetry.services import rollups as telemetry_rollups
 from monitoring.telemetry.services.ingest import telemetry_ingest
 from monitoring.telemetry.services.rollups import rollups_build
 from monitoring.telemetry.tasks import build_rollups
-from monitoring.telemetry.histogram import Histogram
-from monitoring.telemetry.payloads import PointIn
 
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 

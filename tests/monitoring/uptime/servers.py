@@ -25,18 +25,23 @@ def self_signed_cert(tmp_path, *, not_after: dt.datetime, host: str = "localhost
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
     cert = (
         x509.CertificateBuilder()
-        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(min(not_after, dt.datetime.now(dt.UTC)) - dt.timedelta(days=1))
         .not_valid_after(not_after)
-        .add_extension(x509.SubjectAlternativeName(
-            [x509.DNSName(host), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(host), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
         .sign(key, hashes.SHA256())
     )
     cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return str(cert_path), str(key_path)
 
 
@@ -70,11 +75,14 @@ async def _json(request):
 
 async def _echo(request):
     body = await request.text()
-    return web.json_response({
-        "method": request.method, "body": body,
-        "authorization": request.headers.get("Authorization", ""),
-        "x_probe": request.headers.get("X-Probe", ""),
-    })
+    return web.json_response(
+        {
+            "method": request.method,
+            "body": body,
+            "authorization": request.headers.get("Authorization", ""),
+            "x_probe": request.headers.get("X-Probe", ""),
+        }
+    )
 
 
 async def _secret(request):

@@ -29,29 +29,64 @@ def test_the_list_query_count_does_not_grow_with_the_page(admin_client):
     tag = Tag.objects.create(name="shop")
     TargetFactory.create_batch(5, project=project)[0].tags.add(tag)
     few = changelist_queries(admin_client)
-    more = TargetFactory.create_batch(95, project=project, cert_expires_at=timezone.now() + dt.timedelta(days=9),
-                                      last_latency_ms=42)
+    more = TargetFactory.create_batch(
+        95, project=project, cert_expires_at=timezone.now() + dt.timedelta(days=9), last_latency_ms=42
+    )
     hour = floor_time(timezone.now() - dt.timedelta(hours=1), 3600)
     TargetRollup.objects.bulk_create(
-        TargetRollup(target_id=t.pk, resolution=resolution, bucket_start=floor_time(hour, resolution), count=10,
-                     up_count=9, degraded_count=0, latency_count=9, latency_sum=900, latency_min=100,
-                     latency_max=100, histogram={str(latency_bucket(100)): 9})
-        for t in more for resolution in (3600, 86400))
+        TargetRollup(
+            target_id=t.pk,
+            resolution=resolution,
+            bucket_start=floor_time(hour, resolution),
+            count=10,
+            up_count=9,
+            degraded_count=0,
+            latency_count=9,
+            latency_sum=900,
+            latency_min=100,
+            latency_max=100,
+            histogram={str(latency_bucket(100)): 9},
+        )
+        for t in more
+        for resolution in (3600, 86400)
+    )
     many = changelist_queries(admin_client)
     assert many == few
     assert changelist_queries(admin_client, status="up", tags__id__exact=tag.pk) <= few
 
 
 def test_the_list_shows_status_uptime_p95_latency_and_certificate_days(admin_client):
-    target = TargetFactory(name="Checkout", status=Status.DOWN, last_latency_ms=230,
-                           cert_expires_at=timezone.now() + dt.timedelta(days=12, hours=1))
+    target = TargetFactory(
+        name="Checkout",
+        status=Status.DOWN,
+        last_latency_ms=230,
+        cert_expires_at=timezone.now() + dt.timedelta(days=12, hours=1),
+    )
     hour = floor_time(timezone.now() - dt.timedelta(hours=2), 3600)
-    TargetRollup.objects.create(target_id=target.pk, resolution=3600, bucket_start=hour, count=200, up_count=199,
-                                degraded_count=0, latency_count=199, latency_sum=199 * 80, latency_min=80,
-                                latency_max=80, histogram={str(latency_bucket(80)): 199})
-    TargetRollup.objects.create(target_id=target.pk, resolution=86400, bucket_start=floor_time(hour, 86400) -
-                                dt.timedelta(days=3), count=100, up_count=50, degraded_count=0, latency_count=0,
-                                latency_sum=0, histogram={})
+    TargetRollup.objects.create(
+        target_id=target.pk,
+        resolution=3600,
+        bucket_start=hour,
+        count=200,
+        up_count=199,
+        degraded_count=0,
+        latency_count=199,
+        latency_sum=199 * 80,
+        latency_min=80,
+        latency_max=80,
+        histogram={str(latency_bucket(80)): 199},
+    )
+    TargetRollup.objects.create(
+        target_id=target.pk,
+        resolution=86400,
+        bucket_start=floor_time(hour, 86400) - dt.timedelta(days=3),
+        count=100,
+        up_count=50,
+        degraded_count=0,
+        latency_count=0,
+        latency_sum=0,
+        histogram={},
+    )
     page = admin_client.get(CHANGELIST).content.decode()
     assert "Checkout" in page and "230 ms" in page and "12 days" in page and ">down<" in page
     assert "99.50 %" in page and "50.00 %" in page and "80 ms" in page
@@ -86,12 +121,30 @@ def test_bulk_pause_resume_and_check_now(admin_client):
 
 def form_data(project, **overrides):
     data = {
-        "project": project.pk, "name": "Shop", "kind": "http", "url": "https://shop.example/health",
-        "interval_seconds": 60, "timeout_seconds": 10, "regions": '["local"]', "down_after_failures": 2,
-        "up_after_successes": 1, "method": "GET", "headers": "{}", "auth_kind": "", "accepted_statuses": "200-399",
-        "follow_redirects": "on", "max_redirects": 5, "verify_tls": "on", "keyword_mode": "present",
-        "dns_record_type": "A", "dns_expected": "[]", "dns_resolver_port": 53, "tls_warn_days": "[30, 14, 7]",
-        "heartbeat-TOTAL_FORMS": 0, "heartbeat-INITIAL_FORMS": 0, "heartbeat-MIN_NUM_FORMS": 0,
+        "project": project.pk,
+        "name": "Shop",
+        "kind": "http",
+        "url": "https://shop.example/health",
+        "interval_seconds": 60,
+        "timeout_seconds": 10,
+        "regions": '["local"]',
+        "down_after_failures": 2,
+        "up_after_successes": 1,
+        "method": "GET",
+        "headers": "{}",
+        "auth_kind": "",
+        "accepted_statuses": "200-399",
+        "follow_redirects": "on",
+        "max_redirects": 5,
+        "verify_tls": "on",
+        "keyword_mode": "present",
+        "dns_record_type": "A",
+        "dns_expected": "[]",
+        "dns_resolver_port": 53,
+        "tls_warn_days": "[30, 14, 7]",
+        "heartbeat-TOTAL_FORMS": 0,
+        "heartbeat-INITIAL_FORMS": 0,
+        "heartbeat-MIN_NUM_FORMS": 0,
         "heartbeat-MAX_NUM_FORMS": 1,
     }
     data.update(overrides)
@@ -105,11 +158,18 @@ def test_a_valid_target_is_created(admin_client):
     assert Target.objects.get().url == "https://shop.example/health"
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("url", "ftp://shop.example/"), ("url", "not a url"), ("interval_seconds", 5),
-    ("accepted_statuses", "200-99"), ("regions", '["EU West"]'), ("headers", '{"Bad Header": "x"}'),
-    ("auth_secret_env", "my token"),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("url", "ftp://shop.example/"),
+        ("url", "not a url"),
+        ("interval_seconds", 5),
+        ("accepted_statuses", "200-99"),
+        ("regions", '["EU West"]'),
+        ("headers", '{"Bad Header": "x"}'),
+        ("auth_secret_env", "my token"),
+    ],
+)
 def test_bad_fields_are_refused_with_a_field_error(admin_client, field, value):
     project = ProjectFactory()
     response = admin_client.post(reverse("admin:monitoring_target_add"), form_data(project, **{field: value}))
@@ -119,17 +179,24 @@ def test_bad_fields_are_refused_with_a_field_error(admin_client, field, value):
 
 
 def heartbeat_data(**fields):
-    data = {"heartbeat-TOTAL_FORMS": 1, "heartbeat-INITIAL_FORMS": 0, "heartbeat-0-schedule": "cron",
-            "heartbeat-0-cron": "0 3 * * *", "heartbeat-0-time_zone": "Europe/Berlin",
-            "heartbeat-0-period_seconds": 86400, "heartbeat-0-grace_seconds": 3600}
+    data = {
+        "heartbeat-TOTAL_FORMS": 1,
+        "heartbeat-INITIAL_FORMS": 0,
+        "heartbeat-0-schedule": "cron",
+        "heartbeat-0-cron": "0 3 * * *",
+        "heartbeat-0-time_zone": "Europe/Berlin",
+        "heartbeat-0-period_seconds": 86400,
+        "heartbeat-0-grace_seconds": 3600,
+    }
     data.update({f"heartbeat-0-{k}": v for k, v in fields.items()})
     return data
 
 
 def test_a_heartbeat_with_a_cron_schedule_is_created(admin_client):
     project = ProjectFactory()
-    response = admin_client.post(reverse("admin:monitoring_target_add"),
-                                 form_data(project, kind="heartbeat", url="", **heartbeat_data()))
+    response = admin_client.post(
+        reverse("admin:monitoring_target_add"), form_data(project, kind="heartbeat", url="", **heartbeat_data())
+    )
     assert response.status_code == 302
     assert Heartbeat.objects.get().cron == "0 3 * * *"
 
@@ -137,8 +204,10 @@ def test_a_heartbeat_with_a_cron_schedule_is_created(admin_client):
 @pytest.mark.parametrize(("field", "value"), [("cron", "0 25 * * *"), ("time_zone", "Europe/Atlantis")])
 def test_a_bad_cron_or_time_zone_is_a_field_error(admin_client, field, value):
     project = ProjectFactory()
-    response = admin_client.post(reverse("admin:monitoring_target_add"),
-                                 form_data(project, kind="heartbeat", url="", **heartbeat_data(**{field: value})))
+    response = admin_client.post(
+        reverse("admin:monitoring_target_add"),
+        form_data(project, kind="heartbeat", url="", **heartbeat_data(**{field: value})),
+    )
     assert response.status_code == 200
     [inline] = response.context["inline_admin_formsets"]
     assert field in inline.formset.forms[0].errors
@@ -147,8 +216,13 @@ def test_a_bad_cron_or_time_zone_is_a_field_error(admin_client, field, value):
 
 def test_the_target_page_shows_its_flips(admin_client):
     target = TargetFactory()
-    Flip.objects.create(target=target, at=timezone.now(), old_status="up", new_status="down",
-                        reason="down after 2 consecutive failures in local")
+    Flip.objects.create(
+        target=target,
+        at=timezone.now(),
+        old_status="up",
+        new_status="down",
+        reason="down after 2 consecutive failures in local",
+    )
     page = admin_client.get(reverse("admin:monitoring_target_change", args=[target.pk])).content.decode()
     assert "down after 2 consecutive failures in local" in page
 
@@ -156,13 +230,33 @@ def test_the_target_page_shows_its_flips(admin_client):
 def test_the_target_page_shows_a_90_day_bar_and_a_response_time_chart(admin_client):
     target = TargetFactory()
     yesterday = floor_time(timezone.now(), 86400) - dt.timedelta(days=1)
-    TargetRollup.objects.create(target_id=target.pk, resolution=86400, bucket_start=yesterday, count=1000,
-                                up_count=990, degraded_count=0, latency_count=990, latency_sum=990 * 120,
-                                latency_min=100, latency_max=300, histogram={str(latency_bucket(120)): 990})
+    TargetRollup.objects.create(
+        target_id=target.pk,
+        resolution=86400,
+        bucket_start=yesterday,
+        count=1000,
+        up_count=990,
+        degraded_count=0,
+        latency_count=990,
+        latency_sum=990 * 120,
+        latency_min=100,
+        latency_max=300,
+        histogram={str(latency_bucket(120)): 990},
+    )
     last_hour = floor_time(timezone.now(), 3600) - dt.timedelta(hours=1)
-    TargetRollup.objects.create(target_id=target.pk, resolution=3600, bucket_start=last_hour, count=60,
-                                up_count=60, degraded_count=0, latency_count=60, latency_sum=60 * 120,
-                                latency_min=100, latency_max=300, histogram={str(latency_bucket(120)): 60})
+    TargetRollup.objects.create(
+        target_id=target.pk,
+        resolution=3600,
+        bucket_start=last_hour,
+        count=60,
+        up_count=60,
+        degraded_count=0,
+        latency_count=60,
+        latency_sum=60 * 120,
+        latency_min=100,
+        latency_max=300,
+        histogram={str(latency_bucket(120)): 60},
+    )
     page = admin_client.get(reverse("admin:monitoring_target_change", args=[target.pk])).content.decode()
     assert page.count("<rect ") == 90
     assert f"{yesterday:%Y-%m-%d}: 99.000 % of 1000 probes" in page
@@ -175,7 +269,9 @@ def test_the_target_page_shows_a_90_day_bar_and_a_response_time_chart(admin_clie
 def test_only_heartbeats_show_the_schedule_inline(admin_client):
     http = TargetFactory()
     heartbeat = HeartbeatFactory()
-    assert "heartbeat-TOTAL_FORMS" not in admin_client.get(
-        reverse("admin:monitoring_target_change", args=[http.pk])).content.decode()
+    assert (
+        "heartbeat-TOTAL_FORMS"
+        not in admin_client.get(reverse("admin:monitoring_target_change", args=[http.pk])).content.decode()
+    )
     page = admin_client.get(reverse("admin:monitoring_target_change", args=[heartbeat.pk])).content.decode()
     assert f"/ping/{heartbeat.ping_key}" in page

@@ -25,11 +25,18 @@ def export(*args) -> str:
 
 def test_export_then_import_into_an_empty_portal_gives_the_same_targets(tmp_path):
     project = ProjectFactory(slug="shop")
-    web = TargetFactory(project=project, name="Web", accepted_statuses="200-299, 418", regions=["eu", "us"],
-                        quorum=1, headers={"Accept": "text/html"})
+    web = TargetFactory(
+        project=project,
+        name="Web",
+        accepted_statuses="200-299, 418",
+        regions=["eu", "us"],
+        quorum=1,
+        headers={"Accept": "text/html"},
+    )
     web.tags.add(*[Tag.objects.create(name=n) for n in ("a", "b")])
-    HeartbeatFactory(target__project=project, target__name="Backup", schedule="cron", cron="0 3 * * *",
-                     time_zone="Europe/Berlin")
+    HeartbeatFactory(
+        target__project=project, target__name="Backup", schedule="cron", cron="0 3 * * *", time_zone="Europe/Berlin"
+    )
     for fmt in ("yaml", "json"):
         text = export("--format", fmt)
         before = (json.loads(text) if fmt == "json" else yaml.safe_load(text))["targets"]
@@ -48,25 +55,36 @@ def test_import_updates_targets_matched_by_project_and_name(tmp_path):
     project = ProjectFactory(slug="shop")
     TargetFactory(project=project, name="Web", interval_seconds=60)
     path = tmp_path / "t.yaml"
-    path.write_text("targets:\n- {project: shop, name: Web, kind: http, url: 'https://shop.example/', "
-                    "interval_seconds: 30}\n")
+    path.write_text(
+        "targets:\n- {project: shop, name: Web, kind: http, url: 'https://shop.example/', interval_seconds: 30}\n"
+    )
     out = io.StringIO()
     call_command("importtargets", str(path), stdout=out)
     assert out.getvalue().strip() == "0 created, 1 updated"
     assert Target.objects.get().interval_seconds == 30
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("targets: [", "file: not valid YAML"),
-    ("- a\n- b\n", 'file: expected an object with a "targets" list'),
-    ("targets:\n- {project: nope, name: X, kind: http, url: 'https://x.example/'}\n",
-     "targets[0].project: no project with slug 'nope'"),
-    ("targets:\n- {project: shop, name: X, kind: http, url: 'https://x.example/', colour: red}\n",
-     "targets[0].colour: unknown field"),
-    ("targets:\n- {project: shop, name: Good, kind: http, url: 'https://x.example/'}\n"
-     "- {project: shop, name: Bad, kind: heartbeat, heartbeat: {schedule: cron, cron: '0 3 * *', "
-     "time_zone: Mars}}\n", "targets[1].heartbeat.cron"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("targets: [", "file: not valid YAML"),
+        ("- a\n- b\n", 'file: expected an object with a "targets" list'),
+        (
+            "targets:\n- {project: nope, name: X, kind: http, url: 'https://x.example/'}\n",
+            "targets[0].project: no project with slug 'nope'",
+        ),
+        (
+            "targets:\n- {project: shop, name: X, kind: http, url: 'https://x.example/', colour: red}\n",
+            "targets[0].colour: unknown field",
+        ),
+        (
+            "targets:\n- {project: shop, name: Good, kind: http, url: 'https://x.example/'}\n"
+            "- {project: shop, name: Bad, kind: heartbeat, heartbeat: {schedule: cron, cron: '0 3 * *', "
+            "time_zone: Mars}}\n",
+            "targets[1].heartbeat.cron",
+        ),
+    ],
+)
 def test_a_bad_file_changes_nothing_and_says_where(tmp_path, text, message):
     ProjectFactory(slug="shop")
     path = tmp_path / "t.yaml"

@@ -22,7 +22,9 @@ def report(target, outcome, *, region="local", error=""):
     """One probe result for `target` from `region`, stamped with the (frozen) current time."""
     if outcome != UP and not error:
         error = "status 503 not in 200-399"
-    probe_results_record(region=region, probed=[Probed(target.pk, timezone.now(), ProbeOutcome(outcome, 12, error=error))])
+    probe_results_record(
+        region=region, probed=[Probed(target.pk, timezone.now(), ProbeOutcome(outcome, 12, error=error))]
+    )
     target.refresh_from_db()
     return target.status
 
@@ -52,8 +54,14 @@ def test_one_failure_does_not_page_anyone_two_in_a_row_do(clock):
 
 def test_n_failures_in_the_last_m_probes(clock):
     target = TargetFactory(down_after_failures=3, failure_window=5)
-    for outcome, expected in [(UP, Status.UP), (DOWN, Status.UP), (UP, Status.UP), (DOWN, Status.UP),
-                              (UP, Status.UP), (DOWN, Status.DOWN)]:
+    for outcome, expected in [
+        (UP, Status.UP),
+        (DOWN, Status.UP),
+        (UP, Status.UP),
+        (DOWN, Status.UP),
+        (UP, Status.UP),
+        (DOWN, Status.DOWN),
+    ]:
         clock.shift(30)
         assert report(target, outcome) == expected
     assert "3 failures in the last 5 probes" in Flip.objects.get(new_status=Status.DOWN).reason
@@ -90,17 +98,35 @@ def test_slow_responses_degrade_and_recover(clock):
     clock.shift(60)
     assert report(target, UP) == Status.UP
     assert list(Flip.objects.order_by("at").values_list("old_status", "new_status")) == [
-        (Status.UNKNOWN, Status.UP), (Status.UP, Status.DEGRADED), (Status.DEGRADED, Status.UP)]
+        (Status.UNKNOWN, Status.UP),
+        (Status.UP, Status.DEGRADED),
+        (Status.DEGRADED, Status.UP),
+    ]
 
 
 def test_every_result_is_kept_with_its_phases_and_region(clock):
     target = TargetFactory()
-    probe_results_record(region="local", probed=[
-        Probed(target.pk, timezone.now(), ProbeOutcome(UP, 40, dns_ms=1, connect_ms=2, tls_ms=None,
-                                                       first_byte_ms=30, status_code=200))])
+    probe_results_record(
+        region="local",
+        probed=[
+            Probed(
+                target.pk,
+                timezone.now(),
+                ProbeOutcome(UP, 40, dns_ms=1, connect_ms=2, tls_ms=None, first_byte_ms=30, status_code=200),
+            )
+        ],
+    )
     row = ProbeResult.objects.get(target_id=target.pk)
-    assert (row.outcome, row.latency_ms, row.dns_ms, row.connect_ms, row.first_byte_ms, row.status_code,
-            row.region, row.checked_at) == (UP, 40, 1, 2, 30, 200, "local", START)
+    assert (
+        row.outcome,
+        row.latency_ms,
+        row.dns_ms,
+        row.connect_ms,
+        row.first_byte_ms,
+        row.status_code,
+        row.region,
+        row.checked_at,
+    ) == (UP, 40, 1, 2, 30, 200, "local", START)
 
 
 def test_a_paused_target_keeps_its_status(clock):
@@ -116,8 +142,9 @@ class TestQuorum:
         report(target, UP, region="us")
         clock.shift(30)
         assert report(target, DOWN, region="eu", error="timed out after 10 s") == Status.DEGRADED
-        assert Flip.objects.latest("at").reason == \
-            "down in eu only, 1 of 2 regions (quorum 2): eu: timed out after 10 s"
+        assert (
+            Flip.objects.latest("at").reason == "down in eu only, 1 of 2 regions (quorum 2): eu: timed out after 10 s"
+        )
         clock.shift(1)
         assert report(target, DOWN, region="us", error="timed out after 10 s") == Status.DOWN
         flip = Flip.objects.get(new_status=Status.DOWN)

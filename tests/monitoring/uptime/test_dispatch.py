@@ -99,9 +99,11 @@ def test_the_cadence_is_kept_unless_the_dispatcher_fell_behind():
     behind = TargetFactory(next_run_at=NOW - dt.timedelta(minutes=10), interval_seconds=60)
     with transaction.atomic():
         assert len(targets_claim_due(now=NOW, limit=100)) == 3
-    for target, expected in [(on_time, NOW + dt.timedelta(seconds=58)),
-                             (other_interval, NOW + dt.timedelta(seconds=298)),
-                             (behind, NOW + dt.timedelta(seconds=60))]:
+    for target, expected in [
+        (on_time, NOW + dt.timedelta(seconds=58)),
+        (other_interval, NOW + dt.timedelta(seconds=298)),
+        (behind, NOW + dt.timedelta(seconds=60)),
+    ]:
         target.refresh_from_db()
         assert target.next_run_at == expected
 

@@ -69,12 +69,20 @@ def test_json_path_assertions(base_url):
 
 
 def test_method_headers_and_body_are_sent(base_url, monkeypatch):
-    result = probe(url=f"{base_url}/echo", method="POST", body='{"ping": 1}', headers={"X-Probe": "yes"},
-                   json_path="body", json_expected='{"ping": 1}')
+    result = probe(
+        url=f"{base_url}/echo",
+        method="POST",
+        body='{"ping": 1}',
+        headers={"X-Probe": "yes"},
+        json_path="body",
+        json_expected='{"ping": 1}',
+    )
     assert result.outcome == UP, result.error
     assert probe(url=f"{base_url}/echo", method="PUT", json_path="method", json_expected="PUT").outcome == UP
-    assert probe(url=f"{base_url}/echo", headers={"X-Probe": "yes"}, json_path="x_probe",
-                 json_expected="yes").outcome == UP
+    assert (
+        probe(url=f"{base_url}/echo", headers={"X-Probe": "yes"}, json_path="x_probe", json_expected="yes").outcome
+        == UP
+    )
 
 
 def test_basic_and_bearer_auth_read_the_secret_from_the_environment(base_url, monkeypatch):
@@ -82,8 +90,12 @@ def test_basic_and_bearer_auth_read_the_secret_from_the_environment(base_url, mo
     url = f"{base_url}/secret"
     assert probe(url=url, accepted_statuses="200").outcome == DOWN
     assert probe(url=url, accepted_statuses="200", auth_kind="bearer", auth_secret_env="SHOP_TOKEN").outcome == UP
-    assert probe(url=url, accepted_statuses="200", auth_kind="basic", auth_username="watcher",
-                 auth_secret_env="SHOP_TOKEN").outcome == UP
+    assert (
+        probe(
+            url=url, accepted_statuses="200", auth_kind="basic", auth_username="watcher", auth_secret_env="SHOP_TOKEN"
+        ).outcome
+        == UP
+    )
     unset = probe(url=url, auth_kind="bearer", auth_secret_env="NOT_SET_ANYWHERE")
     assert (unset.outcome, unset.error) == (DOWN, "environment variable NOT_SET_ANYWHERE is not set")
 

@@ -35,8 +35,7 @@ def test_a_tick_probes_every_due_target_and_records_what_it_saw(eager):
     assert results[broken.pk].error == "status 500 not in 200-399"
     assert "Cannot connect" in results[refused.pk].error
     assert results[slow.pk].error == "timed out after 0.3 s"
-    for target, status in [(healthy, Status.UP), (broken, Status.DOWN), (refused, Status.DOWN),
-                           (slow, Status.DOWN)]:
+    for target, status in [(healthy, Status.UP), (broken, Status.DOWN), (refused, Status.DOWN), (slow, Status.DOWN)]:
         target.refresh_from_db()
         assert target.status == status
     assert Flip.objects.count() == 4

@@ -19,8 +19,12 @@ DAY0 = dt.datetime(2026, 4, 1, tzinfo=dt.UTC)
 
 def results(target, start, count, every, outcome=UP, latency=100):
     ProbeResult.objects.bulk_create(
-        ProbeResult(target_id=target.pk, checked_at=start + i * every, outcome=outcome,
-                    latency_ms=latency(i) if callable(latency) else latency)
+        ProbeResult(
+            target_id=target.pk,
+            checked_at=start + i * every,
+            outcome=outcome,
+            latency_ms=latency(i) if callable(latency) else latency,
+        )
         for i in range(count)
     )
 
@@ -54,8 +58,7 @@ def test_percentiles_stay_within_the_histogram_error():
 def test_days_roll_up_from_hours_and_a_90_day_figure_reads_no_raw_rows():
     target = TargetFactory()
     for day in range(3):
-        results(target, DAY0 + dt.timedelta(days=day), 24, dt.timedelta(hours=1),
-                outcome=DOWN if day == 1 else UP)
+        results(target, DAY0 + dt.timedelta(days=day), 24, dt.timedelta(hours=1), outcome=DOWN if day == 1 else UP)
     now = DAY0 + dt.timedelta(days=3, hours=1)
     written = rollups_advance(now=now)
     assert written[TargetRollup.Resolution.DAY] == 3
@@ -94,8 +97,12 @@ def test_retention_keeps_rollups_longer_than_raw_results():
     results(target, DAY0, 48, dt.timedelta(hours=1))
     heartbeat = HeartbeatFactory()
     for age_days in (100, 10):
-        HeartbeatPing.objects.create(heartbeat=heartbeat, received_at=DAY0 + dt.timedelta(days=30 - age_days),
-                                     kind=HeartbeatPing.Kind.SUCCESS, method="GET")
+        HeartbeatPing.objects.create(
+            heartbeat=heartbeat,
+            received_at=DAY0 + dt.timedelta(days=30 - age_days),
+            kind=HeartbeatPing.Kind.SUCCESS,
+            method="GET",
+        )
     rollups_advance(now=DAY0 + dt.timedelta(days=3))
     uptime_prune(now=DAY0 + dt.timedelta(days=30))
     assert ProbeResult.objects.count() == 0

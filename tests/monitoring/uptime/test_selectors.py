@@ -21,9 +21,13 @@ def test_status_flips_and_results_as_the_alert_engine_reads_them(django_assert_n
     shop, blog = TargetFactory(down_after_failures=1), TargetFactory()
     with time_machine.travel(T0, tick=False) as clock:
         for outcome in (UP, DOWN):
-            probe_results_record(region="local", probed=[
-                Probed(shop.pk, timezone.now(), ProbeOutcome(outcome, 20, error="" if outcome == UP else "boom")),
-                Probed(blog.pk, timezone.now(), ProbeOutcome(UP, 30))])
+            probe_results_record(
+                region="local",
+                probed=[
+                    Probed(shop.pk, timezone.now(), ProbeOutcome(outcome, 20, error="" if outcome == UP else "boom")),
+                    Probed(blog.pk, timezone.now(), ProbeOutcome(UP, 30)),
+                ],
+            )
             clock.shift(60)
     with django_assert_num_queries(1):
         statuses = {s.target_id: s for s in target_statuses()}

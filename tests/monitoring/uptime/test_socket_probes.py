@@ -9,7 +9,13 @@ from monitoring.models import Target
 from monitoring.uptime.probes.base import DEGRADED, DOWN, UP
 from monitoring.uptime.probes.runner import probe_batch
 from tests.monitoring.uptime.servers import (
-    closed_port, dns_stub, http_app, self_signed_cert, serve_http, server_tls_context, tcp_listener,
+    closed_port,
+    dns_stub,
+    http_app,
+    self_signed_cert,
+    serve_http,
+    server_tls_context,
+    tcp_listener,
 )
 
 
@@ -53,8 +59,13 @@ class TestTlsExpiry:
     def test_inside_a_threshold_is_a_degraded_warning_naming_it(self, tmp_path, days_left, threshold):
         _, server = tls_target_on(tmp_path, days_left + 0.5)
         with server as url:
-            result = probe(kind="tls", host="127.0.0.1", port=int(url.rsplit(":", 1)[1]), verify_tls=False,
-                           tls_warn_days=[30, 14, 7])
+            result = probe(
+                kind="tls",
+                host="127.0.0.1",
+                port=int(url.rsplit(":", 1)[1]),
+                verify_tls=False,
+                tls_warn_days=[30, 14, 7],
+            )
         assert result.outcome == DEGRADED
         assert result.error == f"certificate expires in {days_left} days (under the {threshold}-day threshold)"
 
@@ -97,10 +108,16 @@ class TestDns:
         assert result.error == "answers 192.0.2.10, 192.0.2.11; expected 192.0.2.99"
 
     def test_other_record_types(self, resolver_port):
-        assert self.dns(resolver_port, host="www.shop.example", dns_record_type="CNAME",
-                        dns_expected=["shop.example"]).outcome == UP
-        assert self.dns(resolver_port, host="shop.example", dns_record_type="TXT",
-                        dns_expected=["v=spf1 -all"]).outcome == UP
+        assert (
+            self.dns(
+                resolver_port, host="www.shop.example", dns_record_type="CNAME", dns_expected=["shop.example"]
+            ).outcome
+            == UP
+        )
+        assert (
+            self.dns(resolver_port, host="shop.example", dns_record_type="TXT", dns_expected=["v=spf1 -all"]).outcome
+            == UP
+        )
 
     def test_without_expectations_any_answer_is_up(self, resolver_port):
         assert self.dns(resolver_port, host="shop.example").outcome == UP
@@ -112,6 +129,7 @@ class TestDns:
         assert (no_record.outcome, no_record.error) == (DOWN, "no MX record for shop.example")
 
     def test_an_unreachable_resolver_is_down(self):
-        result = probe(kind="dns", dns_resolver="127.0.0.1", dns_resolver_port=closed_port(), host="x.example",
-                       timeout_seconds=0.3)
+        result = probe(
+            kind="dns", dns_resolver="127.0.0.1", dns_resolver_port=closed_port(), host="x.example", timeout_seconds=0.3
+        )
         assert result.outcome == DOWN
