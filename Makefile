@@ -2,13 +2,19 @@
 PYTHON ?= python3
 VENV_PY = .venv/bin/python
 
-.PHONY: run test bench lock check-deploy
+.PHONY: run test lint bench lock check-deploy
 
 run:  ## install (first time) and start web, worker and beat on the embedded default
 	$(PYTHON) manage.py start
 
 test:  ## install (first time) and run the test suite
 	$(PYTHON) manage.py test
+
+lint:  ## ruff (lint and format check) and mypy, as CI runs them
+	test -x $(VENV_PY) || $(PYTHON) manage.py --version
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	SECRET_KEY=lint .venv/bin/mypy
 
 bench:  ## run tests/benchmarks, print a table and write benchmarks.json (LOOKOUT_BENCH_QUICK=1: fewer samples)
 	$(PYTHON) manage.py test tests/benchmarks -q -p no:cacheprovider
