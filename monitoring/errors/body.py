@@ -5,7 +5,7 @@ decompressed bytes as they come out, not on the whole body after the fact.
 """
 
 import zlib
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
 import brotli
 
@@ -18,6 +18,12 @@ class BodyTooLarge(Exception):
 
 class BadEncoding(Exception):
     pass
+
+
+class _Stream(Protocol):
+    """What the body is read from: Django's request, or any binary file."""
+
+    def read(self, size: int, /) -> bytes: ...
 
 
 class _Decoder(Protocol):
@@ -34,9 +40,9 @@ class _Zlib:
 
     def __init__(self, gzip: bool):
         self._gzip = gzip
-        self._inflate = None
+        self._inflate: zlib._Decompress | None = None
 
-    def _start(self, first: bytes):
+    def _start(self, first: bytes) -> "zlib._Decompress":
         if self._gzip:
             return zlib.decompressobj(zlib.MAX_WBITS | 16)
         wrapped = len(first) >= 2 and first[0] & 0x0F == 8 and (first[0] << 8 | first[1]) % 31 == 0
@@ -93,7 +99,7 @@ class BodyReader:
     compressed stream cut short yields what it decoded: the envelope parser keeps the
     whole items in it."""
 
-    def __init__(self, stream: BinaryIO, *, content_encoding: str, max_read: int, max_size: int):
+    def __init__(self, stream: _Stream, *, content_encoding: str, max_read: int, max_size: int):
         self._stream = stream
         self._decoder = _decoder(content_encoding)
         self._max_read, self._max_size = max_read, max_size

@@ -26,7 +26,9 @@ class SessionCounts:
 
 def _attrs(payload: Any) -> tuple[str, str]:
     attrs = payload.get("attrs") if isinstance(payload, dict) else None
-    release = attrs.get("release") if isinstance(attrs, dict) else None
+    if not isinstance(attrs, dict):
+        attrs = {}
+    release = attrs.get("release")
     if not isinstance(release, str) or not release.strip():
         raise InvalidSession("attrs.release is required")
     environment = attrs.get("environment")

@@ -5,12 +5,14 @@ the event, its tally, its user, its release and COMMIT were one each. Here one a
 statement of data-modifying CTEs does it all, atomic as any one statement is: it finds the
 issue by grouping hash (a merged issue answers for its target), skips an event id the
 project already has, and writes the tally, user and release only if the event was written.
-An event whose hash has no issue yet is left to the transaction in services.error_events,
+An event whose hash has no issue yet is left to the transaction in services.events,
 so an issue never exists without its first event.
 """
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from django.db import connection
 
@@ -56,7 +58,7 @@ _STATEMENTS = {(u, r): _sql(with_user=u, with_release=r) for u in (False, True) 
 
 
 def error_event_insert(
-    *, project_id: int, event: PreparedEvent, received_at, with_user: bool, with_release: bool
+    *, project_id: int, event: PreparedEvent, received_at: datetime, with_user: bool, with_release: bool
 ) -> Inserted:
     """Insert the event into the issue its grouping hash names, with its tally (and the
     issue's user, the project's release, when asked)."""
@@ -72,7 +74,9 @@ def error_event_insert(
         "user_hash": event.user_hash,
         "payload": json.dumps(event.payload),
     }
-    with connection.bound_cursor() as cursor:
+    # bound_cursor is config.postgresql's, and this path runs on PostgreSQL only.
+    bound: Any = connection
+    with bound.bound_cursor() as cursor:
         cursor.execute(_STATEMENTS[(with_user, with_release)], params)
         issue_id, written = cursor.fetchone()
     return Inserted(issue_id=issue_id, stored=written == 1)

@@ -1,9 +1,9 @@
 """Storing error events: the write path of ingest.
 
 One event is one short transaction: it inserts the event, its tally, its user and its
-release (on PostgreSQL, for an issue that exists, one statement: services.error_event_insert).
+release (on PostgreSQL, for an issue that exists, one statement: services.event_insert).
 The issue row exists (is visible) once that commits; its counters follow from
-the tallies, folded by the beat tick (services.error_issues) and, at most once per
+the tallies, folded by the beat tick (services.issues) and, at most once per
 ERRORS_FOLD_INTERVAL_SECONDS per process, by a request for its own issue if that issue
 is free. A request never waits for a hot issue's lock.
 """
@@ -11,7 +11,9 @@ is free. A request never waits for a hot issue's lock.
 import math
 import time
 from collections import OrderedDict
-from datetime import timedelta
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Literal
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -77,6 +79,8 @@ def _issue_for(*, project: Project, event: PreparedEvent) -> int | None:
             return issue.pk
         except IntegrityError:  # another request made it first
             found = _existing_issue(project=project, event=event)
+            if found is None:  # no twin: something else was refused, which the caller handles
+                raise
     issue_id, duplicate = found
     return None if duplicate else issue_id
 
@@ -115,21 +119,24 @@ def _fold_due() -> bool:
     return True
 
 
-def error_event_store(*, project: Project, event: PreparedEvent, received_at) -> int | None:
+def error_event_store(*, project: Project, event: PreparedEvent, received_at: datetime) -> int | None:
     """Store `event`; the id of its issue, or None if the project already has this event id."""
     if connection.vendor == "postgresql":
         events.ensure([event.timestamp.date()])
         issue_id = _store_for_issue(project, event, received_at)
-        if issue_id is not _NO_ISSUE:
+        if issue_id is not _Unwritten.NO_ISSUE:
             return issue_id
     return _store_in_transaction(project, event, received_at)
 
 
-_NO_ISSUE = object()
+class _Unwritten(Enum):
+    NO_ISSUE = "no issue has the event's grouping hash yet"
 
 
-def _store_for_issue(project: Project, event: PreparedEvent, received_at):
-    """One statement for an event whose issue exists; _NO_ISSUE (nothing written) if none does."""
+def _store_for_issue(
+    project: Project, event: PreparedEvent, received_at: datetime
+) -> int | None | Literal[_Unwritten.NO_ISSUE]:
+    """One statement for an event whose issue exists; NO_ISSUE (nothing written) if none does."""
     hash_key, release_key = (project.pk, event.grouping.hash), (project.pk, event.release)
     # The issue is found by the statement itself; this process's last answer for the hash
     # only says whether its user is known already.
@@ -140,7 +147,7 @@ def _store_for_issue(project: Project, event: PreparedEvent, received_at):
         project_id=project.pk, event=event, received_at=received_at, with_user=with_user, with_release=with_release
     )
     if inserted.issue_id is None:
-        return _NO_ISSUE
+        return _Unwritten.NO_ISSUE
     issue_id = inserted.issue_id
     if not inserted.stored:
         return None  # the project has this event id already (a retry, or its concurrent twin)
@@ -159,7 +166,7 @@ def _store_for_issue(project: Project, event: PreparedEvent, received_at):
     return issue_id
 
 
-def _store_in_transaction(project: Project, event: PreparedEvent, received_at) -> int | None:
+def _store_in_transaction(project: Project, event: PreparedEvent, received_at: datetime) -> int | None:
     try:
         with transaction.atomic():
             events.ensure([event.timestamp.date()])

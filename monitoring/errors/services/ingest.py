@@ -94,7 +94,7 @@ def _client_report(item: Item, counts: Counter) -> None:
             counts[(category, reason)] += quantity
 
 
-def _text(value, limit: int) -> str:
+def _text(value: object, limit: int) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
 
