@@ -11,7 +11,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
 from monitoring.errors.fingerprints import exceptions, frames
-from monitoring.errors.selectors import error_issue_latest_event, error_issue_tags, error_issue_timeline
+from monitoring.errors.selectors import error_issue_hourly_events, error_issue_latest_event, error_issue_tags
 from monitoring.errors.services.issue_classification import error_issues_reclassify
 from monitoring.errors.services.issues import (
     error_issue_assign,
@@ -156,7 +156,16 @@ class ErrorIssueAdmin(ModelAdmin):
         ),
         (
             "Counts",
-            {"fields": ("first_seen", "last_seen", "event_count", "users_affected", "seen_in_display", "timeline")},
+            {
+                "fields": (
+                    "first_seen",
+                    "last_seen",
+                    "event_count",
+                    "users_affected",
+                    "seen_in_display",
+                    "hourly_events",
+                )
+            },
         ),
         (
             "Latest event",
@@ -252,8 +261,8 @@ class ErrorIssueAdmin(ModelAdmin):
         )
 
     @display(description="events, last 24 hours")
-    def timeline(self, issue):
-        hours = error_issue_timeline(issue)
+    def hourly_events(self, issue):
+        hours = error_issue_hourly_events(issue)
         peak = max((n for _, n in hours), default=0) or 1
         bars = format_html_join(
             "",

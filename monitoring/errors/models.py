@@ -2,7 +2,7 @@
 
 Ingest writes an event, a pending tally and (once per user) an issue-user row, and never
 waits for the issue row: a hot issue would otherwise serialise every request on its row
-lock. Tallies are folded into the issue's counters in batches (services/error_issues) by
+lock. Tallies are folded into the issue's counters in batches (services/issues.py) by
 whoever finds the issue unlocked.
 """
 
@@ -15,7 +15,9 @@ from django.db import models
 from monitoring.projects.models import Project
 
 
-class Severity(models.TextChoices):
+# A classification rule's verdict on an issue. Named apart from alerts' incident Severity,
+# which has the same values but another meaning (and monitoring never imports alerts).
+class IssueSeverity(models.TextChoices):
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"
@@ -86,7 +88,7 @@ class ErrorIssue(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_issues"
     )
     # From the first matching classification rule when the issue was made.
-    severity = models.CharField(max_length=8, choices=Severity.choices, blank=True)
+    severity = models.CharField(max_length=8, choices=IssueSeverity.choices, blank=True)
     category = models.CharField(max_length=16, choices=Category.choices, blank=True)
     should_alert = models.BooleanField(default=False)
     assignee = models.ForeignKey(
@@ -283,7 +285,7 @@ class ErrorClassificationRule(models.Model):
     tag_key = models.CharField(max_length=64, blank=True, help_text="The event must have this tag.")
     tag_value_pattern = models.CharField(max_length=300, blank=True, validators=[validate_regex])
     transaction_pattern = models.CharField(max_length=300, blank=True, validators=[validate_regex])
-    severity = models.CharField(max_length=8, choices=Severity.choices)
+    severity = models.CharField(max_length=8, choices=IssueSeverity.choices)
     category = models.CharField(max_length=16, choices=Category.choices)
     should_alert = models.BooleanField(default=False)
 

@@ -1,4 +1,4 @@
-"""Reads behind the issue stream and the issue page.
+"""Reads behind the issue stream and the issue page, and the issues alert rules ask about.
 
 Reading release health: crash-free sessions and users of a release.
 """
@@ -69,7 +69,7 @@ def error_issue_tags(issue: ErrorIssue, *, top: int = 5) -> dict[str, list[tuple
     return {key: values.most_common(top) for key, values in sorted(counts.items())}
 
 
-def error_issue_timeline(
+def error_issue_hourly_events(
     issue: ErrorIssue, *, hours: int = 24, now: datetime | None = None
 ) -> list[tuple[datetime, int]]:
     """Events per hour over the last `hours`, oldest first, empty hours included."""
@@ -86,7 +86,7 @@ def error_issue_timeline(
 
 
 @dataclass(frozen=True)
-class IssueActivity:
+class IssueEventCount:
     """An issue and how many events it had in the window asked about (or in all, where said)."""
 
     issue_id: int
@@ -96,9 +96,9 @@ class IssueActivity:
     events: int
 
 
-def _activity(issues: QuerySet[ErrorIssue]) -> list[IssueActivity]:
+def _event_counts(issues: QuerySet[ErrorIssue]) -> list[IssueEventCount]:
     rows = issues.order_by("id").values_list("id", "project__slug", "title", "level", "event_count")
-    return [IssueActivity(*row) for row in rows]
+    return [IssueEventCount(*row) for row in rows]
 
 
 def _scoped(project_id: int | None, should_alert_only: bool) -> QuerySet[ErrorIssue]:
@@ -112,16 +112,16 @@ def _scoped(project_id: int | None, should_alert_only: bool) -> QuerySet[ErrorIs
 
 def error_issues_new(
     *, project_id: int | None, since: datetime, until: datetime, should_alert_only: bool = False
-) -> list[IssueActivity]:
+) -> list[IssueEventCount]:
     """Issues first seen in [since, until), events counted over their whole life."""
-    return _activity(_scoped(project_id, should_alert_only).filter(first_seen__gte=since, first_seen__lt=until))
+    return _event_counts(_scoped(project_id, should_alert_only).filter(first_seen__gte=since, first_seen__lt=until))
 
 
 def error_issues_regressed(
     *, project_id: int | None, since: datetime, until: datetime, should_alert_only: bool = False
-) -> list[IssueActivity]:
+) -> list[IssueEventCount]:
     """Issues that came back after being resolved, their regression in [since, until)."""
-    return _activity(
+    return _event_counts(
         _scoped(project_id, should_alert_only).filter(
             is_regression=True, regressed_at__gte=since, regressed_at__lt=until
         )
@@ -130,7 +130,7 @@ def error_issues_regressed(
 
 def error_issues_frequent(
     *, project_id: int | None, since: datetime, until: datetime, at_least: int, should_alert_only: bool = False
-) -> list[IssueActivity]:
+) -> list[IssueEventCount]:
     """Issues with at least `at_least` events in [since, until), counted from the events
     themselves (by event time), with that count."""
     events = ErrorEvent.objects.filter(timestamp__gte=since, timestamp__lt=until)
@@ -142,8 +142,8 @@ def error_issues_frequent(
     if not counts:
         return []
     return [
-        IssueActivity(a.issue_id, a.project_slug, a.title, a.level, counts[a.issue_id])
-        for a in _activity(_scoped(None, should_alert_only).filter(pk__in=list(counts)))
+        IssueEventCount(a.issue_id, a.project_slug, a.title, a.level, counts[a.issue_id])
+        for a in _event_counts(_scoped(None, should_alert_only).filter(pk__in=list(counts)))
     ]
 
 

@@ -3,21 +3,25 @@ and the shape of the kinds that alert on issues appearing in a window (new, regr
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from alerts.rules.kinds.base import Params, RuleKind, Sample
-from monitoring.errors.selectors import IssueActivity
+from monitoring.errors.selectors import IssueEventCount
+
+if TYPE_CHECKING:
+    from alerts.models import AlertRule
 
 
-def issue_sample(activity: IssueActivity, *, value: float) -> Sample:
+def issue_sample(issue: IssueEventCount, *, value: float) -> Sample:
     return Sample(
         labels={
-            "issue_id": str(activity.issue_id),
-            "issue": activity.title[:120],
-            "issue_project": activity.project_slug,
+            "issue_id": str(issue.issue_id),
+            "issue": issue.title[:120],
+            "issue_project": issue.project_slug,
         },
         value=value,
         breached=True,
-        detail={"level": activity.level, "events": activity.events},
+        detail={"level": issue.level, "events": issue.events},
     )
 
 
@@ -28,10 +32,10 @@ class IssuesInWindow(RuleKind):
     missing_is_ok = True
     happened = ""  # for describe(): "new issue", "issue regressed"
     # The selector: (project_id, since, until, should_alert_only) -> the issues to alert on.
-    select: Callable[..., list[IssueActivity]]
+    select: Callable[..., list[IssueEventCount]]
 
     @classmethod
-    def validate_params(cls, params) -> dict:
+    def validate_params(cls, params: Any) -> dict[str, Any]:
         p = Params(params)
         p.unknown(cls.example)
         return {
@@ -40,7 +44,7 @@ class IssuesInWindow(RuleKind):
         }
 
     @classmethod
-    def evaluate(cls, rule, now: datetime) -> list[Sample]:
+    def evaluate(cls, rule: "AlertRule", now: datetime) -> list[Sample]:
         since = now - timedelta(minutes=rule.params["window_minutes"])
         issues = cls.select(
             project_id=rule.project_id,
