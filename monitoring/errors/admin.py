@@ -1,17 +1,29 @@
-"""The issue stream (changelist) and the issue page (change view, built from the latest event)."""
+"""The issue stream (changelist) and the issue page (change view, built from the latest event,
+with the issue's activity: who did what to it, and what Lookout did by itself).
+
+Every action goes through a service with the person acting, so the timeline records them."""
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib import admin, messages
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
 from monitoring.errors.fingerprints import exceptions, frames
-from monitoring.errors.selectors import error_issue_hourly_events, error_issue_latest_event, error_issue_tags
+from monitoring.errors.models import ErrorIssueActivity
+from monitoring.errors.selectors import (
+    ACTIVITY_SHOWN,
+    error_issue_activity,
+    error_issue_hourly_events,
+    error_issue_latest_event,
+    error_issue_tags,
+)
 from monitoring.errors.services.issue_classification import error_issues_reclassify
 from monitoring.errors.services.issues import (
     error_issue_assign,
@@ -91,10 +103,54 @@ def _frame(frame: dict) -> SafeString:
     )
 
 
-def _json_block(value) -> SafeString:
+def _json_block(value: Any) -> str:
     if not value:
         return EMPTY
     return _pre([(json.dumps(value, indent=2, sort_keys=True, default=str)[:20_000], False)])
+
+
+Action = ErrorIssueActivity.Action
+# How the detail reads after the action's label, by action; the rest go without a preposition.
+_OTHER_ISSUE: dict[str, str] = {Action.MERGED: "into {}", Action.UNMERGED: "out of {}"}
+_RELEASE: dict[str, str] = {Action.RESOLVED_NEXT_RELEASE: "in the release after {}", Action.REGRESSED: "in release {}"}
+
+
+def _when(value: datetime) -> str:
+    # As the incident timeline shows times: to the second, so close steps read in order.
+    return formats.date_format(timezone.localtime(value), "Y-m-d H:i:s")
+
+
+def _issue_link(issue_id: int, title: str = "") -> SafeString:
+    url = reverse("admin:monitoring_errorissue_change", args=[issue_id])
+    return format_html('<a href="{}">#{}{}</a>', url, issue_id, f" {title}" if title else "")
+
+
+def _who(entry: ErrorIssueActivity) -> str:
+    if entry.action in ErrorIssueActivity.AUTOMATIC:
+        return "Lookout"
+    return entry.actor.get_username() if entry.actor is not None else "unknown"
+
+
+def _detail(entry: ErrorIssueActivity) -> str:
+    detail = entry.detail if isinstance(entry.detail, dict) else {}
+    parts: list[str] = []
+    if "issue" in detail:
+        link = _issue_link(detail["issue"], detail.get("title", ""))
+        parts.append(format_html(_OTHER_ISSUE.get(entry.action, "{}"), link))
+    if "via" in detail:
+        parts.append(format_html("along with {}", _issue_link(detail["via"])))
+    if "release" in detail:
+        parts.append(format_html(_RELEASE.get(entry.action, "release {}"), detail["release"]))
+    snooze = []
+    if "until" in detail:
+        snooze.append(format_html("until {}", _when(datetime.fromisoformat(detail["until"]))))
+    if "events" in detail:
+        snooze.append(format_html("until {} more events", detail["events"]))
+    if snooze:
+        parts.append(format_html_join(" or ", "{}", ((s,) for s in snooze)))
+    if entry.action == Action.ASSIGNED:
+        parts.append(format_html("to {}", detail.get("assignee") or "nobody"))
+    return format_html_join(", ", "{}", ((p,) for p in parts))
 
 
 @admin.register(ErrorIssue)
@@ -154,6 +210,7 @@ class ErrorIssueAdmin(ModelAdmin):
                 )
             },
         ),
+        ("Activity", {"fields": ("activity_display",)}),
         (
             "Counts",
             {
@@ -181,13 +238,14 @@ class ErrorIssueAdmin(ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         # Not obj.save(): that would write back counters a fold may have moved meanwhile.
-        error_issue_assign(issue=obj, assignee=form.cleaned_data.get("assignee"))
+        error_issue_assign(issue=obj, assignee=form.cleaned_data.get("assignee"), actor=request.user)
 
     def _latest(self, issue: ErrorIssue):
-        # Once per page: every section reads the same event.
-        if not hasattr(issue, "_latest_event"):
-            issue._latest_event = error_issue_latest_event(issue)
-        return issue._latest_event
+        # Once per page: every section reads the same event, kept on the page's own instance.
+        cache = vars(issue)
+        if "_latest_event" not in cache:
+            cache["_latest_event"] = error_issue_latest_event(issue)
+        return cache["_latest_event"]
 
     def _payload(self, issue: ErrorIssue) -> dict:
         event = self._latest(issue)
@@ -260,6 +318,21 @@ class ErrorIssueAdmin(ModelAdmin):
             ),
         )
 
+    @display(description="activity")
+    def activity_display(self, issue):
+        entries = error_issue_activity(issue)
+        if not entries:
+            return EMPTY
+        return format_html(
+            "<table><thead><tr><th>when</th><th>who</th><th>what</th><th></th></tr></thead><tbody>{}</tbody></table>{}",
+            format_html_join(
+                "",
+                '<tr data-action="{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
+                ((e.action, _when(e.at), _who(e), e.get_action_display(), _detail(e)) for e in entries),
+            ),
+            f"(the newest {ACTIVITY_SHOWN} only)" if len(entries) == ACTIVITY_SHOWN else "",
+        )
+
     @display(description="events, last 24 hours")
     def hourly_events(self, issue):
         hours = error_issue_hourly_events(issue)
@@ -296,41 +369,54 @@ class ErrorIssueAdmin(ModelAdmin):
 
     @action(description="Resolve")
     def resolve(self, request, queryset):
-        self._each(request, queryset, lambda i: error_issue_resolve(issue=i), "resolved")
+        self._each(request, queryset, lambda i: error_issue_resolve(issue=i, actor=request.user), "resolved")
 
     @action(description="Resolve in next release")
     def resolve_in_next_release(self, request, queryset):
         self._each(
             request,
             queryset,
-            lambda i: error_issue_resolve(issue=i, in_next_release=True),
+            lambda i: error_issue_resolve(issue=i, actor=request.user, in_next_release=True),
             "resolved in the next release",
         )
 
     @action(description="Ignore")
     def ignore(self, request, queryset):
-        self._each(request, queryset, lambda i: error_issue_ignore(issue=i), "ignored")
+        self._each(request, queryset, lambda i: error_issue_ignore(issue=i, actor=request.user), "ignored")
 
     # Snoozes a person reaches for most; the service takes any time or event budget.
     @action(description="Snooze for 1 hour")
     def snooze_1h(self, request, queryset):
         until = timezone.now() + timedelta(hours=1)
-        self._each(request, queryset, lambda i: error_issue_ignore(issue=i, until=until), "snoozed for 1 hour")
+        self._each(
+            request,
+            queryset,
+            lambda i: error_issue_ignore(issue=i, actor=request.user, until=until),
+            "snoozed for 1 hour",
+        )
 
     @action(description="Snooze for 24 hours")
     def snooze_24h(self, request, queryset):
         until = timezone.now() + timedelta(hours=24)
-        self._each(request, queryset, lambda i: error_issue_ignore(issue=i, until=until), "snoozed for 24 hours")
+        self._each(
+            request,
+            queryset,
+            lambda i: error_issue_ignore(issue=i, actor=request.user, until=until),
+            "snoozed for 24 hours",
+        )
 
     @action(description="Snooze until 100 more events")
     def snooze_100_events(self, request, queryset):
         self._each(
-            request, queryset, lambda i: error_issue_ignore(issue=i, events=100), "snoozed until 100 more events"
+            request,
+            queryset,
+            lambda i: error_issue_ignore(issue=i, actor=request.user, events=100),
+            "snoozed until 100 more events",
         )
 
     @action(description="Unresolve")
     def unresolve(self, request, queryset):
-        self._each(request, queryset, lambda i: error_issue_unresolve(issue=i), "unresolved")
+        self._each(request, queryset, lambda i: error_issue_unresolve(issue=i, actor=request.user), "unresolved")
 
     @action(description="Reclassify by the current rules")
     def reclassify(self, request, queryset):
@@ -343,14 +429,14 @@ class ErrorIssueAdmin(ModelAdmin):
         if len(issues) < 2 or len({i.project_id for i in issues}) > 1:
             self.message_user(request, "Pick two or more issues of one project to merge.", messages.ERROR)
             return
-        error_issue_merge(target=issues[0], sources=issues[1:])
+        error_issue_merge(target=issues[0], sources=issues[1:], actor=request.user)
         self.message_user(request, f"{len(issues) - 1} issue(s) merged into “{issues[0].title}”.", messages.SUCCESS)
 
     @action(description="Unmerge")
     def unmerge(self, request, queryset):
         merged = list(queryset.filter(status=ErrorIssue.Status.MERGED))
         for issue in merged:
-            error_issue_unmerge(issue=issue)
+            error_issue_unmerge(issue=issue, actor=request.user)
         self.message_user(request, f"{len(merged)} issue(s) unmerged.", messages.SUCCESS)
 
 

@@ -1,4 +1,4 @@
-"""Error tracking: issues (groups of alike events), the events themselves, and releases.
+"""Error tracking: issues (groups of alike events), their activity, the events themselves, and releases.
 
 Ingest writes an event, a pending tally and (once per user) an issue-user row, and never
 waits for the issue row: a hot issue would otherwise serialise every request on its row
@@ -106,6 +106,51 @@ class ErrorIssue(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ErrorIssueActivity(models.Model):
+    """The issue's timeline: what people did to it and what happened to it by itself, with who
+    and when. The action is the fact; `detail` only helps a person read it (the release, the
+    snooze, the other issue of a merge)."""
+
+    class Action(models.TextChoices):
+        RESOLVED = "resolved"
+        RESOLVED_NEXT_RELEASE = "resolved_next_release", "Resolved in next release"
+        IGNORED = "ignored"
+        SNOOZED = "snoozed"
+        UNRESOLVED = "unresolved"
+        ASSIGNED = "assigned"
+        # On each issue merged away, and on the issue kept (one row per issue it took in).
+        MERGED = "merged", "Merged into another issue"
+        MERGED_IN = "merged_in", "Took in a merged issue"
+        # On the issue given its own life back, and on the issue it left.
+        UNMERGED = "unmerged"
+        UNMERGED_OUT = "unmerged_out", "Gave back an unmerged issue"
+        # By Lookout itself, never a person (see AUTOMATIC).
+        REGRESSED = "regressed"
+        SNOOZE_ENDED = "snooze_ended", "Snooze ended"
+
+    # Told apart by action, not by a missing actor: a person's row loses its actor when the
+    # user is deleted, and must not then read as Lookout's doing.
+    AUTOMATIC = frozenset({Action.REGRESSED, Action.SNOOZE_ENDED})
+
+    # No index of its own: (issue, -at) below serves lookups by issue.
+    issue = models.ForeignKey(ErrorIssue, on_delete=models.CASCADE, related_name="activity", db_index=False)
+    at = models.DateTimeField()
+    action = models.CharField(max_length=24, choices=Action.choices)
+    # None for an automatic action; on a person's, the user was deleted (or a script acted).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name_plural = "error issue activity"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["issue", "-at"], name="errorissueactivity_time")]
+
+    def __str__(self) -> str:
+        return f"{self.issue_id} {self.action} at {self.at:%Y-%m-%d %H:%M:%S}"
 
 
 class ErrorEvent(models.Model):

@@ -11,6 +11,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
+from monitoring.errors.models import ErrorIssueActivity
 from monitoring.models import (
     ErrorEvent,
     ErrorIssue,
@@ -24,6 +25,8 @@ from monitoring.models import (
 # The tag distribution is read from the newest events only: tags live inside the JSON
 # payload, and an issue page must not scan a hot issue's whole history.
 TAG_SAMPLE = 500
+# An issue that keeps regressing could fill its page with its timeline; the newest tell the story.
+ACTIVITY_SHOWN = 100
 
 
 def error_issue_stream(
@@ -83,6 +86,12 @@ def error_issue_hourly_events(
         .values_list("hour", "n")
     )
     return [(begin + timedelta(hours=i), per_hour.get(begin + timedelta(hours=i), 0)) for i in range(hours)]
+
+
+def error_issue_activity(issue: ErrorIssue, *, limit: int = ACTIVITY_SHOWN) -> list[ErrorIssueActivity]:
+    """The issue's timeline, newest first, each with who acted: one query however long."""
+    rows = ErrorIssueActivity.objects.filter(issue=issue).select_related("actor").order_by("-at", "-id")
+    return list(rows[:limit])
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,29 @@
 """An issue's life: counters folded from tallies in batches, status changes, regressions,
-snoozes, merging and unmerging."""
+snoozes, merging and unmerging.
+
+Every change, whether a person's or Lookout's own (a regression, a snooze running out), writes
+its ErrorIssueActivity row in the transaction of the change, so the issue's timeline never
+misses a change nor shows one that was rolled back. A person's writes take a keyword-only
+`actor`: whoever acted, or None for a script acting for no one.
+"""
 
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Count, Max, Min
 from django.utils import timezone
 
+from monitoring.errors.models import ErrorIssueActivity
 from monitoring.models import ErrorEvent, ErrorIssue, ErrorIssueSeenIn, ErrorIssueTally, ErrorIssueUser
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User  # AUTH_USER_MODEL is Django's own
+
 Status = ErrorIssue.Status
+Action = ErrorIssueActivity.Action
 FOLD_BATCH = 5_000
 
 
@@ -46,13 +58,16 @@ def _add_seen_in(issue: ErrorIssue, rows: Iterable[tuple[str, str, datetime, dat
     ErrorIssueSeenIn.objects.bulk_update(changed, ["first_seen", "last_seen", "event_count"])
 
 
-def _regresses(issue: ErrorIssue, tallies: list[ErrorIssueTally]) -> bool:
+def _regression(issue: ErrorIssue, tallies: list[ErrorIssueTally]) -> ErrorIssueTally | None:
+    """The first of `tallies` that reopens the issue as a regression, if one does."""
     if issue.status == Status.RESOLVED:
-        return any(t.timestamp > issue.status_changed_at for t in tallies)
+        # A resolution of unknown time (set outside the services) counts every event after it.
+        since = issue.status_changed_at
+        return next((t for t in tallies if since is None or t.timestamp > since), None)
     if issue.status == Status.RESOLVED_NEXT_RELEASE:
         # Events from the release current at resolution were expected; a newer one was not.
-        return any(t.release and t.release != issue.resolved_in_release for t in tallies)
-    return False
+        return next((t for t in tallies if t.release and t.release != issue.resolved_in_release), None)
+    return None
 
 
 def _snooze_over(issue: ErrorIssue, now: datetime) -> bool:
@@ -64,6 +79,33 @@ def _snooze_over(issue: ErrorIssue, now: datetime) -> bool:
         issue.snooze_event_count is not None
         and issue.event_count - (issue.snooze_count_base or 0) >= issue.snooze_event_count
     )
+
+
+def _snooze_detail(until: datetime | None, events: int | None) -> dict[str, Any]:
+    detail: dict[str, Any] = {}
+    if until is not None:
+        detail["until"] = until.isoformat()
+    if events is not None:
+        detail["events"] = events
+    return detail
+
+
+def _other(issue: ErrorIssue) -> dict[str, Any]:
+    """The other issue of a merge or unmerge, for the timeline: its title as it was then."""
+    return {"issue": issue.pk, "title": issue.title}
+
+
+def _activity(
+    issue: ErrorIssue | int,
+    action: str,
+    *,
+    actor: "User | None",
+    at: datetime,
+    detail: dict[str, Any] | None = None,
+) -> ErrorIssueActivity:
+    """An unsaved row; the caller saves it in the transaction of the change."""
+    issue_id = issue if isinstance(issue, int) else issue.pk
+    return ErrorIssueActivity(issue_id=issue_id, at=at, action=action, actor=actor, detail=detail or {})
 
 
 def _set_status(issue: ErrorIssue, status: str, now: datetime) -> None:
@@ -108,12 +150,19 @@ def error_issue_fold(*, issue_id: int, wait: bool = False) -> bool:
             if t.environment:
                 per_value[(ErrorIssueSeenIn.Dimension.ENVIRONMENT, t.environment)].append(t.timestamp)
         _add_seen_in(issue, ((d, v, min(ts), max(ts), len(ts)) for (d, v), ts in per_value.items()))
-        if _regresses(issue, tallies):
+        happened: ErrorIssueActivity | None = None
+        if (regressing := _regression(issue, tallies)) is not None:
+            detail = {"release": regressing.release} if regressing.release else {}
+            happened = _activity(issue, Action.REGRESSED, actor=None, at=now, detail=detail)
             _set_status(issue, Status.UNRESOLVED, now)
             issue.is_regression, issue.regressed_at = True, now
         elif _snooze_over(issue, now):
+            detail = _snooze_detail(issue.snooze_until, issue.snooze_event_count)
+            happened = _activity(issue, Action.SNOOZE_ENDED, actor=None, at=now, detail=detail)
             _set_status(issue, Status.UNRESOLVED, now)
         issue.save(update_fields=["event_count", "first_seen", "last_seen", "users_affected", *_STATUS_FIELDS])
+        if happened is not None:
+            happened.save()
     return True
 
 
@@ -124,57 +173,109 @@ def error_issues_fold_pending() -> int:
 
 
 def error_issues_wake_snoozed() -> int:
-    """Issues snoozed until a time now past are unresolved again, events or not."""
+    """Issues snoozed until a time now past are unresolved again, events or not. One that
+    another transaction holds is skipped, not waited for: a fold wakes it too, or the next tick."""
     now = timezone.now()
-    return ErrorIssue.objects.filter(status=Status.IGNORED, snooze_until__lte=now).update(
-        status=Status.UNRESOLVED,
-        status_changed_at=now,
-        snooze_until=None,
-        snooze_event_count=None,
-        snooze_count_base=None,
-    )
+    with transaction.atomic():
+        due = list(
+            ErrorIssue.objects.filter(status=Status.IGNORED, snooze_until__lte=now)
+            .select_for_update(no_key=True, skip_locked=True)
+            .only("id", "snooze_until", "snooze_event_count")
+        )
+        if not due:
+            return 0
+        ErrorIssue.objects.filter(pk__in=[i.pk for i in due]).update(
+            status=Status.UNRESOLVED,
+            status_changed_at=now,
+            snooze_until=None,
+            snooze_event_count=None,
+            snooze_count_base=None,
+        )
+        ErrorIssueActivity.objects.bulk_create(
+            [
+                _activity(
+                    i,
+                    Action.SNOOZE_ENDED,
+                    actor=None,
+                    at=now,
+                    detail=_snooze_detail(i.snooze_until, i.snooze_event_count),
+                )
+                for i in due
+            ]
+        )
+    return len(due)
 
 
-def _change_status(issue: ErrorIssue, status: str, **fields) -> ErrorIssue:
+def _change_status(
+    issue: ErrorIssue,
+    status: str,
+    *,
+    action: str,
+    actor: "User | None",
+    detail: dict[str, Any] | None = None,
+    **fields: object,
+) -> ErrorIssue:
     with transaction.atomic():
         locked = _locked(issue.pk, wait=True)
+        if locked is None:
+            raise ErrorIssue.DoesNotExist(f"error issue {issue.pk} no longer exists")
         if locked.status == Status.MERGED:
             raise ValueError("a merged issue changes status through the issue it was merged into")
-        _set_status(locked, status, timezone.now())
+        now = timezone.now()
+        _set_status(locked, status, now)
         for name, value in fields.items():
             setattr(locked, name, value)
         locked.save(update_fields=_STATUS_FIELDS)
+        _activity(locked, action, actor=actor, at=now, detail=detail).save()
     return locked
 
 
-def error_issue_resolve(*, issue: ErrorIssue, in_next_release: bool = False) -> ErrorIssue:
-    if not in_next_release:
-        return _change_status(issue, Status.RESOLVED, is_regression=False)
-    latest = (
-        ErrorEvent.objects.filter(issue=issue)
-        .exclude(release="")
-        .order_by("-timestamp")
-        .values_list("release", flat=True)
-        .first()
-    )
-    if latest is None:  # no release known: "next release" cannot be told apart, resolve now
-        return _change_status(issue, Status.RESOLVED, is_regression=False)
-    return _change_status(issue, Status.RESOLVED_NEXT_RELEASE, resolved_in_release=latest, is_regression=False)
+def error_issue_resolve(*, issue: ErrorIssue, actor: "User | None", in_next_release: bool = False) -> ErrorIssue:
+    if in_next_release:
+        latest = (
+            ErrorEvent.objects.filter(issue=issue)
+            .exclude(release="")
+            .order_by("-timestamp")
+            .values_list("release", flat=True)
+            .first()
+        )
+        # With no release known, "next release" cannot be told apart: it is resolved now.
+        if latest is not None:
+            return _change_status(
+                issue,
+                Status.RESOLVED_NEXT_RELEASE,
+                action=Action.RESOLVED_NEXT_RELEASE,
+                actor=actor,
+                detail={"release": latest},
+                resolved_in_release=latest,
+                is_regression=False,
+            )
+    return _change_status(issue, Status.RESOLVED, action=Action.RESOLVED, actor=actor, is_regression=False)
 
 
-def error_issue_unresolve(*, issue: ErrorIssue) -> ErrorIssue:
-    return _change_status(issue, Status.UNRESOLVED)
+def error_issue_unresolve(*, issue: ErrorIssue, actor: "User | None") -> ErrorIssue:
+    return _change_status(issue, Status.UNRESOLVED, action=Action.UNRESOLVED, actor=actor)
 
 
-def error_issue_ignore(*, issue: ErrorIssue, until: datetime | None = None, events: int | None = None) -> ErrorIssue:
+def error_issue_ignore(
+    *,
+    issue: ErrorIssue,
+    actor: "User | None",
+    until: datetime | None = None,
+    events: int | None = None,
+) -> ErrorIssue:
     """Ignore for good, or snooze until a time or until `events` more events arrive."""
     if events is not None and events < 1:
         raise ValueError("events must be at least 1")
     error_issue_fold(issue_id=issue.pk, wait=True)  # so the event budget starts from a true count
     issue.refresh_from_db(fields=["event_count"])
+    snoozed = until is not None or events is not None
     return _change_status(
         issue,
         Status.IGNORED,
+        action=Action.SNOOZED if snoozed else Action.IGNORED,
+        actor=actor,
+        detail=_snooze_detail(until, events),
         snooze_until=until,
         snooze_event_count=events,
         snooze_count_base=issue.event_count if events is not None else None,
@@ -206,8 +307,9 @@ def _recount(issue: ErrorIssue) -> None:
     issue.save(update_fields=["event_count", "first_seen", "last_seen", "users_affected"])
 
 
-def error_issue_merge(*, target: ErrorIssue, sources: Iterable[ErrorIssue]) -> ErrorIssue:
-    """Fold `sources` into `target`: their events move, their future events go to `target`."""
+def error_issue_merge(*, target: ErrorIssue, sources: Iterable[ErrorIssue], actor: "User | None") -> ErrorIssue:
+    """Fold `sources` into `target`: their events move, their future events go to `target`.
+    Both sides' timelines say so: the kept issue once per issue it took in."""
     source_ids = sorted({s.pk for s in sources} - {target.pk})
     with transaction.atomic():
         locked = list(
@@ -216,21 +318,36 @@ def error_issue_merge(*, target: ErrorIssue, sources: Iterable[ErrorIssue]) -> E
         target = next(i for i in locked if i.pk == target.pk)
         if target.status == Status.MERGED:
             raise ValueError("cannot merge into an issue that is itself merged")
-        sources = [i for i in locked if i.pk != target.pk]
-        if any(s.project_id != target.project_id for s in sources):
+        merged = [i for i in locked if i.pk != target.pk]
+        if any(s.project_id != target.project_id for s in merged):
             raise ValueError("issues of different projects cannot be merged")
+        now = timezone.now()
         ErrorEvent.objects.filter(issue_id__in=source_ids).update(issue=target)
         ErrorIssueTally.objects.filter(issue_id__in=source_ids).delete()  # the recount covers them
         # One level only: what was merged into a source now points at the target.
+        repointed = list(
+            ErrorIssue.objects.filter(merged_into_id__in=source_ids)
+            .exclude(pk__in=source_ids)
+            .values_list("id", "merged_into_id")
+        )
         ErrorIssue.objects.filter(merged_into_id__in=source_ids).update(merged_into=target)
         ErrorIssue.objects.filter(pk__in=source_ids).update(
-            status=Status.MERGED, merged_into=target, status_changed_at=timezone.now()
+            status=Status.MERGED, merged_into=target, status_changed_at=now
         )
         _recount(target)
+        ErrorIssueActivity.objects.bulk_create(
+            [_activity(target, Action.MERGED_IN, actor=actor, at=now, detail=_other(s)) for s in merged]
+            + [_activity(s, Action.MERGED, actor=actor, at=now, detail=_other(target)) for s in merged]
+            # Carried along with the issue they were merged into: they now live on in `target`.
+            + [
+                _activity(pk, Action.MERGED, actor=actor, at=now, detail={**_other(target), "via": via})
+                for pk, via in repointed
+            ]
+        )
     return target
 
 
-def error_issue_unmerge(*, issue: ErrorIssue) -> ErrorIssue:
+def error_issue_unmerge(*, issue: ErrorIssue, actor: "User | None") -> ErrorIssue:
     """Give a merged issue its own events back (those its grouping hash produced) and its own life."""
     with transaction.atomic():
         issue = ErrorIssue.objects.select_for_update(no_key=True).get(pk=issue.pk)
@@ -238,15 +355,27 @@ def error_issue_unmerge(*, issue: ErrorIssue) -> ErrorIssue:
             raise ValueError("this issue is not merged")
         target = ErrorIssue.objects.select_for_update(no_key=True).get(pk=issue.merged_into_id)
         ErrorEvent.objects.filter(issue=target, grouping_hash=issue.grouping_hash).update(issue=issue)
+        now = timezone.now()
         issue.merged_into = None
-        _set_status(issue, Status.UNRESOLVED, timezone.now())
+        _set_status(issue, Status.UNRESOLVED, now)
         issue.save(update_fields=["merged_into", *_STATUS_FIELDS])
         _recount(issue)
         _recount(target)
+        ErrorIssueActivity.objects.bulk_create(
+            [
+                _activity(issue, Action.UNMERGED, actor=actor, at=now, detail=_other(target)),
+                _activity(target, Action.UNMERGED_OUT, actor=actor, at=now, detail=_other(issue)),
+            ]
+        )
     return issue
 
 
-def error_issue_assign(*, issue: ErrorIssue, assignee) -> None:
-    """Set who looks after the issue; writes that column only, so counters folded meanwhile stay."""
-    ErrorIssue.objects.filter(pk=issue.pk).update(assignee=assignee)
+def error_issue_assign(*, issue: ErrorIssue, assignee: "User | None", actor: "User | None") -> None:
+    """Set who looks after the issue; writes that column only, so counters folded meanwhile stay.
+    Saving the issue page with the assignee unchanged records nothing."""
+    with transaction.atomic():
+        changed = ErrorIssue.objects.filter(pk=issue.pk).exclude(assignee=assignee).update(assignee=assignee)
+        if changed:
+            detail = {"assignee": assignee.get_username()} if assignee is not None else {}
+            _activity(issue, Action.ASSIGNED, actor=actor, at=timezone.now(), detail=detail).save()
     issue.assignee = assignee

@@ -2,11 +2,13 @@
 
 import threading
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from django.db import connection, transaction
+from django.utils import timezone
 
 from monitoring.errors.services.issues import (
     error_issue_fold,
@@ -57,7 +59,7 @@ def test_counters_first_and_last_seen_users_releases_and_environments(project):
 
 def test_a_resolved_issue_seen_again_reopens_flagged_as_regression(project):
     issue = store_event(project)
-    error_issue_resolve(issue=issue)
+    error_issue_resolve(issue=issue, actor=None)
     assert refreshed(issue).status == Status.RESOLVED
     store_event(project)
     issue = refreshed(issue)
@@ -66,7 +68,7 @@ def test_a_resolved_issue_seen_again_reopens_flagged_as_regression(project):
 
 def test_resolved_in_next_release_ignores_the_current_release_and_reopens_on_a_newer_one(project):
     issue = store_event(project, release="2.0")
-    issue = error_issue_resolve(issue=issue, in_next_release=True)
+    issue = error_issue_resolve(issue=issue, in_next_release=True, actor=None)
     assert issue.status == Status.RESOLVED_NEXT_RELEASE and issue.resolved_in_release == "2.0"
     store_event(project, release="2.0")
     assert refreshed(issue).status == Status.RESOLVED_NEXT_RELEASE
@@ -76,17 +78,17 @@ def test_resolved_in_next_release_ignores_the_current_release_and_reopens_on_a_n
 
 
 def test_ignored_for_good_stays_ignored(project):
-    issue = error_issue_ignore(issue=store_event(project))
+    issue = error_issue_ignore(issue=store_event(project), actor=None)
     for _ in range(3):
         store_event(project)
     assert refreshed(issue).status == Status.IGNORED
-    assert error_issue_unresolve(issue=issue).status == Status.UNRESOLVED
+    assert error_issue_unresolve(issue=issue, actor=None).status == Status.UNRESOLVED
 
 
 def test_snoozed_until_n_more_events(project):
     issue = store_event(project)
     store_event(project)
-    issue = error_issue_ignore(issue=issue, events=3)
+    issue = error_issue_ignore(issue=issue, events=3, actor=None)
     store_event(project)
     store_event(project)
     assert refreshed(issue).status == Status.IGNORED
@@ -94,13 +96,13 @@ def test_snoozed_until_n_more_events(project):
     issue = refreshed(issue)
     assert issue.status == Status.UNRESOLVED and not issue.is_regression
     with pytest.raises(ValueError):
-        error_issue_ignore(issue=issue, events=0)
+        error_issue_ignore(issue=issue, events=0, actor=None)
 
 
 def test_snoozed_until_a_time_wakes_up_then_with_or_without_events(project):
     with time_machine.travel(T0, tick=False) as clock:
-        quiet = error_issue_ignore(issue=store_event(project), until=at(60))
-        busy = error_issue_ignore(issue=store_event(project, message="other"), until=at(60))
+        quiet = error_issue_ignore(issue=store_event(project), until=at(60), actor=None)
+        busy = error_issue_ignore(issue=store_event(project, message="other"), until=at(60), actor=None)
         clock.move_to(at(59))
         store_event(project, message="other")
         assert error_issues_wake_snoozed() == 0
@@ -116,7 +118,7 @@ def test_merge_moves_events_and_routes_future_events_then_unmerge_gives_them_bac
     a = store_event(project, message="A", user={"id": "1"}, release="1.0")
     b = store_event(project, message="B", user={"id": "2"}, release="2.0")
     store_event(project, message="B", user={"id": "2"})
-    error_issue_merge(target=a, sources=[b])
+    error_issue_merge(target=a, sources=[b], actor=None)
     a, b = refreshed(a), refreshed(b)
     assert (a.event_count, a.users_affected) == (3, 2)
     assert b.status == Status.MERGED and b.merged_into == a
@@ -125,7 +127,7 @@ def test_merge_moves_events_and_routes_future_events_then_unmerge_gives_them_bac
     assert store_event(project, message="B").pk == a.pk  # B's hash now lands on A
     assert refreshed(a).event_count == 4
 
-    error_issue_unmerge(issue=b)
+    error_issue_unmerge(issue=b, actor=None)
     a, b = refreshed(a), refreshed(b)
     assert (a.event_count, b.event_count) == (1, 3)
     assert (a.users_affected, b.users_affected) == (1, 1)
@@ -147,12 +149,12 @@ def test_an_issue_deleted_and_grouped_anew_counts_users_already_seen_by_the_old_
 def test_merge_refuses_other_projects_and_status_changes_on_merged_issues(project):
     a, b = store_event(project, message="A"), store_event(project, message="B")
     with pytest.raises(ValueError):
-        error_issue_merge(target=a, sources=[store_event(ProjectFactory())])
-    error_issue_merge(target=a, sources=[b])
+        error_issue_merge(target=a, sources=[store_event(ProjectFactory())], actor=None)
+    error_issue_merge(target=a, sources=[b], actor=None)
     with pytest.raises(ValueError):
-        error_issue_resolve(issue=b)
+        error_issue_resolve(issue=b, actor=None)
     with pytest.raises(ValueError):
-        error_issue_unmerge(issue=a)
+        error_issue_unmerge(issue=a, actor=None)
 
 
 def test_a_busy_issue_is_folded_in_batches_and_the_tick_counts_the_rest(project, settings):
@@ -166,21 +168,16 @@ def test_a_busy_issue_is_folded_in_batches_and_the_tick_counts_the_rest(project,
     assert refreshed(issue).event_count == 5
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_ingest_does_not_wait_for_a_locked_hot_issue(project):
-    """While another transaction holds the issue (a fold, an admin action), events are still
-    stored at once; the pending tallies are counted by the next fold. The holder gives up
-    after 10 s, so a blocked ingest shows as a slow test and a failed count below."""
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks need PostgreSQL")
-    issue = store_event(project)
+@contextmanager
+def held(issue):
+    """Another transaction holds the issue, as a fold or an admin action does, until the block
+    ends; it gives up after 10 s, so a wait on it shows as a slow test and failed counts."""
     locked, release = threading.Event(), threading.Event()
 
     def hold_lock():
         try:
             with transaction.atomic():
-                ErrorIssue.objects.select_for_update(no_key=True).get(pk=issue.pk)  # as a fold or an admin action does
+                ErrorIssue.objects.select_for_update(no_key=True).get(pk=issue.pk)
                 locked.set()
                 release.wait(10)
         finally:
@@ -190,6 +187,21 @@ def test_ingest_does_not_wait_for_a_locked_hot_issue(project):
     holder.start()
     try:
         assert locked.wait(10)
+        yield
+    finally:
+        release.set()
+        holder.join(10)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_ingest_does_not_wait_for_a_locked_hot_issue(project):
+    """While another transaction holds the issue (a fold, an admin action), events are still
+    stored at once; the pending tallies are counted by the next fold."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    issue = store_event(project)
+    with held(issue):
         started = time.monotonic()
         for _ in range(5):
             store_event(project)  # would wait here if ingest locked the issue
@@ -197,8 +209,24 @@ def test_ingest_does_not_wait_for_a_locked_hot_issue(project):
         assert ErrorEvent.objects.filter(issue=issue).count() == 6
         assert refreshed(issue).event_count == 1
         assert error_issue_fold(issue_id=issue.pk) is False
-    finally:
-        release.set()
-        holder.join(10)
     assert error_issues_fold_pending() == 1
     assert refreshed(issue).event_count == 6
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_waking_snoozes_skips_an_issue_another_transaction_holds(project):
+    """The beat tick does not queue behind a busy issue: it wakes the others, and the held one
+    at its next tick (or its holder's fold does)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    past = timezone.now() - timedelta(seconds=1)
+    busy = error_issue_ignore(issue=store_event(project), until=past, actor=None)
+    quiet = error_issue_ignore(issue=store_event(project, message="other"), until=past, actor=None)
+    with held(busy):
+        started = time.monotonic()
+        assert error_issues_wake_snoozed() == 1
+        assert time.monotonic() - started < 5
+        assert (refreshed(busy).status, refreshed(quiet).status) == (Status.IGNORED, Status.UNRESOLVED)
+    assert error_issues_wake_snoozed() == 1
+    assert refreshed(busy).status == Status.UNRESOLVED
