@@ -1,10 +1,14 @@
 """An issue seen N times in M minutes."""
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from alerts.rules.kinds.base import Params, RuleKind, Sample
 from alerts.rules.kinds.issues import issue_sample
 from monitoring.errors.selectors import error_issues_frequent
+
+if TYPE_CHECKING:
+    from alerts.models import AlertRule
 
 
 class IssueFrequency(RuleKind):
@@ -15,7 +19,7 @@ class IssueFrequency(RuleKind):
     missing_is_ok = True
 
     @classmethod
-    def validate_params(cls, params) -> dict:
+    def validate_params(cls, params: Any) -> dict[str, Any]:
         p = Params(params)
         p.unknown(cls.example)
         return {
@@ -25,7 +29,7 @@ class IssueFrequency(RuleKind):
         }
 
     @classmethod
-    def evaluate(cls, rule, now: datetime) -> list[Sample]:
+    def evaluate(cls, rule: "AlertRule", now: datetime) -> list[Sample]:
         params = rule.params
         since = now - timedelta(minutes=params["window_minutes"])
         issues = error_issues_frequent(

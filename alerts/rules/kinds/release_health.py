@@ -1,9 +1,13 @@
 """The health of a release: its crash-free sessions or users, or its session error rate, in percent."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from alerts.rules.kinds.base import OPERATORS, SYMBOLS, Params, RuleKind, Sample
 from monitoring.errors.selectors import Health, latest_release, release_health
+
+if TYPE_CHECKING:
+    from alerts.models import AlertRule
 
 MEASURES = {
     "crash_free_sessions": lambda h: None if h.crash_free_sessions is None else 100 * h.crash_free_sessions,
@@ -28,7 +32,7 @@ class ReleaseHealthThreshold(RuleKind):
     replayable = False
 
     @classmethod
-    def validate_params(cls, params) -> dict:
+    def validate_params(cls, params: Any) -> dict[str, Any]:
         p = Params(params)
         p.unknown(cls.example)
         return {
@@ -41,15 +45,16 @@ class ReleaseHealthThreshold(RuleKind):
         }
 
     @classmethod
-    def evaluate(cls, rule, now: datetime) -> list[Sample]:
+    def evaluate(cls, rule: "AlertRule", now: datetime) -> list[Sample]:
         params = rule.params
-        if rule.project_id is None:
+        project = rule.project
+        if project is None:
             raise ValueError("a release rule needs a project")
-        release = params.get("release") or latest_release(project=rule.project)
+        release = params.get("release") or latest_release(project=project)
         if not release:
             return []
         health: Health = release_health(
-            project=rule.project, release=release, environment=params.get("environment") or None
+            project=project, release=release, environment=params.get("environment") or None
         )
         value = MEASURES[params["measure"]](health) if health.sessions >= params.get("min_sessions", 0) else None
         labels = {"release": release}
