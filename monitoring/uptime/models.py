@@ -20,6 +20,7 @@ from monitoring.common.validators import (
     validate_warn_days,
 )
 from monitoring.projects.models import Project
+from monitoring.uptime.causes import FlipCause
 
 MIN_INTERVAL_SECONDS = 10
 DEFAULT_REGION = "local"
@@ -254,7 +255,11 @@ class ProbeResult(models.Model):
 
 
 class Flip(models.Model):
-    """A change of a target's status, at the exact time it was decided, and why."""
+    """A change of a target's status, at the exact time it was decided, and why: the cause for
+    code to decide on, the reason for people to read.
+
+    Built and stored only by monitoring.uptime.services.flips, whichever source moved the status.
+    """
 
     # No index of its own: (target, -at) below serves lookups by target.
     target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="flips", db_index=False)
@@ -262,6 +267,7 @@ class Flip(models.Model):
     old_status = models.CharField(max_length=8, choices=Status.choices)
     new_status = models.CharField(max_length=8, choices=Status.choices)
     reason = models.CharField(max_length=500)
+    cause = models.CharField(max_length=24, choices=FlipCause.choices, default=FlipCause.UNKNOWN)
 
     class Meta:
         ordering = ["-at", "-id"]

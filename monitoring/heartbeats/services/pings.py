@@ -3,17 +3,23 @@
 A heartbeat is late (degraded) once its expected ping is overdue, and missing (down) once
 the grace period has passed too. A failure ping, a non-zero exit code, a run longer than
 `max_runtime` or shorter than `min_runtime` is down at once. Flips carry the exact time
-the rule was broken (the deadline itself), not the time the detector happened to look.
+the rule was broken (the deadline itself), not the time the detector happened to look, and
+which rule it was as their cause; they are written by the one flip writer
+(monitoring.uptime.services.flips), which Sentry check-ins reach through these pings too.
 """
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from cronsim import CronSim
 from django.db import connection, transaction
 
-from monitoring.models import Flip, Heartbeat, HeartbeatPing, Status, Target
+from monitoring.models import Heartbeat, HeartbeatPing, Status, Target
+from monitoring.uptime.causes import FlipCause
+from monitoring.uptime.services.flips import flips_record, target_flip
 
 PING_FIELDS = (
     "target_id",
@@ -48,6 +54,14 @@ class Ping:
     user_agent: str = ""
 
 
+class Verdict(NamedTuple):
+    """The status a ping or a passed deadline calls for, and why."""
+
+    status: str
+    cause: FlipCause
+    reason: str
+
+
 def heartbeat_next_expected(heartbeat: Heartbeat, *, after: datetime) -> datetime:
     """When the next ping is due after one at `after`: a fixed period, or the next cron time
     in the heartbeat's zone (so '0 3 * * *' stays at 03:00 local across DST changes)."""
@@ -62,7 +76,7 @@ def _seconds(value: timedelta) -> float:
     return value.total_seconds()
 
 
-def heartbeat_ping(*, ping_key, ping: Ping) -> bool:
+def heartbeat_ping(*, ping_key: uuid.UUID | str, ping: Ping) -> bool:
     """Record a ping and what it means for the heartbeat; False when no heartbeat has that key.
 
     On PostgreSQL, in autocommit (one WAL flush each): a success ping to an up, unpaused
@@ -152,9 +166,11 @@ _STEADY_SQL = (
 )
 
 
-def _ping_steady(ping_key, ping: Ping) -> bool:
+def _ping_steady(ping_key: uuid.UUID | str, ping: Ping) -> bool:
     """True when the ping was the steady case and is stored; False leaves it to the other paths."""
-    with connection.bound_cursor() as cursor:
+    # bound_cursor is config.postgresql's, and this path runs on PostgreSQL only.
+    bound: Any = connection
+    with bound.bound_cursor() as cursor:
         cursor.execute(
             _STEADY_SQL,
             [
@@ -171,7 +187,7 @@ def _ping_steady(ping_key, ping: Ping) -> bool:
         return cursor.rowcount == 1
 
 
-def _ping_in_autocommit(ping_key, ping: Ping) -> bool | None:
+def _ping_in_autocommit(ping_key: uuid.UUID | str, ping: Ping) -> bool | None:
     """The usual ping without a transaction; None when it must take the locked path instead."""
     with connection.cursor() as cursor:
         if ping.kind == HeartbeatPing.Kind.LOG:
@@ -185,8 +201,8 @@ def _ping_in_autocommit(ping_key, ping: Ping) -> bool | None:
         heartbeat.target = Target(pk=heartbeat.target_id, status=row[-2], paused=row[-1], kind=Target.Kind.HEARTBEAT)
         seen = [getattr(heartbeat, f) for f in _STATE_FIELDS]
         duration = _run_duration(heartbeat, ping)
-        status, _ = _apply_ping(heartbeat, ping, duration)
-        if status and not heartbeat.target.paused and status != heartbeat.target.status:
+        verdict = _apply_ping(heartbeat, ping, duration)
+        if verdict is not None and not heartbeat.target.paused and verdict.status != heartbeat.target.status:
             return None  # a flip: rare, and it needs the transaction
         cursor.execute(
             _WRITE_SQL,
@@ -204,7 +220,7 @@ def _ping_in_autocommit(ping_key, ping: Ping) -> bool | None:
         return True if cursor.rowcount == 1 else None  # None: another ping or the detector got there first
 
 
-def _ping_values(ping: Ping, *, duration: timedelta | None) -> list:
+def _ping_values(ping: Ping, *, duration: timedelta | None) -> list[Any]:
     return [
         ping.at,
         ping.kind,
@@ -220,7 +236,7 @@ def _ping_values(ping: Ping, *, duration: timedelta | None) -> list:
 
 
 @transaction.atomic
-def _ping_in_transaction(ping_key, ping: Ping) -> bool:
+def _ping_in_transaction(ping_key: uuid.UUID | str, ping: Ping) -> bool:
     """Three statements in the usual case (read the heartbeat, store the ping, store its
     state); two more only when the status changes. The row is locked on PostgreSQL, so a
     concurrent ping's compare-and-set sees this one's state."""
@@ -239,10 +255,10 @@ def _ping_in_transaction(ping_key, ping: Ping) -> bool:
     )
     if ping.kind == HeartbeatPing.Kind.LOG:
         return True
-    status, reason = _apply_ping(heartbeat, ping, duration)
+    verdict = _apply_ping(heartbeat, ping, duration)
     Heartbeat.objects.filter(pk=heartbeat.pk).update(**{f: getattr(heartbeat, f) for f in _STATE_FIELDS})
-    if status and not heartbeat.target.paused:
-        _flip(heartbeat.target, to=status, at=ping.at, reason=reason)
+    if verdict is not None and not heartbeat.target.paused:
+        _flip(heartbeat.target, verdict=verdict, at=ping.at)
     return True
 
 
@@ -265,14 +281,14 @@ def _run_duration(heartbeat: Heartbeat, ping: Ping) -> timedelta | None:
     return None
 
 
-def _apply_ping(heartbeat: Heartbeat, ping: Ping, duration: timedelta | None) -> tuple[str | None, str]:
-    """Move the heartbeat's run state; returns (new status or None, reason)."""
+def _apply_ping(heartbeat: Heartbeat, ping: Ping, duration: timedelta | None) -> Verdict | None:
+    """Move the heartbeat's run state; returns what the ping says of its status (a start: nothing)."""
     if ping.kind == HeartbeatPing.Kind.START:
         heartbeat.started_at, heartbeat.started_rid = ping.at, ping.rid
         if heartbeat.max_runtime_seconds and not heartbeat.target.paused:
             overrun = ping.at + timedelta(seconds=heartbeat.max_runtime_seconds)
             heartbeat.alert_after = min(filter(None, [heartbeat.alert_after, overrun]))
-        return None, ""
+        return None
 
     if heartbeat.started_at and (not ping.rid or ping.rid == heartbeat.started_rid):
         heartbeat.started_at, heartbeat.started_rid = None, ""
@@ -283,15 +299,23 @@ def _apply_ping(heartbeat: Heartbeat, ping: Ping, duration: timedelta | None) ->
 
     if ping.kind == HeartbeatPing.Kind.FAIL:
         if ping.exit_code:
-            return Status.DOWN, f"the job exited with code {ping.exit_code}"
-        return Status.DOWN, "the job signalled a failure"
+            return Verdict(Status.DOWN, FlipCause.EXIT_CODE, f"the job exited with code {ping.exit_code}")
+        return Verdict(Status.DOWN, FlipCause.FAILURE_PING, "the job signalled a failure")
     if duration is not None:
         took = _seconds(duration)
         if heartbeat.max_runtime_seconds and took > heartbeat.max_runtime_seconds:
-            return Status.DOWN, f"the run took {took:.0f} s, over max_runtime {heartbeat.max_runtime_seconds} s"
+            return Verdict(
+                Status.DOWN,
+                FlipCause.OVER_RUNTIME,
+                f"the run took {took:.0f} s, over max_runtime {heartbeat.max_runtime_seconds} s",
+            )
         if heartbeat.min_runtime_seconds and took < heartbeat.min_runtime_seconds:
-            return Status.DOWN, f"the run took {took:.0f} s, under min_runtime {heartbeat.min_runtime_seconds} s"
-    return Status.UP, "ping received"
+            return Verdict(
+                Status.DOWN,
+                FlipCause.UNDER_RUNTIME,
+                f"the run took {took:.0f} s, under min_runtime {heartbeat.min_runtime_seconds} s",
+            )
+    return Verdict(Status.UP, FlipCause.RECOVERED, "ping received")
 
 
 def _next_look(heartbeat: Heartbeat) -> datetime | None:
@@ -302,12 +326,14 @@ def _next_look(heartbeat: Heartbeat) -> datetime | None:
     return min(m for m in moments if m is not None) if any(moments) else None
 
 
-def _flip(target: Target, *, to: str, at: datetime, reason: str) -> None:
-    if target.status == to:
+def _flip(target: Target, *, verdict: Verdict, at: datetime) -> None:
+    flip = target_flip(target=target, to=verdict.status, at=at, cause=verdict.cause, reason=verdict.reason)
+    if flip is None:
         return
-    Flip.objects.create(target_id=target.pk, at=at, old_status=target.status, new_status=to, reason=reason)
-    Target.objects.filter(pk=target.pk).update(status=to, status_changed_at=at, last_error=reason[:300])
-    target.status = to
+    flips_record(flips=[flip])
+    Target.objects.filter(pk=target.pk).update(
+        status=verdict.status, status_changed_at=at, last_error=verdict.reason[:300]
+    )
 
 
 def heartbeats_detect(*, now: datetime) -> int:
@@ -319,52 +345,54 @@ def heartbeats_detect(*, now: datetime) -> int:
     changed = 0
     while True:
         with transaction.atomic():
-            due = (
+            claim = (
                 Heartbeat.objects.select_related("target")
                 .only(*PING_FIELDS)
                 .filter(alert_after__lte=now, target__paused=False)
                 .order_by("alert_after")[:DETECT_CHUNK]
             )
             if connection.features.has_select_for_update_skip_locked:
-                due = due.select_for_update(skip_locked=True, of=("self",))
-            due = list(due)
+                claim = claim.select_for_update(skip_locked=True, of=("self",))
+            due = list(claim)
             for heartbeat in due:
-                status, at, reason = _deadline_verdict(heartbeat, now=now)
-                if status:
-                    changed += heartbeat.target.status != status
-                    _flip(heartbeat.target, to=status, at=at, reason=reason)
+                verdict, at = _deadline_verdict(heartbeat, now=now)
+                if verdict is not None:
+                    changed += heartbeat.target.status != verdict.status
+                    _flip(heartbeat.target, verdict=verdict, at=at)
             Heartbeat.objects.bulk_update(due, ["alert_after"], batch_size=500)
         if len(due) < DETECT_CHUNK:
             return changed
 
 
-def _deadline_verdict(heartbeat: Heartbeat, *, now: datetime) -> tuple[str | None, datetime, str]:
-    """Which deadline has passed, if any; also sets when to look next."""
+def _deadline_verdict(heartbeat: Heartbeat, *, now: datetime) -> tuple[Verdict | None, datetime]:
+    """Which deadline has passed, if any, and when it did; also sets when to look next."""
     grace = timedelta(seconds=heartbeat.grace_seconds)
     if heartbeat.started_at and heartbeat.max_runtime_seconds:
         overrun = heartbeat.started_at + timedelta(seconds=heartbeat.max_runtime_seconds)
         if now >= overrun:
             heartbeat.alert_after = None
-            return (
+            return Verdict(
                 Status.DOWN,
-                overrun,
+                FlipCause.OVER_RUNTIME,
                 f"the run started at {heartbeat.started_at:%Y-%m-%d %H:%M:%S} UTC is still going after "
                 f"max_runtime {heartbeat.max_runtime_seconds} s",
-            )
+            ), overrun
     expected = heartbeat.expected_at
     if expected and now >= expected + grace:
         heartbeat.alert_after = None
-        return (
+        return Verdict(
             Status.DOWN,
-            expected + grace,
+            FlipCause.MISSING,
             f"missing: no ping since the one due at {expected:%Y-%m-%d %H:%M:%S} UTC, "
             f"grace {heartbeat.grace_seconds} s",
-        )
+        ), expected + grace
     if expected and now >= expected:
         heartbeat.alert_after = min(filter(None, [expected + grace, _overrun_at(heartbeat)]))
-        return Status.DEGRADED, expected, f"late: the ping due at {expected:%Y-%m-%d %H:%M:%S} UTC has not come"
+        return Verdict(
+            Status.DEGRADED, FlipCause.LATE, f"late: the ping due at {expected:%Y-%m-%d %H:%M:%S} UTC has not come"
+        ), expected
     heartbeat.alert_after = _next_look(heartbeat)
-    return None, now, ""
+    return None, now
 
 
 def _overrun_at(heartbeat: Heartbeat) -> datetime | None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import socket
+import ssl
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from cryptography import x509
+
+from monitoring.uptime.causes import FlipCause
 
 if TYPE_CHECKING:
     import aiohttp
@@ -19,6 +23,9 @@ UP, DEGRADED, DOWN = 1, 2, 3  # the values of ProbeResult.Outcome, kept import-f
 
 @dataclass
 class ProbeOutcome:
+    """What one probe saw. A degraded or down outcome says why twice: `cause` for the flip it
+    may lead to, `error` for people."""
+
     outcome: int
     latency_ms: int | None = None
     dns_ms: int | None = None
@@ -28,6 +35,7 @@ class ProbeOutcome:
     status_code: int | None = None
     error: str = ""
     cert_expires_at: datetime | None = None
+    cause: FlipCause | None = None
 
     @property
     def failed(self) -> bool:
@@ -52,6 +60,17 @@ def cert_not_after(der: bytes | None) -> datetime | None:
     if not der:
         return None
     return x509.load_der_x509_certificate(der).not_valid_after_utc.astimezone(UTC)
+
+
+def failure_cause(exc: BaseException) -> FlipCause:
+    """The cause of a failure to reach the target at all, by what the socket layer raised."""
+    if isinstance(exc, TimeoutError):
+        return FlipCause.TIMEOUT
+    if isinstance(exc, socket.gaierror):
+        return FlipCause.DNS_FAILURE
+    if isinstance(exc, ssl.SSLError):  # certificate verification failures included
+        return FlipCause.TLS_ERROR
+    return FlipCause.CONNECTION_FAILED
 
 
 def short_error(exc: BaseException) -> str:

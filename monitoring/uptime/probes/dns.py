@@ -1,12 +1,21 @@
 """DNS probe: ask a resolver (the system's, or the one named) for a record and compare answers."""
 
+from __future__ import annotations
+
 import time
+from typing import TYPE_CHECKING
 
 import dns.asyncresolver
 import dns.exception
 import dns.resolver
 
+from monitoring.uptime.causes import FlipCause
 from monitoring.uptime.probes.base import DOWN, UP, Probe, ProbeOutcome, elapsed_ms, short_error
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from monitoring.models import Target
 
 
 def normalise(value: str) -> str:
@@ -16,7 +25,7 @@ def normalise(value: str) -> str:
 class DnsProbe(Probe):
     kind = "dns"
 
-    async def run(self, target, *, session):
+    async def run(self, target: Target, *, session: aiohttp.ClientSession) -> ProbeOutcome:
         if target.dns_resolver:
             resolver = dns.asyncresolver.Resolver(configure=False)
             resolver.nameservers = [target.dns_resolver]
@@ -29,16 +38,29 @@ class DnsProbe(Probe):
             answer = await resolver.resolve(target.host, target.dns_record_type)
         except dns.exception.Timeout:
             return ProbeOutcome(
-                DOWN, latency_ms=elapsed_ms(started), error=f"timed out after {target.timeout_seconds:g} s"
+                DOWN,
+                latency_ms=elapsed_ms(started),
+                error=f"timed out after {target.timeout_seconds:g} s",
+                cause=FlipCause.TIMEOUT,
             )
         except dns.resolver.NXDOMAIN:
-            return ProbeOutcome(DOWN, latency_ms=elapsed_ms(started), error=f"{target.host} does not exist")
+            return ProbeOutcome(
+                DOWN,
+                latency_ms=elapsed_ms(started),
+                error=f"{target.host} does not exist",
+                cause=FlipCause.DNS_FAILURE,
+            )
         except dns.resolver.NoAnswer:
             return ProbeOutcome(
-                DOWN, latency_ms=elapsed_ms(started), error=f"no {target.dns_record_type} record for {target.host}"
+                DOWN,
+                latency_ms=elapsed_ms(started),
+                error=f"no {target.dns_record_type} record for {target.host}",
+                cause=FlipCause.DNS_FAILURE,
             )
         except (dns.exception.DNSException, OSError) as exc:
-            return ProbeOutcome(DOWN, latency_ms=elapsed_ms(started), error=short_error(exc))
+            return ProbeOutcome(
+                DOWN, latency_ms=elapsed_ms(started), error=short_error(exc), cause=FlipCause.DNS_FAILURE
+            )
         latency_ms = elapsed_ms(started)
         got = sorted({normalise(r.to_text()) for r in answer})
         expected = sorted({normalise(v) for v in target.dns_expected})
@@ -48,5 +70,6 @@ class DnsProbe(Probe):
                 latency_ms=latency_ms,
                 dns_ms=latency_ms,
                 error=f"answers {', '.join(got)[:120]}; expected {', '.join(expected)[:120]}",
+                cause=FlipCause.DNS_MISMATCH,
             )
         return ProbeOutcome(UP, latency_ms=latency_ms, dns_ms=latency_ms)

@@ -1,13 +1,22 @@
 """TCP probe: can a connection to host:port be opened within the timeout."""
 
+from __future__ import annotations
+
 import asyncio
 import socket
 import time
+from typing import TYPE_CHECKING, Any
 
-from monitoring.uptime.probes.base import DOWN, UP, Probe, ProbeOutcome, elapsed_ms, short_error
+from monitoring.uptime.causes import FlipCause
+from monitoring.uptime.probes.base import DOWN, UP, Probe, ProbeOutcome, elapsed_ms, failure_cause, short_error
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from monitoring.models import Target
 
 
-async def resolve(host: str, port: int) -> list[tuple]:
+async def resolve(host: str, port: int | None) -> list[tuple[Any, ...]]:
     loop = asyncio.get_running_loop()
     return await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
 
@@ -15,7 +24,7 @@ async def resolve(host: str, port: int) -> list[tuple]:
 class TcpProbe(Probe):
     kind = "tcp"
 
-    async def run(self, target, *, session):
+    async def run(self, target: Target, *, session: aiohttp.ClientSession) -> ProbeOutcome:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(target.timeout_seconds):
@@ -26,9 +35,12 @@ class TcpProbe(Probe):
                 connect_ms = elapsed_ms(connecting)
         except TimeoutError:
             return ProbeOutcome(
-                DOWN, latency_ms=elapsed_ms(started), error=f"timed out after {target.timeout_seconds:g} s"
+                DOWN,
+                latency_ms=elapsed_ms(started),
+                error=f"timed out after {target.timeout_seconds:g} s",
+                cause=FlipCause.TIMEOUT,
             )
         except OSError as exc:
-            return ProbeOutcome(DOWN, latency_ms=elapsed_ms(started), error=short_error(exc))
+            return ProbeOutcome(DOWN, latency_ms=elapsed_ms(started), error=short_error(exc), cause=failure_cause(exc))
         writer.close()
         return ProbeOutcome(UP, latency_ms=elapsed_ms(started), dns_ms=dns_ms, connect_ms=connect_ms)

@@ -1,10 +1,14 @@
 """TLS probe: handshake with host:port and report how many days the certificate has left."""
 
+from __future__ import annotations
+
 import asyncio
 import ssl
 import time
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
+from monitoring.uptime.causes import FlipCause
 from monitoring.uptime.probes.base import (
     DEGRADED,
     DOWN,
@@ -13,9 +17,15 @@ from monitoring.uptime.probes.base import (
     ProbeOutcome,
     cert_not_after,
     elapsed_ms,
+    failure_cause,
     short_error,
 )
 from monitoring.uptime.probes.tcp import resolve
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from monitoring.models import Target
 
 DEFAULT_TLS_PORT = 443
 
@@ -31,7 +41,7 @@ def tls_context(*, verify: bool) -> ssl.SSLContext:
 class TlsProbe(Probe):
     kind = "tls"
 
-    async def run(self, target, *, session):
+    async def run(self, target: Target, *, session: aiohttp.ClientSession) -> ProbeOutcome:
         port = target.port or DEFAULT_TLS_PORT
         started = time.perf_counter()
         try:
@@ -46,10 +56,13 @@ class TlsProbe(Probe):
                 tls_ms = elapsed_ms(handshaking)
         except TimeoutError:
             return ProbeOutcome(
-                DOWN, latency_ms=elapsed_ms(started), error=f"timed out after {target.timeout_seconds:g} s"
+                DOWN,
+                latency_ms=elapsed_ms(started),
+                error=f"timed out after {target.timeout_seconds:g} s",
+                cause=FlipCause.TIMEOUT,
             )
         except (OSError, ssl.SSLError) as exc:
-            return ProbeOutcome(DOWN, latency_ms=elapsed_ms(started), error=short_error(exc))
+            return ProbeOutcome(DOWN, latency_ms=elapsed_ms(started), error=short_error(exc), cause=failure_cause(exc))
         der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
         writer.close()
         expires_at = cert_not_after(der)
@@ -61,18 +74,22 @@ class TlsProbe(Probe):
             tls_ms=tls_ms,
             cert_expires_at=expires_at,
         )
-        outcome.outcome, outcome.error = expiry_verdict(expires_at, warn_days=target.tls_warn_days)
+        outcome.outcome, outcome.cause, outcome.error = expiry_verdict(expires_at, warn_days=target.tls_warn_days)
         return outcome
 
 
-def expiry_verdict(expires_at: datetime | None, *, warn_days: list[int]) -> tuple[int, str]:
+def expiry_verdict(expires_at: datetime | None, *, warn_days: list[int]) -> tuple[int, FlipCause | None, str]:
     """Expired is down; inside the widest threshold (e.g. 30 days) is a degraded warning."""
     if expires_at is None:
-        return DOWN, "no certificate presented"
+        return DOWN, FlipCause.TLS_ERROR, "no certificate presented"
     left = expires_at - datetime.now(UTC)
     if left.total_seconds() <= 0:
-        return DOWN, f"certificate expired on {expires_at:%Y-%m-%d}"
+        return DOWN, FlipCause.CERTIFICATE_EXPIRED, f"certificate expired on {expires_at:%Y-%m-%d}"
     crossed = [d for d in warn_days if left.days < d]
     if crossed:
-        return DEGRADED, f"certificate expires in {left.days} days (under the {min(crossed)}-day threshold)"
-    return UP, ""
+        return (
+            DEGRADED,
+            FlipCause.CERTIFICATE_EXPIRING,
+            f"certificate expires in {left.days} days (under the {min(crossed)}-day threshold)",
+        )
+    return UP, None, ""

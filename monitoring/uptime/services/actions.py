@@ -5,7 +5,9 @@ from datetime import datetime
 
 from django.db import transaction
 
-from monitoring.models import Flip, Heartbeat, Status, Target
+from monitoring.models import Heartbeat, Status, Target
+from monitoring.uptime.causes import FlipCause
+from monitoring.uptime.services.flips import flips_record, target_flip
 
 
 @transaction.atomic
@@ -15,8 +17,8 @@ def targets_pause(*, target_ids: Iterable[int], at: datetime, by: str = "") -> i
         Target.objects.select_for_update().filter(pk__in=list(target_ids), paused=False).only("pk", "status")
     )
     reason = f"paused by {by}" if by else "paused"
-    Flip.objects.bulk_create(
-        Flip(target_id=t.pk, at=at, old_status=t.status, new_status=Status.PAUSED, reason=reason) for t in targets
+    flips_record(
+        flips=[target_flip(target=t, to=Status.PAUSED, at=at, cause=FlipCause.PAUSED, reason=reason) for t in targets]
     )
     Target.objects.filter(pk__in=[t.pk for t in targets]).update(
         paused=True, status=Status.PAUSED, status_changed_at=at
@@ -30,8 +32,8 @@ def targets_resume(*, target_ids: Iterable[int], at: datetime, by: str = "") -> 
     """Resume from a clean slate: status unknown until the next probe (or ping) says otherwise."""
     targets = list(Target.objects.select_for_update().filter(pk__in=list(target_ids), paused=True).only("pk", "status"))
     reason = f"resumed by {by}" if by else "resumed"
-    Flip.objects.bulk_create(
-        Flip(target_id=t.pk, at=at, old_status=t.status, new_status=Status.UNKNOWN, reason=reason) for t in targets
+    flips_record(
+        flips=[target_flip(target=t, to=Status.UNKNOWN, at=at, cause=FlipCause.RESUMED, reason=reason) for t in targets]
     )
     Target.objects.filter(pk__in=[t.pk for t in targets]).update(
         paused=False, status=Status.UNKNOWN, status_changed_at=at, next_run_at=at, region_states={}

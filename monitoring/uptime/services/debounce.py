@@ -6,8 +6,10 @@ without a database or a clock.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
-from monitoring.uptime.models import Status
+from monitoring.uptime.causes import FlipCause
+from monitoring.uptime.models import Status, Target
 from monitoring.uptime.probes.base import DEGRADED, DOWN, UP
 
 _LETTER = {UP: "u", DEGRADED: "g", DOWN: "d"}
@@ -20,7 +22,7 @@ class Rules:
     up_after: int = 1  # K
 
     @classmethod
-    def of(cls, target) -> "Rules":
+    def of(cls, target: Target) -> "Rules":
         return cls(target.down_after_failures, target.failure_window, target.up_after_successes)
 
     @property
@@ -28,7 +30,7 @@ class Rules:
         return max(self.window or self.down_after, self.up_after)
 
 
-def region_observe(state: dict | None, outcome: int, *, rules: Rules) -> dict:
+def region_observe(state: dict[str, Any] | None, outcome: int, *, rules: Rules) -> dict[str, Any]:
     """The region's new state {'recent': 'uugd', 'verdict': …} after one more outcome."""
     state = state or {}
     recent = (state.get("recent", "") + _LETTER[outcome])[-rules.history_length :]
@@ -50,7 +52,7 @@ def region_observe(state: dict | None, outcome: int, *, rules: Rules) -> dict:
     return {"recent": recent, "verdict": verdict}
 
 
-def target_verdict(region_states: dict, *, regions: list[str], quorum: int) -> str:
+def target_verdict(region_states: dict[str, Any], *, regions: list[str], quorum: int) -> str:
     """Down only when `quorum` regions say down; a minority seeing it down is degraded."""
     verdicts = [region_states.get(r, {}).get("verdict", Status.UNKNOWN) for r in regions]
     down = verdicts.count(Status.DOWN)
@@ -63,8 +65,31 @@ def target_verdict(region_states: dict, *, regions: list[str], quorum: int) -> s
     return Status.UNKNOWN
 
 
+def flip_cause(*, new_status: str, region_states: dict[str, Any], regions: list[str], first: str) -> FlipCause:
+    """Why the target moved to `new_status`: the last failure cause of a region whose verdict
+    explains it, region `first` (whose result decided) before the others. A down region explains
+    a degraded target too, when there is one: only a minority being down is what degraded means
+    then; otherwise a degraded region does (slow, a certificate expiring)."""
+    if new_status == Status.UP:
+        return FlipCause.RECOVERED
+    verdicts = {r: region_states.get(r, {}).get("verdict") for r in regions}
+    wanted = Status.DOWN if new_status == Status.DOWN or Status.DOWN in verdicts.values() else Status.DEGRADED
+    for region in sorted(regions, key=lambda r: r != first):
+        cause = region_states.get(region, {}).get("cause")
+        if verdicts[region] == wanted and cause:
+            return FlipCause(cause)
+    # States stored before regions kept their cause.
+    return FlipCause.UNKNOWN
+
+
 def flip_reason(
-    *, new_status: str, region_states: dict, regions: list[str], quorum: int, errors: dict[str, str], rules: Rules
+    *,
+    new_status: str,
+    region_states: dict[str, Any],
+    regions: list[str],
+    quorum: int,
+    errors: dict[str, str],
+    rules: Rules,
 ) -> str:
     """A sentence a person on call can act on: what was seen, where, and by which rule."""
     down_regions = [r for r in regions if region_states.get(r, {}).get("verdict") == Status.DOWN]

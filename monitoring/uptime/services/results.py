@@ -2,11 +2,15 @@
 
 from collections.abc import Sequence
 
-from django.db import connection, transaction
+from django.db import transaction
 
+from monitoring.common.batch_update import batch_update
 from monitoring.models import Flip, ProbeResult, Status, Target
+from monitoring.uptime.causes import FlipCause
+from monitoring.uptime.probes.base import UP
 from monitoring.uptime.probes.runner import Probed
-from monitoring.uptime.services.debounce import Rules, flip_reason, region_observe, target_verdict
+from monitoring.uptime.services.debounce import Rules, flip_cause, flip_reason, region_observe, target_verdict
+from monitoring.uptime.services.flips import flips_record, target_flip
 
 _STATE_FIELDS = [
     "status",
@@ -60,31 +64,22 @@ def probe_results_record(*, region: str, probed: Sequence[Probed]) -> list[Flip]
         flip = _apply(target, region=region, probed=p)
         if flip:
             flips.append(flip)
-    _write_states(targets.values())
-    return Flip.objects.bulk_create(flips)
-
-
-def _write_states(targets) -> None:
-    """One parameterised UPDATE per target, sent as a batch (psycopg pipelines executemany).
-
-    bulk_update builds a CASE expression per field and row in Python, which cost 4-6 ms per
-    target here, four times the probe itself; this is the same write without that.
-    """
-    fields = [Target._meta.get_field(name) for name in _STATE_FIELDS]
-    quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-    sql = f"UPDATE {quote(Target._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"
-    rows = [[f.get_db_prep_save(getattr(t, f.attname), connection) for f in fields] + [t.pk] for t in targets]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+    # Every target's state in one statement: bulk_update's CASE expressions cost more than the probes.
+    batch_update(model=Target, rows=targets.values(), fields=_STATE_FIELDS)
+    return flips_record(flips=flips)
 
 
 def _apply(target: Target, *, region: str, probed: Probed) -> Flip | None:
     rules = Rules.of(target)
     states = dict(target.region_states or {})
+    previous = states.get(region) or {}
+    failed = probed.outcome.outcome != UP
     states[region] = {
-        **region_observe(states.get(region), probed.outcome.outcome, rules=rules),
+        **region_observe(previous, probed.outcome.outcome, rules=rules),
         "error": probed.outcome.error[:200],
+        # The last failure's cause, kept through recovering probes: a region still down while
+        # it waits for K successes is down for that reason.
+        "cause": str(probed.outcome.cause or FlipCause.UNKNOWN) if failed else previous.get("cause", ""),
     }
     target.region_states = states
     target.last_checked_at = probed.checked_at
@@ -98,11 +93,11 @@ def _apply(target: Target, *, region: str, probed: Probed) -> Flip | None:
     new_status = target_verdict(states, regions=regions, quorum=quorum)
     if new_status == target.status or new_status == Status.UNKNOWN:
         return None
-    flip = Flip(
-        target_id=target.pk,
+    return target_flip(
+        target=target,
+        to=new_status,
         at=probed.checked_at,
-        old_status=target.status,
-        new_status=new_status,
+        cause=flip_cause(new_status=new_status, region_states=states, regions=regions, first=region),
         reason=flip_reason(
             new_status=new_status,
             region_states=states,
@@ -112,6 +107,3 @@ def _apply(target: Target, *, region: str, probed: Probed) -> Flip | None:
             rules=rules,
         ),
     )
-    target.status = new_status
-    target.status_changed_at = probed.checked_at
-    return flip

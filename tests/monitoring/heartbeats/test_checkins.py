@@ -7,7 +7,8 @@ import pytest
 from sentry_sdk.crons import capture_checkin, monitor
 
 from monitoring.heartbeats.checkin_items import InvalidCheckIn, check_in_parse
-from monitoring.models import EnvelopeOutcome, Heartbeat, HeartbeatPing, Status, Target
+from monitoring.models import EnvelopeOutcome, Flip, Heartbeat, HeartbeatPing, Status, Target
+from monitoring.uptime.models import FlipCause
 
 NIGHTLY = {
     "schedule": {"type": "crontab", "value": "0 3 * * *"},
@@ -51,6 +52,7 @@ def test_a_failing_job_takes_its_monitor_down(sdk):
     target = Target.objects.get(name="sync")
     assert target.heartbeat.period_seconds == 7200
     assert target.status == Status.DOWN
+    assert Flip.objects.get(target=target, new_status=Status.DOWN).cause == FlipCause.FAILURE_PING
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from monitoring.heartbeats.services.pings import heartbeats_detect
 from monitoring.models import Flip, Heartbeat, HeartbeatPing, Status, Target
+from monitoring.uptime.models import FlipCause
 from tests.monitoring.uptime.factories import HeartbeatFactory
 
 pytestmark = pytest.mark.django_db
@@ -62,9 +63,11 @@ def test_a_failure_or_non_zero_exit_is_down_at_once_with_the_reason(client, hear
     client.post(url(heartbeat, "/2"), data=b"disk full", content_type="text/plain")
     flip = Flip.objects.get(new_status=Status.DOWN)
     assert flip.reason == "the job exited with code 2"
+    assert flip.cause == FlipCause.EXIT_CODE
     client.get(url(heartbeat, "/0"))
     client.get(url(heartbeat, "/fail"))
     assert Flip.objects.latest("at").reason == "the job signalled a failure"
+    assert Flip.objects.latest("at").cause == FlipCause.FAILURE_PING
 
 
 def test_a_log_ping_changes_nothing(client, heartbeat):
@@ -214,6 +217,10 @@ def test_a_down_heartbeat_comes_back_up_with_a_flip(client, heartbeat):
     assert list(Flip.objects.order_by("at", "id").values_list("new_status", "reason")) == [
         (Status.DOWN, "the job signalled a failure"),
         (Status.UP, "ping received"),
+    ]
+    assert list(Flip.objects.order_by("at", "id").values_list("cause", flat=True)) == [
+        FlipCause.FAILURE_PING,
+        FlipCause.RECOVERED,
     ]
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from monitoring.heartbeats.services.pings import Ping, heartbeat_next_expected, heartbeat_ping, heartbeats_detect
 from monitoring.models import Flip, Heartbeat, HeartbeatPing, Status
+from monitoring.uptime.models import FlipCause
 from monitoring.uptime.services.actions import targets_pause
 from tests.monitoring.uptime.factories import HeartbeatFactory
 
@@ -108,6 +109,7 @@ class TestDetection:
         assert heartbeats_detect(now=timezone.now()) == 1
         assert status_of(heartbeat) == Status.DEGRADED
         late = Flip.objects.get(new_status=Status.DEGRADED)
+        assert late.cause == FlipCause.LATE
         assert (late.at, late.reason) == (
             self.START + dt.timedelta(hours=1),
             "late: the ping due at 2026-03-27 03:00:00 UTC has not come",
@@ -115,11 +117,12 @@ class TestDetection:
         clock.shift(dt.timedelta(minutes=30))
         heartbeats_detect(now=timezone.now())
         missing = Flip.objects.get(new_status=Status.DOWN)
-        assert missing.at == self.START + dt.timedelta(hours=1, minutes=10)
+        assert (missing.at, missing.cause) == (self.START + dt.timedelta(hours=1, minutes=10), FlipCause.MISSING)
         assert missing.reason.startswith("missing: no ping since the one due at 2026-03-27 03:00:00 UTC")
         assert heartbeats_detect(now=timezone.now()) == 0  # nothing more to say until a ping
         send(heartbeat)
         assert status_of(heartbeat) == Status.UP
+        assert Flip.objects.latest("at").cause == FlipCause.RECOVERED
 
     def test_a_nightly_cron_job_across_the_dst_night_is_not_late(self, clock):
         """03:00 Berlin every night: the night clocks go forward has only 23 hours."""
@@ -143,7 +146,7 @@ class TestDetection:
         clock.shift(dt.timedelta(minutes=11))
         heartbeats_detect(now=timezone.now())
         flip = Flip.objects.get(new_status=Status.DOWN)
-        assert flip.at == self.START + dt.timedelta(minutes=10)
+        assert (flip.at, flip.cause) == (self.START + dt.timedelta(minutes=10), FlipCause.OVER_RUNTIME)
         assert "still going after max_runtime 600 s" in flip.reason
 
     def test_a_finish_reports_its_duration_and_too_fast_or_too_slow_runs(self, clock):
@@ -153,6 +156,7 @@ class TestDetection:
         send(heartbeat)
         assert HeartbeatPing.objects.latest("id").duration_ms == 5000
         assert Flip.objects.get().reason == "the run took 5 s, under min_runtime 60 s"
+        assert Flip.objects.get().cause == FlipCause.UNDER_RUNTIME
         send(heartbeat, HeartbeatPing.Kind.START)
         clock.shift(120)
         send(heartbeat)
@@ -161,6 +165,7 @@ class TestDetection:
         clock.shift(4000)
         send(heartbeat)
         assert Flip.objects.latest("at").reason == "the run took 4000 s, over max_runtime 3600 s"
+        assert Flip.objects.latest("at").cause == FlipCause.OVER_RUNTIME
 
     def test_rid_pairs_overlapping_runs(self, clock):
         heartbeat = HeartbeatFactory(period_seconds=86400)

@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 
 from monitoring.models import Target
+from monitoring.uptime.models import FlipCause
 from monitoring.uptime.probes.base import DEGRADED, DOWN, UP
 from monitoring.uptime.probes.runner import probe_batch
 from tests.monitoring.uptime.servers import (
@@ -29,16 +30,18 @@ class TestTcp:
     def test_an_open_port_is_up_with_connect_time(self):
         with tcp_listener() as port:
             result = probe(kind="tcp", host="127.0.0.1", port=port)
-        assert (result.outcome, result.error) == (UP, "")
+        assert (result.outcome, result.error, result.cause) == (UP, "", None)
         assert result.connect_ms is not None
 
     def test_a_closed_port_is_down_naming_the_refusal(self):
         result = probe(kind="tcp", host="127.0.0.1", port=closed_port())
         assert result.outcome == DOWN and "Connect call failed" in result.error
+        assert result.cause == FlipCause.CONNECTION_FAILED
 
     def test_an_unresolvable_host_is_down(self):
         result = probe(kind="tcp", host="no-such-host.invalid", port=80)
         assert result.outcome == DOWN and "gaierror" in result.error
+        assert result.cause == FlipCause.DNS_FAILURE
 
 
 def tls_target_on(tmp_path, days_left: float, **fields):
@@ -66,7 +69,7 @@ class TestTlsExpiry:
                 verify_tls=False,
                 tls_warn_days=[30, 14, 7],
             )
-        assert result.outcome == DEGRADED
+        assert (result.outcome, result.cause) == (DEGRADED, FlipCause.CERTIFICATE_EXPIRING)
         assert result.error == f"certificate expires in {days_left} days (under the {threshold}-day threshold)"
 
     def test_an_expired_certificate_is_down(self, tmp_path):
@@ -74,12 +77,14 @@ class TestTlsExpiry:
         with server as url:
             result = probe(kind="tls", host="127.0.0.1", port=int(url.rsplit(":", 1)[1]), verify_tls=False)
         assert (result.outcome, result.error) == (DOWN, f"certificate expired on {not_after:%Y-%m-%d}")
+        assert result.cause == FlipCause.CERTIFICATE_EXPIRED
 
     def test_with_verification_on_an_untrusted_certificate_is_down(self, tmp_path):
         _, server = tls_target_on(tmp_path, 90)
         with server as url:
             result = probe(kind="tls", host="127.0.0.1", port=int(url.rsplit(":", 1)[1]), verify_tls=True)
         assert result.outcome == DOWN and "CERTIFICATE_VERIFY_FAILED" in result.error
+        assert result.cause == FlipCause.TLS_ERROR
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +111,7 @@ class TestDns:
         result = self.dns(resolver_port, host="shop.example", dns_expected=["192.0.2.99"])
         assert result.outcome == DOWN
         assert result.error == "answers 192.0.2.10, 192.0.2.11; expected 192.0.2.99"
+        assert result.cause == FlipCause.DNS_MISMATCH
 
     def test_other_record_types(self, resolver_port):
         assert (
@@ -127,9 +133,11 @@ class TestDns:
         assert (missing.outcome, missing.error) == (DOWN, "gone.example does not exist")
         no_record = self.dns(resolver_port, host="shop.example", dns_record_type="MX")
         assert (no_record.outcome, no_record.error) == (DOWN, "no MX record for shop.example")
+        assert missing.cause == no_record.cause == FlipCause.DNS_FAILURE
 
     def test_an_unreachable_resolver_is_down(self):
         result = probe(
             kind="dns", dns_resolver="127.0.0.1", dns_resolver_port=closed_port(), host="x.example", timeout_seconds=0.3
         )
         assert result.outcome == DOWN
+        assert result.cause in (FlipCause.TIMEOUT, FlipCause.DNS_FAILURE)
