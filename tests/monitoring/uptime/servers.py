@@ -91,6 +91,24 @@ async def _secret(request):
     return web.Response(text="welcome")
 
 
+async def _long(request):
+    """`size` bytes of dots with `word` written from byte `at`, sent in 64 KiB pieces a moment
+    apart, as a big page arrives over a network: never all in one read."""
+    size, word, at = int(request.query["size"]), request.query.get("word", "").encode(), int(request.query.get("at", 0))
+    body = bytearray(b"." * size)
+    body[at : at + len(word)] = word
+    response = web.StreamResponse(headers={"Content-Type": "text/plain"})
+    await response.prepare(request)
+    try:
+        for start in range(0, size, 65_536):
+            await response.write(bytes(body[start : start + 65_536]))
+            await asyncio.sleep(0.002)
+        await response.write_eof()
+    except ConnectionResetError:  # the probe stopped reading at its limit, as it should
+        pass
+    return response
+
+
 def http_app() -> web.Application:
     app = web.Application()
     app.router.add_get("/ok", _ok)
@@ -100,6 +118,7 @@ def http_app() -> web.Application:
     app.router.add_get("/json", _json)
     app.router.add_route("*", "/echo", _echo)
     app.router.add_get("/secret", _secret)
+    app.router.add_get("/long", _long)
     return app
 
 

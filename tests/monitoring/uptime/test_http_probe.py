@@ -6,7 +6,9 @@ import datetime as dt
 import pytest
 
 from monitoring.models import Target
+from monitoring.uptime.models import FlipCause
 from monitoring.uptime.probes.base import DEGRADED, DOWN, UP
+from monitoring.uptime.probes.http import MAX_BODY_BYTES
 from monitoring.uptime.probes.runner import probe_batch
 from tests.monitoring.uptime.servers import http_app, self_signed_cert, serve_http, server_tls_context
 
@@ -25,7 +27,7 @@ def probe(**fields):
 
 def test_a_healthy_page_is_up_with_its_status_and_phases(base_url):
     result = probe(url=f"{base_url}/ok")
-    assert (result.outcome, result.status_code, result.error) == (UP, 200, "")
+    assert (result.outcome, result.status_code, result.error, result.cause) == (UP, 200, "", None)
     assert result.latency_ms is not None and result.connect_ms is not None and result.first_byte_ms is not None
 
 
@@ -33,6 +35,7 @@ def test_a_status_outside_the_accepted_ranges_is_down(base_url):
     result = probe(url=f"{base_url}/status/503", accepted_statuses="200-299")
     assert result.outcome == DOWN
     assert result.error == "status 503 not in 200-299"
+    assert result.cause == FlipCause.BAD_STATUS
 
 
 def test_accepted_ranges_can_include_an_error_code(base_url):
@@ -43,6 +46,7 @@ def test_redirects_are_followed_up_to_the_maximum(base_url):
     assert probe(url=f"{base_url}/redirect/3", max_redirects=3).outcome == UP
     too_many = probe(url=f"{base_url}/redirect/4", max_redirects=3)
     assert (too_many.outcome, too_many.error) == (DOWN, "more than 3 redirects")
+    assert too_many.cause == FlipCause.TOO_MANY_REDIRECTS
 
 
 def test_without_following_redirects_the_redirect_status_is_judged(base_url):
@@ -55,7 +59,46 @@ def test_keyword_present_and_absent(base_url):
     missing = probe(url=f"{base_url}/ok", keyword="maintenance")
     assert (missing.outcome, missing.error) == (DOWN, "keyword 'maintenance' not found")
     assert probe(url=f"{base_url}/ok", keyword="maintenance", keyword_mode="absent").outcome == UP
-    assert probe(url=f"{base_url}/ok", keyword="operational", keyword_mode="absent").outcome == DOWN
+    found = probe(url=f"{base_url}/ok", keyword="operational", keyword_mode="absent")
+    assert found.outcome == DOWN
+    assert missing.cause == found.cause == FlipCause.KEYWORD_FAILED
+
+
+def long_page(base_url: str, size: int, word: str = "", at: int = 0) -> str:
+    return f"{base_url}/long?size={size}&word={word}&at={at}"
+
+
+class TestABodyPastTheReadLimit:
+    def test_keyword_absent_cannot_pass_on_a_cut_body(self, base_url):
+        for at in (0, MAX_BODY_BYTES + 100_000):  # no keyword at all (dots only), or one past the cut
+            url = long_page(base_url, MAX_BODY_BYTES + 200_000, "maintenance" if at else "", at)
+            result = probe(url=url, keyword="maintenance", keyword_mode="absent")
+            assert (result.outcome, result.cause) == (DOWN, FlipCause.KEYWORD_FAILED)
+            assert result.error == (
+                f"body cut at {MAX_BODY_BYTES} bytes; cannot tell the keyword 'maintenance' is absent"
+            )
+
+    def test_a_body_of_exactly_the_limit_is_read_whole(self, base_url):
+        result = probe(url=long_page(base_url, MAX_BODY_BYTES), keyword="maintenance", keyword_mode="absent")
+        assert (result.outcome, result.error) == (UP, "")
+        late = long_page(base_url, MAX_BODY_BYTES, "maintenance", MAX_BODY_BYTES - len("maintenance"))
+        assert probe(url=late, keyword="maintenance", keyword_mode="absent").outcome == DOWN
+
+    def test_a_keyword_present_before_the_cut_passes_and_after_it_fails_saying_where(self, base_url):
+        size = MAX_BODY_BYTES + 200_000
+        before = probe(url=long_page(base_url, size, "operational", 900_000), keyword="operational")
+        assert (before.outcome, before.error) == (UP, "")
+        after = probe(url=long_page(base_url, size, "operational", MAX_BODY_BYTES + 100), keyword="operational")
+        assert (after.outcome, after.cause) == (DOWN, FlipCause.KEYWORD_FAILED)
+        assert (
+            after.error
+            == f"keyword 'operational' not found in the first {MAX_BODY_BYTES} bytes (the body was cut there)"
+        )
+
+    def test_a_cut_body_is_not_read_as_json(self, base_url):
+        result = probe(url=long_page(base_url, MAX_BODY_BYTES + 1), json_path="status")
+        assert (result.outcome, result.cause) == (DOWN, FlipCause.JSON_FAILED)
+        assert result.error == f"body cut at {MAX_BODY_BYTES} bytes; too long to read as JSON"
 
 
 def test_json_path_assertions(base_url):
@@ -65,7 +108,9 @@ def test_json_path_assertions(base_url):
     assert (wrong.outcome, wrong.error) == (DOWN, "JSON version is '3', expected '4'")
     absent = probe(url=f"{base_url}/json", json_path="checks.5.ok")
     assert (absent.outcome, absent.error) == (DOWN, "JSON path 'checks.5.ok' not found")
-    assert probe(url=f"{base_url}/ok", json_path="status").error == "body is not JSON"
+    not_json = probe(url=f"{base_url}/ok", json_path="status")
+    assert not_json.error == "body is not JSON"
+    assert wrong.cause == absent.cause == not_json.cause == FlipCause.JSON_FAILED
 
 
 def test_method_headers_and_body_are_sent(base_url, monkeypatch):
@@ -98,18 +143,19 @@ def test_basic_and_bearer_auth_read_the_secret_from_the_environment(base_url, mo
     )
     unset = probe(url=url, auth_kind="bearer", auth_secret_env="NOT_SET_ANYWHERE")
     assert (unset.outcome, unset.error) == (DOWN, "environment variable NOT_SET_ANYWHERE is not set")
+    assert unset.cause == FlipCause.CONFIG_ERROR
 
 
 def test_slower_than_the_threshold_is_degraded_not_down(base_url):
     slow = probe(url=f"{base_url}/slow?ms=150", degraded_after_ms=50)
-    assert slow.outcome == DEGRADED
+    assert (slow.outcome, slow.cause) == (DEGRADED, FlipCause.SLOW)
     assert slow.error.startswith("slow: ") and slow.latency_ms >= 150
     assert probe(url=f"{base_url}/slow?ms=1", degraded_after_ms=2000).outcome == UP
 
 
 def test_a_timeout_is_down_and_says_so(base_url):
     result = probe(url=f"{base_url}/slow?ms=700", timeout_seconds=0.2)
-    assert (result.outcome, result.error) == (DOWN, "timed out after 0.2 s")
+    assert (result.outcome, result.error, result.cause) == (DOWN, "timed out after 0.2 s", FlipCause.TIMEOUT)
 
 
 def test_a_refused_connection_is_down(base_url):
@@ -117,6 +163,7 @@ def test_a_refused_connection_is_down(base_url):
 
     result = probe(url=f"http://127.0.0.1:{closed_port()}/")
     assert result.outcome == DOWN and "Cannot connect" in result.error
+    assert result.cause == FlipCause.CONNECTION_FAILED
 
 
 @pytest.fixture(scope="module")
@@ -132,6 +179,7 @@ class TestHttps:
         url, _ = tls_server
         result = probe(url=f"{url}/ok")
         assert result.outcome == DOWN and "CERTIFICATE_VERIFY_FAILED" in result.error
+        assert result.cause == FlipCause.TLS_ERROR
 
     def test_with_verification_off_the_probe_passes_and_records_the_expiry(self, tls_server):
         url, expiry = tls_server
