@@ -12,8 +12,8 @@ from django.utils.html import format_html, format_html_join
 from unfold.admin import ModelAdmin, StackedInline
 from unfold.decorators import action, display
 
-from monitoring.models import Flip, Heartbeat, Status, Tag, Target
-from monitoring.uptime.selectors import WINDOWS, target_history, uptime_by_target
+from monitoring.models import Heartbeat, Status, Tag, Target
+from monitoring.uptime.selectors import WINDOWS, target_flips, target_history, uptime_by_target
 from monitoring.uptime.services.actions import targets_check_now, targets_pause, targets_resume
 from monitoring.uptime.services.config_as_code import (
     TargetImportError,
@@ -258,12 +258,12 @@ class TargetAdmin(ModelAdmin):
     def recent_flips(self, target):
         if not target.pk:
             return "—"
-        flips = Flip.objects.filter(target=target).order_by("-at")[:FLIPS_SHOWN]
+        flips = target_flips(target_id=target.pk, limit=FLIPS_SHOWN)
         cell = '<td style="padding-right:1rem;white-space:nowrap">'
         rows = format_html_join(
             "",
-            f"<tr>{cell}{{}}</td>{cell}{{}} → {{}}</td><td>{{}}</td></tr>",
-            ((f"{f.at:%Y-%m-%d %H:%M:%S}", f.old_status, f.new_status, f.reason) for f in flips),
+            f"<tr>{cell}{{}}</td>{cell}{{}} → {{}}</td>{cell}{{}}</td><td>{{}}</td></tr>",
+            ((f"{f.at:%Y-%m-%d %H:%M:%S}", f.old_status, f.new_status, f.get_cause_display(), f.reason) for f in flips),
         )
         return format_html("<table>{}</table>", rows) if rows else "none yet"
 

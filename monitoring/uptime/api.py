@@ -1,15 +1,20 @@
 """Targets over REST: CRUD, their results and flips, and a status summary."""
 
+from datetime import datetime
+from typing import Any
+
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from monitoring.models import Flip, Heartbeat, ProbeResult, Target
-from monitoring.uptime.selectors import WINDOWS, target_results, uptime_by_target
+from monitoring.uptime.selectors import WINDOWS, target_flips, target_results, uptime_by_target
 from monitoring.uptime.services.actions import targets_pause, targets_resume
 from monitoring.uptime.services.config import HEARTBEAT_FIELDS, TARGET_FIELDS, TargetConfigError, target_save
 
@@ -22,9 +27,9 @@ class HeartbeatSerializer(serializers.ModelSerializer):
         fields = [*HEARTBEAT_FIELDS, "ping_url", "last_ping_at", "expected_at", "last_duration_ms"]
         read_only_fields = ["ping_url", "last_ping_at", "expected_at", "last_duration_ms"]
         # The model validates in target_save, with the target's own errors, in one answer.
-        extra_kwargs = {name: {"validators": []} for name in HEARTBEAT_FIELDS}
+        extra_kwargs: dict[str, dict[str, Any]] = {name: {"validators": []} for name in HEARTBEAT_FIELDS}
 
-    def get_ping_url(self, heartbeat) -> str:
+    def get_ping_url(self, heartbeat: Heartbeat) -> str:
         return f"{settings.SITE_URL}/ping/{heartbeat.ping_key}"
 
 
@@ -57,22 +62,22 @@ class TargetSerializer(serializers.ModelSerializer):
             "last_error",
             "cert_expires_at",
         ]
-        extra_kwargs = {name: {"validators": []} for name in TARGET_FIELDS}
+        extra_kwargs: dict[str, dict[str, Any]] = {name: {"validators": []} for name in TARGET_FIELDS}
 
-    def to_representation(self, target):
+    def to_representation(self, target: Target) -> dict[str, Any]:
         data = super().to_representation(target)
         data["tags"] = sorted(t.name for t in target.tags.all())
         if target.kind != Target.Kind.HEARTBEAT:
             data["heartbeat"] = None
         return data
 
-    def create(self, validated):
+    def create(self, validated: dict[str, Any]) -> Target:
         return self._save(Target(), validated)
 
-    def update(self, target, validated):
+    def update(self, target: Target, validated: dict[str, Any]) -> Target:
         return self._save(target, validated)
 
-    def _save(self, target, validated):
+    def _save(self, target: Target, validated: dict[str, Any]) -> Target:
         tags = validated.pop("tags", None)
         heartbeat = validated.pop("heartbeat", None)
         if "paused" in validated and target.pk and validated["paused"] != target.paused:
@@ -103,7 +108,7 @@ class ResultSerializer(serializers.ModelSerializer):
             "error",
         ]
 
-    def get_outcome(self, result) -> str:
+    def get_outcome(self, result: ProbeResult) -> str:
         return result.get_outcome_display().lower()
 
 
@@ -114,10 +119,10 @@ class FlipSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Flip
-        fields = ["at", "old_status", "new_status", "reason"]
+        fields = ["at", "old_status", "new_status", "cause", "reason"]
 
 
-def _since(request):
+def _since(request: Request) -> datetime | None:
     raw = request.query_params.get("since")
     if raw is None:
         return None
@@ -133,7 +138,7 @@ class TargetViewSet(viewsets.ModelViewSet):
     serializer_class = TargetSerializer
     queryset = Target.objects.select_related("heartbeat").prefetch_related("tags").order_by("id")
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Target]:
         targets = super().get_queryset()
         project = self.request.query_params.get("project")
         if project is not None:
@@ -147,28 +152,27 @@ class TargetViewSet(viewsets.ModelViewSet):
         responses=ResultSerializer(many=True),
     )
     @action(detail=True, methods=["get"])
-    def results(self, request, pk=None):
+    def results(self, request: Request, pk: str | None = None) -> Response:
         target = self.get_object()
         rows = target_results(target_id=target.pk, since=_since(request), limit=500)
         return Response(ResultSerializer(rows, many=True).data)
 
     @extend_schema(responses=FlipSerializer(many=True))
     @action(detail=True, methods=["get"])
-    def flips(self, request, pk=None):
+    def flips(self, request: Request, pk: str | None = None) -> Response:
         target = self.get_object()
-        flips = Flip.objects.filter(target=target).order_by("-at", "-id")[:500]
-        return Response(FlipSerializer(flips, many=True).data)
+        return Response(FlipSerializer(target_flips(target_id=target.pk, limit=500), many=True).data)
 
     @extend_schema(request=None, responses=TargetSerializer)
     @action(detail=True, methods=["post"])
-    def pause(self, request, pk=None):
+    def pause(self, request: Request, pk: str | None = None) -> Response:
         target = self.get_object()
         targets_pause(target_ids=[target.pk], at=timezone.now(), by=request.user.get_username())
         return Response(self.get_serializer(self.get_queryset().get(pk=target.pk)).data)
 
     @extend_schema(request=None, responses=TargetSerializer)
     @action(detail=True, methods=["post"])
-    def resume(self, request, pk=None):
+    def resume(self, request: Request, pk: str | None = None) -> Response:
         target = self.get_object()
         targets_resume(target_ids=[target.pk], at=timezone.now(), by=request.user.get_username())
         return Response(self.get_serializer(self.get_queryset().get(pk=target.pk)).data)
@@ -183,9 +187,10 @@ class TargetViewSet(viewsets.ModelViewSet):
         )
     )
     @action(detail=False, methods=["get"])
-    def summary(self, request):
+    def summary(self, request: Request) -> Response:
         """Every target's status with uptime and p95 over 24 h and 30 d: what a status board shows."""
-        rows = list(self.get_queryset().values("id", "name", "project_id", "kind", "status", "status_changed_at"))
+        targets = self.get_queryset().values("id", "name", "project_id", "kind", "status", "status_changed_at")
+        rows: list[dict[str, Any]] = [dict(row) for row in targets]
         ids, now = [r["id"] for r in rows], timezone.now()
         figures = {name: uptime_by_target(target_ids=ids, window=WINDOWS[name], now=now) for name in ("24h", "30d")}
         counts: dict[str, int] = {}

@@ -7,12 +7,17 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db.models import OuterRef, Subquery
+
 from monitoring.models import Flip, ProbeResult, Target, TargetRollup, TargetRollupCursor
+from monitoring.uptime.causes import FlipCause
 from monitoring.uptime.services.rollups import ROLLUP_COUNTS, Tally, floor_time
 
 
 @dataclass(frozen=True)
-class TargetStatus:
+class TargetState:
+    """A target's current status as the alert engine reads it; `since` is when it last changed."""
+
     target_id: int
     project_id: int
     name: str
@@ -23,7 +28,7 @@ class TargetStatus:
     cert_expires_at: datetime | None
 
 
-def target_statuses(*, project_id: int | None = None, target_ids: list[int] | None = None) -> list[TargetStatus]:
+def target_statuses(*, project_id: int | None = None, target_ids: list[int] | None = None) -> list[TargetState]:
     """Current status of every target (or those asked for), in one query."""
     targets = Target.objects.all()
     if project_id is not None:
@@ -33,7 +38,7 @@ def target_statuses(*, project_id: int | None = None, target_ids: list[int] | No
     rows = targets.order_by("pk").values_list(
         "pk", "project_id", "name", "kind", "status", "status_changed_at", "last_checked_at", "cert_expires_at"
     )
-    return [TargetStatus(*row) for row in rows]
+    return [TargetState(*row) for row in rows]
 
 
 def flips_since(*, since: datetime, target_ids: list[int] | None = None, limit: int = 10_000) -> list[Flip]:
@@ -52,7 +57,7 @@ def target_results(*, target_id: int, since: datetime | None = None, limit: int 
     return list(results.order_by("-checked_at")[:limit])
 
 
-def certificates_expiring(*, before: datetime) -> list[TargetStatus]:
+def certificates_expiring(*, before: datetime) -> list[TargetState]:
     """Targets whose last seen certificate expires before `before`, soonest first."""
     ids = list(
         Target.objects.filter(cert_expires_at__lt=before, paused=False)
@@ -71,17 +76,34 @@ def target_ids_tagged(*, tag: str, project_id: int | None = None) -> list[int]:
     return list(targets.order_by("pk").values_list("pk", flat=True))
 
 
-def latest_flip_reasons(*, target_ids: list[int]) -> dict[int, str]:
-    """Why each target last changed status: the newest flip's reason, by target id."""
-    reasons: dict[int, str] = {}
-    rows = (
-        Flip.objects.filter(target_id__in=target_ids)
-        .order_by("target_id", "-at", "-id")
-        .values_list("target_id", "reason")
-    )
-    for target_id, reason in rows.iterator(chunk_size=2000):
-        reasons.setdefault(target_id, reason)
-    return reasons
+def target_flips(*, target_id: int, limit: int = 500) -> list[Flip]:
+    """A target's latest flips, newest first (the admin's history and the API's)."""
+    return list(Flip.objects.filter(target_id=target_id).order_by("-at", "-id")[:limit])
+
+
+@dataclass(frozen=True)
+class LatestFlip:
+    at: datetime
+    new_status: str
+    cause: FlipCause
+    reason: str
+
+
+def latest_flips(*, target_ids: list[int]) -> dict[int, LatestFlip]:
+    """Why each target last changed status: its newest flip, by target id (targets that never
+    flipped are left out).
+
+    One query whatever the history: each target's newest flip is found by its own index
+    lookup (target, -at) with LIMIT 1, never by reading the older ones. (DISTINCT ON would
+    read every flip of the targets on PostgreSQL, which has no skip scan.)
+    """
+    newest = Flip.objects.filter(target_id=OuterRef("pk")).order_by("-at", "-id").values("pk")[:1]
+    newest_ids = Target.objects.filter(pk__in=target_ids).values(flip_id=Subquery(newest))
+    rows = Flip.objects.filter(pk__in=newest_ids).values_list("target_id", "at", "new_status", "cause", "reason")
+    return {
+        target_id: LatestFlip(at=at, new_status=new_status, cause=FlipCause(cause), reason=reason)
+        for target_id, at, new_status, cause, reason in rows
+    }
 
 
 WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30), "90d": timedelta(days=90)}

@@ -9,7 +9,7 @@ from alerts.rules.kinds.new_issue import NewIssue
 from alerts.rules.kinds.regression import Regression
 from alerts.rules.kinds.release_health import ReleaseHealthThreshold
 from alerts.rules.kinds.slo_burn_rate import SloBurnRate
-from alerts.rules.kinds.target_status import TargetStatus
+from alerts.rules.kinds.target_status import TargetDown
 
 RULE_KINDS: dict[str, type[RuleKind]] = {
     kind.kind: kind
@@ -19,7 +19,7 @@ RULE_KINDS: dict[str, type[RuleKind]] = {
         Regression,
         IssueFrequency,
         ReleaseHealthThreshold,
-        TargetStatus,
+        TargetDown,
         CertificateExpiry,
         HeartbeatProblem,
         SloBurnRate,

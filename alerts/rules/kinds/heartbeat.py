@@ -1,28 +1,39 @@
-"""A heartbeat late, failed or over its runtime, told apart by why its target last flipped.
+"""A heartbeat late, failed or over its runtime, told apart by the cause of its target's last flip.
 
-The heartbeat detector and ping service (monitoring.heartbeats.services.pings) write the reason:
-"late: …" (degraded) and "missing: …" (down past grace) are late; a reason naming
-max_runtime is over runtime; any other down is a failed run (failure ping, exit code,
-under min_runtime).
+The heartbeat detector and ping service (monitoring.heartbeats.services.pings) store the
+cause with every flip: a late or missing ping is late, a run over max_runtime (finished or
+still going) is over runtime, and any other down (a failure ping, an exit code, a run under
+min_runtime) is a failed run. A degraded heartbeat is always late: nothing else degrades one.
 """
 
+from __future__ import annotations
+
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from alerts.rules.kinds.base import Params, RuleKind, Sample
 from alerts.rules.kinds.targets import SCOPE, scope_params, target_labels, watched_targets
-from monitoring.uptime.selectors import latest_flip_reasons
+from monitoring.uptime.models import FlipCause
+from monitoring.uptime.selectors import latest_flips
+
+if TYPE_CHECKING:
+    from alerts.models import AlertRule
 
 PROBLEMS = ("late", "failed", "over_runtime")
+PROBLEM_OF_DOWN = {
+    FlipCause.LATE: "late",
+    FlipCause.MISSING: "late",
+    FlipCause.OVER_RUNTIME: "over_runtime",
+}
 
 
-def heartbeat_problem(status: str, reason: str) -> str | None:
+def heartbeat_problem(status: str, cause: FlipCause | None) -> str | None:
+    """Which of PROBLEMS a heartbeat in `status`, last flipped for `cause`, has, if any."""
     if status == "degraded":
         return "late"
     if status != "down":
         return None
-    if reason.startswith(("late", "missing")):
-        return "late"
-    return "over_runtime" if "max_runtime" in reason else "failed"
+    return PROBLEM_OF_DOWN.get(cause, "failed") if cause is not None else "failed"
 
 
 class HeartbeatProblem(RuleKind):
@@ -32,35 +43,41 @@ class HeartbeatProblem(RuleKind):
     replayable = False
 
     @classmethod
-    def validate_params(cls, params) -> dict:
+    def validate_params(cls, params: Any) -> dict[str, Any]:
         p = Params(params)
         p.unknown(cls.example)
         return {"problems": p.choices("problems", PROBLEMS, default=list(PROBLEMS)), **scope_params(p)}
 
     @classmethod
-    def evaluate(cls, rule, now: datetime) -> list[Sample]:
-        statuses = [s for s in watched_targets(rule, kinds=("heartbeat",)) if s.status not in ("paused", "unknown")]
-        labels = target_labels(statuses)
-        reasons = latest_flip_reasons(target_ids=[s.target_id for s in statuses if s.status in ("down", "degraded")])
+    def evaluate(cls, rule: AlertRule, now: datetime) -> list[Sample]:
+        states = [s for s in watched_targets(rule, kinds=("heartbeat",)) if s.status not in ("paused", "unknown")]
+        labels = target_labels(states)
+        flips = latest_flips(target_ids=[s.target_id for s in states if s.status in ("down", "degraded")])
         wanted = rule.params.get("problems", list(PROBLEMS))
         samples = []
-        for s in statuses:
-            problem = heartbeat_problem(s.status, reasons.get(s.target_id, ""))
+        for s in states:
+            flip = flips.get(s.target_id)
+            problem = heartbeat_problem(s.status, flip.cause if flip else None)
             breached = problem in wanted
             samples.append(
                 Sample(
                     labels=labels[s.target_id],
                     value=1.0 if breached else 0.0,
                     breached=breached,
-                    detail={"status": s.status, "problem": problem, "reason": reasons.get(s.target_id, "")},
+                    detail={
+                        "status": s.status,
+                        "problem": problem,
+                        "cause": flip.cause.value if flip else None,
+                        "reason": flip.reason if flip else "",
+                    },
                 )
             )
         return samples
 
     @classmethod
-    def threshold(cls, params: dict) -> float | None:
+    def threshold(cls, params: dict[str, Any]) -> float | None:
         return None
 
     @classmethod
-    def describe(cls, params: dict) -> str:
+    def describe(cls, params: dict[str, Any]) -> str:
         return f"heartbeat {' or '.join(p.replace('_', ' ') for p in params.get('problems', PROBLEMS))}"

@@ -1,29 +1,35 @@
 """A target down or degraded: one sample per target, from the status the probes and heartbeats keep."""
 
+from __future__ import annotations
+
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from alerts.rules.kinds.base import Params, RuleKind, Sample
 from alerts.rules.kinds.targets import SCOPE, scope_params, target_labels, watched_targets
 
+if TYPE_CHECKING:
+    from alerts.models import AlertRule
+
 PROBLEMS = ("down", "degraded")
 
 
-class TargetStatus(RuleKind):
-    kind = "target_status"
+class TargetDown(RuleKind):
+    kind = "target_status"  # the stored value, kept from before the class had its own name
     label = "Uptime: a target down or degraded"
     example = {"statuses": ["down"], **SCOPE}
     replayable = False  # reads the status as it is now
 
     @classmethod
-    def validate_params(cls, params) -> dict:
+    def validate_params(cls, params: Any) -> dict[str, Any]:
         p = Params(params)
         p.unknown(cls.example)
         return {"statuses": p.choices("statuses", PROBLEMS, default=["down"]), **scope_params(p)}
 
     @classmethod
-    def evaluate(cls, rule, now: datetime) -> list[Sample]:
-        statuses = [s for s in watched_targets(rule) if s.status != "paused"]
-        labels = target_labels(statuses)
+    def evaluate(cls, rule: AlertRule, now: datetime) -> list[Sample]:
+        states = [s for s in watched_targets(rule) if s.status != "paused"]
+        labels = target_labels(states)
         wanted = rule.params.get("statuses", ["down"])
         return [
             Sample(
@@ -32,14 +38,14 @@ class TargetStatus(RuleKind):
                 breached=s.status in wanted,
                 detail={"status": s.status, "since": s.since.isoformat() if s.since else None},
             )
-            for s in statuses
+            for s in states
             if s.status != "unknown"  # never probed yet: no data, not a verdict
         ]
 
     @classmethod
-    def threshold(cls, params: dict) -> float | None:
+    def threshold(cls, params: dict[str, Any]) -> float | None:
         return None
 
     @classmethod
-    def describe(cls, params: dict) -> str:
+    def describe(cls, params: dict[str, Any]) -> str:
         return f"target {' or '.join(params.get('statuses', ['down']))}"

@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 from alerts.models import RuleInstance
 from alerts.rules.kinds import RULE_KINDS
-from monitoring.models import Flip, Tag
+from monitoring.heartbeats.services.pings import Ping, heartbeat_ping, heartbeats_detect
+from monitoring.models import Flip, Heartbeat, HeartbeatPing, Tag
 from tests.alerts.rules.factories import RuleFactory
 from tests.monitoring.uptime.factories import HeartbeatFactory, TargetFactory
 
@@ -91,25 +92,35 @@ def test_a_certificate_expiring_within_the_days(project, tick, signals):
     assert RuleInstance.objects.get(rule=rule).last_value == 5.0
 
 
-def _heartbeat(project, name, status, reason):
-    heartbeat = HeartbeatFactory(target__project=project, target__name=name, target__status=status)
-    if reason:
-        Flip.objects.create(
-            target=heartbeat.target, at=NOW - timedelta(minutes=1), old_status="up", new_status=status, reason=reason
-        )
-    return heartbeat
+def _heartbeat(project, name: str, **schedule) -> Heartbeat:
+    return HeartbeatFactory(target__project=project, target__name=name, **schedule)
 
 
-def test_heartbeats_late_failed_or_over_runtime_by_the_reason_they_flipped(project, tick, signals):
-    # The reasons as monitoring.heartbeats.services.pings writes them.
-    _heartbeat(project, "late-job", "degraded", "late: the ping due at 2026-11-23 08:59:00 UTC has not come")
-    _heartbeat(
-        project, "missing-job", "down", "missing: no ping since the one due at 2026-11-23 07:00:00 UTC, grace 3600 s"
+def _ping(heartbeat: Heartbeat, at: datetime, kind: int = HeartbeatPing.Kind.SUCCESS, exit_code: int | None = None):
+    assert heartbeat_ping(ping_key=heartbeat.ping_key, ping=Ping(kind=kind, at=at, exit_code=exit_code))
+
+
+def test_heartbeats_late_failed_or_over_runtime_by_the_cause_they_flipped(project, tick, signals):
+    # Every status below comes from the ping service and the detector, as in production.
+    day = timedelta(days=1)
+    _ping(_heartbeat(project, "late-job"), NOW - day - timedelta(minutes=30))  # due 30 min ago, grace 1 h
+    _ping(_heartbeat(project, "missing-job"), NOW - day - timedelta(hours=2))  # due 2 h ago: past grace
+    _ping(_heartbeat(project, "failed-job"), NOW - timedelta(minutes=1), HeartbeatPing.Kind.FAIL, exit_code=2)
+    _ping(_heartbeat(project, "fail-ping-job"), NOW - timedelta(minutes=1), HeartbeatPing.Kind.FAIL)
+    quick = _heartbeat(project, "quick-job", min_runtime_seconds=60)
+    _ping(quick, NOW - timedelta(minutes=2), HeartbeatPing.Kind.START)
+    _ping(quick, NOW - timedelta(minutes=2) + timedelta(seconds=5))
+    slow = _heartbeat(project, "slow-job", max_runtime_seconds=600)
+    _ping(slow, NOW - timedelta(minutes=20), HeartbeatPing.Kind.START)
+    _ping(slow, NOW - timedelta(minutes=5))  # took 900 s
+    _ping(
+        _heartbeat(project, "stuck-job", max_runtime_seconds=600), NOW - timedelta(minutes=20), HeartbeatPing.Kind.START
     )
-    _heartbeat(project, "failed-job", "down", "the job exited with code 2")
-    _heartbeat(project, "slow-job", "down", "the run took 900 s, over max_runtime 600 s")
-    _heartbeat(project, "fine-job", "up", "ping received")
+    _ping(_heartbeat(project, "fine-job"), NOW - timedelta(minutes=1))
     TargetFactory(project=project, name="not a heartbeat", status="down")
+    heartbeats_detect(now=NOW)
+    # What people read plays no part in what the rule decides.
+    Flip.objects.update(reason="")
     rules = {
         problem: rule_of(project, "heartbeat", {"problems": [problem]})
         for problem in ("late", "failed", "over_runtime")
@@ -122,5 +133,8 @@ def test_heartbeats_late_failed_or_over_runtime_by_the_reason_they_flipped(proje
         (rules["late"].pk, "late-job"),
         (rules["late"].pk, "missing-job"),
         (rules["failed"].pk, "failed-job"),
+        (rules["failed"].pk, "fail-ping-job"),
+        (rules["failed"].pk, "quick-job"),
         (rules["over_runtime"].pk, "slow-job"),
+        (rules["over_runtime"].pk, "stuck-job"),
     }

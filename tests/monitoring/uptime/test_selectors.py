@@ -6,10 +6,19 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from monitoring.models import Status
+from monitoring.models import Flip, Status
+from monitoring.uptime.models import FlipCause
 from monitoring.uptime.probes.base import DOWN, UP, ProbeOutcome
 from monitoring.uptime.probes.runner import Probed
-from monitoring.uptime.selectors import certificates_expiring, flips_since, target_results, target_statuses
+from monitoring.uptime.selectors import (
+    LatestFlip,
+    certificates_expiring,
+    flips_since,
+    latest_flips,
+    target_flips,
+    target_results,
+    target_statuses,
+)
 from monitoring.uptime.services.results import probe_results_record
 from tests.monitoring.uptime.factories import TargetFactory
 
@@ -46,3 +55,55 @@ def test_certificates_expiring_soonest_first():
     TargetFactory(cert_expires_at=now + dt.timedelta(days=90))
     TargetFactory(cert_expires_at=now + dt.timedelta(days=1), paused=True)
     assert [s.target_id for s in certificates_expiring(before=now + dt.timedelta(days=30))] == [sooner.pk, later.pk]
+
+
+def _flip(target, at: dt.datetime, new_status: str, cause: FlipCause) -> Flip:
+    return Flip.objects.create(
+        target=target, at=at, old_status=Status.UP, new_status=new_status, cause=cause, reason=f"{cause} at {at}"
+    )
+
+
+def test_latest_flips_reads_one_row_per_target_in_one_query_however_long_the_history(django_assert_num_queries):
+    short, long, never = TargetFactory(), TargetFactory(), TargetFactory()
+    _flip(short, T0, Status.DOWN, FlipCause.TIMEOUT)
+
+    def read() -> tuple[dict[int, LatestFlip], str]:
+        with django_assert_num_queries(1) as captured:
+            flips = latest_flips(target_ids=[short.pk, long.pk, never.pk])
+        return flips, captured.captured_queries[0]["sql"]
+
+    _flip(long, T0, Status.DOWN, FlipCause.BAD_STATUS)
+    flips, sql_with_one_flip = read()
+    assert flips[long.pk].cause == FlipCause.BAD_STATUS
+    Flip.objects.bulk_create(
+        Flip(
+            target=long,
+            at=T0 - dt.timedelta(minutes=i),
+            old_status=Status.UP,
+            new_status=Status.DOWN,
+            cause=FlipCause.TIMEOUT,
+            reason="older",
+        )
+        for i in range(1, 500)
+    )
+    # The newest wins, and among flips at the same moment the later one.
+    _flip(long, T0 + dt.timedelta(minutes=5), Status.DEGRADED, FlipCause.SLOW)
+    newest = _flip(long, T0 + dt.timedelta(minutes=5), Status.UP, FlipCause.RECOVERED)
+    flips, sql_with_history = read()
+
+    assert sql_with_history == sql_with_one_flip  # the same statement: no list of flips grows in it
+    assert set(flips) == {short.pk, long.pk}
+    assert flips[long.pk] == LatestFlip(
+        at=newest.at, new_status=Status.UP, cause=FlipCause.RECOVERED, reason=newest.reason
+    )
+    assert (flips[short.pk].new_status, flips[short.pk].cause) == (Status.DOWN, FlipCause.TIMEOUT)
+
+
+def test_target_flips_newest_first_up_to_the_limit():
+    target, other = TargetFactory(), TargetFactory()
+    for minute in range(5):
+        _flip(target, T0 + dt.timedelta(minutes=minute), Status.DOWN, FlipCause.TIMEOUT)
+    _flip(other, T0 + dt.timedelta(hours=1), Status.DOWN, FlipCause.TIMEOUT)
+    assert [f.at for f in target_flips(target_id=target.pk, limit=3)] == [
+        T0 + dt.timedelta(minutes=m) for m in (4, 3, 2)
+    ]
