@@ -4,6 +4,7 @@ so a module can move without stranding beat's stored entries."""
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
@@ -33,11 +34,9 @@ def probe_batch_run(target_ids: list[int], region: str, due_at: list[float] | No
 def _send_batch(target_ids: list[int], region: str, due_at: list[float]) -> None:
     # Held by the broker and worker until the first target is due, not by a sleeping task.
     eta = datetime.fromtimestamp(min(due_at), tz=UTC)
+    timing: dict[str, Any] = {"eta": eta} if eta > timezone.now() else {}
     probe_batch_run.apply_async(
-        args=[target_ids, region, due_at],
-        queue=f"probes.{region}",
-        eta=eta if eta > timezone.now() else None,
-        expires=BATCH_EXPIRES_SECONDS,
+        args=(target_ids, region, due_at), queue=f"probes.{region}", expires=BATCH_EXPIRES_SECONDS, **timing
     )
 
 

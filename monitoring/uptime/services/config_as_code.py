@@ -74,7 +74,8 @@ def targets_import(*, items: list) -> ImportReport:
         if unknown:
             errors[f"{where}.{unknown[0]}"] = ["unknown field"]
             continue
-        project = projects.get(item.get("project"))
+        slug = item.get("project")
+        project = projects.get(slug) if isinstance(slug, str) else None
         if project is None:
             errors[f"{where}.project"] = [f"no project with slug {item.get('project')!r}"]
             continue

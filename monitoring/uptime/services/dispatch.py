@@ -56,7 +56,8 @@ def targets_claim_due(*, now: datetime, limit: int, lookahead: timedelta = timed
     rows = list(due)
     # One UPDATE per interval (targets share a handful), not one per row: on cadence the
     # next run is due + interval; a target already a full interval behind starts again from now.
-    on_cadence, behind = defaultdict(list), defaultdict(list)
+    on_cadence: defaultdict[int, list[int]] = defaultdict(list)
+    behind: defaultdict[int, list[int]] = defaultdict(list)
     for pk, next_run_at, interval_seconds, _ in rows:
         following = next_run_at + timedelta(seconds=interval_seconds)
         (on_cadence if following > now else behind)[interval_seconds].append(pk)

@@ -6,6 +6,7 @@ transaction that moves the cursor, so a crash or a second worker never double-co
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -21,6 +22,8 @@ Resolution = TargetRollup.Resolution
 SETTLE = timedelta(minutes=3)
 MINUTES_PER_PASS = 10
 LATENCY_GROWTH = 1.1  # each histogram bucket is 10 % wider than the last: ±5 % on percentiles
+# A resolution's rollups of the closed span [start, end), built from the finer data.
+RollupSource = Callable[[datetime, datetime], list[TargetRollup]]
 
 
 ROLLUP_COUNTS = (
@@ -71,15 +74,25 @@ class Tally:
     def add_rollup(self, rollup: TargetRollup) -> None:
         self.add_counts(*(getattr(rollup, name) for name in ROLLUP_COUNTS))
 
-    def add_counts(self, count, up, degraded, latency_count, latency_sum, latency_min, latency_max, histogram):
+    def add_counts(
+        self,
+        count: int,
+        up: int,
+        degraded: int,
+        latency_count: int,
+        latency_sum: int,
+        latency_min: int | None,
+        latency_max: int | None,
+        histogram: dict[str, int],
+    ) -> None:
         """A rollup's ROLLUP_COUNTS in order, as a values_list() row gives them without a model."""
         self.count += count
         self.up += up
         self.degraded += degraded
-        if latency_count:
+        if latency_count and latency_min is not None and latency_max is not None:
             self._add_latency(latency_count, latency_sum, latency_min, latency_max, histogram)
 
-    def _add_latency(self, count, total, low, high, histogram) -> None:
+    def _add_latency(self, count: int, total: int, low: int, high: int, histogram: dict[str, int]) -> None:
         self.latency_count += count
         self.latency_sum += total
         self.latency_min = low if self.latency_min is None else min(self.latency_min, low)
@@ -88,7 +101,7 @@ class Tally:
             self.histogram[index] = self.histogram.get(index, 0) + n
 
     def percentile(self, fraction: float) -> int | None:
-        if not self.latency_count:
+        if not self.latency_count or self.latency_max is None:
             return None
         wanted, seen = fraction * self.latency_count, 0
         for index in sorted(self.histogram, key=int):
@@ -115,7 +128,7 @@ class Tally:
 
 def rollups_advance(*, now: datetime) -> dict[int, int]:
     """Roll up every closed bucket; returns rollups written per resolution."""
-    written = {Resolution.MINUTE: 0, Resolution.HOUR: 0, Resolution.DAY: 0}
+    written: dict[int, int] = {Resolution.MINUTE: 0, Resolution.HOUR: 0, Resolution.DAY: 0}
     minute_end = floor_time(now - SETTLE, Resolution.MINUTE)
     while (done := _pass(Resolution.MINUTE, until=minute_end, source=_minutes_from_results)) is not None:
         written[Resolution.MINUTE] += done
@@ -129,7 +142,7 @@ def rollups_advance(*, now: datetime) -> dict[int, int]:
     return written
 
 
-def _pass(resolution: int, *, until: datetime, source) -> int | None:
+def _pass(resolution: int, *, until: datetime, source: RollupSource) -> int | None:
     """Roll up the next span up to `until`; None when there is nothing left to do."""
     with transaction.atomic():
         cursor = _lock_cursor(resolution)
@@ -180,7 +193,7 @@ def _minutes_from_results(start: datetime, end: datetime) -> list[TargetRollup]:
     return [t.as_rollup(target_id=k[0], resolution=Resolution.MINUTE, bucket_start=k[1]) for k, t in tallies.items()]
 
 
-def _merge_finer(finer: int):
+def _merge_finer(finer: int) -> RollupSource:
     def merge(start: datetime, end: datetime) -> list[TargetRollup]:
         coarser = Resolution.HOUR if finer == Resolution.MINUTE else Resolution.DAY
         tallies: dict[tuple[int, datetime], Tally] = defaultdict(Tally)
