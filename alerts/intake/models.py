@@ -3,9 +3,12 @@
 from django.db import models
 
 from alerts.incidents.severity import Severity
+from monitoring.common.credentials import TokenCredential
 
 
-class Integration(models.Model):
+class Integration(TokenCredential):
+    TOKEN_PREFIX = "lki_"
+
     class Kind(models.TextChoices):
         ALERTMANAGER = "alertmanager", "Alertmanager webhook (v4)"
         EVENTS = "events", "Events API (PagerDuty-style)"
@@ -20,12 +23,8 @@ class Integration(models.Model):
     escalation_policy = models.ForeignKey(
         "alerts.EscalationPolicy", on_delete=models.SET_NULL, null=True, blank=True, related_name="integrations"
     )
-    # Only the token's SHA-256 is kept; the token is shown once, like API tokens.
+    # The token's first characters, so people can tell tokens apart; only its hash is kept.
     token_prefix = models.CharField(max_length=12, editable=False)
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]

@@ -1,17 +1,15 @@
 """Integration tokens: made once and shown once, stored as SHA-256, revoked, never edited."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
-from alerts.models import Integration, Severity
-from monitoring.common.credentials import digest, new_secret
-
-TOKEN_PREFIX = "lki_"
-TOUCH_EVERY = timedelta(minutes=1)
+from alerts.models import Channel, EscalationPolicy, Integration, Severity
+from monitoring.common.credentials import credential_by_token, new_token
+from monitoring.models import Project
 
 
 @dataclass(frozen=True)
@@ -21,7 +19,13 @@ class NewIntegration:
 
 
 def integration_create(
-    *, name: str, kind: str, project=None, default_severity: str = Severity.HIGH, escalation_policy=None, channels=()
+    *,
+    name: str,
+    kind: str,
+    project: Project | None = None,
+    default_severity: str = Severity.HIGH,
+    escalation_policy: EscalationPolicy | None = None,
+    channels: Iterable[Channel] = (),
 ) -> NewIntegration:
     name = (name or "").strip()
     if not name:
@@ -30,7 +34,7 @@ def integration_create(
         raise ValidationError({"kind": f"must be one of {', '.join(Integration.Kind.values)}"})
     if default_severity not in Severity.values:
         raise ValidationError({"default_severity": f"must be one of {', '.join(Severity.values)}"})
-    token = new_secret(TOKEN_PREFIX)
+    made = new_token(Integration.TOKEN_PREFIX)
     try:
         with transaction.atomic():
             integration = Integration.objects.create(
@@ -39,29 +43,23 @@ def integration_create(
                 project=project,
                 default_severity=default_severity,
                 escalation_policy=escalation_policy,
-                token_prefix=token[: len(TOKEN_PREFIX) + 6],
-                token_hash=digest(token),
+                token_prefix=made.prefix,
+                token_hash=made.hash,
             )
             if channels:
                 integration.channels.set(channels)
     except IntegrityError:
         raise ValidationError({"name": f"an integration named {name!r} exists"}) from None
-    return NewIntegration(integration=integration, token=token)
+    return NewIntegration(integration=integration, token=made.token)
 
 
 def integration_revoke(*, integration: Integration, now: datetime | None = None) -> None:
-    Integration.objects.filter(pk=integration.pk, revoked_at=None).update(revoked_at=now or timezone.now())
+    integration.revoke(now=now)
 
 
 def integration_authenticate(*, token: str, kind: str | None = None) -> Integration | None:
     """The live integration whose token this is (of `kind`, if given); None otherwise."""
-    if not token.startswith(TOKEN_PREFIX):
-        return None
-    now = timezone.now()
-    rows = Integration.objects.select_related("project").filter(token_hash=digest(token), revoked_at=None)
+    rows = Integration.objects.select_related("project")
     if kind is not None:
         rows = rows.filter(kind=kind)
-    integration = rows.first()
-    if integration and (integration.last_used_at is None or integration.last_used_at < now - TOUCH_EVERY):
-        Integration.objects.filter(pk=integration.pk).update(last_used_at=now)
-    return integration
+    return credential_by_token(rows, token)

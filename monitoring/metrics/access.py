@@ -1,16 +1,20 @@
 """Who may read /metrics: a scraper with the bearer token, or one at an allowed address."""
 
-import hmac
 import ipaddress
+from collections.abc import Iterable
 
 from django.conf import settings
+from django.http import HttpRequest
+
+from monitoring.common.credentials import MalformedCredential, bearer_token, digest, matches
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def parse_networks(entries) -> tuple[list[Network], list[str]]:
+def parse_networks(entries: Iterable[str]) -> tuple[list[Network], list[str]]:
     """Addresses or CIDR networks, and the entries that are neither (system check E001)."""
-    networks, invalid = [], []
+    networks: list[Network] = []
+    invalid: list[str] = []
     for entry in entries:
         if not entry.strip():
             continue  # METRICS_ALLOWED_IPS="" means no address at all
@@ -21,7 +25,7 @@ def parse_networks(entries) -> tuple[list[Network], list[str]]:
     return networks, invalid
 
 
-def metrics_access_allowed(request) -> bool:
+def metrics_access_allowed(request: HttpRequest) -> bool:
     """A request that presents credentials is judged by them alone: a wrong or stale
     token is refused even from an allowed address, so a misconfigured scraper notices."""
     authorization = request.headers.get("Authorization")
@@ -30,7 +34,7 @@ def metrics_access_allowed(request) -> bool:
     return _address_allowed(client_address(request))
 
 
-def client_address(request) -> str:
+def client_address(request: HttpRequest) -> str:
     """The client's address: REMOTE_ADDR, or as seen by the outermost trusted proxy.
 
     X-Forwarded-For is believed only for the hops the operator declared with
@@ -47,10 +51,12 @@ def client_address(request) -> str:
 
 def _token_matches(authorization: str) -> bool:
     expected = settings.METRICS_TOKEN
-    scheme, _, presented = authorization.partition(" ")
-    if not expected or scheme.lower() != "bearer":
+    try:
+        presented = bearer_token(authorization)
+    except MalformedCredential:
         return False
-    return hmac.compare_digest(presented.strip().encode(), expected.encode())
+    # Compared as hashes, so the time taken tells nothing, not even the token's length.
+    return bool(expected) and presented is not None and matches(presented, digest(expected))
 
 
 def _address_allowed(address: str) -> bool:

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
+from monitoring.common.credentials import Credential, TokenCredential
+
 
 class Project(models.Model):
     name = models.CharField(max_length=200)
@@ -63,16 +65,13 @@ class Environment(models.Model):
         return self.name
 
 
-class IngestKey(models.Model):
+class IngestKey(Credential):
     """A public key (the DSN's user part) with an optional secret, stored hashed."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="ingest_keys")
     label = models.CharField(max_length=100, default="Default")
     public_key = models.CharField(max_length=32, unique=True, editable=False)
     secret_hash = models.CharField(max_length=64, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -94,8 +93,10 @@ class IngestKey(models.Model):
         return f"{site.scheme}://{self.public_key}@{site.netloc}{site.path}/{self.project_id}"
 
 
-class ApiToken(models.Model):
+class ApiToken(TokenCredential):
     """A bearer token for the REST API. Only its SHA-256 is kept; the token is shown once."""
+
+    TOKEN_PREFIX = "lkt_"
 
     class Scope(models.TextChoices):
         READ = "read", "Read"
@@ -106,11 +107,7 @@ class ApiToken(models.Model):
     scope = models.CharField(max_length=5, choices=Scope.choices, default=Scope.READ)
     # The first characters, so a person can tell tokens apart without the secret.
     prefix = models.CharField(max_length=12, editable=False)
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     expires_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,15 +1,17 @@
-from dataclasses import dataclass
-from datetime import timedelta
+"""API tokens: made once and shown once, stored as SHA-256, revoked or expired, never edited."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 from django.db.models import Q
 from django.utils import timezone
 
-from monitoring.common.credentials import digest, new_secret
+from monitoring.common.credentials import credential_by_token, new_token
 from monitoring.models import ApiToken
 
-TOKEN_PREFIX = "lkt_"
-TOUCH_EVERY = timedelta(minutes=1)
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User  # AUTH_USER_MODEL is Django's own
 
 
 @dataclass(frozen=True)
@@ -19,34 +21,26 @@ class NewApiToken:
 
 
 def api_token_create(
-    *, user: AbstractBaseUser, scope: str = ApiToken.Scope.READ, name: str = "", expires_at=None
+    *, user: "User", scope: str = ApiToken.Scope.READ, name: str = "", expires_at: datetime | None = None
 ) -> NewApiToken:
     if scope not in ApiToken.Scope.values:
         raise ValueError(f"scope: must be one of {', '.join(ApiToken.Scope.values)}")
-    secret = new_secret(TOKEN_PREFIX)
+    made = new_token(ApiToken.TOKEN_PREFIX)
     token = ApiToken.objects.create(
-        user=user,
-        name=name,
-        scope=scope,
-        expires_at=expires_at,
-        prefix=secret[: len(TOKEN_PREFIX) + 6],
-        token_hash=digest(secret),
+        user=user, name=name, scope=scope, expires_at=expires_at, prefix=made.prefix, token_hash=made.hash
     )
-    return NewApiToken(token=token, secret=secret)
+    return NewApiToken(token=token, secret=made.token)
 
 
 def api_token_revoke(*, token: ApiToken) -> None:
-    ApiToken.objects.filter(pk=token.pk, revoked_at=None).update(revoked_at=timezone.now())
+    token.revoke()
 
 
 def api_token_authenticate(*, secret: str) -> ApiToken | None:
-    now = timezone.now()
-    token = (
+    """The live token (not revoked, not expired, of an active user) this secret is, or None."""
+    rows = (
         ApiToken.objects.select_related("user")
-        .filter(token_hash=digest(secret), revoked_at=None, user__is_active=True)
-        .filter(Q(expires_at=None) | Q(expires_at__gt=now))
-        .first()
+        .filter(user__is_active=True)
+        .filter(Q(expires_at=None) | Q(expires_at__gt=timezone.now()))
     )
-    if token and (token.last_used_at is None or token.last_used_at < now - TOUCH_EVERY):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token
+    return credential_by_token(rows, secret)

@@ -1,3 +1,9 @@
+"""Ingest keys: a public key (the DSN's user part) that names a project, with an optional secret.
+
+The public key is no secret, since browser SDKs ship it; the secret, for server-side clients
+that want one, is shown once and stored as SHA-256.
+"""
+
 import re
 import time
 import uuid
@@ -5,8 +11,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q
-from django.utils import timezone
 
 from monitoring.common.credentials import digest, matches, new_secret
 from monitoring.models import IngestKey, Project
@@ -39,9 +43,8 @@ def ingest_key_create(*, project: Project, label: str = "Default", with_secret: 
 
 
 def ingest_key_revoke(*, key: IngestKey) -> None:
-    IngestKey.objects.filter(pk=key.pk, revoked_at=None).update(revoked_at=timezone.now())
+    key.revoke()
     _active.pop(key.public_key, None)
-    key.refresh_from_db(fields=["revoked_at"])
 
 
 def ingest_key_authenticate(*, public_key: str, secret: str | None = None) -> IngestKey | None:
@@ -53,7 +56,7 @@ def ingest_key_authenticate(*, public_key: str, secret: str | None = None) -> In
         return None
     if key.secret_hash and not (secret and matches(secret, key.secret_hash)):
         return None
-    _touch(key)
+    key.record_use(every=timedelta(seconds=settings.INGEST_KEY_TOUCH_SECONDS))
     return key
 
 
@@ -64,19 +67,10 @@ def _active_key(public_key: str) -> IngestKey | None:
         return cached[1]
     try:
         key = IngestKey.objects.select_related("project").get(public_key=public_key, revoked_at=None)
-    except (IngestKey.DoesNotExist, ValueError):
+    except IngestKey.DoesNotExist:
         _active.pop(public_key, None)
         return None  # unknown keys are not remembered: anyone can send endless ones
     if len(_active) >= KEY_CACHE_SIZE:
         _active.clear()
     _active[public_key] = (now, key)
     return key
-
-
-def _touch(key: IngestKey) -> None:
-    """Record use at most once a minute per key: ingest must not become a write per request."""
-    now = timezone.now()
-    stale = now - timedelta(seconds=settings.INGEST_KEY_TOUCH_SECONDS)
-    if key.last_used_at is None or key.last_used_at < stale:
-        IngestKey.objects.filter(Q(last_used_at=None) | Q(last_used_at__lt=stale), pk=key.pk).update(last_used_at=now)
-        key.last_used_at = now

@@ -2,10 +2,11 @@ import hashlib
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from monitoring.models import ApiToken, Project
-from monitoring.projects.services.api_tokens import api_token_revoke
+from monitoring.projects.services.api_tokens import api_token_authenticate, api_token_revoke
 from tests.factories import UserFactory, make_api_token
 
 pytestmark = pytest.mark.django_db
@@ -66,10 +67,21 @@ def test_revoked_expired_and_unknown_tokens_get_401(client):
     api_token_revoke(token=revoked.token)
     expired = make_api_token()
     ApiToken.objects.filter(pk=expired.token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    for secret in (revoked.secret, expired.secret, "lkt_unknown"):
+    for secret in (revoked.secret, expired.secret, "lkt_unknown", "unknown"):
         response = client.get(PROJECTS, **bearer(secret))
         assert response.status_code == 401
         assert response.json()["error"].startswith("Authorization:")
+
+
+def test_revoking_again_keeps_the_time_access_ended():
+    created = make_api_token()
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        api_token_revoke(token=created.token)
+    with time_machine.travel(start + timedelta(hours=1), tick=False):
+        api_token_revoke(token=created.token)
+    assert created.token.revoked_at == start
+    assert ApiToken.objects.get(pk=created.token.pk).revoked_at == start
 
 
 def test_a_token_of_a_deactivated_user_stops_working(client):
@@ -83,3 +95,26 @@ def test_a_token_of_a_deactivated_user_stops_working(client):
 def test_no_credentials_get_401_not_a_login_page(client):
     response = client.get(PROJECTS)
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize("authorization", ["Bearer", "Bearer ", "Bearer lkt_one lkt_two"])
+def test_a_malformed_bearer_header_is_401_saying_what_was_expected(client, authorization):
+    response = client.get(PROJECTS, HTTP_AUTHORIZATION=authorization)
+    assert response.status_code == 401
+    assert response.json()["error"] == "Authorization: expected 'Bearer <token>'."
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
+def test_the_bearer_scheme_is_read_in_any_case(client):
+    secret = make_api_token().secret
+    for scheme in ("bearer", "BEARER", "Bearer"):
+        assert client.get(PROJECTS, HTTP_AUTHORIZATION=f"{scheme}\t{secret}").status_code == 200
+
+
+def test_last_used_is_recorded_at_most_once_a_minute():
+    created = make_api_token()
+    start = timezone.now()
+    for seconds, expected in ((0, 0), (30, 0), (61, 61)):
+        with time_machine.travel(start + timedelta(seconds=seconds), tick=False):
+            api_token_authenticate(secret=created.secret)
+        assert ApiToken.objects.get(pk=created.token.pk).last_used_at == start + timedelta(seconds=expected)
