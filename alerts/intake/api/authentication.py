@@ -1,18 +1,26 @@
 import json
+from typing import Any
 
-from rest_framework import authentication, exceptions
+from rest_framework import exceptions
+from rest_framework.request import Request
 
 from alerts.intake.services import integration_authenticate
+from alerts.models import Integration
+from monitoring.common.authentication import CredentialAuthentication
 
 
-class IntegrationTokenAuthentication(authentication.BaseAuthentication):
+class IntegrationTokenAuthentication(CredentialAuthentication):
     """An integration's own token: `Authorization: Bearer lki_…` or `?token=` (Alertmanager's
     webhook config can carry either). The events API also takes it as the body's
     `routing_key`, where PagerDuty clients put theirs. `request.auth` is the Integration."""
 
-    def authenticate(self, request):
+    field = "token"
+    realm = "alerts"
+    query_param = "token"
+
+    def authenticate(self, request: Request) -> tuple[None, Integration]:
         view = request.parser_context.get("view")
-        raw = self._raw_token(request)
+        raw = self.presented(request)
         if raw is None and getattr(view, "token_in_body", False):
             raw = self._body_token(request, view)
         if raw is None:
@@ -27,20 +35,10 @@ class IntegrationTokenAuthentication(authentication.BaseAuthentication):
         return None, integration
 
     @staticmethod
-    def _raw_token(request) -> str | None:
-        header = authentication.get_authorization_header(request).split()
-        if len(header) == 2 and header[0].lower() == b"bearer":
-            return header[1].decode(errors="replace")
-        return request.query_params.get("token")
-
-    @staticmethod
-    def _body_token(request, view) -> str | None:
+    def _body_token(request: Request, view: Any) -> str | None:
         try:
             data = json.loads(view.read_body(request))
         except ValueError:
             return None
         key = data.get("routing_key") if isinstance(data, dict) else None
         return key if isinstance(key, str) and key else None
-
-    def authenticate_header(self, request):
-        return 'Bearer realm="alerts"'

@@ -170,6 +170,19 @@ def test_tokens_unknown_revoked_or_for_the_other_endpoint_are_401(am, events, cl
     assert response["WWW-Authenticate"].startswith("Bearer")
 
 
+def test_a_malformed_bearer_header_is_401_naming_it_even_with_a_token_elsewhere(am):
+    response = am(am_payload(), token=None, HTTP_AUTHORIZATION="Bearer", QUERY_STRING=f"token={am.token}")
+    assert response.status_code == 401
+    assert response.json()["error"] == "token: expected 'Bearer <token>'."
+    assert not Incident.objects.exists()
+
+
+def test_the_bearer_scheme_is_read_in_any_case_and_another_scheme_is_passed_over(am):
+    assert am(am_payload(), token=None, HTTP_AUTHORIZATION=f"bearer {am.token}").status_code == 202
+    proxy = "Basic cHJveHk6cGFzcw=="  # a proxy's own credentials in front of Lookout
+    assert am(am_payload(), token=None, HTTP_AUTHORIZATION=proxy, QUERY_STRING=f"token={am.token}").status_code == 202
+
+
 def test_only_the_token_hash_is_stored(am):
     integration = Integration.objects.get(pk=am.integration.pk)
     assert am.token not in (integration.token_hash, integration.token_prefix)
@@ -234,6 +247,13 @@ def test_events_routing_key_is_a_token_too(events, client):
         ).status_code
         == 401
     )
+
+
+def test_a_routing_key_no_token_could_be_is_401_not_500(client):
+    body = json.dumps(trigger(routing_key="lki_\ud800"))  # a lone surrogate, which UTF-8 cannot encode
+    response = client.post(EVENTS_URL, body, content_type="application/json")
+    assert response.status_code == 401
+    assert response.json()["error"].startswith("token:")
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,19 @@ def test_missing_or_unknown_key_gets_401_json_naming_the_key(client, auth):
     assert response.json()["error"].startswith("key:")
 
 
+def test_a_malformed_bearer_header_is_401_even_with_a_key_elsewhere(client):
+    key = make_ingest_key().key
+    response = client.get(URL, HTTP_AUTHORIZATION="Bearer", HTTP_X_LOOKOUT_KEY=key.public_key)
+    assert response.status_code == 401
+    assert response.json()["error"] == "key: expected 'Bearer <token>'."
+
+
+def test_another_scheme_is_passed_over_for_the_key_header(client):
+    key = make_ingest_key().key
+    response = client.get(URL, HTTP_AUTHORIZATION="Basic cHJveHk6cGFzcw==", HTTP_X_LOOKOUT_KEY=key.public_key)
+    assert response.status_code == 200
+
+
 @pytest.mark.parametrize("raw", ["abc%00def", "%00" * 32, "A" * 32, "0" * 33, "%F0%9F%94%91"])
 def test_values_not_shaped_like_a_key_get_401_never_500(client, raw):
     response = client.get(f"{URL}?key={raw}")
