@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Prefetch
@@ -30,5 +31,5 @@ def projects_with_dsns(limit: int = 50) -> list[ProjectRow]:
     ]
 
 
-def project_slugs(ids) -> dict[int, str]:
+def project_slugs(ids: Iterable[int]) -> dict[int, str]:
     return dict(Project.objects.filter(pk__in=list(ids)).values_list("pk", "slug"))

@@ -80,7 +80,7 @@ def signals_from(payload: dict, *, integration: Integration, now) -> list[AlertS
         severity = severity_from(labels.get("severity"), default=integration.default_severity)
         labels.setdefault("alertname", "alertmanager")
         labels["severity"] = labels.get("severity") or severity
-        if integration.project_id:
+        if integration.project is not None:
             labels.setdefault("project", integration.project.slug)
         summary = annotations.get("summary") or annotations.get("description") or labels["alertname"]
         resolved = alert_status == "resolved"

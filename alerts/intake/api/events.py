@@ -41,7 +41,7 @@ def _trigger_signal(event: dict, *, dedup_key: str, integration: Integration, no
         for key, value in f.obj(payload["custom_details"], "payload.custom_details").items():
             if isinstance(value, str | int | float) and not isinstance(value, bool):
                 labels[f"detail_{key}"] = str(value)[:255]
-    if integration.project_id:
+    if integration.project is not None:
         labels.setdefault("project", integration.project.slug)
     return AlertSignal(
         source="external",
