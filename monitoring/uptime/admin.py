@@ -15,6 +15,7 @@ from unfold.decorators import action, display
 from monitoring.models import Heartbeat, Status, Tag, Target
 from monitoring.uptime.selectors import WINDOWS, target_flips, target_history, uptime_by_target
 from monitoring.uptime.services.actions import targets_check_now, targets_pause, targets_resume
+from monitoring.uptime.services.config import HTTP_FIELDS, SCHEDULE_FIELDS, SOCKET_FIELDS, STATUS_FIELDS
 from monitoring.uptime.services.config_as_code import (
     TargetImportError,
     config_dump,
@@ -98,81 +99,29 @@ class TargetAdmin(ModelAdmin):
     actions = ["pause", "resume", "check_now", "export_yaml", "export_json"]
     inlines = [HeartbeatInline]
     readonly_fields = (
-        "status",
-        "status_changed_at",
-        "last_checked_at",
-        "last_latency_ms",
-        "last_error",
-        "cert_expires_at",
+        *STATUS_FIELDS,
         "history_charts",
         "recent_flips",
     )
     fieldsets = (
         (None, {"fields": ("project", "name", "kind", "tags", "paused")}),
-        (
-            "Status",
-            {
-                "fields": (
-                    "status",
-                    "status_changed_at",
-                    "last_checked_at",
-                    "last_latency_ms",
-                    "last_error",
-                    "cert_expires_at",
-                )
-            },
-        ),
+        ("Status", {"fields": STATUS_FIELDS}),
         (
             "Schedule, regions and debounce",
-            {
-                "fields": (
-                    "interval_seconds",
-                    "timeout_seconds",
-                    "regions",
-                    "quorum",
-                    "down_after_failures",
-                    "failure_window",
-                    "up_after_successes",
-                )
-            },
+            {"fields": SCHEDULE_FIELDS},
         ),
         (
             "HTTP(S)",
             {
                 "classes": ("collapse",),
-                "fields": (
-                    "url",
-                    "method",
-                    "headers",
-                    "body",
-                    "auth_kind",
-                    "auth_username",
-                    "auth_secret_env",
-                    "accepted_statuses",
-                    "follow_redirects",
-                    "max_redirects",
-                    "verify_tls",
-                    "keyword",
-                    "keyword_mode",
-                    "json_path",
-                    "json_expected",
-                    "degraded_after_ms",
-                ),
+                "fields": HTTP_FIELDS,
             },
         ),
         (
             "TCP, TLS and DNS",
             {
                 "classes": ("collapse",),
-                "fields": (
-                    "host",
-                    "port",
-                    "tls_warn_days",
-                    "dns_record_type",
-                    "dns_expected",
-                    "dns_resolver",
-                    "dns_resolver_port",
-                ),
+                "fields": SOCKET_FIELDS,
             },
         ),
         ("History", {"fields": ("history_charts", "recent_flips")}),

@@ -16,7 +16,13 @@ from rest_framework.response import Response
 from monitoring.models import Flip, Heartbeat, ProbeResult, Target
 from monitoring.uptime.selectors import WINDOWS, target_flips, target_results, uptime_by_target
 from monitoring.uptime.services.actions import targets_pause, targets_resume
-from monitoring.uptime.services.config import HEARTBEAT_FIELDS, TARGET_FIELDS, TargetConfigError, target_save
+from monitoring.uptime.services.config import (
+    HEARTBEAT_FIELDS,
+    STATUS_FIELDS,
+    TARGET_FIELDS,
+    TargetConfigError,
+    target_save,
+)
 
 
 class HeartbeatSerializer(serializers.ModelSerializer):
@@ -46,22 +52,9 @@ class TargetSerializer(serializers.ModelSerializer):
             *TARGET_FIELDS,
             "tags",
             "heartbeat",
-            "status",
-            "status_changed_at",
-            "last_checked_at",
-            "last_latency_ms",
-            "last_error",
-            "cert_expires_at",
+            *STATUS_FIELDS,
         ]
-        read_only_fields = [
-            "id",
-            "status",
-            "status_changed_at",
-            "last_checked_at",
-            "last_latency_ms",
-            "last_error",
-            "cert_expires_at",
-        ]
+        read_only_fields = ["id", *STATUS_FIELDS]
         extra_kwargs: dict[str, dict[str, Any]] = {name: {"validators": []} for name in TARGET_FIELDS}
 
     def to_representation(self, target: Target) -> dict[str, Any]:

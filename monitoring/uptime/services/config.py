@@ -5,18 +5,27 @@ from django.db import transaction
 
 from monitoring.models import Heartbeat, Status, Tag, Target
 
-# What a person configures; status and history are the engine's.
-TARGET_FIELDS = (
-    "name",
-    "kind",
+# What the engine keeps about a target's present state: shown, never set by a person.
+STATUS_FIELDS = (
+    "status",
+    "status_changed_at",
+    "last_checked_at",
+    "last_latency_ms",
+    "last_error",
+    "cert_expires_at",
+)
+# What a person configures, by the kinds each applies to; status and history are the engine's.
+# The admin's form groups its fields the same way.
+SCHEDULE_FIELDS = (
     "interval_seconds",
     "timeout_seconds",
-    "paused",
     "regions",
     "quorum",
     "down_after_failures",
     "failure_window",
     "up_after_successes",
+)
+HTTP_FIELDS = (
     "url",
     "method",
     "headers",
@@ -33,14 +42,17 @@ TARGET_FIELDS = (
     "json_path",
     "json_expected",
     "degraded_after_ms",
+)
+SOCKET_FIELDS = (
     "host",
     "port",
+    "tls_warn_days",
     "dns_record_type",
     "dns_expected",
     "dns_resolver",
     "dns_resolver_port",
-    "tls_warn_days",
 )
+TARGET_FIELDS = ("name", "kind", "paused", *SCHEDULE_FIELDS, *HTTP_FIELDS, *SOCKET_FIELDS)
 HEARTBEAT_FIELDS = (
     "schedule",
     "period_seconds",

@@ -9,18 +9,11 @@ from monitoring.models import Flip, ProbeResult, Status, Target
 from monitoring.uptime.causes import FlipCause
 from monitoring.uptime.probes.base import UP
 from monitoring.uptime.probes.runner import Probed
+from monitoring.uptime.services.config import STATUS_FIELDS
 from monitoring.uptime.services.debounce import Rules, flip_cause, flip_reason, region_observe, target_verdict
 from monitoring.uptime.services.flips import flips_record, target_flip
 
-_STATE_FIELDS = [
-    "status",
-    "status_changed_at",
-    "last_checked_at",
-    "last_latency_ms",
-    "last_error",
-    "cert_expires_at",
-    "region_states",
-]
+_STATE_FIELDS = [*STATUS_FIELDS, "region_states"]
 
 
 @transaction.atomic
