@@ -14,8 +14,9 @@ from django.urls import reverse
 
 from alerts.models import Incident, IncidentEvent, Notification, Severity
 
-# The incident's status as of the event a notification is about, not as of sending.
-STATUS_AFTER = {
+# The incident's status as of the event a notification is about, not as of sending. Keyed by
+# the stored kind, a plain string: choices compare equal to their values.
+STATUS_AFTER: dict[str, str] = {
     IncidentEvent.Kind.FIRED: Incident.Status.TRIGGERED,
     IncidentEvent.Kind.REOPENED: Incident.Status.TRIGGERED,
     IncidentEvent.Kind.ACKNOWLEDGED: Incident.Status.ACKNOWLEDGED,

@@ -13,6 +13,7 @@ import ipaddress
 import socket
 import time
 from dataclasses import dataclass
+from typing import TypedDict
 from urllib.parse import urlsplit
 
 import urllib3
@@ -37,6 +38,14 @@ class OutboundResponse:
     excerpt: str
     duration_ms: int
     retry_after: int | None = None  # seconds, when the other side said so
+
+
+class _PoolArgs(TypedDict):
+    """What both kinds of connection pool are given: one connection, no retries, the timeout."""
+
+    timeout: urllib3.Timeout
+    retries: bool
+    maxsize: int
 
 
 def address_refusal(address: str) -> str | None:
@@ -76,7 +85,8 @@ def resolve_checked(url: str, *, allow_private: bool) -> tuple[str, str, int, st
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise OutboundError(f"{host} does not resolve: {exc}") from None
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    # str(): an inet address is a string already; the stubs also allow the int of other families.
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not allow_private:
         # Every address, not just the first: a name with one public and one private answer
         # would otherwise reach the private one whenever the resolver reorders them.
@@ -112,7 +122,8 @@ def request(
         **(headers or {}),
         "Host": host_header if port == default_port else f"{host_header}:{port}",
     }
-    pool_kwargs = {"timeout": urllib3.Timeout(connect=timeout, read=timeout), "retries": False, "maxsize": 1}
+    pool_kwargs: _PoolArgs = {"timeout": urllib3.Timeout(connect=timeout, read=timeout), "retries": False, "maxsize": 1}
+    pool: urllib3.HTTPConnectionPool
     if scheme == "https":
         pool = urllib3.HTTPSConnectionPool(
             address, port, server_hostname=host, assert_hostname=host, cert_reqs="CERT_REQUIRED", **pool_kwargs

@@ -9,13 +9,16 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
 from alerts.delivery import outbound
 from alerts.delivery.messages import Message
+
+if TYPE_CHECKING:
+    from alerts.delivery.models import Channel
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Worth another try: the receiver is busy, rate-limiting or briefly broken.
@@ -59,18 +62,18 @@ class Notifier:
     # Keys the config may hold: name → required?
     fields: ClassVar[dict[str, bool]] = {}
 
-    def __init__(self, *, config: dict, allow_private: bool = False, name: str = ""):
+    def __init__(self, *, config: dict[str, Any], allow_private: bool = False, name: str = ""):
         self.config = config
         self.allow_private = allow_private
         self.name = name
 
     @classmethod
-    def from_channel(cls, channel) -> "Notifier":
+    def from_channel(cls, channel: "Channel") -> Self:
         return cls(config=channel.config or {}, allow_private=channel.allow_private, name=channel.name)
 
     # --- configuration ------------------------------------------------------------------
     @classmethod
-    def validate_config(cls, config: Any) -> dict:
+    def validate_config(cls, config: Any) -> dict[str, Any]:
         """The config, cleaned; ValidationError({"config": "field: why"}) naming the first bad field."""
         if not isinstance(config, dict):
             raise config_error("config", "must be a JSON object")
@@ -87,7 +90,7 @@ class Notifier:
         return cls.clean(cleaned)
 
     @classmethod
-    def clean(cls, config: dict) -> dict:
+    def clean(cls, config: dict[str, Any]) -> dict[str, Any]:
         """Kind-specific checks of an already shape-checked config."""
         return config
 
@@ -180,14 +183,14 @@ class UrlEnvNotifier(Notifier):
     fields = {"url_env": True}
 
     @classmethod
-    def clean(cls, config: dict) -> dict:
+    def clean(cls, config: dict[str, Any]) -> dict[str, Any]:
         cls.check_url("url_env", os.environ[config["url_env"]])
         return config
 
     def destinations(self) -> dict[str, str]:
         return {"url_env": os.environ.get(self.config["url_env"], "")}
 
-    def payload(self, message: Message) -> dict:
+    def payload(self, message: Message) -> dict[str, Any]:
         raise NotImplementedError
 
     def send(self, message: Message, *, idempotency_key: str) -> SendResult:

@@ -1,3 +1,5 @@
+from typing import Any
+
 from alerts.delivery.messages import Message
 from alerts.delivery.notifiers.base import UrlEnvNotifier
 
@@ -10,7 +12,7 @@ class DiscordNotifier(UrlEnvNotifier):
 
     kind = "discord"
 
-    def payload(self, message: Message) -> dict:
+    def payload(self, message: Message) -> dict[str, Any]:
         description = "\n\n".join(part for part in (message.summary, message.event_message) if part)
         embed = {
             "title": message.subject[:256],

@@ -1,4 +1,5 @@
 import smtplib
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -17,7 +18,7 @@ class EmailNotifier(Notifier):
     fields = {"to": True}
 
     @classmethod
-    def clean(cls, config: dict) -> dict:
+    def clean(cls, config: dict[str, Any]) -> dict[str, Any]:
         to = config["to"]
         if isinstance(to, str):
             to = [part.strip() for part in to.split(",") if part.strip()]

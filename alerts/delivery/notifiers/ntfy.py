@@ -1,5 +1,6 @@
 import json
 import re
+from typing import Any
 
 from alerts.delivery.messages import Message
 from alerts.delivery.notifiers.base import Notifier, SendResult, config_error
@@ -18,7 +19,7 @@ class NtfyNotifier(Notifier):
     fields = {"server": False, "topic": True, "token_env": False}
 
     @classmethod
-    def clean(cls, config: dict) -> dict:
+    def clean(cls, config: dict[str, Any]) -> dict[str, Any]:
         if "server" in config:
             cls.check_url("server", config["server"])
         if not isinstance(config["topic"], str) or not TOPIC.match(config["topic"]):
@@ -28,7 +29,7 @@ class NtfyNotifier(Notifier):
     def destinations(self) -> dict[str, str]:
         return {"server": self.config.get("server", SERVER)}
 
-    def payload(self, message: Message) -> dict:
+    def payload(self, message: Message) -> dict[str, Any]:
         return {
             "topic": self.config["topic"],
             "title": message.subject,

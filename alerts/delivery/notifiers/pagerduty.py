@@ -1,4 +1,5 @@
 import json
+from typing import Any
 
 from alerts.delivery.messages import Message
 from alerts.delivery.notifiers.base import Notifier, SendResult
@@ -6,7 +7,8 @@ from alerts.models import IncidentEvent, Severity
 
 EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 SEVERITIES = {Severity.CRITICAL: "critical", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "info"}
-ACTIONS = {IncidentEvent.Kind.ACKNOWLEDGED: "acknowledge", IncidentEvent.Kind.RESOLVED: "resolve"}
+# Keyed by the message's event, a plain string: choices compare equal to their values.
+ACTIONS: dict[str, str] = {IncidentEvent.Kind.ACKNOWLEDGED: "acknowledge", IncidentEvent.Kind.RESOLVED: "resolve"}
 
 
 class PagerDutyNotifier(Notifier):
@@ -20,7 +22,7 @@ class PagerDutyNotifier(Notifier):
     fields = {"routing_key_env": True, "url": False}
 
     @classmethod
-    def clean(cls, config: dict) -> dict:
+    def clean(cls, config: dict[str, Any]) -> dict[str, Any]:
         if "url" in config:
             cls.check_url("url", config["url"])
         return config
@@ -28,9 +30,9 @@ class PagerDutyNotifier(Notifier):
     def destinations(self) -> dict[str, str]:
         return {"url": self.config.get("url", EVENTS_URL)}
 
-    def payload(self, message: Message) -> dict:
+    def payload(self, message: Message) -> dict[str, Any]:
         action = ACTIONS.get(message.event, "trigger")
-        payload = {
+        payload: dict[str, Any] = {
             "routing_key": self.secret("routing_key_env"),
             "event_action": action,
             "dedup_key": message.dedup_key[:255],

@@ -1,3 +1,5 @@
+from typing import Any
+
 from alerts.delivery.messages import Message
 from alerts.delivery.notifiers.base import UrlEnvNotifier
 
@@ -12,10 +14,12 @@ class SlackNotifier(UrlEnvNotifier):
 
     kind = "slack"
 
-    def payload(self, message: Message) -> dict:
+    def payload(self, message: Message) -> dict[str, Any]:
         headline = f"*<{message.url}|{_escape(message.subject)}>*"
         details = "\n".join(_escape(part) for part in (message.summary, message.event_message) if part)
-        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(filter(None, (headline, details)))}}]
+        blocks: list[dict[str, Any]] = [
+            {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(filter(None, (headline, details)))}}
+        ]
         if message.labels:
             labels = "  ".join(f"`{_escape(k)}={_escape(v)}`" for k, v in message.labels.items())
             blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": labels[:2900]}]})

@@ -1,3 +1,5 @@
+from typing import Any
+
 from alerts.delivery.messages import Message
 from alerts.delivery.notifiers.base import UrlEnvNotifier
 
@@ -10,7 +12,7 @@ class TeamsNotifier(UrlEnvNotifier):
 
     kind = "teams"
 
-    def payload(self, message: Message) -> dict:
+    def payload(self, message: Message) -> dict[str, Any]:
         body = [
             {
                 "type": "TextBlock",

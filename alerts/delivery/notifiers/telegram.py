@@ -1,5 +1,6 @@
 import json
 import re
+from typing import Any
 
 from django.template.loader import render_to_string
 
@@ -17,7 +18,7 @@ class TelegramNotifier(Notifier):
     fields = {"bot_token_env": True, "chat_id": True, "api_url": False}
 
     @classmethod
-    def clean(cls, config: dict) -> dict:
+    def clean(cls, config: dict[str, Any]) -> dict[str, Any]:
         config["chat_id"] = str(config["chat_id"])
         if not CHAT_ID.match(config["chat_id"]):
             raise config_error("chat_id", "must be a numeric chat id or an @channel name")

@@ -2,6 +2,8 @@ import hashlib
 import hmac
 import json
 import os
+from datetime import datetime
+from typing import Any
 
 from django.template import Context, Engine, TemplateSyntaxError
 
@@ -20,11 +22,11 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def _iso(value) -> str:
+def _iso(value: datetime | None) -> str:
     return value.isoformat().replace("+00:00", "Z") if value else "0001-01-01T00:00:00Z"
 
 
-def alertmanager_payload(message: Message) -> dict:
+def alertmanager_payload(message: Message) -> dict[str, Any]:
     """The body Alertmanager's webhook receiver posts (version 4), so anything that takes it takes ours."""
     alerts = [
         {
@@ -67,7 +69,7 @@ class WebhookNotifier(Notifier):
     }
 
     @classmethod
-    def clean(cls, config: dict) -> dict:
+    def clean(cls, config: dict[str, Any]) -> dict[str, Any]:
         if ("url" in config) == ("url_env" in config):
             raise config_error("url", "give either url or url_env (the variable holding a URL with a token)")
         cls.check_url(

@@ -6,6 +6,7 @@ sent costs latency, never the page, and must not fail the write that made it.
 """
 
 import logging
+from typing import Any
 
 from celery import current_app
 from django.db import transaction
@@ -13,11 +14,11 @@ from django.db import transaction
 log = logging.getLogger(__name__)
 
 
-def nudge_after_commit(task: str, *, args: list | None = None, queue: str) -> None:
+def nudge_after_commit(task: str, *, args: list[Any] | None = None, queue: str) -> None:
     transaction.on_commit(lambda: _send(task, args or [], queue))
 
 
-def _send(task: str, args: list, queue: str) -> None:
+def _send(task: str, args: list[Any], queue: str) -> None:
     try:
         current_app.send_task(task, args=args, queue=queue)
     except Exception:

@@ -16,15 +16,16 @@ channels, resolved by its next successful delivery.
 import logging
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
-from alerts.delivery.messages import message_build, message_test
+from alerts.delivery.messages import Message, message_build, message_test
 from alerts.delivery.notifiers import NOTIFIERS, NotifierError, SendResult
 from alerts.models import Channel, DeliveryAttempt, IncidentEvent, Notification, Severity
 
@@ -137,7 +138,7 @@ def retry_delay(*, attempts: int, retry_after: int | None = None) -> timedelta:
     return timedelta(seconds=delay)
 
 
-def _send(channel: Channel, *, idempotency_key: str, build) -> _Outcome:
+def _send(channel: Channel, *, idempotency_key: str, build: Callable[[], Message]) -> _Outcome:
     try:
         notifier = NOTIFIERS[channel.kind].from_channel(channel)
         result: SendResult = notifier.send(build(), idempotency_key=idempotency_key)
@@ -162,7 +163,17 @@ def _send(channel: Channel, *, idempotency_key: str, build) -> _Outcome:
     )
 
 
-def _log_fields(outcome: _Outcome) -> dict:
+class _LogFields(TypedDict):
+    """An attempt's row in the delivery log, less where it belongs and when."""
+
+    ok: bool
+    status_code: int | None
+    error: str
+    duration_ms: int | None
+    response_excerpt: str
+
+
+def _log_fields(outcome: _Outcome) -> _LogFields:
     return {
         "ok": outcome.ok,
         "status_code": outcome.status_code,
@@ -192,7 +203,7 @@ def _settle(notification: Notification, outcome: _Outcome, *, now: datetime, tra
             )
         else:
             final = outcome.permanent or attempt >= settings.ALERTS_DELIVERY_MAX_ATTEMPTS
-            changes = {"lease_until": None, "last_error": outcome.error[:ERROR_CHARS]}
+            changes: dict[str, Any] = {"lease_until": None, "last_error": outcome.error[:ERROR_CHARS]}
             if final:
                 changes |= {"status": Notification.Status.FAILED, "next_attempt_at": None}
             else:
