@@ -20,7 +20,7 @@ class Matcher:
     name: str
     op: str
     value: str
-    _regex: re.Pattern | None = field(default=None, compare=False, repr=False)
+    _regex: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
 
     def matches(self, labels: dict[str, str]) -> bool:
         actual = str(labels.get(self.name, ""))
@@ -28,6 +28,7 @@ class Matcher:
             return actual == self.value
         if self.op == "!=":
             return actual != self.value
+        assert self._regex is not None  # matcher_make compiles it for both regex operators
         hit = self._regex.fullmatch(actual) is not None
         return hit if self.op == "=~" else not hit
 
@@ -55,7 +56,7 @@ def matcher_make(*, name: str, op: str, value: str, where: str) -> Matcher:
     return Matcher(name=name, op=op, value=value, _regex=regex)
 
 
-def parse_matchers(value) -> list[Matcher]:
+def parse_matchers(value: object) -> list[Matcher]:
     """A list of {name, op, value} dicts, or the string form `{a="b", c=~"d.*"}`.
 
     Raises ValidationError naming the item that is wrong and why."""

@@ -115,7 +115,7 @@ def response_figures(
     project_id: int | None = None,
     severity: str | None = None,
     by: str | None = None,
-) -> dict:
+) -> dict[str, ResponseFigures]:
     """MTTA (opened → first acknowledged) and MTTR (opened → resolved) of incidents opened in
     [since, until). Keyed "all", or by project name or severity when `by` is "project" or
     "severity". An incident still open counts as opened but not in the means."""

@@ -2,12 +2,16 @@
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from alerts.models import Incident, IncidentEvent, OnCallSchedule
 from alerts.paging.services.schedules import SHIFTS_HORIZON, Shift, oncall_shifts, schedules_prefetched, users_by_name
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User  # AUTH_USER_MODEL is Django's own
 
 OPEN_LIMIT = 200
 SNOOZES = {"1h": "1 hour", "4h": "4 hours", "tomorrow": "until tomorrow 09:00"}
@@ -53,7 +57,7 @@ def schedules_now(*, now: datetime) -> list[ScheduleNow]:
     return rows
 
 
-def incidents_escalated_to(*, user, limit: int = OPEN_LIMIT) -> list[Incident]:
+def incidents_escalated_to(*, user: "User", limit: int = OPEN_LIMIT) -> list[Incident]:
     """Open incidents whose escalation paged `user` (read from the timeline's escalated events)."""
     events = (
         IncidentEvent.objects.filter(kind=IncidentEvent.Kind.ESCALATED)

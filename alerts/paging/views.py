@@ -1,4 +1,4 @@
-"""The on-call pages: what a person on call works from. Thin: reads in pages.py, writes
+"""The on-call pages: what a person on call works from. Thin: reads in selectors.py, writes
 through the incident services; every change is a CSRF-protected POST."""
 
 from django.contrib import messages

@@ -9,13 +9,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from alerts.delivery.services.nudges import nudge_after_commit
 from alerts.models import AlertRule, EscalationPolicy, Incident, IncidentAlert, IncidentEvent, Integration, Severity
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User  # AUTH_USER_MODEL is Django's own
 
 NOTIFY_TASK = "incidents.notify_due"
 # External senders (Alertmanager, the events API) have already waited and grouped.
@@ -226,8 +229,8 @@ def _worst(severities: Iterable[str]) -> str:
     return max(severities, key=lambda s: Severity(s).rank, default=Severity.HIGH)
 
 
-def _shared_labels(label_sets: Iterable[dict]) -> dict:
-    shared: dict | None = None
+def _shared_labels(label_sets: Iterable[dict[str, str]]) -> dict[str, str]:
+    shared: dict[str, str] | None = None
     for labels in label_sets:
         shared = dict(labels) if shared is None else {k: v for k, v in shared.items() if labels.get(k) == v}
     return shared or {}
@@ -247,7 +250,7 @@ def notify_change(*, incident: Incident, now: datetime) -> None:
         incident.next_notify_at = earliest
 
 
-def _mark_resolved(*, incident: Incident, actor, now: datetime, message: str) -> None:
+def _mark_resolved(*, incident: Incident, actor: "User | None", now: datetime, message: str) -> None:
     incident.status = Incident.Status.RESOLVED
     incident.resolved_at, incident.resolved_by = now, actor
     incident.next_escalation_at = None
@@ -259,9 +262,10 @@ def _mark_resolved(*, incident: Incident, actor, now: datetime, message: str) ->
 
 
 def escalation_policy_for(incident: Incident) -> EscalationPolicy | None:
-    if incident.rule_id and incident.rule.escalation_policy_id:
+    # A relation whose id is None is None without a query.
+    if incident.rule is not None and incident.rule.escalation_policy_id:
         return incident.rule.escalation_policy
-    if incident.integration_id and incident.integration.escalation_policy_id:
+    if incident.integration is not None and incident.integration.escalation_policy_id:
         return incident.integration.escalation_policy
     return None
 
@@ -281,7 +285,7 @@ def _locked(incident: Incident) -> Incident:
 
 
 @transaction.atomic
-def incident_acknowledge(*, incident: Incident, actor: AbstractBaseUser | None, now: datetime) -> Incident:
+def incident_acknowledge(*, incident: Incident, actor: "User | None", now: datetime) -> Incident:
     incident = _locked(incident)
     if incident.status != Incident.Status.TRIGGERED:
         if incident.status == Incident.Status.RESOLVED:
@@ -296,9 +300,7 @@ def incident_acknowledge(*, incident: Incident, actor: AbstractBaseUser | None, 
 
 
 @transaction.atomic
-def incident_resolve(
-    *, incident: Incident, actor: AbstractBaseUser | None, now: datetime, message: str = ""
-) -> Incident:
+def incident_resolve(*, incident: Incident, actor: "User | None", now: datetime, message: str = "") -> Incident:
     incident = _locked(incident)
     if incident.status == Incident.Status.RESOLVED:
         return incident
@@ -310,7 +312,7 @@ def incident_resolve(
 
 
 @transaction.atomic
-def incident_reopen(*, incident: Incident, actor: AbstractBaseUser | None, now: datetime) -> Incident:
+def incident_reopen(*, incident: Incident, actor: "User | None", now: datetime) -> Incident:
     """Back to triggered, notified again now and escalated from the start. Only one incident per
     dedup key may be open, so a key that has opened a new incident meanwhile cannot be reopened."""
     incident = _locked(incident)
@@ -343,7 +345,7 @@ def incident_reopen(*, incident: Incident, actor: AbstractBaseUser | None, now: 
 
 
 @transaction.atomic
-def incident_comment(*, incident: Incident, actor: AbstractBaseUser, message: str, now: datetime) -> IncidentEvent:
+def incident_comment(*, incident: Incident, actor: "User", message: str, now: datetime) -> IncidentEvent:
     message = (message or "").strip()
     if not message:
         raise ValidationError({"message": "A comment needs some text."})
@@ -353,9 +355,9 @@ def incident_comment(*, incident: Incident, actor: AbstractBaseUser, message: st
 
 
 @transaction.atomic
-def incident_snooze(*, incident: Incident, actor: AbstractBaseUser, until: datetime, now: datetime) -> Incident:
+def incident_snooze(*, incident: Incident, actor: "User", until: datetime, now: datetime) -> Incident:
     """Quiet until `until`, like PagerDuty's snooze: acknowledged meanwhile, then triggered and
-    notified again if it is still open (the grouping tick does that when the clock comes due)."""
+    notified again if it is still open (the rounds tick, incidents.notify_due, does that when the clock comes due)."""
     if until <= now:
         raise ValidationError({"until": "Snooze until a time in the future."})
     incident = _locked(incident)

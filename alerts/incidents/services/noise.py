@@ -11,11 +11,13 @@ project muting all warnings in another).
 
 import re
 import zoneinfo
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from cronsim import CronSim, CronSimError
-from dateutil.rrule import rrulestr
+from dateutil.rrule import rrule, rruleset, rrulestr
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -23,6 +25,9 @@ from alerts.incidents.matchers import labels_match, parse_matchers
 from alerts.models import Incident, IncidentAlert, InhibitRule, MaintenanceWindow, Silence, TargetDependency
 from monitoring.uptime.selectors import target_statuses
 from monitoring.uptime.services.actions import targets_pause, targets_resume
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User  # AUTH_USER_MODEL is Django's own
 
 # A recurrence is looked for this far back: a window that started earlier and is still open
 # counts only if its duration is longer than this.
@@ -33,11 +38,16 @@ MAX_LOOKBACK = timedelta(days=366)
 
 
 def silence_validate(
-    *, matchers, starts_at: datetime | None, ends_at: datetime | None, created_by, comment: str
-) -> list[dict]:
+    *,
+    matchers: object,
+    starts_at: datetime | None,
+    ends_at: datetime | None,
+    created_by: "User | None",
+    comment: str,
+) -> list[dict[str, str]]:
     """The cleaned matchers (as dicts); ValidationError keyed by field otherwise."""
     errors: dict[str, str] = {}
-    cleaned: list[dict] = []
+    cleaned: list[dict[str, str]] = []
     try:
         cleaned = [m.as_dict() for m in parse_matchers(matchers)]
         if not cleaned:
@@ -58,7 +68,9 @@ def silence_validate(
 
 
 @transaction.atomic
-def silence_create(*, matchers, starts_at: datetime, ends_at: datetime, created_by, comment: str) -> Silence:
+def silence_create(
+    *, matchers: object, starts_at: datetime, ends_at: datetime, created_by: "User | None", comment: str
+) -> Silence:
     cleaned = silence_validate(
         matchers=matchers, starts_at=starts_at, ends_at=ends_at, created_by=created_by, comment=comment
     )
@@ -99,7 +111,7 @@ def maintenance_validate(
     starts_at: datetime | None,
     until: datetime | None,
     duration_minutes: int | None,
-    scoped_by: list[str] = (),
+    scoped_by: Sequence[str] = (),
 ) -> None:
     """ValidationError keyed by field for a window that could not be computed. `scoped_by`
     names the scope fields set (project, target, tag): a window has at most one."""
@@ -138,7 +150,7 @@ def maintenance_validate(
         raise ValidationError(errors)
 
 
-def _rrule(expression: str, dtstart: datetime):
+def _rrule(expression: str, dtstart: datetime) -> rrule | rruleset:
     text = expression.strip()
     if text.upper().startswith("RRULE:"):
         text = text[6:]
@@ -161,7 +173,7 @@ def window_occurrences(*, window: MaintenanceWindow, start: datetime, end: datet
     first = window.starts_at.astimezone(tz)
     search_from = max(first, (start - min(duration, MAX_LOOKBACK)).astimezone(tz))
     last_start = min(end, window.until) if window.until else end
-    found = []
+    found: list[Occurrence] = []
     for begins in _starts(window, tz=tz, first=first, search_from=search_from):
         if begins >= last_start:
             break
@@ -171,7 +183,9 @@ def window_occurrences(*, window: MaintenanceWindow, start: datetime, end: datet
     return found
 
 
-def _starts(window: MaintenanceWindow, *, tz, first: datetime, search_from: datetime):
+def _starts(
+    window: MaintenanceWindow, *, tz: zoneinfo.ZoneInfo, first: datetime, search_from: datetime
+) -> Iterator[datetime]:
     if window.recurrence == MaintenanceWindow.Recurrence.CRON:
         # cronsim yields times strictly after its start; step back a second to include it.
         yield from CronSim(window.expression.strip(), search_from - timedelta(seconds=1))
@@ -191,7 +205,7 @@ def window_open(*, window: MaintenanceWindow, now: datetime) -> Occurrence | Non
 def _window_covers(window: MaintenanceWindow, labels: dict[str, str], tag_targets: dict[int, set[str]]) -> bool:
     if window.target_id is not None:
         return labels.get("target_id") == str(window.target_id)
-    if window.project_id is not None:
+    if window.project is not None:  # no query: the windows are read with their project
         return labels.get("project") == window.project.slug
     if window.tag_id is not None:
         return labels.get("target_id") in tag_targets[window.tag_id]
@@ -212,7 +226,7 @@ def window_target_ids(window: MaintenanceWindow) -> list[int]:
         return [window.target_id]
     if window.project_id is not None:
         return [s.target_id for s in target_statuses(project_id=window.project_id)]
-    if window.tag_id is not None:
+    if window.tag is not None:
         return list(window.tag.targets.values_list("pk", flat=True))
     return [s.target_id for s in target_statuses()]
 
@@ -261,7 +275,7 @@ class MuteCheck:
     """What mutes alerts at one moment, read once: a notification round asks about each of its
     alerts without reading silences, windows and rules again for every one."""
 
-    def __init__(self, *, now: datetime):
+    def __init__(self, *, now: datetime) -> None:
         self.silences = [(s, parse_matchers(s.matchers)) for s in silences_active(now=now)]
         self.windows = _open_windows(now=now, effect=MaintenanceWindow.Effect.MUTE)
         self.tag_targets = {
@@ -271,7 +285,7 @@ class MuteCheck:
             (rule, parse_matchers(rule.source_matchers), parse_matchers(rule.target_matchers))
             for rule in InhibitRule.objects.filter(enabled=True)
         ]
-        self._firing: list[dict] | None = None
+        self._firing: list[dict[str, str]] | None = None
         self._down: dict[int, str | None] = {}
 
     def reason(self, labels: dict[str, str]) -> str | None:

@@ -13,6 +13,7 @@ to the timeline as MUTED with the reason and its outbox rows are muted: seen, ne
 
 import hashlib
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 
@@ -151,7 +152,7 @@ def _digest(incident: Incident, alerts: list[IncidentAlert]) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def _alert_data(alert: IncidentAlert) -> dict:
+def _alert_data(alert: IncidentAlert) -> dict[str, Any]:
     return {
         "fingerprint": alert.fingerprint,
         "status": alert.status,

@@ -9,6 +9,7 @@ however many ticks race, and never after an acknowledgement has committed.
 
 import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
@@ -19,6 +20,9 @@ from alerts.incidents.services.noise import mute_reason
 from alerts.models import Channel, EscalationPolicy, Incident, IncidentEvent, OnCallSchedule
 from alerts.paging.services.schedules import oncall_users
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User  # AUTH_USER_MODEL is Django's own
+
 log = logging.getLogger(__name__)
 
 BATCH = 200
@@ -27,9 +31,25 @@ BATCH = 200
 REPEAT_MIN_MINUTES = 5
 
 
-def escalation_snapshot(policy: EscalationPolicy) -> list[dict]:
+class _PolicyStep(TypedDict):
+    delay_minutes: int
+    channel_ids: list[int]
+    schedule_id: int | None
+    user_ids: list[int]
+
+
+class SnapshotStep(_PolicyStep):
+    """One page of an incident's frozen escalation, as kept in `Incident.escalation_snapshot`."""
+
+    step: int  # 1-based within a round
+    round: int  # 1-based
+    wait_minutes: int  # after the previous page (or the start) before this one
+    policy: str
+
+
+def escalation_snapshot(policy: EscalationPolicy) -> list[SnapshotStep]:
     steps = list(policy.steps.prefetch_related("channels", "users").order_by("order", "id"))
-    base = [
+    base: list[_PolicyStep] = [
         {
             "delay_minutes": step.delay_minutes,
             "channel_ids": sorted(c.pk for c in step.channels.all()),
@@ -41,7 +61,7 @@ def escalation_snapshot(policy: EscalationPolicy) -> list[dict]:
     if not base:
         return []
     repeat_wait = max(REPEAT_MIN_MINUTES, *(s["delay_minutes"] for s in base))
-    unrolled = []
+    unrolled: list[SnapshotStep] = []
     for round_ in range(policy.repeat + 1):
         for index, step in enumerate(base):
             wait = step["delay_minutes"]
@@ -84,7 +104,8 @@ def _advance_one(*, incident_id: int, now: datetime) -> bool:
     incident = rows.first()
     if incident is None:
         return False  # another tick holds it, or an ack got there first
-    level, snapshot = incident.escalation_level, incident.escalation_snapshot or []
+    level = incident.escalation_level
+    snapshot: list[SnapshotStep] = incident.escalation_snapshot or []
     if level >= len(snapshot):
         Incident.objects.filter(pk=incident.pk).update(next_escalation_at=None)
         return False
@@ -98,7 +119,7 @@ def _advance_one(*, incident_id: int, now: datetime) -> bool:
     return True
 
 
-def _page(*, incident: Incident, step: dict, level: int, now: datetime) -> None:
+def _page(*, incident: Incident, step: SnapshotStep, level: int, now: datetime) -> None:
     channels = list(Channel.objects.filter(pk__in=step["channel_ids"], enabled=True))
     users = _step_users(step, now=now)
     unreachable = []
@@ -133,13 +154,13 @@ def _page(*, incident: Incident, step: dict, level: int, now: datetime) -> None:
     )
 
 
-def step_channels(channels: list[Channel], users: list) -> list[Channel]:
+def step_channels(channels: list[Channel], users: list["User"]) -> list[Channel]:
     """The step's shared channels, as opposed to the people's own."""
     user_ids = {u.pk for u in users}
     return [c for c in channels if c.user_id not in user_ids]
 
 
-def _step_users(step: dict, *, now: datetime) -> list:
+def _step_users(step: SnapshotStep, *, now: datetime) -> list["User"]:
     User = get_user_model()
     users = list(User.objects.filter(pk__in=step["user_ids"], is_active=True).order_by("pk"))
     if step["schedule_id"] is not None:
@@ -149,7 +170,7 @@ def _step_users(step: dict, *, now: datetime) -> list:
     return users
 
 
-def user_channels(*, user) -> list[Channel]:
+def user_channels(*, user: "User") -> list[Channel]:
     """The channels that reach `user`: their own enabled channels; with none, an email channel
     to their address, made on first use as an ordinary channel of theirs (so a page is one
     outbox row per step like any other, and they can edit or disable it in the admin)."""

@@ -7,22 +7,27 @@ is an hour shorter or longer), the way people read a rota. A local time that hap
 read with the offset from before the jump, so 02:30 becomes 03:30 (PEP 495's fold=0).
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Model, Prefetch, QuerySet
 
 from alerts.models import OnCallLayer, OnCallOverride, OnCallSchedule
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User  # AUTH_USER_MODEL is Django's own
 
 SHIFTS_HORIZON = timedelta(days=60)
 
 
 @dataclass(frozen=True)
 class Shift:
-    users: tuple  # of User; several only when overrides overlap
+    users: tuple["User", ...]  # several only when overrides overlap
     starts_at: datetime
     ends_at: datetime | None  # None: beyond the horizon looked at
 
@@ -34,9 +39,9 @@ def time_zone_validate(name: str) -> ZoneInfo:
         raise ValidationError({"time_zone": f"{name!r} is not a known time zone, e.g. Europe/Berlin"}) from None
 
 
-def layer_validate(*, users: list, restrict_start: time | None, restrict_end: time | None) -> None:
+def layer_validate(*, users: list[str], restrict_start: time | None, restrict_end: time | None) -> None:
     """Field errors for a layer: unknown or inactive usernames, a half or empty restriction."""
-    errors = {}
+    errors: dict[str, str] = {}
     if not isinstance(users, list) or not all(isinstance(u, str) and u for u in users):
         errors["users"] = "expected a list of usernames"
     elif not users:
@@ -64,8 +69,13 @@ class _Plan:
     """A schedule loaded once (layers, overrides, users), asked many times without queries."""
 
     def __init__(
-        self, schedule: OnCallSchedule, *, overrides_from: datetime, overrides_to: datetime, users: dict | None = None
-    ):
+        self,
+        schedule: OnCallSchedule,
+        *,
+        overrides_from: datetime,
+        overrides_to: datetime,
+        users: dict[str, "User"] | None = None,
+    ) -> None:
         self.tz = _zone(schedule.time_zone)
         self.layers = sorted(
             schedule.layers.all() if _prefetched(schedule, "layers") else OnCallLayer.objects.filter(schedule=schedule),
@@ -81,7 +91,7 @@ class _Plan:
             users if users is not None else users_by_name({name for layer in self.layers for name in _usernames(layer)})
         )
 
-    def at(self, moment: datetime) -> tuple:
+    def at(self, moment: datetime) -> tuple["User", ...]:
         overriding = tuple(o.user for o in self.overrides if o.starts_at <= moment < o.ends_at and o.user.is_active)
         if overriding:
             return overriding
@@ -135,7 +145,7 @@ class _Plan:
         return sorted(p for p in points if start < p < end)
 
 
-def users_by_name(names) -> dict:
+def users_by_name(names: Iterable[str]) -> dict[str, "User"]:
     User = get_user_model()
     return {
         getattr(u, User.USERNAME_FIELD): u
@@ -143,7 +153,7 @@ def users_by_name(names) -> dict:
     }
 
 
-def schedules_prefetched(*, start: datetime, end: datetime):
+def schedules_prefetched(*, start: datetime, end: datetime) -> QuerySet[OnCallSchedule]:
     """Schedules with their layers and the overrides that touch [start, end), for pages that
     show many: pass `users=users_by_name(...)` of all their layers to keep it three queries."""
     return OnCallSchedule.objects.prefetch_related(
@@ -155,7 +165,7 @@ def schedules_prefetched(*, start: datetime, end: datetime):
     )
 
 
-def oncall_users(*, schedule: OnCallSchedule, at: datetime) -> list:
+def oncall_users(*, schedule: OnCallSchedule, at: datetime) -> list["User"]:
     """Who is on call in `schedule` at `at`: an override if one covers it, else the highest
     priority layer that has someone then; empty when nobody is."""
     return list(_Plan(schedule, overrides_from=at, overrides_to=at + timedelta(microseconds=1)).at(at))
@@ -167,23 +177,24 @@ def oncall_shifts(
     start: datetime,
     count: int = 5,
     horizon: timedelta = SHIFTS_HORIZON,
-    users: dict | None = None,
+    users: dict[str, "User"] | None = None,
 ) -> list[Shift]:
     """The shift running at `start` and those after it, up to `count`, within `horizon`.
     Stretches with nobody on call are left out; their gap shows between the shifts."""
     end = start + horizon
     plan = _Plan(schedule, overrides_from=start, overrides_to=end, users=users)
     shifts: list[Shift] = []
-    current, since = plan.at(start), start
+    current: tuple[User, ...] | None = plan.at(start)
+    since = start
     for point in [*plan.changes(start, end), end]:
-        users = plan.at(point) if point < end else None
-        if users == current:
+        on_call = plan.at(point) if point < end else None
+        if on_call == current:
             continue
         if current:
             shifts.append(Shift(users=current, starts_at=since, ends_at=point if point < end else None))
             if len(shifts) >= count:
                 break
-        current, since = users, point
+        current, since = on_call, point
     return shifts
 
 
@@ -191,7 +202,7 @@ def _usernames(layer: OnCallLayer) -> list[str]:
     return [u for u in layer.users if isinstance(u, str)] if isinstance(layer.users, list) else []
 
 
-def _prefetched(instance, name: str) -> bool:
+def _prefetched(instance: Model, name: str) -> bool:
     return name in getattr(instance, "_prefetched_objects_cache", {})
 
 
