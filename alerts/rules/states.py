@@ -143,7 +143,8 @@ def observe(*, rule, kind, samples: list[Sample] | None, error: str | None, know
 
 
 def _policy(policy: str) -> bool | None:
-    return {Policy.ALERT: True, Policy.OK: False}.get(policy)
+    conditions: dict[str, bool] = {Policy.ALERT: True, Policy.OK: False}  # "keep": None
+    return conditions.get(policy)
 
 
 def _on_all(rule, known: dict, condition, reason: str, values: dict) -> list[Observation]:

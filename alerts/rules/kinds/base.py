@@ -7,6 +7,7 @@ it watches. It never decides states: pending, firing and the policies are the ev
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -16,7 +17,7 @@ from django.core.exceptions import ValidationError
 if TYPE_CHECKING:
     from alerts.models import AlertRule
 
-OPERATORS = {
+OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "gt": lambda value, threshold: value > threshold,
     "ge": lambda value, threshold: value >= threshold,
     "lt": lambda value, threshold: value < threshold,
@@ -39,7 +40,7 @@ class Sample:
     recovered: bool | None = None
     detail: dict[str, Any] = field(default_factory=dict)  # extra values stored on transitions
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.recovered is None:
             object.__setattr__(self, "recovered", not self.breached)
 
@@ -51,12 +52,14 @@ def params_error(name: str, why: str) -> ValidationError:
 class Params:
     """Reads one kind's params, each check naming the field it refused."""
 
-    def __init__(self, params: Any):
+    def __init__(self, params: Any) -> None:
         if not isinstance(params, dict):
             raise ValidationError({"params": "params: must be a JSON object"})
         self.raw = params
 
-    def text(self, name: str, *, default: str | None = None, choices=None, max_length: int = 200) -> str:
+    def text(
+        self, name: str, *, default: str | None = None, choices: Collection[str] | None = None, max_length: int = 200
+    ) -> str:
         value = self.raw.get(name, default)
         if value is None or not isinstance(value, str) or (not value.strip() and default is None):
             raise params_error(name, "required, as text")
@@ -117,7 +120,7 @@ class Params:
             raise params_error(name, "must be a list of ids, e.g. [3, 7]")
         return value
 
-    def choices(self, name: str, allowed, *, default: list[str]) -> list[str]:
+    def choices(self, name: str, allowed: Collection[str], *, default: list[str]) -> list[str]:
         value = self.raw.get(name, default)
         if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
             raise params_error(name, f"must be a non-empty list of {', '.join(allowed)}")
@@ -126,7 +129,7 @@ class Params:
             raise params_error(name, f"{unknown[0]!r} is not one of {', '.join(allowed)}")
         return value
 
-    def unknown(self, known) -> None:
+    def unknown(self, known: Iterable[str]) -> None:
         extra = sorted(set(self.raw) - set(known))
         if extra:
             raise params_error(extra[0], "not a parameter of this kind")
@@ -136,7 +139,7 @@ class RuleKind:
     kind: ClassVar[str]
     label: ClassVar[str]
     # Shown in the editor: a working params object for this kind.
-    example: ClassVar[dict]
+    example: ClassVar[dict[str, Any]]
     # Event-like kinds (a new issue, a regression) list only what is happening now: a
     # series missing from their answer has cleared, it is not "no data".
     missing_is_ok: ClassVar[bool] = False
@@ -146,7 +149,7 @@ class RuleKind:
     preview_min_step: ClassVar[timedelta] = timedelta(minutes=10)
 
     @classmethod
-    def validate_params(cls, params: Any) -> dict:
+    def validate_params(cls, params: Any) -> dict[str, Any]:
         """The cleaned params; ValidationError({"params": "field: why"}) otherwise."""
         raise NotImplementedError
 
@@ -166,15 +169,15 @@ class RuleKind:
         return answers
 
     @classmethod
-    def needs_project(cls, params: dict) -> bool:
+    def needs_project(cls, params: dict[str, Any]) -> bool:
         """Kinds that read a project's own data (metrics, releases) cannot read across projects."""
         return False
 
     @classmethod
-    def threshold(cls, params: dict) -> float | None:
+    def threshold(cls, params: dict[str, Any]) -> float | None:
         """The line drawn on the preview chart."""
         return params.get("threshold")
 
     @classmethod
-    def describe(cls, params: dict) -> str:
+    def describe(cls, params: dict[str, Any]) -> str:
         return cls.label

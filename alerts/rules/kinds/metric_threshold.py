@@ -2,9 +2,13 @@
 
 from collections import defaultdict
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from alerts.rules.kinds.base import OPERATORS, SYMBOLS, Params, RuleKind, Sample, params_error
 from monitoring.telemetry.selectors.metrics import AGGREGATIONS, MetricRequest, QueryError, query_batch
+
+if TYPE_CHECKING:
+    from alerts.models import AlertRule
 
 # A window longer than this would read minute rollups past their retention.
 MAX_WINDOW_MINUTES = 24 * 60
@@ -26,10 +30,10 @@ class MetricThreshold(RuleKind):
     }
 
     @classmethod
-    def validate_params(cls, params) -> dict:
+    def validate_params(cls, params: Any) -> dict[str, Any]:
         p = Params(params)
         p.unknown(cls.example)
-        cleaned = {
+        cleaned: dict[str, Any] = {
             "metric": p.text("metric"),
             "tags": p.tags("tags"),
             "agg": p.text("agg", default="avg", choices=AGGREGATIONS),
@@ -54,17 +58,17 @@ class MetricThreshold(RuleKind):
         return cleaned
 
     @classmethod
-    def evaluate(cls, rule, now: datetime) -> list[Sample]:
+    def evaluate(cls, rule: "AlertRule", now: datetime) -> list[Sample]:
         answer = cls.evaluate_many([rule], now)[rule.pk]
         if isinstance(answer, Exception):
             raise answer
         return answer
 
     @classmethod
-    def evaluate_many(cls, rules, now: datetime) -> dict[int, list[Sample] | Exception]:
+    def evaluate_many(cls, rules: list["AlertRule"], now: datetime) -> dict[int, list[Sample] | Exception]:
         """All rules of a project in one batch of reads: the series once, the rollups once."""
         answers: dict[int, list[Sample] | Exception] = {}
-        by_project = defaultdict(list)
+        by_project: defaultdict[int, list[AlertRule]] = defaultdict(list)
         for rule in rules:
             if rule.project_id is None:
                 answers[rule.pk] = ValueError("a metric rule needs a project")
@@ -72,7 +76,9 @@ class MetricThreshold(RuleKind):
                 by_project[rule.project_id].append(rule)
         for group in by_project.values():
             try:
-                batch = query_batch(group[0].project, [_request(rule.params) for rule in group], end=now)
+                project = group[0].project
+                assert project is not None  # grouped by their project_id, which is set
+                batch = query_batch(project, [_request(rule.params) for rule in group], end=now)
             except Exception as exc:  # noqa: BLE001  the read failed: every rule of the batch is in error
                 answers.update((rule.pk, exc) for rule in group)
                 continue
@@ -84,7 +90,7 @@ class MetricThreshold(RuleKind):
         return answers
 
     @classmethod
-    def sample(cls, params: dict, labels: dict, value: float | None) -> Sample:
+    def sample(cls, params: dict[str, Any], labels: dict[str, str], value: float | None) -> Sample:
         if value is None:
             return Sample(labels=labels, value=None, breached=False)
         compare = OPERATORS[params["operator"]]
@@ -94,11 +100,11 @@ class MetricThreshold(RuleKind):
         return Sample(labels=labels, value=value, breached=breached, recovered=recovered)
 
     @classmethod
-    def needs_project(cls, params: dict) -> bool:
+    def needs_project(cls, params: dict[str, Any]) -> bool:
         return True
 
     @classmethod
-    def describe(cls, params: dict) -> str:
+    def describe(cls, params: dict[str, Any]) -> str:
         tags = ",".join(f"{k}={v}" for k, v in sorted(params.get("tags", {}).items()))
         return (
             f"{params['agg']}({params['metric']}{{{tags}}}) over {params['window_minutes']} min "
@@ -106,7 +112,7 @@ class MetricThreshold(RuleKind):
         )
 
 
-def _request(params: dict) -> MetricRequest:
+def _request(params: dict[str, Any]) -> MetricRequest:
     grouped = bool(params.get("group_by_tag") or params.get("per_series"))
     return MetricRequest(
         name=params["metric"],

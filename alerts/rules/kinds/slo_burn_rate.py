@@ -12,11 +12,15 @@ one that it is still going (so the alert clears soon after the burning stops).
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from alerts.rules.kinds.base import Params, RuleKind, Sample
 from alerts.rules.kinds.targets import SCOPE, scope_params, watched_targets
 from monitoring.telemetry.selectors.metrics import QueryError, query, query_share_at_most
 from monitoring.uptime.selectors import uptime_minutes, uptime_minutes_rolled_until
+
+if TYPE_CHECKING:
+    from alerts.models import AlertRule
 
 PERIOD = timedelta(days=30)
 MINUTE = timedelta(minutes=1)
@@ -49,11 +53,13 @@ def burn_rate(*, good: float, total: float, objective_pct: float) -> float | Non
     return (1 - good / total) / budget
 
 
-def window_burn_rates(minutes: list[tuple[float, float]], *, preset: Preset, objective_pct: float):
+def window_burn_rates(
+    minutes: list[tuple[float, float]], *, preset: Preset, objective_pct: float
+) -> tuple[float | None, float | None]:
     """(long, short) burn rates from per-minute (good, total) pairs, oldest first, covering
     the long window; the short window is its last minutes."""
     short_minutes = int(preset.short / MINUTE)
-    sums = []
+    sums: list[float | None] = []
     for span in (minutes, minutes[-short_minutes:]):
         sums.append(burn_rate(good=sum(g for g, _ in span), total=sum(t for _, t in span), objective_pct=objective_pct))
     return sums[0], sums[1]
@@ -78,11 +84,11 @@ class SloBurnRate(RuleKind):
     }
 
     @classmethod
-    def validate_params(cls, params) -> dict:
+    def validate_params(cls, params: Any) -> dict[str, Any]:
         p = Params(params)
         p.unknown(cls.example)
         sli = p.text("sli", choices=SLIS)
-        cleaned = {
+        cleaned: dict[str, Any] = {
             "sli": sli,
             "objective": p.number("objective", minimum=50, maximum=99.9999),
             "preset": p.text("preset", default="page", choices=PRESETS),
@@ -97,7 +103,7 @@ class SloBurnRate(RuleKind):
         return cleaned
 
     @classmethod
-    def evaluate(cls, rule, now: datetime) -> list[Sample]:
+    def evaluate(cls, rule: "AlertRule", now: datetime) -> list[Sample]:
         params = rule.params
         preset = PRESETS[params["preset"]]
         minutes = cls._minutes(rule, now, preset.long)
@@ -124,7 +130,7 @@ class SloBurnRate(RuleKind):
         ]
 
     @classmethod
-    def _minutes(cls, rule, now: datetime, window: timedelta) -> list[tuple[float, float]] | None:
+    def _minutes(cls, rule: "AlertRule", now: datetime, window: timedelta) -> list[tuple[float, float]] | None:
         params = rule.params
         if params["sli"] == "availability_uptime":
             targets = watched_targets(rule)
@@ -136,14 +142,16 @@ class SloBurnRate(RuleKind):
             return [(c.up, c.probes) for c in counts]
         if rule.project_id is None:
             raise ValueError("a metric SLO needs a project")
+        project = rule.project
+        assert project is not None  # its project_id is set
         try:
             if params["sli"] == "latency":
                 buckets = query_share_at_most(
-                    rule.project, params["metric"], params["threshold_ms"], params["tags"], window, MINUTE, end=now
+                    project, params["metric"], params["threshold_ms"], params["tags"], window, MINUTE, end=now
                 )
                 return [(b.at_most, b.count) for b in buckets]
             good, total = (
-                query(rule.project, params[name], params["tags"], "sum", window, MINUTE, end=now)
+                query(project, params[name], params["tags"], "sum", window, MINUTE, end=now)
                 for name in ("good_metric", "total_metric")
             )
         except QueryError as exc:
@@ -153,15 +161,15 @@ class SloBurnRate(RuleKind):
         return [(g.value or 0.0, t.value or 0.0) for g, t in zip(good.buckets, total.buckets)]
 
     @classmethod
-    def threshold(cls, params: dict) -> float | None:
+    def threshold(cls, params: dict[str, Any]) -> float | None:
         return PRESETS[params["preset"]].factor
 
     @classmethod
-    def needs_project(cls, params: dict) -> bool:
+    def needs_project(cls, params: dict[str, Any]) -> bool:
         return params.get("sli") != "availability_uptime"
 
     @classmethod
-    def describe(cls, params: dict) -> str:
+    def describe(cls, params: dict[str, Any]) -> str:
         preset = PRESETS[params["preset"]]
         return (
             f"{params['sli'].replace('_', ' ')} SLO {params['objective']:g} % burning over {preset.factor:g}× "

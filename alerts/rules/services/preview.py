@@ -13,6 +13,7 @@ a pending period shorter than a step counts as one step; the page says which ste
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 from alerts.models import AlertRule
 from alerts.rules.kinds import RULE_KINDS
@@ -77,7 +78,20 @@ def rule_preview(*, rule: AlertRule, now: datetime, days: int = PREVIEW_DAYS) ->
     return preview
 
 
-def preview_chart(preview: Preview) -> dict:
+class PreviewChart(TypedDict):
+    """What the admin's template draws the chart from (coordinates in the SVG's own units)."""
+
+    width: int
+    height: int
+    points: str  # the value line's "x,y x,y …"
+    top: float
+    bottom: float
+    threshold_y: float | None
+    firing_x: list[float]
+    firing_width: float
+
+
+def preview_chart(preview: Preview) -> PreviewChart:
     """An inline SVG of the value (the highest series at each step) against the threshold,
     with the steps where the rule was firing shaded."""
     values = [v for _, v in preview.points if v is not None]
