@@ -1,8 +1,11 @@
 """The portal reporting its own errors to Sentry (or to another Lookout)."""
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from monitoring.common.scrubbing import scrub
+
+if TYPE_CHECKING:
+    from sentry_sdk.types import Event, Hint
 
 # Exceptions that mean "the client asked for something wrong": a 4xx answer, not a bug.
 CLIENT_ERROR_TYPES = {
@@ -25,7 +28,7 @@ CLIENT_ERROR_TYPES = {
 }
 
 
-def _is_client_error(hint: dict[str, Any]) -> bool:
+def _is_client_error(hint: "Hint") -> bool:
     exc_info = hint.get("exc_info")
     if not exc_info:
         return False
@@ -36,7 +39,7 @@ def _is_client_error(hint: dict[str, Any]) -> bool:
     return type(exc).__name__ in CLIENT_ERROR_TYPES
 
 
-def before_send(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any] | None:
+def before_send(event: "Event", hint: "Hint") -> "Event | None":
     if _is_client_error(hint):
         return None
     return scrub(event)

@@ -29,7 +29,7 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 DEBUG = env.bool("DEBUG", default=False)
 
 # Without SECRET_KEY the portal still starts for management commands, but system check
-# lookout.E001 refuses to serve with DEBUG off (see monitoring/checks.py).
+# lookout.E001 refuses to serve with DEBUG off (see monitoring/common/checks.py).
 INSECURE_SECRET_KEY = "django-insecure-lookout-development-only"
 SECRET_KEY = env.str("SECRET_KEY", default="") or INSECURE_SECRET_KEY
 

@@ -69,4 +69,6 @@ class ChunkedBodies:
         return [payload]
 
 
-application = ChunkedBodies(get_wsgi_application(), limit=largest_body_bytes())
+# django-stubs type WSGIHandler's answer as HttpResponseBase, which declares no __iter__; every
+# response Django returns (HttpResponse, StreamingHttpResponse) is an iterable of bytes.
+application = ChunkedBodies(get_wsgi_application(), limit=largest_body_bytes())  # type: ignore[arg-type]

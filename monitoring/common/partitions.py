@@ -7,6 +7,7 @@ the same whatever it holds, where DELETE costs per row and leaves bloat behind.
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 
 from django.db import connection, models, transaction
 
@@ -52,7 +53,7 @@ class DailyPartitions:
                     f'CREATE TABLE IF NOT EXISTS "{self.name(day)}" PARTITION OF "{self.table}" '
                     f"FOR VALUES FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"
                 )
-            transaction.on_commit(lambda day=day: self._known.add(day))
+            transaction.on_commit(partial(self._known.add, day))
 
     def days(self) -> list[date]:
         if not self.enabled():
@@ -71,7 +72,7 @@ class DailyPartitions:
         (a day still partly inside retention stays), rows elsewhere. Returns the number of
         partitions dropped, or of rows deleted."""
         if not self.enabled():
-            deleted, _ = self.model.objects.filter(**{f"{self.time_field}__lt": cutoff}).delete()
+            deleted, _ = self.model._default_manager.filter(**{f"{self.time_field}__lt": cutoff}).delete()
             return deleted
         dropped = 0
         for day in self.days():

@@ -11,6 +11,7 @@ import math
 import time
 
 from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCache
 
 # With no refill, a drained bucket never fills again: tell the client to come back later.
@@ -38,8 +39,10 @@ def token_bucket_take(*, bucket: str, rate: float, burst: int) -> int:
     # Kept as long as a full refill takes: an idle key's bucket is full anyway.
     ttl = math.ceil(burst / rate) + 1 if rate > 0 else 0
     cache = caches["default"]
-    take = _take_on_redis if isinstance(cache, RedisCache) else _take_in_cache
-    tokens = take(cache, bucket, rate=rate, burst=burst, ttl=ttl)
+    if isinstance(cache, RedisCache):
+        tokens = _take_on_redis(cache, bucket, rate=rate, burst=burst, ttl=ttl)
+    else:
+        tokens = _take_in_cache(cache, bucket, rate=rate, burst=burst, ttl=ttl)
     if tokens is None:
         return 0
     return math.ceil((1 - tokens) / rate) if rate > 0 else NO_REFILL_RETRY_SECONDS
@@ -52,7 +55,7 @@ def _take_on_redis(cache: RedisCache, bucket: str, *, rate: float, burst: int, t
     return None if answer < 0 else answer
 
 
-def _take_in_cache(cache, bucket: str, *, rate: float, burst: int, ttl: int) -> float | None:
+def _take_in_cache(cache: BaseCache, bucket: str, *, rate: float, burst: int, ttl: int) -> float | None:
     now = time.time()
     tokens, updated = cache.get(bucket, (float(burst), now))
     # max(): a clock stepping back between processes must not drain the bucket.

@@ -35,7 +35,7 @@ def _answer(results, *, started: float) -> JsonResponse:
     response = JsonResponse(body, status=status, content_type=CONTENT_TYPE)
     # A failing check is the answer, not a server error: without this, Django logs
     # every poll of a 503 at ERROR (and Sentry turns each into an event).
-    response._has_been_logged = True
+    response._has_been_logged = True  # type: ignore[attr-defined]  # Django's private flag, not in the stubs
     return response
 
 

@@ -23,7 +23,7 @@ class PulseCheck(Component, HealthCheck):
     unit = "s"
     timeout = datetime.timedelta(seconds=2)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.process_name: str | None = None
         self.age: float | None = None
 

@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 
 
 class WorkerPulse(bootsteps.StartStopStep):
-    requires = {"celery.worker.components:Timer"}
+    requires = ("celery.worker.components:Timer",)
 
     def __init__(self, worker, **kwargs):
         super().__init__(worker, **kwargs)

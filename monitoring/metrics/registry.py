@@ -19,5 +19,5 @@ def exposition(accept: str | None) -> tuple[bytes, str]:
     (OpenMetrics or the Prometheus text format); returns the body and its content type."""
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
-    encode, content_type = choose_encoder(accept)
+    encode, content_type = choose_encoder(accept or "")
     return encode(registry), content_type

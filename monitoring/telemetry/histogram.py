@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from operator import add
+from typing import Any
 
 RELATIVE_ERROR = 0.01
 GAMMA = (1 + RELATIVE_ERROR) / (1 - RELATIVE_ERROR)
@@ -260,7 +261,7 @@ class Histogram:
         return histogram
 
     @classmethod
-    def from_row(cls, row: dict) -> Histogram:
+    def from_row(cls, row: Mapping[str, Any]) -> Histogram:
         """From a rollup row's values(): its encoded buckets and its sum, min and max."""
         return cls.decode(row["histogram"], total=row["sum"], minimum=row["min"], maximum=row["max"])
 

@@ -8,6 +8,8 @@ its rate 429 with Retry-After, a database outage 503. Every refusal a project's 
 made is counted per project and day (IngestRejection).
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
@@ -56,7 +58,11 @@ class TelemetryIngestView(APIView):
     throttle_classes = [IngestKeyTokenBucket]
     parser_classes = []  # the body is read as bytes: beacons send JSON as text/plain
     plural = ""
-    item = None
+
+    @staticmethod
+    def item(raw: dict[str, Any], window: payloads.Window) -> payloads.PointIn:
+        """One item of the batch, read (a vital, a point, an event): each view names its reader."""
+        raise NotImplementedError
 
     def post(self, request):
         project = request.auth.project

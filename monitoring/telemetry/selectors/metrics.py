@@ -135,6 +135,8 @@ def _value(agg: str, bucket: _Accumulator, step: timedelta, counters: bool) -> f
         return bucket.sum / bucket.count
     if agg in ("min", "max"):
         return getattr(bucket, agg)
+    # Percentile queries merge every row's histogram, and count is non-zero only after a row.
+    assert bucket.histogram is not None
     return bucket.histogram.quantile(PERCENTILES[agg])
 
 
@@ -293,6 +295,7 @@ def _batch_answer(
 ) -> list[GroupValue]:
     if not series:
         return []
+    keys: dict[int, tuple[tuple[str, str], ...]]
     if not request.grouped:
         keys = {s.id: () for s in series}
     elif request.group_by is None:

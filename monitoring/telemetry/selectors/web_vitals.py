@@ -2,8 +2,10 @@
 and the slowest user actions. Read from hour rollups in two statements per panel."""
 
 from collections import defaultdict
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 from django.utils import timezone
 
@@ -24,6 +26,15 @@ RATING_THRESHOLDS = {
 VITALS = ("LCP", "FCP", "INP", "CLS", "TTFB", "FID", "TTI")
 WINDOWS = (("24 h", timedelta(days=1)), ("7 d", timedelta(days=7)), ("28 d", timedelta(days=28)))
 ROUTE_WINDOW = timedelta(days=7)
+
+
+class _RollupRow(TypedDict):
+    series_id: int
+    start: datetime
+    sum: float
+    min: float
+    max: float
+    histogram: bytes | memoryview
 
 
 @dataclass
@@ -72,8 +83,8 @@ def web_vitals_panel(project: Project, *, now: datetime | None = None, routes: i
         s.id: (s.name.removeprefix("vitals."), s.tags.get("route", ""))
         for s in MetricSeries.objects.filter(project=project, name__startswith="vitals.").only("id", "name", "tags")
     }
-    by_window = defaultdict(Histogram)  # (vital, window label)
-    by_route = defaultdict(Histogram)  # (route, vital)
+    by_window: defaultdict[tuple[str, str], Histogram] = defaultdict(Histogram)  # (vital, window label)
+    by_route: defaultdict[tuple[str, str], Histogram] = defaultdict(Histogram)  # (route, vital)
     for row in _hour_rollups(series, now - WINDOWS[-1][1]):
         vital, route = series[row["series_id"]]
         histogram = Histogram.from_row(row)
@@ -88,20 +99,20 @@ def web_vitals_panel(project: Project, *, now: datetime | None = None, routes: i
     for vital in VITALS:
         if vital not in BUDGETS and (vital, longest) not in by_window:
             continue  # a vital without a budget shows only once it has data
-        row = VitalRow(
+        vital_row = VitalRow(
             name=vital,
             budget=BUDGETS.get(vital),
             p75={label: _p75(by_window.get((vital, label))) for label, _ in WINDOWS},
         )
         whole = by_window.get((vital, longest))
         if whole and whole.count:
-            row.count = whole.count
+            vital_row.count = whole.count
             if vital in RATING_THRESHOLDS:
                 good, poor = RATING_THRESHOLDS[vital]
-                row.good = whole.share_at_most(good)
-                row.poor = 1 - whole.share_at_most(poor)
-                row.needs_improvement = 1 - row.good - row.poor
-        rows.append(row)
+                vital_row.good = whole.share_at_most(good)
+                vital_row.poor = 1 - whole.share_at_most(poor)
+                vital_row.needs_improvement = 1 - vital_row.good - vital_row.poor
+        rows.append(vital_row)
 
     route_rows: dict[str, RouteRow] = {}
     for (route, vital), histogram in by_route.items():
@@ -121,7 +132,7 @@ def slow_actions(
         s.id: s.tags.get("action", "")
         for s in MetricSeries.objects.filter(project=project, name="actions").only("id", "tags")
     }
-    merged = defaultdict(Histogram)
+    merged: defaultdict[str, Histogram] = defaultdict(Histogram)
     for row in _hour_rollups(series, now - window):
         merged[series[row["series_id"]]].merge(Histogram.from_row(row))
     rows = [
@@ -131,7 +142,7 @@ def slow_actions(
     return sorted(rows, key=lambda r: -(r.p95 or 0))[:limit]
 
 
-def _hour_rollups(series: dict, since: datetime):
+def _hour_rollups(series: Collection[int], since: datetime) -> Iterable[_RollupRow]:
     if not series:
         return []
     return (

@@ -3,7 +3,7 @@
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 from django.conf import settings
@@ -14,6 +14,9 @@ from django.utils import timezone
 from monitoring.models import IngestRejection, MetricPoint, MetricSeries, MetricTagValue, Project, RollupBacklog
 from monitoring.telemetry.partitions import points as point_partitions
 from monitoring.telemetry.payloads import PayloadError, PointIn
+
+# A series as a batch names it: (name, tags_hash).
+SeriesKey = tuple[str, str]
 
 
 class CardinalityExceeded(PayloadError):
@@ -27,8 +30,8 @@ def tags_hash(tags: dict[str, str]) -> str:
 
 def telemetry_ingest(*, project: Project, points: list[PointIn], plural: str = "points") -> int:
     """Store a validated batch, all of it or (on any error) none of it; returns its size."""
-    hashes = {}  # a batch repeats few tag sets: hash each once
-    keys = []
+    hashes: dict[tuple[tuple[str, str], ...], str] = {}  # a batch repeats few tag sets: hash each once
+    keys: list[SeriesKey] = []
     for p in points:
         tag_items = tuple(sorted(p.tags.items()))
         if tag_items not in hashes:
@@ -71,7 +74,7 @@ def ingest_rejection_count(*, project: Project, reason: str) -> None:
         rows.update(count=F("count") + 1)
 
 
-def _series_ids(*, project, points, keys, plural) -> dict[tuple[str, str], int]:
+def _series_ids(*, project: Project, points: list[PointIn], keys: list[SeriesKey], plural: str) -> dict[SeriesKey, int]:
     wanted = {k: p for k, p in zip(keys, points)}
     known = _existing(project, wanted)
     if len(known) == len(wanted):
@@ -83,7 +86,7 @@ def _series_ids(*, project, points, keys, plural) -> dict[tuple[str, str], int]:
     known = _existing(project, wanted)
     _check_kinds(points, keys, known, plural)
     missing = {k: p for k, p in wanted.items() if k not in known}
-    first_index = {}
+    first_index: dict[SeriesKey, int] = {}
     for index, key in enumerate(keys):
         first_index.setdefault(key, index)
     _check_limits(project, missing, first_index, plural)
@@ -105,14 +108,16 @@ def _series_ids(*, project, points, keys, plural) -> dict[tuple[str, str], int]:
     return ids
 
 
-def _existing(project, wanted) -> dict[tuple[str, str], MetricSeries]:
+def _existing(project: Project, wanted: Collection[SeriesKey]) -> dict[SeriesKey, MetricSeries]:
     rows = MetricSeries.objects.filter(
         project=project, tags_hash__in={h for _, h in wanted}, name__in={n for n, _ in wanted}
     ).only("id", "name", "tags_hash", "kind")
     return {(s.name, s.tags_hash): s for s in rows if (s.name, s.tags_hash) in wanted}
 
 
-def _check_kinds(points, keys, known, plural) -> None:
+def _check_kinds(
+    points: list[PointIn], keys: list[SeriesKey], known: dict[SeriesKey, MetricSeries], plural: str
+) -> None:
     errors = {
         f"{plural}[{i}].type": f"series {p.name!r} is a {known[k].kind}, not a {p.kind}"
         for i, (k, p) in enumerate(zip(keys, points))
@@ -122,7 +127,9 @@ def _check_kinds(points, keys, known, plural) -> None:
         raise PayloadError(errors)
 
 
-def _check_limits(project, missing, first_index, plural) -> None:
+def _check_limits(
+    project: Project, missing: dict[SeriesKey, PointIn], first_index: dict[SeriesKey, int], plural: str
+) -> None:
     max_series = project.telemetry_max_series or settings.TELEMETRY_MAX_SERIES
     existing = MetricSeries.objects.filter(project=project).count()
     if existing + len(missing) > max_series:
@@ -133,13 +140,13 @@ def _check_limits(project, missing, first_index, plural) -> None:
                 f"{existing} of its limit of {max_series}"
             }
         )
-    new_values = defaultdict(set)
+    new_values: defaultdict[str, set[str]] = defaultdict(set)
     for point in missing.values():
         for key, value in point.tags.items():
             new_values[key].add(value)
     if not new_values:
         return
-    seen = defaultdict(set)
+    seen: defaultdict[str, set[str]] = defaultdict(set)
     for key, value in MetricTagValue.objects.filter(project=project, key__in=new_values).values_list("key", "value"):
         seen[key].add(value)
     max_values = project.telemetry_max_tag_values or settings.TELEMETRY_MAX_TAG_VALUES

@@ -9,6 +9,7 @@ ingest enforces) just marks its minute again and is folded in on the next tick.
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -21,6 +22,10 @@ HOUR = timedelta(hours=1)
 # Any fixed number: the PostgreSQL advisory lock that keeps two builds from interleaving.
 _LOCK_ID = 4_815_162_342
 _CHUNK = 500
+
+# One histogram per series and bucket start.
+Histograms = dict[tuple[int, datetime], Histogram]
+_T = TypeVar("_T")
 
 
 def rollups_build(*, max_minutes: int = 1440) -> int:
@@ -47,8 +52,8 @@ def _lock() -> bool:
         return cursor.fetchone()[0]
 
 
-def _minutes_from_points(minutes: list[datetime]) -> dict[tuple[int, datetime], Histogram]:
-    histograms = defaultdict(Histogram)
+def _minutes_from_points(minutes: list[datetime]) -> Histograms:
+    histograms: defaultdict[tuple[int, datetime], Histogram] = defaultdict(Histogram)
     for start, end in _runs(minutes, MINUTE):
         if connection.vendor == "postgresql":
             _bucket_in_database(histograms, start, end)
@@ -80,8 +85,8 @@ GROUP BY 1, 2
 """
 
 
-def _bucket_in_database(histograms, start: datetime, end: datetime) -> None:
-    minutes = {}  # epoch seconds → datetime, made once per minute rather than per row
+def _bucket_in_database(histograms: Histograms, start: datetime, end: datetime) -> None:
+    minutes: dict[int, datetime] = {}  # epoch seconds → datetime, made once per minute rather than per row
     with connection.cursor() as cursor:
         cursor.execute(_BUCKETED, {"zero": ZERO_THRESHOLD, "log_gamma": LOG_GAMMA, "start": start, "end": end})
         for series_id, epoch, _, total, low, high, signs, indexes, counts in cursor:
@@ -92,8 +97,8 @@ def _bucket_in_database(histograms, start: datetime, end: datetime) -> None:
             )
 
 
-def _hours_from_minutes(hours: list[datetime]) -> dict[tuple[int, datetime], Histogram]:
-    histograms = defaultdict(Histogram)
+def _hours_from_minutes(hours: list[datetime]) -> Histograms:
+    histograms: defaultdict[tuple[int, datetime], Histogram] = defaultdict(Histogram)
     for start, end in _runs(hours, HOUR):
         rows = MetricRollup.objects.filter(
             resolution=MetricRollup.Resolution.MINUTE, start__gte=start, start__lt=end
@@ -103,7 +108,7 @@ def _hours_from_minutes(hours: list[datetime]) -> dict[tuple[int, datetime], His
     return histograms
 
 
-def _replace(resolution: int, starts: list[datetime], histograms: dict) -> None:
+def _replace(resolution: int, starts: list[datetime], histograms: Histograms) -> None:
     for chunk in _chunks(starts):
         MetricRollup.objects.filter(resolution=resolution, start__in=chunk).delete()
     rows = (
@@ -135,17 +140,18 @@ def _unmark(marks: list[tuple[datetime, datetime]]) -> None:
 
 def _runs(starts: list[datetime], width: timedelta) -> Iterable[tuple[datetime, datetime]]:
     """Sorted bucket starts as [start, end) ranges of consecutive buckets: one query each."""
-    run_start = previous = None
-    for start in sorted(starts):
-        if previous is not None and start != previous + width:
+    ordered = sorted(starts)
+    if not ordered:
+        return
+    run_start = previous = ordered[0]
+    for start in ordered[1:]:
+        if start != previous + width:
             yield run_start, previous + width
-            run_start = None
-        run_start = run_start or start
+            run_start = start
         previous = start
-    if previous is not None:
-        yield run_start, previous + width
+    yield run_start, previous + width
 
 
-def _chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
+def _chunks(items: list[_T], size: int = _CHUNK) -> Iterable[list[_T]]:
     for index in range(0, len(items), size):
         yield items[index : index + size]
