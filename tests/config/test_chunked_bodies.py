@@ -26,7 +26,7 @@ import json
 from alerts.models import Incident
 from monitoring.models import ErrorEvent, HeartbeatPing, MetricPoint
 print(json.dumps({
-    "events": list(ErrorEvent.objects.values_list("event_id", flat=True)),
+    "events": [e.hex for e in ErrorEvent.objects.values_list("event_id", flat=True)],
     "points": list(MetricPoint.objects.values_list("value", flat=True)),
     "ping_bodies": list(HeartbeatPing.objects.values_list("body", flat=True)),
     "incidents": list(Incident.objects.values_list("title", flat=True)),
