@@ -53,9 +53,7 @@ class ReleaseHealthThreshold(RuleKind):
         release = params.get("release") or latest_release(project=project)
         if not release:
             return []
-        health: Health = release_health(
-            project=project, release=release, environment=params.get("environment") or None
-        )
+        health: Health = release_health(project=project, release=release, environment=params.get("environment") or None)
         value = MEASURES[params["measure"]](health) if health.sessions >= params.get("min_sessions", 0) else None
         labels = {"release": release}
         if value is None:
