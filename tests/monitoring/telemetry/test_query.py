@@ -24,8 +24,12 @@ def store(project, points):
 
 
 def exact_quantile(values, q):
+    """numpy's default (linear) quantile, PostgreSQL's percentile_cont."""
     ordered = sorted(values)
-    return ordered[math.floor(q * (len(ordered) - 1))]
+    rank = q * (len(ordered) - 1)
+    below = math.floor(rank)
+    above = min(below + 1, len(ordered) - 1)
+    return ordered[below] + (rank - below) * (ordered[above] - ordered[below])
 
 
 @pytest.fixture
