@@ -12,6 +12,9 @@ from urllib.parse import urlsplit
 import environ
 from django.templatetags.static import static
 from django.urls import reverse_lazy
+from whitenoise.compress import Compressor
+
+from config.site import served_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -33,7 +36,13 @@ DEBUG = env.bool("DEBUG", default=False)
 INSECURE_SECRET_KEY = "django-insecure-lookout-development-only"
 SECRET_KEY = env.str("SECRET_KEY", default="") or INSECURE_SECRET_KEY
 
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# Without SITE_URL, URLs name where the Procfile's web process answers (LISTEN_ADDRESS and
+# PORT). `manage.py start` records the address it served on in .env, so later commands print
+# the same DSNs and ping URLs as the admin shows.
+SITE_URL = env.str(
+    "SITE_URL", default=served_url(env.str("LISTEN_ADDRESS", default="127.0.0.1"), env.int("PORT", default=8000))
+).rstrip("/")
 _site = urlsplit(SITE_URL)
 SERVED_OVER_TLS = _site.scheme == "https"
 
@@ -166,8 +175,9 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "config.staticfiles.CompressedHashedStaticFiles"},
 }
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 
 # --- Auth and security -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -297,6 +307,11 @@ UNFOLD = {
     "SITE_TITLE": "Lookout",
     "SITE_HEADER": "Lookout",
     "SITE_SYMBOL": "monitoring",
+    "SITE_FAVICONS": [
+        {"rel": "icon", "type": "image/svg+xml", "href": lambda request: static("lookout/favicon.svg")},
+    ],
+    # "View site": the pages a team works from outside the admin.
+    "SITE_URL": "/oncall/",
     "DASHBOARD_CALLBACK": "config.dashboard.dashboard_callback",
     "SHOW_HISTORY": True,
     "SCRIPTS": [lambda request: static("lookout/copy.js")],

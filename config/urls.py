@@ -1,10 +1,17 @@
 """Every feature keeps its routes in its own urls.py; this only mounts them."""
 
 from django.contrib import admin
+from django.http import HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
+    # The portal is the admin: the bare address leads there, and browsers asking for the
+    # conventional icon get the one the pages link.
+    path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
+    path("favicon.ico", lambda request: HttpResponsePermanentRedirect(static("lookout/favicon.svg")), name="favicon"),
     path("admin/", admin.site.urls),
     path("", include("monitoring.health.urls")),
     path("", include("monitoring.metrics.urls")),

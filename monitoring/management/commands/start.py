@@ -9,8 +9,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from config.site import served_url
 from monitoring.management.base import LookoutCommand
 from monitoring.projects.services.demo import demo_seed
+
+SITE_URL_MARKER = "# The address `manage.py start` last served on; set SITE_URL yourself to choose another."
 
 
 class Command(LookoutCommand):
@@ -27,6 +30,7 @@ class Command(LookoutCommand):
 
     def handle(self, *args, port, prepare_only, **options):
         self._ensure_secret_key()
+        self._record_site_url(port)
         self._say("migrating the database")
         call_command("migrate", interactive=False, verbosity=0)
         self._ensure_admin()
@@ -61,6 +65,31 @@ class Command(LookoutCommand):
         dot_env.chmod(0o600)
         os.environ["SECRET_KEY"] = key
         self._say(f"wrote a new SECRET_KEY to {dot_env}")
+
+    def _record_site_url(self, port: int) -> None:
+        """Without a SITE_URL of the operator's, the portal's URLs name the address it serves on.
+
+        Written to .env under a marker line, so a later start on another port rewrites it while
+        a SITE_URL the operator set (in the environment, or elsewhere in .env) is never touched.
+        Every process the Procfile starts gets it too: honcho gives each process its own PORT.
+        """
+        dot_env = settings.ENV_FILE
+        lines = dot_env.read_text().splitlines() if dot_env.exists() else []
+        recorded = None
+        if SITE_URL_MARKER in lines:
+            at = lines.index(SITE_URL_MARKER)
+            recorded = lines[at + 1].partition("=")[2] if at + 1 < len(lines) else None
+            del lines[at : at + 2]
+        current = os.environ.get("SITE_URL")
+        if current and current != recorded:
+            return  # the operator's own
+        url = served_url(os.environ.get("LISTEN_ADDRESS", "127.0.0.1"), port)
+        os.environ["SITE_URL"] = url
+        if url == recorded:
+            return
+        dot_env.write_text("\n".join([*lines, SITE_URL_MARKER, f"SITE_URL={url}"]) + "\n")
+        dot_env.chmod(0o600)
+        self._say(f"recorded SITE_URL={url} in {dot_env}: DSNs, ping URLs and links use it")
 
     def _ensure_admin(self) -> None:
         User = get_user_model()

@@ -1,5 +1,6 @@
 """The newcomer's first start, run as a real process against a fresh data folder."""
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -31,9 +32,9 @@ def fresh_env(tmp_path, static_root):
     }
 
 
-def _start(env):
+def _start(env, *args):
     return subprocess.run(
-        [sys.executable, "manage.py", "start", "--prepare-only"],
+        [sys.executable, "manage.py", "start", "--prepare-only", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -75,7 +76,7 @@ def test_first_start_takes_the_admin_from_the_environment(fresh_env, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "password:" not in result.stdout
     assert "created admin user 'ops'" in result.stdout
-    assert not (tmp_path / ".env").exists()
+    assert "SECRET_KEY" not in (tmp_path / ".env").read_text()  # the environment's key is not copied
 
 
 def test_the_password_reaches_a_piped_log_before_the_processes_start(fresh_env):
@@ -109,3 +110,38 @@ def test_the_password_reaches_a_piped_log_before_the_processes_start(fresh_env):
         output, _ = proc.communicate(timeout=60)
     assert "password:" in output, output
     assert output.index("password:") < output.index("starting web, worker and beat")
+
+
+def _dsn(env, name="Checkout"):
+    done = subprocess.run(
+        [sys.executable, "manage.py", "createproject", name, "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)["dsn"]
+
+
+def test_the_address_start_serves_on_is_what_every_url_names(fresh_env, tmp_path):
+    """Started on port 8101 with no SITE_URL, a DSN printed later by another command names
+    :8101, not :8000: an SDK or curl given it reaches the portal."""
+    result = _start(fresh_env, "--port", "8101")
+    assert result.returncode == 0, result.stderr
+    assert "SITE_URL=http://127.0.0.1:8101" in (tmp_path / ".env").read_text()
+    assert _dsn(fresh_env).endswith("@127.0.0.1:8101/2")
+
+    moved = _start(fresh_env, "--port", "8102")  # started again elsewhere: the record follows
+    assert moved.returncode == 0, moved.stderr
+    assert (tmp_path / ".env").read_text().count("SITE_URL=") == 1
+    assert "@127.0.0.1:8102/" in _dsn(fresh_env, "Payments")
+
+
+def test_an_operators_site_url_is_never_replaced(fresh_env, tmp_path):
+    env = fresh_env | {"SITE_URL": "https://lookout.example.com"}
+    result = _start(env, "--port", "8101")
+    assert result.returncode == 0, result.stderr
+    assert "SITE_URL" not in (tmp_path / ".env").read_text()
+    assert "@lookout.example.com/" in _dsn(env)
