@@ -2,28 +2,27 @@
 
 `trigger` opens an incident for its dedup_key or appends to the open one (a dedup_key is
 made up and returned when the event has none); `acknowledge` and `resolve` act on the open
-incident of that dedup_key, and answer 404 when there is none. 202 means it is stored.
+incident of that dedup_key. As PagerDuty does, they answer 202 and change nothing when there
+is none: a sender retrying a resolve, or resolving what was already resolved in the portal,
+must not see an error it can do nothing about. 202 means it is stored.
 """
 
 import uuid
+from datetime import datetime
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
-from rest_framework import exceptions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from alerts.incidents.services.incidents import AlertSignal, alerts_receive, incident_acknowledge, incident_resolve
 from alerts.intake.api import fields as f
 from alerts.intake.api.common import IntakeView
-from alerts.models import Incident, Integration, Severity
+from alerts.models import Incident, IncidentAlert, Integration, Severity
 
 ACTIONS = ("trigger", "acknowledge", "resolve")
 SEVERITIES = {"critical": Severity.CRITICAL, "error": Severity.HIGH, "warning": Severity.MEDIUM, "info": Severity.LOW}
 DEDUP_KEY_MAX = 200
-
-
-class NoOpenIncident(exceptions.NotFound):
-    pass
 
 
 def _trigger_signal(event: dict, *, dedup_key: str, integration: Integration, now) -> AlertSignal:
@@ -57,6 +56,32 @@ def _trigger_signal(event: dict, *, dedup_key: str, integration: Integration, no
     )
 
 
+def _resolve(incident: Incident, *, integration: Integration, now: datetime) -> None:
+    """Resolve the incident's alerts as a rule's resolution does (each firing alert ends now),
+    which resolves an auto-resolving incident with its last alert; one that does not
+    auto-resolve is resolved here too, since the sender said the problem is over."""
+    firing = incident.alerts.filter(status=IncidentAlert.Status.FIRING)
+    signals = [
+        AlertSignal(
+            source="external",
+            fingerprint=alert.fingerprint,
+            dedup_key=incident.dedup_key,
+            labels=dict(alert.labels),
+            status="resolved",
+            severity=alert.severity,
+            summary=alert.summary,
+            at=now,
+            project_id=integration.project_id,
+            integration_id=integration.pk,
+        )
+        for alert in firing
+    ]
+    alerts_receive(signals=signals, now=now)
+    incident.refresh_from_db(fields=["status"])
+    if incident.status != Incident.Status.RESOLVED:
+        incident_resolve(incident=incident, actor=None, now=now, message="resolved through the events API")
+
+
 @extend_schema(
     request={"application/json": dict},
     responses={
@@ -86,8 +111,8 @@ def _trigger_signal(event: dict, *, dedup_key: str, integration: Integration, no
         )
     ],
     description="Events like PagerDuty Events v2: event_action trigger | acknowledge | resolve, by dedup_key. "
-    "payload.severity is critical | error | warning | info. 404 when acknowledge or resolve finds no open "
-    "incident for the dedup_key.",
+    "payload.severity is critical | error | warning | info. acknowledge or resolve for a dedup_key with no "
+    "open incident is accepted (202) and changes nothing, as in PagerDuty.",
 )
 class EventsView(IntakeView):
     integration_kind = Integration.Kind.EVENTS
@@ -114,12 +139,10 @@ class EventsView(IntakeView):
             self.atomically(lambda: alerts_receive(signals=[signal], now=now))
         else:
             incident = Incident.objects.filter(dedup_key=dedup_key).exclude(status=Incident.Status.RESOLVED).first()
-            if incident is None:
-                raise NoOpenIncident(f"dedup_key: no open incident for {given!r}")
-            if action == "acknowledge":
+            if incident is not None and action == "acknowledge":
                 incident_acknowledge(incident=incident, actor=None, now=now)
-            else:
-                incident_resolve(incident=incident, actor=None, now=now, message="resolved through the events API")
+            elif incident is not None:
+                self.atomically(lambda: _resolve(incident, integration=integration, now=now))
         return Response(
             {"status": "success", "message": "Event processed", "dedup_key": given}, status=status.HTTP_202_ACCEPTED
         )

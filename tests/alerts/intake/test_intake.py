@@ -1,6 +1,7 @@
 """External alerts: Alertmanager v4 webhooks and the events API, each behind its integration's token."""
 
 import copy
+import datetime as dt
 import json
 
 import pytest
@@ -219,8 +220,40 @@ def test_events_trigger_acknowledge_resolve_by_dedup_key(events):
     assert events({"event_action": "resolve", "dedup_key": "disk-db-1"}).status_code == 202
     incident.refresh_from_db()
     assert incident.status == "resolved"
+    # Resolved already: accepted and nothing changes, as PagerDuty answers a resolve it has no incident for.
     response = events({"event_action": "resolve", "dedup_key": "disk-db-1"})
-    assert response.status_code == 404 and "no open incident for 'disk-db-1'" in response.json()["error"]
+    assert response.status_code == 202 and response.json()["dedup_key"] == "disk-db-1"
+    assert Incident.objects.get().status == "resolved"
+
+
+def test_events_resolve_ends_the_incidents_alerts_too(events):
+    events(trigger())
+    alert = IncidentAlert.objects.get()
+    assert alert.status == "firing" and alert.ends_at is None
+    with time_machine.travel(T0 + dt.timedelta(minutes=7), tick=False):
+        assert events({"event_action": "resolve", "dedup_key": "disk-db-1"}).status_code == 202
+    alert.refresh_from_db()
+    assert alert.status == "resolved" and alert.ends_at == T0 + dt.timedelta(minutes=7)
+    incident = Incident.objects.get()
+    assert incident.status == "resolved" and incident.resolved_at == T0 + dt.timedelta(minutes=7)
+
+
+def test_events_resolve_of_an_incident_that_does_not_auto_resolve_still_resolves_it(events):
+    events(trigger())
+    Incident.objects.update(auto_resolve=False)
+    assert events({"event_action": "resolve", "dedup_key": "disk-db-1"}).status_code == 202
+    assert Incident.objects.get().status == "resolved"
+    assert IncidentAlert.objects.get().status == "resolved"
+
+
+@pytest.mark.parametrize("action", ["acknowledge", "resolve"])
+def test_events_for_an_unknown_dedup_key_are_accepted_and_change_nothing(events, action):
+    events(trigger(dedup_key="other"))
+    response = events({"event_action": action, "dedup_key": "never-triggered"})
+    assert response.status_code == 202 and response.json()["dedup_key"] == "never-triggered"
+    incident = Incident.objects.get()
+    assert incident.status == "triggered" and incident.dedup_key.endswith(":other")
+    assert IncidentAlert.objects.get().status == "firing"
 
 
 def test_events_severities_map_to_lookouts():
