@@ -1,11 +1,15 @@
 """sentry-sdk's check_in items (Sentry Crons), read into heartbeat terms. Pure; no database."""
 
+import math
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 # A check-in's status, as the heartbeat ping it stands for.
 STATUSES = ("in_progress", "ok", "error")
+# A run time beyond a year is a unit mistake (milliseconds sent as seconds), not a run.
+MAX_DURATION_SECONDS = 31_536_000
 UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86_400, "week": 604_800, "month": 2_592_000, "year": 31_536_000}
 
 
@@ -20,6 +24,23 @@ class CheckIn:
     check_in_id: str
     # Heartbeat fields from monitor_config, or None when the SDK sent none.
     schedule: dict[str, Any] | None
+    # The run time the job measured itself (a finished check-in's `duration`, in seconds).
+    # It, not the gap between the start and finish arriving, is the run's duration: the SDK
+    # may send both at the end of the run, or a retry may hold one back.
+    duration: timedelta | None = None
+
+
+def _duration(value: Any) -> timedelta | None:
+    if value is None:
+        return None
+    if (
+        not isinstance(value, (int, float))
+        or isinstance(value, bool)
+        or not math.isfinite(value)
+        or not 0 <= value <= MAX_DURATION_SECONDS
+    ):
+        raise InvalidCheckIn(f"duration must be a number of seconds from 0 to {MAX_DURATION_SECONDS}")
+    return timedelta(seconds=value)
 
 
 def _minutes(config: dict, name: str) -> int | None:
@@ -71,5 +92,10 @@ def check_in_parse(payload: Any) -> CheckIn:
     except ValueError as exc:
         raise InvalidCheckIn("check_in_id must be a UUID") from exc
     return CheckIn(
-        monitor_slug=slug.strip(), status=status, check_in_id=rid, schedule=_schedule(payload.get("monitor_config"))
+        monitor_slug=slug.strip(),
+        status=status,
+        check_in_id=rid,
+        schedule=_schedule(payload.get("monitor_config")),
+        # An in-progress check-in's duration means nothing yet: the run has not finished.
+        duration=None if status == "in_progress" else _duration(payload.get("duration")),
     )

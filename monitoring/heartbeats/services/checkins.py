@@ -55,5 +55,6 @@ def monitor_check_in(*, project: Project, check_in: CheckIn, received_at: dateti
             rid=check_in.check_in_id,
             method="POST",
             user_agent="sentry check-in",
+            duration=check_in.duration,
         ),
     )

@@ -52,6 +52,9 @@ class Ping:
     method: str = "GET"
     remote_addr: str | None = None
     user_agent: str = ""
+    # The run time the job reported itself (a Sentry check-in's `duration`); when given it is
+    # the run's duration, whatever the time between its start and finish arriving.
+    duration: timedelta | None = None
 
 
 class Verdict(NamedTuple):
@@ -263,9 +266,12 @@ def _ping_in_transaction(ping_key: uuid.UUID | str, ping: Ping) -> bool:
 
 
 def _run_duration(heartbeat: Heartbeat, ping: Ping) -> timedelta | None:
-    """Time since the matching start: by rid when given, else the last start."""
+    """The run time the job reported, else the time since the matching start: by rid when
+    given, else the last start."""
     if ping.kind not in (HeartbeatPing.Kind.SUCCESS, HeartbeatPing.Kind.FAIL):
         return None
+    if ping.duration is not None:
+        return ping.duration
     if heartbeat.started_at and (not ping.rid or ping.rid == heartbeat.started_rid):
         return ping.at - heartbeat.started_at
     if ping.rid:  # runs overlap: this finish belongs to an earlier start
