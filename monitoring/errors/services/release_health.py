@@ -1,9 +1,11 @@
 """Release health from sentry-sdk sessions: how many sessions and users of a release crashed."""
 
 import hashlib
+import logging
 from collections.abc import Iterable
 from datetime import date
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
@@ -15,9 +17,27 @@ def did_hash(did: str) -> str:
     return hashlib.sha256(did.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
+logger = logging.getLogger(__name__)
+# How long a session is remembered as counted errored: longer than a page or a process
+# stays open in practice, short enough that the cache does not fill with them.
+ERRORED_SID_SECONDS = 2 * 86_400
+
+
+def _first_errored(project: Project, sid: str) -> bool:
+    """Whether this is the first update of session `sid` to count it errored. Remembered in
+    the cache: a lost cache may count a session twice, but never fails ingest."""
+    try:
+        return bool(cache.add(f"errors:session-errored:{project.pk}:{did_hash(sid)}", 1, ERRORED_SID_SECONDS))
+    except Exception:  # any cache backend's outage; counting twice is the lesser harm
+        logger.warning("cache unavailable: a session's errored count is not de-duplicated", exc_info=True)
+        return True
+
+
 def release_health_record(*, project: Project, day: date, batches: Iterable[SessionCounts]) -> None:
     for batch in batches:
         counts = {k: n for k, n in batch.counts.items() if k in OUTCOMES and n > 0}
+        if batch.errored_sid and "errored" in counts and not _first_errored(project, batch.errored_sid):
+            del counts["errored"]
         key = {"project": project, "release": batch.release, "environment": batch.environment}
         with transaction.atomic():
             if counts:

@@ -1,6 +1,7 @@
 """Release health from sentry-sdk sessions: crash-free sessions and users per release."""
 
 import json
+import uuid
 
 import pytest
 import sentry_sdk
@@ -105,3 +106,65 @@ def test_bad_session_items_are_dropped_and_counted_and_good_ones_kept(client, in
     health = release_health(project=ingest_key.project, release="2.0")
     assert (health.sessions, health.crashed, health.crash_free_sessions) == (6, 1, pytest.approx(5 / 6))
     assert EnvelopeOutcome.objects.get().reason == "invalid"
+
+
+def test_an_unhandled_session_is_errored_not_crashed_as_sentry_counts_it():
+    # Browser SDKs end a session "unhandled" on an uncaught error: the page goes on, so
+    # Sentry keeps it out of crashed (and crash-free rates) and counts it errored.
+    update = {"sid": uuid.uuid4().hex, "did": "u1", "status": "unhandled", "errors": 1, "attrs": {"release": "1.0"}}
+    counts = session_counts("session", update)
+    assert counts.counts == {"errored": 1} and counts.users == {"u1": False}
+    aggregates = {"attrs": {"release": "1.0"}, "aggregates": [{"exited": 2, "unhandled": 1, "crashed": 1}]}
+    assert +session_counts("sessions", aggregates).counts == {"sessions": 4, "errored": 1, "crashed": 1}
+
+
+def test_a_session_still_ok_with_errors_counts_as_errored():
+    update = {"sid": uuid.uuid4().hex, "status": "ok", "errors": 1, "attrs": {"release": "1.0"}}
+    assert session_counts("session", update).counts == {"errored": 1}
+    assert session_counts("session", {**update, "errors": 0}).counts == {}
+
+
+def send_sessions(client, ingest_key, *updates):
+    body = b"{}\n" + b"".join(b'{"type":"session"}\n' + json.dumps(u).encode() + b"\n" for u in updates)
+    response = client.generic(
+        "POST",
+        f"/api/{ingest_key.project_id}/envelope/?sentry_key={ingest_key.public_key}",
+        body,
+        content_type="application/x-sentry-envelope",
+    )
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_browser_sessions_count_each_session_errored_once_and_unhandled_is_not_a_crash(client, ingest_key):
+    attrs = {"release": "web@3.0", "environment": "prod"}
+
+    def browser_session(did, *updates):
+        sid = uuid.uuid4().hex
+        send_sessions(client, ingest_key, *({"sid": sid, "did": did, "attrs": attrs, **u} for u in updates))
+
+    # What @sentry/browser sends: the page load, then an update at the first error only.
+    browser_session("ann", {"init": True, "status": "ok", "errors": 0})
+    browser_session("bob", {"init": True, "status": "ok", "errors": 0}, {"status": "ok", "errors": 1})
+    browser_session("cyd", {"init": True, "status": "ok", "errors": 0}, {"status": "unhandled", "errors": 1})
+    # A handled error first, then an uncaught one: one errored session, not two.
+    browser_session(
+        "dee",
+        {"init": True, "status": "ok", "errors": 0},
+        {"status": "ok", "errors": 1},
+        {"status": "unhandled", "errors": 1},
+    )
+    # @sentry/node sends the first error as an update, then the same count as the session ends.
+    browser_session(
+        "eve",
+        {"init": True, "status": "ok", "errors": 0},
+        {"status": "ok", "errors": 1},
+        {"status": "exited", "errors": 3},
+    )
+    browser_session("fay", {"init": True, "status": "ok", "errors": 0}, {"status": "crashed", "errors": 1})
+
+    health = release_health(project=ingest_key.project, release="web@3.0")
+    assert (health.sessions, health.errored, health.crashed) == (6, 4, 1)
+    assert health.crash_free_sessions == pytest.approx(5 / 6)
+    assert (health.users, health.crashed_users) == (6, 1)
+    assert not EnvelopeOutcome.objects.exists()
