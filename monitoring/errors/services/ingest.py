@@ -17,7 +17,7 @@ from monitoring.errors.services.outcomes import envelope_outcomes_record
 from monitoring.errors.services.release_health import release_health_record
 from monitoring.errors.services.user_reports import error_user_report_store
 from monitoring.errors.sessions import session_counts
-from monitoring.errors.transactions import transaction_points
+from monitoring.errors.transactions import SpanBatch, span_count, span_points, transaction_points
 from monitoring.heartbeats.checkin_items import check_in_parse
 from monitoring.heartbeats.services.checkins import UnknownMonitor, monitor_check_in
 from monitoring.models import Project
@@ -33,7 +33,6 @@ NOT_STORED = frozenset(
         "replay_event",
         "replay_recording",
         "replay_video",
-        "span",
         "statsd",
         "metric_buckets",
         "otel_log",
@@ -134,10 +133,13 @@ def envelope_ingest(
     reported: Counter = Counter()
     sessions = []
     points = []
+    span_batches: list[SpanBatch] = []
+    max_lateness = timedelta(seconds=settings.TELEMETRY_MAX_LATENESS_SECONDS)
     for item in envelope.items:
         category = CATEGORY.get(item.type, item.type)
         if key_id is not None and item.type != "client_report" and _over_budget(result, key_id, category):
-            result.dropped[(category, "ratelimit_backoff")] += 1
+            # A span item holds many spans, and Sentry's quotas count spans, not items.
+            result.dropped[(category, "ratelimit_backoff")] += span_count(item.headers) if item.type == "span" else 1
             continue
         if item.type == "event":
             try:
@@ -179,25 +181,28 @@ def envelope_ingest(
                 result.stored += 1
         elif item.type == "transaction":
             try:
-                points.extend(
-                    transaction_points(
-                        item.json(),
-                        received_at=received_at,
-                        max_lateness=timedelta(seconds=settings.TELEMETRY_MAX_LATENESS_SECONDS),
-                    )
-                )
+                points.extend(transaction_points(item.json(), received_at=received_at, max_lateness=max_lateness))
             except (ValueError, RecursionError):
                 result.dropped[(category, "invalid")] += 1
+        elif item.type == "span":
+            try:
+                batch = span_points(item.json(), received_at=received_at, max_lateness=max_lateness)
+            except (ValueError, RecursionError):
+                result.dropped[(category, "invalid")] += span_count(item.headers)
+            else:
+                span_batches.append(batch)
+                if batch.invalid:
+                    result.dropped[(category, "invalid")] += batch.invalid
         elif item.type in NOT_STORED:
             result.dropped[(category, "not_stored")] += 1
         # Unknown types are skipped, as the protocol asks: newer SDKs send newer items.
     if points:
-        try:
-            telemetry_ingest(project=project, points=points)
+        refused = _points_ingest(project, points)
+        if refused:
+            result.dropped[("transaction", refused)] += len(points) // 2
+        else:
             result.stored += len(points) // 2
-        except PayloadError as exc:  # over the project's series limits, or a name taken by another kind
-            reason = "cardinality" if isinstance(exc, CardinalityExceeded) else "invalid"
-            result.dropped[("transaction", reason)] += len(points) // 2
+    _spans_ingest(project, span_batches, result)
     if sessions:
         release_health_record(project=project, day=received_at.date(), batches=sessions)
     if envelope.broken:
@@ -205,6 +210,29 @@ def envelope_ingest(
     envelope_outcomes_record(project=project, day=received_at.date(), dropped=result.dropped, reported=reported)
     result.event_id = _id_hex(result.event_id)
     return result
+
+
+def _points_ingest(project: Project, points: list) -> str:
+    """Store transaction points; "" when stored, else the outcome's reason."""
+    try:
+        telemetry_ingest(project=project, points=points)
+    except PayloadError as exc:  # over the project's series limits, or a name taken by another kind
+        return "cardinality" if isinstance(exc, CardinalityExceeded) else "invalid"
+    return ""
+
+
+def _spans_ingest(project: Project, batches: list[SpanBatch], result: IngestResult) -> None:
+    """Store the segment spans' points apart from transaction items' points, so a refusal is
+    counted against the spans that made them. Every span is counted once: accepted (its
+    segment stored, or a child span, which carries nothing to keep) or dropped with a reason."""
+    points = [p for batch in batches for p in batch.points]
+    refused = _points_ingest(project, points) if points else ""
+    for batch in batches:
+        if refused and batch.segments:
+            # The item's transactions were not stored: its spans are lost with them.
+            result.dropped[("span", refused)] += batch.accepted
+        else:
+            result.stored += batch.accepted
 
 
 def _over_budget(result: IngestResult, key_id: int, category: str) -> bool:
