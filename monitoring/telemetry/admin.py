@@ -13,7 +13,7 @@ from unfold.decorators import display
 
 from monitoring.models import IngestRejection, MetricSeries, Project
 from monitoring.telemetry.selectors.metrics import AGGREGATIONS, QueryError, query
-from monitoring.telemetry.selectors.web_vitals import WINDOWS, slow_actions, web_vitals_panel
+from monitoring.telemetry.selectors.web_vitals import WINDOWS, latest_vitals_project, slow_actions, web_vitals_panel
 
 # Window shown → the step that gives a readable number of points on the chart.
 EXPLORER_WINDOWS = {
@@ -24,6 +24,8 @@ EXPLORER_WINDOWS = {
     "28d": (timedelta(days=28), timedelta(hours=6)),
 }
 CHART_WIDTH, CHART_HEIGHT = 800, 240
+# The Web Vitals project last chosen, so the panel reopens on it rather than on the first project.
+WEB_VITALS_PROJECT = "monitoring.web_vitals.project"
 
 
 class ExplorerForm(forms.Form):
@@ -82,32 +84,55 @@ class MetricSeriesAdmin(ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         projects = list(Project.objects.only("id", "name"))
+        by_id = {p.pk: p for p in projects}
         chosen = request.GET.get("project")
-        project = next((p for p in projects if str(p.pk) == chosen), projects[0] if projects else None)
-        status = 200 if chosen is None or project is None or str(project.pk) == chosen else 400
+        error = ""
+        if chosen is not None:
+            project = next((p for p in projects if str(p.pk) == chosen), None)
+            if project is None:
+                error = "project: no such project"
+            else:
+                request.session[WEB_VITALS_PROJECT] = project.pk
+        else:
+            # The last choice, else where vitals arrive (not an empty demo project), else the first.
+            project = by_id.get(request.session.get(WEB_VITALS_PROJECT)) or by_id.get(latest_vitals_project())
+            project = project or (projects[0] if projects else None)
         context = {
             **self.admin_site.each_context(request),
             "title": "Web Vitals",
             "opts": self.model._meta,
             "projects": projects,
             "project": project,
-            "error": "project: no such project" if status == 400 else "",
+            "error": error,
             "windows": [label for label, _ in WINDOWS],
         }
-        if project and status == 200:
+        if project and not error:
             panel = web_vitals_panel(project)
+            digits = {row.name: 3 if row.name == "CLS" else 0 for row in panel.vitals}
             for row in panel.vitals:
                 row.cells = [
-                    {"value": row.p75[label], "ok": row.within_budget(label), "digits": 3 if row.name == "CLS" else 0}
+                    {
+                        "value": row.p75[label],
+                        "rating": row.ratings.get(label),
+                        "good_share": row.good_shares.get(label),
+                        "over_budget": row.within_budget(label) is False,
+                        "digits": digits[row.name],
+                    }
                     for label in context["windows"]
                 ]
             context["panel"] = panel
             context["route_rows"] = [
-                {"route": r.route, "count": r.count, "values": [r.p75.get(v.name) for v in panel.vitals]}
+                {
+                    "route": r.route,
+                    "count": r.count,
+                    "values": [(r.p75.get(v.name), v.unit, digits[v.name]) for v in panel.vitals],
+                }
                 for r in panel.routes
             ]
             context["actions"] = slow_actions(project)
-        return TemplateResponse(request, "admin/monitoring/telemetry/web_vitals.html", context, status=status)
+        return TemplateResponse(
+            request, "admin/monitoring/telemetry/web_vitals.html", context, status=400 if error else 200
+        )
 
     def explorer_view(self, request):
         if not self.has_view_permission(request):

@@ -1,31 +1,45 @@
 """What the admin's Web Vitals panel shows: p75 against budgets, Google's ratings, per route,
-and the slowest user actions. Read from hour rollups in two statements per panel."""
+and the slowest user actions. Read from hour rollups in two statements per panel.
+
+A vital's rating is Google's rule read off its distribution: good when at least 75 % of the
+samples are good, poor when more than 25 % are poor, needs improvement otherwise. That is
+what "p75 is good" means, and reading it from the same shares the panel shows means a row
+can never be green while its own columns say most samples need improvement. With many
+samples the interpolated p75 falls on the same side of the threshold; with a handful it
+may sit within one sample of it, and the shares decide.
+"""
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TypedDict
+from typing import Literal, TypedDict
 
 from django.utils import timezone
 
 from monitoring.models import MetricRollup, MetricSeries, Project
 from monitoring.telemetry.histogram import Histogram
 
-# The product's performance budgets (ms; CLS has no unit).
-BUDGETS = {"FCP": 1500, "LCP": 2500, "FID": 100, "CLS": 0.1, "TTI": 3800}
-# Google's thresholds: at most the first is "good", above the second is "poor".
-RATING_THRESHOLDS = {
+# Google's thresholds (web.dev/articles/vitals; ms, CLS has no unit): at most the first is
+# "good", above the second is "poor". A page's budget is the first: its p75 should be good.
+THRESHOLDS: dict[str, tuple[float, float]] = {
     "LCP": (2500, 4000),
-    "FCP": (1800, 3000),
     "INP": (200, 500),
-    "FID": (100, 300),
     "CLS": (0.1, 0.25),
+    "FCP": (1800, 3000),
     "TTFB": (800, 1800),
 }
-VITALS = ("LCP", "FCP", "INP", "CLS", "TTFB", "FID", "TTI")
+BUDGETS = {vital: good for vital, (good, _) in THRESHOLDS.items()}
+# Older browser scripts still send these, so ingest accepts them; shown only when they have
+# data, without a budget, and saying why they are no longer judged.
+LEGACY = {"FID": "legacy: replaced by INP", "TTI": "legacy: a lab metric, not a Web Vital"}
+VITALS = (*THRESHOLDS, *LEGACY)
 WINDOWS = (("24 h", timedelta(days=1)), ("7 d", timedelta(days=7)), ("28 d", timedelta(days=28)))
 ROUTE_WINDOW = timedelta(days=7)
+# Google's rule: the 75th percentile of page loads decides.
+PASSING_SHARE = 0.75
+
+Rating = Literal["good", "needs-improvement", "poor"]
 
 
 class _RollupRow(TypedDict):
@@ -40,8 +54,12 @@ class _RollupRow(TypedDict):
 @dataclass
 class VitalRow:
     name: str
-    budget: float | None
+    budget: float | None  # Google's "good" threshold; None for a legacy vital
     p75: dict[str, float | None]  # by window label
+    poor_above: float | None = None  # Google's "poor" threshold
+    legacy: str = ""  # why a legacy vital has no budget
+    ratings: dict[str, Rating | None] = field(default_factory=dict)  # by window label
+    good_shares: dict[str, float | None] = field(default_factory=dict)  # by window label
     count: int = 0
     good: float | None = None  # shares over the longest window
     needs_improvement: float | None = None
@@ -97,20 +115,27 @@ def web_vitals_panel(project: Project, *, now: datetime | None = None, routes: i
     longest = WINDOWS[-1][0]
     rows = []
     for vital in VITALS:
-        if vital not in BUDGETS and (vital, longest) not in by_window:
-            continue  # a vital without a budget shows only once it has data
+        if vital in LEGACY and (vital, longest) not in by_window:
+            continue  # a legacy vital shows only while something still sends it
+        good_at, poor_above = THRESHOLDS.get(vital, (None, None))
         vital_row = VitalRow(
             name=vital,
-            budget=BUDGETS.get(vital),
+            budget=good_at,
+            poor_above=poor_above,
+            legacy=LEGACY.get(vital, ""),
             p75={label: _p75(by_window.get((vital, label))) for label, _ in WINDOWS},
         )
+        if good_at is not None and poor_above is not None:
+            for label, _ in WINDOWS:
+                in_window = by_window.get((vital, label))
+                shares = _shares(in_window, good_at, poor_above) if in_window and in_window.count else None
+                vital_row.good_shares[label] = shares[0] if shares else None
+                vital_row.ratings[label] = _rating(*shares) if shares else None
         whole = by_window.get((vital, longest))
         if whole and whole.count:
             vital_row.count = whole.count
-            if vital in RATING_THRESHOLDS:
-                good, poor = RATING_THRESHOLDS[vital]
-                vital_row.good = whole.share_at_most(good)
-                vital_row.poor = 1 - whole.share_at_most(poor)
+            if good_at is not None and poor_above is not None:
+                vital_row.good, vital_row.poor = _shares(whole, good_at, poor_above)
                 vital_row.needs_improvement = 1 - vital_row.good - vital_row.poor
         rows.append(vital_row)
 
@@ -154,5 +179,34 @@ def _hour_rollups(series: Collection[int], since: datetime) -> Iterable[_RollupR
     )
 
 
+def latest_vitals_project(*, now: datetime | None = None) -> int | None:
+    """The id of the project whose Web Vitals arrived last within the panel's longest window:
+    the one a person opening the panel most likely wants, rather than an empty demo."""
+    now = now or timezone.now()
+    return (
+        MetricRollup.objects.filter(
+            resolution=MetricRollup.Resolution.HOUR,
+            start__gte=now - WINDOWS[-1][1],
+            series__name__startswith="vitals.",
+        )
+        .order_by("-start")
+        .values_list("series__project_id", flat=True)
+        .first()
+    )
+
+
 def _p75(histogram: Histogram | None) -> float | None:
     return histogram.quantile(0.75) if histogram and histogram.count else None
+
+
+def _shares(histogram: Histogram, good_at: float, poor_above: float) -> tuple[float, float]:
+    """(good, poor): the shares at most `good_at` and above `poor_above`."""
+    return histogram.share_at_most(good_at), 1 - histogram.share_at_most(poor_above)
+
+
+def _rating(good: float, poor: float) -> Rating:
+    if good >= PASSING_SHARE:
+        return "good"
+    if poor > 1 - PASSING_SHARE:
+        return "poor"
+    return "needs-improvement"

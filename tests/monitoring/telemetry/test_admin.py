@@ -26,7 +26,12 @@ def vital(name, value, ago, route="/"):
 
 
 def p75(values):
-    return sorted(values)[math.floor(0.75 * (len(values) - 1))]
+    """percentile_cont(0.75): interpolated between the two values around rank 0.75·(n-1)."""
+    ordered = sorted(values)
+    rank = 0.75 * (len(ordered) - 1)
+    below = math.floor(rank)
+    above = min(below + 1, len(ordered) - 1)
+    return ordered[below] + (rank - below) * (ordered[above] - ordered[below])
 
 
 @pytest.fixture
