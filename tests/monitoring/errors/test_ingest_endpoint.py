@@ -272,3 +272,40 @@ def test_category_budgets_read_the_setting_and_refuse_a_malformed_one():
     assert category_budgets("error=50/500, transaction=200") == {"error": (50.0, 500), "transaction": (200.0, 200)}
     with pytest.raises(ImproperlyConfigured, match="'error=fast' is not category=rate/burst"):
         category_budgets("error=fast")
+
+
+ITEM_TYPES = (
+    "event",
+    "transaction",
+    "span",
+    "session",
+    "sessions",
+    "check_in",
+    "client_report",
+    "user_report",
+    "feedback",
+    "attachment",
+    "log",
+    "otel_log",
+    "profile",
+    "replay_event",
+    "statsd",
+)
+JUNK = (
+    b"",
+    b"null",
+    b"[]",
+    b'"text"',
+    b"{}",
+    b'{"items": [null, 1, {}], "aggregates": [{}], "status": "unhandled", "duration": "x"}',
+    b'{"items": {"a": 1}, "monitor_slug": "m", "status": "ok", "monitor_config": {"schedule": 1}}',
+    b"\xff\xfe not utf-8",
+    b"[" * 5000,
+)
+
+
+@pytest.mark.parametrize("type_", ITEM_TYPES)
+def test_no_item_type_is_ever_a_500(client, envelope_url, ingest_key, type_):
+    for junk in JUNK:
+        response = post(client, envelope_url, envelope(item(junk, type_=type_)), headers=auth(ingest_key))
+        assert response.status_code == 200, (type_, junk)
