@@ -2,8 +2,14 @@
 
 Every endpoint takes one object or a batch (a JSON array, or an object holding the array
 under the endpoint's plural name). Each item becomes one `PointIn`. Bodies arrive as
-`text/plain` from `navigator.sendBeacon`, so they are parsed from bytes whatever the
-content type says.
+`text/plain` from `navigator.sendBeacon`, so they are parsed from bytes; the view refuses
+other content types than that and JSON.
+
+Whatever is accepted here must be storable and aggregatable: a value the rollups cannot
+sum, or a string the database cannot hold (a NUL, a lone surrogate, more characters than
+its column), is refused here with the field named, never left for the database to refuse
+(that would read as an outage) or for a rollup to choke on (that would stop every
+project's rollups).
 """
 
 import json
@@ -19,10 +25,25 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:/-]{0,199}$")
-TAG_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
+# Matched whole (fullmatch): with `$`, a trailing newline would slip into a stored name.
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:/-]{0,199}")
+TAG_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}")
 MAX_TAGS = 20
-MAX_TAG_VALUE = 200
+MAX_TAG_VALUE = 200  # MetricTagValue.value's column
+# Characters no column can store: PostgreSQL text refuses NUL, and a lone surrogate
+# (JSON's "\ud800") is not Unicode, so it cannot be encoded to UTF-8 for any database.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+# The largest magnitude a value may have: 1e20. Every aggregate must stay finite, or
+# PostgreSQL fails the whole rollup statement ("value out of range: overflow") and with it
+# every project's rollups. A float holds 1.8e308. The sums that get largest are a query's
+# (every point of up to 10,000 series over 400 days of hour rollups): even 1e20 points at
+# the bound sum to 1e40 per series and 1e44 over all series, far inside a float, with
+# room for products of two such sums (1e88). The bound also keeps the histogram's bucket
+# midpoints finite (exp() of the top bucket overflows near 1.8e308) and its bucket lists
+# short. 1e20 is above every real measurement (a hundred exabytes in bytes; a century in
+# nanoseconds is 3e18), so it refuses only mistakes and attacks.
+MAX_ABS_VALUE = 1e20
 
 # Web Vitals the `web-vitals` library reports; CLS has no unit, the others are ms.
 VITALS = {"CLS": "", "INP": "ms", "FID": "ms", "FCP": "ms", "LCP": "ms", "TTFB": "ms", "TTI": "ms"}
@@ -83,6 +104,10 @@ def parse_body(body: bytes, *, plural: str, item: Callable[[dict, Window], Point
         data = json.loads(body, parse_constant=_refuse_constant)
     except (UnicodeDecodeError, ValueError) as exc:
         raise PayloadError({"body": f"malformed JSON: {exc}"}) from None
+    except RecursionError:
+        # The parser recurses once per level and stops near sys.getrecursionlimit();
+        # no item needs more than four levels, so the body is refused, not the process.
+        raise PayloadError({"body": "nested too deeply; an item needs at most four levels of [] and {}"}) from None
     single = isinstance(data, dict) and plural not in data
     items = [data] if single else data.get(plural) if isinstance(data, dict) else data
     if not isinstance(items, list):
@@ -111,16 +136,17 @@ def parse_body(body: bytes, *, plural: str, item: Callable[[dict, Window], Point
 
 def vital(raw: dict, window: Window) -> PointIn:
     name = raw.get("name")
-    if name not in VITALS:
-        raise Invalid("name", f"unknown vital {name!r}; expected one of {', '.join(VITALS)}")
+    if not isinstance(name, str) or name not in VITALS:
+        # Not the value's repr: it may be a list nested deep enough to break repr().
+        raise Invalid("name", f"unknown vital; expected one of {', '.join(VITALS)}")
     value = _number(raw, "value", minimum=0)
     if "delta" in raw:
         _number(raw, "delta")
     rating = raw.get("rating")
-    if rating is not None and rating not in RATINGS:
+    if rating is not None and (not isinstance(rating, str) or rating not in RATINGS):
         raise Invalid("rating", f"expected one of {', '.join(sorted(RATINGS))}")
     url = _text(raw, "url", limit=2000)
-    route = _text(raw, "route", limit=MAX_TAG_VALUE) or (urlsplit(url).path if url else "") or "/"
+    route = _text(raw, "route", limit=MAX_TAG_VALUE) or _path(url) or "/"
     tags = {"route": route}
     device = _text(raw, "device", limit=16)
     if device:
@@ -137,7 +163,7 @@ def vital(raw: dict, window: Window) -> PointIn:
 
 def metric(raw: dict, window: Window) -> PointIn:
     name = raw.get("name")
-    if not isinstance(name, str) or not NAME.match(name):
+    if not isinstance(name, str) or not NAME.fullmatch(name):
         raise Invalid("name", "expected a name of letters, digits and _ . : / - (at most 200)")
     kind = raw.get("type", "distribution")
     if kind not in KINDS:
@@ -171,6 +197,19 @@ def _refuse_constant(name: str):
     raise ValueError(f"{name} is not a number JSON allows")
 
 
+def _path(url: str) -> str:
+    """The URL's path, to use as the route when none was sent."""
+    if not url:
+        return ""
+    try:
+        path = urlsplit(url).path
+    except ValueError:  # "http://[::1": an unclosed IPv6 host
+        raise Invalid("url", "not a URL") from None
+    if len(path) > MAX_TAG_VALUE:
+        raise Invalid("url", f"its path (the route, when none is sent) is longer than {MAX_TAG_VALUE} characters")
+    return path
+
+
 def _number(raw: dict, key: str, minimum: float | None = None) -> float:
     value = raw.get(key)
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -183,6 +222,9 @@ def _number(raw: dict, key: str, minimum: float | None = None) -> float:
         raise Invalid(key, "expected a finite number")
     if minimum is not None and value < minimum:
         raise Invalid(key, f"expected a number >= {minimum:g}")
+    if abs(value) > MAX_ABS_VALUE:
+        low = "0" if minimum == 0 else f"-{MAX_ABS_VALUE:g}"
+        raise Invalid(key, f"expected a number between {low} and {MAX_ABS_VALUE:g}")
     return value
 
 
@@ -194,7 +236,22 @@ def _text(raw: dict, key: str, *, limit: int) -> str:
         raise Invalid(key, "expected a string")
     if len(value) > limit:
         raise Invalid(key, f"longer than {limit} characters")
+    _storable(key, value)
     return value
+
+
+def _storable(key: str, text: str) -> None:
+    found = UNSTORABLE.search(text)
+    if found is None:
+        return
+    what = "a NUL character" if found.group() == "\x00" else "a lone surrogate (invalid Unicode)"
+    raise Invalid(key, f"contains {what} at position {found.start()}, which cannot be stored")
+
+
+def printable(key: str) -> str:
+    """A key from the body as it may appear in an error path: the answer is UTF-8 JSON,
+    which a lone surrogate would break, so those are escaped."""
+    return key.encode("utf-8", "backslashreplace").decode("utf-8") if UNSTORABLE.search(key) else key
 
 
 def _checked_tags(raw, window: Window) -> dict[str, str]:
@@ -220,8 +277,8 @@ def _tags(raw, name: str, limit: int = MAX_TAGS) -> dict[str, str]:
         raise Invalid(name, f"{len(raw)} entries; at most {limit}")
     tags = {}
     for key, value in raw.items():
-        if not TAG_KEY.match(key):
-            raise Invalid(f"{name}.{key}", "a tag name is letters, digits and _ . - (at most 64)")
+        if not TAG_KEY.fullmatch(key):
+            raise Invalid(f"{name}.{printable(key)}", "a tag name is letters, digits and _ . - (at most 64)")
         if isinstance(value, float) and not math.isfinite(value):
             raise Invalid(f"{name}.{key}", "expected a finite number")
         if not isinstance(value, str | int | float | bool):
@@ -229,6 +286,7 @@ def _tags(raw, name: str, limit: int = MAX_TAGS) -> dict[str, str]:
         text = json.dumps(value) if isinstance(value, bool) else str(value)
         if len(text) > MAX_TAG_VALUE:
             raise Invalid(f"{name}.{key}", f"longer than {MAX_TAG_VALUE} characters")
+        _storable(f"{name}.{key}", text)
         tags[key] = text
     return tags
 

@@ -52,7 +52,7 @@ def test_minute_and_hour_rollups_hold_count_sum_min_max_and_histogram(project, c
     ]
     histogram = Histogram.decode(hours[0].histogram, total=100, minimum=10, maximum=40)
     assert histogram.count == 4
-    assert histogram.quantile(0.5) == pytest.approx(20, rel=0.01)
+    assert histogram.quantile(0.5) == pytest.approx(25, rel=0.01)  # between 20 and 30, as percentile_cont
     assert RollupBacklog.objects.count() == 0
 
 
@@ -96,8 +96,8 @@ def test_a_point_landing_while_the_build_runs_is_kept_for_the_next_tick(project,
     ingest(project, [1], T0)
     real = telemetry_rollups._minutes_from_points
 
-    def read_then_a_request_lands(minutes):
-        histograms = real(minutes)
+    def read_then_a_request_lands(minutes, *rest):
+        histograms = real(minutes, *rest)
         clock.shift(1)
         ingest(project, [2], T0 + timedelta(seconds=10))
         return histograms
