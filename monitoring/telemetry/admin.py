@@ -114,6 +114,7 @@ class MetricSeriesAdmin(ModelAdmin):
                     {
                         "value": row.p75[label],
                         "rating": row.ratings.get(label),
+                        "rating_label": (row.ratings.get(label) or "").replace("-", " "),
                         "good_share": row.good_shares.get(label),
                         "over_budget": row.within_budget(label) is False,
                         "digits": digits[row.name],
