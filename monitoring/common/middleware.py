@@ -1,9 +1,10 @@
 import logging
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import JsonResponse
 
+from monitoring.common.exception_handler import data_error_message
 from monitoring.common.request_context import incoming_or_new, request_id_var
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -41,7 +42,8 @@ class ContentSecurityPolicyMiddleware:
 
 
 class DatabaseUnavailableMiddleware:
-    """A lost database answers 503 with Retry-After while it lasts, not a 500.
+    """A lost database answers 503 with Retry-After while it lasts, not a 500; a value the
+    database refuses (DataError) is the request's fault and answers 400.
 
     Connections are health-checked on reuse (CONN_HEALTH_CHECKS), so the first request after
     the database is back reconnects: no restart needed.
@@ -54,6 +56,11 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
+        if isinstance(exception, DataError):
+            # Caused by the request's data, not an outage: a retry would fail the same way.
+            logger.warning("the database refused a value of a request", exc_info=exception)
+            body = {"error": "invalid input", "fields": {"body": [data_error_message(exception)]}}
+            return JsonResponse(body, status=400)
         if not isinstance(exception, (OperationalError, InterfaceError)):
             return None
         logger.error("database unavailable", exc_info=exception)

@@ -1,6 +1,7 @@
 import sys
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DataError
 
 
 class _OneLineParser(CommandParser):
@@ -13,6 +14,15 @@ class _OneLineParser(CommandParser):
 
 class LookoutCommand(BaseCommand):
     """A command whose bad arguments get one line on stderr and exit status 2."""
+
+    def execute(self, *args, **options):
+        try:
+            return super().execute(*args, **options)
+        except DataError as exc:
+            # A value the database refused came from the arguments (the command checks
+            # what it knows to check): a bad argument, not a crash with a traceback.
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise self.bad_argument(f"the database cannot store a value given: {reason}") from exc
 
     def create_parser(self, prog_name, subcommand, **kwargs):
         parser = super().create_parser(prog_name, subcommand, **kwargs)

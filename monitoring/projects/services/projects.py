@@ -1,3 +1,4 @@
+import re
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -17,14 +18,41 @@ class ProjectError(ValueError):
     """A project could not be created as asked; the message names the field."""
 
 
+def _field_length(field: str) -> int:
+    length = Project._meta.get_field(field).max_length
+    assert length is not None  # both are CharFields
+    return length
+
+
+# Characters no database column can hold: PostgreSQL text refuses NUL, and a lone
+# surrogate (an undecodable byte of a command line) cannot be encoded to UTF-8.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def project_create(*, name: str, slug: str = "", environments: tuple[str, ...] = ("production",)) -> NewProject:
-    """Create a project with its environments and a first ingest key, ready for a DSN."""
+    """Create a project with its environments and a first ingest key, ready for a DSN.
+
+    Everything the columns cannot hold is refused here, naming the field: left to the
+    database it is a DataError, which reads as an outage (or on SQLite, which does not
+    check lengths, is stored whole)."""
     name = name.strip()
     if not name:
         raise ProjectError("name: a project needs a name")
+    if _UNSTORABLE.search(name):
+        raise ProjectError("name: contains a NUL character or invalid Unicode")
+    if len(name) > (limit := _field_length("name")):
+        raise ProjectError(f"name: {len(name)} characters, over the limit of {limit}")
+    slug_limit = _field_length("slug")
+    if not slug and len(made := slugify(name)) > slug_limit:
+        raise ProjectError(
+            f"name: its slug would be {len(made)} characters, over the limit of {slug_limit}; "
+            "give a shorter name, or a slug"
+        )
     slug = slug or slugify(name)
     if not slug:
         raise ProjectError(f"slug: cannot make a slug from the name {name!r}; give one")
+    if len(slug) > slug_limit:
+        raise ProjectError(f"slug: {len(slug)} characters, over the limit of {slug_limit}")
     with transaction.atomic():
         if Project.objects.filter(slug=slug).exists():
             raise ProjectError(f"slug: a project with slug {slug!r} exists already")

@@ -3,8 +3,9 @@
 Authenticated by the project's ingest key (`Authorization: Bearer`, `X-Lookout-Key`, or
 `?key=` for beacons), before the body is read. Batches are all or nothing: one bad item
 and the answer is 400 naming every bad item and field, with nothing stored; 200 means
-the whole batch is committed. Bodies over TELEMETRY_MAX_BODY_BYTES get 413, a key over
-its rate 429 with Retry-After, a database outage 503. Every refusal a project's key
+the whole batch is committed. A body that is not JSON or text/plain (what
+`navigator.sendBeacon` sends) gets 415, bodies over TELEMETRY_MAX_BODY_BYTES 413, a key
+over its rate 429 with Retry-After, a database outage 503. Every refusal a project's key
 made is counted per project and day (IngestRejection).
 """
 
@@ -32,6 +33,22 @@ class BodyTooLarge(exceptions.APIException):
 
 class OriginRefused(exceptions.PermissionDenied):
     pass
+
+
+# JSON, and text/plain because navigator.sendBeacon cannot send JSON cross-origin without
+# a preflight. No Content-Type at all is read as JSON too: it is not a claim of anything
+# else, and scripts that forget the header keep working.
+ACCEPTED_CONTENT_TYPES = ("application/json", "text/plain")
+
+
+def content_type_check(request) -> None:
+    media_type = request.META.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()
+    if media_type and media_type not in ACCEPTED_CONTENT_TYPES:
+        raise exceptions.UnsupportedMediaType(
+            media_type,
+            detail=f"Content-Type: {media_type!r} is not accepted; send application/json, "
+            "or text/plain as navigator.sendBeacon does",
+        )
 
 
 class InvalidBatch(exceptions.ValidationError):
@@ -66,6 +83,7 @@ class TelemetryIngestView(APIView):
 
     def post(self, request):
         project = request.auth.project
+        content_type_check(request)
         points = self._parse(self._body(request))
         try:
             stored = telemetry_ingest(project=project, points=points, plural=self.plural)
@@ -109,6 +127,8 @@ class TelemetryIngestView(APIView):
         if isinstance(exc, InvalidBatch):
             return exc.reason
         if isinstance(exc, exceptions.ValidationError):
+            return IngestRejection.Reason.INVALID
+        if isinstance(exc, exceptions.UnsupportedMediaType):
             return IngestRejection.Reason.INVALID
         if isinstance(exc, BodyTooLarge):
             return IngestRejection.Reason.TOO_LARGE

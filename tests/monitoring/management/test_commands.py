@@ -58,6 +58,8 @@ def _manage(*args, env_extra=None):
         (["createtoken", "nobody"], "username: no user 'nobody'"),
         (["createtoken", "x", "--scope", "admin"], "invalid choice: 'admin'"),
         (["createproject"], "the following arguments are required: name"),
+        (["createproject", "x" * 150], "name: its slug would be 150 characters, over the limit of 100"),
+        (["createproject", "Shop", "--slug", "s" * 101], "slug: 101 characters, over the limit of 100"),
     ],
 )
 def test_bad_arguments_get_one_line_and_status_2(args, expected, django_db_blocker):
@@ -75,4 +77,12 @@ def test_a_bad_name_is_refused_with_status_2_and_nothing_written():
     with pytest.raises(CommandError, match="slug: cannot make a slug") as raised:
         call_command("createproject", "!!!")
     assert raised.value.returncode == 2
+    assert not Project.objects.exists()
+
+
+def test_createproject_refuses_what_no_column_can_hold_as_a_bad_argument():
+    with pytest.raises(CommandError) as raised:
+        call_command("createproject", "Shop\x00")
+    assert raised.value.returncode == 2
+    assert str(raised.value).startswith("name:")
     assert not Project.objects.exists()

@@ -118,3 +118,16 @@ def test_last_used_is_recorded_at_most_once_a_minute():
         with time_machine.travel(start + timedelta(seconds=seconds), tick=False):
             api_token_authenticate(secret=created.secret)
         assert ApiToken.objects.get(pk=created.token.pk).last_used_at == start + timedelta(seconds=expected)
+
+
+def test_a_name_whose_slug_overflows_is_a_400_naming_the_name(client):
+    secret = make_api_token(scope="write").secret
+    response = client.post(PROJECTS, {"name": "x" * 150}, content_type="application/json", **bearer(secret))
+
+    assert response.status_code == 400, response.content
+    assert "slug would be 150 characters" in response.json()["fields"]["name"][0]
+    assert not Project.objects.exists()
+    given_slug = client.post(
+        PROJECTS, {"name": "x" * 150, "slug": "x"}, content_type="application/json", **bearer(secret)
+    )
+    assert given_slug.status_code == 201
