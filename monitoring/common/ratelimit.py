@@ -5,14 +5,38 @@ Redis cache the whole take is one Lua script on the server, timed by the server'
 atomic across processes and machines, so a burst racing on one key gets exactly its
 share. Other caches (the embedded file cache, one machine) read then write, so a burst
 racing there can take a few requests more than its share; it cannot go on unthrottled.
+
+A lost cache must not fail ingest (the data would be safe, but clients would be told it
+failed). When the cache cannot be reached, each process keeps its own buckets in memory:
+every process then allows the full rate, so N processes allow N times it for as long as
+the outage lasts, which is still a limit. The switch is logged once per outage and every
+decision taken without the cache is counted (lookout_ratelimit_cache_fallbacks_total).
+After a failure the cache is left alone for CACHE_RETRY_SECONDS: a cache that hangs
+rather than refuses would otherwise cost every request its socket timeout.
 """
 
+import logging
 import math
+import threading
 import time
 
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCache
+from prometheus_client import Counter
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+CACHE_RETRY_SECONDS = 5.0
+# Redis' own errors, and OSError for the file cache (a full or unwritable folder) and for
+# sockets the client did not wrap.
+CACHE_ERRORS = (RedisError, OSError)
+
+FALLBACKS = Counter(
+    "lookout_ratelimit_cache_fallbacks",
+    "Rate-limit decisions taken by a process on its own, because the shared cache was unreachable.",
+)
 
 # With no refill, a drained bucket never fills again: tell the client to come back later.
 NO_REFILL_RETRY_SECONDS = 60
@@ -38,14 +62,95 @@ def token_bucket_take(*, bucket: str, rate: float, burst: int) -> int:
     """Take a token from `bucket`: 0 if one was there, else the seconds until one will be."""
     # Kept as long as a full refill takes: an idle key's bucket is full anyway.
     ttl = math.ceil(burst / rate) + 1 if rate > 0 else 0
-    cache = caches["default"]
-    if isinstance(cache, RedisCache):
-        tokens = _take_on_redis(cache, bucket, rate=rate, burst=burst, ttl=ttl)
-    else:
-        tokens = _take_in_cache(cache, bucket, rate=rate, burst=burst, ttl=ttl)
+    try:
+        tokens = _take_shared(bucket, rate=rate, burst=burst, ttl=ttl)
+    except CacheUnreachable:
+        FALLBACKS.inc()
+        tokens = _LOCAL.take(bucket, rate=rate, burst=burst, ttl=ttl)
     if tokens is None:
         return 0
     return math.ceil((1 - tokens) / rate) if rate > 0 else NO_REFILL_RETRY_SECONDS
+
+
+class CacheUnreachable(Exception):
+    pass
+
+
+class _Outage:
+    """Whether the shared cache is being skipped, and until when; one per process."""
+
+    def __init__(self) -> None:
+        self.until = 0.0
+        self.lock = threading.Lock()
+
+    def skipping(self) -> bool:
+        return time.monotonic() < self.until
+
+    def started(self, exc: Exception) -> None:
+        with self.lock:
+            first = self.until == 0.0
+            self.until = time.monotonic() + CACHE_RETRY_SECONDS
+        if first:
+            logger.warning(
+                "rate limiting per process: the shared cache is unreachable (%s: %s)", type(exc).__name__, exc
+            )
+
+    def ended(self) -> None:
+        if self.until == 0.0:  # the usual case, without taking the lock
+            return
+        with self.lock:
+            if self.until == 0.0:
+                return
+            self.until = 0.0
+        logger.warning("rate limiting is shared again: the cache answers")
+
+
+_OUTAGE = _Outage()
+
+
+def _take_shared(bucket: str, *, rate: float, burst: int, ttl: int) -> float | None:
+    if _OUTAGE.skipping():
+        raise CacheUnreachable
+    cache = caches["default"]
+    try:
+        if isinstance(cache, RedisCache):
+            tokens = _take_on_redis(cache, bucket, rate=rate, burst=burst, ttl=ttl)
+        else:
+            tokens = _take_in_cache(cache, bucket, rate=rate, burst=burst, ttl=ttl)
+    except CACHE_ERRORS as exc:
+        _OUTAGE.started(exc)
+        raise CacheUnreachable from exc
+    _OUTAGE.ended()
+    return tokens
+
+
+class _LocalBuckets:
+    """The same buckets in this process's memory, for while the cache is away."""
+
+    # Past this many buckets, full ones are dropped: a full bucket is what a missing one reads as.
+    PRUNE_AT = 10_000
+
+    def __init__(self) -> None:
+        self.buckets: dict[str, tuple[float, float, int]] = {}  # tokens, updated, ttl
+        self.lock = threading.Lock()
+
+    def take(self, bucket: str, *, rate: float, burst: int, ttl: int) -> float | None:
+        now = time.monotonic()
+        with self.lock:
+            if len(self.buckets) >= self.PRUNE_AT:
+                self._prune(now)
+            tokens, updated, _ = self.buckets.get(bucket, (float(burst), now, ttl))
+            tokens = min(float(burst), tokens + (now - updated) * rate)
+            if tokens < 1:
+                return tokens
+            self.buckets[bucket] = (tokens - 1, now, ttl)
+            return None
+
+    def _prune(self, now: float) -> None:
+        self.buckets = {key: state for key, state in self.buckets.items() if not state[2] or now - state[1] < state[2]}
+
+
+_LOCAL = _LocalBuckets()
 
 
 def _take_on_redis(cache: RedisCache, bucket: str, *, rate: float, burst: int, ttl: int) -> float | None:

@@ -16,6 +16,10 @@ class Component:
     measurement: ClassVar[str] = "responseTime"
     component_type: ClassVar[str] = "component"
     unit: ClassVar[str] = "ms"
+    # True for a dependency whose loss degrades the portal without failing requests (the
+    # cache: rate limits go per process): its outage is a warning, and /health/ready
+    # keeps answering 200 so a load balancer keeps routing to a process that serves.
+    outage_warns: ClassVar[bool] = False
 
     @property
     def component_id(self) -> str | None:

@@ -3,7 +3,7 @@
 import asyncio
 
 from health_check.base import HealthCheckResult
-from health_check.exceptions import ServiceUnavailable
+from health_check.exceptions import ServiceUnavailable, ServiceWarning
 
 from monitoring.health.broker import BrokerCheck
 from monitoring.health.components import Component
@@ -42,5 +42,6 @@ async def _result(check, budget_seconds: float | None) -> HealthCheckResult:
     try:
         return await asyncio.wait_for(check.get_result(), budget_seconds)
     except TimeoutError:
-        error = ServiceUnavailable(f"no answer within {budget_seconds:g} s")
+        kind = ServiceWarning if check.outage_warns else ServiceUnavailable
+        error = kind(f"no answer within {budget_seconds:g} s")
         return HealthCheckResult(check=check, error=error, time_taken=budget_seconds)
