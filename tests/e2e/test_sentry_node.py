@@ -6,6 +6,7 @@ Needs node and npm; @sentry/node is installed by the test itself into var/e2e-np
 between runs), and the test is skipped with the reason when node or npm is missing."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -39,7 +40,10 @@ Sentry.flush(5000).then(() => setTimeout(() => { throw new TypeError('boom'); },
 def sentry_node() -> Path:
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
-        pytest.skip("node and npm are needed to run @sentry/node (install nodejs and npm)")
+        reason = "node and npm are needed to run @sentry/node (apt-get install nodejs npm)"
+        if os.environ.get("LOOKOUT_REQUIRE_NODE") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
     modules = CACHE / "node_modules"
     if not (modules / "@sentry" / "node" / "package.json").exists():
         CACHE.mkdir(parents=True, exist_ok=True)
