@@ -1,7 +1,7 @@
 import re
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.text import slugify
 
 from monitoring.models import Environment, Project
@@ -19,9 +19,9 @@ class ProjectError(ValueError):
 
 
 def _field_length(field: str) -> int:
-    length = Project._meta.get_field(field).max_length
-    assert length is not None  # both are CharFields
-    return length
+    column = Project._meta.get_field(field)
+    assert isinstance(column, models.CharField) and column.max_length is not None  # name and slug are
+    return column.max_length
 
 
 # Characters no database column can hold: PostgreSQL text refuses NUL, and a lone

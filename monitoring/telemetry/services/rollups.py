@@ -183,7 +183,13 @@ def _bucket_in_database(histograms: Histograms, start: datetime, end: datetime, 
 def _bucket_rows(
     histograms: Histograms, start: datetime, end: datetime, skips: Skips, *, series_id: int | None
 ) -> None:
-    params = {"zero": ZERO_THRESHOLD, "log_gamma": LOG_GAMMA, "bound": MAX_ABS_VALUE, "start": start, "end": end}
+    params: dict[str, float | int | datetime] = {
+        "zero": ZERO_THRESHOLD,
+        "log_gamma": LOG_GAMMA,
+        "bound": MAX_ABS_VALUE,
+        "start": start,
+        "end": end,
+    }
     statement = _BUCKETED.format(series="" if series_id is None else "AND series_id = %(series_id)s")
     if series_id is not None:
         params["series_id"] = series_id
