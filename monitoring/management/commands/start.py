@@ -2,7 +2,11 @@ import hashlib
 import os
 import secrets
 import shutil
+import signal
+import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -33,13 +37,17 @@ class Command(LookoutCommand):
         self._record_site_url(port)
         self._say("migrating the database")
         call_command("migrate", interactive=False, verbosity=0)
-        self._ensure_admin()
+        password_box = self._ensure_admin()
         if demo_seed():
             self._say("seeded the demo project 'Lookout (this portal)'")
         self._collect_static()
         if prepare_only:
+            if password_box:
+                self.stdout.write(password_box)
             return
-        self._run_procfile(port)
+        if password_box:
+            self._say("first admin created: its password is printed below once the portal answers")
+        self._run_procfile(port, password_box)
 
     def _collect_static(self) -> None:
         """Collect and compress static files only when they changed: it takes half a minute."""
@@ -91,40 +99,64 @@ class Command(LookoutCommand):
         dot_env.chmod(0o600)
         self._say(f"recorded SITE_URL={url} in {dot_env}: DSNs, ping URLs and links use it")
 
-    def _ensure_admin(self) -> None:
+    def _ensure_admin(self) -> str | None:
+        """Create the first admin; returns the box showing its generated password, if any."""
         User = get_user_model()
         if User.objects.filter(is_superuser=True).exists():
-            return
+            return None
         username = os.environ.get("DJANGO_SUPERUSER_USERNAME", "admin")
         password = os.environ.get("DJANGO_SUPERUSER_PASSWORD")
         email = os.environ.get("DJANGO_SUPERUSER_EMAIL", "")
-        generated = password is None
-        if generated:
-            password = secrets.token_urlsafe(12)
-        User.objects.create_superuser(username=username, email=email, password=password)
-        if generated:
-            line = "=" * 64
-            self.stdout.write(
-                f"{line}\n  First admin created. This password is shown only once:\n"
-                f"    username: {username}\n    password: {password}\n{line}"
-            )
-        else:
+        if password is not None:
+            User.objects.create_superuser(username=username, email=email, password=password)
             self._say(f"created admin user {username!r} from DJANGO_SUPERUSER_*")
+            return None
+        password = secrets.token_urlsafe(12)
+        User.objects.create_superuser(username=username, email=email, password=password)
+        line = "=" * 64
+        return (
+            f"{line}\n  First admin created. This password is shown only once:\n"
+            f"    username: {username}\n    password: {password}\n{line}"
+        )
 
-    def _run_procfile(self, port: int) -> None:
+    def _run_procfile(self, port: int, password_box: str | None) -> None:
         bin_dir = str(Path(sys.executable).parent)
-        env = os.environ | {"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+        # Unbuffered, so the processes' lines reach a pipe or a log file as they happen and in
+        # order with the password box below, not in a burst when honcho exits.
+        env = os.environ | {"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "PYTHONUNBUFFERED": "1"}
         honcho = shutil.which("honcho", path=env["PATH"])
         if honcho is None:
             raise self.bad_argument("honcho is not installed; run through python3 manage.py start")
         host = os.environ.get("LISTEN_ADDRESS", "127.0.0.1")
-        self._say(f"starting web, worker and beat; open http://{host}:{port}/admin/ (Ctrl-C stops)")
+        self._say(f"starting web, worker and beat; open {served_url(host, port)}/admin/ (Ctrl-C stops)")
         procfile = str(Path(settings.BASE_DIR) / "Procfile")
-        # exec replaces this process without flushing Python's buffers: when stdout is a
-        # pipe or a file, the one-time admin password would otherwise be lost.
         self.stdout.flush()
-        self.stderr.flush()
-        os.execve(honcho, [honcho, "-f", procfile, "-d", str(settings.BASE_DIR), "start", "-p", str(port)], env)
+        process = subprocess.Popen(
+            [honcho, "-f", procfile, "-d", str(settings.BASE_DIR), "start", "-p", str(port)], env=env
+        )
+        # honcho stops its processes on the first signal and ignores repeats, so passing each on
+        # is safe whether it came from the terminal (which signals honcho too) or a supervisor.
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, lambda received, frame: process.send_signal(received))
+        if password_box:
+            # Printed once the web process answers, after the processes' start-up lines, where
+            # it is the last thing on the screen rather than lost above them. The flush matters
+            # when stdout is a pipe or a file.
+            _wait_until_answering(host, port, process)
+            self.stdout.write(password_box)
+            self.stdout.flush()
+        sys.exit(process.wait())
+
+
+def _wait_until_answering(host: str, port: int, process: subprocess.Popen, seconds: float = 120) -> None:
+    address = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        with socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET) as probe:
+            probe.settimeout(1)
+            if probe.connect_ex((address, port)) == 0:
+                return
+        time.sleep(0.5)
 
 
 def static_sources_fingerprint() -> str:

@@ -79,11 +79,10 @@ def test_first_start_takes_the_admin_from_the_environment(fresh_env, tmp_path):
     assert "SECRET_KEY" not in (tmp_path / ".env").read_text()  # the environment's key is not copied
 
 
-def test_the_password_reaches_a_piped_log_before_the_processes_start(fresh_env):
-    """start replaces itself with the process manager; nothing it printed may be lost.
-
-    Its output goes to a pipe, as under a supervisor or `| tee`, where Python buffers it.
-    """
+def test_the_password_is_printed_last_once_the_portal_answers_and_reaches_a_piped_log(fresh_env):
+    """The one-time password comes after the processes' start-up lines, so it is not scrolled
+    away by them, and it is not lost when the output goes to a pipe (a supervisor, `| tee`),
+    where Python buffers it."""
     import signal
     import socket
     import time
@@ -103,13 +102,15 @@ def test_the_password_reaches_a_piped_log_before_the_processes_start(fresh_env):
         while time.monotonic() < deadline and proc.poll() is None:
             with socket.socket() as probe:
                 if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break  # the web process is serving: start has handed over
+                    break  # the web process is serving
             time.sleep(0.5)
+        time.sleep(3)  # start looks every half second, then prints
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         output, _ = proc.communicate(timeout=60)
     assert "password:" in output, output
-    assert output.index("password:") < output.index("starting web, worker and beat")
+    assert output.index("starting web, worker and beat") < output.index("web.1") < output.index("password:")
+    assert output.count("password:") == 1
 
 
 def _dsn(env, name="Checkout"):
