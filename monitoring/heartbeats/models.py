@@ -9,6 +9,18 @@ from django.db import models
 from monitoring.common.validators import validate_cron, validate_time_zone
 from monitoring.uptime.models import Target
 
+# What a person sets on a heartbeat: its schedule and the run times it must keep. The API,
+# config-as-code, the admin and the ping path all read this one list.
+HEARTBEAT_FIELDS = (
+    "schedule",
+    "period_seconds",
+    "cron",
+    "time_zone",
+    "grace_seconds",
+    "max_runtime_seconds",
+    "min_runtime_seconds",
+)
+
 
 class Heartbeat(models.Model):
     """The schedule and run state of a heartbeat target; its status lives on the Target."""

@@ -15,7 +15,13 @@ from unfold.decorators import action, display
 from monitoring.models import Heartbeat, Status, Tag, Target
 from monitoring.uptime.selectors import WINDOWS, target_flips, target_history, uptime_by_target
 from monitoring.uptime.services.actions import targets_check_now, targets_pause, targets_resume
-from monitoring.uptime.services.config import HTTP_FIELDS, SCHEDULE_FIELDS, SOCKET_FIELDS, STATUS_FIELDS
+from monitoring.uptime.services.config import (
+    HEARTBEAT_FIELDS,
+    HTTP_FIELDS,
+    SCHEDULE_FIELDS,
+    SOCKET_FIELDS,
+    STATUS_FIELDS,
+)
 from monitoring.uptime.services.config_as_code import (
     TargetImportError,
     config_dump,
@@ -56,13 +62,7 @@ class HeartbeatInline(StackedInline):
     can_delete = False
     fields = (
         "ping_url",
-        "schedule",
-        "period_seconds",
-        "cron",
-        "time_zone",
-        "grace_seconds",
-        "max_runtime_seconds",
-        "min_runtime_seconds",
+        *HEARTBEAT_FIELDS,
         "last_ping_at",
         "expected_at",
         "last_duration_ms",

@@ -17,19 +17,14 @@ from zoneinfo import ZoneInfo
 from cronsim import CronSim
 from django.db import connection, transaction
 
+from monitoring.heartbeats.models import HEARTBEAT_FIELDS
 from monitoring.models import Heartbeat, HeartbeatPing, Status, Target
 from monitoring.uptime.causes import FlipCause
 from monitoring.uptime.services.flips import flips_record, target_flip
 
 PING_FIELDS = (
     "target_id",
-    "schedule",
-    "period_seconds",
-    "cron",
-    "time_zone",
-    "grace_seconds",
-    "max_runtime_seconds",
-    "min_runtime_seconds",
+    *HEARTBEAT_FIELDS,
     "expected_at",
     "started_at",
     "started_rid",
@@ -115,13 +110,7 @@ _PING_COLUMNS = (
 _PING_VALUES = "%s::timestamptz, %s::smallint, %s::smallint, %s, %s, %s::inet, %s, %s, %s, %s::bigint"
 _READ_COLUMNS = (
     "target_id",
-    "schedule",
-    "period_seconds",
-    "cron",
-    "time_zone",
-    "grace_seconds",
-    "max_runtime_seconds",
-    "min_runtime_seconds",
+    *HEARTBEAT_FIELDS,
     "last_ping_at",
     "expected_at",
     "started_at",

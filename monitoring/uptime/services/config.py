@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from monitoring.heartbeats.models import HEARTBEAT_FIELDS
 from monitoring.models import Heartbeat, Status, Tag, Target
 
 # What the engine keeps about a target's present state: shown, never set by a person.
@@ -53,15 +54,6 @@ SOCKET_FIELDS = (
     "dns_resolver_port",
 )
 TARGET_FIELDS = ("name", "kind", "paused", *SCHEDULE_FIELDS, *HTTP_FIELDS, *SOCKET_FIELDS)
-HEARTBEAT_FIELDS = (
-    "schedule",
-    "period_seconds",
-    "cron",
-    "time_zone",
-    "grace_seconds",
-    "max_runtime_seconds",
-    "min_runtime_seconds",
-)
 
 
 class TargetConfigError(ValueError):
