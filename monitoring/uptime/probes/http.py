@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import errno
 import json
 import os
 import time
@@ -149,7 +150,7 @@ class HttpProbe(Probe):
                 cause=FlipCause.TIMEOUT,
             )
         except (aiohttp.ClientError, OSError, ValueError) as exc:
-            return ProbeOutcome(DOWN, latency_ms=elapsed_ms(started), error=short_error(exc), cause=_cause_of(exc))
+            return ProbeOutcome(DOWN, latency_ms=elapsed_ms(started), error=error_text(exc), cause=_cause_of(exc))
 
         outcome = ProbeOutcome(
             UP,
@@ -231,6 +232,31 @@ class HttpProbe(Probe):
                     f"JSON {target.json_path} is {as_text(value)[:80]!r}, expected {target.json_expected!r}",
                 )
         return None
+
+
+# The socket errors a person on call meets, in their words; others use the system's text.
+_CONNECT_ERRORS = {
+    errno.ECONNREFUSED: "connection refused",
+    errno.ECONNRESET: "connection reset",
+    errno.ECONNABORTED: "connection aborted",
+    errno.EHOSTUNREACH: "host unreachable",
+    errno.ENETUNREACH: "network unreachable",
+    errno.ETIMEDOUT: "connect timed out",
+}
+
+
+def error_text(exc: BaseException) -> str:
+    """What failed, for people. aiohttp's own text for a connector error always names the
+    connection's TLS setting ("ssl:default"), even for plain http, which sends readers after a
+    TLS problem that isn't there; so it is built here from the host, port and errno instead."""
+    if isinstance(exc, aiohttp.ClientConnectorError) and not isinstance(exc, aiohttp.ClientSSLError):
+        where = f"{exc.host}:{exc.port}" if exc.port else exc.host
+        os_error = exc.os_error
+        if isinstance(exc, aiohttp.ClientConnectorDNSError):
+            return f"could not resolve {exc.host}: {os_error.strerror or os_error}"[:300]
+        words = _CONNECT_ERRORS.get(os_error.errno or 0) or (os_error.strerror or str(os_error) or "").lower()
+        return f"{words or 'could not connect'} to {where}"[:300]
+    return short_error(exc)
 
 
 def _cause_of(exc: BaseException) -> FlipCause:
