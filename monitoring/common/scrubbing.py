@@ -43,6 +43,53 @@ DEFAULT_DENYLIST = (
 _BEARER = re.compile(r"\b(bearer|token|basic)\s+[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE)
 # 13 to 19 digits, optionally grouped by spaces or dashes; confirmed with the Luhn sum.
 _CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
+# The password of a URL's userinfo (postgres://app:s3cr3t@db/app). The user name stays: it
+# tells which account failed. Bounded repeats and the lookbehind keep a long run of letters
+# or of "a://:" from costing quadratic time; the password is greedy up to the authority's
+# last "@", so a password holding an unescaped "@" is masked whole.
+_URL_CREDENTIALS = re.compile(r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s:/?#@]{0,256}:)[^\s/?#]{1,256}@")
+# A secret-looking name given a value, as code, config, logs and query strings write it:
+# password = "hunter2", api_key: 'k', SECRET=x, ?token=abc.def.ghi, {"password": "p"}.
+# No word boundary before the name (db_password, client_secret are names too), but none
+# after it beyond _suffixes, so "tokenizer:" or "secretary:" are left alone. "==" is a
+# comparison in code, not an assignment. "Authorization: Bearer [Filtered]" is already masked
+# (_BEARER runs first) and keeps its scheme word.
+_ASSIGNMENT = re.compile(
+    r"((?:passw(?:or)?d|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|authorization|credentials?)"
+    r"s?(?:[_-][A-Za-z0-9]+)*"
+    r"\\?[\"']?[ \t]*(?:=>|=(?!=)|:(?!:))[ \t]*)"
+    r"(?:(\\?\")[^\"\n]{1,1000}\"|(')[^'\n]{1,1000}'|(?!(?:bearer|basic|token)\s+\[Filtered\])(\\?[\"']?)[^\s\"'&;,<>()\[\]{}]+)",
+    re.IGNORECASE,
+)
+# An IBAN, compact or printed in groups of four; its country's length and the mod-97 check
+# confirm it, so codes that merely look alike are left alone. Upper case only, as IBANs are
+# written: lower-case hex ids (trace and span ids) would otherwise pass now and then.
+_IBAN = re.compile(
+    r"(?<![A-Za-z0-9])([A-Z]{2})[0-9]{2}"
+    r"(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?)(?![A-Za-z0-9])"
+)
+_IBAN_HINT = re.compile(r"[A-Z]{2}[0-9]{2}")
+# IBAN lengths by country, from the SWIFT IBAN registry.
+IBAN_LENGTHS = {
+    **dict.fromkeys(["NO"], 15),
+    **dict.fromkeys(["BE"], 16),
+    **dict.fromkeys(["DK", "FI", "FK", "FO", "GL", "NL", "SD"], 18),
+    **dict.fromkeys(["MK", "SI"], 19),
+    **dict.fromkeys(["AT", "BA", "EE", "KZ", "LT", "LU", "MN", "XK"], 20),
+    **dict.fromkeys(["CH", "HR", "LI", "LV"], 21),
+    **dict.fromkeys(["BG", "BH", "CR", "DE", "GB", "GE", "IE", "ME", "RS", "VA"], 22),
+    **dict.fromkeys(["AE", "GI", "IL", "IQ", "OM", "SO", "TL"], 23),
+    **dict.fromkeys(["AD", "CZ", "ES", "MD", "PK", "RO", "SA", "SE", "SK", "TN", "VG"], 24),
+    **dict.fromkeys(["LY", "PT", "ST"], 25),
+    **dict.fromkeys(["IS", "TR"], 26),
+    **dict.fromkeys(["BI", "DJ", "FR", "GR", "IT", "MC", "MR", "SM"], 27),
+    **dict.fromkeys(["AL", "AZ", "BY", "CY", "DO", "GT", "HN", "HU", "LB", "NI", "PL", "SV"], 28),
+    **dict.fromkeys(["BR", "EG", "PS", "QA", "UA"], 29),
+    **dict.fromkeys(["JO", "KW", "MU", "YE"], 30),
+    **dict.fromkeys(["MT", "SC"], 31),
+    **dict.fromkeys(["LC"], 32),
+    **dict.fromkeys(["RU"], 33),
+}
 
 
 def _luhn_ok(digits: str) -> bool:
@@ -60,10 +107,53 @@ def _mask_card(match: re.Match) -> str:
     return FILTERED if 13 <= len(digits) <= 19 and _luhn_ok(digits) else match.group(0)
 
 
-# The shortest text either pattern can match ("basic " and 8 characters; 13 digits): most
-# strings of an event are shorter and skip both regexes.
-_SHORTEST_SECRET = 13
+def _mask_url_credentials(match: re.Match) -> str:
+    return f"{match.group(1)}{FILTERED}@"
+
+
+def _mask_assignment(match: re.Match) -> str:
+    name, double, single, bare = match.group(1, 2, 3, 4)
+    quote = double if double is not None else single if single is not None else bare
+    # An escaped opening quote (\" inside a JSON string) was closed the same way.
+    closing = quote if double is not None or single is not None else ""
+    return f"{name}{quote}{FILTERED}{closing}"
+
+
+def _iban_ok(iban: str) -> bool:
+    rearranged = iban[4:] + iban[:4]
+    return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+
+
+def _mask_iban(match: re.Match) -> str:
+    text = match.group(0)
+    length = IBAN_LENGTHS.get(match.group(1))
+    compact = text.replace(" ", "")
+    if length is None or len(compact) < length or (len(compact) > length and " " not in text):
+        return text
+    if not _iban_ok(compact[:length]):
+        return text
+    # Printed in groups, a following word of four capitals ("… 7034 EURO") can join the
+    # match: mask only the IBAN's own characters and give back the rest.
+    end, seen = 0, 0
+    while seen < length:
+        seen += text[end] != " "
+        end += 1
+    return FILTERED + text[end:]
+
+
+# The shortest text any pattern can match ("pwd=x"): shorter strings, common in an event,
+# skip every regex.
+_SHORTEST_SECRET = 5
+_CARD_DIGITS = 13
+_SHORTEST_IBAN = 15
 _DIGITS = b"0123456789"
+# Lower-case pieces every name of _ASSIGNMENT contains.
+_ASSIGNMENT_WORDS = ("passw", "pwd", "secret", "token", "key", "authorization", "credential")
+
+
+def _may_hold_url_credentials(text: str) -> bool:
+    # The pattern's only literals; no case folding involved, so exact for any text.
+    return "://" in text and "@" in text
 
 
 def _may_hold_bearer(text: str) -> bool:
@@ -75,21 +165,46 @@ def _may_hold_bearer(text: str) -> bool:
     return "bearer" in low or "token" in low or "basic" in low  # the words of _BEARER
 
 
+def _may_hold_assignment(text: str) -> bool:
+    if "=" not in text and ":" not in text:
+        return False
+    if not text.isascii():
+        return True  # as for _may_hold_bearer: "ſecret" matches case-insensitively
+    low = text.lower()
+    return any(word in low for word in _ASSIGNMENT_WORDS)
+
+
 def _may_hold_card(text: str) -> bool:
     # Counting digits in bytes is done in C at memory speed; the card regex walks every
     # character. Fewer than 13 digits cannot be a card number.
+    if len(text) < _CARD_DIGITS:
+        return False
     if not text.isascii():
         return True
     raw = text.encode("ascii")
-    return len(raw) - len(raw.translate(None, _DIGITS)) >= _SHORTEST_SECRET
+    return len(raw) - len(raw.translate(None, _DIGITS)) >= _CARD_DIGITS
+
+
+def _may_hold_iban(text: str) -> bool:
+    # The hint starts with a character class, which the regex engine scans for in C; the
+    # full pattern's lookbehind keeps it from doing so.
+    return len(text) >= _SHORTEST_IBAN and _IBAN_HINT.search(text) is not None
 
 
 def scrub_text(text: str) -> str:
     if len(text) < _SHORTEST_SECRET:
         return text
+    if _may_hold_url_credentials(text):
+        text = _URL_CREDENTIALS.sub(_mask_url_credentials, text)
+    # Bearer before assignments: in "token: Bearer abc…" the assignment alone would mask
+    # only the word "Bearer" and keep the token.
     if _may_hold_bearer(text):
         text = _BEARER.sub(lambda m: f"{m.group(1)} {FILTERED}", text)
-    return _CARD.sub(_mask_card, text) if _may_hold_card(text) else text
+    if _may_hold_assignment(text):
+        text = _ASSIGNMENT.sub(_mask_assignment, text)
+    if _may_hold_card(text):
+        text = _CARD.sub(_mask_card, text)
+    return _IBAN.sub(_mask_iban, text) if _may_hold_iban(text) else text
 
 
 class _Denylist:
@@ -127,7 +242,8 @@ def is_sensitive_key(key: str, extra_keys: Iterable[str] = ()) -> bool:
 
 
 def scrub(data: Any, extra_keys: Iterable[str] = ()) -> Any:
-    """Return a copy of `data` with sensitive keys, bearer tokens and card numbers filtered."""
+    """Return a copy of `data` with sensitive keys filtered, and in every string: URL passwords,
+    bearer tokens, secret assignments (password=…), card numbers and IBANs."""
     return _scrub(data, _denylist_with(extra_keys))
 
 
