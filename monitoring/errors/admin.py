@@ -8,10 +8,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib import admin, messages
-from django.urls import reverse
+from django.contrib.auth.models import User  # AUTH_USER_MODEL is Django's own
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.timesince import timesince
+from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
@@ -19,10 +25,16 @@ from monitoring.errors.fingerprints import exceptions, frames
 from monitoring.errors.models import ErrorIssueActivity
 from monitoring.errors.selectors import (
     ACTIVITY_SHOWN,
+    TAG_SAMPLE,
+    Sparkline,
     error_issue_activity,
-    error_issue_hourly_events,
+    error_issue_event,
+    error_issue_event_navigation,
+    error_issue_first_and_last,
     error_issue_latest_event,
+    error_issue_tag_breakdown,
     error_issue_tags,
+    error_issues_sparklines,
 )
 from monitoring.errors.services.issue_classification import error_issues_reclassify
 from monitoring.errors.services.issues import (
@@ -153,20 +165,93 @@ def _detail(entry: ErrorIssueActivity) -> str:
     return format_html_join(", ", "{}", ((p,) for p in parts))
 
 
+def _bucket_label(start: datetime, bucket: timedelta) -> str:
+    local = timezone.localtime(start)
+    if bucket >= timedelta(days=1):
+        return formats.date_format(local, "D j M")
+    return f"{local:%H:00}–{timezone.localtime(start + bucket):%H:00}"
+
+
+def sparkline_svg(spark: Sparkline, *, width: int, height: int, window: str, axes: bool = False) -> SafeString:
+    """Events per bucket as a line with an area under it, one point per bucket; every bucket
+    has a tooltip saying what it counts. With `axes`, the peak and the time span are written
+    beside it. No events at all reads as words, not as a flat line."""
+    if not spark.total:
+        return format_html(
+            '<span class="sparkline-empty" style="color:#9ca3af">no events in the last {}</span>', window
+        )
+    peak = max(n for _, n in spark.points)
+    step = width / (len(spark.points) - 1)
+
+    def y(n: int) -> float:
+        return round(height - 1 - (height - 2) * n / peak, 1)
+
+    points = " ".join(f"{round(i * step, 1)},{y(n)}" for i, (_, n) in enumerate(spark.points))
+    # Invisible hit areas, one a bucket, carry the tooltips: a point is too small to hover.
+    hits = format_html_join(
+        "",
+        '<rect x="{}" y="0" width="{}" height="{}" fill="transparent"><title>{}: {} event{}</title></rect>',
+        (
+            (
+                round(max(0, i * step - step / 2), 1),
+                round(step, 1),
+                height,
+                _bucket_label(at, spark.bucket),
+                n,
+                "" if n == 1 else "s",
+            )
+            for i, (at, n) in enumerate(spark.points)
+        ),
+    )
+    svg = format_html(
+        '<svg class="sparkline" role="img" width="{w}" height="{h}" viewBox="0 0 {w} {h}" '
+        'aria-label="{total} events in the last {window}, at most {peak} per {unit}">'
+        "<title>{total} events in the last {window}; each point is one {unit}</title>"
+        '<polygon points="0,{h} {points} {w},{h}" fill="rgba(99,102,241,.18)"/>'
+        '<polyline points="{points}" fill="none" stroke="#6366f1" stroke-width="1.5"/>{hits}</svg>',
+        w=width,
+        h=height,
+        total=spark.total,
+        window=window,
+        peak=peak,
+        unit="day" if spark.bucket >= timedelta(days=1) else "hour",
+        points=points,
+        hits=hits,
+    )
+    if not axes:
+        return svg
+    first, last = spark.points[0][0], spark.points[-1][0]
+    return format_html(
+        '<div class="sparkline-axes" style="display:inline-grid;grid-template-columns:auto auto;gap:0 6px;'
+        'font-size:11px;color:#6b7280;line-height:1.2">'
+        '<div style="display:flex;flex-direction:column;justify-content:space-between;text-align:right">'
+        "<span>{peak}</span><span>0</span></div>{svg}<span></span>"
+        '<div style="display:flex;justify-content:space-between"><span>{start}</span>'
+        "<span>events per {unit}</span><span>{end}</span></div></div>",
+        peak=peak,
+        svg=svg,
+        start=_bucket_label(first, spark.bucket).split("–")[0],
+        end=_bucket_label(last, spark.bucket).split("–")[0],
+        unit="day" if spark.bucket >= timedelta(days=1) else "hour",
+    )
+
+
+# What the page's buttons may ask for, and how the message after reads.
+_SNOOZE_FOR = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7)}
+
+
 @admin.register(ErrorIssue)
 class ErrorIssueAdmin(ModelAdmin):
+    # Few, narrow columns so the stream fits 1400 px without scrolling sideways: the culprit,
+    # project and classification ride under the title, as Sentry's stream shows them.
     list_display = (
-        "title",
-        "project",
-        "status",
-        "level",
+        "issue_display",
+        "status_display",
+        "sparkline_display",
         "event_count",
         "users_affected",
-        "last_seen",
-        "first_seen",
-        "is_regression",
-        "severity",
-        "category",
+        "last_seen_display",
+        "first_seen_display",
         "assignee",
     )
     list_filter = ("status", "level", "category", "severity", ReleaseFilter, EnvironmentFilter, "project")
@@ -187,6 +272,7 @@ class ErrorIssueAdmin(ModelAdmin):
         "unmerge",
         "reclassify",
     ]
+    change_form_outer_before_template = "admin/monitoring/errorissue/issue_header.html"
     fieldsets = (
         (
             None,
@@ -220,12 +306,11 @@ class ErrorIssueAdmin(ModelAdmin):
                     "event_count",
                     "users_affected",
                     "seen_in_display",
-                    "hourly_events",
                 )
             },
         ),
         (
-            "Latest event",
+            "Event",
             {"fields": ("stack_trace", "message_display", "breadcrumbs", "request_display", "user_display", "tags")},
         ),
         ("User reports", {"fields": ("user_reports_display",)}),
@@ -240,12 +325,155 @@ class ErrorIssueAdmin(ModelAdmin):
         # Not obj.save(): that would write back counters a fold may have moved meanwhile.
         error_issue_assign(issue=obj, assignee=form.cleaned_data.get("assignee"), actor=request.user)
 
+    def get_object(self, request, object_id, from_field=None):
+        issue = super().get_object(request, object_id, from_field)
+        if issue is not None:
+            # The event the page shows (`?event=<id>`), read once by every section below.
+            wanted = request.GET.get("event")
+            event = error_issue_event(issue, wanted) if wanted else None
+            vars(issue)["_latest_event"] = event or error_issue_latest_event(issue)
+        return issue
+
     def _latest(self, issue: ErrorIssue):
         # Once per page: every section reads the same event, kept on the page's own instance.
         cache = vars(issue)
         if "_latest_event" not in cache:
             cache["_latest_event"] = error_issue_latest_event(issue)
         return cache["_latest_event"]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context.update(self._page(request, obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _page(self, request: HttpRequest, issue: ErrorIssue) -> dict[str, Any]:
+        """What the header above the form shows: actions, when, sparklines, tags, the event's place."""
+        event = self._latest(issue)
+        here = reverse("admin:monitoring_errorissue_change", args=[issue.pk])
+        navigation = error_issue_event_navigation(issue, event) if event is not None else None
+        spark = error_issues_sparklines([issue.pk])[issue.pk]
+        return {
+            "issue_status": issue.get_status_display(),
+            "can_act": self.has_change_permission(request, issue) and issue.status != ErrorIssue.Status.MERGED,
+            "act_url": reverse("admin:monitoring_errorissue_act", args=[issue.pk]),
+            "snooze_choices": [("1h", "1 hour"), ("24h", "24 hours"), ("7d", "7 days")],
+            "seen": error_issue_first_and_last(issue),
+            "event": event,
+            "event_links": [
+                (label, f"{here}?event={target}" if target else None)
+                for label, target in (
+                    ("Oldest", navigation.oldest),
+                    ("Older", navigation.previous),
+                    ("Newer", navigation.next),
+                    ("Latest", navigation.latest),
+                )
+            ]
+            if navigation is not None
+            else [],
+            "sparkline_24h": sparkline_svg(spark.day, width=288, height=48, window="24 h", axes=True),
+            "sparkline_14d": sparkline_svg(spark.fortnight, width=288, height=48, window="14 d", axes=True),
+            "breakdown": error_issue_tag_breakdown(issue),
+            "tag_sample": TAG_SAMPLE,
+        }
+
+    def get_urls(self):
+        act = self.admin_site.admin_view(require_POST(self.act_view))
+        return [path("<int:object_id>/act/", act, name="monitoring_errorissue_act"), *super().get_urls()]
+
+    def act_view(self, request: HttpRequest, object_id: int) -> HttpResponseRedirect:
+        """The issue page's buttons: one POST each, through the same services as the bulk
+        actions, so the timeline names whoever pressed it."""
+        issue = get_object_or_404(ErrorIssue, pk=object_id)
+        if not self.has_change_permission(request, issue):
+            raise PermissionDenied
+        page = reverse("admin:monitoring_errorissue_change", args=[issue.pk])
+        if issue.status == ErrorIssue.Status.MERGED:
+            self.message_user(request, "A merged issue changes through the issue it was merged into.", messages.ERROR)
+            return HttpResponseRedirect(page)
+        what = request.POST.get("action", "")
+        # admin_view has let only a signed-in staff user through, never AnonymousUser.
+        actor = request.user if isinstance(request.user, User) else None
+        if what == "resolve":
+            error_issue_resolve(issue=issue, actor=actor)
+            done = "Resolved."
+        elif what == "resolve_next_release":
+            resolved = error_issue_resolve(issue=issue, actor=actor, in_next_release=True)
+            done = (
+                f"Resolved in the release after {resolved.resolved_in_release}."
+                if resolved.resolved_in_release
+                else "No release is known for this issue, so it is resolved now."
+            )
+        elif what == "ignore":
+            error_issue_ignore(issue=issue, actor=actor)
+            done = "Ignored."
+        elif what == "unresolve":
+            error_issue_unresolve(issue=issue, actor=actor)
+            done = "Unresolved."
+        elif what == "snooze_for" and request.POST.get("for") in _SNOOZE_FOR:
+            until = timezone.now() + _SNOOZE_FOR[request.POST["for"]]
+            error_issue_ignore(issue=issue, actor=actor, until=until)
+            done = f"Snoozed until {_when(until)}."
+        elif what == "snooze_events":
+            try:
+                events = int(request.POST.get("events", ""))
+            except ValueError:
+                events = 0
+            if not 1 <= events <= 1_000_000:
+                self.message_user(request, "Snooze needs a number of events from 1 to 1,000,000.", messages.ERROR)
+                return HttpResponseRedirect(page)
+            error_issue_ignore(issue=issue, actor=actor, events=events)
+            done = f"Snoozed until {events} more events."
+        else:
+            self.message_user(request, "Unknown action.", messages.ERROR)
+            return HttpResponseRedirect(page)
+        self.message_user(request, done, messages.SUCCESS)
+        return HttpResponseRedirect(page)
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        # Every sparkline of the page in one query, kept on each row for its column to draw.
+        spark = error_issues_sparklines(issue.pk for issue in changelist.result_list)
+        for issue in changelist.result_list:
+            vars(issue)["_sparklines"] = spark.get(issue.pk)
+        return changelist
+
+    @display(description="issue", ordering="title")
+    def issue_display(self, issue):
+        under = [issue.culprit, issue.project.name, issue.level, issue.get_category_display(), issue.severity]
+        return format_html(
+            '<div style="max-width:30rem;white-space:normal">'
+            '<div style="font-weight:600;overflow:hidden;text-overflow:ellipsis;white-space:nowrap" title="{}">'
+            "{}</div>"
+            '<div style="font-size:12px;color:#6b7280;overflow:hidden;text-overflow:ellipsis;white-space:nowrap">'
+            "{}</div></div>",
+            issue.title,
+            issue.title,
+            " · ".join(part for part in under if part),
+        )
+
+    @display(description="status", ordering="status")
+    def status_display(self, issue):
+        label = issue.get_status_display()
+        if issue.is_regression and issue.status == ErrorIssue.Status.UNRESOLVED:
+            label = "Regressed"
+        return format_html('<span style="white-space:nowrap">{}</span>', label)
+
+    @display(description="events, 24 h")
+    def sparkline_display(self, issue):
+        spark = vars(issue).get("_sparklines")
+        if spark is None:
+            return EMPTY
+        return sparkline_svg(spark.day, width=96, height=24, window="24 h")
+
+    @display(description="last seen", ordering="last_seen")
+    def last_seen_display(self, issue):
+        return format_html(
+            '<span title="{}">{} ago</span>', _when(issue.last_seen), timesince(issue.last_seen, depth=1)
+        )
+
+    @display(description="age", ordering="first_seen")
+    def first_seen_display(self, issue):
+        return format_html('<span title="{}">{}</span>', _when(issue.first_seen), timesince(issue.first_seen, depth=1))
 
     def _payload(self, issue: ErrorIssue) -> dict:
         event = self._latest(issue)
@@ -333,18 +561,6 @@ class ErrorIssueAdmin(ModelAdmin):
             f"(the newest {ACTIVITY_SHOWN} only)" if len(entries) == ACTIVITY_SHOWN else "",
         )
 
-    @display(description="events, last 24 hours")
-    def hourly_events(self, issue):
-        hours = error_issue_hourly_events(issue)
-        peak = max((n for _, n in hours), default=0) or 1
-        bars = format_html_join(
-            "",
-            '<span title="{}: {}" style="display:inline-block;width:10px;margin-right:2px;'
-            'height:{}px;background:#6366f1;vertical-align:bottom"></span>',
-            ((start.strftime("%H:00"), n, max(1, round(40 * n / peak)) if n else 0) for start, n in hours),
-        )
-        return format_html('<div style="height:42px;display:flex;align-items:flex-end">{}</div>', bars)
-
     @display(description="seen in")
     def seen_in_display(self, issue):
         rows = issue.seen_in.order_by("dimension", "-last_seen")
@@ -367,11 +583,11 @@ class ErrorIssueAdmin(ModelAdmin):
             changed += 1
         self.message_user(request, f"{changed} issue(s) {done}.", messages.SUCCESS)
 
-    @action(description="Resolve")
+    @action(description="Resolve", permissions=["change"])
     def resolve(self, request, queryset):
         self._each(request, queryset, lambda i: error_issue_resolve(issue=i, actor=request.user), "resolved")
 
-    @action(description="Resolve in next release")
+    @action(description="Resolve in next release", permissions=["change"])
     def resolve_in_next_release(self, request, queryset):
         self._each(
             request,
@@ -380,12 +596,12 @@ class ErrorIssueAdmin(ModelAdmin):
             "resolved in the next release",
         )
 
-    @action(description="Ignore")
+    @action(description="Ignore", permissions=["change"])
     def ignore(self, request, queryset):
         self._each(request, queryset, lambda i: error_issue_ignore(issue=i, actor=request.user), "ignored")
 
     # Snoozes a person reaches for most; the service takes any time or event budget.
-    @action(description="Snooze for 1 hour")
+    @action(description="Snooze for 1 hour", permissions=["change"])
     def snooze_1h(self, request, queryset):
         until = timezone.now() + timedelta(hours=1)
         self._each(
@@ -395,7 +611,7 @@ class ErrorIssueAdmin(ModelAdmin):
             "snoozed for 1 hour",
         )
 
-    @action(description="Snooze for 24 hours")
+    @action(description="Snooze for 24 hours", permissions=["change"])
     def snooze_24h(self, request, queryset):
         until = timezone.now() + timedelta(hours=24)
         self._each(
@@ -405,7 +621,7 @@ class ErrorIssueAdmin(ModelAdmin):
             "snoozed for 24 hours",
         )
 
-    @action(description="Snooze until 100 more events")
+    @action(description="Snooze until 100 more events", permissions=["change"])
     def snooze_100_events(self, request, queryset):
         self._each(
             request,
@@ -414,7 +630,7 @@ class ErrorIssueAdmin(ModelAdmin):
             "snoozed until 100 more events",
         )
 
-    @action(description="Unresolve")
+    @action(description="Unresolve", permissions=["change"])
     def unresolve(self, request, queryset):
         self._each(request, queryset, lambda i: error_issue_unresolve(issue=i, actor=request.user), "unresolved")
 
@@ -423,7 +639,7 @@ class ErrorIssueAdmin(ModelAdmin):
         changed = error_issues_reclassify(issues=queryset)
         self.message_user(request, f"{changed} issue(s) took a new classification.", messages.SUCCESS)
 
-    @action(description="Merge into the one with most events")
+    @action(description="Merge into the one with most events", permissions=["change"])
     def merge(self, request, queryset):
         issues = list(queryset.exclude(status=ErrorIssue.Status.MERGED).order_by("-event_count", "id"))
         if len(issues) < 2 or len({i.project_id for i in issues}) > 1:
@@ -432,7 +648,7 @@ class ErrorIssueAdmin(ModelAdmin):
         error_issue_merge(target=issues[0], sources=issues[1:], actor=request.user)
         self.message_user(request, f"{len(issues) - 1} issue(s) merged into “{issues[0].title}”.", messages.SUCCESS)
 
-    @action(description="Unmerge")
+    @action(description="Unmerge", permissions=["change"])
     def unmerge(self, request, queryset):
         merged = list(queryset.filter(status=ErrorIssue.Status.MERGED))
         for issue in merged:

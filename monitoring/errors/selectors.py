@@ -3,9 +3,12 @@
 Reading release health: crash-free sessions and users of a release.
 """
 
+import uuid
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncHour
@@ -56,7 +59,50 @@ def error_issue_stream(
 
 
 def error_issue_latest_event(issue: ErrorIssue) -> ErrorEvent | None:
-    return ErrorEvent.objects.filter(issue=issue).order_by("-timestamp").first()
+    return ErrorEvent.objects.filter(issue=issue).order_by("-timestamp", "-id").first()
+
+
+def error_issue_event(issue: ErrorIssue, event_id: str) -> ErrorEvent | None:
+    """One of the issue's events by its Sentry event id (the hex the SDK sent), or None.
+    Looked up by project first, so the unique (project, event_id, timestamp) index serves it."""
+    try:
+        wanted = uuid.UUID(str(event_id))
+    except ValueError:
+        return None
+    return ErrorEvent.objects.filter(project_id=issue.project_id, event_id=wanted, issue=issue).first()
+
+
+@dataclass(frozen=True)
+class EventNavigation:
+    """The event ids to move to from the one shown; None where there is nowhere to go."""
+
+    oldest: str | None
+    previous: str | None
+    next: str | None
+    latest: str | None
+
+
+def error_issue_event_navigation(issue: ErrorIssue, event: ErrorEvent) -> EventNavigation:
+    """Oldest, previous, next and latest event around `event`, in (timestamp, id) order: four
+    small queries on the (issue, -timestamp) index, however many events the issue has."""
+    events = ErrorEvent.objects.filter(issue=issue)
+    at, pk = event.timestamp, event.pk
+    earlier = events.filter(Q(timestamp__lt=at) | Q(timestamp=at, id__lt=pk))
+    later = events.filter(Q(timestamp__gt=at) | Q(timestamp=at, id__gt=pk))
+
+    def first(rows: QuerySet[ErrorEvent], *order: str) -> str | None:
+        found = rows.order_by(*order).values_list("event_id", flat=True).first()
+        return found.hex if found is not None else None
+
+    previous = first(earlier, "-timestamp", "-id")
+    following = first(later, "timestamp", "id")
+    return EventNavigation(
+        # At either end there is no further to go; otherwise one query each finds the ends.
+        oldest=first(earlier, "timestamp", "id") if previous else None,
+        previous=previous,
+        next=following,
+        latest=first(later, "-timestamp", "-id") if following else None,
+    )
 
 
 def error_issue_tags(issue: ErrorIssue, *, top: int = 5) -> dict[str, list[tuple[str, int]]]:
@@ -72,20 +118,152 @@ def error_issue_tags(issue: ErrorIssue, *, top: int = 5) -> dict[str, list[tuple
     return {key: values.most_common(top) for key, values in sorted(counts.items())}
 
 
-def error_issue_hourly_events(
-    issue: ErrorIssue, *, hours: int = 24, now: datetime | None = None
-) -> list[tuple[datetime, int]]:
-    """Events per hour over the last `hours`, oldest first, empty hours included."""
-    end = (now or timezone.now()).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    begin = end - timedelta(hours=hours)
-    per_hour = dict(
-        ErrorEvent.objects.filter(issue=issue, timestamp__gte=begin, timestamp__lt=end)
-        .annotate(hour=TruncHour("timestamp"))
-        .values("hour")
-        .annotate(n=Count("id"))
-        .values_list("hour", "n")
+# The tags a Sentry user looks for first, each read from where an SDK puts it.
+BREAKDOWN_KEYS = ("release", "environment", "browser", "os", "url", "user")
+
+
+@dataclass(frozen=True)
+class TagBreakdown:
+    """One tag's most common values with their counts, out of `total` events looked at."""
+
+    key: str
+    values: list[tuple[str, int]]
+    total: int
+    # True where counted over the issue's whole life; False where only the newest events were read.
+    complete: bool
+
+
+def _browser_or_os(tags: dict[str, str], contexts: Any, name: str) -> str:
+    context = contexts.get(name) if isinstance(contexts, dict) else None
+    if isinstance(context, dict) and context.get("name"):
+        return " ".join(str(context[k]) for k in ("name", "version") if context.get(k))
+    return tags.get(f"{name}.name") or tags.get(name) or ""
+
+
+def _user_label(user: Any) -> str:
+    if not isinstance(user, dict):
+        return ""
+    for field in ("email", "username", "id", "ip_address"):
+        if user.get(field):
+            return str(user[field])
+    return ""
+
+
+def _tag_pairs(tags: Any) -> dict[str, str]:
+    pairs = tags.items() if isinstance(tags, dict) else (tags if isinstance(tags, list) else [])
+    return {str(p[0]): str(p[1]) for p in pairs if isinstance(p, (list, tuple)) and len(p) == 2}
+
+
+def error_issue_tag_breakdown(issue: ErrorIssue, *, top: int = 5) -> list[TagBreakdown]:
+    """Top values of release, environment, browser, OS, URL and user, in two queries.
+
+    Release and environment come from the issue's seen-in counters, over its whole life.
+    The others live inside the payload, so they are read from the newest TAG_SAMPLE events
+    only, and only the parts of the payload they come from."""
+    seen: dict[str, Counter[str]] = {"release": Counter(), "environment": Counter()}
+    for dimension, value, n in issue.seen_in.values_list("dimension", "value", "event_count"):
+        seen[dimension][value] += n
+    breakdown = [
+        TagBreakdown(key, seen[key].most_common(top), sum(seen[key].values()), True)
+        for key in ("release", "environment")
+    ]
+    rows = list(
+        ErrorEvent.objects.filter(issue=issue)
+        .order_by("-timestamp", "-id")
+        .values_list("payload__tags", "payload__contexts", "payload__request__url", "payload__user")[:TAG_SAMPLE]
     )
-    return [(begin + timedelta(hours=i), per_hour.get(begin + timedelta(hours=i), 0)) for i in range(hours)]
+    sampled: dict[str, Counter[str]] = {"browser": Counter(), "os": Counter(), "url": Counter(), "user": Counter()}
+    for tags, contexts, url, user in rows:
+        pairs = _tag_pairs(tags)
+        found = {
+            "browser": _browser_or_os(pairs, contexts, "browser"),
+            "os": _browser_or_os(pairs, contexts, "os"),
+            "url": (str(url) if url else pairs.get("url", "")).split("?", 1)[0],
+            "user": _user_label(user),
+        }
+        for key, value in found.items():
+            if value:
+                sampled[key][value] += 1
+    complete = len(rows) < TAG_SAMPLE
+    breakdown += [TagBreakdown(key, sampled[key].most_common(top), len(rows), complete) for key in sampled]
+    return breakdown
+
+
+@dataclass(frozen=True)
+class Sparkline:
+    """Events per bucket, oldest first: (bucket start, count)."""
+
+    points: list[tuple[datetime, int]]
+    bucket: timedelta
+
+    @property
+    def total(self) -> int:
+        return sum(n for _, n in self.points)
+
+
+@dataclass(frozen=True)
+class IssueSparklines:
+    day: Sparkline  # 24 hourly buckets
+    fortnight: Sparkline  # 14 daily buckets, by the portal's local day
+
+
+SPARK_DAYS = 14
+
+
+def error_issues_sparklines(issue_ids: Iterable[int], *, now: datetime | None = None) -> dict[int, IssueSparklines]:
+    """The last 24 hours by hour and the last 14 days by day, for every issue asked about, in
+    one query: events grouped by issue and hour over 14 days (at most 336 rows an issue),
+    the days summed from the hours here."""
+    ids = list(issue_ids)
+    if not ids:
+        return {}
+    end = (now or timezone.now()).astimezone(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    today = timezone.localdate(end - timedelta(microseconds=1))
+    days = [today - timedelta(days=SPARK_DAYS - 1 - i) for i in range(SPARK_DAYS)]
+    begin = min(end - timedelta(hours=24), _local_midnight(days[0]))
+    per_hour: dict[int, dict[datetime, int]] = {i: {} for i in ids}
+    grouped = (
+        ErrorEvent.objects.filter(issue_id__in=ids, timestamp__gte=begin, timestamp__lt=end)
+        .annotate(hour=TruncHour("timestamp", tzinfo=UTC))
+        .values("issue_id", "hour")
+        .annotate(n=Count("id"))
+        .values_list("issue_id", "hour", "n")
+    )
+    for issue_id, hour, n in grouped:
+        per_hour[issue_id][hour.astimezone(UTC)] = n
+    hours = [end - timedelta(hours=24 - i) for i in range(24)]
+    result = {}
+    for issue_id, counts in per_hour.items():
+        per_day: Counter[date] = Counter()
+        for hour, n in counts.items():
+            per_day[timezone.localdate(hour)] += n
+        result[issue_id] = IssueSparklines(
+            day=Sparkline([(h, counts.get(h, 0)) for h in hours], timedelta(hours=1)),
+            fortnight=Sparkline([(_local_midnight(d), per_day[d]) for d in days], timedelta(days=1)),
+        )
+    return result
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
+
+
+@dataclass(frozen=True)
+class FirstAndLast:
+    """When the issue was first and last seen, and in which release (blank when none was sent)."""
+
+    first_seen: datetime
+    first_release: str
+    last_seen: datetime
+    last_release: str
+
+
+def error_issue_first_and_last(issue: ErrorIssue) -> FirstAndLast:
+    """From the seen-in counters, which outlive the events retention drops: two small queries."""
+    releases = issue.seen_in.filter(dimension=ErrorIssueSeenIn.Dimension.RELEASE)
+    first = releases.order_by("first_seen", "id").values_list("value", flat=True).first()
+    last = releases.order_by("-last_seen", "-id").values_list("value", flat=True).first()
+    return FirstAndLast(issue.first_seen, first or "", issue.last_seen, last or "")
 
 
 def error_issue_activity(issue: ErrorIssue, *, limit: int = ACTIVITY_SHOWN) -> list[ErrorIssueActivity]:
