@@ -207,6 +207,10 @@ def scrub_text(text: str) -> str:
     return _IBAN.sub(_mask_iban, text) if _may_hold_iban(text) else text
 
 
+# What a header, cookie or tag name looks like.
+_PAIR_NAME = re.compile(r"[\w.-]+\Z")
+
+
 class _Denylist:
     """The denied words as one alternation, checked with one regex search instead of a loop
     over some 25 words, and the verdict on each key remembered: an event repeats the same
@@ -257,8 +261,10 @@ def _scrub(data: Any, denied: _Denylist) -> Any:
             for k, v in data.items()
         }
     if isinstance(data, (list, tuple)):
-        # Header lists come as [name, value] pairs.
-        if len(data) == 2 and isinstance(data[0], str) and denied.denies(data[0]):
+        # Header lists come as [name, value] pairs. Only a name-like first item makes a
+        # pair: two source lines, ["SECRET=abc", "connect()"], are text to scrub, not a
+        # name to keep verbatim with its neighbour filtered.
+        if len(data) == 2 and isinstance(data[0], str) and denied.denies(data[0]) and _PAIR_NAME.match(data[0]):
             return [data[0], FILTERED]
         return [_scrub(item, denied) for item in data]
     return data

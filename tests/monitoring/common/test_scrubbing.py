@@ -165,3 +165,8 @@ def test_scrubbing_stays_linear_on_hostile_text():
         started = time.perf_counter()
         scrub_text(text)
         assert time.perf_counter() - started < 0.5, text[:20]
+
+
+def test_two_lines_of_text_are_not_taken_for_a_header_pair():
+    assert scrub(["SECRET=abc123", "connect()"]) == [f"SECRET={FILTERED}", "connect()"]
+    assert scrub([["X-Api-Key", "k-2"], ["x-auth-token", "t"]]) == [["X-Api-Key", FILTERED], ["x-auth-token", FILTERED]]
