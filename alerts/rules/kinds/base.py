@@ -181,3 +181,26 @@ class RuleKind:
     @classmethod
     def describe(cls, params: dict[str, Any]) -> str:
         return cls.label
+
+    @classmethod
+    def explain(
+        cls, params: dict[str, Any], labels: dict[str, str], value: float | None, detail: dict[str, Any]
+    ) -> str | None:
+        """The alert in words, cause and observed value, for its title and notifications:
+        "storefront down: connection refused to …". `detail` is what the evaluation stored
+        (the sample's detail); None leaves the evaluator's generic sentence."""
+        return None
+
+
+def quantity(metric: str, value: float) -> str:
+    """A metric's value as people read it. Metrics named for a time (latency, duration, the
+    Web Vitals) are in milliseconds by convention (the SDKs send them so): 2800 reads 2.8 s."""
+    lowered = metric.lower()
+    if any(word in lowered for word in TIME_WORDS):
+        if abs(value) >= 1000:
+            return f"{value / 1000:.3g} s"
+        return f"{value:.3g} ms"
+    return f"{value:.4g}"
+
+
+TIME_WORDS = ("latency", "duration", "time", "ms", "lcp", "fcp", "ttfb", "inp", "fid")

@@ -81,3 +81,15 @@ class HeartbeatProblem(RuleKind):
     @classmethod
     def describe(cls, params: dict[str, Any]) -> str:
         return f"heartbeat {' or '.join(p.replace('_', ' ') for p in params.get('problems', PROBLEMS))}"
+
+    @classmethod
+    def explain(
+        cls, params: dict[str, Any], labels: dict[str, str], value: float | None, detail: dict[str, Any]
+    ) -> str | None:
+        name, problem, reason = labels.get("target"), detail.get("problem"), (detail.get("reason") or "").strip()
+        if not name:
+            return None
+        if not problem:
+            return f"{name} {detail.get('status') or 'up'}"
+        said = problem.replace("_", " ")
+        return f"{name} {said}: {reason}" if reason else f"{name} {said}"

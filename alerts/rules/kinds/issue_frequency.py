@@ -48,3 +48,13 @@ class IssueFrequency(RuleKind):
     @classmethod
     def describe(cls, params: dict) -> str:
         return f"an issue seen at least {params['count']} times in {params['window_minutes']} min"
+
+    @classmethod
+    def explain(
+        cls, params: dict[str, Any], labels: dict[str, str], value: float | None, detail: dict[str, Any]
+    ) -> str | None:
+        """ "TypeError: x is undefined: 140 events in 10 min (≥ 100)"."""
+        issue = labels.get("issue")
+        if not issue or value is None:
+            return None
+        return f"{issue}: {value:g} events in {params['window_minutes']} min (≥ {params['count']})"

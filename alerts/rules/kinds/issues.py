@@ -57,3 +57,15 @@ class IssuesInWindow(RuleKind):
     @classmethod
     def describe(cls, params: dict) -> str:
         return f"{cls.happened} in the last {params['window_minutes']} min"
+
+    @classmethod
+    def explain(
+        cls, params: dict[str, Any], labels: dict[str, str], value: float | None, detail: dict[str, Any]
+    ) -> str | None:
+        """ "new issue: TypeError: x is undefined (3 events in the last 5 min)"."""
+        issue = labels.get("issue")
+        if not issue:
+            return None
+        events = int(value) if value is not None else detail.get("events")
+        counted = f" ({events} event{'s' if events != 1 else ''} in the last {params['window_minutes']} min)"
+        return f"{cls.happened}: {issue}{counted if events is not None else ''}"

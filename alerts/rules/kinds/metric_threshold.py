@@ -4,7 +4,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from alerts.rules.kinds.base import OPERATORS, SYMBOLS, Params, RuleKind, Sample, params_error
+from alerts.rules.kinds.base import OPERATORS, SYMBOLS, Params, RuleKind, Sample, params_error, quantity
 from monitoring.telemetry.selectors.metrics import AGGREGATIONS, MetricRequest, QueryError, query_batch
 
 if TYPE_CHECKING:
@@ -110,6 +110,19 @@ class MetricThreshold(RuleKind):
             f"{params['agg']}({params['metric']}{{{tags}}}) over {params['window_minutes']} min "
             f"{SYMBOLS[params['operator']]} {params['threshold']:g}"
         )
+
+    @classmethod
+    def explain(
+        cls, params: dict[str, Any], labels: dict[str, str], value: float | None, detail: dict[str, Any]
+    ) -> str | None:
+        """ "http.latency route=/checkout p95 2.8 s > 2 s over 10 min"."""
+        metric = params["metric"]
+        where = " ".join(f"{k}={v}" for k, v in sorted({**params.get("tags", {}), **labels}.items()))
+        series = f"{metric} {where}" if where else metric
+        threshold = f"{SYMBOLS[params['operator']]} {quantity(metric, params['threshold'])}"
+        if value is None:
+            return f"{series} {params['agg']}: no data over {params['window_minutes']} min (alerting at {threshold})"
+        return f"{series} {params['agg']} {quantity(metric, value)} {threshold} over {params['window_minutes']} min"
 
 
 def _request(params: dict[str, Any]) -> MetricRequest:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from alerts.rules.kinds.base import Params, RuleKind, Sample
 from alerts.rules.kinds.targets import SCOPE, scope_params, target_labels, watched_targets
+from monitoring.uptime.selectors import latest_flips
 
 if TYPE_CHECKING:
     from alerts.models import AlertRule
@@ -31,12 +32,18 @@ class TargetDown(RuleKind):
         states = [s for s in watched_targets(rule) if s.status != "paused"]
         labels = target_labels(states)
         wanted = rule.params.get("statuses", ["down"])
+        # Why each problem target flipped (the probes' own words), for the alert's title.
+        flips = latest_flips(target_ids=[s.target_id for s in states if s.status in PROBLEMS])
         return [
             Sample(
                 labels=labels[s.target_id],
                 value=1.0 if s.status in wanted else 0.0,
                 breached=s.status in wanted,
-                detail={"status": s.status, "since": s.since.isoformat() if s.since else None},
+                detail={
+                    "status": s.status,
+                    "since": s.since.isoformat() if s.since else None,
+                    "reason": flips[s.target_id].reason if s.target_id in flips else "",
+                },
             )
             for s in states
             if s.status != "unknown"  # never probed yet: no data, not a verdict
@@ -49,3 +56,21 @@ class TargetDown(RuleKind):
     @classmethod
     def describe(cls, params: dict[str, Any]) -> str:
         return f"target {' or '.join(params.get('statuses', ['down']))}"
+
+    @classmethod
+    def explain(
+        cls, params: dict[str, Any], labels: dict[str, str], value: float | None, detail: dict[str, Any]
+    ) -> str | None:
+        return target_sentence(labels, detail)
+
+
+def target_sentence(labels: dict[str, str], detail: dict[str, Any]) -> str | None:
+    """ "storefront down after 2 consecutive failures in eu: connection refused to …": the
+    target's name, then the reason its status last flipped, as the monitoring side wrote it."""
+    name, status, reason = labels.get("target"), detail.get("status"), (detail.get("reason") or "").strip()
+    if not name or not status:
+        return None
+    if not reason:
+        return f"{name} {status}"
+    # The flip's reason usually opens with the status it flipped to ("down after …").
+    return f"{name} {reason}" if reason.startswith(f"{status} ") else f"{name} {status}: {reason}"

@@ -14,6 +14,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -214,7 +215,7 @@ def _plan(
             )
             owners.append(instance)
             if moved[1] in (State.FIRING, State.RESOLVED):
-                signals.append(_signal(rule, kind, instance, now))
+                signals.append(_signal(rule, kind, instance, now, observation.values))
     return _Plan(rule, error, transitions, signals, created, changed, owners=owners)
 
 
@@ -277,17 +278,39 @@ def alert_fingerprint(rule: AlertRule, fingerprint: str) -> str:
     return fingerprint
 
 
-def _summary(rule: AlertRule, kind: type[RuleKind] | None, value: float | None, labels: dict[str, str]) -> str:
+def _summary(
+    rule: AlertRule,
+    kind: type[RuleKind] | None,
+    value: float | None,
+    labels: dict[str, str],
+    detail: dict[str, Any] | None = None,
+) -> str:
+    """The alert's sentence, which becomes the incident's title and heads every notification:
+    the cause and the observed value in words ("storefront down after 2 consecutive failures
+    in eu: connection refused to 127.0.0.1:8199"), as the kind explains them."""
     shown = "no data" if value is None else f"{value:g}"
     if rule.summary:
         return rule.summary.replace("{value}", shown)[:500]
-    where = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
+    explained = None
+    if kind is not None:
+        try:
+            explained = kind.explain(rule.params, labels, value, detail or {})
+        except (KeyError, TypeError, ValueError):  # old params a kind no longer reads: the generic sentence
+            logger.warning("rule %s: its kind could not explain the alert", rule.pk, exc_info=True)
+    if explained:
+        return explained[:500]
+    # Ids and the project are for machines and are in the labels; the sentence names the series.
+    where = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()) if k != "project" and not k.endswith("_id"))
     described = kind.describe(rule.params) if kind else rule.kind
     return f"{rule.name}: {described}; value {shown}{f' ({where})' if where else ''}"[:500]
 
 
 def _signal(
-    rule: AlertRule, kind: type[RuleKind] | None, instance: RuleInstance, now: datetime
+    rule: AlertRule,
+    kind: type[RuleKind] | None,
+    instance: RuleInstance,
+    now: datetime,
+    detail: dict[str, Any] | None = None,
 ) -> incidents.AlertSignal:
     labels = alert_labels(rule, instance.labels)
     firing = instance.state == State.FIRING
@@ -298,7 +321,7 @@ def _signal(
         labels=labels,
         status="firing" if firing else "resolved",
         severity=rule.severity,
-        summary=_summary(rule, kind, instance.last_value, instance.labels),
+        summary=_summary(rule, kind, instance.last_value, instance.labels, detail),
         at=(instance.fired_at or now) if firing else now,  # a firing instance always has fired_at
         value=instance.last_value,
         project_id=rule.project_id,

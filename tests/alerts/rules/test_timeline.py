@@ -334,3 +334,18 @@ def test_a_tick_costs_the_same_statements_for_ten_rules_as_for_one_hundred(proje
             assert tick(at(minute)) == rules
         counts.append(len(queries))
     assert counts[0] == counts[1] <= 8
+
+
+def test_a_latency_alert_reads_in_seconds_against_its_threshold():
+    # What the incident title and every notification say: series, aggregate, value, threshold, window.
+    params = MetricThreshold.validate_params(
+        {
+            "metric": "http.latency",
+            "tags": {"route": "/checkout"},
+            "agg": "p95",
+            "threshold": 2000,
+            "window_minutes": 10,
+        }
+    )
+    said = MetricThreshold.explain(params, {}, 2800.0, {})
+    assert said == "http.latency route=/checkout p95 2.8 s > 2 s over 10 min"

@@ -138,3 +138,25 @@ def test_heartbeats_late_failed_or_over_runtime_by_the_cause_they_flipped(projec
         (rules["over_runtime"].pk, "slow-job"),
         (rules["over_runtime"].pk, "stuck-job"),
     }
+
+
+def test_a_down_target_s_alert_says_why_in_words(project, tick, signals):
+    # The reason the probes wrote when the target flipped is what the person on call reads,
+    # not "target down; value 1 (project=…, target_id=…)".
+    api = TargetFactory(project=project, name="storefront", status="down", status_changed_at=NOW)
+    Flip.objects.create(
+        target=api,
+        at=NOW,
+        old_status="up",
+        new_status="down",
+        cause="connection_failed",
+        reason="down after 2 consecutive failures in default: default: connection refused to 127.0.0.1:8199",
+    )
+    rule_of(project, "target_status", {"statuses": ["down"]})
+
+    tick(NOW)
+
+    [signal] = signals
+    assert signal.summary == (
+        "storefront down after 2 consecutive failures in default: default: connection refused to 127.0.0.1:8199"
+    )
