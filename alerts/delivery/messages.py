@@ -12,7 +12,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from alerts.models import Incident, IncidentEvent, Notification, Severity
+from alerts.incidents.selectors import incident_sources
+from alerts.models import Incident, IncidentAlert, IncidentEvent, Notification, Severity
 
 # The incident's status as of the event a notification is about, not as of sending. Keyed by
 # the stored kind, a plain string: choices compare equal to their values.
@@ -50,6 +51,8 @@ class Message:
     dedup_key: str
     alerts: tuple[AlertLine, ...] = ()
     receiver: str = ""  # the channel's name
+    # What the incident is about (target, issue, rule), as (kind, name, absolute URL).
+    sources: tuple[tuple[str, str, str], ...] = ()
     subject: str = field(default="", compare=False)
     text: str = field(default="", compare=False)
     html: str = field(default="", compare=False)
@@ -82,6 +85,7 @@ class Message:
             "alerts": self.alerts,
             "receiver": self.receiver,
             "firing": self.firing,
+            "sources": [{"kind": kind, "name": name, "url": url} for kind, name, url in self.sources],
         }
 
 
@@ -103,6 +107,7 @@ def rendered(message: Message) -> Message:
 
 def message_build(*, notification: Notification) -> Message:
     incident, event = notification.incident, notification.event
+    rows: list[IncidentAlert] = list(incident.alerts.all())
     alerts = tuple(
         AlertLine(
             fingerprint=a.fingerprint,
@@ -113,7 +118,7 @@ def message_build(*, notification: Notification) -> Message:
             ends_at=a.ends_at,
             value=a.value,
         )
-        for a in incident.alerts.all()
+        for a in rows
     )
     summary = next((a.summary for a in alerts if a.summary and a.status == "firing"), "") or (
         alerts[0].summary if alerts else ""
@@ -133,6 +138,7 @@ def message_build(*, notification: Notification) -> Message:
             dedup_key=incident.dedup_key,
             alerts=alerts,
             receiver=notification.channel.name,
+            sources=tuple((s.kind, s.name, s.url()) for s in incident_sources(incident=incident, alerts=rows)),
         )
     )
 

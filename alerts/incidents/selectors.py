@@ -4,13 +4,16 @@ The maintenance calendar: which windows are open on which days.
 """
 
 import zoneinfo
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
+from django.urls import NoReverseMatch, reverse
 
-from alerts.incidents.services.noise import Occurrence, window_occurrences
-from alerts.models import Incident, IncidentEvent, MaintenanceWindow, Notification
+from alerts.incidents.services.noise import MuteCheck, Occurrence, window_occurrences
+from alerts.models import Incident, IncidentAlert, IncidentEvent, MaintenanceWindow, Notification
 
 
 def incidents_list(
@@ -165,3 +168,101 @@ def maintenance_calendar(*, start: date, days: int = 30, time_zone: str = "UTC")
         day_start, day_end = datetime.combine(day, time(), tz), datetime.combine(day + timedelta(days=1), time(), tz)
         calendar.append(CalendarDay(day, [o for o in occurrences if o.starts_at < day_end and o.ends_at > day_start]))
     return calendar
+
+
+@dataclass(frozen=True)
+class SourceLink:
+    """What an incident is about, as a link a person follows from a page or a notification."""
+
+    kind: str  # target | issue | rule | integration
+    name: str
+    path: str  # the admin change page, site-relative
+
+    def url(self) -> str:
+        return settings.SITE_URL + self.path
+
+
+# The labels an alert names its source by (alerts.rules.kinds), and that source's admin page.
+_LABELLED_SOURCES = (
+    ("target", "target_id", "target", "admin:monitoring_target_change"),
+    ("issue", "issue_id", "issue", "admin:monitoring_errorissue_change"),
+)
+
+
+def incident_sources(*, incident: Incident, alerts: Iterable[IncidentAlert] | None = None) -> list[SourceLink]:
+    """The targets or issues its alerts name, then the rule (or integration) that raised it.
+    `alerts` when the caller has them, so a page or a message reads them once."""
+    labelled: list[dict[str, str]] = [incident.labels or {}]
+    labelled += [a.labels or {} for a in (incident.alerts.all() if alerts is None else alerts)]
+    links: list[SourceLink] = []
+    seen: set[tuple[str, str]] = set()
+    for kind, id_label, name_label, view in _LABELLED_SOURCES:
+        for labels in labelled:
+            pk = str(labels.get(id_label, ""))
+            if not pk.isdigit() or (kind, pk) in seen:
+                continue
+            seen.add((kind, pk))
+            link = _link(kind, labels.get(name_label) or f"#{pk}", view, int(pk))
+            if link is not None:
+                links.append(link)
+    if incident.rule_id is not None and incident.rule is not None:
+        link = _link("rule", incident.rule.name, "admin:alerts_alertrule_change", incident.rule_id)
+        links += [link] if link else []
+    elif incident.integration_id is not None and incident.integration is not None:
+        link = _link(
+            "integration", str(incident.integration), "admin:alerts_integration_change", incident.integration_id
+        )
+        links += [link] if link else []
+    return links
+
+
+def _link(kind: str, name: str, view: str, pk: int) -> SourceLink | None:
+    try:
+        return SourceLink(kind=kind, name=name, path=reverse(view, args=[pk]))
+    except NoReverseMatch:  # that admin isn't installed (a trimmed deployment): no link rather than a 500
+        return None
+
+
+def incidents_mute_reasons(
+    *, incidents: Iterable[Incident], now: datetime, alerts: Iterable[IncidentAlert] | None = None
+) -> dict[int, str]:
+    """Why each open incident's notifications are muted right now (silence, maintenance,
+    inhibition, a dependency down), by id; incidents that are not muted are left out.
+
+    Muted as the notification round decides it: when every firing alert is (with none firing,
+    the incident's own labels). The mutes are read once for the whole list; `alerts`, when the
+    caller has read them already, saves reading them again."""
+    incidents = list(incidents)
+    open_ids = [i.pk for i in incidents if i.status != Incident.Status.RESOLVED]
+    if not open_ids:
+        return {}
+    firing: dict[int, list[dict[str, str]]] = {}
+    rows = (
+        [(a.incident_id, a.labels) for a in alerts if a.status == IncidentAlert.Status.FIRING]
+        if alerts is not None
+        else IncidentAlert.objects.filter(incident_id__in=open_ids, status=IncidentAlert.Status.FIRING).values_list(
+            "incident_id", "labels"
+        )
+    )
+    for incident_id, labels in rows:
+        firing.setdefault(incident_id, []).append(labels or {})
+    check = MuteCheck(now=now)
+    reasons: dict[int, str] = {}
+    for incident in incidents:
+        if incident.pk not in open_ids:
+            continue
+        found = [check.reason(labels) for labels in firing.get(incident.pk) or [incident.labels or {}]]
+        if found and all(found):
+            reasons[incident.pk] = found[0] or ""
+    return reasons
+
+
+def incidents_with_mutes(
+    incidents: Iterable[Incident], *, now: datetime, alerts: Iterable[IncidentAlert] | None = None
+) -> list[Incident]:
+    """The incidents, each with `mute_reason` set (empty when its notifications go out)."""
+    rows = list(incidents)
+    reasons = incidents_mute_reasons(incidents=rows, now=now, alerts=alerts)
+    for incident in rows:
+        incident.mute_reason = reasons.get(incident.pk, "")  # type: ignore[attr-defined]
+    return rows
