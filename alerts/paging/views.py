@@ -14,6 +14,7 @@ from alerts.incidents.services.incidents import (
     incident_resolve,
     incident_snooze,
 )
+from alerts.incidents.selectors import incident_sources, incidents_with_mutes
 from alerts.models import Incident
 from alerts.paging.selectors import (
     OPEN_LIMIT,
@@ -34,7 +35,8 @@ def team(request):
         {
             "now": now,
             "schedules": schedules_now(now=now),
-            "incidents": list(open_incidents()[:OPEN_LIMIT]),
+            # Muted ones say so, with why: "triggered" alone reads as "someone is being paged".
+            "incidents": incidents_with_mutes(open_incidents()[:OPEN_LIMIT], now=now),
             "snoozes": SNOOZES,
         },
     )
@@ -42,12 +44,13 @@ def team(request):
 
 @login_required
 def mine(request):
+    now = timezone.now()
     return render(
         request,
         "alerts/oncall/mine.html",
         {
-            "now": timezone.now(),
-            "incidents": incidents_escalated_to(user=request.user),
+            "now": now,
+            "incidents": incidents_with_mutes(incidents_escalated_to(user=request.user), now=now),
             "snoozes": SNOOZES,
         },
     )
@@ -55,14 +58,20 @@ def mine(request):
 
 @login_required
 def incident(request, pk: int):
-    item = get_object_or_404(Incident.objects.select_related("project", "acknowledged_by", "resolved_by"), pk=pk)
+    item = get_object_or_404(
+        Incident.objects.select_related("project", "rule", "integration", "acknowledged_by", "resolved_by"), pk=pk
+    )
+    now = timezone.now()
+    alerts = list(item.alerts.all())
+    (item,) = incidents_with_mutes([item], now=now, alerts=alerts)
     return render(
         request,
         "alerts/oncall/incident.html",
         {
-            "now": timezone.now(),
+            "now": now,
             "incident": item,
-            "alerts": list(item.alerts.all()),
+            "alerts": alerts,
+            "sources": incident_sources(incident=item, alerts=alerts),
             "events": list(item.events.select_related("actor")),
             "snoozes": SNOOZES,
         },

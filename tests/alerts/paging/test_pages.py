@@ -86,7 +86,8 @@ def test_team_page_queries_do_not_grow_with_incidents_or_schedules(oncall):
     for _ in range(5):
         LayerFactory(users=["alice", "bob"])
     assert count() == few
-    assert few <= 9
+    # Two more than before the muted badge: silences and maintenance windows, read once per page.
+    assert few <= 11
 
 
 def test_acknowledge_resolve_snooze_and_comment_through_the_buttons(oncall):
@@ -140,4 +141,28 @@ def test_incident_page_queries_are_fixed(oncall):
         oncall.post(f"/oncall/incidents/{incident.pk}/comment", {"message": f"note {n}"})
     with CaptureQueriesContext(connection) as queries:
         assert oncall.get(f"/oncall/incidents/{incident.pk}").status_code == 200
-    assert len(queries) <= 6
+    # Two more than before the muted badge: silences and maintenance windows, read once per page.
+    assert len(queries) <= 8
+
+
+def test_a_silenced_incident_says_muted_with_the_reason_on_the_team_page(oncall):
+    from alerts.models import Silence
+
+    a, b = open_incidents(2)
+    Silence.objects.create(
+        matchers=[{"name": "alertname", "op": "=", "value": "ApiDown"}],
+        starts_at=T0 - dt.timedelta(minutes=1),
+        ends_at=T0 + dt.timedelta(hours=2),
+        comment="deploying the API",
+    )
+    page = oncall.get("/oncall/").content.decode()
+    # Muted is visible next to "triggered", with why; acknowledging stays possible.
+    assert page.count("data-muted") == 2 and "deploying the API" in page
+    assert "Acknowledge" in page
+    detail = oncall.get(f"/oncall/incidents/{a.pk}").content.decode()
+    assert "data-muted" in detail and "silenced until" in detail
+
+
+def test_an_incident_that_is_not_muted_shows_no_muted_badge(oncall):
+    open_incidents(1)
+    assert "data-muted" not in oncall.get("/oncall/").content.decode()
