@@ -8,13 +8,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from alerts.incidents.selectors import incident_sources, incidents_with_mutes
 from alerts.incidents.services.incidents import (
     incident_acknowledge,
     incident_comment,
     incident_resolve,
     incident_snooze,
 )
-from alerts.incidents.selectors import incident_sources, incidents_with_mutes
 from alerts.models import Incident
 from alerts.paging.selectors import (
     OPEN_LIMIT,
