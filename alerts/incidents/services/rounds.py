@@ -78,7 +78,7 @@ def incident_notify(*, incident_id: int, now: datetime) -> bool:
         incident=incident,
         at=now,
         kind=IncidentEvent.Kind.NOTIFIED,
-        message=_summary(incident, alerts, why) + ("" if channels else " (no channels to notify)"),
+        message=_summary(incident, alerts, why) + ("" if channels else f" ({_without_channels(incident, now=now)})"),
         data={
             "why": why,
             "status": incident.status,
@@ -135,6 +135,28 @@ def _snooze_end(*, incident: Incident, now: datetime) -> None:
         from alerts.paging.services.escalation import escalation_start  # paging branch; see incidents._start_escalation
 
         escalation_start(incident=incident, policy=policy, now=now)
+
+
+def _without_channels(incident: Incident, *, now: datetime) -> str:
+    """A round with no channels of its own: say where the page goes instead. A rule that pages
+    only through escalation is not "not notifying"; its timeline says which step paged whom."""
+    steps = incident.escalation_snapshot or []
+    if not steps:
+        return "no channels to notify and no escalation policy"
+    paged = list(
+        IncidentEvent.objects.filter(incident=incident, kind=IncidentEvent.Kind.ESCALATED)
+        .order_by("-at", "-id")
+        .values_list("message", flat=True)[:1]
+    )
+    policy = steps[0].get("policy") or "its escalation policy"
+    if paged:
+        return f"no channels of its own; paged through escalation {policy}: {paged[0]}"
+    if incident.escalation_level >= len(steps) or incident.next_escalation_at is None:
+        return f"no channels of its own; escalation {policy} has paged every step"
+    wait = max(0, round((incident.next_escalation_at - now).total_seconds() / 60))
+    number = steps[incident.escalation_level].get("step", incident.escalation_level + 1)
+    when = "now" if wait == 0 else f"in {wait} min"
+    return f"no channels of its own; escalation {policy} pages step {number} {when}"
 
 
 def _round_mute_reason(alerts: list[IncidentAlert], *, now: datetime) -> str | None:

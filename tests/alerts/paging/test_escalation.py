@@ -208,3 +208,14 @@ def test_a_tick_during_an_acknowledgement_does_not_page():
     assert during == [0]
     assert escalations_advance(now=T0) == 0
     assert escalations(incident) == []
+
+
+def test_a_round_without_channels_says_which_escalation_step_paged_whom(policy):
+    # The incident has no channels of its own: it pages only through escalation. Its timeline
+    # says so, not "no channels to notify".
+    incident = open_incident(policy)
+    escalations_advance(now=T0)
+    incidents_notify_due(now=T0 + 10 * MIN)
+    notified = IncidentEvent.objects.get(incident=incident, kind=IncidentEvent.Kind.NOTIFIED)
+    assert "no channels to notify" not in notified.message
+    assert notified.message.endswith("(no channels of its own; paged through escalation Primary: Step 1: paging #ops)")
