@@ -142,69 +142,61 @@ def _mask_iban(match: re.Match) -> str:
 
 
 # The shortest text any pattern can match ("pwd=x"): shorter strings, common in an event,
-# skip every regex.
+# skip every regex. The others have their own minimum lengths.
 _SHORTEST_SECRET = 5
+_SHORTEST_BEARER = 14  # "basic " and 8 characters
 _CARD_DIGITS = 13
 _SHORTEST_IBAN = 15
 _DIGITS = b"0123456789"
-# Lower-case pieces every name of _ASSIGNMENT contains.
-_ASSIGNMENT_WORDS = ("passw", "pwd", "secret", "token", "key", "authorization", "credential")
-
-
-def _may_hold_url_credentials(text: str) -> bool:
-    # The pattern's only literals; no case folding involved, so exact for any text.
-    return "://" in text and "@" in text
-
-
-def _may_hold_bearer(text: str) -> bool:
-    # Plain substring tests are a third of the regex's cost. Non-ASCII text goes to the
-    # regex, whose case-insensitive match knows letters lower() does not map to ASCII.
-    if not text.isascii():
-        return True
-    low = text.lower()
-    return "bearer" in low or "token" in low or "basic" in low  # the words of _BEARER
-
-
-def _may_hold_assignment(text: str) -> bool:
-    if "=" not in text and ":" not in text:
-        return False
-    if not text.isascii():
-        return True  # as for _may_hold_bearer: "ſecret" matches case-insensitively
-    low = text.lower()
-    return any(word in low for word in _ASSIGNMENT_WORDS)
 
 
 def _may_hold_card(text: str) -> bool:
     # Counting digits in bytes is done in C at memory speed; the card regex walks every
     # character. Fewer than 13 digits cannot be a card number.
-    if len(text) < _CARD_DIGITS:
-        return False
     if not text.isascii():
         return True
     raw = text.encode("ascii")
     return len(raw) - len(raw.translate(None, _DIGITS)) >= _CARD_DIGITS
 
 
-def _may_hold_iban(text: str) -> bool:
-    # The hint starts with a character class, which the regex engine scans for in C; the
-    # full pattern's lookbehind keeps it from doing so.
-    return len(text) >= _SHORTEST_IBAN and _IBAN_HINT.search(text) is not None
-
-
 def scrub_text(text: str) -> str:
-    if len(text) < _SHORTEST_SECRET:
+    size = len(text)
+    if size < _SHORTEST_SECRET:
         return text
-    if _may_hold_url_credentials(text):
+    # Plain substring tests on one lower-cased copy cost a fraction of the regexes. Non-ASCII
+    # text goes to the case-insensitive regexes, which know letters lower() does not map to
+    # ASCII ("ſecret" matches). Masking only ever removes words or adds "[Filtered]", so the
+    # copy taken before any masking still tells every pattern that might match after it.
+    plain = text.isascii()
+    low = text.lower() if plain else ""
+    capitals = not plain or low != text
+    # The URL pattern's only literals; no case folding involved, so exact for any text.
+    if "://" in text and "@" in text:
         text = _URL_CREDENTIALS.sub(_mask_url_credentials, text)
     # Bearer before assignments: in "token: Bearer abc…" the assignment alone would mask
     # only the word "Bearer" and keep the token.
-    if _may_hold_bearer(text):
+    if size >= _SHORTEST_BEARER and (not plain or "bearer" in low or "token" in low or "basic" in low):
         text = _BEARER.sub(lambda m: f"{m.group(1)} {FILTERED}", text)
-    if _may_hold_assignment(text):
+    if ("=" in text or ":" in text) and (
+        not plain
+        # The words of _ASSIGNMENT, spelled out: a generator over them costs more than the tests.
+        or "passw" in low
+        or "pwd" in low
+        or "secret" in low
+        or "token" in low
+        or "key" in low
+        or "authorization" in low
+        or "credential" in low
+    ):
         text = _ASSIGNMENT.sub(_mask_assignment, text)
-    if _may_hold_card(text):
+    if size >= _CARD_DIGITS and _may_hold_card(text):
         text = _CARD.sub(_mask_card, text)
-    return _IBAN.sub(_mask_iban, text) if _may_hold_iban(text) else text
+    # An IBAN has capitals: ASCII text equal to its lower case has none. Otherwise the hint,
+    # which starts with a character class the regex engine scans for in C (the full pattern's
+    # lookbehind keeps it from doing so).
+    if size >= _SHORTEST_IBAN and capitals and _IBAN_HINT.search(text) is not None:
+        text = _IBAN.sub(_mask_iban, text)
+    return text
 
 
 # What a header, cookie or tag name looks like.
