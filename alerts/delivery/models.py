@@ -2,7 +2,8 @@
 
 Delivery is at least once with an idempotency key per outbox row: the key travels with the
 request (a header, PagerDuty's dedup_key), so a retry after a worker died mid-send is
-recognised as the same page by whoever receives it.
+recognised as the same page by whoever receives it. The row also holds its message, frozen
+when it was written, so that key always comes with the same body.
 """
 
 from django.conf import settings
@@ -62,6 +63,9 @@ class Notification(models.Model):
     event = models.ForeignKey("alerts.IncidentEvent", on_delete=models.CASCADE, related_name="notifications")
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="notifications")
     idempotency_key = models.CharField(max_length=64, unique=True)
+    # The rendered message as of the event (alerts.delivery.services.frozen): every attempt
+    # sends exactly this, never the incident's state at sending time. Empty on muted rows.
+    payload = models.JSONField(null=True, blank=True, editable=False)
     status = models.CharField(max_length=9, choices=Status.choices, default=Status.PENDING)
     muted_reason = models.CharField(max_length=300, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)

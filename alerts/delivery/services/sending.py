@@ -6,6 +6,11 @@ sender at a time. The claim moves `next_attempt_at` to the lease's end: a worker
 mid-send leaves a row that simply becomes due again, and the next claim sends it with the
 same idempotency key, so the receiver can drop the repeat. Delivery is at least once.
 
+What is sent is the message frozen on the row when it was written, never one built from the
+incident as it is at sending time: a retry that outlived the incident's resolve would
+otherwise say "resolved" under the key of a "firing" round, and the receiver would drop the
+resolve as a repeat. The key is derived from that frozen message (services/outbox.py).
+
 Every attempt is written to the delivery log. Failures retry with exponential backoff and
 jitter until the attempts run out; an error that cannot be fixed by retrying fails the row
 at once. Either way the incident's timeline gets a "delivery failed" event. A channel that
@@ -25,8 +30,10 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
-from alerts.delivery.messages import Message, message_build, message_test
+from alerts.delivery.messages import Message, message_test
 from alerts.delivery.notifiers import NOTIFIERS, NotifierError, SendResult
+from alerts.delivery.services.frozen import message_thaw
+from alerts.delivery.services.outbox import notification_payload
 from alerts.models import Channel, DeliveryAttempt, IncidentEvent, Notification, Severity
 
 log = logging.getLogger(__name__)
@@ -99,10 +106,25 @@ def notification_deliver(*, notification_id: int, now: datetime) -> Notification
         # Switched off on purpose: not a failure of the channel, so no meta-alert.
         outcome = _Outcome(ok=False, error="the channel is disabled", permanent=True)
         return _settle(notification, outcome, now=now, track_health=False)
-    outcome = _send(
-        channel, idempotency_key=notification.idempotency_key, build=lambda: message_build(notification=notification)
-    )
+    outcome = _send(channel, idempotency_key=notification.idempotency_key, build=lambda: _frozen_message(notification))
     return _settle(notification, outcome, now=now)
+
+
+def _frozen_message(notification: Notification) -> Message:
+    # Called inside _send, so a row that cannot be thawed or built is a failed attempt, not a stuck claim.
+    payload = notification.payload if notification.payload is not None else _freeze_late(notification)
+    return message_thaw(payload)
+
+
+def _freeze_late(notification: Notification) -> dict[str, Any]:
+    """A row written before messages were frozen: freeze it at its first claim, so at least
+    every later attempt sends what this one does. The first claim to store it wins."""
+    Notification.objects.filter(pk=notification.pk, payload__isnull=True).update(
+        payload=notification_payload(event=notification.event, channel=notification.channel)
+    )
+    stored = Notification.objects.values_list("payload", flat=True).get(pk=notification.pk)
+    assert isinstance(stored, dict)  # just written, or written by a claim that won the race
+    return stored
 
 
 def notification_retry(*, notification: Notification, now: datetime) -> bool:

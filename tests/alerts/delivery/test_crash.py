@@ -4,20 +4,27 @@ The first worker claims the row and posts to a sink that holds the request open;
 killed (SIGKILL, the whole process group) while it waits. A second worker sweeps the
 outbox once the first one's lease has run out and sends the row again with the same
 idempotency key. The sink saw two requests and one delivery.
+
+A key must also name one body: when the incident resolves while the killed worker's row
+waits for its lease, the retry still says "firing" and the resolve goes out under a key of
+its own, so a receiver that drops repeats keeps both rounds.
 """
 
+import json
 import os
 import signal
 import time
 import uuid
+from collections import defaultdict
 
 import pytest
 from celery import current_app
+from django.utils import timezone
 from kombu import Exchange, Queue
 
 from alerts.delivery.tasks import deliver_due, deliver_notifications
-from alerts.models import DeliveryAttempt, Notification
-from tests.alerts.delivery.factories import ChannelFactory, make_notification
+from alerts.models import DeliveryAttempt, Incident, IncidentAlert, IncidentEvent, Notification
+from tests.alerts.delivery.factories import ChannelFactory, IncidentAlertFactory, IncidentFactory, make_notification
 from tests.alerts.delivery.sink import serve_sink
 from tests.config.test_celery_worker import WAIT_SECONDS, Worker
 
@@ -104,3 +111,54 @@ def test_a_worker_killed_mid_send_leaves_one_delivery(workers):
         assert [r.headers["idempotency-key"] for r in sink.requests] == [notification.idempotency_key] * 2
         assert list(sink.deliveries()) == [notification.idempotency_key]
         assert sink.requests[0].body == sink.requests[1].body
+
+
+def test_a_retry_after_the_incident_resolved_sends_the_firing_body_and_the_resolve_has_its_own_key(workers):
+    with serve_sink(hold_first=True) as sink:
+        channel = ChannelFactory(kind="webhook", config={"url": f"{sink.url}/hook"})
+        incident = IncidentFactory()
+        alert = IncidentAlertFactory(incident=incident)
+        firing = make_notification(channel, kind=IncidentEvent.Kind.NOTIFIED, incident=incident)
+        first = workers()
+        deliver_notifications.apply_async(args=[[firing.pk]], queue=first.queue)
+
+        wait_for(sink.holding.is_set, "the first worker never reached the sink", workers=[first])
+        os.killpg(first.process.pid, signal.SIGKILL)
+        first.process.wait(timeout=15)
+
+        # While the firing round waits for its lease, the incident resolves and its next round is written.
+        resolved_at = timezone.now()
+        IncidentAlert.objects.filter(pk=alert.pk).update(status=IncidentAlert.Status.RESOLVED, ends_at=resolved_at)
+        Incident.objects.filter(pk=incident.pk).update(status=Incident.Status.RESOLVED, resolved_at=resolved_at)
+        incident.refresh_from_db()
+        resolve = make_notification(channel, kind=IncidentEvent.Kind.NOTIFIED, incident=incident, now=resolved_at)
+
+        second = workers()
+        last_nudge = [0.0]
+
+        def sweep():
+            if time.monotonic() - last_nudge[0] > 1:
+                deliver_due.apply_async(queue=second.queue, expires=5)
+                last_nudge[0] = time.monotonic()
+
+        wait_for(
+            lambda: (
+                set(Notification.objects.filter(incident=incident).values_list("status", flat=True))
+                == {Notification.Status.DELIVERED}
+            ),
+            "the second worker never delivered both rounds",
+            workers=[first, second],
+            nudge=sweep,
+        )
+
+        bodies: dict[str, set[bytes]] = defaultdict(set)
+        for received in sink.requests:
+            bodies[received.headers["idempotency-key"]].add(received.body)
+        assert len(sink.requests) == 3  # the firing round twice (killed, then retried), the resolve once
+        assert {key: len(seen) for key, seen in bodies.items()} == {
+            firing.idempotency_key: 1,
+            resolve.idempotency_key: 1,
+        }
+        kept = sink.deliveries()
+        assert json.loads(kept[firing.idempotency_key].body)["status"] == "firing"
+        assert json.loads(kept[resolve.idempotency_key].body)["status"] == "resolved"
