@@ -132,6 +132,10 @@ def _when(value: datetime) -> str:
     return formats.date_format(timezone.localtime(value), "Y-m-d H:i:s")
 
 
+def _ago(value: datetime) -> str:
+    return "just now" if timezone.now() - value < timedelta(minutes=1) else f"{timesince(value, depth=1)} ago"
+
+
 def _issue_link(issue_id: int, title: str = "") -> SafeString:
     url = reverse("admin:monitoring_errorissue_change", args=[issue_id])
     return format_html('<a href="{}">#{}{}</a>', url, issue_id, f" {title}" if title else "")
@@ -178,7 +182,9 @@ def sparkline_svg(spark: Sparkline, *, width: int, height: int, window: str, axe
     beside it. No events at all reads as words, not as a flat line."""
     if not spark.total:
         return format_html(
-            '<span class="sparkline-empty" style="color:#9ca3af">no events in the last {}</span>', window
+            '<span class="sparkline-empty" style="display:inline-block;max-width:7rem;font-size:12px;'
+            'line-height:1.2;white-space:normal;color:#9ca3af">no events in the last {}</span>',
+            window,
         )
     peak = max(n for _, n in spark.points)
     step = width / (len(spark.points) - 1)
@@ -248,10 +254,9 @@ class ErrorIssueAdmin(ModelAdmin):
         "issue_display",
         "status_display",
         "sparkline_display",
-        "event_count",
-        "users_affected",
-        "last_seen_display",
-        "first_seen_display",
+        "events_display",
+        "users_display",
+        "seen_display",
         "assignee",
     )
     list_filter = ("status", "level", "category", "severity", ReleaseFilter, EnvironmentFilter, "project")
@@ -352,12 +357,15 @@ class ErrorIssueAdmin(ModelAdmin):
         here = reverse("admin:monitoring_errorissue_change", args=[issue.pk])
         navigation = error_issue_event_navigation(issue, event) if event is not None else None
         spark = error_issues_sparklines([issue.pk])[issue.pk]
+        seen = error_issue_first_and_last(issue)
         return {
             "issue_status": issue.get_status_display(),
             "can_act": self.has_change_permission(request, issue) and issue.status != ErrorIssue.Status.MERGED,
             "act_url": reverse("admin:monitoring_errorissue_act", args=[issue.pk]),
             "snooze_choices": [("1h", "1 hour"), ("24h", "24 hours"), ("7d", "7 days")],
-            "seen": error_issue_first_and_last(issue),
+            "seen": seen,
+            "first_seen_ago": _ago(seen.first_seen),
+            "last_seen_ago": _ago(seen.last_seen),
             "event": event,
             "event_links": [
                 (label, f"{here}?event={target}" if target else None)
@@ -441,7 +449,7 @@ class ErrorIssueAdmin(ModelAdmin):
     def issue_display(self, issue):
         under = [issue.culprit, issue.project.name, issue.level, issue.get_category_display(), issue.severity]
         return format_html(
-            '<div style="max-width:30rem;white-space:normal">'
+            '<div style="max-width:24rem;white-space:normal">'
             '<div style="font-weight:600;overflow:hidden;text-overflow:ellipsis;white-space:nowrap" title="{}">'
             "{}</div>"
             '<div style="font-size:12px;color:#6b7280;overflow:hidden;text-overflow:ellipsis;white-space:nowrap">'
@@ -465,15 +473,25 @@ class ErrorIssueAdmin(ModelAdmin):
             return EMPTY
         return sparkline_svg(spark.day, width=96, height=24, window="24 h")
 
-    @display(description="last seen", ordering="last_seen")
-    def last_seen_display(self, issue):
-        return format_html(
-            '<span title="{}">{} ago</span>', _when(issue.last_seen), timesince(issue.last_seen, depth=1)
-        )
+    @display(description="events", ordering="event_count")
+    def events_display(self, issue):
+        return issue.event_count
 
-    @display(description="age", ordering="first_seen")
-    def first_seen_display(self, issue):
-        return format_html('<span title="{}">{}</span>', _when(issue.first_seen), timesince(issue.first_seen, depth=1))
+    @display(description="users", ordering="users_affected")
+    def users_display(self, issue):
+        return issue.users_affected
+
+    @display(description="last seen · age", ordering="last_seen")
+    def seen_display(self, issue):
+        # As Sentry's stream shows them: how long ago it was last seen, and how old the issue is.
+        return format_html(
+            '<div style="white-space:nowrap" title="last seen {}">{}</div>'
+            '<div style="white-space:nowrap;font-size:12px;color:#6b7280" title="first seen {}">{} old</div>',
+            _when(issue.last_seen),
+            _ago(issue.last_seen),
+            _when(issue.first_seen),
+            timesince(issue.first_seen, depth=1),
+        )
 
     def _payload(self, issue: ErrorIssue) -> dict:
         event = self._latest(issue)
