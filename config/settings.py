@@ -192,12 +192,15 @@ AUTHENTICATION_BACKENDS = [
 ]
 LOGIN_URL = "admin:login"
 
-# Admin logins: a username from one address is locked out after AXES_FAILURE_LIMIT
-# failures for AXES_COOLOFF_MINUTES, answered with 429.
+# Admin logins are locked for AXES_COOLOFF_MINUTES, answered with 429, after AXES_FAILURE_LIMIT
+# failures of one account over all addresses, or from one address over all accounts: counted
+# per account and address only, each new address got fresh guesses at the same password.
+# The lockout is recorded as a security event (monitoring/logins/services.py).
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "monitoring.logins.services.LockoutHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_IPWARE_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0) or None

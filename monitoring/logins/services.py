@@ -1,0 +1,65 @@
+"""Recording a login lockout as a security event.
+
+There is no security-events store yet, so a lockout is written where a later one can read
+it without parsing English: a log line on the `lookout.security` logger whose
+`security_event` field is structured (the JSON formatter keeps it as its own field), and a
+Prometheus counter by kind for alerting on a burst. The evidence itself (every failed
+attempt, by account, address and user agent) stays in axes' own tables, shown in the admin.
+"""
+
+import logging
+from typing import Any
+
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_client_username
+from django.http import HttpRequest
+from prometheus_client import Counter
+
+log = logging.getLogger("lookout.security")
+
+SECURITY_EVENTS = Counter(
+    "lookout_security_events",
+    "Security events recorded by the portal, by kind (e.g. login_locked_out).",
+    ["kind"],
+)
+LOGIN_LOCKED_OUT = "login_locked_out"
+
+
+def login_lockout_record(*, username: str | None, ip_address: str | None, failures: int) -> None:
+    """A login lockout, as a structured log line and a counted security event."""
+    SECURITY_EVENTS.labels(kind=LOGIN_LOCKED_OUT).inc()
+    log.warning(
+        "login locked out: account %r from %s after %d failures",
+        username,
+        ip_address,
+        failures,
+        extra={
+            "security_event": {
+                "kind": LOGIN_LOCKED_OUT,
+                "username": username,
+                "ip_address": ip_address,
+                "failures": failures,
+            }
+        },
+    )
+
+
+class LockoutHandler(AxesDatabaseHandler):
+    """Axes' database handler, which also records the moment a lockout starts.
+
+    A failure while already locked (the right password from yet another address, say) is
+    counted by axes again; only the failure that crosses the limit is a new event.
+    """
+
+    def user_login_failed(
+        self, sender: Any, credentials: dict, request: HttpRequest | None = None, **kwargs: Any
+    ) -> None:
+        already_locked = request is not None and self.is_locked(request, credentials)
+        super().user_login_failed(sender, credentials, request=request, **kwargs)
+        if request is None or already_locked or not getattr(request, "axes_locked_out", False):
+            return
+        login_lockout_record(
+            username=get_client_username(request, credentials),
+            ip_address=getattr(request, "axes_ip_address", None),
+            failures=getattr(request, "axes_failures_since_start", 0),
+        )
