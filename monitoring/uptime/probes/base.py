@@ -55,6 +55,16 @@ def elapsed_ms(since: float) -> int:
     return max(0, round((time.perf_counter() - since) * 1000))
 
 
+def timed_out(target: Target, started: float) -> ProbeOutcome:
+    """The outcome of a probe that ran past the target's timeout, whatever its kind."""
+    return ProbeOutcome(
+        DOWN,
+        latency_ms=elapsed_ms(started),
+        error=f"timed out after {target.timeout_seconds:g} s",
+        cause=FlipCause.TIMEOUT,
+    )
+
+
 def cert_not_after(der: bytes | None) -> datetime | None:
     """The expiry of a DER certificate; read even when verification is off, when ssl won't."""
     if not der:

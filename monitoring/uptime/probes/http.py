@@ -25,6 +25,7 @@ from monitoring.uptime.probes.base import (
     elapsed_ms,
     failure_cause,
     short_error,
+    timed_out,
 )
 
 if TYPE_CHECKING:
@@ -143,12 +144,7 @@ class HttpProbe(Probe):
                 cause=FlipCause.TOO_MANY_REDIRECTS,
             )
         except TimeoutError:
-            return ProbeOutcome(
-                DOWN,
-                latency_ms=elapsed_ms(started),
-                error=f"timed out after {target.timeout_seconds:g} s",
-                cause=FlipCause.TIMEOUT,
-            )
+            return timed_out(target, started)
         except (aiohttp.ClientError, OSError, ValueError) as exc:
             return ProbeOutcome(DOWN, latency_ms=elapsed_ms(started), error=error_text(exc), cause=_cause_of(exc))
 

@@ -7,8 +7,16 @@ import socket
 import time
 from typing import TYPE_CHECKING, Any
 
-from monitoring.uptime.causes import FlipCause
-from monitoring.uptime.probes.base import DOWN, UP, Probe, ProbeOutcome, elapsed_ms, failure_cause, short_error
+from monitoring.uptime.probes.base import (
+    DOWN,
+    UP,
+    Probe,
+    ProbeOutcome,
+    elapsed_ms,
+    failure_cause,
+    short_error,
+    timed_out,
+)
 
 if TYPE_CHECKING:
     import aiohttp
@@ -34,12 +42,7 @@ class TcpProbe(Probe):
                 _, writer = await asyncio.open_connection(*addresses[0][4][:2])
                 connect_ms = elapsed_ms(connecting)
         except TimeoutError:
-            return ProbeOutcome(
-                DOWN,
-                latency_ms=elapsed_ms(started),
-                error=f"timed out after {target.timeout_seconds:g} s",
-                cause=FlipCause.TIMEOUT,
-            )
+            return timed_out(target, started)
         except OSError as exc:
             return ProbeOutcome(DOWN, latency_ms=elapsed_ms(started), error=short_error(exc), cause=failure_cause(exc))
         writer.close()

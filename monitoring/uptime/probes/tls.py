@@ -19,6 +19,7 @@ from monitoring.uptime.probes.base import (
     elapsed_ms,
     failure_cause,
     short_error,
+    timed_out,
 )
 from monitoring.uptime.probes.tcp import resolve
 
@@ -55,12 +56,7 @@ class TlsProbe(Probe):
                 await writer.start_tls(tls_context(verify=target.verify_tls), server_hostname=target.host)
                 tls_ms = elapsed_ms(handshaking)
         except TimeoutError:
-            return ProbeOutcome(
-                DOWN,
-                latency_ms=elapsed_ms(started),
-                error=f"timed out after {target.timeout_seconds:g} s",
-                cause=FlipCause.TIMEOUT,
-            )
+            return timed_out(target, started)
         except (OSError, ssl.SSLError) as exc:
             return ProbeOutcome(DOWN, latency_ms=elapsed_ms(started), error=short_error(exc), cause=failure_cause(exc))
         der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)

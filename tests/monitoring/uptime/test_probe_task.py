@@ -27,13 +27,14 @@ def test_a_tick_probes_every_due_target_and_records_what_it_saw(eager):
     with serve_http(http_app()) as url:
         healthy = TargetFactory(url=f"{url}/ok")
         broken = TargetFactory(url=f"{url}/status/500", down_after_failures=1)
-        refused = TargetFactory(url=f"http://127.0.0.1:{closed_port()}/", down_after_failures=1)
+        refused_port = closed_port()
+        refused = TargetFactory(url=f"http://127.0.0.1:{refused_port}/", down_after_failures=1)
         slow = TargetFactory(url=f"{url}/slow?ms=800", timeout_seconds=0.3, down_after_failures=1)
         assert dispatch_due_probes() == 4
     results = {r.target_id: r for r in ProbeResult.objects.all()}
     assert results[healthy.pk].status_code == 200
     assert results[broken.pk].error == "status 500 not in 200-399"
-    assert "Cannot connect" in results[refused.pk].error
+    assert results[refused.pk].error == f"connection refused to 127.0.0.1:{refused_port}"
     assert results[slow.pk].error == "timed out after 0.3 s"
     for target, status in [(healthy, Status.UP), (broken, Status.DOWN), (refused, Status.DOWN), (slow, Status.DOWN)]:
         target.refresh_from_db()
