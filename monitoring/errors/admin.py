@@ -243,7 +243,12 @@ def sparkline_svg(spark: Sparkline, *, width: int, height: int, window: str, axe
 
 
 # What the page's buttons may ask for, and how the message after reads.
-_SNOOZE_FOR = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7)}
+# Snooze lengths a person reaches for most, offered on the page (the service takes any time).
+_SNOOZE_FOR = {
+    "1h": ("1 hour", timedelta(hours=1)),
+    "24h": ("24 hours", timedelta(hours=24)),
+    "7d": ("7 days", timedelta(days=7)),
+}
 
 
 @admin.register(ErrorIssue)
@@ -362,7 +367,7 @@ class ErrorIssueAdmin(ModelAdmin):
             "issue_status": issue.get_status_display(),
             "can_act": self.has_change_permission(request, issue) and issue.status != ErrorIssue.Status.MERGED,
             "act_url": reverse("admin:monitoring_errorissue_act", args=[issue.pk]),
-            "snooze_choices": [("1h", "1 hour"), ("24h", "24 hours"), ("7d", "7 days")],
+            "snooze_choices": [(key, label) for key, (label, _) in _SNOOZE_FOR.items()],
             "seen": seen,
             "first_seen_ago": _ago(seen.first_seen),
             "last_seen_ago": _ago(seen.last_seen),
@@ -418,7 +423,7 @@ class ErrorIssueAdmin(ModelAdmin):
             error_issue_unresolve(issue=issue, actor=actor)
             done = "Unresolved."
         elif what == "snooze_for" and request.POST.get("for") in _SNOOZE_FOR:
-            until = timezone.now() + _SNOOZE_FOR[request.POST["for"]]
+            until = timezone.now() + _SNOOZE_FOR[request.POST["for"]][1]
             error_issue_ignore(issue=issue, actor=actor, until=until)
             done = f"Snoozed until {_when(until)}."
         elif what == "snooze_events":
@@ -618,26 +623,23 @@ class ErrorIssueAdmin(ModelAdmin):
     def ignore(self, request, queryset):
         self._each(request, queryset, lambda i: error_issue_ignore(issue=i, actor=request.user), "ignored")
 
-    # Snoozes a person reaches for most; the service takes any time or event budget.
-    @action(description="Snooze for 1 hour", permissions=["change"])
-    def snooze_1h(self, request, queryset):
-        until = timezone.now() + timedelta(hours=1)
+    def _snooze_for(self, request, queryset, key: str) -> None:
+        label, length = _SNOOZE_FOR[key]
+        until = timezone.now() + length
         self._each(
             request,
             queryset,
             lambda i: error_issue_ignore(issue=i, actor=request.user, until=until),
-            "snoozed for 1 hour",
+            f"snoozed for {label}",
         )
+
+    @action(description="Snooze for 1 hour", permissions=["change"])
+    def snooze_1h(self, request, queryset):
+        self._snooze_for(request, queryset, "1h")
 
     @action(description="Snooze for 24 hours", permissions=["change"])
     def snooze_24h(self, request, queryset):
-        until = timezone.now() + timedelta(hours=24)
-        self._each(
-            request,
-            queryset,
-            lambda i: error_issue_ignore(issue=i, actor=request.user, until=until),
-            "snoozed for 24 hours",
-        )
+        self._snooze_for(request, queryset, "24h")
 
     @action(description="Snooze until 100 more events", permissions=["change"])
     def snooze_100_events(self, request, queryset):

@@ -10,7 +10,7 @@ import dns.exception
 import dns.resolver
 
 from monitoring.uptime.causes import FlipCause
-from monitoring.uptime.probes.base import DOWN, UP, Probe, ProbeOutcome, elapsed_ms, short_error
+from monitoring.uptime.probes.base import DOWN, UP, Probe, ProbeOutcome, elapsed_ms, short_error, timed_out
 
 if TYPE_CHECKING:
     import aiohttp
@@ -37,12 +37,7 @@ class DnsProbe(Probe):
         try:
             answer = await resolver.resolve(target.host, target.dns_record_type)
         except dns.exception.Timeout:
-            return ProbeOutcome(
-                DOWN,
-                latency_ms=elapsed_ms(started),
-                error=f"timed out after {target.timeout_seconds:g} s",
-                cause=FlipCause.TIMEOUT,
-            )
+            return timed_out(target, started)
         except dns.resolver.NXDOMAIN:
             return ProbeOutcome(
                 DOWN,
