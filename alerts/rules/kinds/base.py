@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from django.core.exceptions import ValidationError
 
 if TYPE_CHECKING:
+    from django import forms
+
     from alerts.models import AlertRule
 
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
@@ -152,6 +154,35 @@ class RuleKind:
     def validate_params(cls, params: Any) -> dict[str, Any]:
         """The cleaned params; ValidationError({"params": "field: why"}) otherwise."""
         raise NotImplementedError
+
+    @classmethod
+    def form_fields(cls, *, project_id: int | None) -> dict[str, forms.Field] | None:
+        """The editor's fields for this kind's params, keyed by param name, in display order.
+
+        None (the default) leaves the editor with the raw JSON params field only. The editor
+        (alerts.rules.forms) prefixes the names so they never clash with the rule's own
+        fields, shows the chosen kind's fields, turns their cleaned values into params with
+        params_from_form, then checks them with validate_params: that stays the one
+        validation path (the raw JSON behind "advanced" goes through it too), and each
+        "name: why" it raises lands on the field called `name`. So give a field the name of
+        the param it fills, keep the fields' own checks to parsing (types, choices) and
+        leave ranges and cross-field rules to validate_params.
+
+        `project_id` is the rule's project (None on a new or an all-projects rule), for
+        pickers scoped to it; alerts.rules.kinds.fields has the shared pickers."""
+        return None
+
+    @classmethod
+    def params_from_form(cls, values: dict[str, Any]) -> dict[str, Any]:
+        """The params from the fields' cleaned values, before validate_params. By default a
+        field is the param of its name, and an empty field (None or "") is left out so
+        validate_params applies the param's default or says it is required."""
+        return {name: value for name, value in values.items() if value is not None and value != ""}
+
+    @classmethod
+    def form_initial(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """The fields' values for stored params: the inverse of params_from_form."""
+        return dict(params)
 
     @classmethod
     def evaluate(cls, rule: AlertRule, now: datetime) -> list[Sample]:
