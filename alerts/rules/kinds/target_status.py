@@ -65,12 +65,12 @@ class TargetDown(RuleKind):
 
 
 def target_sentence(labels: dict[str, str], detail: dict[str, Any]) -> str | None:
-    """ "storefront down after 2 consecutive failures in eu: connection refused to …": the
+    """ "storefront down: connection refused to 127.0.0.1:8199 (2 of 2 probes failed)": the
     target's name, then the reason its status last flipped, as the monitoring side wrote it."""
     name, status, reason = labels.get("target"), detail.get("status"), (detail.get("reason") or "").strip()
     if not name or not status:
         return None
     if not reason:
         return f"{name} {status}"
-    # The flip's reason usually opens with the status it flipped to ("down after …").
-    return f"{name} {reason}" if reason.startswith(f"{status} ") else f"{name} {status}: {reason}"
+    # The flip's reason opens with the status it flipped to ("down: …", "down in 2 of 3 regions …").
+    return f"{name} {reason}" if reason.startswith((f"{status}:", f"{status} ")) else f"{name} {status}: {reason}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 import ssl
 import time
@@ -86,3 +87,26 @@ def failure_cause(exc: BaseException) -> FlipCause:
 def short_error(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return f"{type(exc).__name__}: {text}"[:300] if text != type(exc).__name__ else text[:300]
+
+
+# The socket errors a person on call meets, in their words; others use the system's text.
+CONNECT_ERRORS = {
+    errno.ECONNREFUSED: "connection refused",
+    errno.ECONNRESET: "connection reset",
+    errno.ECONNABORTED: "connection aborted",
+    errno.EHOSTUNREACH: "host unreachable",
+    errno.ENETUNREACH: "network unreachable",
+    errno.ETIMEDOUT: "connect timed out",
+}
+
+
+def connect_error_text(exc: BaseException, *, host: str, port: int | None) -> str:
+    """ "connection refused to 127.0.0.1:8199", "could not resolve shop.invalid: Name or service
+    not known": what failed and where, instead of Python's "[Errno 111] Connect call failed"."""
+    if isinstance(exc, socket.gaierror):
+        return f"could not resolve {host}: {exc.strerror or exc}"[:300]
+    if isinstance(exc, OSError) and not isinstance(exc, ssl.SSLError):
+        where = f"{host}:{port}" if port else host
+        words = CONNECT_ERRORS.get(exc.errno or 0) or (exc.strerror or "").lower()
+        return f"{words or 'could not connect'} to {where}"[:300]
+    return short_error(exc)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextvars
-import errno
 import json
 import os
 import time
@@ -16,6 +15,7 @@ import aiohttp
 from monitoring.common.validators import parse_status_ranges
 from monitoring.uptime.causes import FlipCause
 from monitoring.uptime.probes.base import (
+    CONNECT_ERRORS,
     DEGRADED,
     DOWN,
     UP,
@@ -230,17 +230,6 @@ class HttpProbe(Probe):
         return None
 
 
-# The socket errors a person on call meets, in their words; others use the system's text.
-_CONNECT_ERRORS = {
-    errno.ECONNREFUSED: "connection refused",
-    errno.ECONNRESET: "connection reset",
-    errno.ECONNABORTED: "connection aborted",
-    errno.EHOSTUNREACH: "host unreachable",
-    errno.ENETUNREACH: "network unreachable",
-    errno.ETIMEDOUT: "connect timed out",
-}
-
-
 def error_text(exc: BaseException) -> str:
     """What failed, for people. aiohttp's own text for a connector error always names the
     connection's TLS setting ("ssl:default"), even for plain http, which sends readers after a
@@ -250,7 +239,7 @@ def error_text(exc: BaseException) -> str:
         os_error = exc.os_error
         if isinstance(exc, aiohttp.ClientConnectorDNSError):
             return f"could not resolve {exc.host}: {os_error.strerror or os_error}"[:300]
-        words = _CONNECT_ERRORS.get(os_error.errno or 0) or (os_error.strerror or str(os_error) or "").lower()
+        words = CONNECT_ERRORS.get(os_error.errno or 0) or (os_error.strerror or str(os_error) or "").lower()
         return f"{words or 'could not connect'} to {where}"[:300]
     return short_error(exc)
 

@@ -12,9 +12,9 @@ from monitoring.uptime.probes.base import (
     UP,
     Probe,
     ProbeOutcome,
+    connect_error_text,
     elapsed_ms,
     failure_cause,
-    short_error,
     timed_out,
 )
 
@@ -44,6 +44,11 @@ class TcpProbe(Probe):
         except TimeoutError:
             return timed_out(target, started)
         except OSError as exc:
-            return ProbeOutcome(DOWN, latency_ms=elapsed_ms(started), error=short_error(exc), cause=failure_cause(exc))
+            return ProbeOutcome(
+                DOWN,
+                latency_ms=elapsed_ms(started),
+                error=connect_error_text(exc, host=target.host, port=target.port),
+                cause=failure_cause(exc),
+            )
         writer.close()
         return ProbeOutcome(UP, latency_ms=elapsed_ms(started), dns_ms=dns_ms, connect_ms=connect_ms)

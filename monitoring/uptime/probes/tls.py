@@ -16,9 +16,9 @@ from monitoring.uptime.probes.base import (
     Probe,
     ProbeOutcome,
     cert_not_after,
+    connect_error_text,
     elapsed_ms,
     failure_cause,
-    short_error,
     timed_out,
 )
 from monitoring.uptime.probes.tcp import resolve
@@ -58,7 +58,12 @@ class TlsProbe(Probe):
         except TimeoutError:
             return timed_out(target, started)
         except (OSError, ssl.SSLError) as exc:
-            return ProbeOutcome(DOWN, latency_ms=elapsed_ms(started), error=short_error(exc), cause=failure_cause(exc))
+            return ProbeOutcome(
+                DOWN,
+                latency_ms=elapsed_ms(started),
+                error=connect_error_text(exc, host=target.host, port=port),
+                cause=failure_cause(exc),
+            )
         der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
         writer.close()
         expires_at = cert_not_after(der)

@@ -150,13 +150,11 @@ def test_a_down_target_s_alert_says_why_in_words(project, tick, signals):
         old_status="up",
         new_status="down",
         cause="connection_failed",
-        reason="down after 2 consecutive failures in default: default: connection refused to 127.0.0.1:8199",
+        reason="down: connection refused to 127.0.0.1:8199 (2 of 2 probes failed)",
     )
     rule_of(project, "target_status", {"statuses": ["down"]})
 
     tick(NOW)
 
     [signal] = signals
-    assert signal.summary == (
-        "storefront down after 2 consecutive failures in default: default: connection refused to 127.0.0.1:8199"
-    )
+    assert signal.summary == "storefront down: connection refused to 127.0.0.1:8199 (2 of 2 probes failed)"

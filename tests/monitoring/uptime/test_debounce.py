@@ -49,7 +49,7 @@ def test_one_failure_does_not_page_anyone_two_in_a_row_do(clock):
     flip = Flip.objects.get(new_status=Status.DOWN)
     assert flip.at == START + dt.timedelta(minutes=4)
     assert flip.old_status == Status.UP
-    assert flip.reason == "down after 2 consecutive failures in local: local: status 503 not in 200-399"
+    assert flip.reason == "down: status 503 not in 200-399 (2 of 2 probes failed)"
 
 
 def test_n_failures_in_the_last_m_probes(clock):
@@ -64,7 +64,7 @@ def test_n_failures_in_the_last_m_probes(clock):
     ]:
         clock.shift(30)
         assert report(target, outcome) == expected
-    assert "3 failures in the last 5 probes" in Flip.objects.get(new_status=Status.DOWN).reason
+    assert "(3 of the last 5 probes failed)" in Flip.objects.get(new_status=Status.DOWN).reason
 
 
 def test_flapping_below_the_window_never_goes_down(clock):
@@ -143,13 +143,17 @@ class TestQuorum:
         clock.shift(30)
         assert report(target, DOWN, region="eu", error="timed out after 10 s") == Status.DEGRADED
         assert (
-            Flip.objects.latest("at").reason == "down in eu only, 1 of 2 regions (quorum 2): eu: timed out after 10 s"
+            Flip.objects.latest("at").reason
+            == "down in eu only (1 of 2 regions, quorum 2): eu: timed out after 10 s (1 of 1 probes failed)"
         )
         clock.shift(1)
         assert report(target, DOWN, region="us", error="timed out after 10 s") == Status.DOWN
         flip = Flip.objects.get(new_status=Status.DOWN)
         assert flip.at == START + dt.timedelta(seconds=31)
-        assert flip.reason.startswith("down after 1 consecutive failure in 2 of 2 regions (quorum 2)")
+        assert flip.reason == (
+            "down in 2 of 2 regions, quorum 2: eu: timed out after 10 s (1 of 1 probes failed); "
+            "us: timed out after 10 s (1 of 1 probes failed)"
+        )
 
     def test_a_quorum_of_two_out_of_three(self, clock):
         target = TargetFactory(regions=["eu", "us", "ap"], quorum=2, down_after_failures=1)
