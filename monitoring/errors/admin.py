@@ -22,6 +22,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
 from monitoring.errors.fingerprints import exceptions, frames
+from monitoring.errors.links import LINKS_SHOWN, error_issue_related_links
 from monitoring.errors.models import ErrorIssueActivity
 from monitoring.errors.selectors import (
     ACTIVITY_SHOWN,
@@ -387,6 +388,8 @@ class ErrorIssueAdmin(ModelAdmin):
             "sparkline_14d": sparkline_svg(spark.fortnight, width=288, height=48, window="14 d", axes=True),
             "breakdown": error_issue_tag_breakdown(issue),
             "tag_sample": TAG_SAMPLE,
+            "related": error_issue_related_links(issue),
+            "links_shown": LINKS_SHOWN,
         }
 
     def get_urls(self):
@@ -471,12 +474,20 @@ class ErrorIssueAdmin(ModelAdmin):
             label = "Regressed"
         return format_html('<span style="white-space:nowrap">{}</span>', label)
 
-    @display(description="events, 24 h")
+    @display(description="events 24 h · 14 d")
     def sparkline_display(self, issue):
         spark = vars(issue).get("_sparklines")
         if spark is None:
             return EMPTY
-        return sparkline_svg(spark.day, width=96, height=24, window="24 h")
+        # Both windows stacked in one narrow column: the stream must fit 1400 px.
+        return format_html(
+            '<div class="sparklines" style="display:grid;grid-template-columns:auto auto;gap:2px 4px;'
+            'align-items:center;font-size:11px;color:#6b7280">'
+            '<span>24 h</span><span data-window="24h">{}</span>'
+            '<span>14 d</span><span data-window="14d">{}</span></div>',
+            sparkline_svg(spark.day, width=96, height=20, window="24 h"),
+            sparkline_svg(spark.fortnight, width=96, height=20, window="14 d"),
+        )
 
     @display(description="events", ordering="event_count")
     def events_display(self, issue):

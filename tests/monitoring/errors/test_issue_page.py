@@ -244,8 +244,10 @@ def test_the_stream_shows_a_sparkline_or_says_there_were_no_events(admin_client)
     store_event(project, message="old", received_at=timezone.now() - timedelta(days=2))
     store_event(project, message="busy")
     html = admin_client.get(reverse(STREAM)).content.decode()
-    assert html.count('<svg class="sparkline"') == 1
+    # Two windows a row: "old" (two days back) has a 14-day line but nothing in the last 24 h.
+    assert html.count('<svg class="sparkline"') == 3
     assert html.count("no events in the last 24 h") == 1
+    assert html.count("no events in the last 14 d") == 0
 
 
 def test_the_stream_reads_all_sparklines_in_one_query_whatever_the_number_of_issues(
@@ -263,4 +265,4 @@ def test_the_stream_reads_all_sparklines_in_one_query_whatever_the_number_of_iss
         store_event(project, message=f"more {n}")
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = admin_client.get(url)
-    assert response.content.decode().count('<svg class="sparkline"') == 43
+    assert response.content.decode().count('<svg class="sparkline"') == 2 * 43
