@@ -317,7 +317,8 @@ UNFOLD = {
     "SITE_URL": "/oncall/",
     "DASHBOARD_CALLBACK": "config.dashboard.dashboard_callback",
     "SHOW_HISTORY": True,
-    "SCRIPTS": [lambda request: static("lookout/copy.js")],
+    # charts.js draws every chart built by monitoring/common/charts.py with unfold's own Chart.js.
+    "SCRIPTS": [lambda request: static("lookout/copy.js"), lambda request: static("lookout/charts.js")],
     # Grouped by what a person comes to do, not by Django app; "All applications" lists the rest.
     "SIDEBAR": {
         "show_search": True,
@@ -465,6 +466,29 @@ ALERTS_CHANNEL_FAILING_THRESHOLD = env.int("ALERTS_CHANNEL_FAILING_THRESHOLD", d
 # --- Alert intake and paging ------------------------------------------------------------
 # Largest Alertmanager webhook or events-API body accepted (413 over it).
 ALERTS_INTAKE_MAX_BODY_BYTES = env.int("ALERTS_INTAKE_MAX_BODY_BYTES", default=1_048_576)
+
+# --- Backups ---------------------------------------------------------------------------
+# A plan with local storage and no folder of its own writes here.
+BACKUPS_DIR = Path(env.str("BACKUPS_DIR", default=str(DATA_DIR / "backups")))
+# Verification restores into a scratch database created (and dropped) on this PostgreSQL
+# server; empty means the portal's own server when it is PostgreSQL. SQLite needs none.
+BACKUPS_SCRATCH_DATABASE_URL = env.str("BACKUPS_SCRATCH_DATABASE_URL", default="")
+# The age identity (AGE-SECRET-KEY-…) that decrypts, for verification and restore; or a file
+# holding it. It is never stored in the database.
+BACKUPS_IDENTITY_ENV = env.str("BACKUPS_IDENTITY_ENV", default="BACKUPS_AGE_IDENTITY")
+BACKUPS_IDENTITY_FILE = env.str("BACKUPS_IDENTITY_FILE", default="")
+# A plan is overdue when no success followed its latest scheduled time by this much.
+BACKUPS_OVERDUE_GRACE_MINUTES = env.int("BACKUPS_OVERDUE_GRACE_MINUTES", default=180)
+# A running run whose worker has not reported for this long is failed by the reaper.
+BACKUPS_STALE_SECONDS = env.int("BACKUPS_STALE_SECONDS", default=600)
+# Celery limits for one backup or verification: sized for dumps of hours, not seconds.
+BACKUPS_TASK_SOFT_TIME_LIMIT = env.int("BACKUPS_TASK_SOFT_TIME_LIMIT", default=6 * 3600)
+BACKUPS_TASK_TIME_LIMIT = env.int("BACKUPS_TASK_TIME_LIMIT", default=6 * 3600 + 300)
+# The pipeline's chunk size (bytes read, compressed, encrypted and hashed at a time).
+BACKUPS_CHUNK_BYTES = env.int("BACKUPS_CHUNK_BYTES", default=8 * 1024 * 1024)
+BACKUPS_ZSTD_LEVEL = env.int("BACKUPS_ZSTD_LEVEL", default=3)
+# Parallel jobs of pg_restore during restore and verification.
+BACKUPS_RESTORE_JOBS = env.int("BACKUPS_RESTORE_JOBS", default=2)
 
 from config.sentry import init_sentry  # noqa: E402  (needs the values above)
 

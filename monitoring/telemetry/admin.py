@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
+from monitoring.common.charts import Chart, Series, line_chart
 from monitoring.models import IngestRejection, MetricSeries, Project
 from monitoring.telemetry.selectors.metrics import AGGREGATIONS, QueryError, query
 from monitoring.telemetry.selectors.web_vitals import WINDOWS, latest_vitals_project, slow_actions, web_vitals_panel
@@ -23,7 +24,6 @@ EXPLORER_WINDOWS = {
     "7d": (timedelta(days=7), timedelta(hours=1)),
     "28d": (timedelta(days=28), timedelta(hours=6)),
 }
-CHART_WIDTH, CHART_HEIGHT = 800, 240
 # The Web Vitals project last chosen, so the panel reopens on it rather than on the first project.
 WEB_VITALS_PROJECT = "monitoring.web_vitals.project"
 
@@ -154,7 +154,7 @@ class MetricSeriesAdmin(ModelAdmin):
             except QueryError as exc:
                 form.add_error(None, str(exc))
             else:
-                context.update(result=result, chart=_chart(result.buckets))
+                context.update(result=result, chart=_chart(data, result))
         elif form.is_bound:
             status = 400
         if form.is_bound and form.is_valid() and form.cleaned_data.get("project"):
@@ -185,23 +185,24 @@ class IngestRejectionAdmin(ModelAdmin):
         return False
 
 
-def _chart(buckets) -> dict:
-    """An SVG polyline of the buckets that have a value, scaled to the chart box."""
-    values = [b.value for b in buckets if b.value is not None]
-    bottom, top = min(values + [0.0]), max(values + [0.0])
-    span = (top - bottom) or 1
-    last = max(len(buckets) - 1, 1)
-    points = " ".join(
-        f"{index * CHART_WIDTH / last:.1f},{CHART_HEIGHT - (b.value - bottom) / span * CHART_HEIGHT:.1f}"
-        for index, b in enumerate(buckets)
-        if b.value is not None
+def _chart(data: dict, result) -> Chart:
+    """The explorer's line: one point per bucket, the window pinned, the unit from the series."""
+    window, step = EXPLORER_WINDOWS[data["window"]]
+    unit = (
+        MetricSeries.objects.filter(project=data["project"], name=data["name"]).values_list("unit", flat=True).first()
+        or ""
     )
-    return {
-        "points": points,
-        "top": top,
-        "bottom": bottom,
-        "width": CHART_WIDTH,
-        "height": CHART_HEIGHT,
-        "first": buckets[0].start if buckets else None,
-        "last": buckets[-1].start if buckets else None,
-    }
+    if not result.series:
+        empty = f"No series named {data['name']!r} in {data['project'].name} matches these tags."
+    else:
+        empty = f"No {data['name']} points in the last {data['window']}."
+    points = [(b.start, b.value) for b in result.buckets]
+    return line_chart(
+        [Series(f"{data['agg']} of {data['name']}", points)],
+        unit=unit,
+        y_label=data["agg"],
+        empty=empty,
+        start=result.buckets[0].start if result.buckets else None,
+        end=result.buckets[-1].start + step if result.buckets else None,
+        y_min=None if data["agg"] in ("min", "max", "avg") else 0,
+    )

@@ -101,7 +101,21 @@ def test_the_explorer_draws_the_chosen_aggregation(admin_client, project, vitals
     result = response.context["result"]
     assert result.series == 1
     assert max(b.value for b in result.buckets if b.value is not None) == 5000
-    assert b"<polyline" in response.content
+    chart = response.context["chart"]
+    assert max(v for _, v in chart["series"][0]["points"] if v is not None) == 5000
+    assert chart["y"]["label"] == "max" and b"data-lookout-chart" in response.content
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_explorer_says_why_its_chart_is_empty(admin_client, project, vitals):
+    response = admin_client.get(
+        "/admin/monitoring/metricseries/explorer/",
+        {"project": project.pk, "name": "vitals.LCP", "agg": "max", "tags": "route:/nowhere", "window": "24h"},
+    )
+
+    assert response.status_code == 200
+    assert b"data-lookout-chart=" not in response.content
+    assert b"matches these tags" in response.content
 
 
 @pytest.mark.parametrize(
