@@ -37,6 +37,11 @@ class NtfyNotifier(Notifier):
             "priority": PRIORITIES[Severity(message.severity)] if message.firing else 2,
             "tags": ["white_check_mark" if not message.firing else "rotating_light", message.severity],
             "click": message.url,
+            # ntfy shows up to three buttons: the first sources (target, issue, rule) in the portal.
+            "actions": [
+                {"action": "view", "label": f"{kind.capitalize()} {name}"[:40], "url": url, "clear": False}
+                for kind, name, url in message.sources[:3]
+            ],
         }
 
     def send(self, message: Message, *, idempotency_key: str) -> SendResult:

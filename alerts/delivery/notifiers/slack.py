@@ -17,6 +17,9 @@ class SlackNotifier(UrlEnvNotifier):
     def payload(self, message: Message) -> dict[str, Any]:
         headline = f"*<{message.url}|{_escape(message.subject)}>*"
         details = "\n".join(_escape(part) for part in (message.summary, message.event_message) if part)
+        # What it is about, one click away: the target, issue or rule in the portal.
+        links = " · ".join(f"{kind.capitalize()} <{url}|{_escape(name)}>" for kind, name, url in message.sources)
+        details = "\n".join(filter(None, (details, links)))
         blocks: list[dict[str, Any]] = [
             {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(filter(None, (headline, details)))}}
         ]

@@ -40,7 +40,14 @@ class TeamsNotifier(UrlEnvNotifier):
             "type": "AdaptiveCard",
             "version": "1.4",
             "body": body,
-            "actions": [{"type": "Action.OpenUrl", "title": "Open in Lookout", "url": message.url}],
+            "actions": [
+                {"type": "Action.OpenUrl", "title": "Open in Lookout", "url": message.url},
+                # The target, issue or rule it is about, each a button of its own.
+                *(
+                    {"type": "Action.OpenUrl", "title": f"{kind.capitalize()} {name}"[:100], "url": url}
+                    for kind, name, url in message.sources
+                ),
+            ],
         }
         return {
             "type": "message",

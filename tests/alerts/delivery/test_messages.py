@@ -1,5 +1,7 @@
 """What a notification says, as the person who receives it reads it."""
 
+import json
+
 import pytest
 
 from alerts.delivery.messages import message_build
@@ -37,3 +39,36 @@ def test_the_notification_links_to_the_target_on_site_url(settings):
     assert f"Target storefront: {link}" in message.text
     assert f'Target: <a href="{link}">storefront</a>' in message.html
     assert f"Incident: http://lookout.example:8101/admin/alerts/incident/{incident.pk}/change/" in message.text
+
+
+@pytest.mark.parametrize(
+    ("kind", "config", "link_in"),
+    [
+        ("slack", {"url_env": "HOOK"}, lambda p, link: link in p["blocks"][0]["text"]["text"]),
+        ("discord", {"url_env": "HOOK"}, lambda p, link: f"[storefront]({link})" in p["embeds"][0]["description"]),
+        (
+            "teams",
+            {"url_env": "HOOK"},
+            lambda p, link: (
+                {"type": "Action.OpenUrl", "title": "Target storefront", "url": link}
+                in p["attachments"][0]["content"]["actions"]
+            ),
+        ),
+        ("ntfy", {"topic": "ops"}, lambda p, link: p["actions"][0]["url"] == link and link in p["message"]),
+    ],
+)
+def test_chat_bodies_link_to_the_target_in_the_portal(settings, monkeypatch, kind, config, link_in):
+    # A person reading Slack, Teams, Discord or a phone push reaches the target in one tap.
+    from alerts.delivery.notifiers import NOTIFIERS
+
+    monkeypatch.setenv("HOOK", "https://hooks.example/x")
+    settings.SITE_URL = "http://lookout.example:8101"
+    target = TargetFactory(project=ProjectFactory(), name="storefront")
+    labels = {"alertname": "storefront down", "target": "storefront", "target_id": str(target.pk)}
+    incident = IncidentFactory(severity="high", labels=labels, title="storefront down: connection refused")
+    IncidentAlertFactory(incident=incident, labels=labels)
+    channel = ChannelFactory(kind=kind, config=NOTIFIERS[kind].validate_config(config), name=f"ops-{kind}")
+    message = message_build(notification=make_notification(channel, kind=IncidentEvent.Kind.FIRED, incident=incident))
+    payload = NOTIFIERS[kind].from_channel(channel).payload(message)
+    assert link_in(payload, f"http://lookout.example:8101/admin/monitoring/target/{target.pk}/change/")
+    assert "WARNING" not in json.dumps(payload)
