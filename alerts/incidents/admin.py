@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -27,7 +28,13 @@ from unfold.decorators import action, display
 
 from alerts.incidents.matchers import NAME as LABEL_NAME
 from alerts.incidents.matchers import parse_matchers
-from alerts.incidents.selectors import incident_timeline, maintenance_calendar, response_figures
+from alerts.incidents.selectors import (
+    incident_sources,
+    incident_timeline,
+    incidents_with_mutes,
+    maintenance_calendar,
+    response_figures,
+)
 from alerts.incidents.services.incidents import (
     incident_acknowledge,
     incident_comment,
@@ -50,11 +57,20 @@ def duration(value: timedelta | None) -> str:
     return f"{hours} h {rest // 60} min" if hours < 48 else f"{hours // 24} d {hours % 24} h"
 
 
+class IncidentChangeList(ChangeList):
+    """The page of incidents, each with why it is muted (silence, maintenance, inhibition): the
+    mutes are read once for the page, not once a row."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        self.result_list = incidents_with_mutes(self.result_list, now=timezone.now())
+
+
 @admin.register(Incident)
 class IncidentAdmin(ModelAdmin):
     list_display = (
         "title",
-        "status",
+        "status_display",
         "severity",
         "project",
         "opened_at",
@@ -73,6 +89,23 @@ class IncidentAdmin(ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # incidents come from alerts
+
+    def get_changelist(self, request, **kwargs):
+        return IncidentChangeList
+
+    @display(description="status", ordering="status")
+    def status_display(self, incident):
+        reason = getattr(incident, "mute_reason", "")
+        if not reason:
+            return incident.get_status_display()
+        # "Triggered" alone reads as "someone is being paged"; a muted one says it isn't, and why.
+        return format_html(
+            '{} <span class="muted-badge uppercase text-xs border border-base-300 rounded px-1" title="{}">muted</span>'
+            ' <span class="text-xs text-base-500">{}</span>',
+            incident.get_status_display(),
+            reason,
+            reason,
+        )
 
     @display(description="time to ack")
     def time_to_acknowledge(self, incident):
@@ -112,12 +145,15 @@ class IncidentAdmin(ModelAdmin):
             Incident.objects.select_related("project", "rule", "integration", "acknowledged_by", "resolved_by"),
             pk=object_id,
         )
+        alerts = list(incident.alerts.all())
+        (incident,) = incidents_with_mutes([incident], now=timezone.now(), alerts=alerts)
         context = {
             **self.admin_site.each_context(request),
             "title": str(incident),
             "opts": self.model._meta,
             "incident": incident,
-            "alerts": list(incident.alerts.all()),
+            "alerts": alerts,
+            "sources": incident_sources(incident=incident, alerts=alerts),
             "channels": list(incident.channels.all()),
             "timeline": incident_timeline(incident=incident),
             "can_change": self.has_change_permission(request, incident),

@@ -72,7 +72,8 @@ def test_the_list_query_count_does_not_grow_with_the_page(admin_client, django_a
         incident = open_incident(dedup_key=f"k{n}", project_id=ProjectFactory().pk)
         if n % 2:
             incident_acknowledge(incident=incident, actor=None, now=T0 + dt.timedelta(minutes=n))
-    with django_assert_max_num_queries(8):
+    # Three for the muted badges, read once for the page: firing alerts, silences and windows, inhibitions.
+    with django_assert_max_num_queries(11):
         response = admin_client.get(LIST)
     assert response.status_code == 200
     assert response.content.decode().count('name="_selected_action"') == 50
@@ -316,3 +317,32 @@ def test_an_inhibit_rule_is_edited_as_text(admin_client):
     body = admin_client.get(reverse("admin:alerts_inhibitrule_change", args=[rule.pk])).content.decode()
     assert 'value="{severity=&quot;critical&quot;}"' in body
     assert 'value="target_id"' in body
+
+
+def test_a_silenced_incident_says_muted_with_the_reason_in_the_list_and_on_its_page(admin_client):
+    silence_create(
+        matchers='{service="api"}',
+        starts_at=T0,
+        ends_at=T0 + dt.timedelta(hours=4),
+        created_by=UserFactory(),
+        comment="deploying v2",
+    )
+    muted = open_incident(labels={"service": "api"}, summary="API 5xx above 5 %", dedup_key="api")
+    open_incident(labels={"service": "web"}, summary="Web slow", dedup_key="web")
+    body = admin_client.get(LIST).content.decode()
+    assert body.count('class="muted-badge') == 1 and "deploying v2" in body
+    page = admin_client.get(reverse("admin:alerts_incident_change", args=[muted.pk])).content.decode()
+    assert "data-muted" in page and "deploying v2: notifications and pages are held back" in page
+
+
+def test_the_incident_page_links_to_its_target_and_rule(admin_client):
+    from tests.monitoring.uptime.factories import TargetFactory
+
+    target = TargetFactory(name="storefront")
+    rule = RuleFactory(name="Storefront down")
+    incident = open_incident(rule, labels={"target": "storefront", "target_id": str(target.pk)})
+    page = admin_client.get(reverse("admin:alerts_incident_change", args=[incident.pk])).content.decode()
+    target_url = reverse("admin:monitoring_target_change", args=[target.pk])
+    rule_url = reverse("admin:alerts_alertrule_change", args=[rule.pk])
+    assert f'href="{target_url}" data-source="target">storefront</a>' in page
+    assert f'href="{rule_url}" data-source="rule">Storefront down</a>' in page
