@@ -3,9 +3,8 @@ preview, and every transition of the rule on its page."""
 
 import json
 
-from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -17,53 +16,20 @@ from unfold.decorators import display
 
 from alerts.models import AlertRule, RuleInstance, RuleTransition
 from alerts.rules.examples import EXAMPLE_RULES, EXAMPLES
+from alerts.rules.forms import PARAM_PREFIX, AlertRuleForm, rule_form_class
 from alerts.rules.kinds import RULE_KINDS
+from alerts.rules.kinds.base import RuleKind
 from alerts.rules.services.evaluation import rule_reset
 from alerts.rules.services.preview import PREVIEW_DAYS, preview_chart, rule_preview
 
 TRANSITIONS_SHOWN = 50
 
 
-def _params_help() -> str:
-    lines = ["A JSON object; its fields depend on the kind. Examples:"]
-    lines += [f"{kind.label} ({key}): {json.dumps(kind.example)}" for key, kind in RULE_KINDS.items()]
-    return "\n".join(lines)
-
-
-class AlertRuleForm(forms.ModelForm):
-    kind = forms.ChoiceField(choices=[(key, kind.label) for key, kind in RULE_KINDS.items()])
-
-    class Meta:
-        model = AlertRule
-        fields = "__all__"
-        help_texts = {"params": _params_help()}
-
-    def clean_labels(self):
-        labels = self.cleaned_data["labels"]
-        if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
-            raise ValidationError('labels: an object of text labels, e.g. {"team": "payments"}')
-        return labels
-
-    def clean_group_by(self):
-        group_by = self.cleaned_data["group_by"]
-        if not isinstance(group_by, list) or not all(isinstance(v, str) and v for v in group_by):
-            raise ValidationError('group_by: a list of label names, e.g. ["host"]')
-        return group_by
-
-    def clean(self):
-        cleaned = super().clean()
-        kind = RULE_KINDS.get(cleaned.get("kind"))
-        if kind is None or "params" not in cleaned:
-            return cleaned
-        try:
-            cleaned["params"] = kind.validate_params(cleaned["params"])
-        except ValidationError as exc:
-            for message in exc.message_dict.get("params", []):
-                self.add_error("params", message)
-            return cleaned
-        if kind.needs_project(cleaned["params"]) and not cleaned.get("project"):
-            self.add_error("project", f"{kind.label} reads one project's data: choose the project.")
-        return cleaned
+def _int_or_none(value: object) -> int | None:
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
 
 
 @admin.register(AlertRule)
@@ -82,7 +48,8 @@ class AlertRuleAdmin(ModelAdmin):
         "last_error",
     )
     fieldsets = (
-        (None, {"fields": ("name", "project", "kind", "params", "severity", "summary", "labels", "enabled")}),
+        (None, {"fields": ("name", "project", "kind", "severity", "summary", "labels", "enabled")}),
+        # The kind's own params go here (get_fieldsets).
         ("Timing", {"fields": ("interval_seconds", "for_seconds", "keep_firing_for_seconds")}),
         ("Policies", {"fields": ("no_data_policy", "error_policy", "auto_resolve")}),
         (
@@ -113,6 +80,57 @@ class AlertRuleAdmin(ModelAdmin):
             },
         ),
     )
+
+    def rule_kind(self, request, obj=None) -> type[RuleKind]:
+        """The kind the form is for: as posted, as asked (?kind=, ?example=), as saved, else the first."""
+        example = EXAMPLES.get(request.GET.get("example", ""))
+        for key in (
+            request.POST.get("kind"),
+            request.GET.get("kind"),
+            example.kind if example else None,
+            obj.kind if obj else None,
+        ):
+            if key in RULE_KINDS:
+                return RULE_KINDS[key]
+        return next(iter(RULE_KINDS.values()))
+
+    def rule_project_id(self, request, obj=None) -> int | None:
+        if request.method == "POST":
+            return _int_or_none(request.POST.get("project"))
+        if "project" in request.GET:
+            return _int_or_none(request.GET["project"])
+        return obj.project_id if obj else None
+
+    def rule_form_class(self, request, obj=None) -> type[AlertRuleForm]:
+        # Built once per request: the fieldsets and the form both need it, and its pickers query.
+        cached = getattr(request, "_lookout_rule_form", None)
+        if cached is None:
+            kind = self.rule_kind(request, obj)
+            cached = rule_form_class(kind, project_id=self.rule_project_id(request, obj))
+            request._lookout_rule_form = cached
+        return cached
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = self.rule_form_class(request, obj)
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        form = self.rule_form_class(request, obj)
+        kind = form.rule_kind
+        assert kind is not None  # every built form has its kind
+        names = tuple(PARAM_PREFIX + name for name in form.param_names)
+        if names:
+            params = [
+                (f"When: {kind.label}", {"fields": names}),
+                (
+                    "Advanced: the params as JSON",
+                    {"fields": ("params_as_json", "params"), "classes": ["collapse"]},
+                ),
+            ]
+        else:
+            params = [(f"When: {kind.label}", {"fields": ("params",)})]
+        first, *rest = self.fieldsets
+        return (first, *params, *rest)
 
     def get_queryset(self, request):
         firing = Count("instances", filter=Q(instances__state=RuleInstance.State.FIRING))
@@ -192,6 +210,8 @@ class AlertRuleAdmin(ModelAdmin):
         )
 
     change_form_before_template = "admin/alerts/rule_examples.html"
+    # Switching the kind reloads the form with that kind's fields.
+    change_form_after_template = "admin/alerts/rule_form_script.html"
 
     def get_changeform_initial_data(self, request):
         # ?example=<key>: the add form filled in from one of the example rules.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from alerts.rules.kinds import fields as f
 from alerts.rules.kinds.base import Params, RuleKind, Sample
 from alerts.rules.kinds.targets import SCOPE, scope_params, target_labels, watched_targets
 
@@ -23,6 +24,13 @@ class CertificateExpiry(RuleKind):
         p = Params(params)
         p.unknown(cls.example)
         return {"days": p.number("days", default=14, minimum=0, maximum=3650), **scope_params(p)}
+
+    @classmethod
+    def form_fields(cls, *, project_id: int | None) -> dict[str, Any]:
+        return {
+            "days": f.number_field(unit="days left", initial=14, label="Fewer than"),
+            **f.target_scope_fields(project_id=project_id),
+        }
 
     @classmethod
     def evaluate(cls, rule: AlertRule, now: datetime) -> list[Sample]:

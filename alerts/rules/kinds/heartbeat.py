@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from alerts.rules.kinds import fields as f
 from alerts.rules.kinds.base import Params, RuleKind, Sample
 from alerts.rules.kinds.targets import SCOPE, scope_params, target_labels, watched_targets
 from monitoring.uptime.models import FlipCause
@@ -47,6 +48,13 @@ class HeartbeatProblem(RuleKind):
         p = Params(params)
         p.unknown(cls.example)
         return {"problems": p.choices("problems", PROBLEMS, default=list(PROBLEMS)), **scope_params(p)}
+
+    @classmethod
+    def form_fields(cls, *, project_id: int | None) -> dict[str, Any]:
+        return {
+            "problems": f.checkboxes_field(PROBLEMS, label="Alert when", initial=list(PROBLEMS)),
+            **f.target_scope_fields(project_id=project_id, kinds=("heartbeat",)),
+        }
 
     @classmethod
     def evaluate(cls, rule: AlertRule, now: datetime) -> list[Sample]:

@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from alerts.rules.kinds import fields as f
 from alerts.rules.kinds.base import Params, RuleKind, Sample
 from alerts.rules.kinds.issues import issue_sample
 from monitoring.errors.selectors import error_issues_frequent
@@ -26,6 +27,16 @@ class IssueFrequency(RuleKind):
             "count": p.integer("count"),
             "window_minutes": p.integer("window_minutes", maximum=7 * 24 * 60),
             "should_alert_only": p.boolean("should_alert_only"),
+        }
+
+    @classmethod
+    def form_fields(cls, *, project_id: int | None) -> dict[str, Any]:
+        return {
+            "count": f.whole_field(unit="events", label="Seen at least", initial=100),
+            "window_minutes": f.window_field(initial=10),
+            "should_alert_only": f.switch_field(
+                label="Only issues marked to alert", help_text="Skip issues whose alerts are turned off."
+            ),
         }
 
     @classmethod

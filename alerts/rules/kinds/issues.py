@@ -5,6 +5,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from alerts.rules.kinds import fields as f
 from alerts.rules.kinds.base import Params, RuleKind, Sample
 from monitoring.errors.selectors import IssueEventCount
 
@@ -41,6 +42,15 @@ class IssuesInWindow(RuleKind):
         return {
             "window_minutes": p.integer("window_minutes", default=5, maximum=7 * 24 * 60),
             "should_alert_only": p.boolean("should_alert_only"),
+        }
+
+    @classmethod
+    def form_fields(cls, *, project_id: int | None) -> dict[str, Any]:
+        return {
+            "window_minutes": f.window_field(initial=5, help_text="Alert while the issue is this recent."),
+            "should_alert_only": f.switch_field(
+                label="Only issues marked to alert", help_text="Skip issues whose alerts are turned off."
+            ),
         }
 
     @classmethod

@@ -4,6 +4,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from alerts.rules.kinds import fields as f
 from alerts.rules.kinds.base import OPERATORS, SYMBOLS, Params, RuleKind, Sample, params_error, quantity
 from monitoring.telemetry.selectors.metrics import AGGREGATIONS, MetricRequest, QueryError, query_batch
 
@@ -56,6 +57,25 @@ class MetricThreshold(RuleKind):
         if cleaned["group_by_tag"] and cleaned["per_series"]:
             raise params_error("group_by_tag", "choose grouping by a tag or per series, not both")
         return cleaned
+
+    @classmethod
+    def form_fields(cls, *, project_id: int | None) -> dict[str, Any]:
+        unit = "in the metric's unit: milliseconds for times (latency, duration, Web Vitals)"
+        return {
+            "metric": f.metric_field(project_id=project_id),
+            "tags": f.TagsField(help_text="Only the series with these tags; empty: all of them."),
+            "agg": f.choice_field(AGGREGATIONS, label="Aggregation", initial="avg"),
+            "window_minutes": f.window_field(initial=5, help_text=f"At most {MAX_WINDOW_MINUTES} (a day)."),
+            "operator": f.operator_field(initial="gt"),
+            "threshold": f.number_field(help_text=f"Alert when the value crosses it; {unit}."),
+            "recovery_threshold": f.number_field(
+                required=False, help_text="Optional: clear only past this value (on the healthy side)."
+            ),
+            "group_by_tag": f.text_field(
+                required=False, max_length=64, placeholder="route", help_text="One alert per value of this tag."
+            ),
+            "per_series": f.switch_field(help_text="One alert per series (each tag combination)."),
+        }
 
     @classmethod
     def evaluate(cls, rule: "AlertRule", now: datetime) -> list[Sample]:

@@ -3,6 +3,7 @@
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from alerts.rules.kinds import fields as f
 from alerts.rules.kinds.base import OPERATORS, SYMBOLS, Params, RuleKind, Sample
 from monitoring.errors.selectors import Health, latest_release, release_health
 
@@ -42,6 +43,19 @@ class ReleaseHealthThreshold(RuleKind):
             "operator": p.text("operator", default="lt", choices=OPERATORS),
             "threshold": p.number("threshold", minimum=0, maximum=100),
             "min_sessions": p.integer("min_sessions", default=0, minimum=0),
+        }
+
+    @classmethod
+    def form_fields(cls, *, project_id: int | None) -> dict[str, Any]:
+        return {
+            "release": f.text_field(required=False, max_length=250, help_text="Empty: the latest release."),
+            "environment": f.text_field(required=False, max_length=64, placeholder="production"),
+            "measure": f.choice_field([(m, m.replace("_", " ")) for m in MEASURES], initial="crash_free_sessions"),
+            "operator": f.operator_field(initial="lt"),
+            "threshold": f.number_field(unit="%"),
+            "min_sessions": f.whole_field(
+                unit="sessions", initial=100, help_text="Below this, the release has no data yet."
+            ),
         }
 
     @classmethod

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from alerts.rules.kinds import fields as f
 from alerts.rules.kinds.base import Params, RuleKind, Sample
 from alerts.rules.kinds.targets import SCOPE, scope_params, watched_targets
 from monitoring.telemetry.selectors.metrics import QueryError, query, query_share_at_most
@@ -103,6 +104,29 @@ class SloBurnRate(RuleKind):
         return cleaned
 
     @classmethod
+    def form_fields(cls, *, project_id: int | None) -> dict[str, Any]:
+        # Every SLI's fields are shown; validate_params keeps only the chosen SLI's.
+        sli_words = {
+            "latency": "latency: share of requests under a time",
+            "availability_metric": "availability: good events over total events (two counters)",
+            "availability_uptime": "availability: the targets' uptime",
+        }
+        presets = [
+            (key, f"{key}: {p.factor:g}× over {_span(p.long)} and {_span(p.short)}") for key, p in PRESETS.items()
+        ]
+        return {
+            "sli": f.choice_field([(s, sli_words[s]) for s in SLIS], label="SLI", initial="latency"),
+            "objective": f.number_field(unit="%", initial=99.9, help_text="Over 30 days."),
+            "preset": f.choice_field(presets, initial="page"),
+            "metric": f.metric_field(project_id=project_id, required=False, label="Latency metric"),
+            "threshold_ms": f.number_field(unit="ms", required=False, label="Fast under"),
+            "good_metric": f.metric_field(project_id=project_id, required=False, help_text="Counter of good events."),
+            "total_metric": f.metric_field(project_id=project_id, required=False, help_text="Counter of all events."),
+            "tags": f.TagsField(help_text="Only the series with these tags (latency and metric SLIs)."),
+            **f.target_scope_fields(project_id=project_id),
+        }
+
+    @classmethod
     def evaluate(cls, rule: "AlertRule", now: datetime) -> list[Sample]:
         params = rule.params
         preset = PRESETS[params["preset"]]
@@ -175,3 +199,8 @@ class SloBurnRate(RuleKind):
             f"{params['sli'].replace('_', ' ')} SLO {params['objective']:g} % burning over {preset.factor:g}× "
             f"for {int(preset.long / MINUTE)} min and {int(preset.short / MINUTE)} min"
         )
+
+
+def _span(span: timedelta) -> str:
+    minutes = int(span / MINUTE)
+    return f"{minutes // 60} h" if minutes % 60 == 0 else f"{minutes} min"

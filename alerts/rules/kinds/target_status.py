@@ -5,14 +5,36 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from alerts.rules.kinds import fields as f
 from alerts.rules.kinds.base import Params, RuleKind, Sample
 from alerts.rules.kinds.targets import SCOPE, scope_params, target_labels, watched_targets
-from monitoring.uptime.selectors import latest_flips
+from monitoring.uptime.selectors import SILENT, TargetState, latest_flips
 
 if TYPE_CHECKING:
     from alerts.models import AlertRule
 
 PROBLEMS = ("down", "degraded")
+
+
+def quorum_samples(states: list[TargetState], labels: dict[int, dict[str, str]]) -> list[Sample]:
+    """A series of its own per probed target, breached while too few regions report to reach
+    its quorum: silence hides an outage, so it alerts whatever statuses the rule watches."""
+    return [
+        Sample(
+            labels={**labels[s.target_id], "check": "quorum"},
+            value=1.0 if s.status == SILENT else 0.0,
+            breached=s.status == SILENT,
+            detail={
+                "status": s.status,
+                "since": s.since.isoformat() if s.since else None,
+                "reason": f"no result from {', '.join(s.silent_regions)} for two intervals: the quorum can't be reached"
+                if s.status == SILENT
+                else "",
+            },
+        )
+        for s in states
+        if s.kind != "heartbeat"
+    ]
 
 
 class TargetDown(RuleKind):
@@ -26,6 +48,13 @@ class TargetDown(RuleKind):
         p = Params(params)
         p.unknown(cls.example)
         return {"statuses": p.choices("statuses", PROBLEMS, default=["down"]), **scope_params(p)}
+
+    @classmethod
+    def form_fields(cls, *, project_id: int | None) -> dict[str, Any]:
+        return {
+            "statuses": f.checkboxes_field(PROBLEMS, label="Alert when", initial=["down"]),
+            **f.target_scope_fields(project_id=project_id),
+        }
 
     @classmethod
     def evaluate(cls, rule: AlertRule, now: datetime) -> list[Sample]:
@@ -47,7 +76,7 @@ class TargetDown(RuleKind):
             )
             for s in states
             if s.status != "unknown"  # never probed yet: no data, not a verdict
-        ]
+        ] + quorum_samples(states, labels)
 
     @classmethod
     def threshold(cls, params: dict[str, Any]) -> float | None:

@@ -1,0 +1,169 @@
+"""Form fields the rule kinds share in the editor (see RuleKind.form_fields).
+
+Each field cleans to the value its param holds (a dict of tags, a list of target ids), so
+the default params_from_form and form_initial can map names one to one. Ranges and
+cross-field rules stay in the kinds' validate_params, the one place params are checked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.html import format_html, format_html_join
+from unfold.widgets import (
+    UnfoldAdminCheckboxSelectMultipleWidget,
+    UnfoldAdminSelectMultipleWidget,
+    UnfoldAdminSelectWidget,
+    UnfoldAdminTextInputWidget,
+    UnfoldBooleanSwitchWidget,
+)
+
+from alerts.rules.kinds.base import SYMBOLS
+from monitoring.projects.selectors import project_slugs
+from monitoring.telemetry.selectors.names import metric_names
+from monitoring.uptime.selectors import target_statuses
+
+OPERATOR_WORDS = {"gt": "above", "ge": "at or above", "lt": "below", "le": "at or below", "eq": "equal to"}
+
+
+class SuggestingTextInput(UnfoldAdminTextInputWidget):
+    """A text box with a <datalist> of suggestions: free text stays possible (a metric not
+    sent yet), known values are one click away."""
+
+    def __init__(self, suggestions: list[tuple[str, str]], attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.suggestions = suggestions
+
+    def render(self, name, value, attrs=None, renderer=None):
+        list_id = f"{(attrs or {}).get('id') or name}-suggestions"
+        box = super().render(name, value, {**(attrs or {}), "list": list_id, "autocomplete": "off"}, renderer)
+        options = format_html_join("", '<option value="{}">{}</option>', self.suggestions)
+        return format_html('{}<datalist id="{}">{}</datalist>', box, list_id, options)
+
+
+class TagsField(forms.CharField):
+    """Tags as people type them, "route=/checkout, method=GET"; cleans to {"route": "/checkout", …}."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", UnfoldAdminTextInputWidget(attrs={"placeholder": "route=/checkout, method=GET"}))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            return ", ".join(f"{k}={v}" for k, v in value.items())
+        return value
+
+    def to_python(self, value: Any) -> dict[str, str]:  # type: ignore[override]
+        if isinstance(value, dict):
+            return value
+        tags: dict[str, str] = {}
+        for part in (value or "").split(","):
+            if not part.strip():
+                continue
+            key, equals, tag_value = part.partition("=")
+            if not equals or not key.strip() or not tag_value.strip():
+                raise ValidationError(f"{part.strip()!r} is not key=value; write e.g. route=/checkout, method=GET")
+            tags[key.strip()] = tag_value.strip()
+        return tags
+
+
+class TargetIdsField(forms.TypedMultipleChoiceField):
+    """Targets to watch; none chosen cleans to None: every target in the scope."""
+
+    def clean(self, value: Any) -> list[int] | None:
+        cleaned = super().clean(value)
+        return cleaned or None
+
+
+def metric_field(*, project_id: int | None, **kwargs: Any) -> forms.CharField:
+    known = [(name, f"{name} ({unit})" if unit else name) for name, unit in metric_names(project_id=project_id)]
+    help_text = "Suggested from the metrics this project has sent." if known else "No metrics received yet."
+    return forms.CharField(
+        max_length=200,
+        help_text=kwargs.pop("help_text", help_text),
+        widget=SuggestingTextInput(known, attrs={"placeholder": "http.latency"}),
+        **kwargs,
+    )
+
+
+def text_field(*, placeholder: str = "", **kwargs: Any) -> forms.CharField:
+    attrs = {"placeholder": placeholder} if placeholder else {}
+    return forms.CharField(widget=UnfoldAdminTextInputWidget(attrs=attrs), **kwargs)
+
+
+def choice_field(choices: list[tuple[str, str]] | tuple[str, ...], **kwargs: Any) -> forms.ChoiceField:
+    pairs = [(c, c) if isinstance(c, str) else c for c in choices]
+    return forms.ChoiceField(choices=pairs, widget=UnfoldAdminSelectWidget(), **kwargs)
+
+
+def operator_field(**kwargs: Any) -> forms.ChoiceField:
+    return choice_field([(key, f"{SYMBOLS[key]} {words}") for key, words in OPERATOR_WORDS.items()], **kwargs)
+
+
+def number_field(*, unit: str = "", **kwargs: Any) -> forms.FloatField:
+    attrs = {"suffix": unit} if unit else {}
+    return forms.FloatField(widget=UnfoldAdminTextInputWidget(attrs={**attrs, "inputmode": "decimal"}), **kwargs)
+
+
+def whole_field(*, unit: str = "", **kwargs: Any) -> forms.IntegerField:
+    attrs = {"suffix": unit} if unit else {}
+    return forms.IntegerField(widget=UnfoldAdminTextInputWidget(attrs={**attrs, "inputmode": "numeric"}), **kwargs)
+
+
+def window_field(**kwargs: Any) -> forms.IntegerField:
+    kwargs.setdefault("label", "Window")
+    return whole_field(unit="minutes", **kwargs)
+
+
+def switch_field(**kwargs: Any) -> forms.BooleanField:
+    return forms.BooleanField(required=False, widget=UnfoldBooleanSwitchWidget(), **kwargs)
+
+
+def checkboxes_field(choices: tuple[str, ...], **kwargs: Any) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        choices=[(c, c.replace("_", " ")) for c in choices],
+        widget=UnfoldAdminCheckboxSelectMultipleWidget(),
+        **kwargs,
+    )
+
+
+def target_scope_fields(*, project_id: int | None, kinds: tuple[str, ...] | None = None) -> dict[str, forms.Field]:
+    """The target picker (scoped to the rule's project) and the tag that narrows it."""
+    states = [s for s in target_statuses(project_id=project_id) if kinds is None or s.kind in kinds]
+    slugs = project_slugs({s.project_id for s in states}) if project_id is None else {}
+    what = "heartbeats" if kinds == ("heartbeat",) else "targets"
+    choices = [(s.target_id, f"{s.name} ({slugs[s.project_id]})" if slugs else s.name) for s in states]
+    return {
+        "target_ids": TargetIdsField(
+            label=what.capitalize(),
+            choices=choices,
+            coerce=int,
+            required=False,
+            widget=UnfoldAdminSelectMultipleWidget(attrs={"size": min(max(len(choices), 3), 8)}),
+            help_text=f"None chosen: every one of the project's {what}." if choices else f"No {what} yet.",
+        ),
+        "tag": forms.CharField(
+            required=False,
+            max_length=50,
+            widget=UnfoldAdminTextInputWidget(attrs={"placeholder": "production"}),
+            help_text=f"Only {what} carrying this tag.",
+        ),
+    }
+
+
+__all__ = [
+    "TagsField",
+    "checkboxes_field",
+    "choice_field",
+    "metric_field",
+    "number_field",
+    "operator_field",
+    "switch_field",
+    "text_field",
+    "target_scope_fields",
+    "whole_field",
+    "window_field",
+]
