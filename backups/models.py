@@ -114,7 +114,11 @@ class Plan(models.Model):
     def kinds(self) -> list[str]:
         return [
             k
-            for k, on in ((Kind.DATABASE, self.kind_database), (Kind.EXPORT, self.kind_export), (Kind.CONFIG, self.kind_config))
+            for k, on in (
+                (Kind.DATABASE, self.kind_database),
+                (Kind.EXPORT, self.kind_export),
+                (Kind.CONFIG, self.kind_config),
+            )
             if on
         ]
 

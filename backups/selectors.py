@@ -81,9 +81,7 @@ def _facts(plan: Plan, *, now: datetime) -> PlanFacts:
             .values_list("stored_bytes", flat=True)[:MEDIAN_WINDOW]
         )
         median_bytes = int(median(before)) if before else None
-    failed_check = (
-        Verification.objects.filter(plan=plan, status=Status.FAILED).order_by("-finished_at", "-id").first()
-    )
+    failed_check = Verification.objects.filter(plan=plan, status=Status.FAILED).order_by("-finished_at", "-id").first()
     due = plan_due_since(plan, now=now) if plan.enabled else None
     last_success_at = newest.finished_at if newest else None
     return PlanFacts(

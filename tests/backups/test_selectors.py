@@ -70,8 +70,12 @@ def test_verification_facts(make_plan):
     run = _run(plan, at=NOW - timedelta(hours=2))
     assert freshness(NOW).unverified_plans == ["portal"]
     Verification.objects.create(
-        plan=plan, run=run, status=Status.FAILED, error="row counts differ: monitoring_target 3 ≠ 4",
-        started_at=NOW - timedelta(hours=1), finished_at=NOW - timedelta(hours=1),
+        plan=plan,
+        run=run,
+        status=Status.FAILED,
+        error="row counts differ: monitoring_target 3 ≠ 4",
+        started_at=NOW - timedelta(hours=1),
+        finished_at=NOW - timedelta(hours=1),
     )
     Run.objects.filter(pk=run.pk).update(verification_failed_at=NOW - timedelta(hours=1))
     (facts,) = plan_facts(NOW)

@@ -1,0 +1,1 @@
+"""Writes about backups: runs, the pipeline, retention, restore, verification and drills."""
