@@ -9,7 +9,8 @@ error on its field and nothing is saved.
 
 import json
 import zoneinfo
-from datetime import timedelta
+from datetime import date, timedelta
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
@@ -34,6 +35,7 @@ from alerts.incidents.selectors import (
     incidents_with_mutes,
     maintenance_calendar,
     response_figures,
+    window_scope,
 )
 from alerts.incidents.services.incidents import (
     incident_acknowledge,
@@ -227,9 +229,6 @@ VERBS = {
 DONE = {"acknowledge": "Acknowledged.", "resolve": "Resolved.", "reopen": "Reopened.", "comment": "Comment added."}
 
 
-CALENDAR_DAYS = 30
-
-
 def matchers_text(value) -> str:
     try:
         return "{" + ", ".join(str(m) for m in parse_matchers(value or [])) + "}"
@@ -335,11 +334,27 @@ class SilenceAdmin(ModelAdmin):
         self.message_user(request, f"{len(expired)} silence(s) expired.", messages.SUCCESS)
 
 
+SCOPES = {
+    "target": "One target",
+    "tag": "Every target with a tag",
+    "project": "Everything in one project (its targets, rules and issues)",
+}
+
+
 class MaintenanceWindowForm(forms.ModelForm):
+    """A window names what it covers: an empty target box must not quietly mean "mute everything"."""
+
+    scope = forms.ChoiceField(
+        choices=list(SCOPES.items()),
+        widget=forms.RadioSelect,
+        help_text="What this window mutes or pauses; then pick that target, tag or project below.",
+    )
+
     class Meta:
         model = MaintenanceWindow
         fields = (
             "name",
+            "scope",
             "project",
             "target",
             "tag",
@@ -352,9 +367,29 @@ class MaintenanceWindowForm(forms.ModelForm):
             "effect",
             "comment",
         )
+        help_texts = {
+            "project": "With “everything in one project”: the project.",
+            "target": "With “one target”: type to search by name.",
+            "tag": "With “every target with a tag”: the tag.",
+            "effect": "Mute holds notifications back; pause also stops the checks of the targets covered.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        window = self.instance
+        if window.pk and "scope" not in self.initial:
+            # A window saved before scopes were required has none: it must be chosen on the next save.
+            self.initial["scope"] = next((name for name in SCOPES if getattr(window, f"{name}_id")), None)
 
     def clean(self):
         data = super().clean()
+        scope = data.get("scope")
+        if scope:
+            if not data.get(scope):
+                self.add_error(scope, f"Pick the {scope} this window covers, or choose another scope above.")
+            for other in SCOPES:  # the choice above decides; a value left in another box is not a second scope
+                if other != scope:
+                    data[other] = None
         try:
             maintenance_validate(
                 recurrence=data.get("recurrence", ""),
@@ -363,7 +398,7 @@ class MaintenanceWindowForm(forms.ModelForm):
                 starts_at=data.get("starts_at"),
                 until=data.get("until"),
                 duration_minutes=data.get("duration_minutes"),
-                scoped_by=[name for name in ("project", "target", "tag") if data.get(name)],
+                scoped_by=[name for name in SCOPES if data.get(name)],
             )
         except ValidationError as exc:
             for name, errors in exc.message_dict.items():
@@ -399,13 +434,7 @@ class MaintenanceWindowAdmin(ModelAdmin):
 
     @display(description="covers")
     def scope(self, window):
-        if window.target_id:
-            return f"target {window.target}"
-        if window.project_id:
-            return f"project {window.project}"
-        if window.tag_id:
-            return f"tag {window.tag}"
-        return "everything"
+        return window_scope(window)
 
     @display(description="next window")
     def next_window(self, window):
@@ -427,29 +456,76 @@ class MaintenanceWindowAdmin(ModelAdmin):
         return super().changelist_view(request, extra_context)
 
     def calendar_view(self, request):
+        """A week or a month of windows, each day listing what is covered, when, and whether it
+        mutes or pauses; ?view=week|month&date=YYYY-MM-DD&tz=Area/City."""
         if not self.has_view_permission(request):
             raise PermissionDenied
+        errors = []
         zone = request.GET.get("tz", "UTC")
-        status = 200
         try:
             tz = zoneinfo.ZoneInfo(zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            tz, zone, status = zoneinfo.ZoneInfo("UTC"), "UTC", 400
+            errors.append(f"tz: {zone!r} is not a known time zone (e.g. Europe/Berlin); showing UTC.")
+            tz, zone = zoneinfo.ZoneInfo("UTC"), "UTC"
+        view = request.GET.get("view", "month")
+        if view not in ("week", "month"):
+            errors.append(f"view: {view!r} is neither week nor month; showing the month.")
+            view = "month"
         today = timezone.now().astimezone(tz).date()
-        days = maintenance_calendar(start=today, days=CALENDAR_DAYS, time_zone=zone)
+        try:
+            anchor = date.fromisoformat(request.GET["date"]) if request.GET.get("date") else today
+        except ValueError:
+            errors.append(f"date: {request.GET['date']!r} is not a date like 2026-03-01; showing today.")
+            anchor = today
+        if view == "week":
+            first = anchor - timedelta(days=anchor.weekday())
+            start, days = first, 7
+            previous, following = first - timedelta(days=7), first + timedelta(days=7)
+            heading = f"Week of {first:%a %-d %b %Y}"
+        else:
+            first = anchor.replace(day=1)
+            following = (first + timedelta(days=32)).replace(day=1)
+            previous = (first - timedelta(days=1)).replace(day=1)
+            start = first - timedelta(days=first.weekday())
+            days = ((following - start).days + 6) // 7 * 7
+            heading = f"{first:%B %Y}"
+        calendar = maintenance_calendar(start=start, days=days, time_zone=zone)
+        cells = [
+            {
+                "day": d.day,
+                "entries": d.entries(),
+                "today": d.day == today,
+                "outside": view == "month" and d.day.month != first.month,
+            }
+            for d in calendar
+        ]
+
+        def link(**changes):
+            return "?" + urlencode({"view": view, "date": anchor.isoformat(), "tz": zone, **changes})
+
         context = {
             **self.admin_site.each_context(request),
             "title": "Maintenance calendar",
             "opts": self.model._meta,
             "zone": zone,
-            "error": "" if status == 200 else f"{request.GET.get('tz')!r} is not a known time zone; showing UTC.",
-            "days": [
-                (d.day, [(o, o.starts_at.astimezone(tz), o.ends_at.astimezone(tz)) for o in d.occurrences])
-                for d in days
-            ],
+            "view": view,
+            "heading": heading,
+            "errors": errors,
+            "weekdays": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+            "weeks": [cells[i : i + 7] for i in range(0, len(cells), 7)],
+            "links": {
+                "previous": link(date=previous.isoformat()),
+                "next": link(date=following.isoformat()),
+                "today": link(date=today.isoformat()),
+                "week": link(view="week"),
+                "month": link(view="month"),
+            },
             "changelist_url": reverse("admin:alerts_maintenancewindow_changelist"),
+            "add_url": reverse("admin:alerts_maintenancewindow_add"),
         }
-        return TemplateResponse(request, "admin/alerts/maintenance_calendar.html", context, status=status)
+        return TemplateResponse(
+            request, "admin/alerts/maintenance_calendar.html", context, status=400 if errors else 200
+        )
 
 
 class InhibitRuleForm(forms.ModelForm):

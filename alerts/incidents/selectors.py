@@ -145,10 +145,68 @@ def response_figures(
     return {key: bucket.figures() for key, bucket in sorted(sums.items())}
 
 
+def window_scope(window: MaintenanceWindow) -> str:
+    """What a window covers, in the words the form offers."""
+    if window.target_id:
+        return f"target {window.target}"
+    if window.tag_id:
+        return f"targets tagged {window.tag}"
+    if window.project_id:
+        return f"everything in project {window.project}"
+    return "everything, every project (no scope chosen)"
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    """One window on one day. A window that opens many times a day (hourly) is one entry that
+    counts its openings, not one line each."""
+
+    window: MaintenanceWindow
+    day: date
+    first: datetime  # the first opening's start, which may be on the day before
+    last_end: datetime
+    count: int
+    scope: str
+    tz: zoneinfo.ZoneInfo
+
+    def when(self) -> str:
+        """ "03:00–04:30", "24× 10 min, 00:00–23:10", with "…" where it runs over from or into
+        another day."""
+        first, last_end = self.first.astimezone(self.tz), self.last_end.astimezone(self.tz)
+        start = f"{first:%H:%M}" if first.date() == self.day else "…"
+        if last_end.date() == self.day:
+            end = f"{last_end:%H:%M}"
+        else:  # ends at midnight (24:00 of this day) or later
+            end = "24:00" if last_end == datetime.combine(self.day + timedelta(days=1), time(), self.tz) else "…"
+        span = f"{start}–{end}"
+        return span if self.count == 1 else f"{self.count}× {self.window.duration_minutes} min, {span}"
+
+
 @dataclass(frozen=True)
 class CalendarDay:
     day: date
     occurrences: list[Occurrence]
+    time_zone: str = "UTC"
+
+    def entries(self) -> list[CalendarEntry]:
+        tz = zoneinfo.ZoneInfo(self.time_zone)
+        grouped: dict[int, list[Occurrence]] = {}
+        for occurrence in self.occurrences:
+            grouped.setdefault(occurrence.window.pk, []).append(occurrence)
+        entries = []
+        for found in grouped.values():
+            entries.append(
+                CalendarEntry(
+                    window=found[0].window,
+                    day=self.day,
+                    first=found[0].starts_at,
+                    last_end=found[-1].ends_at,
+                    count=len(found),
+                    scope=window_scope(found[0].window),
+                    tz=tz,
+                )
+            )
+        return entries
 
 
 def maintenance_calendar(*, start: date, days: int = 30, time_zone: str = "UTC") -> list[CalendarDay]:
@@ -166,7 +224,9 @@ def maintenance_calendar(*, start: date, days: int = 30, time_zone: str = "UTC")
     for offset in range(days):
         day = start + timedelta(days=offset)
         day_start, day_end = datetime.combine(day, time(), tz), datetime.combine(day + timedelta(days=1), time(), tz)
-        calendar.append(CalendarDay(day, [o for o in occurrences if o.starts_at < day_end and o.ends_at > day_start]))
+        calendar.append(
+            CalendarDay(day, [o for o in occurrences if o.starts_at < day_end and o.ends_at > day_start], time_zone)
+        )
     return calendar
 
 

@@ -1,6 +1,7 @@
 """The incident list and page, silences, maintenance windows and their calendar in the admin."""
 
 import datetime as dt
+import html
 
 import pytest
 import time_machine
@@ -201,6 +202,8 @@ def test_expiring_silences_from_the_list(admin_client):
 
 
 def window_post(**fields):
+    if "scope" not in fields:
+        fields = {"scope": "project", "project": ProjectFactory().pk, **fields}
     return {
         "name": "nightly",
         "recurrence": "cron",
@@ -227,6 +230,11 @@ def test_a_maintenance_window_is_saved_from_the_form(admin_client, admin_user):
         ({"expression": "0 25 * * *"}, "expression", "Not a valid cron expression"),
         ({"recurrence": "rrule", "expression": "FREQ=FORTNIGHTLY"}, "expression", "Not a valid RRULE"),
         ({"time_zone": "Europe/Atlantis"}, "time_zone", "not a known time zone"),
+        # Nothing chosen is not "mute everything": the form asks what the window covers.
+        ({"scope": ""}, "scope", "This field is required"),
+        ({"scope": "target"}, "target", "Pick the target this window covers"),
+        ({"scope": "project", "project": ""}, "project", "Pick the project this window covers"),
+        ({"scope": "everything"}, "scope", "Select a valid choice"),
     ],
 )
 def test_bad_maintenance_windows_are_field_errors(admin_client, fields, field, says):
@@ -236,37 +244,82 @@ def test_bad_maintenance_windows_are_field_errors(admin_client, fields, field, s
     assert not MaintenanceWindow.objects.exists()
 
 
-def test_a_window_covers_one_scope_only(admin_client):
+def test_the_chosen_scope_decides_what_a_window_covers(admin_client):
     from tests.monitoring.uptime.factories import TargetFactory
 
     target = TargetFactory()
     response = admin_client.post(
-        reverse("admin:alerts_maintenancewindow_add"), window_post(project=target.project_id, target=target.pk)
+        reverse("admin:alerts_maintenancewindow_add"),
+        window_post(scope="target", project=target.project_id, target=target.pk),
     )
-    errors = response.context["adminform"].form.errors
-    assert "Choose one of project, target" in errors["project"][0] and "target" in errors
+    assert response.status_code == 302
+    window = MaintenanceWindow.objects.get()
+    assert (window.target_id, window.project_id, window.tag_id) == (target.pk, None, None)
+    listed = admin_client.get(reverse("admin:alerts_maintenancewindow_changelist")).content.decode()
+    assert f"target {target}" in listed
 
 
-def test_the_calendar_shows_the_next_30_days_of_windows_in_local_time(admin_client):
+def test_the_form_shows_its_hints_and_the_scope_choice(admin_client):
+    body = admin_client.get(reverse("admin:alerts_maintenancewindow_add")).content.decode()
+    assert "Everything in one project" in body and "What this window mutes or pauses" in body
+
+
+def test_the_month_calendar_shows_each_window_s_scope_mode_and_local_times(admin_client):
+    project = ProjectFactory(name="Shop")
     MaintenanceWindow.objects.create(
         name="db vacuum",
+        project=project,
         recurrence="cron",
         expression="0 3 * * SUN",
         time_zone="Europe/Berlin",
         starts_at=T0,
         duration_minutes=90,
+        effect="pause",
     )
     MaintenanceWindow.objects.create(name="move racks", starts_at=NOW + dt.timedelta(days=3), duration_minutes=60)
     response = admin_client.get(reverse("admin:alerts_maintenance_calendar"), {"tz": "Europe/Berlin"})
     assert response.status_code == 200
-    days = response.context["days"]
-    assert len(days) == 30 and days[0][0] == dt.date(2026, 3, 2)
-    by_day = {day: [o.window.name for o, _, _ in occurrences] for day, occurrences in days}
-    assert by_day[dt.date(2026, 3, 8)] == ["db vacuum"]
-    assert by_day[dt.date(2026, 3, 5)] == ["move racks"]
+    weeks = response.context["weeks"]
+    assert all(len(week) == 7 for week in weeks) and weeks[0][0]["day"] == dt.date(2026, 2, 23)  # the Monday
+    by_day = {cell["day"]: cell["entries"] for week in weeks for cell in week}
+    [vacuum] = by_day[dt.date(2026, 3, 29)]  # the night clocks go forward: still 03:00 local
+    assert (vacuum.when(), vacuum.scope) == ("03:00–04:30", "everything in project Shop")
+    [racks] = by_day[dt.date(2026, 3, 5)]
+    assert racks.scope == "everything, every project (no scope chosen)"
     body = response.content.decode()
-    assert "03-08 03:00–03-08 04:30" in body and "03-29 03:00–03-29 04:30" in body  # local, across the DST change
-    assert admin_client.get(reverse("admin:alerts_maintenance_calendar"), {"tz": "Nowhere/Else"}).status_code == 400
+    assert "March 2026" in body and "pause checks" in body and 'class="entry block pause"' in body
+
+
+def test_an_hourly_window_is_one_line_a_day_not_24(admin_client):
+    MaintenanceWindow.objects.create(
+        name="log rotation",
+        project=ProjectFactory(),
+        recurrence="cron",
+        expression="0 * * * *",
+        starts_at=T0 - dt.timedelta(days=1),
+        duration_minutes=10,
+    )
+    response = admin_client.get(reverse("admin:alerts_maintenance_calendar"), {"view": "week", "date": "2026-03-04"})
+    assert response.status_code == 200
+    [week] = response.context["weeks"]
+    assert [c["day"] for c in week] == [dt.date(2026, 3, d) for d in range(2, 9)]
+    [entry] = week[2]["entries"]
+    assert entry.when() == "24× 10 min, 00:00–23:10"
+    assert response.content.decode().count('data-window="') == 7
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        ({"tz": "Nowhere/Else"}, "tz: 'Nowhere/Else'"),
+        ({"view": "year"}, "view: 'year'"),
+        ({"date": "2026-13-01"}, "date:"),
+    ],
+)
+def test_bad_calendar_queries_say_which_field_and_still_show_a_calendar(admin_client, query, says):
+    response = admin_client.get(reverse("admin:alerts_maintenance_calendar"), query)
+    assert response.status_code == 400
+    assert says in html.unescape(response.content.decode()) and response.context["weeks"]
 
 
 def test_inhibit_rules_take_matchers_as_text(admin_client):
