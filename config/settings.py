@@ -298,12 +298,26 @@ LOGGING = {
 
 
 # --- Admin theme -----------------------------------------------------------------------
+_NAV_LINKS: list = []  # every sidebar link, so an item can tell when a longer one matches instead
+
+
+def _nav_active(link):
+    # Unfold marks every link that is a prefix of the page's path: the Web Vitals page lives
+    # under Metric series' URL and both lit up. The longest matching link alone is the page.
+    def active(request) -> bool:
+        matching = [str(other) for other in _NAV_LINKS if request.path.startswith(str(other))]
+        return bool(matching) and max(matching, key=len) == str(link)
+
+    return active
+
+
 def _nav(title: str, items: list[tuple[str, str, str]]) -> dict:
-    return {
-        "title": title,
-        "separator": True,
-        "items": [{"title": t, "icon": icon, "link": reverse_lazy(name)} for t, icon, name in items],
-    }
+    entries = []
+    for t, icon, name in items:
+        link = reverse_lazy(name)
+        _NAV_LINKS.append(link)
+        entries.append({"title": t, "icon": icon, "link": link, "active": _nav_active(link)})
+    return {"title": title, "separator": True, "items": entries}
 
 
 UNFOLD = {

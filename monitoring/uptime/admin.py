@@ -1,6 +1,9 @@
+from datetime import timedelta
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect
@@ -12,8 +15,15 @@ from django.utils.html import format_html, format_html_join
 from unfold.admin import ModelAdmin, StackedInline
 from unfold.decorators import action, display
 
+from monitoring.common.charts import Marker, Series, line_chart
 from monitoring.models import Heartbeat, Status, Tag, Target
-from monitoring.uptime.selectors import WINDOWS, target_flips, target_history, uptime_by_target
+from monitoring.uptime.selectors import (
+    WINDOWS,
+    target_flips,
+    target_history,
+    target_latency_bands,
+    uptime_by_target,
+)
 from monitoring.uptime.services.actions import targets_check_now, targets_pause, targets_resume
 from monitoring.uptime.services.config import (
     HEARTBEAT_FIELDS,
@@ -29,6 +39,7 @@ from monitoring.uptime.services.config_as_code import (
     targets_export,
     targets_import,
 )
+from monitoring.uptime.services.rollups import floor_time
 
 STATUS_COLOURS = {
     Status.UP: "#15803d",
@@ -40,10 +51,19 @@ STATUS_COLOURS = {
 FLIPS_SHOWN = 50
 
 
+# The 90-day bar's colours, each with the words its legend gives it; no data is a colour of its own.
+UPTIME_LEGEND = (
+    ("#15803d", "≥ 99.9 %"),
+    ("#b45309", "99 – 99.9 %"),
+    ("#b91c1c", "< 99 %"),
+    ("#e5e7eb", "no data"),
+)
+
+
 def _uptime_colour(pct: float | None) -> str:
     if pct is None:
-        return "#d1d5db"
-    return "#15803d" if pct >= 99.9 else "#b45309" if pct >= 99 else "#b91c1c"
+        return UPTIME_LEGEND[3][0]
+    return UPTIME_LEGEND[0][0] if pct >= 99.9 else UPTIME_LEGEND[1][0] if pct >= 99 else UPTIME_LEGEND[2][0]
 
 
 class TargetImportForm(forms.Form):
@@ -86,12 +106,12 @@ class TargetAdmin(ModelAdmin):
         "uptime_24h",
         "uptime_30d",
         "p95_24h",
-        "last_checked_at",
+        "last_checked",
         "latency",
         "cert_days_left",
     )
     list_filter = ("project", "status", "kind", "tags", "paused")
-    list_select_related = ("project",)
+    list_select_related = ("project", "heartbeat")
     search_fields = ("name", "url", "host")
     autocomplete_fields = ("tags",)
     show_full_result_count = False  # no COUNT(*) over a big table on every page
@@ -154,6 +174,13 @@ class TargetAdmin(ModelAdmin):
         figures = getattr(target, "figures_24h", None)
         return f"{figures.p95_ms} ms" if figures and figures.p95_ms is not None else "—"
 
+    @display(description="last checked", ordering="last_checked_at")
+    def last_checked(self, target):
+        # A heartbeat is never probed: its last check is its last ping.
+        heartbeat = getattr(target, "heartbeat", None) if target.kind == Target.Kind.HEARTBEAT else None
+        moment = heartbeat.last_ping_at if heartbeat else target.last_checked_at
+        return naturaltime(moment) if moment else "never"
+
     @display(description="status", ordering="status")
     def status_badge(self, target):
         return format_html('<strong style="color:{}">{}</strong>', STATUS_COLOURS[target.status], target.status)
@@ -174,32 +201,38 @@ class TargetAdmin(ModelAdmin):
             return "—"
         now = timezone.now()
         days = target_history(target_id=target.pk, resolution=86400, buckets=90, now=now)
-        hours = target_history(target_id=target.pk, resolution=3600, buckets=168, now=now)
-        chart_max = max([h.p95_ms or 0 for h in hours] + [h.mean_ms or 0 for h in hours] + [1])
-
-        def points(values):
-            # Gaps (hours without data) are drawn at zero: a dip to the axis reads as "no data".
-            return " ".join(f"{i * 4},{100 - round(100 * (v or 0) / chart_max)}" for i, v in enumerate(values))
-
+        since = now - timedelta(hours=24)
+        bands = target_latency_bands(target_id=target.pk, since=since, now=now, step=timedelta(minutes=15))
+        flips = [f for f in target_flips(target_id=target.pk, limit=FLIPS_SHOWN) if f.at >= since]
+        response = line_chart(
+            [
+                Series("p95", [(b.start, b.p95_ms) for b in bands], color="#ea580c", fill_to="p50"),
+                Series("p50", [(b.start, b.p50_ms) for b in bands], color="#2563eb"),
+            ],
+            unit="ms",
+            y_label="Response time",
+            empty=(
+                "A heartbeat is pushed to, not probed: it has no response time."
+                if target.kind == Target.Kind.HEARTBEAT
+                else "No probe answered in the last 24 h."
+            ),
+            start=floor_time(since, 900),
+            end=now,
+            markers=[Marker(f.at, f.new_status, STATUS_COLOURS[f.new_status]) for f in flips],
+        )
         return render_to_string(
             "admin/monitoring/target/history.html",
             {
                 "days": [
                     {
-                        "x": i * 6,
                         "colour": _uptime_colour(d.uptime_pct),
                         "label": f"{d.start:%Y-%m-%d}: "
                         + (f"{d.uptime_pct:.3f} % of {d.probes} probes" if d.uptime_pct is not None else "no data"),
                     }
-                    for i, d in enumerate(days)
+                    for d in days
                 ],
-                "bar_width": len(days) * 6,
-                "hours": hours,
-                "chart_max": chart_max,
-                "chart_width": len(hours) * 4,
-                "chart_height": 100,
-                "mean_points": points([h.mean_ms for h in hours]),
-                "p95_points": points([h.p95_ms for h in hours]),
+                "legend": UPTIME_LEGEND,
+                "response": response,
             },
         )
 

@@ -1,6 +1,9 @@
 """The target list and page in the admin: fast at any size, bulk actions, field errors."""
 
 import datetime as dt
+import html
+import json
+import re
 
 import pytest
 from django.db import connection
@@ -8,8 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from monitoring.models import Flip, Heartbeat, Status, Tag, Target, TargetRollup
-from monitoring.uptime.services.rollups import floor_time, latency_bucket
+from monitoring.models import Flip, Heartbeat, ProbeResult, Status, Tag, Target, TargetRollup, TargetRollupCursor
+from monitoring.uptime.probes.base import UP
+from monitoring.uptime.services.rollups import floor_time, latency_bucket, rollups_advance
 from tests.factories import ProjectFactory
 from tests.monitoring.uptime.factories import HeartbeatFactory, TargetFactory
 
@@ -87,9 +91,27 @@ def test_the_list_shows_status_uptime_p95_latency_and_certificate_days(admin_cli
         latency_sum=0,
         histogram={},
     )
+    # Days are rolled up to two days ago, hours to the one above: 30 d reads both layers.
+    TargetRollupCursor.objects.create(resolution=86400, done_until=floor_time(hour, 86400) - dt.timedelta(days=2))
+    TargetRollupCursor.objects.create(resolution=3600, done_until=hour + dt.timedelta(hours=1))
     page = admin_client.get(CHANGELIST).content.decode()
     assert "Checkout" in page and "230 ms" in page and "12 days" in page and ">down<" in page
-    assert "99.50 %" in page and "50.00 %" in page and "80 ms" in page
+    assert "99.50 %" in page and "83.00 %" in page and "80 ms" in page
+
+
+def test_uptime_is_shown_minutes_after_the_first_probes(admin_client):
+    target = TargetFactory(name="Fresh")
+    now = timezone.now()
+    ProbeResult.objects.bulk_create(
+        ProbeResult(target_id=target.pk, checked_at=now - dt.timedelta(minutes=m), outcome=UP, latency_ms=120)
+        for m in range(3, 13)
+    )
+    rollups_advance(now=now)
+
+    page = admin_client.get(CHANGELIST).content.decode()
+
+    assert page.count("100.00 %") == 2  # 24 h and 30 d, from minute rollups of the open hour
+    assert "120 ms" in page
 
 
 def test_filters_by_project_status_and_tag(admin_client):
@@ -243,27 +265,39 @@ def test_the_target_page_shows_a_90_day_bar_and_a_response_time_chart(admin_clie
         latency_max=300,
         histogram={str(latency_bucket(120)): 990},
     )
-    last_hour = floor_time(timezone.now(), 3600) - dt.timedelta(hours=1)
-    TargetRollup.objects.create(
-        target_id=target.pk,
-        resolution=3600,
-        bucket_start=last_hour,
-        count=60,
-        up_count=60,
-        degraded_count=0,
-        latency_count=60,
-        latency_sum=60 * 120,
-        latency_min=100,
-        latency_max=300,
-        histogram={str(latency_bucket(120)): 60},
+    now = timezone.now()
+    for minutes_ago, latency in ((50, 120), (20, 900)):
+        TargetRollup.objects.create(
+            target_id=target.pk,
+            resolution=60,
+            bucket_start=floor_time(now - dt.timedelta(minutes=minutes_ago), 60),
+            count=1,
+            up_count=1,
+            degraded_count=0,
+            latency_count=1,
+            latency_sum=latency,
+            latency_min=latency,
+            latency_max=latency,
+            histogram={str(latency_bucket(latency)): 1},
+        )
+    Flip.objects.create(
+        target=target, at=now - dt.timedelta(minutes=30), old_status="up", new_status="down", reason="x"
     )
-    page = admin_client.get(reverse("admin:monitoring_target_change", args=[target.pk])).content.decode()
-    assert page.count("<rect ") == 90
+    response = admin_client.get(reverse("admin:monitoring_target_change", args=[target.pk]))
+    page = response.content.decode()
+    assert page.count('class="flex-1 rounded-sm"') == 90
     assert f"{yesterday:%Y-%m-%d}: 99.000 % of 1000 probes" in page
-    assert "no data" in page  # the days before the target existed
-    # The chart's scale is the highest hourly p95: 120 ms read back from its histogram bucket.
-    top = round(1.1 ** latency_bucket(120) - 1)
-    assert f"Response time, last 168 hours (mean and p95, ms; top {top} ms)" in page
+    assert "no data" in page  # the days before the target existed, and the legend names that colour
+    chart = _chart_in(page)
+    values = [v for s in chart["series"] for _, v in s["points"] if v is not None]
+    assert max(values) == pytest.approx(900, rel=0.1)  # read back from its log histogram bucket
+    assert [m["label"] for m in chart["markers"]] == ["down"]
+    assert chart["y"]["label"] == "Response time (ms)"
+
+
+def _chart_in(page: str) -> dict:
+    """The spec of the first chart on a page, as the browser reads it."""
+    return json.loads(html.unescape(re.search(r'data-lookout-chart="([^"]*)"', page).group(1)))
 
 
 def test_only_heartbeats_show_the_schedule_inline(admin_client):
