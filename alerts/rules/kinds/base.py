@@ -145,7 +145,7 @@ class RuleKind:
     # Event-like kinds (a new issue, a regression) list only what is happening now: a
     # series missing from their answer has cleared, it is not "no data".
     missing_is_ok: ClassVar[bool] = False
-    # Kinds that read the present state only (a target's status) cannot be replayed.
+    # Kinds that read the present state only, with no history behind it, cannot be replayed.
     replayable: ClassVar[bool] = True
     # The preview's finest step for this kind (alerts.rules.services.preview says why).
     preview_min_step: ClassVar[timedelta] = timedelta(minutes=10)
@@ -187,6 +187,15 @@ class RuleKind:
     @classmethod
     def evaluate(cls, rule: AlertRule, now: datetime) -> list[Sample]:
         raise NotImplementedError
+
+    @classmethod
+    def replayer(cls, rule: AlertRule, *, start: datetime, end: datetime) -> Callable[[datetime], list[Sample]]:
+        """How the preview (alerts.rules.services.preview) evaluates the rule at past moments
+        between start and end, oldest first. By default evaluate() at each moment, for kinds
+        that read history the way they read the present (metrics, issues). A kind whose
+        evaluate reads a present state overrides this to load its history once and answer
+        each moment from it (the uptime kinds replay their targets' flips)."""
+        return lambda moment: cls.evaluate(rule, moment)
 
     @classmethod
     def evaluate_many(cls, rules: list[AlertRule], now: datetime) -> dict[int, list[Sample] | Exception]:

@@ -8,12 +8,13 @@ min_runtime) is a failed run. A degraded heartbeat is always late: nothing else 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from alerts.rules.kinds import fields as f
 from alerts.rules.kinds.base import Params, RuleKind, Sample
-from alerts.rules.kinds.targets import SCOPE, scope_params, target_labels, watched_targets
+from alerts.rules.kinds.targets import SCOPE, StatusHistory, scope_params, target_labels, watched_targets
 from monitoring.uptime.models import FlipCause
 from monitoring.uptime.selectors import latest_flips
 
@@ -41,7 +42,7 @@ class HeartbeatProblem(RuleKind):
     kind = "heartbeat"
     label = "Uptime: a heartbeat late, failed or over its runtime"
     example = {"problems": list(PROBLEMS), **SCOPE}
-    replayable = False
+    # Its evaluate reads the status as it is now; the preview replays the flips (replayer).
 
     @classmethod
     def validate_params(cls, params: Any) -> dict[str, Any]:
@@ -81,6 +82,30 @@ class HeartbeatProblem(RuleKind):
                 )
             )
         return samples
+
+    @classmethod
+    def replayer(cls, rule: AlertRule, *, start: datetime, end: datetime) -> Callable[[datetime], list[Sample]]:
+        history = StatusHistory(watched_targets(rule, kinds=("heartbeat",)), start=start)
+        labels = target_labels(history.states)
+        wanted = rule.params.get("problems", list(PROBLEMS))
+
+        def at(moment: datetime) -> list[Sample]:
+            samples = []
+            for past in history.at(moment):
+                if past.state.status in ("paused", "unknown"):
+                    continue
+                problem = heartbeat_problem(past.state.status, past.cause)
+                samples.append(
+                    Sample(
+                        labels=labels[past.state.target_id],
+                        value=1.0 if problem in wanted else 0.0,
+                        breached=problem in wanted,
+                        detail={"status": past.state.status, "problem": problem, "reason": past.reason},
+                    )
+                )
+            return samples
+
+        return at
 
     @classmethod
     def threshold(cls, params: dict[str, Any]) -> float | None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from alerts.rules.kinds import fields as f
 from alerts.rules.kinds.base import Params, RuleKind, Sample
-from alerts.rules.kinds.targets import SCOPE, scope_params, target_labels, watched_targets
+from alerts.rules.kinds.targets import SCOPE, StatusHistory, scope_params, target_labels, watched_targets
 from monitoring.uptime.selectors import latest_flips
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ class TargetDown(RuleKind):
     kind = "target_status"  # the stored value, kept from before the class had its own name
     label = "Uptime: a target down or degraded"
     example = {"statuses": ["down"], **SCOPE}
-    replayable = False  # reads the status as it is now
+    # Its evaluate reads the status as it is now; the preview replays the flips (replayer).
 
     @classmethod
     def validate_params(cls, params: Any) -> dict[str, Any]:
@@ -56,6 +57,26 @@ class TargetDown(RuleKind):
             for s in states
             if s.status != "unknown"  # never probed yet: no data, not a verdict
         ]
+
+    @classmethod
+    def replayer(cls, rule: AlertRule, *, start: datetime, end: datetime) -> Callable[[datetime], list[Sample]]:
+        history = StatusHistory(watched_targets(rule), start=start)
+        labels = target_labels(history.states)
+        wanted = rule.params.get("statuses", ["down"])
+
+        def at(moment: datetime) -> list[Sample]:
+            return [
+                Sample(
+                    labels=labels[past.state.target_id],
+                    value=1.0 if past.state.status in wanted else 0.0,
+                    breached=past.state.status in wanted,
+                    detail={"status": past.state.status, "reason": past.reason},
+                )
+                for past in history.at(moment)
+                if past.state.status not in ("paused", "unknown")
+            ]
+
+        return at
 
     @classmethod
     def threshold(cls, params: dict[str, Any]) -> float | None:

@@ -1,8 +1,9 @@
 """The rule editor's preview: replay a rule over the last 7 days and count how often it fired.
 
 It runs the evaluator's own logic (alerts.rules.states.observe and advance) on in-memory
-instances, reading history the way the kind reads the present, so the count is what the
-evaluator would have done. Nothing is written.
+instances, reading history the way the kind reads the present (or, for the uptime kinds,
+replaying their targets' flips: RuleKind.replayer), so the count is what the evaluator would
+have done. Nothing is written.
 
 The replay steps by the rule's interval, but never finer than the kind's preview_min_step
 (ten minutes unless the kind says otherwise): at the usual one-minute interval, seven days
@@ -54,10 +55,14 @@ def rule_preview(*, rule: AlertRule, now: datetime, days: int = PREVIEW_DAYS) ->
     moment = end - timedelta(days=days)
     preview = Preview(supported=True, step=step, start=moment, end=end, threshold=kind.threshold(rule.params))
     instances: dict[str, Replayed] = {}
+    try:
+        evaluate = kind.replayer(rule, start=moment, end=end)
+    except Exception as exc:  # noqa: BLE001  its history could not be read: say so on the page
+        return Preview(supported=False, reason=f"its history could not be read ({type(exc).__name__}: {exc})")
     while moment <= end:
         samples, error = None, ""
         try:
-            samples = kind.evaluate(rule, moment)
+            samples = evaluate(moment)
         except Exception as exc:  # noqa: BLE001  counted and shown, as the evaluator would record it
             error = f"{type(exc).__name__}: {exc}"
             preview.errors += 1

@@ -127,7 +127,7 @@ def test_the_preview_counts_firings_over_seven_days_and_draws_the_chart(admin_cl
 
 
 def test_a_kind_without_history_says_so(admin_client, project):
-    rule = RuleFactory(project=project, kind="target_status", params={"statuses": ["down"]})
+    rule = RuleFactory(project=project, kind="certificate_expiry", params={"days": 14})
     page = admin_client.get(reverse("admin:alerts_alertrule_preview", args=[rule.pk])).content.decode()
     assert "No preview" in page and "reads the present state only" in page
 
