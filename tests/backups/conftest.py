@@ -33,3 +33,59 @@ def make_plan(db, age_identity, backups_dir):
         return plan
 
     return make
+
+
+@pytest.fixture
+def pg_server():
+    """The PostgreSQL server the tests run on, as libpq settings (without a database)."""
+    import os
+
+    from django.db import connection
+
+    from backups import pg
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+    info = pg.conninfo_from_url(os.environ["DATABASE_URL"])
+    info.pop("dbname", None)
+    return info
+
+
+@pytest.fixture
+def pg_database(pg_server):
+    """Makes empty databases on the server and drops them after the test: name → URL."""
+    import secrets
+
+    from backups import pg
+
+    made = []
+
+    def make(prefix: str = "hbackup_t") -> str:
+        name = f"{prefix}_{secrets.token_hex(4)}"
+        pg.create_database(pg_server, name)
+        made.append(name)
+        user = pg_server.get("user", "postgres")
+        password = f":{pg_server['password']}" if pg_server.get("password") else ""
+        return f"postgres://{user}{password}@{pg_server.get('host', '127.0.0.1')}:{pg_server.get('port', 5432)}/{name}"
+
+    yield make
+    for name in made:
+        pg.drop_database(pg_server, name)
+
+
+@pytest.fixture
+def app_pg(pg_database, monkeypatch):
+    """The team's application database: two tables with rows, its URL in APP_DATABASE_URL."""
+    import psycopg
+
+    url = pg_database("hbackup_app")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE customers (id serial PRIMARY KEY, name text NOT NULL, photo bytea)")
+        conn.execute("INSERT INTO customers (name, photo) SELECT 'c' || i, '\\x0001' FROM generate_series(1, 700) i")
+        conn.execute("CREATE TABLE orders (id serial PRIMARY KEY, customer_id int REFERENCES customers, total numeric)")
+        conn.execute(
+            "INSERT INTO orders (customer_id, total) SELECT 1 + i % 700, i * 1.5 FROM generate_series(1, 2500) i"
+        )
+        conn.execute("CREATE INDEX orders_customer ON orders (customer_id)")
+    monkeypatch.setenv("APP_DATABASE_URL", url)
+    return url
