@@ -1,6 +1,7 @@
 """Token buckets in the shared cache, so every web process draws on the same one.
 
-A bucket refills at `rate` tokens a second up to `burst`; a request takes one token. On a
+A bucket refills at `rate` tokens a second up to `burst`; a request takes one token, or as
+many as the items it carries (`cost`). On a
 Redis cache the whole take is one Lua script on the server, timed by the server's clock:
 atomic across processes and machines, so a burst racing on one key gets exactly its
 share. Other caches (the embedded file cache, one machine) read then write, so a burst
@@ -41,35 +42,38 @@ FALLBACKS = Counter(
 # With no refill, a drained bucket never fills again: tell the client to come back later.
 NO_REFILL_RETRY_SECONDS = 60
 
-# KEYS[1] the bucket; ARGV rate, burst, ttl. Returns -1 when a token was taken, else the
-# tokens there are (less than one), so the caller can say how long until the next.
+# KEYS[1] the bucket; ARGV rate, burst, ttl, cost. Returns -1 when `cost` tokens were taken,
+# else the tokens there are (fewer than cost), so the caller can say how long until enough.
 _TAKE = """
 local now = redis.call('TIME')
 now = tonumber(now[1]) + tonumber(now[2]) / 1000000
-local rate, burst, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local rate, burst, ttl, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local state = redis.call('HMGET', KEYS[1], 't', 'u')
 local tokens = tonumber(state[1]) or burst
 local updated = tonumber(state[2]) or now
 tokens = math.min(burst, tokens + math.max(0, now - updated) * rate)
-if tokens < 1 then return tostring(tokens) end
-redis.call('HSET', KEYS[1], 't', tostring(tokens - 1), 'u', tostring(now))
+if tokens < cost then return tostring(tokens) end
+redis.call('HSET', KEYS[1], 't', tostring(tokens - cost), 'u', tostring(now))
 if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
 return '-1'
 """
 
 
-def token_bucket_take(*, bucket: str, rate: float, burst: int) -> int:
-    """Take a token from `bucket`: 0 if one was there, else the seconds until one will be."""
+def token_bucket_take(*, bucket: str, rate: float, burst: int, cost: int = 1) -> int:
+    """Take `cost` tokens from `bucket`: 0 if they were there, else the seconds until they will
+    be. A cost over `burst` can never be paid: it waits as a drained bucket does."""
     # Kept as long as a full refill takes: an idle key's bucket is full anyway.
     ttl = math.ceil(burst / rate) + 1 if rate > 0 else 0
     try:
-        tokens = _take_shared(bucket, rate=rate, burst=burst, ttl=ttl)
+        tokens = _take_shared(bucket, rate=rate, burst=burst, ttl=ttl, cost=cost)
     except CacheUnreachable:
         FALLBACKS.inc()
-        tokens = _LOCAL.take(bucket, rate=rate, burst=burst, ttl=ttl)
+        tokens = _LOCAL.take(bucket, rate=rate, burst=burst, ttl=ttl, cost=cost)
     if tokens is None:
         return 0
-    return math.ceil((1 - tokens) / rate) if rate > 0 else NO_REFILL_RETRY_SECONDS
+    if rate <= 0 or cost > burst:
+        return NO_REFILL_RETRY_SECONDS
+    return math.ceil((cost - tokens) / rate)
 
 
 class CacheUnreachable(Exception):
@@ -108,15 +112,15 @@ class _Outage:
 _OUTAGE = _Outage()
 
 
-def _take_shared(bucket: str, *, rate: float, burst: int, ttl: int) -> float | None:
+def _take_shared(bucket: str, *, rate: float, burst: int, ttl: int, cost: int) -> float | None:
     if _OUTAGE.skipping():
         raise CacheUnreachable
     cache = caches["default"]
     try:
         if isinstance(cache, RedisCache):
-            tokens = _take_on_redis(cache, bucket, rate=rate, burst=burst, ttl=ttl)
+            tokens = _take_on_redis(cache, bucket, rate=rate, burst=burst, ttl=ttl, cost=cost)
         else:
-            tokens = _take_in_cache(cache, bucket, rate=rate, burst=burst, ttl=ttl)
+            tokens = _take_in_cache(cache, bucket, rate=rate, burst=burst, ttl=ttl, cost=cost)
     except CACHE_ERRORS as exc:
         _OUTAGE.started(exc)
         raise CacheUnreachable from exc
@@ -134,16 +138,16 @@ class _LocalBuckets:
         self.buckets: dict[str, tuple[float, float, int]] = {}  # tokens, updated, ttl
         self.lock = threading.Lock()
 
-    def take(self, bucket: str, *, rate: float, burst: int, ttl: int) -> float | None:
+    def take(self, bucket: str, *, rate: float, burst: int, ttl: int, cost: int) -> float | None:
         now = time.monotonic()
         with self.lock:
             if len(self.buckets) >= self.PRUNE_AT:
                 self._prune(now)
             tokens, updated, _ = self.buckets.get(bucket, (float(burst), now, ttl))
             tokens = min(float(burst), tokens + (now - updated) * rate)
-            if tokens < 1:
+            if tokens < cost:
                 return tokens
-            self.buckets[bucket] = (tokens - 1, now, ttl)
+            self.buckets[bucket] = (tokens - cost, now, ttl)
             return None
 
     def _prune(self, now: float) -> None:
@@ -153,19 +157,19 @@ class _LocalBuckets:
 _LOCAL = _LocalBuckets()
 
 
-def _take_on_redis(cache: RedisCache, bucket: str, *, rate: float, burst: int, ttl: int) -> float | None:
+def _take_on_redis(cache: RedisCache, bucket: str, *, rate: float, burst: int, ttl: int, cost: int) -> float | None:
     key = cache.make_and_validate_key(bucket)
     client = cache._cache.get_client(key, write=True)
-    answer = float(client.eval(_TAKE, 1, key, rate, burst, ttl))
+    answer = float(client.eval(_TAKE, 1, key, rate, burst, ttl, cost))
     return None if answer < 0 else answer
 
 
-def _take_in_cache(cache: BaseCache, bucket: str, *, rate: float, burst: int, ttl: int) -> float | None:
+def _take_in_cache(cache: BaseCache, bucket: str, *, rate: float, burst: int, ttl: int, cost: int) -> float | None:
     now = time.time()
     tokens, updated = cache.get(bucket, (float(burst), now))
     # max(): a clock stepping back between processes must not drain the bucket.
     tokens = min(float(burst), tokens + max(0.0, now - updated) * rate)
-    if tokens < 1:
+    if tokens < cost:
         return tokens
-    cache.set(bucket, (tokens - 1, now), timeout=ttl or None)
+    cache.set(bucket, (tokens - cost, now), timeout=ttl or None)
     return None

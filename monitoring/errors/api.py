@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from monitoring.errors.body import BadEncoding, BodyReader, BodyTooLarge
-from monitoring.errors.envelope import EnvelopeError, parse, parse_header
+from monitoring.errors.envelope import EnvelopeError, envelope_weight, parse, parse_header
 from monitoring.errors.ratelimit import rate_limit_wait
 from monitoring.errors.services.ingest import InvalidBody, envelope_ingest, store_ingest
 from monitoring.metrics.access import client_address
@@ -41,6 +41,10 @@ def _answer(status: int, body: dict, **headers: str) -> JsonResponse:
 
 def _error(status: int, detail: str, **headers: str) -> JsonResponse:
     return _answer(status, {"detail": detail}, **{"X-Sentry-Error": detail, **headers})
+
+
+def _rate_limited(wait: int) -> JsonResponse:
+    return _error(429, "rate limited", **{"Retry-After": str(wait), "X-Sentry-Rate-Limits": f"{wait}::key"})
 
 
 def _auth_fields(request: HttpRequest) -> dict[str, str]:
@@ -100,9 +104,11 @@ def _ingest(request: HttpRequest, project_id: int, *, is_envelope: bool) -> Http
             return _error(401, "invalid sentry_key (unknown or revoked) or sentry_secret")
         if key.project_id != project_id:
             return _error(403, "sentry_key does not belong to this project")
+        # One token before the body is read: a drained key costs no reading. The envelope's
+        # other items are paid for once it is parsed.
         wait = rate_limit_wait(key_id=key.pk)
         if wait:
-            return _error(429, "rate limited", **{"Retry-After": str(wait), "X-Sentry-Rate-Limits": f"{wait}::key"})
+            return _rate_limited(wait)
         body = reader.read_all()
     except BodyTooLarge as exc:
         return _error(413, str(exc))
@@ -122,8 +128,12 @@ def _ingest(request: HttpRequest, project_id: int, *, is_envelope: bool) -> Http
         return _answer(200, {"id": event_id})
     try:
         envelope = parse(body)
-    except EnvelopeError as exc:
+        weight = envelope_weight(envelope)
+    except EnvelopeError as exc:  # EnvelopeTooBig is one: refused whole, nothing stored
         return _error(400, str(exc))
+    wait = rate_limit_wait(key_id=key.pk, cost=weight - 1)
+    if wait:
+        return _rate_limited(wait)
     result = envelope_ingest(
         project=key.project, envelope=envelope, client_ip=ip, received_at=received_at, key_id=key.pk
     )

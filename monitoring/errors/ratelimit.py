@@ -1,6 +1,8 @@
-"""Error ingest is limited per ingest key: whole envelopes (ERRORS_RATE_PER_SECOND, up to
-ERRORS_RATE_BURST) and, where ERRORS_CATEGORY_RATE_LIMITS names budgets, the items of each
-data category (error, transaction, session, …), as Sentry's quotas are."""
+"""Error ingest is limited per ingest key: the things envelopes carry, counted one per
+event, transaction, session, span, check-in or attachment (ERRORS_RATE_PER_SECOND, up to
+ERRORS_RATE_BURST), so one envelope of many items costs what many envelopes would; and,
+where ERRORS_CATEGORY_RATE_LIMITS names budgets, the items of each data category (error,
+transaction, session, …), as Sentry's quotas are."""
 
 from functools import lru_cache
 
@@ -10,12 +12,15 @@ from django.core.exceptions import ImproperlyConfigured
 from monitoring.common.ratelimit import token_bucket_take
 
 
-def rate_limit_wait(*, key_id: int) -> int:
-    """0 if the key may send now (taking a token), else the seconds until it may."""
-    if settings.ERRORS_RATE_PER_SECOND <= 0:
-        return 0  # no limit configured
+def rate_limit_wait(*, key_id: int, cost: int = 1) -> int:
+    """0 if the key may send `cost` items now (taking as many tokens), else the seconds until it may."""
+    if settings.ERRORS_RATE_PER_SECOND <= 0 or cost <= 0:
+        return 0  # no limit configured, or nothing to count
     return token_bucket_take(
-        bucket=f"errors:bucket:{key_id}", rate=settings.ERRORS_RATE_PER_SECOND, burst=settings.ERRORS_RATE_BURST
+        bucket=f"errors:bucket:{key_id}",
+        rate=settings.ERRORS_RATE_PER_SECOND,
+        burst=settings.ERRORS_RATE_BURST,
+        cost=cost,
     )
 
 

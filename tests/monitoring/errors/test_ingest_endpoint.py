@@ -154,35 +154,50 @@ def test_unknown_or_corrupt_encodings_are_4xx(client, envelope_url, ingest_key):
 # --- Bad input: good items kept, bad ones counted --------------------------------------------
 
 
+def report(comments):
+    """A user report: an item that is stored, sent beside the one event an envelope may hold."""
+    return {"event_id": uuid.uuid4().hex, "name": "Ann", "email": "ann@example.com", "comments": comments}
+
+
+def reports():
+    return sorted(ErrorUserReport.objects.values_list("comments", flat=True))
+
+
 def test_a_truncated_envelope_keeps_the_items_before_the_cut(client, envelope_url, ingest_key):
-    whole = envelope(item(event("kept")), item(event("cut off")))
+    whole = envelope(item(event("kept")), item(report("cut off"), "user_report"))
     response = post(client, envelope_url, whole[:-40], headers=auth(ingest_key))
     assert response.status_code == 200
     assert [i.title for i in ErrorIssue.objects.all()] == ["kept"]
+    assert reports() == []
     assert outcomes() == {("default", "invalid", False): 1}
 
 
 def test_a_wrong_length_drops_that_item_only(client, envelope_url, ingest_key):
     good = item(event("kept"))
-    payload = json.dumps(event("wrong length")).encode()
-    bad = json.dumps({"type": "event", "length": len(payload) - 7}).encode() + b"\n" + payload + b"\n"
+    payload = json.dumps(report("wrong length")).encode()
+    bad = json.dumps({"type": "user_report", "length": len(payload) - 7}).encode() + b"\n" + payload + b"\n"
     assert post(client, envelope_url, envelope(good, bad), headers=auth(ingest_key)).status_code == 200
     assert [i.title for i in ErrorIssue.objects.all()] == ["kept"]
     assert outcomes() == {("default", "invalid", False): 1}
 
 
 def test_invalid_json_in_one_item_keeps_the_others(client, envelope_url, ingest_key):
-    body = envelope(item(event("first")), item(b'{"message": "bro'), item(event("third"), with_length=False))
+    body = envelope(
+        item(report("first"), "user_report"),
+        item(b'{"message": "bro'),
+        item(report("third"), "user_report", with_length=False),
+    )
     assert post(client, envelope_url, body, headers=auth(ingest_key)).status_code == 200
-    assert sorted(i.title for i in ErrorIssue.objects.all()) == ["first", "third"]
+    assert reports() == ["first", "third"]
     assert outcomes() == {("error", "invalid", False): 1}
 
 
 def test_an_event_over_one_mib_is_dropped_and_the_rest_kept(client, envelope_url, ingest_key):
     huge = event("huge", extra={"blob": "x" * (1024 * 1024)})
-    body = envelope(item(huge), item(event("small")))
+    body = envelope(item(huge), item(report("small"), "user_report"))
     assert post(client, envelope_url, body, headers=auth(ingest_key)).status_code == 200
-    assert [i.title for i in ErrorIssue.objects.all()] == ["small"]
+    assert not ErrorIssue.objects.exists()
+    assert reports() == ["small"]
     assert outcomes() == {("error", "too_large", False): 1}
 
 
@@ -254,13 +269,15 @@ def test_a_category_over_its_budget_is_dropped_and_named_while_the_rest_is_kept(
 ):
     settings.ERRORS_CATEGORY_RATE_LIMITS = "error=0.1/1"
     report = {"event_id": uuid.uuid4().hex, "name": "Ann", "email": "ann@example.com", "comments": "it broke"}
-    first = post(client, envelope_url, envelope(item(event("one")), item(event("two"))), headers=auth(ingest_key))
+    first = post(client, envelope_url, envelope(item(event("one"))), headers=auth(ingest_key))
+    over = post(client, envelope_url, envelope(item(event("two"))), headers=auth(ingest_key))
     second = post(
         client, envelope_url, envelope(item(event("three")), item(report, "user_report")), headers=auth(ingest_key)
     )
-    assert first.status_code == second.status_code == 200
-    wait = first["X-Sentry-Rate-Limits"].split(":")[0]
-    assert int(wait) >= 1 and first["X-Sentry-Rate-Limits"] == f"{wait}:error:key"
+    assert first.status_code == over.status_code == second.status_code == 200
+    assert "X-Sentry-Rate-Limits" not in first
+    wait = over["X-Sentry-Rate-Limits"].split(":")[0]
+    assert int(wait) >= 1 and over["X-Sentry-Rate-Limits"] == f"{wait}:error:key"
     assert second["X-Sentry-Rate-Limits"].endswith(":error:key")
     assert [e.payload.get("message") for e in ErrorEvent.objects.all()] == ["one"]
     assert outcomes()[("error", "ratelimit_backoff", False)] == 2

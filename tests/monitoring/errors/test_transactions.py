@@ -8,7 +8,7 @@ import sentry_sdk
 from django.utils import timezone
 
 from monitoring.errors.transactions import InvalidTransaction, transaction_points
-from monitoring.models import EnvelopeOutcome, MetricPoint, Project
+from monitoring.models import EnvelopeOutcome, MetricPoint, Project, ReleaseHealth
 from monitoring.telemetry.selectors.metrics import query
 from monitoring.telemetry.services.rollups import rollups_build
 
@@ -73,11 +73,14 @@ def test_a_transaction_older_than_the_metrics_store_accepts_is_placed_at_receipt
 
 
 @pytest.mark.django_db
-def test_a_bad_transaction_is_dropped_and_the_event_beside_it_kept(client, ingest_key):
+def test_a_bad_transaction_is_dropped_and_the_session_beside_it_kept(client, ingest_key):
+    session = {"sid": "a" * 32, "did": "u1", "status": "exited", "init": True, "attrs": {"release": "1.0"}}
     body = (
         b'{}\n{"type":"transaction"}\n'
         + json.dumps({"transaction": "x"}).encode()
-        + b'\n{"type":"event"}\n{"message":"kept"}\n'
+        + b'\n{"type":"session"}\n'
+        + json.dumps(session).encode()
+        + b"\n"
     )
     response = client.generic(
         "POST",
@@ -87,6 +90,7 @@ def test_a_bad_transaction_is_dropped_and_the_event_beside_it_kept(client, inges
     )
     assert response.status_code == 200
     assert not MetricPoint.objects.exists()
+    assert ReleaseHealth.objects.get().sessions == 1
     assert (EnvelopeOutcome.objects.get().category, EnvelopeOutcome.objects.get().reason) == ("transaction", "invalid")
 
 
