@@ -7,6 +7,7 @@ claimed there, so the schedule below never grows with the number of targets.
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 from kombu import Queue
 
 from monitoring.health.worker_pulse import WorkerPulse
@@ -123,6 +124,24 @@ app.conf.beat_schedule = {
         "schedule": 10.0,
         "options": {"expires": 9},
     },
+    # Plans keep their own cron (next_run_at, next_verify_at); the tick claims due ones onto
+    # the "backups" queue and fails runs whose worker died. Retention and the monthly
+    # disaster-recovery drill are plain ticks too.
+    "dispatch-backups": {
+        "task": "backups.dispatch_due",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "backup-retention": {
+        "task": "backups.retention",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
+    "backup-drill": {
+        "task": "backups.drill",
+        "schedule": crontab(minute=0, hour=5, day_of_month=1),
+        "options": {"expires": 3600},
+    },
 }
 
 app.steps["worker"].add(WorkerPulse)
@@ -138,5 +157,6 @@ app.autodiscover_tasks(
         "alerts.incidents",
         "alerts.paging",
         "alerts.rules",
+        "backups",
     ]
 )
