@@ -37,6 +37,10 @@ class StorageKind(models.TextChoices):
     SFTP = "sftp", "SFTP"
 
 
+# `manage.py backup list` must never be read as "back up the plan named list".
+RESERVED_NAMES = frozenset({"list", "cleanup", "verify", "full"})
+
+
 class Plan(models.Model):
     name = models.SlugField(max_length=64, unique=True, help_text="Used by `manage.py backup NAME`.")
     enabled = models.BooleanField(default=True)
@@ -146,6 +150,8 @@ class Plan(models.Model):
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
+        if self.name in RESERVED_NAMES:
+            errors["name"] = f"{self.name!r} is a word of the backup command; choose another name."
         for field, name in self.env_names().items():
             if not name:
                 errors[field] = "Name the environment variable."
