@@ -2,17 +2,20 @@
 overrides and who is on call, and integrations (token shown once, revoked, never edited)."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.html import format_html
-from unfold.admin import ModelAdmin, TabularInline
+from django.utils.html import format_html, format_html_join
+from unfold.admin import ModelAdmin, StackedInline, TabularInline
 from unfold.decorators import action, display
+from unfold.widgets import UnfoldAdminSelectWidget
 
 from alerts.intake.services import integration_create, integration_revoke
 from alerts.models import EscalationPolicy, EscalationStep, Integration, OnCallLayer, OnCallOverride, OnCallSchedule
-from alerts.paging.services.schedules import layer_validate, oncall_shifts, time_zone_validate
+from alerts.paging.services.schedules import layer_handoffs, layer_validate, oncall_shifts, time_zone_validate
 
 SHIFTS_SHOWN = 6
 
@@ -71,45 +74,153 @@ class OnCallScheduleForm(forms.ModelForm):
         return value
 
 
+ROTATION_SLOTS = 6  # pickers shown for a new layer; an existing one gets two spare
+UNITS = {"hours": 3600, "days": 86400}
+HANDOFFS_SHOWN = 5
+
+
+def _active_usernames() -> list[str]:
+    User = get_user_model()
+    return list(
+        User.objects.filter(is_active=True).order_by(User.USERNAME_FIELD).values_list(User.USERNAME_FIELD, flat=True)
+    )
+
+
+class RotationUsersWidget(forms.MultiWidget):
+    """One user picker per turn, in rotation order: "1st", "2nd", … Blank pickers are skipped."""
+
+    def __init__(self, slots: int, choices: list[tuple[str, str]]):
+        super().__init__([UnfoldAdminSelectWidget(choices=choices) for _ in range(slots)])
+
+    def render(self, name, value, attrs=None, renderer=None):
+        values = self.decompress(value)  # a saved list of names, or the pickers as posted: padded to every slot
+        base_id = (attrs or {}).get("id") or f"id_{name}"
+        pickers = format_html_join(
+            "",
+            '<li class="flex items-center gap-1"><label for="{}" class="text-xs text-base-500">{}.</label>{}</li>',
+            (
+                (f"{base_id}_{n}", n + 1, widget.render(f"{name}_{n}", values[n], {"id": f"{base_id}_{n}"}, renderer))
+                for n, widget in enumerate(self.widgets)
+            ),
+        )
+        return format_html('<ol class="rotation-users flex flex-wrap gap-3">{}</ol>', pickers)
+
+    def decompress(self, value):
+        names = list(value or [])[: len(self.widgets)]
+        return names + [None] * (len(self.widgets) - len(names))
+
+
+class RotationUsersField(forms.MultiValueField):
+    def __init__(self, *, slots: int, usernames: list[str], **kwargs):
+        choices = [("", "—"), *((name, name) for name in usernames)]
+        super().__init__(
+            [forms.ChoiceField(choices=choices, required=False) for _ in range(slots)],
+            require_all_fields=False,
+            widget=RotationUsersWidget(slots, choices),
+            error_messages={"required": "Pick at least one user to take turns."},
+            **kwargs,
+        )
+
+    def compress(self, data_list):
+        return [name for name in data_list or [] if name]
+
+
 class OnCallLayerForm(forms.ModelForm):
-    users = forms.CharField(help_text="Usernames in rotation order, separated by commas.")
+    """Users picked in rotation order, the rotation in hours or days, hints shown in full."""
+
+    rotation_every = forms.IntegerField(
+        min_value=1, initial=7, label="Rotate every", help_text="Each person's turn lasts this long."
+    )
+    rotation_unit = forms.ChoiceField(
+        choices=[("hours", "hours"), ("days", "days")], initial="days", label="Unit", widget=UnfoldAdminSelectWidget
+    )
 
     class Meta:
         model = OnCallLayer
-        fields = ("name", "priority", "users", "starts_at", "rotation_seconds", "restrict_start", "restrict_end")
+        fields = ("name", "priority", "users", "starts_at", "restrict_start", "restrict_end")
+        help_texts = {
+            "priority": "A higher layer wins where it has someone on call (e.g. a weekend layer over the weekly one).",
+            "starts_at": f"The first turn starts here ({settings.TIME_ZONE}, the portal's time zone); "
+            "handoffs below are in the schedule's time zone.",
+            "restrict_start": "Optional: on call only from this time each day, in the schedule's time zone.",
+            "restrict_end": "…until this time (may cross midnight, e.g. 22:00–06:00).",
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk and isinstance(self.instance.users, list):
-            self.initial["users"] = ", ".join(self.instance.users)
-
-    def clean_users(self):
-        return [name.strip() for name in self.cleaned_data["users"].split(",") if name.strip()]
+        current = self.instance.users if isinstance(self.instance.users, list) else []
+        usernames = _active_usernames()
+        usernames += [name for name in current if name not in usernames]  # an inactive one still shows, and errs
+        self.fields["users"] = RotationUsersField(
+            slots=max(ROTATION_SLOTS, len(current) + 2),
+            usernames=usernames,
+            label="Users, in rotation order",
+            help_text="The first takes the first turn from the start, then the next; pick as many as rotate.",
+        )
+        seconds = self.instance.rotation_seconds if self.instance.pk else None
+        if seconds:
+            unit = "days" if seconds % UNITS["days"] == 0 else "hours"
+            self.initial.setdefault("rotation_every", seconds // UNITS[unit])
+            self.initial.setdefault("rotation_unit", unit)
 
     def clean(self):
         data = super().clean()
-        if "users" in data:
-            try:
-                layer_validate(
-                    users=data["users"],
-                    restrict_start=data.get("restrict_start"),
-                    restrict_end=data.get("restrict_end"),
-                )
-            except ValidationError as exc:
-                _errors_onto(self, exc)
+        every, unit = data.get("rotation_every"), data.get("rotation_unit")
+        if every and unit in UNITS:
+            # Stored in seconds, as the schedule arithmetic counts; people think in hours or days.
+            self.instance.rotation_seconds = every * UNITS[unit]
+        try:
+            layer_validate(
+                users=data.get("users", []),
+                restrict_start=data.get("restrict_start"),
+                restrict_end=data.get("restrict_end"),
+            )
+        except ValidationError as exc:
+            # A field that already failed keeps its own, more precise error.
+            for field, errors in exc.message_dict.items():
+                if field not in self.errors:
+                    self.add_error(field if field in self.fields else None, errors)
         return data
 
 
-class OnCallLayerInline(TabularInline):
+class OnCallLayerInline(StackedInline):
     model = OnCallLayer
     form = OnCallLayerForm
     extra = 0
+    readonly_fields = ("handoffs",)
+    fields = (
+        "name",
+        "priority",
+        "users",
+        ("rotation_every", "rotation_unit"),
+        "starts_at",
+        ("restrict_start", "restrict_end"),
+        "handoffs",
+    )
+
+    @display(description="next handoffs")
+    def handoffs(self, layer):
+        if not layer.pk:
+            return "Shown once the layer is saved."
+        zone = layer.schedule.time_zone
+        found = layer_handoffs(layer=layer, time_zone=zone, start=timezone.now(), count=HANDOFFS_SHOWN)
+        return render_to_string("admin/alerts/paging/handoffs.html", {"handoffs": found, "time_zone": zone})
 
 
 class OnCallOverrideForm(forms.ModelForm):
     class Meta:
         model = OnCallOverride
         fields = ("user", "starts_at", "ends_at")
+        help_texts = {
+            "user": "Who is on call instead, whatever the layers say.",
+            "starts_at": f"In {settings.TIME_ZONE}, the portal's time zone.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        User = get_user_model()
+        self.fields["user"].queryset = User.objects.filter(is_active=True).order_by(User.USERNAME_FIELD)
+        self.fields["user"].label_from_instance = lambda user: user.get_username()
 
     def clean(self):
         data = super().clean()
@@ -122,7 +233,6 @@ class OnCallOverrideInline(TabularInline):
     model = OnCallOverride
     form = OnCallOverrideForm
     extra = 0
-    raw_id_fields = ("user",)
 
 
 @admin.register(OnCallSchedule)

@@ -111,19 +111,10 @@ class _Plan:
         return names[self._turn(layer, moment) % len(names)]
 
     def _turn(self, layer: OnCallLayer, moment: datetime) -> int:
-        rotation = timedelta(seconds=layer.rotation_seconds)
-        start_wall = _wall(layer.starts_at, self.tz)
-        turn = int((_wall(moment, self.tz) - start_wall) / rotation)
-        # Wall clocks repeat an hour in autumn: settle the turn on real instants.
-        while turn > 0 and moment < self.handoff(layer, turn):
-            turn -= 1
-        while moment >= self.handoff(layer, turn + 1):
-            turn += 1
-        return turn
+        return _turn(layer, moment, self.tz)
 
     def handoff(self, layer: OnCallLayer, turn: int) -> datetime:
-        wall = _wall(layer.starts_at, self.tz) + turn * timedelta(seconds=layer.rotation_seconds)
-        return _instant(wall, self.tz)
+        return _handoff(layer, turn, self.tz)
 
     def changes(self, start: datetime, end: datetime) -> list[datetime]:
         """Every instant in (start, end) at which who is on call may change."""
@@ -196,6 +187,40 @@ def oncall_shifts(
                 break
         current, since = on_call, point
     return shifts
+
+
+@dataclass(frozen=True)
+class Handoff:
+    at: datetime
+    username: str  # who takes over
+
+
+def layer_handoffs(*, layer: OnCallLayer, time_zone: str, start: datetime, count: int = 5) -> list[Handoff]:
+    """The layer's next `count` handoffs from `start` (its first turn when it starts later), each
+    with who takes over; what the layer form previews. Overrides and restrictions are left out:
+    this is the rotation as entered."""
+    names = _usernames(layer)
+    if not names or not layer.rotation_seconds or layer.starts_at is None:
+        return []
+    tz = _zone(time_zone)
+    turn = 0 if start < layer.starts_at else _turn(layer, start, tz) + 1
+    return [Handoff(_handoff(layer, t, tz), names[t % len(names)]) for t in range(turn, turn + count)]
+
+
+def _turn(layer: OnCallLayer, moment: datetime, tz: ZoneInfo) -> int:
+    rotation = timedelta(seconds=layer.rotation_seconds)
+    turn = int((_wall(moment, tz) - _wall(layer.starts_at, tz)) / rotation)
+    # Wall clocks repeat an hour in autumn: settle the turn on real instants.
+    while turn > 0 and moment < _handoff(layer, turn, tz):
+        turn -= 1
+    while moment >= _handoff(layer, turn + 1, tz):
+        turn += 1
+    return turn
+
+
+def _handoff(layer: OnCallLayer, turn: int, tz: ZoneInfo) -> datetime:
+    wall = _wall(layer.starts_at, tz) + turn * timedelta(seconds=layer.rotation_seconds)
+    return _instant(wall, tz)
 
 
 def _usernames(layer: OnCallLayer) -> list[str]:

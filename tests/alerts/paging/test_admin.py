@@ -39,14 +39,15 @@ def schedule_form(time_zone="Europe/Berlin", layers=(), overrides=()):
     }
 
 
-def layer_row(**kwargs):
+def layer_row(users=("alice", "bob"), **kwargs):
     return {
         "name": "weekly",
         "priority": 0,
-        "users": "alice, bob",
+        **{f"users_{n}": name for n, name in enumerate(users)},
         "starts_at_0": "2026-03-02",
         "starts_at_1": "09:00:00",
-        "rotation_seconds": 604800,
+        "rotation_every": 7,
+        "rotation_unit": "days",
         "restrict_start": "",
         "restrict_end": "",
         **kwargs,
@@ -65,12 +66,12 @@ def test_schedule_errors_are_field_errors_and_nothing_is_saved(admin_client):
     UserFactory(username="alice")
     response = admin_client.post(
         reverse("admin:alerts_oncallschedule_add"),
-        schedule_form(time_zone="Mars/Olympus", layers=[layer_row(users="alice, ghost", restrict_start="09:00")]),
+        schedule_form(time_zone="Mars/Olympus", layers=[layer_row(users=("alice", "ghost"), restrict_start="09:00")]),
     )
     assert response.status_code == 200
     body = response.content.decode()
     assert "is not a known time zone" in body
-    assert "no active user ghost" in body
+    assert "Select a valid choice. ghost is not one of the available choices." in body
     assert "a daily restriction needs both a start and an end" in body
     assert not OnCallSchedule.objects.exists() and not OnCallLayer.objects.exists()
 
@@ -89,7 +90,12 @@ def test_schedule_saves_usernames_in_order_and_shows_who_is_on_call(admin_client
     # 08:00 UTC in the form is 09:00 in Berlin, and stays 09:00 once summer time starts.
     assert re.search(r"<strong>bob</strong></td>\s*<td>Mon 9 Mar 2026 09:00 CET", page)
     assert "<td>Mon 30 Mar 2026 09:00 CEST</td>" in page
-    assert 'value="alice, bob"' in page
+    # The rotation is two pickers in order, and a week reads as 7 days, not 604800 seconds.
+    assert re.search(r'name="layers-0-users_0"[^>]*>.*?<option value="alice" selected>', page, re.S)
+    assert re.search(r'name="layers-0-users_1"[^>]*>.*?<option value="bob" selected>', page, re.S)
+    assert 'name="layers-0-rotation_every" value="7"' in page
+    # The next handoffs, in Berlin time: bob takes over on Monday at 09:00.
+    assert "Mon 9 Mar 2026 09:00 CET</span> → <strong>bob</strong>" in page
 
 
 def test_override_must_end_after_it_starts(admin_client):
@@ -109,7 +115,7 @@ def test_override_must_end_after_it_starts(admin_client):
             }
         ],
     )
-    data.update(formset("layers", [layer_row(id=layer.pk, schedule=schedule.pk, users="alice")], INITIAL_FORMS=1))
+    data.update(formset("layers", [layer_row(id=layer.pk, schedule=schedule.pk, users=("alice",))], INITIAL_FORMS=1))
     data["name"] = schedule.name
     response = admin_client.post(reverse("admin:alerts_oncallschedule_change", args=[schedule.pk]), data)
     assert response.status_code == 200
@@ -167,3 +173,43 @@ def test_sidebar_lists_the_paging_pages(admin_client):
         reverse("admin:alerts_integration_changelist"),
     ):
         assert f'href="{url}"' in body
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "says"),
+    [
+        ({"users": ()}, "users", "Pick at least one user to take turns."),
+        ({"rotation_every": 0}, "rotation_every", "greater than or equal to 1"),
+        ({"rotation_unit": "seconds"}, "rotation_unit", "Select a valid choice"),
+    ],
+)
+def test_bad_layers_are_errors_on_their_field(admin_client, row, field, says):
+    UserFactory(username="alice"), UserFactory(username="bob")
+    response = admin_client.post(reverse("admin:alerts_oncallschedule_add"), schedule_form(layers=[layer_row(**row)]))
+    assert response.status_code == 200
+    [layers, _] = response.context["inline_admin_formsets"]
+    assert says in layers.formset.forms[0].errors[field][0]
+    assert not OnCallSchedule.objects.exists()
+
+
+def test_a_rotation_in_hours_is_stored_and_shown_in_hours(admin_client):
+    UserFactory(username="alice"), UserFactory(username="bob")
+    response = admin_client.post(
+        reverse("admin:alerts_oncallschedule_add"),
+        schedule_form(time_zone="UTC", layers=[layer_row(rotation_every=12, rotation_unit="hours")]),
+    )
+    assert response.status_code == 302
+    schedule = OnCallSchedule.objects.get()
+    assert schedule.layers.get().rotation_seconds == 12 * 3600
+    page = admin_client.get(reverse("admin:alerts_oncallschedule_change", args=[schedule.pk])).content.decode()
+    assert 'name="layers-0-rotation_every" value="12"' in page
+    assert re.search(r'<option value="hours" selected>', page)
+
+
+def test_an_override_is_a_user_picked_by_name(admin_client):
+    alice = UserFactory(username="alice")
+    schedule = ScheduleFactory()
+    page = admin_client.get(reverse("admin:alerts_oncallschedule_change", args=[schedule.pk])).content.decode()
+    # A select of usernames, not a raw id box with a magnifier.
+    assert re.search(rf'<option value="{alice.pk}">alice</option>', page)
+    assert "vForeignKeyRawIdAdminField" not in page
