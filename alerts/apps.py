@@ -12,3 +12,9 @@ class AlertsConfig(AppConfig):
         from monitoring.errors.links import register_issue_links
 
         register_issue_links("alerts.incidents", heading="Incidents", provider=issue_incident_links)
+
+        # Rules, channels, policies, schedules, silences and maintenance in the configuration
+        # document that backups owns, since backups may not import alerts.
+        from alerts import configuration
+
+        configuration.register()

@@ -35,7 +35,7 @@ def targets_export(*, project_slug: str | None = None, target_ids: list[int] | N
         targets = targets.filter(project__slug=project_slug)
     if target_ids is not None:
         targets = targets.filter(pk__in=target_ids)
-    return {"targets": [{"project": t.project.slug, **target_as_config(t)} for t in targets]}
+    return {"targets": [target_item(t) for t in targets]}
 
 
 def config_dump(document: dict, *, fmt: str) -> str:
@@ -54,6 +54,11 @@ def config_parse(text: str, *, fmt: str) -> list:
     return document["targets"]
 
 
+def target_item(target: Target) -> dict:
+    """A target as one item of a targets file: its project's slug, then its own fields."""
+    return {"project": target.project.slug, **target_as_config(target)}
+
+
 @transaction.atomic
 def targets_import(*, items: list) -> ImportReport:
     """Create or update each target, matched by project slug and name; any error writes nothing."""
@@ -66,37 +71,51 @@ def targets_import(*, items: list) -> ImportReport:
     }
     created = updated = 0
     for index, item in enumerate(items):
-        where = f"targets[{index}]"
-        if not isinstance(item, dict):
-            errors[where] = ["expected an object"]
-            continue
-        unknown = sorted(set(item) - _KNOWN)
-        if unknown:
-            errors[f"{where}.{unknown[0]}"] = ["unknown field"]
-            continue
-        slug = item.get("project")
-        project = projects.get(slug) if isinstance(slug, str) else None
-        if project is None:
-            errors[f"{where}.project"] = [f"no project with slug {item.get('project')!r}"]
-            continue
-        fields = {k: v for k, v in item.items() if k in TARGET_FIELDS}
-        existing = list(Target.objects.filter(project=project, name=fields.get("name"))[:2])
-        if len(existing) > 1:
-            errors[f"{where}.name"] = ["more than one target has this name in the project"]
-            continue
-        target = existing[0] if existing else Target(project=project)
-        if target.pk and "paused" in fields and fields["paused"] != target.paused:
-            errors[f"{where}.paused"] = ["pause or resume in the admin or API, so the change is recorded"]
-            continue
-        for name, value in fields.items():
-            setattr(target, name, value)
         try:
-            target_save(target=target, tags=item.get("tags"), heartbeat=item.get("heartbeat"))
-        except TargetConfigError as exc:
-            errors.update({f"{where}.{k}": v for k, v in exc.fields.items()})
+            before, _ = target_apply(item=item, projects=projects)
+        except TargetImportError as exc:
+            errors.update({f"targets[{index}]{'.' if k else ''}{k}": v for k, v in exc.fields.items()})
             continue
-        updated += bool(existing)
-        created += not existing
+        updated += before is not None
+        created += before is None
     if errors:  # raising inside the atomic block undoes the items that were fine
         raise TargetImportError(errors)
     return ImportReport(created=created, updated=updated)
+
+
+def target_apply(*, item: object, projects: dict[str, Project] | None = None) -> tuple[dict | None, dict]:
+    """Create or update one target from a file's item, matched by project slug and name.
+
+    Returns the item as exported before (None when created) and after. TargetImportError
+    names the fields ("" for the item as a whole); `projects` by slug saves a query per item."""
+    if not isinstance(item, dict):
+        raise TargetImportError({"": ["expected an object"]})
+    unknown = sorted(set(item) - _KNOWN)
+    if unknown:
+        raise TargetImportError({unknown[0]: ["unknown field"]})
+    slug = item.get("project")
+    if projects is None:
+        projects = {p.slug: p for p in Project.objects.filter(slug=slug)} if isinstance(slug, str) else {}
+    project = projects.get(slug) if isinstance(slug, str) else None
+    if project is None:
+        raise TargetImportError({"project": [f"no project with slug {item.get('project')!r}"]})
+    fields = {k: v for k, v in item.items() if k in TARGET_FIELDS}
+    existing = list(
+        Target.objects.filter(project=project, name=fields.get("name"))
+        .select_related("project", "heartbeat")
+        .prefetch_related("tags")[:2]
+    )
+    if len(existing) > 1:
+        raise TargetImportError({"name": ["more than one target has this name in the project"]})
+    target = existing[0] if existing else Target(project=project)
+    before = target_item(target) if target.pk else None
+    if target.pk and "paused" in fields and fields["paused"] != target.paused:
+        raise TargetImportError({"paused": ["pause or resume in the admin or API, so the change is recorded"]})
+    for name, value in fields.items():
+        setattr(target, name, value)
+    try:
+        target_save(target=target, tags=item.get("tags"), heartbeat=item.get("heartbeat"))
+    except TargetConfigError as exc:
+        raise TargetImportError(exc.fields) from exc
+    target = Target.objects.select_related("project", "heartbeat").prefetch_related("tags").get(pk=target.pk)
+    return before, target_item(target)
