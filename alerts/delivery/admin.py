@@ -1,43 +1,18 @@
-"""Channels (config checked by the kind's notifier, a "send test" action), the outbox and the delivery log."""
+"""Channels (config as the notifier's fields, checked by it; "send test" on the list and the
+page), the outbox and the delivery log."""
 
-from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action, display
 
-from alerts.delivery.notifiers import NOTIFIERS
+from alerts.delivery.forms import CONFIG_PREFIX, ChannelForm, channel_form_class
+from alerts.delivery.notifiers import NOTIFIERS, Notifier
 from alerts.delivery.services.sending import channel_send_test, notification_retry
 from alerts.models import Channel, DeliveryAttempt, Notification
-
-
-class ChannelForm(forms.ModelForm):
-    class Meta:
-        model = Channel
-        fields = "__all__"
-        help_texts = {
-            "config": "Checked by the kind. Secrets are environment variables named here, e.g. "
-            '{"url_env": "SLACK_ALERTS_WEBHOOK"}; email: {"to": ["ops@example.com"]}.',
-        }
-
-    def clean(self):
-        cleaned = super().clean()
-        kind, config = cleaned.get("kind"), cleaned.get("config")
-        if kind not in NOTIFIERS or "config" in self.errors:
-            return cleaned
-        notifier_class = NOTIFIERS[kind]
-        try:
-            cleaned["config"] = notifier_class.validate_config(config if config is not None else {})
-            notifier_class(
-                config=cleaned["config"], allow_private=cleaned.get("allow_private", False)
-            ).check_destinations()
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                self.add_error(field if field in self.fields else None, errors)
-        return cleaned
 
 
 class DeliveryAttemptInline(TabularInline):
@@ -58,20 +33,66 @@ class ChannelAdmin(ModelAdmin):
     list_select_related = ("user",)
     search_fields = ("name",)
     raw_id_fields = ("user",)
-    readonly_fields = ("consecutive_failures", "failing_since", "last_delivered_at", "log_link")
-    fields = (
-        "name",
-        "kind",
-        "config",
-        "allow_private",
-        "user",
-        "enabled",
-        "consecutive_failures",
-        "failing_since",
-        "last_delivered_at",
-        "log_link",
-    )
+    readonly_fields = ("consecutive_failures", "failing_since", "last_delivered_at", "log_link", "test_button")
     actions = ["send_test"]
+    # Switching the kind reloads the form with that kind's fields (ChannelForm marks the box).
+    change_form_after_template = "admin/alerts/kind_switch.html"
+
+    def notifier(self, request, obj=None) -> type[Notifier]:
+        """The kind the form is for: as posted, as asked (?kind=), as saved, else the first."""
+        for key in (request.POST.get("kind"), request.GET.get("kind"), obj.kind if obj else None):
+            if key in NOTIFIERS:
+                return NOTIFIERS[key]
+        return next(iter(NOTIFIERS.values()))
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = channel_form_class(self.notifier(request, obj))
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        notifier = self.notifier(request, obj)
+        names = tuple(CONFIG_PREFIX + name for name in (notifier.form_fields() or {}))
+        if names:
+            config = [
+                ("Where it sends", {"fields": names}),
+                ("Advanced: the config as JSON", {"fields": ("config_as_json", "config"), "classes": ["collapse"]}),
+            ]
+        else:
+            config = [("Where it sends", {"fields": ("config",)})]
+        delivery = ("consecutive_failures", "failing_since", "last_delivered_at", "log_link")
+        return (
+            (None, {"fields": ("name", "kind", "allow_private", "user", "enabled")}),
+            *config,
+            ("Delivery", {"fields": (*delivery, "test_button") if obj else delivery}),
+        )
+
+    @display(description="send a test")
+    def test_button(self, channel):
+        # Part of the change form: the channel is saved as edited, then the test goes out
+        # (response_change), through the same service as the list action.
+        return format_html(
+            '<button type="submit" name="_send_test" value="1" id="send-test" class="{}">{}</button>'
+            '<p class="mt-1 text-sm">A real message goes out through this channel; '
+            "the result is in the delivery log.</p>",
+            "border border-base-200 font-medium px-3 py-2 rounded-default text-sm hover:bg-base-50 "
+            "dark:border-base-700 dark:hover:bg-base-800",
+            "Save and send a test",
+        )
+
+    def response_change(self, request, obj):
+        if "_send_test" in request.POST:
+            self._send_tests(request, [obj])
+            return HttpResponseRedirect(reverse("admin:alerts_channel_change", args=[obj.pk]))
+        return super().response_change(request, obj)
+
+    def _send_tests(self, request, channels) -> None:
+        for channel in channels:
+            attempt = channel_send_test(channel=channel, now=timezone.now())
+            status = f"HTTP {attempt.status_code}" if attempt.status_code else ""
+            if attempt.ok:
+                messages.success(request, f"{channel}: test sent {status}".rstrip())
+            else:
+                messages.error(request, f"{channel}: test failed: {attempt.error}")
 
     @display(description="health")
     def health(self, channel):
@@ -89,13 +110,7 @@ class ChannelAdmin(ModelAdmin):
     @action(description="Send a test notification through the selected channels")
     def send_test(self, request, queryset):
         # A list action is a CSRF-protected POST: a real message goes out, so never on a GET.
-        for channel in queryset:
-            attempt = channel_send_test(channel=channel, now=timezone.now())
-            status = f"HTTP {attempt.status_code}" if attempt.status_code else ""
-            if attempt.ok:
-                messages.success(request, f"{channel}: test sent {status}".rstrip())
-            else:
-                messages.error(request, f"{channel}: test failed: {attempt.error}")
+        self._send_tests(request, queryset)
 
 
 class _ReadOnly(ModelAdmin):

@@ -210,8 +210,8 @@ class AlertRuleAdmin(ModelAdmin):
         )
 
     change_form_before_template = "admin/alerts/rule_examples.html"
-    # Switching the kind reloads the form with that kind's fields.
-    change_form_after_template = "admin/alerts/rule_form_script.html"
+    # Switching the kind reloads the form with that kind's fields (AlertRuleForm marks the boxes).
+    change_form_after_template = "admin/alerts/kind_switch.html"
 
     def get_changeform_initial_data(self, request):
         # ?example=<key>: the add form filled in from one of the example rules.

@@ -45,6 +45,15 @@ class AlertRuleForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Another kind, or a new rule's project (its pickers), reloads the form; a new rule
+        # carries what is typed so far. A saved rule carries nothing: its page shows the rule.
+        adding = self.instance.pk is None
+        for name in ("kind", "project") if adding else ("kind",):
+            if name in self.fields:
+                self.fields[name].widget.attrs["data-reloads"] = "1"
+        for name in ("name", "severity", "summary") if adding else ():
+            if name in self.fields:
+                self.fields[name].widget.attrs["data-carry"] = "1"
         kind = self.rule_kind
         if kind is None:
             return

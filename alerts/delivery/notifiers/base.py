@@ -16,8 +16,11 @@ from django.core.validators import URLValidator
 
 from alerts.delivery import outbound
 from alerts.delivery.messages import Message
+from alerts.delivery.notifiers import fields as f
 
 if TYPE_CHECKING:
+    from django import forms
+
     from alerts.delivery.models import Channel
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -93,6 +96,28 @@ class Notifier:
     def clean(cls, config: dict[str, Any]) -> dict[str, Any]:
         """Kind-specific checks of an already shape-checked config."""
         return config
+
+    @classmethod
+    def form_fields(cls) -> "dict[str, forms.Field] | None":
+        """The channel form's fields for this kind's config, keyed by config key, in order.
+
+        None (the default) leaves the raw JSON config field only. The form
+        (alerts.delivery.forms) prefixes the names, turns the cleaned values into a config
+        with config_from_form and checks it with validate_config and check_destinations, the
+        same path as the JSON behind "advanced"; each "key: why" lands on the key's field.
+        A secret is a field naming an environment variable (fields.env_field), shown with
+        the variable's presence, never its value."""
+        return None
+
+    @classmethod
+    def config_from_form(cls, values: dict[str, Any]) -> dict[str, Any]:
+        """The config from the fields' cleaned values: empty fields are left out."""
+        return {key: value for key, value in values.items() if value not in (None, "", [])}
+
+    @classmethod
+    def form_initial(cls, config: dict[str, Any]) -> dict[str, Any]:
+        """The fields' values for a stored config: the inverse of config_from_form."""
+        return dict(config)
 
     @classmethod
     def _check_env(cls, field: str, name: Any) -> None:
@@ -186,6 +211,16 @@ class UrlEnvNotifier(Notifier):
     def clean(cls, config: dict[str, Any]) -> dict[str, Any]:
         cls.check_url("url_env", os.environ[config["url_env"]])
         return config
+
+    @classmethod
+    def form_fields(cls) -> "dict[str, forms.Field] | None":
+        return {
+            "url_env": f.env_field(
+                label="Webhook URL variable",
+                placeholder=f"{cls.kind.upper()}_ALERTS_WEBHOOK",
+                help_text="The environment variable holding the webhook URL (its token is the secret).",
+            )
+        }
 
     def destinations(self) -> dict[str, str]:
         return {"url_env": os.environ.get(self.config["url_env"], "")}

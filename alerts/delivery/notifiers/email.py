@@ -8,6 +8,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 
 from alerts.delivery.messages import Message
+from alerts.delivery.notifiers import fields as f
 from alerts.delivery.notifiers.base import Notifier, NotifierError, SendResult, config_error
 
 
@@ -30,6 +31,10 @@ class EmailNotifier(Notifier):
             except ValidationError:
                 raise config_error("to", f"{address!r} is not an email address") from None
         return {**config, "to": to}
+
+    @classmethod
+    def form_fields(cls) -> dict[str, Any]:
+        return {"to": f.AddressesField(label="To", help_text="One address per line, or separated by commas.")}
 
     def send(self, message: Message, *, idempotency_key: str) -> SendResult:
         domain = urlsplit(settings.SITE_URL).hostname or "lookout"

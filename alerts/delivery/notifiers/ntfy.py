@@ -3,6 +3,7 @@ import re
 from typing import Any
 
 from alerts.delivery.messages import Message
+from alerts.delivery.notifiers import fields as f
 from alerts.delivery.notifiers.base import Notifier, SendResult, config_error
 from alerts.models import Severity
 
@@ -17,6 +18,16 @@ class NtfyNotifier(Notifier):
 
     kind = "ntfy"
     fields = {"server": False, "topic": True, "token_env": False}
+
+    @classmethod
+    def form_fields(cls) -> dict[str, Any]:
+        return {
+            "topic": f.text_field(placeholder="lookout-alerts"),
+            "server": f.url_field(required=False, placeholder=SERVER, help_text="Empty: ntfy.sh."),
+            "token_env": f.env_field(
+                required=False, label="Access token variable", placeholder="NTFY_TOKEN", help_text="Optional."
+            ),
+        }
 
     @classmethod
     def clean(cls, config: dict[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,7 @@ import json
 from typing import Any
 
 from alerts.delivery.messages import Message
+from alerts.delivery.notifiers import fields as f
 from alerts.delivery.notifiers.base import Notifier, SendResult
 from alerts.models import IncidentEvent, Severity
 
@@ -20,6 +21,15 @@ class PagerDutyNotifier(Notifier):
 
     kind = "pagerduty"
     fields = {"routing_key_env": True, "url": False}
+
+    @classmethod
+    def form_fields(cls) -> dict[str, Any]:
+        return {
+            "routing_key_env": f.env_field(
+                label="Routing key variable", placeholder="PAGERDUTY_ROUTING_KEY", help_text="The Events API v2 key."
+            ),
+            "url": f.url_field(required=False, label="Events URL", placeholder=EVENTS_URL),
+        }
 
     @classmethod
     def clean(cls, config: dict[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from typing import Any
 from django.template.loader import render_to_string
 
 from alerts.delivery.messages import Message
+from alerts.delivery.notifiers import fields as f
 from alerts.delivery.notifiers.base import Notifier, SendResult, config_error
 
 API_URL = "https://api.telegram.org"
@@ -16,6 +17,14 @@ class TelegramNotifier(Notifier):
 
     kind = "telegram"
     fields = {"bot_token_env": True, "chat_id": True, "api_url": False}
+
+    @classmethod
+    def form_fields(cls) -> dict[str, Any]:
+        return {
+            "bot_token_env": f.env_field(label="Bot token variable", placeholder="TELEGRAM_BOT_TOKEN"),
+            "chat_id": f.text_field(label="Chat", placeholder="-1001234567890 or @ops_alerts"),
+            "api_url": f.url_field(required=False, label="API URL", placeholder=API_URL),
+        }
 
     @classmethod
     def clean(cls, config: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 from django.template import Context, Engine, TemplateSyntaxError
 
 from alerts.delivery.messages import Message
+from alerts.delivery.notifiers import fields as f
 from alerts.delivery.notifiers.base import Notifier, SendResult, config_error
 
 FORMATS = ("alertmanager", "template")
@@ -90,6 +91,27 @@ class WebhookNotifier(Notifier):
         if not isinstance(config.get("content_type", ""), str):
             raise config_error("content_type", "must be a media type, e.g. application/json")
         return config
+
+    @classmethod
+    def form_fields(cls) -> dict[str, Any]:
+        return {
+            "url": f.url_field(required=False, label="URL", help_text="Or, if the URL holds a token, the variable:"),
+            "url_env": f.env_field(required=False, label="URL variable", placeholder="ORDERS_WEBHOOK_URL"),
+            "format": f.choice_field(
+                [("alertmanager", "Alertmanager v4 JSON"), ("template", "a body from the template below")],
+                initial="alertmanager",
+            ),
+            "template": f.textarea_field(
+                required=False, help_text="Django template syntax, e.g. {{ subject }}; only for the template format."
+            ),
+            "content_type": f.text_field(required=False, placeholder="application/json", label="Content type"),
+            "secret_env": f.env_field(
+                required=False,
+                label="Signing secret variable",
+                placeholder="ORDERS_WEBHOOK_SECRET",
+                help_text="Optional: signs each body with HMAC-SHA256 in X-Lookout-Signature.",
+            ),
+        }
 
     def url(self) -> str:
         return self.config["url"] if "url" in self.config else self.secret("url_env")

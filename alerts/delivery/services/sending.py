@@ -143,7 +143,13 @@ def channel_send_test(*, channel: Channel, now: datetime) -> DeliveryAttempt:
         idempotency_key=f"lookout-test-{channel.pk}-{now.timestamp():.0f}",
         build=lambda: message_test(channel_name=channel.name, now=now),
     )
-    return DeliveryAttempt.objects.create(notification=None, channel=channel, at=now, **_log_fields(outcome))
+    attempt = DeliveryAttempt.objects.create(notification=None, channel=channel, at=now, **_log_fields(outcome))
+    if outcome.ok:
+        # A test that got through proves the channel delivers, as a real send does; a failed
+        # test leaves the failure count alone (it is no alert missed).
+        Channel.objects.filter(pk=channel.pk).update(last_delivered_at=now)
+        channel.last_delivered_at = now
+    return attempt
 
 
 def retry_delay(*, attempts: int, retry_after: int | None = None) -> timedelta:
