@@ -12,6 +12,7 @@ from django.contrib.auth.models import User  # AUTH_USER_MODEL is Django's own
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
@@ -21,6 +22,8 @@ from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
+from monitoring.common.charts import Chart, Series, bar_chart, sparkline
+from monitoring.errors.admin_performance import performance_view, transaction_view
 from monitoring.errors.fingerprints import exceptions, frames
 from monitoring.errors.links import LINKS_SHOWN, error_issue_related_links
 from monitoring.errors.models import ErrorIssueActivity
@@ -170,77 +173,35 @@ def _detail(entry: ErrorIssueActivity) -> str:
     return format_html_join(", ", "{}", ((p,) for p in parts))
 
 
-def _bucket_label(start: datetime, bucket: timedelta) -> str:
-    local = timezone.localtime(start)
-    if bucket >= timedelta(days=1):
-        return formats.date_format(local, "D j M")
-    return f"{local:%H:00}–{timezone.localtime(start + bucket):%H:00}"
+def _per(spark: Sparkline) -> str:
+    return "day" if spark.bucket >= timedelta(days=1) else "hour"
 
 
-def sparkline_svg(spark: Sparkline, *, width: int, height: int, window: str, axes: bool = False) -> SafeString:
-    """Events per bucket as a line with an area under it, one point per bucket; every bucket
-    has a tooltip saying what it counts. With `axes`, the peak and the time span are written
-    beside it. No events at all reads as words, not as a flat line."""
-    if not spark.total:
-        return format_html(
-            '<span class="sparkline-empty" style="display:inline-block;max-width:7rem;font-size:12px;'
-            'line-height:1.2;white-space:normal;color:#9ca3af">no events in the last {}</span>',
-            window,
-        )
-    peak = max(n for _, n in spark.points)
-    step = width / (len(spark.points) - 1)
+def _points(spark: Sparkline) -> list[tuple[datetime, int | None]]:
+    # A window of zeros is "no events", said in words by the chart, not a flat line at zero.
+    return list(spark.points) if spark.total else [(at, None) for at, _ in spark.points]
 
-    def y(n: int) -> float:
-        return round(height - 1 - (height - 2) * n / peak, 1)
 
-    points = " ".join(f"{round(i * step, 1)},{y(n)}" for i, (_, n) in enumerate(spark.points))
-    # Invisible hit areas, one a bucket, carry the tooltips: a point is too small to hover.
-    hits = format_html_join(
-        "",
-        '<rect x="{}" y="0" width="{}" height="{}" fill="transparent"><title>{}: {} event{}</title></rect>',
-        (
-            (
-                round(max(0, i * step - step / 2), 1),
-                round(step, 1),
-                height,
-                _bucket_label(at, spark.bucket),
-                n,
-                "" if n == 1 else "s",
-            )
-            for i, (at, n) in enumerate(spark.points)
-        ),
+def events_chart(spark: Sparkline, *, window: str) -> Chart:
+    """The issue page's events per hour (24 h) or per day (14 d), as bars with axes and tooltips."""
+    per = _per(spark)
+    return bar_chart(
+        [Series(f"events per {per}", _points(spark))],
+        unit="events",
+        y_label=f"Events per {per}",
+        empty=f"No events in the last {window}.",
+        start=spark.points[0][0],
+        end=spark.points[-1][0] + spark.bucket,
+        height=140,
     )
-    svg = format_html(
-        '<svg class="sparkline" role="img" width="{w}" height="{h}" viewBox="0 0 {w} {h}" '
-        'aria-label="{total} events in the last {window}, at most {peak} per {unit}">'
-        "<title>{total} events in the last {window}; each point is one {unit}</title>"
-        '<polygon points="0,{h} {points} {w},{h}" fill="rgba(99,102,241,.18)"/>'
-        '<polyline points="{points}" fill="none" stroke="#6366f1" stroke-width="1.5"/>{hits}</svg>',
-        w=width,
-        h=height,
-        total=spark.total,
-        window=window,
-        peak=peak,
-        unit="day" if spark.bucket >= timedelta(days=1) else "hour",
-        points=points,
-        hits=hits,
+
+
+def events_sparkline(spark: Sparkline, *, window: str) -> SafeString:
+    """A row's trend in the stream: no axes, a tooltip per bucket, words when there were no events."""
+    chart = sparkline(
+        _points(spark), unit="events", empty=f"no events in the last {window}", label=f"events per {_per(spark)}"
     )
-    if not axes:
-        return svg
-    first, last = spark.points[0][0], spark.points[-1][0]
-    return format_html(
-        '<div class="sparkline-axes" style="display:inline-grid;grid-template-columns:auto auto;gap:0 6px;'
-        'font-size:11px;color:#6b7280;line-height:1.2">'
-        '<div style="display:flex;flex-direction:column;justify-content:space-between;text-align:right">'
-        "<span>{peak}</span><span>0</span></div>{svg}<span></span>"
-        '<div style="display:flex;justify-content:space-between"><span>{start}</span>'
-        "<span>events per {unit}</span><span>{end}</span></div></div>",
-        peak=peak,
-        svg=svg,
-        start=_bucket_label(first, spark.bucket).split("–")[0],
-        end=_bucket_label(last, spark.bucket).split("–")[0],
-        unit="day" if spark.bucket >= timedelta(days=1) else "hour",
-    )
+    return render_to_string("admin/lookout/chart.html", {"chart": chart})
 
 
 # What the page's buttons may ask for, and how the message after reads.
@@ -384,8 +345,8 @@ class ErrorIssueAdmin(ModelAdmin):
             ]
             if navigation is not None
             else [],
-            "sparkline_24h": sparkline_svg(spark.day, width=288, height=48, window="24 h", axes=True),
-            "sparkline_14d": sparkline_svg(spark.fortnight, width=288, height=48, window="14 d", axes=True),
+            "events_24h": events_chart(spark.day, window="24 h"),
+            "events_14d": events_chart(spark.fortnight, window="14 d"),
             "breakdown": error_issue_tag_breakdown(issue),
             "tag_sample": TAG_SAMPLE,
             "related": error_issue_related_links(issue),
@@ -394,7 +355,28 @@ class ErrorIssueAdmin(ModelAdmin):
 
     def get_urls(self):
         act = self.admin_site.admin_view(require_POST(self.act_view))
-        return [path("<int:object_id>/act/", act, name="monitoring_errorissue_act"), *super().get_urls()]
+        return [
+            path("<int:object_id>/act/", act, name="monitoring_errorissue_act"),
+            path("performance/", self.admin_site.admin_view(self.performance_view), name="monitoring_performance"),
+            path(
+                "performance/transaction/",
+                self.admin_site.admin_view(self.transaction_view),
+                name="monitoring_transaction",
+            ),
+            *super().get_urls(),
+        ]
+
+    # Transactions arrive through the same envelopes as errors, so whoever may read issues may
+    # read them; the pages themselves live in admin_performance.py.
+    def performance_view(self, request: HttpRequest):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return performance_view(self, request)
+
+    def transaction_view(self, request: HttpRequest):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return transaction_view(self, request)
 
     def act_view(self, request: HttpRequest, object_id: int) -> HttpResponseRedirect:
         """The issue page's buttons: one POST each, through the same services as the bulk
@@ -481,12 +463,12 @@ class ErrorIssueAdmin(ModelAdmin):
             return EMPTY
         # Both windows stacked in one narrow column: the stream must fit 1400 px.
         return format_html(
-            '<div class="sparklines" style="display:grid;grid-template-columns:auto auto;gap:2px 4px;'
-            'align-items:center;font-size:11px;color:#6b7280">'
-            '<span>24 h</span><span data-window="24h">{}</span>'
-            '<span>14 d</span><span data-window="14d">{}</span></div>',
-            sparkline_svg(spark.day, width=96, height=20, window="24 h"),
-            sparkline_svg(spark.fortnight, width=96, height=20, window="14 d"),
+            '<div class="sparklines" style="display:grid;grid-template-columns:auto 6rem;gap:2px 4px;'
+            'align-items:center;font-size:11px;line-height:1.2;color:#6b7280">'
+            '<span>24 h</span><span data-window="24h" style="white-space:normal">{}</span>'
+            '<span>14 d</span><span data-window="14d" style="white-space:normal">{}</span></div>',
+            events_sparkline(spark.day, window="24 h"),
+            events_sparkline(spark.fortnight, window="14 d"),
         )
 
     @display(description="events", ordering="event_count")

@@ -1,6 +1,7 @@
 """The issue page as a Sentry user expects it: buttons that act, a way between events,
 the tag breakdown, sparklines, first and last seen; and the stream's sparkline column."""
 
+import json
 import re
 from datetime import timedelta
 
@@ -228,26 +229,32 @@ def test_sparklines_hold_a_point_per_bucket_and_count_the_events():
     assert spark[quiet.pk].day.total == 0 and spark[quiet.pk].fortnight.total == 0
 
 
-def test_the_page_draws_both_sparklines_with_axes_and_tooltips(admin_client):
+def _chart(html: str) -> dict:
+    spec = re.search(r'data-lookout-chart="([^"]+)"', html)
+    assert spec, "no chart drawn"
+    return json.loads(spec.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+
+
+def test_the_page_draws_both_event_charts_with_axes_and_units(admin_client):
     issue = store_event(ProjectFactory(), message="boom")
     html = admin_client.get(page(issue.pk)).content.decode()
     for box, points, unit in (("issue-sparkline-24h", 24, "hour"), ("issue-sparkline-14d", 14, "day")):
-        part = html[html.index(f'id="{box}"') :]
-        line = re.search(r'<polyline points="([^"]+)"', part)
-        assert line and len(line.group(1).split()) == points
-        assert f"each point is one {unit}" in part and f"events per {unit}" in part
-        assert re.search(r"<title>[^<]*: 1 event</title>", part)
+        chart = _chart(html[html.index(f'id="{box}"') :])
+        [series] = chart["series"]
+        assert len(series["points"]) == points and sum(v for _, v in series["points"]) == 1
+        assert series["label"] == f"events per {unit}" and chart["y"]["label"] == f"Events per {unit} (events)"
+        assert chart["x"]["kind"] == "time" and chart["x"]["min"] <= series["points"][-1][0] < chart["x"]["max"]
 
 
-def test_the_stream_shows_a_sparkline_or_says_there_were_no_events(admin_client):
+def test_the_stream_shows_both_sparklines_or_says_there_were_no_events(admin_client):
     project = ProjectFactory()
     store_event(project, message="old", received_at=timezone.now() - timedelta(days=2))
     store_event(project, message="busy")
     html = admin_client.get(reverse(STREAM)).content.decode()
     # Two windows a row: "old" (two days back) has a 14-day line but nothing in the last 24 h.
-    assert html.count('<svg class="sparkline"') == 3
-    assert html.count("no events in the last 24 h") == 1
-    assert html.count("no events in the last 14 d") == 0
+    assert html.count("data-lookout-chart=") == 3
+    assert html.count("data-chart-empty>no events in the last 24 h") == 1
+    assert html.count("data-chart-empty>no events in the last 14 d") == 0
 
 
 def test_the_stream_reads_all_sparklines_in_one_query_whatever_the_number_of_issues(
@@ -265,4 +272,4 @@ def test_the_stream_reads_all_sparklines_in_one_query_whatever_the_number_of_iss
         store_event(project, message=f"more {n}")
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = admin_client.get(url)
-    assert response.content.decode().count('<svg class="sparkline"') == 2 * 43
+    assert response.content.decode().count("data-lookout-chart=") == 2 * 43
