@@ -141,3 +141,9 @@ def run_newest_verified(plan: Plan) -> Run | None:
         if run.is_verified:
             return run
     return None
+
+
+def runs_for_chart(plan: Plan, *, limit: int) -> list[Run]:
+    """The plan's newest successful runs, oldest first, for its size and duration chart."""
+    runs = list(runs_successful(plan).only("kind", "finished_at", "stored_bytes", "duration_seconds")[:limit])
+    return runs[::-1]

@@ -1,0 +1,132 @@
+"""The backups admin as a person uses it: the plan form's field errors, the variables'
+presence, the buttons, the run list with its badges, and the superuser-only download."""
+
+import sqlite3
+
+import pytest
+from django.urls import reverse
+
+from backups.models import DownloadLog, Plan, Run, Status
+from backups.services.runs import plan_backup
+from config.celery import app
+
+ADD = reverse("admin:backups_plan_add")
+
+
+@pytest.fixture
+def eager():
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
+@pytest.fixture
+def app_db(tmp_path):
+    path = tmp_path / "app.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+        conn.executemany("INSERT INTO notes (body) VALUES (?)", [(f"n{i}",) for i in range(20)])
+    return path
+
+
+def _form(age_identity, **changes):
+    data = {
+        "name": "app",
+        "enabled": "on",
+        "source": "postgres",
+        "source_env": "APP_DATABASE_URL",
+        "kind_database": "on",
+        "cron": "0 2 * * *",
+        "time_zone": "UTC",
+        "verify_cron": "0 4 * * 0",
+        "storage": "local",
+        "recipients": str(age_identity.to_public()),
+        "retention_days": "30",
+    }
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_the_plan_form_names_each_bad_field_and_saves_nothing(admin_client, age_identity, monkeypatch):
+    monkeypatch.delenv("APP_DATABASE_URL", raising=False)
+    response = admin_client.post(
+        ADD, _form(age_identity, cron="61 * * * *", time_zone="Mars/Olympus", recipients="age1notakey")
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "is not a valid cron expression" in errors["cron"][0]
+    assert "'Mars/Olympus' is not a known time zone" in errors["time_zone"][0]
+    assert "is not a valid age public key" in errors["recipients"][0]
+    assert not Plan.objects.exists()
+    response = admin_client.post(ADD, _form(age_identity))
+    assert response.context["adminform"].form.errors["source_env"] == [
+        "The environment variable APP_DATABASE_URL is not set."
+    ]
+    assert not Plan.objects.exists()
+
+
+def test_a_saved_plan_shows_its_variables_present_or_missing_never_the_value(admin_client, age_identity, monkeypatch):
+    monkeypatch.setenv("APP_DATABASE_URL", "postgres://app:hunter2-secret@db.internal/app")
+    response = admin_client.post(ADD, _form(age_identity))
+    assert response.status_code == 302
+    plan = Plan.objects.get()
+    assert plan.next_run_at is not None  # scheduled on save
+    monkeypatch.delenv("APP_DATABASE_URL")
+    page = admin_client.get(reverse("admin:backups_plan_change", args=[plan.pk])).content.decode()
+    assert "APP_DATABASE_URL</code> <strong" in page and "missing" in page
+    monkeypatch.setenv("APP_DATABASE_URL", "postgres://app:hunter2-secret@db.internal/app")
+    listing = admin_client.get(reverse("admin:backups_plan_changelist")).content.decode()
+    assert "present" in listing and "hunter2" not in listing
+
+
+def test_test_connection_back_up_now_and_the_run_list(
+    admin_client, make_plan, app_db, identity_env, eager, django_capture_on_commit_callbacks
+):
+    plan = make_plan(name="app", source="sqlite", sqlite_path=str(app_db))
+    change = reverse("admin:backups_plan_change", args=[plan.pk])
+    buttons = reverse("admin:backups_plan_changelist") + f"{plan.pk}/"
+    answer = admin_client.get(buttons + "test-connection/", follow=True).content.decode()
+    assert "SQLite" in answer and "2 tables" not in answer and "1 tables" in answer and "is writable" in answer
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.get(buttons + "back-up-now/")
+    run = Run.objects.get()
+    assert run.status == Status.SUCCEEDED and run.trigger == "manual"
+    listing = admin_client.get(reverse("admin:backups_run_changelist")).content.decode()
+    assert "succeeded" in listing and run.sha256[:12] in listing and "not yet" in listing
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.get(buttons + "verify-now/")
+    listing = admin_client.get(reverse("admin:backups_run_changelist")).content.decode()
+    assert "verified" in listing
+    receipts = admin_client.get(reverse("admin:backups_verification_changelist")).content.decode()
+    assert "recovery time" in receipts.lower()
+    page = admin_client.get(change).content.decode()
+    assert page.count("data-lookout-chart") == 2  # size and duration drawn
+
+
+def test_a_plan_without_runs_says_why_its_chart_is_empty(admin_client, make_plan, app_db):
+    plan = make_plan(name="app", source="sqlite", sqlite_path=str(app_db))
+    page = admin_client.get(reverse("admin:backups_plan_change", args=[plan.pk])).content.decode()
+    assert "No successful backup yet: nothing to draw." in page
+
+
+def test_only_superusers_download_and_every_download_is_logged(
+    admin_client, make_plan, app_db, identity_env, django_user_model
+):
+    from django.contrib.auth.models import Permission
+    from django.test import Client
+
+    plan = make_plan(name="app", source="sqlite", sqlite_path=str(app_db))
+    (run,) = plan_backup(plan=plan)
+    url = reverse("admin:backups_run_fetch", args=[run.pk])
+    staff = django_user_model.objects.create_user("staff", password="x", is_staff=True)
+    staff.user_permissions.add(*Permission.objects.filter(codename="view_run"))
+    client = Client()
+    client.force_login(staff)
+    assert client.get(url).status_code == 403
+    assert not DownloadLog.objects.exists()
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content)[:21] == b"age-encryption.org/v1"
+    (log,) = DownloadLog.objects.all()
+    assert log.username == "admin" and log.storage_key == run.storage_key
