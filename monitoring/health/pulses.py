@@ -11,7 +11,9 @@ from health_check.base import HealthCheck, HealthCheckResult
 from health_check.exceptions import ServiceUnavailable, ServiceWarning
 
 from monitoring.health.components import Component
-from monitoring.models import Pulse
+from monitoring.health.report import FAIL, PASS, WARN
+from monitoring.health.worker_pulse import QUEUE_PULSE_PREFIX, REGION_QUEUE_PREFIX
+from monitoring.models import Pulse, Target
 
 
 @dataclasses.dataclass
@@ -40,6 +42,7 @@ class PulseCheck(Component, HealthCheck):
             # The freshest process of the kind: one live worker is enough to run tasks.
             freshest = await (
                 Pulse.objects.filter(kind=self.kind)
+                .exclude(name__startswith=QUEUE_PULSE_PREFIX)  # a worker's queue pulses: see RegionsCheck
                 .order_by("-last_seen_at")
                 .values_list("name", "last_seen_at")
                 .afirst()
@@ -69,3 +72,83 @@ class WorkerCheck(PulseCheck):
     name = "worker"
     kind = Pulse.Kind.WORKER
     max_age_setting = "HEALTH_WORKER_MAX_AGE"
+
+
+@dataclasses.dataclass
+class RegionsCheck(Component, HealthCheck):
+    """Each region that a running target is probed from has a live worker on its queue
+    (probes.<region>): without one, the region goes silent and its targets can't reach their
+    quorum. One entry per region, its freshest queue pulse's age; fails when any has none."""
+
+    name = "regions"
+    measurement = "pulseAge"
+    unit = "s"
+    timeout = datetime.timedelta(seconds=2)
+
+    def __post_init__(self) -> None:
+        self.regions: list[dict] = []
+
+    def observation(self, result: HealthCheckResult) -> float | None:
+        ages = [r["age"] for r in self.regions if r["age"] is not None]
+        return max(ages) if ages else None
+
+    def entries(self) -> list[dict]:
+        """One entry per region, as application/health+json lists a component's instances."""
+        return [
+            {
+                "componentId": f"{REGION_QUEUE_PREFIX}{r['region']}",
+                "componentType": "component",
+                "observedValue": r["age"],
+                "observedUnit": self.unit,
+                "status": r["status"],
+                **({"output": r["output"]} if r["output"] else {}),
+            }
+            for r in self.regions
+        ]
+
+    async def run(self):
+        max_age = settings.HEALTH_WORKER_MAX_AGE
+        try:
+            used = sorted(
+                {
+                    region
+                    async for regions in Target.objects.filter(paused=False)
+                    .exclude(kind=Target.Kind.HEARTBEAT)
+                    .values_list("regions", flat=True)
+                    .distinct()
+                    for region in regions or []
+                }
+            )
+            pulses = [
+                row
+                async for row in Pulse.objects.filter(
+                    kind=Pulse.Kind.WORKER, name__startswith=f"{QUEUE_PULSE_PREFIX}{REGION_QUEUE_PREFIX}"
+                ).values_list("name", "last_seen_at")
+            ]
+        except DatabaseError as exc:
+            raise ServiceUnavailable("cannot read region workers' pulses: database unavailable") from exc
+        now = timezone.now()
+        freshest: dict[str, datetime.datetime] = {}
+        for name, seen in pulses:
+            queue = name[len(QUEUE_PULSE_PREFIX) :].split(" ", 1)[0]
+            region = queue[len(REGION_QUEUE_PREFIX) :]
+            if region not in freshest or seen > freshest[region]:
+                freshest[region] = seen
+        for region in used:
+            seen = freshest.get(region)
+            age = None if seen is None else round(max(0.0, (now - seen).total_seconds()), 1)
+            if age is None:
+                status, output = FAIL, f"no worker consumes {REGION_QUEUE_PREFIX}{region}"
+            elif age > max_age:
+                status, output = FAIL, f"last {REGION_QUEUE_PREFIX}{region} worker pulse is {age:.0f} s old"
+            elif age > max_age / 2:
+                status, output = WARN, f"last {REGION_QUEUE_PREFIX}{region} worker pulse is {age:.0f} s old"
+            else:
+                status, output = PASS, ""
+            self.regions.append({"region": region, "age": age, "status": status, "output": output})
+        failing = [r["output"] for r in self.regions if r["status"] == FAIL]
+        if failing:
+            raise ServiceUnavailable(f"targets are probed from regions without a live worker: {'; '.join(failing)}")
+        warning = [r["output"] for r in self.regions if r["status"] == WARN]
+        if warning:
+            raise ServiceWarning("; ".join(warning))

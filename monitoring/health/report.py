@@ -43,7 +43,7 @@ def check_entry(result: HealthCheckResult, *, at: str) -> dict:
 def health_body(results: list[HealthCheckResult], *, response_time_ms: float) -> dict:
     at = timezone.now().isoformat()
     status = worst(result_status(r) for r in results)
-    checks = {r.check.key: [check_entry(r, at=at)] for r in results}
+    checks = {r.check.key: _entries(r, at=at) for r in results}
     # Measurements of this process itself: system-level keys without a component.
     checks["uptime"] = [_system_entry(round(process_uptime_seconds(), 3), "s", at=at)]
     checks["responseTime"] = [_system_entry(round(response_time_ms, 2), "ms", at=at)]
@@ -57,6 +57,14 @@ def health_body(results: list[HealthCheckResult], *, response_time_ms: float) ->
     if status != PASS:
         body["output"] = "; ".join(f"{r.check.key}: {r.error.message}" for r in results if r.error is not None)
     return body
+
+
+def _entries(result: HealthCheckResult, *, at: str) -> list[dict]:
+    """A check of several instances (each region's workers) lists each; others are one entry."""
+    instances = getattr(result.check, "entries", None)
+    if instances is not None and result.check.entries():
+        return [{**entry, "time": at} for entry in result.check.entries()]
+    return [check_entry(result, at=at)]
 
 
 def _system_entry(value: float, unit: str, *, at: str) -> dict:

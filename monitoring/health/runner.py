@@ -8,7 +8,7 @@ from health_check.exceptions import ServiceUnavailable, ServiceWarning
 from monitoring.health.broker import BrokerCheck
 from monitoring.health.components import Component
 from monitoring.health.datastores import CacheCheck, DatabaseCheck, StorageCheck
-from monitoring.health.pulses import BeatCheck, WorkerCheck
+from monitoring.health.pulses import BeatCheck, RegionsCheck, WorkerCheck
 
 # /health/<component>; the keys are the path segments.
 COMPONENTS: dict[str, type[Component]] = {
@@ -18,6 +18,7 @@ COMPONENTS: dict[str, type[Component]] = {
     "broker": BrokerCheck,
     "beat": BeatCheck,
     "worker": WorkerCheck,
+    "regions": RegionsCheck,
 }
 # What a load balancer needs before it routes a request here. Beat, workers and the
 # broker are left out: requests are served (and ingest is committed) without them.

@@ -14,7 +14,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from monitoring.models import Flip, Heartbeat, ProbeResult, Target
-from monitoring.uptime.selectors import WINDOWS, target_flips, target_results, uptime_by_target
+from monitoring.uptime.selectors import (
+    WINDOWS,
+    target_flips,
+    target_regions,
+    target_results,
+    target_state,
+    target_statuses,
+    uptime_by_target,
+)
 from monitoring.uptime.services.actions import targets_pause, targets_resume
 from monitoring.uptime.services.config import (
     HEARTBEAT_FIELDS,
@@ -43,6 +51,9 @@ class TargetSerializer(serializers.ModelSerializer):
     # Written as a list of names; read back in to_representation from the prefetched tags.
     tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, write_only=True)
     heartbeat = HeartbeatSerializer(required=False, allow_null=True)
+    silent_regions = serializers.SerializerMethodField(
+        help_text="Regions with no result for two intervals: they count as unknown, never as their last status."
+    )
 
     class Meta:
         model = Target
@@ -53,12 +64,23 @@ class TargetSerializer(serializers.ModelSerializer):
             "tags",
             "heartbeat",
             *STATUS_FIELDS,
+            "silent_regions",
         ]
         read_only_fields = ["id", *STATUS_FIELDS]
-        extra_kwargs: dict[str, dict[str, Any]] = {name: {"validators": []} for name in TARGET_FIELDS}
+        extra_kwargs: dict[str, dict[str, Any]] = {
+            **{name: {"validators": []} for name in TARGET_FIELDS},
+            "status": {
+                "help_text": "unknown, up, degraded, down, paused, or silent: too few regions report to reach "
+                "the quorum (see silent_regions and …/regions)."
+            },
+        }
+
+    def get_silent_regions(self, target: Target) -> list[str]:
+        return list(target_state(target, now=timezone.now()).silent_regions)
 
     def to_representation(self, target: Target) -> dict[str, Any]:
         data = super().to_representation(target)
+        data["status"] = target_state(target, now=timezone.now()).status
         data["tags"] = sorted(t.name for t in target.tags.all())
         if target.kind != Target.Kind.HEARTBEAT:
             data["heartbeat"] = None
@@ -103,6 +125,16 @@ class ResultSerializer(serializers.ModelSerializer):
 
     def get_outcome(self, result: ProbeResult) -> str:
         return result.get_outcome_display().lower()
+
+
+class RegionSerializer(serializers.Serializer):
+    region = serializers.CharField()
+    status = serializers.CharField(help_text="The region's verdict: up, degraded, down, or unknown while silent.")
+    silent = serializers.BooleanField(help_text="No result from this region for two intervals.")
+    last_result_at = serializers.DateTimeField(allow_null=True)
+    last_outcome = serializers.CharField(allow_null=True, help_text="up, degraded or down")
+    last_latency_ms = serializers.IntegerField(allow_null=True)
+    last_error = serializers.CharField(allow_blank=True)
 
 
 class FlipSerializer(serializers.ModelSerializer):
@@ -150,6 +182,13 @@ class TargetViewSet(viewsets.ModelViewSet):
         rows = target_results(target_id=target.pk, since=_since(request), limit=500)
         return Response(ResultSerializer(rows, many=True).data)
 
+    @extend_schema(responses=RegionSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def regions(self, request: Request, pk: str | None = None) -> Response:
+        """Each region's status and newest result."""
+        target = self.get_object()
+        return Response(RegionSerializer(target_regions(target=target), many=True).data)
+
     @extend_schema(responses=FlipSerializer(many=True))
     @action(detail=True, methods=["get"])
     def flips(self, request: Request, pk: str | None = None) -> Response:
@@ -185,6 +224,10 @@ class TargetViewSet(viewsets.ModelViewSet):
         targets = self.get_queryset().values("id", "name", "project_id", "kind", "status", "status_changed_at")
         rows: list[dict[str, Any]] = [dict(row) for row in targets]
         ids, now = [r["id"] for r in rows], timezone.now()
+        # The status as read now: a target whose regions went silent counts as "silent".
+        statuses = {s.target_id: s.status for s in target_statuses(target_ids=ids, now=now)}
+        for row in rows:
+            row["status"] = statuses.get(row["id"], row["status"])
         figures = {name: uptime_by_target(target_ids=ids, window=WINDOWS[name], now=now) for name in ("24h", "30d")}
         counts: dict[str, int] = {}
         for row in rows:

@@ -9,12 +9,33 @@ from typing import TYPE_CHECKING, Any
 from alerts.rules.kinds import fields as f
 from alerts.rules.kinds.base import Params, RuleKind, Sample
 from alerts.rules.kinds.targets import SCOPE, StatusHistory, scope_params, target_labels, watched_targets
-from monitoring.uptime.selectors import latest_flips
+from monitoring.uptime.selectors import SILENT, TargetState, latest_flips
 
 if TYPE_CHECKING:
     from alerts.models import AlertRule
 
 PROBLEMS = ("down", "degraded")
+
+
+def quorum_samples(states: list[TargetState], labels: dict[int, dict[str, str]]) -> list[Sample]:
+    """A series of its own per probed target, breached while too few regions report to reach
+    its quorum: silence hides an outage, so it alerts whatever statuses the rule watches."""
+    return [
+        Sample(
+            labels={**labels[s.target_id], "check": "quorum"},
+            value=1.0 if s.status == SILENT else 0.0,
+            breached=s.status == SILENT,
+            detail={
+                "status": s.status,
+                "since": s.since.isoformat() if s.since else None,
+                "reason": f"no result from {', '.join(s.silent_regions)} for two intervals: the quorum can't be reached"
+                if s.status == SILENT
+                else "",
+            },
+        )
+        for s in states
+        if s.kind != "heartbeat"
+    ]
 
 
 class TargetDown(RuleKind):
@@ -56,7 +77,7 @@ class TargetDown(RuleKind):
             )
             for s in states
             if s.status != "unknown"  # never probed yet: no data, not a verdict
-        ]
+        ] + quorum_samples(states, labels)
 
     @classmethod
     def replayer(cls, rule: AlertRule, *, start: datetime, end: datetime) -> Callable[[datetime], list[Sample]]:

@@ -10,7 +10,14 @@ from monitoring.uptime.causes import FlipCause
 from monitoring.uptime.probes.base import UP
 from monitoring.uptime.probes.runner import Probed
 from monitoring.uptime.services.config import STATUS_FIELDS
-from monitoring.uptime.services.debounce import Rules, flip_cause, flip_reason, region_observe, target_verdict
+from monitoring.uptime.services.debounce import (
+    Rules,
+    flip_cause,
+    flip_reason,
+    region_observe,
+    target_silent_regions,
+    target_verdict,
+)
 from monitoring.uptime.services.flips import flips_record, target_flip
 
 _STATE_FIELDS = [*STATUS_FIELDS, "region_states"]
@@ -47,7 +54,19 @@ def probe_results_record(*, region: str, probed: Sequence[Probed]) -> list[Flip]
         t.pk: t
         for t in Target.objects.select_for_update()
         .filter(pk__in=[p.target_id for p in probed], paused=False)
-        .only("pk", "regions", "quorum", "down_after_failures", "failure_window", "up_after_successes", *_STATE_FIELDS)
+        .only(
+            "pk",
+            "kind",
+            "paused",
+            "created_at",
+            "interval_seconds",
+            "regions",
+            "quorum",
+            "down_after_failures",
+            "failure_window",
+            "up_after_successes",
+            *_STATE_FIELDS,
+        )
     }
     flips = []
     for p in sorted(probed, key=lambda p: p.checked_at):
@@ -73,6 +92,8 @@ def _apply(target: Target, *, region: str, probed: Probed) -> Flip | None:
         # The last failure's cause, kept through recovering probes: a region still down while
         # it waits for K successes is down for that reason.
         "cause": str(probed.outcome.cause or FlipCause.UNKNOWN) if failed else previous.get("cause", ""),
+        # When this region last reported: a region silent for two intervals no longer votes.
+        "at": probed.checked_at.isoformat(),
     }
     target.region_states = states
     target.last_checked_at = probed.checked_at
@@ -83,7 +104,8 @@ def _apply(target: Target, *, region: str, probed: Probed) -> Flip | None:
     if region not in target.regions:  # a region removed since dispatch: kept as a result, no vote
         return None
     regions, quorum = target.regions, target.effective_quorum
-    new_status = target_verdict(states, regions=regions, quorum=quorum)
+    silent = target_silent_regions(target, now=probed.checked_at)
+    new_status = target_verdict(states, regions=regions, quorum=quorum, silent=silent)
     if new_status == target.status or new_status == Status.UNKNOWN:
         return None
     return target_flip(

@@ -59,6 +59,7 @@ def test_everything_passes_when_every_dependency_and_process_is_alive(client, se
         "broker:responseTime",
         "beat:pulseAge",
         "worker:pulseAge",
+        "regions:pulseAge",
         "uptime",
         "responseTime",
     }
@@ -163,7 +164,7 @@ def test_the_cache_probe_leaves_no_entry_behind(client, settings, tmp_path):
     assert list(folder.glob("*.djcache")) == []
 
 
-@pytest.mark.parametrize("component", ["db", "cache", "storage", "broker", "beat", "worker"])
+@pytest.mark.parametrize("component", ["db", "cache", "storage", "broker", "beat", "worker", "regions"])
 def test_each_component_has_its_own_endpoint(client, fresh_pulses, component):
     response = client.get(f"/health/{component}")
 
