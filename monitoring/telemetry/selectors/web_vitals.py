@@ -210,3 +210,9 @@ def _rating(good: float, poor: float) -> Rating:
     if poor > 1 - PASSING_SHARE:
         return "poor"
     return "needs-improvement"
+
+
+def vital_rating(histogram: Histogram, vital: str) -> Rating:
+    """Google's rating of a budgeted vital's distribution (see the module docstring)."""
+    good_at, poor_above = THRESHOLDS[vital]
+    return _rating(*_shares(histogram, good_at, poor_above))
