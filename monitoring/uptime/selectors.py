@@ -8,9 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Case, Count, F, OuterRef, Q, Subquery, When
+from django.utils import timezone
 
 from monitoring.models import Flip, ProbeResult, Status, Target, TargetRollup, TargetRollupCursor
 from monitoring.uptime.causes import FlipCause
+
+# SILENT is read by the alert engine from here, as every uptime fact is.
+from monitoring.uptime.services.debounce import SILENT as SILENT
+from monitoring.uptime.services.debounce import quorum_reachable, target_silent_regions, target_verdict
 from monitoring.uptime.services.rollups import ROLLUP_COUNTS, Tally, floor_time
 
 
@@ -26,19 +31,116 @@ class TargetState:
     since: datetime | None
     last_checked_at: datetime | None
     cert_expires_at: datetime | None
+    # Regions with no result for two intervals; when too few regions are left to reach the
+    # quorum, `status` reads "silent" whatever the regions last said.
+    silent_regions: tuple[str, ...] = ()
 
 
-def target_statuses(*, project_id: int | None = None, target_ids: list[int] | None = None) -> list[TargetState]:
-    """Current status of every target (or those asked for), in one query."""
+_STATE_COLUMNS = (
+    "pk",
+    "project_id",
+    "name",
+    "kind",
+    "status",
+    "status_changed_at",
+    "last_checked_at",
+    "cert_expires_at",
+    "paused",
+    "created_at",
+    "interval_seconds",
+    "regions",
+    "quorum",
+    "region_states",
+)
+
+
+def target_statuses(
+    *, project_id: int | None = None, target_ids: list[int] | None = None, now: datetime | None = None
+) -> list[TargetState]:
+    """Current status of every target (or those asked for), in one query, silent regions
+    judged at `now`."""
     targets = Target.objects.all()
     if project_id is not None:
         targets = targets.filter(project_id=project_id)
     if target_ids is not None:
         targets = targets.filter(pk__in=target_ids)
-    rows = targets.order_by("pk").values_list(
-        "pk", "project_id", "name", "kind", "status", "status_changed_at", "last_checked_at", "cert_expires_at"
+    now = now or timezone.now()
+    return [target_state(t, now=now) for t in targets.order_by("pk").only(*_STATE_COLUMNS)]
+
+
+def target_state(target: Target, *, now: datetime) -> TargetState:
+    silent = target_silent_regions(target, now=now)
+    status = target.status
+    if silent:
+        regions, quorum = target.regions, target.effective_quorum
+        if not quorum_reachable(regions=regions, silent=silent, quorum=quorum):
+            status = SILENT
+        else:
+            # What the regions still reporting say, without waiting for their next result to
+            # store it: a silent region's last verdict counts for nothing from now on.
+            live = target_verdict(target.region_states or {}, regions=regions, quorum=quorum, silent=silent)
+            status = live if live != Status.UNKNOWN else status
+    return TargetState(
+        target.pk,
+        target.project_id,
+        target.name,
+        target.kind,
+        status,
+        target.status_changed_at,
+        target.last_checked_at,
+        target.cert_expires_at,
+        tuple(silent),
     )
-    return [TargetState(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class RegionState:
+    """What one region of a target says now, and its newest result."""
+
+    region: str
+    status: str  # the region's verdict, or "unknown" while it is silent
+    silent: bool
+    last_result_at: datetime | None
+    last_outcome: str | None  # "up", "degraded", "down"
+    last_latency_ms: int | None
+    last_error: str
+
+
+_OUTCOME_NAMES = {
+    ProbeResult.Outcome.UP: "up",
+    ProbeResult.Outcome.DEGRADED: "degraded",
+    ProbeResult.Outcome.DOWN: "down",
+}
+
+
+def target_regions(*, target: Target, now: datetime | None = None) -> list[RegionState]:
+    """Each of the target's regions (and any region that still has results but was removed),
+    with its verdict and newest result: one indexed lookup per region."""
+    now = now or timezone.now()
+    silent = set(target_silent_regions(target, now=now))
+    states = target.region_states or {}
+    regions = list(target.regions) + [r for r in sorted(states) if r not in target.regions]
+    rows = []
+    for region in regions:
+        newest = (
+            ProbeResult.objects.filter(target_id=target.pk, region=region)
+            .order_by("-checked_at")
+            .values_list("checked_at", "outcome", "latency_ms", "error")
+            .first()
+        )
+        verdict = (states.get(region) or {}).get("verdict", Status.UNKNOWN)
+        rows.append(
+            RegionState(
+                region=region,
+                status=Status.UNKNOWN if region in silent else verdict,
+                silent=region in silent,
+                last_result_at=newest[0] if newest else None,
+                last_outcome=_OUTCOME_NAMES.get(newest[1]) if newest else None,
+                last_latency_ms=newest[2] if newest else None,
+                last_error=newest[3] if newest else "",
+            )
+        )
+    return rows
 
 
 def flips_since(*, since: datetime, target_ids: list[int] | None = None, limit: int = 10_000) -> list[Flip]:
