@@ -73,5 +73,34 @@ EXAMPLE_RULES = (
     ExampleRule(
         "health-check", "A health check failed: page at once", "target_status", {"statuses": ["down"]}, "critical", 0
     ),
+    # Backups: a failed or missing backup is plain to see; an unproven or shrunken one is the
+    # quiet failure nobody notices until the restore. Verification runs weekly by default,
+    # hence 8 days before the newest backup counts as unproven.
+    ExampleRule("backup-failed", "A backup failed", "backup_failed", {"plans": []}, "high", 0),
+    ExampleRule("backup-overdue", "A backup is overdue", "backup_overdue", {"plans": []}, "high", 0),
+    ExampleRule(
+        "backup-unverified",
+        "The newest backup has not been verified for 8 days",
+        "backup_unverified",
+        {"days": 8, "plans": []},
+        "medium",
+        0,
+    ),
+    ExampleRule(
+        "backup-verification-failed",
+        "A backup failed its test restore",
+        "backup_verification_failed",
+        {"plans": []},
+        "high",
+        0,
+    ),
+    ExampleRule(
+        "backup-shrank",
+        "A backup is less than half its usual size",
+        "backup_size_drop",
+        {"drop_percent": 50, "plans": []},
+        "high",
+        0,
+    ),
 )
 EXAMPLES = {example.key: example for example in EXAMPLE_RULES}

@@ -1,5 +1,12 @@
 """Every rule kind, by the value stored in AlertRule.kind."""
 
+from alerts.rules.kinds.backups import (
+    BackupFailed,
+    BackupOverdue,
+    BackupShrank,
+    BackupUnverified,
+    BackupVerificationFailed,
+)
 from alerts.rules.kinds.base import RuleKind
 from alerts.rules.kinds.certificate import CertificateExpiry
 from alerts.rules.kinds.heartbeat import HeartbeatProblem
@@ -23,5 +30,10 @@ RULE_KINDS: dict[str, type[RuleKind]] = {
         CertificateExpiry,
         HeartbeatProblem,
         SloBurnRate,
+        BackupFailed,
+        BackupOverdue,
+        BackupUnverified,
+        BackupVerificationFailed,
+        BackupShrank,
     )
 }
