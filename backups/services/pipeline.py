@@ -50,8 +50,14 @@ class _CountingReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    error: BaseException | None = None
+
     def readinto(self, buffer) -> int:
-        data = self.source.read(len(buffer))
+        try:
+            data = self.source.read(len(buffer))
+        except BaseException as exc:
+            self.error = exc
+            raise
         n = len(data)
         buffer[:n] = data
         self.count += n
@@ -70,11 +76,18 @@ class _HashingWriter(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
+    error: BaseException | None = None
+
     def write(self, data) -> int:
         data = bytes(data)
         self.hash.update(data)
         self.count += len(data)
-        self.target.write(data)
+        try:
+            self.target.write(data)
+        except BaseException as exc:
+            # pyrage turns it into a bare EncryptError; keep it to re-raise with its kind.
+            self.error = exc
+            raise
         return len(data)
 
 
@@ -106,6 +119,10 @@ def pipe_out(*, source: BinaryIO, writer: Writer, recipients: list[str], progres
                 io.BufferedReader(compressed, settings.BACKUPS_CHUNK_BYTES), hashing, recipients_parse(recipients)
             )
         except pyrage.EncryptError as exc:
+            # A failure on either side surfaces here as EncryptError: report the real one.
+            cause = hashing.error or counting.error
+            if cause is not None:
+                raise cause from None
             raise BackupError(f"encryption failed: {exc}") from exc
     return Piped(raw_bytes=counting.count, stored_bytes=hashing.count, sha256=hashing.hash.hexdigest())
 
