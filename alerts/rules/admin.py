@@ -255,13 +255,14 @@ class AlertRuleAdmin(ModelAdmin):
         if not self.has_view_permission(request, rule):
             raise PermissionDenied
         preview = rule_preview(rule=rule, now=timezone.now())
+        kind = RULE_KINDS.get(rule.kind)
         context = {
             **self.admin_site.each_context(request),
             "title": f"Preview: {rule.name}",
             "opts": self.model._meta,
             "rule": rule,
             "preview": preview,
-            "chart": preview_chart(preview) if preview.supported else None,
+            "chart": preview_chart(preview, unit=kind.value_unit(rule.params)) if preview.supported and kind else None,
             "step_minutes": int(preview.step.total_seconds() // 60),
             "days": PREVIEW_DAYS,
             "change_url": reverse("admin:alerts_alertrule_change", args=[rule.pk]),

@@ -219,6 +219,11 @@ class RuleKind:
         return params.get("threshold")
 
     @classmethod
+    def value_unit(cls, params: dict[str, Any]) -> str:
+        """The unit of the samples' values, for the preview chart's axis ("" when unitless)."""
+        return ""
+
+    @classmethod
     def describe(cls, params: dict[str, Any]) -> str:
         return cls.label
 

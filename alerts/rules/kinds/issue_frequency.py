@@ -57,6 +57,10 @@ class IssueFrequency(RuleKind):
         return params.get("count")
 
     @classmethod
+    def value_unit(cls, params: dict[str, Any]) -> str:
+        return "events"
+
+    @classmethod
     def describe(cls, params: dict) -> str:
         return f"an issue seen at least {params['count']} times in {params['window_minutes']} min"
 

@@ -65,6 +65,10 @@ class IssuesInWindow(RuleKind):
         return [issue_sample(a, value=a.events) for a in issues]
 
     @classmethod
+    def value_unit(cls, params: dict[str, Any]) -> str:
+        return "events"
+
+    @classmethod
     def describe(cls, params: dict) -> str:
         return f"{cls.happened} in the last {params['window_minutes']} min"
 

@@ -5,7 +5,16 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from alerts.rules.kinds import fields as f
-from alerts.rules.kinds.base import OPERATORS, SYMBOLS, Params, RuleKind, Sample, params_error, quantity
+from alerts.rules.kinds.base import (
+    OPERATORS,
+    SYMBOLS,
+    TIME_WORDS,
+    Params,
+    RuleKind,
+    Sample,
+    params_error,
+    quantity,
+)
 from monitoring.telemetry.selectors.metrics import AGGREGATIONS, MetricRequest, QueryError, query_batch
 
 if TYPE_CHECKING:
@@ -122,6 +131,12 @@ class MetricThreshold(RuleKind):
     @classmethod
     def needs_project(cls, params: dict[str, Any]) -> bool:
         return True
+
+    @classmethod
+    def value_unit(cls, params: dict[str, Any]) -> str:
+        # The SDKs send times in milliseconds (see quantity); a count or a rate has no unit here.
+        timed = any(word in params.get("metric", "").lower() for word in TIME_WORDS)
+        return "ms" if timed and params.get("agg") not in ("count", "rate") else ""
 
     @classmethod
     def describe(cls, params: dict[str, Any]) -> str:

@@ -189,6 +189,10 @@ class SloBurnRate(RuleKind):
         return PRESETS[params["preset"]].factor
 
     @classmethod
+    def value_unit(cls, params: dict[str, Any]) -> str:
+        return "× budget"
+
+    @classmethod
     def needs_project(cls, params: dict[str, Any]) -> bool:
         return params.get("sli") != "availability_uptime"
 

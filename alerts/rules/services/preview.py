@@ -14,14 +14,13 @@ a pending period shorter than a step counts as one step; the page says which ste
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TypedDict
 
 from alerts.models import AlertRule
 from alerts.rules.kinds import RULE_KINDS
 from alerts.rules.states import Replayed, State, advance, observe
+from monitoring.common.charts import BAD, GOOD, Chart, Marker, Series, line_chart
 
 PREVIEW_DAYS = 7
-CHART_WIDTH, CHART_HEIGHT = 800, 160
 
 
 @dataclass
@@ -83,45 +82,26 @@ def rule_preview(*, rule: AlertRule, now: datetime, days: int = PREVIEW_DAYS) ->
     return preview
 
 
-class PreviewChart(TypedDict):
-    """What the admin's template draws the chart from (coordinates in the SVG's own units)."""
-
-    width: int
-    height: int
-    points: str  # the value line's "x,y x,y …"
-    top: float
-    bottom: float
-    threshold_y: float | None
-    firing_x: list[float]
-    firing_width: float
-
-
-def preview_chart(preview: Preview) -> PreviewChart:
-    """An inline SVG of the value (the highest series at each step) against the threshold,
-    with the steps where the rule was firing shaded."""
-    values = [v for _, v in preview.points if v is not None]
-    if preview.threshold is not None:
-        values.append(preview.threshold)
-    bottom, top = min(values + [0.0]), max(values + [0.0])
-    span = (top - bottom) or 1.0
-    last = max(len(preview.points) - 1, 1)
-
-    def x(index: int) -> float:
-        return round(index * CHART_WIDTH / last, 1)
-
-    def y(value: float) -> float:
-        return round(CHART_HEIGHT - (value - bottom) / span * CHART_HEIGHT, 1)
-
-    line = " ".join(f"{x(i)},{y(v)}" for i, (_, v) in enumerate(preview.points) if v is not None)
-    width = round(CHART_WIDTH / last, 1)
-    shaded = [x(i) for i, firing in enumerate(preview.firing) if firing]
-    return {
-        "width": CHART_WIDTH,
-        "height": CHART_HEIGHT,
-        "points": line,
-        "top": top,
-        "bottom": bottom,
-        "threshold_y": y(preview.threshold) if preview.threshold is not None else None,
-        "firing_x": shaded,
-        "firing_width": width,
-    }
+def preview_chart(preview: Preview, *, unit: str, days: int = PREVIEW_DAYS) -> Chart:
+    """The value (the highest series at each step) against the threshold, with a marker where
+    the rule started firing (red) and where it stopped (green)."""
+    series = [Series("value (highest series)", preview.points)]
+    if preview.threshold is not None and preview.start and preview.end:
+        threshold = [(preview.start, preview.threshold), (preview.end, preview.threshold)]
+        series.append(Series("threshold", threshold, color=BAD, dashed=True))
+    markers, was_firing = [], False
+    for (moment, _), firing in zip(preview.points, preview.firing, strict=True):
+        if firing != was_firing:
+            markers.append(Marker(moment, "firing" if firing else "resolved", BAD if firing else GOOD))
+        was_firing = firing
+    return line_chart(
+        series,
+        unit=unit,
+        y_label="Value",
+        empty=f"No data in the last {days} days: the rule's series had no value at any step.",
+        start=preview.start,
+        end=preview.end,
+        markers=markers,
+        y_min=None,
+        title="The rule's value over the replay",
+    )

@@ -51,11 +51,14 @@ def test_the_chart_draws_the_value_the_threshold_and_the_firing_steps(project):
         no_data_policy="ok",
     )  # the minutes around the one value have no data: that is OK here
     preview = rule_preview(rule=rule, now=NOW)
-    chart = preview_chart(preview)
+    chart = preview_chart(preview, unit="%")
     assert preview.fired == 1
-    assert chart["points"].count(",") == 1  # one step saw a value
-    assert chart["threshold_y"] is not None and len(chart["firing_x"]) == 1
-    assert chart["top"] == 99.0
+    value, threshold = chart["series"]
+    assert [v for _, v in value["points"] if v is not None] == [99.0]  # one step saw a value
+    assert {v for _, v in threshold["points"]} == {50.0} and threshold["dashed"]
+    # Fired at one step, resolved at the next: a red mark, then a green one.
+    assert [m["label"] for m in chart["markers"]] == ["firing", "resolved"]
+    assert chart["y"]["label"] == "Value (%)" and not chart.is_empty
 
 
 def test_an_slo_replays_at_its_coarser_step(project):
