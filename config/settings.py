@@ -366,6 +366,7 @@ UNFOLD = {
                 "Errors",
                 [
                     ("Issues", "bug_report", "admin:monitoring_errorissue_changelist"),
+                    ("Performance", "timer", "admin:monitoring_performance"),
                     ("Classification rules", "rule", "admin:monitoring_errorclassificationrule_changelist"),
                 ],
             ),

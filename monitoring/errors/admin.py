@@ -187,7 +187,7 @@ def events_chart(spark: Sparkline, *, window: str) -> Chart:
     per = _per(spark)
     return bar_chart(
         [Series(f"events per {per}", _points(spark))],
-        unit="events",
+        unit="",
         y_label=f"Events per {per}",
         empty=f"No events in the last {window}.",
         start=spark.points[0][0],
@@ -198,9 +198,7 @@ def events_chart(spark: Sparkline, *, window: str) -> Chart:
 
 def events_sparkline(spark: Sparkline, *, window: str) -> SafeString:
     """A row's trend in the stream: no axes, a tooltip per bucket, words when there were no events."""
-    chart = sparkline(
-        _points(spark), unit="events", empty=f"no events in the last {window}", label=f"events per {_per(spark)}"
-    )
+    chart = sparkline(_points(spark), unit="events", empty=f"none in {window}", label=f"events per {_per(spark)}")
     return render_to_string("admin/lookout/chart.html", {"chart": chart})
 
 
@@ -439,7 +437,7 @@ class ErrorIssueAdmin(ModelAdmin):
     def issue_display(self, issue):
         under = [issue.culprit, issue.project.name, issue.level, issue.get_category_display(), issue.severity]
         return format_html(
-            '<div style="max-width:24rem;white-space:normal">'
+            '<div style="max-width:21rem;white-space:normal">'
             '<div style="font-weight:600;overflow:hidden;text-overflow:ellipsis;white-space:nowrap" title="{}">'
             "{}</div>"
             '<div style="font-size:12px;color:#6b7280;overflow:hidden;text-overflow:ellipsis;white-space:nowrap">'
@@ -465,8 +463,8 @@ class ErrorIssueAdmin(ModelAdmin):
         return format_html(
             '<div class="sparklines" style="display:grid;grid-template-columns:auto 6rem;gap:2px 4px;'
             'align-items:center;font-size:11px;line-height:1.2;color:#6b7280">'
-            '<span>24 h</span><span data-window="24h" style="white-space:normal">{}</span>'
-            '<span>14 d</span><span data-window="14d" style="white-space:normal">{}</span></div>',
+            '<span style="white-space:nowrap">24 h</span><span data-window="24h">{}</span>'
+            '<span style="white-space:nowrap">14 d</span><span data-window="14d">{}</span></div>',
             events_sparkline(spark.day, window="24 h"),
             events_sparkline(spark.fortnight, window="14 d"),
         )

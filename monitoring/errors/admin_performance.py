@@ -80,16 +80,14 @@ def _trend_charts(trend: TransactionTrend, *, window_label: str, step: timedelta
             empty=empty,
             start=start,
             end=end,
-            title="Duration p50 and p95",
         ),
         "throughput": bar_chart(
             [Series(f"transactions per {per}", list(zip(trend.starts, trend.count)))],
-            unit="transactions",
+            unit="",
             y_label=f"Transactions per {per}",
             empty=empty,
             start=start,
             end=end,
-            title="Throughput",
         ),
         "failure_rate": line_chart(
             [
@@ -104,7 +102,6 @@ def _trend_charts(trend: TransactionTrend, *, window_label: str, step: timedelta
             empty=empty,
             start=start,
             end=end,
-            title="Failure rate",
         ),
     }
 

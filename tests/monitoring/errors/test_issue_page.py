@@ -242,7 +242,7 @@ def test_the_page_draws_both_event_charts_with_axes_and_units(admin_client):
         chart = _chart(html[html.index(f'id="{box}"') :])
         [series] = chart["series"]
         assert len(series["points"]) == points and sum(v for _, v in series["points"]) == 1
-        assert series["label"] == f"events per {unit}" and chart["y"]["label"] == f"Events per {unit} (events)"
+        assert series["label"] == f"events per {unit}" and chart["y"]["label"] == f"Events per {unit}"
         assert chart["x"]["kind"] == "time" and chart["x"]["min"] <= series["points"][-1][0] < chart["x"]["max"]
 
 
@@ -253,8 +253,8 @@ def test_the_stream_shows_both_sparklines_or_says_there_were_no_events(admin_cli
     html = admin_client.get(reverse(STREAM)).content.decode()
     # Two windows a row: "old" (two days back) has a 14-day line but nothing in the last 24 h.
     assert html.count("data-lookout-chart=") == 3
-    assert html.count("data-chart-empty>no events in the last 24 h") == 1
-    assert html.count("data-chart-empty>no events in the last 14 d") == 0
+    assert html.count("data-chart-empty>none in 24 h") == 1
+    assert html.count("data-chart-empty>none in 14 d") == 0
 
 
 def test_the_stream_reads_all_sparklines_in_one_query_whatever_the_number_of_issues(

@@ -80,7 +80,7 @@ def test_the_overview_charts_hold_the_hour_the_transactions_came_in(admin_client
     charts = _charts(admin_client.get(reverse(OVERVIEW), {"project": checkout.pk}).content.decode())
     assert set(charts) == {"duration", "throughput", "failure-rate"}
     counts = [v for _, v in charts["throughput"]["series"][0]["points"] if v]
-    assert sum(counts) == 42 and charts["throughput"]["unit"] == "transactions"
+    assert sum(counts) == 42 and charts["throughput"]["y"]["label"] == "Transactions per hour"
     p95 = [v for _, v in charts["duration"]["series"][0]["points"] if v is not None]
     assert p95 and charts["duration"]["y"]["label"] == "Duration (ms)"
     assert len(charts["duration"]["series"][0]["points"]) == 24
