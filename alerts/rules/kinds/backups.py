@@ -71,6 +71,9 @@ class BackupKind(RuleKind):
     # Facts as they are now: the plan's history is not replayed into the preview.
     replayable = False
     ok_words: ClassVar[str] = "ok"
+    # The param drawn as the preview's line, and the unit of the values, where there are.
+    threshold_param: ClassVar[str | None] = None
+    unit: ClassVar[str] = ""
 
     @classmethod
     def validate_params(cls, params: Any) -> dict[str, Any]:
@@ -139,7 +142,11 @@ class BackupKind(RuleKind):
 
     @classmethod
     def threshold(cls, params: dict[str, Any]) -> float | None:
-        return None
+        return params.get(cls.threshold_param) if cls.threshold_param else None
+
+    @classmethod
+    def value_unit(cls, params: dict[str, Any]) -> str:
+        return cls.unit
 
     @classmethod
     def explain(
@@ -194,6 +201,7 @@ class BackupOverdue(BackupKind):
     label = "Backups: a plan overdue (no success within its schedule and grace)"
     example = {**SCOPE}
     ok_words = "on schedule"
+    unit = "hours since the last success"
 
     @classmethod
     def measure(cls, params: dict[str, Any], plan: PlanFacts, now: datetime) -> tuple[float | None, bool, dict]:
@@ -206,10 +214,6 @@ class BackupOverdue(BackupKind):
             "error": _first_line(plan.last_failure_error) if plan.overdue else "",
         }
         return hours, plan.overdue, detail
-
-    @classmethod
-    def value_unit(cls, params: dict[str, Any]) -> str:
-        return "hours since the last success"
 
     @classmethod
     def describe(cls, params: dict[str, Any]) -> str:
@@ -229,6 +233,7 @@ class BackupUnverified(BackupKind):
     label = "Backups: the newest backup not verified for N days"
     example = {"days": 7, **SCOPE}
     ok_words = "verified"
+    threshold_param, unit = "days", "days"
 
     @classmethod
     def own_params(cls, p: Params) -> dict[str, Any]:
@@ -246,14 +251,6 @@ class BackupUnverified(BackupKind):
         days = round((now - plan.last_success_at).total_seconds() / 86400, 2) if unverified else 0.0
         breached = unverified and days > params["days"]
         return days, breached, {"breached": breached, "last_success_at": _when(plan.last_success_at)}
-
-    @classmethod
-    def threshold(cls, params: dict[str, Any]) -> float | None:
-        return params.get("days")
-
-    @classmethod
-    def value_unit(cls, params: dict[str, Any]) -> str:
-        return "days"
 
     @classmethod
     def describe(cls, params: dict[str, Any]) -> str:
@@ -304,6 +301,7 @@ class BackupShrank(BackupKind):
     label = "Backups: the newest backup much smaller than usual"
     example = {"drop_percent": 50, **SCOPE}
     ok_words = "its usual size"
+    threshold_param, unit = "drop_percent", "% smaller"
 
     @classmethod
     def own_params(cls, p: Params) -> dict[str, Any]:
@@ -329,14 +327,6 @@ class BackupShrank(BackupKind):
         drop = round(100 * (1 - newest / median), 1)
         breached = drop > params["drop_percent"]
         return drop, breached, {"breached": breached, "bytes": newest, "median_bytes": median}
-
-    @classmethod
-    def threshold(cls, params: dict[str, Any]) -> float | None:
-        return params.get("drop_percent")
-
-    @classmethod
-    def value_unit(cls, params: dict[str, Any]) -> str:
-        return "% smaller"
 
     @classmethod
     def describe(cls, params: dict[str, Any]) -> str:
