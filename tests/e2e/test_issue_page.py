@@ -1,16 +1,14 @@
 """The issue stream and an issue page in a real browser, on a few issues with events over days."""
 
-from datetime import timedelta
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 from playwright.sync_api import expect
 
-from monitoring.errors.services.issues import error_issues_fold_pending
 from monitoring.models import ErrorIssue, ErrorIssueActivity
 from monitoring.projects.services.projects import project_create
-from tests.monitoring.errors.factories import store_event
+from tests.e2e.issue_pages_data import TRANSACTIONS, populate_issues, populate_transactions
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,25 +24,14 @@ NO_SIDEWAYS_SCROLL = """() => [document.documentElement, ...document.querySelect
 
 def _populate():
     project = project_create(name="Checkout service").project
-    now = timezone.now()
-    contexts = {"browser": {"name": "Chrome", "version": "120"}, "os": {"name": "Linux"}}
-    for n in range(30):
-        issue = store_event(
-            project,
-            message="KeyError: 'total' in a long title that keeps going so the stream has to cut it somewhere sensible",
-            release=f"shop@1.{n % 3}",
-            environment="production",
-            contexts=contexts,
-            user={"id": f"user-{n % 7}"},
-            request={"url": f"https://shop.example/cart/{n % 4}", "method": "POST"},
-            received_at=now - timedelta(hours=n * 9),
-        )
-    for n in range(12):
-        store_event(
-            project, message=f"TimeoutError talking to payments gateway {n}", received_at=now - timedelta(days=n)
-        )
-    error_issues_fold_pending()  # the counters, as the sweep would have them by now
-    return issue
+    populate_transactions(project)
+    return populate_issues(project)
+
+
+# Every chart of the page drawn by charts.js, each with at least one point holding a value.
+CHART_POINTS = """() => [...document.querySelectorAll('figure[data-lookout-chart]')].map(f => f.lookoutChart
+  ? f.lookoutChart.data.datasets.reduce((n, d) => n + d.data.filter(p => p.y !== null && p.y !== undefined).length, 0)
+  : -1)"""
 
 
 def _log_in(page, url, then):
@@ -67,15 +54,17 @@ def test_the_stream_fits_1400_px_and_the_page_resolves_and_moves_between_events(
     page.set_viewport_size({"width": 1400, "height": 900})
     _log_in(page, live_server.url, "/admin/monitoring/errorissue/")
 
-    expect(page.locator("svg.sparkline").first).to_be_visible()
+    expect(page.locator("figure[data-lookout-chart][data-drawn]").first).to_be_visible()
+    drawn = page.evaluate(CHART_POINTS)
+    assert drawn and all(n > 0 for n in drawn), f"sparklines without points: {drawn}"
     assert page.evaluate(NO_SIDEWAYS_SCROLL), "the issue stream scrolls sideways at 1400 px"
     expect(page.locator("tr", has_text="KeyError")).to_contain_text("30")
     page.screenshot(path=screenshot_path("issue-stream-1400"), full_page=True)
 
     page.goto(f"{live_server.url}/admin/monitoring/errorissue/{issue.pk}/change/")
     for box in ("#issue-sparkline-24h", "#issue-sparkline-14d"):
-        points = page.locator(f"{box} polyline").get_attribute("points")
-        assert points and len(points.split()) >= 2
+        expect(page.locator(f"{box} figure[data-drawn]")).to_be_visible()
+    assert all(n > 0 for n in page.evaluate(CHART_POINTS))
     expect(page.locator('#issue-tags [data-tag="browser"]')).to_contain_text("Chrome 120")
     assert page.evaluate(NO_SIDEWAYS_SCROLL), "the issue page scrolls sideways at 1400 px"
     page.screenshot(path=screenshot_path("issue-page-1400"), full_page=True)
@@ -92,4 +81,35 @@ def test_the_stream_fits_1400_px_and_the_page_resolves_and_moves_between_events(
     issue.refresh_from_db()
     assert issue.status == ErrorIssue.Status.RESOLVED
     assert ErrorIssueActivity.objects.get(issue=issue).actor.username == "operator"
+    assert errors == []
+
+
+def test_the_performance_view_and_a_transaction_draw_their_charts_at_1400_px(
+    live_server, browser_page, screenshot_path
+):
+    _populate()
+    page = browser_page
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.set_viewport_size({"width": 1400, "height": 900})
+    _log_in(page, live_server.url, "/admin/monitoring/errorissue/performance/")
+
+    expect(page.locator("#transactions tbody tr")).to_have_count(len(TRANSACTIONS))
+    expect(page.locator('[data-chart="duration"] figure[data-drawn]')).to_be_visible()
+    drawn = page.evaluate(CHART_POINTS)
+    assert len(drawn) == 3 and all(n >= 20 for n in drawn), drawn  # about one point an hour
+    assert page.evaluate(NO_SIDEWAYS_SCROLL), "the performance view scrolls sideways at 1400 px"
+    page.screenshot(path=screenshot_path("performance-1400"), full_page=True)
+
+    page.get_by_role("link", name="POST /api/payments/authorize").click()
+    expect(page.locator("#transaction-name")).to_have_text("POST /api/payments/authorize")
+    expect(page.locator('[data-figure="failure-rate"] dd').first).not_to_have_text("—")
+    expect(page.locator('[data-chart="failure-rate"] figure[data-drawn]')).to_be_visible()
+    assert all(n >= 20 for n in page.evaluate(CHART_POINTS))
+    assert page.evaluate(NO_SIDEWAYS_SCROLL), "a transaction's page scrolls sideways at 1400 px"
+    page.screenshot(path=screenshot_path("transaction-1400"), full_page=True)
+
+    page.select_option("#id_window", "7d")
+    expect(page).to_have_url(re.compile(r"window=7d"))
+    expect(page.locator('[data-chart="throughput"] figure[data-drawn]')).to_be_visible()
     assert errors == []
