@@ -11,10 +11,17 @@ from django.urls import path, reverse
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
-from monitoring.common.charts import Chart, Series, line_chart
+from monitoring.common.charts import BAD, GOOD, WARN, Chart, Series, line_chart, stacked_share_chart
 from monitoring.models import IngestRejection, MetricSeries, Project
 from monitoring.telemetry.selectors.metrics import AGGREGATIONS, QueryError, query
-from monitoring.telemetry.selectors.web_vitals import WINDOWS, latest_vitals_project, slow_actions, web_vitals_panel
+from monitoring.telemetry.selectors.web_vitals import (
+    THRESHOLDS,
+    WINDOWS,
+    VitalTrend,
+    latest_vitals_project,
+    slow_actions,
+    web_vitals_panel,
+)
 
 # Window shown → the step that gives a readable number of points on the chart.
 EXPLORER_WINDOWS = {
@@ -131,6 +138,7 @@ class MetricSeriesAdmin(ModelAdmin):
                 for r in panel.routes
             ]
             context["actions"] = slow_actions(project)
+            context["trend_charts"] = [_trend_charts(trend, project) for trend in panel.trends]
         return TemplateResponse(
             request, "admin/monitoring/telemetry/web_vitals.html", context, status=400 if error else 200
         )
@@ -206,3 +214,46 @@ def _chart(data: dict, result) -> Chart:
         end=result.buckets[-1].start + step if result.buckets else None,
         y_min=None if data["agg"] in ("min", "max", "avg") else 0,
     )
+
+
+def _trend_charts(trend: VitalTrend, project) -> dict:
+    """A vital's three charts: shares per day, p75 per day against its budget, p75 per route."""
+    unit = "" if trend.name == "CLS" else "ms"
+    budget = THRESHOLDS[trend.name][0]
+    empty = f"No {trend.name} samples from {project.name} in the last 28 days."
+    return {
+        "name": trend.name,
+        "shares": stacked_share_chart(
+            trend.days,
+            trend.shares,
+            colors={"good": GOOD, "needs improvement": WARN, "poor": BAD},
+            empty=empty,
+            title=f"{trend.name}: share of samples per day",
+        ),
+        "p75": line_chart(
+            [
+                Series("p75", list(zip(trend.days, trend.p75, strict=True))),
+                Series("budget", [(trend.days[0], budget), (trend.days[-1], budget)], color=GOOD, dashed=True),
+            ],
+            unit=unit,
+            y_label=f"{trend.name} p75",
+            empty=empty,
+            start=trend.days[0],
+            end=trend.days[-1] + timedelta(days=1),
+            title=f"{trend.name}: p75 per day against the budget",
+        )
+        if any(v is not None for v in trend.p75)
+        else line_chart([Series("p75", [])], unit=unit, empty=empty),
+        "routes": line_chart(
+            [
+                Series(route, list(zip(trend.route_buckets, values, strict=True)))
+                for route, values in trend.routes.items()
+            ],
+            unit=unit,
+            y_label=f"{trend.name} p75",
+            empty=f"No {trend.name} samples per route in the last 7 days.",
+            start=trend.route_buckets[0],
+            end=trend.route_buckets[-1] + (trend.route_buckets[1] - trend.route_buckets[0]),
+            title=f"{trend.name}: p75 per route, every 6 h",
+        ),
+    }

@@ -3,12 +3,15 @@
 (() => {
   "use strict";
 
+  const MINUTE = 60000, HOUR = 60 * MINUTE, DAY = 24 * HOUR;
+  const STEPS = [MINUTE, 5 * MINUTE, 15 * MINUTE, 30 * MINUTE, HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 7 * DAY, 14 * DAY, 28 * DAY];
+  // Ticks on round times (every 3 h, every day...) rather than wherever the window happens to start.
+  const stepFor = (spanMs, most) => STEPS.find((step) => spanMs / step <= most) || STEPS[STEPS.length - 1];
   const formatters = new Map();
-  const timeFormat = (tz, spanMs) => {
-    // Ticks say the hour within a day, the date over longer windows.
-    const key = `${tz}|${spanMs > 2 * 86400000 ? "d" : "t"}`;
+  const timeFormat = (tz, step) => {
+    const key = `${tz}|${step >= DAY ? "d" : "t"}`;
     if (!formatters.has(key)) {
-      const options = spanMs > 2 * 86400000
+      const options = step >= DAY
         ? { month: "short", day: "numeric" }
         : { hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
       formatters.set(key, new Intl.DateTimeFormat("en-GB", { ...options, timeZone: tz || "UTC" }));
@@ -97,7 +100,9 @@
     const times = spec.series.flatMap((s) => s.points.map((p) => p[0])).filter((x) => typeof x === "number");
     const xmin = spec.x.min ?? Math.min(...times);
     const xmax = spec.x.max ?? Math.max(...times);
-    const tickFormat = timeFormat(spec.x.tz, xmax - xmin);
+    // About one tick per 90 px, so labels never run into each other on a narrow chart.
+    const step = stepFor(Math.max(xmax - xmin, MINUTE), Math.max(2, Math.min(8, Math.floor(figure.clientWidth / 90))));
+    const tickFormat = timeFormat(spec.x.tz, step);
     const tooltipTime = fullTime(spec.x.tz);
     const bars = spec.kind === "bar" || spec.kind === "share";
     // Bars on a time axis need room at both ends for half a bar.
@@ -108,7 +113,12 @@
         type: "linear",
         min: xmin - pad - (xmin === xmax ? 60000 : 0),
         max: xmax + pad + (xmin === xmax ? 60000 : 0),
-        ticks: { callback: (value) => tickFormat.format(new Date(value)), maxTicksLimit: 8, maxRotation: 0 },
+        ticks: { callback: (value) => tickFormat.format(new Date(value)), maxRotation: 0, autoSkip: false },
+        afterBuildTicks: (scale) => {
+          const ticks = [];
+          for (let value = Math.ceil(scale.min / step) * step; value <= scale.max; value += step) ticks.push({ value });
+          scale.ticks = ticks;
+        },
       };
     const chart = new Chart(canvas, {
       type: bars ? "bar" : "line",

@@ -36,6 +36,8 @@ LEGACY = {"FID": "legacy: replaced by INP", "TTI": "legacy: a lab metric, not a 
 VITALS = (*THRESHOLDS, *LEGACY)
 WINDOWS = (("24 h", timedelta(days=1)), ("7 d", timedelta(days=7)), ("28 d", timedelta(days=28)))
 ROUTE_WINDOW = timedelta(days=7)
+TREND_ROUTE_STEP = timedelta(hours=6)
+TREND_ROUTES = 5
 # Google's rule: the 75th percentile of page loads decides.
 PASSING_SHARE = 0.75
 
@@ -90,9 +92,23 @@ class ActionRow:
 
 
 @dataclass
+class VitalTrend:
+    """A budgeted vital over time: per day over the longest window, its p75 and the shares of
+    good / needs improvement / poor samples; per route, p75 per TREND_ROUTE_STEP over a week."""
+
+    name: str
+    days: list[datetime]
+    p75: list[float | None]
+    shares: dict[str, list[float | None]]  # "good", "needs improvement", "poor" → per day
+    route_buckets: list[datetime]
+    routes: dict[str, list[float | None]]  # the busiest routes → p75 per bucket
+
+
+@dataclass
 class WebVitalsPanel:
     vitals: list[VitalRow]
     routes: list[RouteRow]
+    trends: list[VitalTrend] = field(default_factory=list)
 
 
 def web_vitals_panel(project: Project, *, now: datetime | None = None, routes: int = 20) -> WebVitalsPanel:
@@ -103,14 +119,21 @@ def web_vitals_panel(project: Project, *, now: datetime | None = None, routes: i
     }
     by_window: defaultdict[tuple[str, str], Histogram] = defaultdict(Histogram)  # (vital, window label)
     by_route: defaultdict[tuple[str, str], Histogram] = defaultdict(Histogram)  # (route, vital)
+    # Trends: (vital, day index) and (vital, route, route bucket index), from the same rows.
+    first_day = (now - WINDOWS[-1][1]).replace(hour=0, minute=0, second=0, microsecond=0)
+    route_start = now - ROUTE_WINDOW
+    by_day: defaultdict[tuple[str, int], Histogram] = defaultdict(Histogram)
+    by_route_step: defaultdict[tuple[str, str, int], Histogram] = defaultdict(Histogram)
     for row in _hour_rollups(series, now - WINDOWS[-1][1]):
         vital, route = series[row["series_id"]]
         histogram = Histogram.from_row(row)
         for label, width in WINDOWS:
             if row["start"] >= now - width:
                 by_window[vital, label].merge(histogram)
-        if row["start"] >= now - ROUTE_WINDOW:
+        by_day[vital, (row["start"] - first_day).days].merge(histogram)
+        if row["start"] >= route_start:
             by_route[route, vital].merge(histogram)
+            by_route_step[vital, route, int((row["start"] - route_start) / TREND_ROUTE_STEP)].merge(histogram)
 
     longest = WINDOWS[-1][0]
     rows = []
@@ -143,9 +166,34 @@ def web_vitals_panel(project: Project, *, now: datetime | None = None, routes: i
     for (route, vital), histogram in by_route.items():
         entry = route_rows.setdefault(route, RouteRow(route=route))
         entry.p75[vital] = _p75(histogram)
-        entry.count += histogram.count
+        # Page loads, not samples summed over the vitals: each load sends each vital once.
+        entry.count = max(entry.count, histogram.count)
     busiest = sorted(route_rows.values(), key=lambda r: (-r.count, r.route))[:routes]
-    return WebVitalsPanel(vitals=rows, routes=busiest)
+    days = [first_day + timedelta(days=i) for i in range((now - first_day).days + 1)]
+    steps = int(ROUTE_WINDOW / TREND_ROUTE_STEP) + 1
+    trends = []
+    for vital, (good_at, poor_above) in THRESHOLDS.items():
+        daily = [by_day.get((vital, i)) for i in range(len(days))]
+        shares = [_shares(h, good_at, poor_above) if h and h.count else None for h in daily]
+        trends.append(
+            VitalTrend(
+                name=vital,
+                days=days,
+                p75=[_p75(h) for h in daily],
+                shares={
+                    "good": [s[0] if s else None for s in shares],
+                    "needs improvement": [1 - s[0] - s[1] if s else None for s in shares],
+                    "poor": [s[1] if s else None for s in shares],
+                },
+                route_buckets=[route_start + i * TREND_ROUTE_STEP for i in range(steps)],
+                routes={
+                    r.route: [_p75(by_route_step.get((vital, r.route, i))) for i in range(steps)]
+                    for r in busiest[:TREND_ROUTES]
+                    if vital in r.p75
+                },
+            )
+        )
+    return WebVitalsPanel(vitals=rows, routes=busiest, trends=trends)
 
 
 def slow_actions(

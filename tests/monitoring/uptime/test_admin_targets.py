@@ -63,6 +63,7 @@ def test_the_list_shows_status_uptime_p95_latency_and_certificate_days(admin_cli
     target = TargetFactory(
         name="Checkout",
         status=Status.DOWN,
+        last_checked_at=timezone.now() - dt.timedelta(minutes=1),
         last_latency_ms=230,
         cert_expires_at=timezone.now() + dt.timedelta(days=12, hours=1),
     )
@@ -285,7 +286,7 @@ def test_the_target_page_shows_a_90_day_bar_and_a_response_time_chart(admin_clie
     )
     response = admin_client.get(reverse("admin:monitoring_target_change", args=[target.pk]))
     page = response.content.decode()
-    assert page.count('class="flex-1 rounded-sm"') == 90
+    assert page.count('class="rounded-sm" style="flex: 1;') == 90
     assert f"{yesterday:%Y-%m-%d}: 99.000 % of 1000 probes" in page
     assert "no data" in page  # the days before the target existed, and the legend names that colour
     chart = _chart_in(page)
