@@ -105,7 +105,7 @@ class ChannelAdmin(ModelAdmin):
         if not channel.pk:
             return "—"
         url = reverse("admin:alerts_deliveryattempt_changelist") + f"?channel__id__exact={channel.pk}"
-        return format_html('<a href="{}">Delivery log</a>', url)
+        return format_html('<a href="{}" class="text-primary-600 underline">Delivery log</a>', url)
 
     @action(description="Send a test notification through the selected channels")
     def send_test(self, request, queryset):

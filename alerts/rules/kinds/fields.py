@@ -103,9 +103,18 @@ def operator_field(**kwargs: Any) -> forms.ChoiceField:
     return choice_field([(key, f"{SYMBOLS[key]} {words}") for key, words in OPERATOR_WORDS.items()], **kwargs)
 
 
+class NumberInput(UnfoldAdminTextInputWidget):
+    """A number as people write it: 2000, not the float's 2000.0."""
+
+    def format_value(self, value: Any) -> str | None:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return super().format_value(value)
+
+
 def number_field(*, unit: str = "", **kwargs: Any) -> forms.FloatField:
     attrs = {"suffix": unit} if unit else {}
-    return forms.FloatField(widget=UnfoldAdminTextInputWidget(attrs={**attrs, "inputmode": "decimal"}), **kwargs)
+    return forms.FloatField(widget=NumberInput(attrs={**attrs, "inputmode": "decimal"}), **kwargs)
 
 
 def whole_field(*, unit: str = "", **kwargs: Any) -> forms.IntegerField:

@@ -92,7 +92,8 @@ def preview_chart(preview: Preview, *, unit: str, days: int = PREVIEW_DAYS) -> C
     markers, was_firing = [], False
     for (moment, _), firing in zip(preview.points, preview.firing, strict=True):
         if firing != was_firing:
-            markers.append(Marker(moment, "firing" if firing else "resolved", BAD if firing else GOOD))
+            # Only the start is labelled: an outage of a step or two puts both marks side by side.
+            markers.append(Marker(moment, "fired" if firing else "", BAD if firing else GOOD))
         was_firing = firing
     return line_chart(
         series,

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from alerts.models import RuleInstance, RuleTransition
 from alerts.rules.kinds import RULE_KINDS
 from alerts.rules.services.preview import preview_chart, rule_preview
+from monitoring.common.charts import BAD, GOOD
 from tests.alerts.rules.factories import RuleFactory, metric_series, put_minute
 from tests.monitoring.errors.factories import store_event
 
@@ -57,7 +58,7 @@ def test_the_chart_draws_the_value_the_threshold_and_the_firing_steps(project):
     assert [v for _, v in value["points"] if v is not None] == [99.0]  # one step saw a value
     assert {v for _, v in threshold["points"]} == {50.0} and threshold["dashed"]
     # Fired at one step, resolved at the next: a red mark, then a green one.
-    assert [m["label"] for m in chart["markers"]] == ["firing", "resolved"]
+    assert [(m["label"], m["color"]) for m in chart["markers"]] == [("fired", BAD), ("", GOOD)]
     assert chart["y"]["label"] == "Value (%)" and not chart.is_empty
 
 

@@ -70,7 +70,7 @@ def test_a_metric_rule_is_made_of_fields_and_saved_as_params(admin_client, proje
     }
     # Reopened, the fields hold the saved values.
     page = admin_client.get(reverse("admin:alerts_alertrule_change", args=[rule.pk])).content.decode()
-    assert 'value="route=/checkout"' in page and 'value="2000.0"' in page
+    assert 'value="route=/checkout"' in page and 'value="2000"' in page
     assert '<option value="p95" selected>' in page
 
 
