@@ -24,6 +24,7 @@ from django.db.models import Model, Q
 from django.utils.dateparse import parse_datetime
 
 from alerts.delivery.notifiers import NOTIFIERS
+from alerts.incidents.matchers import NAME as LABEL_NAME
 from alerts.incidents.matchers import parse_matchers
 from alerts.incidents.services.noise import maintenance_validate, silence_validate
 from alerts.models import (
@@ -31,11 +32,13 @@ from alerts.models import (
     Channel,
     EscalationPolicy,
     EscalationStep,
+    InhibitRule,
     MaintenanceWindow,
     OnCallLayer,
     OnCallOverride,
     OnCallSchedule,
     Silence,
+    TargetDependency,
 )
 from alerts.paging.services.schedules import layer_validate, time_zone_validate
 from alerts.rules.kinds import RULE_KINDS
@@ -464,16 +467,9 @@ class RulesSection:
 
     @staticmethod
     def _target_ids(names: Any) -> list[int]:
-        if not isinstance(names, list) or not all(isinstance(n, str) and "/" in n for n in names):
+        if not isinstance(names, list):
             raise ConfigItemError({"targets": "expected a list of targets as project/name, e.g. [shop/Web]"})
-        ids = []
-        for name in names:
-            slug, _, target = name.partition("/")
-            found = Target.objects.filter(project__slug=slug, name=target).values_list("pk", flat=True).first()
-            if found is None:
-                raise ConfigItemError({"targets": f"no target {target!r} in project {slug!r}"})
-            ids.append(found)
-        return ids
+        return [_target_named("targets", name).pk for name in names]
 
     def key(self, item: Item) -> str:
         return f"{item['project']}/{item['name']}" if item.get("project") else str(item["name"])
@@ -514,6 +510,56 @@ class RulesSection:
         if "channels" in item and (before is None or sorted(c.name for c in channels) != before["channels"]):
             rule.channels.set(channels)
         return before, self.item(rules.get(pk=rule.pk))
+
+
+# --- inhibit rules ----------------------------------------------------------------------------
+
+
+class InhibitRulesSection:
+    name = "inhibit_rules"
+    order = 55
+    fields = ("name", "source_matchers", "target_matchers", "equal", "enabled")
+
+    def export(self, project: str | None) -> list[Item]:
+        if project is not None:  # inhibit rules belong to no project
+            return []
+        return [self.item(r) for r in InhibitRule.objects.order_by("name", "id")]
+
+    @staticmethod
+    def item(rule: InhibitRule) -> Item:
+        return {
+            "name": rule.name,
+            "source_matchers": rule.source_matchers,
+            "target_matchers": rule.target_matchers,
+            "equal": rule.equal,
+            "enabled": rule.enabled,
+        }
+
+    def key(self, item: Item) -> str:
+        return str(item["name"])
+
+    def apply(self, item: Item) -> tuple[Item | None, Item]:
+        check_fields(item, known=self.fields, required=("name", "source_matchers", "target_matchers"))
+        rule = _one(InhibitRule.objects.filter(name=item["name"]), "name", "inhibit rule") or InhibitRule()
+        before = self.item(rule) if rule.pk else None
+        values: dict[str, Any] = {"name": item["name"]}
+        for name in ("source_matchers", "target_matchers"):
+            try:
+                values[name] = [m.as_dict() for m in parse_matchers(item[name])]
+            except ValidationError as exc:
+                raise ConfigItemError({name: "; ".join(exc.messages)}) from exc
+            if not values[name]:
+                raise ConfigItemError(
+                    {name: "give at least one matcher, e.g. [{name: severity, op: '=', value: critical}]"}
+                )
+        equal = item.get("equal", rule.equal)
+        if not isinstance(equal, list) or not all(isinstance(n, str) and LABEL_NAME.match(n) for n in equal):
+            raise ConfigItemError({"equal": "expected a list of label names, e.g. [target_id]"})
+        values["equal"] = equal
+        if "enabled" in item:
+            values["enabled"] = item["enabled"]
+        _save(rule, values)
+        return before, self.item(rule)
 
 
 # --- silences -------------------------------------------------------------------------------
@@ -595,7 +641,7 @@ class MaintenanceSection:
         return {
             "name": window.name,
             "project": window.project.slug if window.project else None,
-            "target": {"project": target.project.slug, "name": target.name} if target else None,
+            "target": f"{target.project.slug}/{target.name}" if target else None,
             "tag": window.tag.name if window.tag else None,
             "starts_at": _when(window.starts_at),
             "until": _when(window.until),
@@ -604,10 +650,9 @@ class MaintenanceSection:
         }
 
     def key(self, item: Item) -> str:
-        target = item.get("target")
         scope = (
-            f"target {target['project']}/{target['name']}"
-            if isinstance(target, dict)
+            f"target {item['target']}"
+            if item.get("target")
             else f"project {item['project']}"
             if item.get("project")
             else f"tag {item['tag']}"
@@ -620,7 +665,7 @@ class MaintenanceSection:
         check_fields(item, known=self.fields, required=("name", "starts_at"))
         scope = {
             "project": _project("project", item.get("project")),
-            "target": self._target(item.get("target")),
+            "target": _target_named("target", item["target"]) if item.get("target") is not None else None,
             "tag": _named(Tag, "tag", item["tag"], what="tag") if item.get("tag") is not None else None,
         }
         if not any(scope.values()):
@@ -649,16 +694,51 @@ class MaintenanceSection:
         _save(window, values)
         return before, self.item(windows.get(pk=window.pk))
 
+
+# --- target dependencies ------------------------------------------------------------------------
+
+
+class DependenciesSection:
+    """`target` depends on `depends_on`: its alerts are muted while that one is down."""
+
+    name = "dependencies"
+    order = 75
+    fields = ("target", "depends_on")
+
+    def export(self, project: str | None) -> list[Item]:
+        dependencies = TargetDependency.objects.select_related("target__project", "depends_on__project")
+        if project is not None:
+            dependencies = dependencies.filter(target__project__slug=project)
+        items = [self.item(d) for d in dependencies]
+        return sorted(items, key=lambda i: (i["target"], i["depends_on"]))
+
     @staticmethod
-    def _target(value: Any) -> Target | None:
-        if value is None:
-            return None
-        if not isinstance(value, dict) or set(value) != {"project", "name"}:
-            raise ConfigItemError({"target": "expected {project: <slug>, name: <target name>}"})
-        target = Target.objects.filter(project__slug=value["project"], name=value["name"]).first()
-        if target is None:
-            raise ConfigItemError({"target": f"no target {value['name']!r} in project {value['project']!r}"})
-        return target
+    def item(dependency: TargetDependency) -> Item:
+        return {
+            "target": f"{dependency.target.project.slug}/{dependency.target.name}",
+            "depends_on": f"{dependency.depends_on.project.slug}/{dependency.depends_on.name}",
+        }
+
+    def key(self, item: Item) -> str:
+        return f"{item['target']} on {item['depends_on']}"
+
+    def apply(self, item: Item) -> tuple[Item | None, Item]:
+        check_fields(item, known=self.fields, required=self.fields)
+        target, depends_on = (_target_named(name, item[name]) for name in self.fields)
+        if target == depends_on:
+            raise ConfigItemError({"depends_on": "a target cannot depend on itself"})
+        dependency, created = TargetDependency.objects.get_or_create(target=target, depends_on=depends_on)
+        after = self.item(dependency)
+        return (None if created else after), after
+
+
+def _target_named(field: str, value: Any) -> Target:
+    """A target written as project/name, the way every file names one."""
+    slug, _, name = value.partition("/") if isinstance(value, str) else ("", "", "")
+    target = Target.objects.filter(project__slug=slug, name=name).first() if name else None
+    if target is None:
+        raise ConfigItemError({field: f"no target {value!r}; write it as project/name, e.g. shop/Web"})
+    return target
 
 
 # --- one project's share of what belongs to no project ------------------------------------------
@@ -681,7 +761,9 @@ def register() -> None:
         SchedulesSection(),
         PoliciesSection(),
         RulesSection(),
+        InhibitRulesSection(),
         SilencesSection(),
         MaintenanceSection(),
+        DependenciesSection(),
     ):
         section_register(section)

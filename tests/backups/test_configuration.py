@@ -18,11 +18,13 @@ from alerts.models import (
     Channel,
     EscalationPolicy,
     EscalationStep,
+    InhibitRule,
     MaintenanceWindow,
     OnCallLayer,
     OnCallOverride,
     OnCallSchedule,
     Silence,
+    TargetDependency,
 )
 from alerts.rules.kinds.target_status import TargetDown
 from backups.services.configuration import ConfigImportError, export_config, import_config
@@ -35,7 +37,17 @@ pytestmark = pytest.mark.django_db
 
 WEBHOOK_URL = "http://127.0.0.1:9/hooks/very-secret-path-4f2a"
 HMAC_SECRET = "hmac-secret-value-9c1d"
-SECTIONS = ("targets", "channels", "schedules", "policies", "rules", "silences", "maintenance")
+SECTIONS = (
+    "targets",
+    "channels",
+    "schedules",
+    "policies",
+    "rules",
+    "inhibit_rules",
+    "silences",
+    "maintenance",
+    "dependencies",
+)
 
 
 @pytest.fixture
@@ -50,6 +62,8 @@ def portal(secrets):
     shop, blog = ProjectFactory(slug="shop"), ProjectFactory(slug="blog")
     alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
     web = TargetFactory(project=shop, name="Web", regions=["eu", "us"], quorum=1, headers={"Accept": "text/html"})
+    database = TargetFactory(project=shop, name="Database", kind="tcp", url="", host="db.shop.example", port=5432)
+    TargetDependency.objects.create(target=web, depends_on=database)
     web.tags.add(Tag.objects.create(name="frontend"))
     HeartbeatFactory(target__project=shop, target__name="Nightly", schedule="cron", cron="0 3 * * *")
     TargetFactory(project=blog, name="Blog")
@@ -99,6 +113,12 @@ def portal(secrets):
         project=blog, name="Blog down", kind="target_status", params=TargetDown.validate_params({"tag": "frontend"})
     )
 
+    InhibitRule.objects.create(
+        name="critical mutes the rest",
+        source_matchers=[{"name": "severity", "op": "=", "value": "critical"}],
+        target_matchers=[{"name": "severity", "op": "=~", "value": "high|medium|low"}],
+        equal=["target_id"],
+    )
     Silence.objects.create(
         matchers=[{"name": "project", "op": "=", "value": "shop"}],
         starts_at=datetime(2026, 12, 1, tzinfo=UTC),
@@ -123,7 +143,16 @@ def portal(secrets):
 
 
 def wipe() -> None:
-    for model in (AlertRule, EscalationPolicy, OnCallSchedule, Channel, Silence, MaintenanceWindow, Target):
+    for model in (
+        AlertRule,
+        EscalationPolicy,
+        OnCallSchedule,
+        Channel,
+        InhibitRule,
+        Silence,
+        MaintenanceWindow,
+        Target,
+    ):
         model.objects.all().delete()
 
 
@@ -153,7 +182,7 @@ def test_export_wipe_import_gives_the_same_yaml_for_every_section(portal, tmp_pa
     path = tmp_path / "config.yaml"
     path.write_text(exported)
     out = run("importconfig", str(path))
-    assert "13 created, 0 updated, 0 unchanged; nothing was deleted." in out
+    assert "16 created, 0 updated, 0 unchanged; nothing was deleted." in out
     assert run("exportconfig") == exported
     assert Heartbeat.objects.get().cron == "0 3 * * *"
     assert OnCallOverride.objects.get().user.username == "bob"
@@ -163,12 +192,22 @@ def test_importing_what_was_exported_changes_nothing_and_again(portal):
     exported = export_config()
     rows = {
         model: sorted(model.objects.values_list("pk", flat=True))
-        for model in (OnCallLayer, OnCallOverride, EscalationStep, AlertRule, Channel, Silence, MaintenanceWindow)
+        for model in (
+            OnCallLayer,
+            OnCallOverride,
+            EscalationStep,
+            AlertRule,
+            Channel,
+            InhibitRule,
+            Silence,
+            MaintenanceWindow,
+            TargetDependency,
+        )
     }
     for _ in range(2):
         summary = import_config(exported)
         assert not summary.changed
-        assert summary.count("unchanged") == 13
+        assert summary.count("unchanged") == 16
     assert export_config() == exported
     # Not rewritten either: the steps, layers and overrides keep their rows.
     assert rows == {model: sorted(model.objects.values_list("pk", flat=True)) for model in rows}
@@ -183,6 +222,8 @@ def test_one_project_brings_the_channels_policies_and_schedules_its_rules_use(po
     assert [s["name"] for s in document["schedules"]] == ["primary"]
     assert [s["comment"] for s in document["silences"]] == ["Migration month"]
     assert [w["name"] for w in document["maintenance"]] == ["Sunday patching"]
+    assert document["dependencies"] == [{"target": "shop/Web", "depends_on": "shop/Database"}]
+    assert document["inhibit_rules"] == []  # they belong to no project
 
 
 def test_secrets_stay_in_the_environment(portal):
@@ -254,6 +295,15 @@ GOOD_CHANNEL = "channels:\n- {name: new-mail, kind: email, config: {to: [new@exa
             GOOD_CHANNEL + "targets:\n- {project: shop, name: X, kind: http, url: 'https://x.example/', colour: red}\n",
             "targets[0] (shop/X).colour: unknown field",
         ),
+        (
+            GOOD_CHANNEL + "dependencies:\n- {target: shop/API, depends_on: shop/DB}\n",
+            "dependencies[0] (shop/API on shop/DB).target: no target 'shop/API'; write it as project/name",
+        ),
+        (
+            GOOD_CHANNEL
+            + "inhibit_rules:\n- {name: quiet, source_matchers: [], target_matchers: [{name: a, op: '=', value: b}]}\n",
+            "inhibit_rules[0] (quiet).source_matchers: give at least one matcher",
+        ),
         ("channels: [\n", "file: not valid YAML"),
         ("widgets: []\n", "widgets: unknown section"),
     ],
@@ -323,11 +373,18 @@ def test_rules_as_code_from_ci_export_edit_dry_run_apply(portal, tmp_path):
     assert not AlertRule.objects.filter(name="Checkout slow").exists()
 
     applied = run("importconfig", str(path))
-    assert "1 created, 1 updated, 12 unchanged; nothing was deleted." in applied
+    assert "1 created, 1 updated, 15 unchanged; nothing was deleted." in applied
     down = AlertRule.objects.get(name="API down")
     assert down.for_seconds == 600 and [c.name for c in down.channels.all()] == ["ops-mail"]
     assert AlertRule.objects.get(name="Checkout slow").severity == "high"
-    assert "0 created, 0 updated, 14 unchanged" in run("importconfig", str(path))
+    assert "0 created, 0 updated, 17 unchanged" in run("importconfig", str(path))
+
+
+def test_importconfig_reads_standard_input(monkeypatch):
+    ProjectFactory(slug="shop")
+    monkeypatch.setattr("sys.stdin", io.StringIO("rules:\n- {project: shop, name: Down, kind: target_status}\n"))
+    assert "rules: 1 created" in run("importconfig", "-")
+    assert AlertRule.objects.get().params == {"statuses": ["down"], "target_ids": None, "tag": ""}
 
 
 def test_targets_files_are_configuration_files_too(tmp_path):
