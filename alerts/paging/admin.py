@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from unfold.admin import ModelAdmin, StackedInline, TabularInline
 from unfold.decorators import action, display
-from unfold.widgets import UnfoldAdminSelectWidget
+from unfold.widgets import UnfoldAdminIntegerFieldWidget, UnfoldAdminSelectWidget
 
 from alerts.intake.services import integration_create, integration_revoke
 from alerts.models import EscalationPolicy, EscalationStep, Integration, OnCallLayer, OnCallOverride, OnCallSchedule
@@ -129,7 +129,11 @@ class OnCallLayerForm(forms.ModelForm):
     """Users picked in rotation order, the rotation in hours or days, hints shown in full."""
 
     rotation_every = forms.IntegerField(
-        min_value=1, initial=7, label="Rotate every", help_text="Each person's turn lasts this long."
+        min_value=1,
+        initial=7,
+        label="Rotate every",
+        help_text="Each person's turn lasts this long.",
+        widget=UnfoldAdminIntegerFieldWidget,
     )
     rotation_unit = forms.ChoiceField(
         choices=[("hours", "hours"), ("days", "days")], initial="days", label="Unit", widget=UnfoldAdminSelectWidget
@@ -211,9 +215,11 @@ class OnCallOverrideForm(forms.ModelForm):
     class Meta:
         model = OnCallOverride
         fields = ("user", "starts_at", "ends_at")
-        help_texts = {
-            "user": "Who is on call instead, whatever the layers say.",
-            "starts_at": f"In {settings.TIME_ZONE}, the portal's time zone.",
+        # Labels, not help texts: a table's help text hides behind an icon.
+        labels = {
+            "user": "On call instead",
+            "starts_at": f"From ({settings.TIME_ZONE})",
+            "ends_at": f"Until ({settings.TIME_ZONE})",
         }
 
     def __init__(self, *args, **kwargs):

@@ -88,8 +88,8 @@ def test_schedule_saves_usernames_in_order_and_shows_who_is_on_call(admin_client
     assert "who is on call now, and the next shifts" in page.lower()
     assert re.search(r"<strong>alice</strong>\s*\(now\)", page)
     # 08:00 UTC in the form is 09:00 in Berlin, and stays 09:00 once summer time starts.
-    assert re.search(r"<strong>bob</strong></td>\s*<td>Mon 9 Mar 2026 09:00 CET", page)
-    assert "<td>Mon 30 Mar 2026 09:00 CEST</td>" in page
+    assert re.search(r"<strong>bob</strong></td>\s*<td[^>]*>Mon 9 Mar 2026 09:00 CET", page)
+    assert re.search(r"<td[^>]*>Mon 30 Mar 2026 09:00 CEST</td>", page)
     # The rotation is two pickers in order, and a week reads as 7 days, not 604800 seconds.
     assert re.search(r'name="layers-0-users_0"[^>]*>.*?<option value="alice" selected>', page, re.S)
     assert re.search(r'name="layers-0-users_1"[^>]*>.*?<option value="bob" selected>', page, re.S)
