@@ -48,6 +48,8 @@ COLORS = ["#2563eb", "#9333ea", "#0d9488", "#ea580c", "#db2777", "#65a30d", "#08
 GOOD, WARN, BAD, NEUTRAL = "#16a34a", "#f59e0b", "#dc2626", "#9ca3af"
 
 X = datetime | float | int | str
+# sentry-sdk and the metrics API name units in full; an axis reads better with the symbol.
+UNIT_SYMBOLS = {"millisecond": "ms", "second": "s", "microsecond": "µs", "byte": "B", "percent": "%", "ratio": ""}
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,7 @@ def _base(
 ) -> Chart:
     if not empty:
         raise ValueError("a chart needs an empty= sentence that says why there is no data")
+    unit = UNIT_SYMBOLS.get(unit, unit)
     return Chart(
         {
             "kind": kind,

@@ -5,15 +5,15 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
+from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
 from monitoring.common.charts import BAD, GOOD, WARN, Chart, Series, line_chart, stacked_share_chart
 from monitoring.models import IngestRejection, MetricSeries, Project
-from monitoring.telemetry.selectors.metrics import AGGREGATIONS, QueryError, query
+from monitoring.telemetry.selectors.metrics import AGGREGATIONS, QueryError, metric_names, metric_tag_pairs, query
 from monitoring.telemetry.selectors.web_vitals import (
     THRESHOLDS,
     WINDOWS,
@@ -36,11 +36,23 @@ WEB_VITALS_PROJECT = "monitoring.web_vitals.project"
 
 
 class ExplorerForm(forms.Form):
-    project = forms.ModelChoiceField(queryset=Project.objects.all())
-    name = forms.CharField(max_length=200, label="metric")
-    agg = forms.ChoiceField(choices=[(a, a) for a in AGGREGATIONS], initial="p95", label="aggregation")
-    tags = forms.CharField(required=False, help_text="key:value, key:value — all must match")
-    window = forms.ChoiceField(choices=[(w, w) for w in EXPLORER_WINDOWS], initial="24h")
+    project = forms.ModelChoiceField(queryset=Project.objects.all(), widget=UnfoldAdminSelectWidget)
+    name = forms.CharField(
+        max_length=200,
+        label="metric",
+        widget=UnfoldAdminTextInputWidget(attrs={"list": "metric-names", "autocomplete": "off"}),
+    )
+    agg = forms.ChoiceField(
+        choices=[(a, a) for a in AGGREGATIONS], initial="p95", label="aggregation", widget=UnfoldAdminSelectWidget
+    )
+    tags = forms.CharField(
+        required=False,
+        help_text="key:value, key:value — all must match",
+        widget=UnfoldAdminTextInputWidget(attrs={"list": "metric-tags", "autocomplete": "off"}),
+    )
+    window = forms.ChoiceField(
+        choices=[(w, w) for w in EXPLORER_WINDOWS], initial="24h", widget=UnfoldAdminSelectWidget
+    )
 
     def clean_tags(self):
         tags = {}
@@ -165,13 +177,16 @@ class MetricSeriesAdmin(ModelAdmin):
                 context.update(result=result, chart=_chart(data, result))
         elif form.is_bound:
             status = 400
-        if form.is_bound and form.is_valid() and form.cleaned_data.get("project"):
-            context["names"] = (
-                MetricSeries.objects.filter(project=form.cleaned_data["project"])
-                .values("name")
-                .annotate(series=Count("id"))
-                .order_by("name")[:500]
-            )
+        # Suggest what exists: the names and tag values of the project asked about (or the one
+        # whose telemetry arrived last), so a metric is picked rather than guessed.
+        suggest = form.cleaned_data.get("project") if form.is_bound and hasattr(form, "cleaned_data") else None
+        if suggest is None:
+            suggest = Project.objects.filter(pk=latest_vitals_project() or 0).first() or Project.objects.first()
+            if suggest is not None and not form.is_bound:
+                form.initial["project"] = suggest.pk
+        if suggest is not None:
+            context["names"] = metric_names(suggest)
+            context["tag_pairs"] = metric_tag_pairs(suggest)
         if form.errors:
             status = 400
         return TemplateResponse(request, "admin/monitoring/telemetry/explorer.html", context, status=status)

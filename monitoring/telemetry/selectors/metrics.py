@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from monitoring.models import MetricRollup, MetricSeries, Project
+from monitoring.models import MetricRollup, MetricSeries, MetricTagValue, Project
 from monitoring.telemetry.histogram import Histogram
 
 PERCENTILES = {"p50": 0.5, "p75": 0.75, "p90": 0.9, "p95": 0.95, "p99": 0.99}
@@ -329,3 +329,16 @@ def _batch_answer(
         )
         for key, group in sorted(members.items())
     ]
+
+
+def metric_names(project: Project, *, limit: int = 500) -> list[str]:
+    """The metric names a project has series for, to suggest in the explorer and rule forms."""
+    return list(
+        MetricSeries.objects.filter(project=project).order_by("name").values_list("name", flat=True).distinct()[:limit]
+    )
+
+
+def metric_tag_pairs(project: Project, *, limit: int = 500) -> list[str]:
+    """`key:value` for each tag value seen in a project, as the explorer's tag box takes them."""
+    rows = MetricTagValue.objects.filter(project=project).order_by("key", "value").values_list("key", "value")
+    return [f"{key}:{value}" for key, value in rows[:limit]]

@@ -153,3 +153,14 @@ def test_refusals_are_listed_per_project(admin_client, project):
     response = admin_client.get("/admin/monitoring/ingestrejection/")
     assert response.status_code == 200
     assert b"rate limited" in response.content
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_explorer_suggests_known_metric_names_and_tag_values(admin_client, project, vitals):
+    response = admin_client.get("/admin/monitoring/metricseries/explorer/")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert '<option value="vitals.LCP">' in page and '<option value="actions">' in page
+    assert '<option value="route:/cart">' in page and '<option value="action:checkout">' in page
+    assert f'<option value="{project.pk}" selected>' in page  # opens on the project with data
