@@ -59,3 +59,17 @@ class CertificateExpiry(RuleKind):
     @classmethod
     def describe(cls, params: dict[str, Any]) -> str:
         return f"certificate expires in under {params['days']:g} days"
+
+    @classmethod
+    def explain(
+        cls, params: dict[str, Any], labels: dict[str, str], value: float | None, detail: dict[str, Any]
+    ) -> str | None:
+        """ "shop.example certificate expires in 5 days (on 2026-03-07), under 14 days"."""
+        name = labels.get("target")
+        if not name or value is None:
+            return None
+        on = f" (on {detail['expires_at'][:10]})" if detail.get("expires_at") else ""
+        if value < 0:
+            return f"{name} certificate expired {abs(value):.0f} days ago{on}"
+        days = f"{value:.0f} day{'s' if round(value) != 1 else ''}" if value >= 1 else f"{value * 24:.0f} h"
+        return f"{name} certificate expires in {days}{on}, under {params['days']:g} days"

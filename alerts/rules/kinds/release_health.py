@@ -91,3 +91,12 @@ class ReleaseHealthThreshold(RuleKind):
             f"{params['measure'].replace('_', ' ')} of {params.get('release') or 'the latest release'} "
             f"{SYMBOLS[params['operator']]} {params['threshold']:g} %"
         )
+
+    @classmethod
+    def explain(cls, params: dict, labels: dict[str, str], value: float | None, detail: dict) -> str | None:
+        """ "shop@1.4 crash free sessions 97.2 % < 99.5 % (1,204 sessions)"."""
+        release, measure = labels.get("release") or "the latest release", params["measure"].replace("_", " ")
+        if value is None:
+            return f"{release} {measure}: too few sessions yet (under {params.get('min_sessions', 0)})"
+        sessions = f" ({detail['sessions']:,} sessions)" if "sessions" in detail else ""
+        return f"{release} {measure} {value:.4g} % {SYMBOLS[params['operator']]} {params['threshold']:g} %{sessions}"

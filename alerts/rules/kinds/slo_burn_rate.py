@@ -197,6 +197,20 @@ class SloBurnRate(RuleKind):
         return params.get("sli") != "availability_uptime"
 
     @classmethod
+    def explain(
+        cls, params: dict[str, Any], labels: dict[str, str], value: float | None, detail: dict[str, Any]
+    ) -> str | None:
+        """ "availability uptime SLO 99.9 % burning 16.2× over 1 h and 20× over 5 min (alerting above 14.4×)"."""
+        preset = PRESETS[params["preset"]]
+        slo = f"{params['sli'].replace('_', ' ')} SLO {params['objective']:g} %"
+        if value is None or "burn_rate_long" not in detail:
+            return f"{slo}: no data over {_span(preset.long)}"
+        return (
+            f"{slo} burning {detail['burn_rate_long']:.3g}× over {_span(preset.long)} and "
+            f"{detail['burn_rate_short']:.3g}× over {_span(preset.short)} (alerting above {preset.factor:g}×)"
+        )
+
+    @classmethod
     def describe(cls, params: dict[str, Any]) -> str:
         preset = PRESETS[params["preset"]]
         return (

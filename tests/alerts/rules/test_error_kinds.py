@@ -85,4 +85,4 @@ def test_too_few_sessions_is_no_data(project, tick, signals):
     rule = rule_of(project, "release_health", {"threshold": 99, "min_sessions": 100}, no_data_policy="alert")
     tick(NOW)
     assert RuleInstance.objects.get(rule=rule).labels == {"release": "shop@2"}
-    assert signals[0].summary.endswith("value no data (release=shop@2)")
+    assert signals[0].summary == "shop@2 crash free sessions: too few sessions yet (under 100)"
