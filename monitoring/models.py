@@ -1,6 +1,7 @@
 """The face Django needs: every model of the monitoring app, each defined in its feature's folder."""
 
 from monitoring.errors.models import (
+    Deploy,
     EnvelopeOutcome,
     ErrorClassificationRule,
     ErrorEvent,
@@ -11,6 +12,7 @@ from monitoring.errors.models import (
     ErrorIssueUser,
     ErrorUserReport,
     Release,
+    ReleaseCommit,
     ReleaseHealth,
     ReleaseHealthUser,
 )
@@ -29,6 +31,7 @@ from monitoring.uptime.models import Flip, ProbeResult, Status, Tag, Target, Tar
 
 __all__ = [
     "ApiToken",
+    "Deploy",
     "EnvelopeOutcome",
     "Environment",
     "ErrorClassificationRule",
@@ -52,6 +55,7 @@ __all__ = [
     "Project",
     "Pulse",
     "Release",
+    "ReleaseCommit",
     "ReleaseHealth",
     "ReleaseHealthUser",
     "RollupBacklog",

@@ -34,9 +34,19 @@ class Category(models.TextChoices):
 
 
 class Release(models.Model):
+    """A version of a project's code: made by its first event, or beforehand by
+    `sentry-cli releases new` (Sentry's releases belong to an organisation and list their
+    projects; here each project has its own row of the version)."""
+
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="releases")
     version = models.CharField(max_length=250)
+    # When the release was made (its first event, or `releases new`): what orders releases,
+    # so "the next release" and "a newer release" mean what a team means by them.
     first_seen = models.DateTimeField()
+    # `releases finalize`: when it was released to users; None while it is being built.
+    date_released = models.DateTimeField(null=True, blank=True)
+    # A database default: ingest makes release rows in raw SQL that names only the version.
+    url = models.CharField(max_length=500, blank=True, db_default="")
 
     class Meta:
         ordering = ["-first_seen"]
@@ -46,6 +56,45 @@ class Release(models.Model):
 
     def __str__(self) -> str:
         return self.version
+
+
+class ReleaseCommit(models.Model):
+    """A commit of a release, as `sentry-cli releases set-commits` sends it (newest first)."""
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="commits", db_index=False)
+    position = models.PositiveIntegerField()  # 0 is the release's head
+    repository = models.CharField(max_length=200)
+    commit_id = models.CharField(max_length=64)
+    message = models.TextField(blank=True)
+    author_name = models.CharField(max_length=128, blank=True)
+    author_email = models.CharField(max_length=256, blank=True)
+    timestamp = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["release", "repository", "commit_id"], name="releasecommit_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.repository}@{self.commit_id[:12]}"
+
+
+class Deploy(models.Model):
+    """A release put into an environment (`sentry-cli deploys new`)."""
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="deploys")
+    environment = models.CharField(max_length=64)
+    name = models.CharField(max_length=250, blank=True)
+    url = models.CharField(max_length=500, blank=True)
+    date_started = models.DateTimeField(null=True, blank=True)
+    date_finished = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-date_finished", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.release} to {self.environment}"
 
 
 class ErrorIssue(models.Model):
@@ -343,3 +392,4 @@ class ErrorClassificationRule(models.Model):
     def clean(self) -> None:
         if not any((self.type_pattern, self.message_pattern, self.tag_key, self.transaction_pattern)):
             raise ValidationError("A rule needs at least one condition (type, message, tag or transaction).")
+

@@ -1,9 +1,33 @@
 from django.urls import path
 
+from monitoring.errors import release_api
 from monitoring.errors.api import envelope_view, store_view
+
+ORG = "api/0/organizations/<str:org>"
+RELEASE = f"{ORG}/releases/<str:version>"
 
 # The paths sentry-sdk builds from a DSN: http://<key>@<host>/<project_id>.
 urlpatterns = [
     path("api/<int:project_id>/envelope/", envelope_view, name="sentry-envelope"),
     path("api/<int:project_id>/store/", store_view, name="sentry-store"),
+]
+
+# The paths sentry-cli builds from SENTRY_URL: <url>/api/0/….
+urlpatterns += [
+    path("api/0/", release_api.AuthInfoView.as_view(), name="sentry-api-auth"),
+    path(f"{ORG}/releases/", release_api.ReleasesView.as_view(), name="sentry-releases"),
+    path(
+        "api/0/projects/<str:org>/<str:project>/releases/",
+        release_api.ReleasesView.as_view(http_method_names=["get"]),
+        name="sentry-project-releases",
+    ),
+    path(f"{RELEASE}/", release_api.ReleaseView.as_view(), name="sentry-release"),
+    path(f"{RELEASE}/commits/", release_api.ReleaseCommitsView.as_view(), name="sentry-release-commits"),
+    path(
+        f"{RELEASE}/previous-with-commits/",
+        release_api.PreviousWithCommitsView.as_view(),
+        name="sentry-release-previous-with-commits",
+    ),
+    path(f"{RELEASE}/deploys/", release_api.DeploysView.as_view(), name="sentry-release-deploys"),
+    path(f"{ORG}/repos/", release_api.ReposView.as_view(), name="sentry-repos"),
 ]

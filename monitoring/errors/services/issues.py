@@ -17,7 +17,7 @@ from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from monitoring.errors.models import ErrorIssueActivity
-from monitoring.models import ErrorEvent, ErrorIssue, ErrorIssueSeenIn, ErrorIssueTally, ErrorIssueUser
+from monitoring.models import ErrorEvent, ErrorIssue, ErrorIssueSeenIn, ErrorIssueTally, ErrorIssueUser, Release
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User  # AUTH_USER_MODEL is Django's own
@@ -65,9 +65,26 @@ def _regression(issue: ErrorIssue, tallies: list[ErrorIssueTally]) -> ErrorIssue
         since = issue.status_changed_at
         return next((t for t in tallies if since is None or t.timestamp > since), None)
     if issue.status == Status.RESOLVED_NEXT_RELEASE:
-        # Events from the release current at resolution were expected; a newer one was not.
-        return next((t for t in tallies if t.release and t.release != issue.resolved_in_release), None)
+        # Events from the release current at resolution were expected, and so are those of
+        # older releases still running somewhere; one from a newer release was not.
+        others = {t.release for t in tallies if t.release and t.release != issue.resolved_in_release}
+        newer = _newer_releases(issue, others) if others else set()
+        return next((t for t in tallies if t.release in newer), None)
     return None
+
+
+def _newer_releases(issue: ErrorIssue, versions: set[str]) -> set[str]:
+    """Which of `versions` were made after the release the issue was resolved in (all of
+    them when that one is unknown): releases are ordered by when they were made."""
+    made = dict(
+        Release.objects.filter(
+            project_id=issue.project_id, version__in=[*versions, issue.resolved_in_release]
+        ).values_list("version", "first_seen")
+    )
+    resolved_at = made.get(issue.resolved_in_release)
+    if resolved_at is None:
+        return versions
+    return {v for v in versions if v not in made or made[v] > resolved_at}
 
 
 def _snooze_over(issue: ErrorIssue, now: datetime) -> bool:
@@ -232,11 +249,12 @@ def _change_status(
 
 def error_issue_resolve(*, issue: ErrorIssue, actor: "User | None", in_next_release: bool = False) -> ErrorIssue:
     if in_next_release:
+        # "The next release" is the one after the project's newest: also one made by
+        # `sentry-cli releases new` before any of its events, and not only the issue's.
         latest = (
-            ErrorEvent.objects.filter(issue=issue)
-            .exclude(release="")
-            .order_by("-timestamp")
-            .values_list("release", flat=True)
+            Release.objects.filter(project_id=issue.project_id)
+            .order_by("-first_seen", "-id")
+            .values_list("version", flat=True)
             .first()
         )
         # With no release known, "next release" cannot be told apart: it is resolved now.
@@ -251,6 +269,13 @@ def error_issue_resolve(*, issue: ErrorIssue, actor: "User | None", in_next_rele
                 is_regression=False,
             )
     return _change_status(issue, Status.RESOLVED, action=Action.RESOLVED, actor=actor, is_regression=False)
+
+
+def resolve_in_next_release(issue: ErrorIssue, user: "User | None") -> ErrorIssue:
+    """Resolved until an event of a release newer than the project's current one arrives
+    (events of the current or older releases leave it resolved); plainly resolved when the
+    project has no release yet."""
+    return error_issue_resolve(issue=issue, actor=user, in_next_release=True)
 
 
 def error_issue_unresolve(*, issue: ErrorIssue, actor: "User | None") -> ErrorIssue:

@@ -1,0 +1,139 @@
+"""Reads about releases: the rows of a version, what sentry-cli is told about one, and what a
+release page shows (commits, deploys, new and regressed issues, health, adoption)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, F, Sum
+from django.utils import timezone
+
+from monitoring.errors.selectors import Health, release_health
+from monitoring.models import (
+    Deploy,
+    ErrorIssue,
+    ErrorIssueActivity,
+    ErrorIssueSeenIn,
+    Project,
+    Release,
+    ReleaseCommit,
+    ReleaseHealth,
+)
+
+ADOPTION_WINDOW = timedelta(hours=24)
+
+
+def releases_of(version: str, *, projects: Sequence[Project] | None = None) -> list[Release]:
+    """The rows of a version, in the projects named (every project's when None)."""
+    rows = Release.objects.filter(version=version).select_related("project").order_by("project_id")
+    if projects is not None:
+        rows = rows.filter(project__in=projects)
+    return list(rows)
+
+
+def releases_list(*, project: Project | None = None, limit: int = 100) -> list[list[Release]]:
+    """The newest versions first, each as its project rows."""
+    rows = Release.objects.select_related("project").order_by("-first_seen", "-id")
+    if project is not None:
+        rows = rows.filter(project=project)
+    versions: dict[str, list[Release]] = {}
+    for release in rows[: limit * 4]:
+        if release.version in versions or len(versions) < limit:
+            versions.setdefault(release.version, []).append(release)
+    return list(versions.values())
+
+
+def release_new_issues(release: Release) -> list[ErrorIssue]:
+    """Issues whose first event was of this release."""
+    return list(
+        ErrorIssue.objects.filter(
+            seen_in__dimension=ErrorIssueSeenIn.Dimension.RELEASE,
+            seen_in__value=release.version,
+            project_id=release.project_id,
+            seen_in__first_seen=F("first_seen"),
+        ).order_by("-first_seen")
+    )
+
+
+def release_new_issue_count(releases: Sequence[Release]) -> int:
+    return sum(len(release_new_issues(r)) for r in releases)
+
+
+def release_regressed_issues(release: Release) -> list[ErrorIssue]:
+    """Issues that came back after a resolve with an event of this release."""
+    ids = ErrorIssueActivity.objects.filter(
+        issue__project_id=release.project_id,
+        action=ErrorIssueActivity.Action.REGRESSED,
+        detail__release=release.version,
+    ).values("issue_id")
+    return list(ErrorIssue.objects.filter(pk__in=ids).order_by("-last_seen"))
+
+
+def release_commits(releases: Sequence[Release]) -> list[ReleaseCommit]:
+    """A version's commits, newest first, each once (every project's row of the version
+    holds the same list when sentry-cli set them together)."""
+    seen: set[tuple[str, str]] = set()
+    commits = []
+    for commit in ReleaseCommit.objects.filter(release__in=releases).order_by("position", "id"):
+        if (commit.repository, commit.commit_id) not in seen:
+            seen.add((commit.repository, commit.commit_id))
+            commits.append(commit)
+    return commits
+
+
+def release_last_commit(releases: Sequence[Release]) -> ReleaseCommit | None:
+    return ReleaseCommit.objects.filter(release__in=releases, position=0).order_by("id").first()
+
+
+def release_previous_with_commits(releases: Sequence[Release]) -> Release | None:
+    """The newest older release (of the same projects) that has commits: where set-commits
+    starts its range, so each release lists only its own commits."""
+    if not releases:
+        return None
+    newest = max(r.first_seen for r in releases)
+    return (
+        Release.objects.filter(project__in=[r.project_id for r in releases], first_seen__lt=newest)
+        .annotate(commit_count=Count("commits"))
+        .filter(commit_count__gt=0)
+        .order_by("-first_seen", "-id")
+        .first()
+    )
+
+
+def release_deploys(releases: Sequence[Release]) -> list[Deploy]:
+    return list(Deploy.objects.filter(release__in=releases).select_related("release__project"))
+
+
+def release_adoption(release: Release, *, now: datetime | None = None) -> float | None:
+    """The share of the project's sessions of the last 24 hours that ran this release (None
+    without sessions): how far a rollout has gone."""
+    since = ((now or timezone.now()) - ADOPTION_WINDOW).date()
+    rows = ReleaseHealth.objects.filter(project_id=release.project_id, day__gte=since)
+    total = rows.aggregate(n=Sum("sessions"))["n"] or 0
+    mine = rows.filter(release=release.version).aggregate(n=Sum("sessions"))["n"] or 0
+    return mine / total if total else None
+
+
+@dataclass(frozen=True)
+class ReleaseOverview:
+    """What a release page shows for one project's release."""
+
+    release: Release
+    commits: list[ReleaseCommit]
+    deploys: list[Deploy]
+    new_issues: list[ErrorIssue]
+    regressed_issues: list[ErrorIssue]
+    health: Health
+    adoption: float | None
+
+
+def release_overview(release: Release) -> ReleaseOverview:
+    return ReleaseOverview(
+        release=release,
+        commits=list(release.commits.all()),
+        deploys=list(release.deploys.all()),
+        new_issues=release_new_issues(release),
+        regressed_issues=release_regressed_issues(release),
+        health=release_health(project=release.project, release=release.version),
+        adoption=release_adoption(release),
+    )
