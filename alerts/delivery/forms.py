@@ -16,6 +16,7 @@ from unfold.widgets import UnfoldBooleanSwitchWidget
 
 from alerts.delivery.notifiers import NOTIFIERS, Notifier
 from alerts.models import Channel
+from alerts.rules.forms import mark
 
 CONFIG_PREFIX = "config_"
 
@@ -38,10 +39,9 @@ class ChannelForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Another kind reloads the form with its fields (admin/alerts/kind_switch.html).
-        if "kind" in self.fields:
-            self.fields["kind"].widget.attrs["data-reloads"] = "1"
-        if self.instance.pk is None and "name" in self.fields:
-            self.fields["name"].widget.attrs["data-carry"] = "1"
+        mark(self, "kind", "data-reloads")
+        if self.instance.pk is None:
+            mark(self, "name", "data-carry")
         notifier = self.notifier
         if notifier is None:
             return

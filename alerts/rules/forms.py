@@ -49,11 +49,9 @@ class AlertRuleForm(forms.ModelForm):
         # carries what is typed so far. A saved rule carries nothing: its page shows the rule.
         adding = self.instance.pk is None
         for name in ("kind", "project") if adding else ("kind",):
-            if name in self.fields:
-                self.fields[name].widget.attrs["data-reloads"] = "1"
+            mark(self, name, "data-reloads")
         for name in ("name", "severity", "summary") if adding else ():
-            if name in self.fields:
-                self.fields[name].widget.attrs["data-carry"] = "1"
+            mark(self, name, "data-carry")
         kind = self.rule_kind
         if kind is None:
             return
@@ -119,6 +117,15 @@ class AlertRuleForm(forms.ModelForm):
         if kind.needs_project(cleaned["params"]) and not cleaned.get("project"):
             self.add_error("project", f"{kind.label} reads one project's data: choose the project.")
         return cleaned
+
+
+def mark(form: forms.BaseForm, name: str, attribute: str) -> None:
+    """Set a data- attribute on a field's rendered input. The admin wraps relation widgets
+    (the "+" and "✎" links), and a wrapper copied for this form shares the attrs of the
+    original inner widget, not of its own copy: set them on the inner widget."""
+    if name in form.fields:
+        widget = form.fields[name].widget
+        getattr(widget, "widget", widget).attrs[attribute] = "1"
 
 
 def rule_form_class(kind: type[RuleKind], *, project_id: int | None) -> type[AlertRuleForm]:
