@@ -245,9 +245,9 @@ class Run(models.Model):
 
     @property
     def is_verified(self) -> bool:
-        return bool(self.verified_at) and not (
-            self.verification_failed_at and self.verification_failed_at > self.verified_at
-        )
+        if self.verified_at is None:
+            return False
+        return self.verification_failed_at is None or self.verification_failed_at <= self.verified_at
 
 
 class Verification(models.Model):

@@ -75,12 +75,20 @@ def first_line(exc: BaseException | str) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def scalar(conn: psycopg.Connection, query) -> Any:
+    """The first column of the one row a query returns."""
+    row = conn.execute(query).fetchone()
+    assert row is not None, "the query returned no row"
+    return row[0]
+
+
 def server_version(conn: psycopg.Connection) -> str:
-    return str(conn.execute("SHOW server_version").fetchone()[0]).split()[0]
+    return str(scalar(conn, "SHOW server_version")).split()[0]
 
 
 def major(version: str) -> int:
-    return int(re.match(r"\d+", version).group(0)) if re.match(r"\d+", version) else 0
+    match = re.match(r"\d+", version)
+    return int(match.group(0)) if match else 0
 
 
 def tool(name: str) -> str:
@@ -109,7 +117,7 @@ def table_row_counts(conn: psycopg.Connection) -> dict[str, int]:
     for schema, table in conn.execute(USER_TABLES).fetchall():
         name = table if schema == "public" else f"{schema}.{table}"
         query = sql.SQL("SELECT count(*) FROM {}.{}").format(sql.Identifier(schema), sql.Identifier(table))
-        counts[name] = int(conn.execute(query).fetchone()[0])
+        counts[name] = int(scalar(conn, query))
     return counts
 
 

@@ -500,7 +500,7 @@ BACKUPS_STALE_SECONDS = env.int("BACKUPS_STALE_SECONDS", default=600)
 BACKUPS_TASK_SOFT_TIME_LIMIT = env.int("BACKUPS_TASK_SOFT_TIME_LIMIT", default=6 * 3600)
 BACKUPS_TASK_TIME_LIMIT = env.int("BACKUPS_TASK_TIME_LIMIT", default=6 * 3600 + 300)
 # The pipeline's chunk size (bytes read, compressed, encrypted and hashed at a time).
-BACKUPS_CHUNK_BYTES = env.int("BACKUPS_CHUNK_BYTES", default=8 * 1024 * 1024)
+BACKUPS_CHUNK_BYTES = env.int("BACKUPS_CHUNK_BYTES", default=1024 * 1024)
 BACKUPS_ZSTD_LEVEL = env.int("BACKUPS_ZSTD_LEVEL", default=3)
 # Parallel jobs of pg_restore during restore and verification.
 BACKUPS_RESTORE_JOBS = env.int("BACKUPS_RESTORE_JOBS", default=2)

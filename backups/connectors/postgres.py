@@ -13,7 +13,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, BinaryIO, cast
 
 from psycopg import sql
 
@@ -53,7 +53,7 @@ class PostgresConnector(Connector):
     def _snapshot(self) -> Iterator[tuple["pg.psycopg.Connection", str, str]]:
         with pg.connect(self.conninfo()) as conn:
             conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
+            snapshot = pg.scalar(conn, "SELECT pg_export_snapshot()")
             yield conn, snapshot, pg.server_version(conn)
             conn.rollback()
 
@@ -79,14 +79,16 @@ class PostgresConnector(Connector):
 
             counter = threading.Thread(target=count, name="backup-row-counts", daemon=True)
             counter.start()
-            dump = Dump(reader=process.stdout, format=Format.PG_CUSTOM, source_version=version)
+            stdout = process.stdout
+            assert stdout is not None  # stdout=PIPE
+            dump = Dump(reader=cast(BinaryIO, stdout), format=Format.PG_CUSTOM, source_version=version)
             try:
                 yield dump
             except BaseException:
                 process.kill()
                 raise
             finally:
-                process.stdout.close()
+                stdout.close()
                 returncode = process.wait()
                 counter.join()
             if returncode != 0:
@@ -106,7 +108,7 @@ class PostgresConnector(Connector):
             tables = conn.execute(pg.USER_TABLES).fetchall()
 
             def write(out: IO[bytes]) -> dict[str, int]:
-                counts = {}
+                counts: dict[str, int] = {}
                 with tarfile.open(fileobj=out, mode="w|") as tar:
                     for schema, table in tables:
                         name = table if schema == "public" else f"{schema}.{table}"

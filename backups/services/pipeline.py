@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import pyrage
 import zstandard
@@ -113,7 +113,9 @@ def pipe_out(*, source: BinaryIO, writer: Writer, recipients: list[str], progres
     counting = _CountingReader(source, progress)
     compressor = zstandard.ZstdCompressor(level=settings.BACKUPS_ZSTD_LEVEL, threads=-1)
     hashing = _HashingWriter(writer)
-    with compressor.stream_reader(counting, read_size=settings.BACKUPS_CHUNK_BYTES, closefd=False) as compressed:
+    with compressor.stream_reader(
+        cast(BinaryIO, counting), read_size=settings.BACKUPS_CHUNK_BYTES, closefd=False
+    ) as compressed:
         try:
             pyrage.encrypt_io(
                 io.BufferedReader(compressed, settings.BACKUPS_CHUNK_BYTES), hashing, recipients_parse(recipients)
