@@ -29,6 +29,15 @@ CHROMIUM_ARGS = [
 ]
 
 
+# True when neither the page nor any box in it that scrolls on its own (unfold wraps a
+# changelist's table in one) is wider than what shows: `assert page.evaluate(NO_SIDEWAYS_SCROLL)`.
+NO_SIDEWAYS_SCROLL = """() => [document.documentElement, ...document.querySelectorAll('*')].every(e => {
+  const overflow = getComputedStyle(e).overflowX;
+  const scrolls = e === document.documentElement || overflow === 'auto' || overflow === 'scroll';
+  return !scrolls || e.scrollWidth <= e.clientWidth + 1;
+})"""
+
+
 @pytest.fixture
 def browser_page(tmp_path, monkeypatch):
     """A page in a fresh Chromium profile; closed (with the browser) after the test."""

@@ -18,17 +18,11 @@ from alerts.models import MaintenanceWindow, OnCallLayer, OnCallOverride, OnCall
 from monitoring.models import Target
 from monitoring.projects.services.projects import project_create
 from tests.alerts.incidents.factories import RuleFactory, firing
+from tests.browser import NO_SIDEWAYS_SCROLL
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "a-long-and-unguessable-passphrase"
-# The page, and any box in it that scrolls on its own, is no wider than what shows.
-NO_SIDEWAYS_SCROLL = """() => [document.documentElement, ...document.querySelectorAll('*')].every(e => {
-  const overflow = getComputedStyle(e).overflowX;
-  const scrolls = e === document.documentElement || overflow === 'auto' || overflow === 'scroll';
-  return !scrolls || e.scrollWidth <= e.clientWidth + 1;
-})"""
-PAGE_FITS = "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1"
 
 
 def populate() -> dict:
@@ -226,15 +220,15 @@ def test_the_on_call_pages_fit_a_phone_and_show_muted_incidents_as_muted(seen, s
     expect(muted.get_by_role("button", name="Acknowledge anyway")).to_be_visible()
     live = page.locator("tr", has_text="storefront down")
     expect(live.get_by_role("button", name="Acknowledge", exact=True)).to_be_visible()
-    assert page.evaluate(PAGE_FITS), f"/oncall/ scrolls sideways at {width} px"
+    assert page.evaluate(NO_SIDEWAYS_SCROLL), f"/oncall/ scrolls sideways at {width} px"
     page.screenshot(path=screenshot_path(f"oncall-team-{width}"), full_page=True)
 
     page.goto(f"{url}/oncall/incidents/{data['muted'].pk}")
     expect(page.locator("[data-muted]")).to_be_visible()
     expect(page.locator("#incident-sources")).to_contain_text("api")
-    assert page.evaluate(PAGE_FITS), f"the on-call incident page scrolls sideways at {width} px"
+    assert page.evaluate(NO_SIDEWAYS_SCROLL), f"the on-call incident page scrolls sideways at {width} px"
     page.screenshot(path=screenshot_path(f"oncall-incident-{width}"), full_page=True)
 
     page.goto(f"{url}/oncall/mine")
-    assert page.evaluate(PAGE_FITS), f"/oncall/mine/ scrolls sideways at {width} px"
+    assert page.evaluate(NO_SIDEWAYS_SCROLL), f"/oncall/mine/ scrolls sideways at {width} px"
     assert errors == []
