@@ -125,7 +125,8 @@ def mark(form: forms.BaseForm, name: str, attribute: str) -> None:
     original inner widget, not of its own copy: set them on the inner widget."""
     if name in form.fields:
         widget = form.fields[name].widget
-        getattr(widget, "widget", widget).attrs[attribute] = "1"
+        inner: forms.Widget = getattr(widget, "widget", None) or widget
+        inner.attrs[attribute] = "1"
 
 
 def rule_form_class(kind: type[RuleKind], *, project_id: int | None) -> type[AlertRuleForm]:

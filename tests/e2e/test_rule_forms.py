@@ -16,19 +16,12 @@ from monitoring.models import Flip
 from monitoring.projects.services.projects import project_create
 from tests.alerts.delivery.sink import serve_sink
 from tests.alerts.rules.factories import metric_series
+from tests.e2e.test_issue_page import CHART_POINTS, NO_SIDEWAYS_SCROLL
 from tests.monitoring.uptime.factories import HeartbeatFactory, TargetFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "a-long-and-unguessable-passphrase"
-NO_SIDEWAYS_SCROLL = """() => [document.documentElement, ...document.querySelectorAll('*')].every(e => {
-  const overflow = getComputedStyle(e).overflowX;
-  const scrolls = e === document.documentElement || overflow === 'auto' || overflow === 'scroll';
-  return !scrolls || e.scrollWidth <= e.clientWidth + 1;
-})"""
-CHART_POINTS = """() => [...document.querySelectorAll('figure[data-lookout-chart]')].map(f => f.lookoutChart
-  ? f.lookoutChart.data.datasets.reduce((n, d) => n + d.data.filter(p => p.y !== null && p.y !== undefined).length, 0)
-  : -1)"""
 
 
 @pytest.fixture

@@ -10,7 +10,9 @@ import os
 from typing import Any
 
 from django import forms
+from django.forms.renderers import BaseRenderer
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from unfold.widgets import (
     UnfoldAdminSelectWidget,
     UnfoldAdminTextareaWidget,
@@ -22,7 +24,9 @@ class EnvNameInput(UnfoldAdminTextInputWidget):
     """The name of an environment variable, followed by whether this server has it: the
     value itself is never read into the page."""
 
-    def render(self, name, value, attrs=None, renderer=None):
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: BaseRenderer | None = None
+    ) -> SafeString:
         box = super().render(name, value, attrs, renderer)
         if not value:
             return box

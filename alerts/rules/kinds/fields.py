@@ -11,7 +11,9 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.renderers import BaseRenderer
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from unfold.widgets import (
     UnfoldAdminCheckboxSelectMultipleWidget,
     UnfoldAdminSelectMultipleWidget,
@@ -36,7 +38,9 @@ class SuggestingTextInput(UnfoldAdminTextInputWidget):
         super().__init__(attrs)
         self.suggestions = suggestions
 
-    def render(self, name, value, attrs=None, renderer=None):
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: BaseRenderer | None = None
+    ) -> SafeString:
         list_id = f"{(attrs or {}).get('id') or name}-suggestions"
         box = super().render(name, value, {**(attrs or {}), "list": list_id, "autocomplete": "off"}, renderer)
         options = format_html_join("", '<option value="{}">{}</option>', self.suggestions)

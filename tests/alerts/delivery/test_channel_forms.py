@@ -130,3 +130,8 @@ def test_a_failed_test_from_the_page_says_why_and_leaves_last_delivered_alone(ad
     assert "ops hook: test failed: HTTP 500" in [str(m) for m in response.context["messages"]]
     channel.refresh_from_db()
     assert channel.last_delivered_at is None
+
+
+@pytest.mark.parametrize("query", ["?kind=carrier-pigeon", "?kind=", "?kind=email&name=" + "x" * 500])
+def test_odd_addresses_still_open_the_channel_form(admin_client, query):
+    assert admin_client.get(ADD + query).status_code == 200

@@ -8,6 +8,7 @@ from alerts.models import AlertRule
 from alerts.rules.forms import AlertRuleForm, rule_form_class
 from alerts.rules.kinds import RULE_KINDS
 from tests.alerts.rules.factories import RuleFactory, metric_series
+from tests.alerts.rules.test_admin_rules import form_data
 from tests.factories import ProjectFactory
 from tests.monitoring.uptime.factories import HeartbeatFactory, TargetFactory
 
@@ -16,26 +17,7 @@ ADD = "admin:alerts_alertrule_add"
 
 def rule_post(project, kind: str, **params):
     """What the browser posts for a rule edited with the fields (none of the JSON)."""
-    data = {
-        "name": "A rule",
-        "project": project.pk if project else "",
-        "kind": kind,
-        "params": "{}",
-        "severity": "high",
-        "summary": "",
-        "labels": "{}",
-        "enabled": "on",
-        "interval_seconds": 60,
-        "for_seconds": 0,
-        "keep_firing_for_seconds": 0,
-        "no_data_policy": "keep",
-        "error_policy": "keep",
-        "auto_resolve": "on",
-        "group_by": "[]",
-        "group_wait_seconds": 30,
-        "group_interval_seconds": 300,
-        "repeat_interval_seconds": 14400,
-    }
+    data = form_data(project, name="A rule", kind=kind, params="{}", for_seconds=0)
     return {**data, **{f"param_{name}": value for name, value in params.items()}}
 
 
@@ -190,3 +172,10 @@ def test_every_kind_with_fields_saves_its_own_example_through_them(db, project):
         assert bound.is_valid(), (key, bound.errors)
         assert bound.cleaned_data["params"] == kind.validate_params(kind.example), key
     assert issubclass(form_class, AlertRuleForm)
+
+
+@pytest.mark.parametrize(
+    "query", ["?project=abc", "?project=999999", "?kind=no-such-kind", "?kind=&project=", "?example=x"]
+)
+def test_odd_addresses_still_open_the_editor(admin_client, project, query):
+    assert admin_client.get(reverse(ADD) + query).status_code == 200
