@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import TruncHour
+from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 
 from monitoring.errors.models import ErrorIssueActivity
@@ -211,37 +211,46 @@ SPARK_DAYS = 14
 
 
 def error_issues_sparklines(issue_ids: Iterable[int], *, now: datetime | None = None) -> dict[int, IssueSparklines]:
-    """The last 24 hours by hour and the last 14 days by day, for every issue asked about, in
-    one query: events grouped by issue and hour over 14 days (at most 336 rows an issue),
-    the days summed from the hours here."""
+    """The last 24 hours by hour and the last 14 days by (local) day, for every issue asked
+    about, in two grouped queries: at most 24 and 14 rows an issue come back, however many
+    events there were."""
     ids = list(issue_ids)
     if not ids:
         return {}
     end = (now or timezone.now()).astimezone(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     today = timezone.localdate(end - timedelta(microseconds=1))
     days = [today - timedelta(days=SPARK_DAYS - 1 - i) for i in range(SPARK_DAYS)]
-    begin = min(end - timedelta(hours=24), _local_midnight(days[0]))
-    per_hour: dict[int, dict[datetime, int]] = {i: {} for i in ids}
-    grouped = (
-        ErrorEvent.objects.filter(issue_id__in=ids, timestamp__gte=begin, timestamp__lt=end)
-        .annotate(hour=TruncHour("timestamp", tzinfo=UTC))
-        .values("issue_id", "hour")
-        .annotate(n=Count("id"))
-        .values_list("issue_id", "hour", "n")
-    )
-    for issue_id, hour, n in grouped:
-        per_hour[issue_id][hour.astimezone(UTC)] = n
     hours = [end - timedelta(hours=24 - i) for i in range(24)]
-    result = {}
-    for issue_id, counts in per_hour.items():
-        per_day: Counter[date] = Counter()
-        for hour, n in counts.items():
-            per_day[timezone.localdate(hour)] += n
-        result[issue_id] = IssueSparklines(
-            day=Sparkline([(h, counts.get(h, 0)) for h in hours], timedelta(hours=1)),
-            fortnight=Sparkline([(_local_midnight(d), per_day[d]) for d in days], timedelta(days=1)),
+    events = ErrorEvent.objects.filter(issue_id__in=ids, timestamp__lt=end)
+    # Count("*"), not Count("id"): the (issue, -timestamp) index alone then answers (an
+    # index-only scan on PostgreSQL), instead of reading every event's row for its id.
+    per_hour = (
+        events.filter(timestamp__gte=hours[0])
+        .annotate(bucket=TruncHour("timestamp", tzinfo=UTC))
+        .values("issue_id", "bucket")
+        .annotate(n=Count("*"))
+        .values_list("issue_id", "bucket", "n")
+    )
+    per_day = (
+        events.filter(timestamp__gte=_local_midnight(days[0]))
+        .annotate(bucket=TruncDay("timestamp", tzinfo=timezone.get_current_timezone()))
+        .values("issue_id", "bucket")
+        .annotate(n=Count("*"))
+        .values_list("issue_id", "bucket", "n")
+    )
+    hourly: dict[int, dict[datetime, int]] = {i: {} for i in ids}
+    daily: dict[int, dict[date, int]] = {i: {} for i in ids}
+    for issue_id, hour, n in per_hour:
+        hourly[issue_id][hour.astimezone(UTC)] = n
+    for issue_id, day, n in per_day:
+        daily[issue_id][timezone.localdate(day)] = n
+    return {
+        issue_id: IssueSparklines(
+            day=Sparkline([(h, hourly[issue_id].get(h, 0)) for h in hours], timedelta(hours=1)),
+            fortnight=Sparkline([(_local_midnight(d), daily[issue_id].get(d, 0)) for d in days], timedelta(days=1)),
         )
-    return result
+        for issue_id in ids
+    }
 
 
 def _local_midnight(day: date) -> datetime:
