@@ -108,9 +108,9 @@ def error_issue_event_navigation(issue: ErrorIssue, event: ErrorEvent) -> EventN
 def error_issue_tags(issue: ErrorIssue, *, top: int = 5) -> dict[str, list[tuple[str, int]]]:
     """For each tag key in the newest events, its most common values and how often."""
     counts: dict[str, Counter] = {}
-    payloads = ErrorEvent.objects.filter(issue=issue).order_by("-timestamp").values_list("payload", flat=True)
-    for payload in payloads[:TAG_SAMPLE]:
-        tags = payload.get("tags") if isinstance(payload, dict) else None
+    # Only the tags come back from the database, not the whole (large) payloads.
+    tag_sets = ErrorEvent.objects.filter(issue=issue).order_by("-timestamp").values_list("payload__tags", flat=True)
+    for tags in tag_sets[:TAG_SAMPLE]:
         pairs = tags.items() if isinstance(tags, dict) else (tags if isinstance(tags, list) else [])
         for pair in pairs:
             if isinstance(pair, (list, tuple)) and len(pair) == 2:
