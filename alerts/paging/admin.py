@@ -5,8 +5,11 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from unfold.admin import ModelAdmin, StackedInline, TabularInline
@@ -204,11 +207,34 @@ class OnCallLayerInline(StackedInline):
 
     @display(description="next handoffs")
     def handoffs(self, layer):
-        if not layer.pk:
-            return "Shown once the layer is saved."
-        zone = layer.schedule.time_zone
-        found = layer_handoffs(layer=layer, time_zone=zone, start=timezone.now(), count=HANDOFFS_SHOWN)
-        return render_to_string("admin/alerts/paging/handoffs.html", {"handoffs": found, "time_zone": zone})
+        # Redrawn by the page's script from the preview URL as the layer's fields change.
+        context = {"preview_url": reverse("admin:alerts_oncalllayer_handoffs"), "handoffs": None}
+        if layer.pk:
+            zone = layer.schedule.time_zone
+            found = layer_handoffs(layer=layer, time_zone=zone, start=timezone.now(), count=HANDOFFS_SHOWN)
+            context.update(handoffs=found, time_zone=zone)
+        return render_to_string("admin/alerts/paging/handoffs_field.html", context)
+
+
+class HandoffPreviewForm(forms.Form):
+    """What the layer form holds, to preview its handoffs before it is saved."""
+
+    time_zone = forms.CharField()
+    starts_at = forms.SplitDateTimeField()
+    rotation_every = forms.IntegerField(min_value=1)
+    rotation_unit = forms.ChoiceField(choices=[(unit, unit) for unit in UNITS])
+    users = forms.CharField(help_text="Usernames in rotation order, comma separated.")
+
+    def clean_time_zone(self):
+        value = self.cleaned_data["time_zone"].strip()
+        try:
+            time_zone_validate(value)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["time_zone"]) from None
+        return value
+
+    def clean_users(self):
+        return [name.strip() for name in self.cleaned_data["users"].split(",") if name.strip()]
 
 
 class OnCallOverrideForm(forms.ModelForm):
@@ -252,6 +278,36 @@ class OnCallScheduleAdmin(ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("layers")
+
+    def get_urls(self):
+        return [
+            path(
+                "handoffs/",
+                self.admin_site.admin_view(self.handoffs_view),
+                name="alerts_oncalllayer_handoffs",
+            ),
+            *super().get_urls(),
+        ]
+
+    def handoffs_view(self, request):
+        """The next handoffs of a layer as its form holds it, unsaved: 400 naming the field when
+        the form can't be read yet (no users, no start)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = HandoffPreviewForm(request.GET)
+        if not form.is_valid():
+            fields = ", ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+            return HttpResponse(format_html('<p class="text-base-500">No preview yet ({}).</p>', fields), status=400)
+        data = form.cleaned_data
+        layer = OnCallLayer(
+            users=data["users"],
+            starts_at=data["starts_at"],
+            rotation_seconds=data["rotation_every"] * UNITS[data["rotation_unit"]],
+        )
+        found = layer_handoffs(layer=layer, time_zone=data["time_zone"], start=timezone.now(), count=HANDOFFS_SHOWN)
+        return TemplateResponse(
+            request, "admin/alerts/paging/handoffs.html", {"handoffs": found, "time_zone": data["time_zone"]}
+        )
 
     @display(description="on call now")
     def on_call_now(self, schedule):

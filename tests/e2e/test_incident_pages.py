@@ -5,16 +5,18 @@ a project with a down target, a silenced incident, recurring windows and a rotat
 """
 
 import re
+import zoneinfo
 from datetime import datetime, time, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from playwright.sync_api import expect
 
 from alerts.incidents.services.incidents import alerts_receive
 from alerts.incidents.services.noise import silence_create
 from alerts.models import MaintenanceWindow, OnCallLayer, OnCallOverride, OnCallSchedule
+from alerts.paging.services.schedules import layer_handoffs
 from monitoring.models import Target
 from monitoring.projects.services.projects import project_create
 from tests.alerts.incidents.factories import RuleFactory, firing
@@ -205,6 +207,17 @@ def test_the_schedule_form_picks_users_and_previews_handoffs(seen, screenshot_pa
         str(get_user_model().objects.get(username="carol").pk)
     )
     page.screenshot(path=screenshot_path("schedule-form-1400"), full_page=True)
+
+    # Changed on the form, not saved: the preview follows, as the schedule will compute it.
+    before = handoffs.first.inner_text()
+    page.locator('input[name="layers-0-rotation_every"]').fill("12")
+    page.locator('select[name="layers-0-rotation_unit"]').select_option("hours", force=True)
+    expect(handoffs.first).not_to_have_text(before)
+    layer = data["schedule"].layers.get()
+    layer.rotation_seconds = 12 * 3600
+    [first, *_] = layer_handoffs(layer=layer, time_zone="Europe/Berlin", start=timezone.now(), count=1)
+    local = timezone.localtime(first.at, zoneinfo.ZoneInfo("Europe/Berlin"))
+    expect(handoffs.first).to_have_text(f"{dateformat.format(local, 'D j M Y H:i T')} → {first.username}")
     assert errors == []
 
 

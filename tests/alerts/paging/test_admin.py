@@ -213,3 +213,22 @@ def test_an_override_is_a_user_picked_by_name(admin_client):
     # A select of usernames, not a raw id box with a magnifier.
     assert re.search(rf'<option value="{alice.pk}">alice</option>', page)
     assert "vForeignKeyRawIdAdminField" not in page
+
+
+def test_the_handoff_preview_reads_the_layer_as_typed_in_the_schedules_time_zone(admin_client):
+    url = reverse("admin:alerts_oncalllayer_handoffs")
+    query = {
+        "time_zone": "Europe/Berlin",
+        "starts_at_0": "2026-03-02",
+        "starts_at_1": "08:00:00",
+        "rotation_every": "12",
+        "rotation_unit": "hours",
+        "users": "alice,bob",
+    }
+    page = admin_client.get(url, query).content.decode()
+    # Now is Mon 2 Mar 09:00 UTC (10:00 in Berlin): alice took over at 09:00; bob is next at 21:00.
+    assert "Mon 2 Mar 2026 21:00 CET</span> → <strong>bob</strong>" in page
+    assert "Tue 3 Mar 2026 09:00 CET</span> → <strong>alice</strong>" in page
+    bad = admin_client.get(url, {**query, "time_zone": "Mars/Olympus", "users": ""})
+    assert bad.status_code == 400
+    assert "time_zone:" in bad.content.decode() and "users:" in bad.content.decode()
