@@ -1,4 +1,5 @@
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
@@ -14,9 +15,13 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from unfold.admin import ModelAdmin, StackedInline
 from unfold.decorators import action, display
+from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget
 
 from monitoring.common.charts import Marker, Series, line_chart
+from monitoring.common.validators import validate_region_names
+from monitoring.heartbeats.services.pings import heartbeat_next_expected
 from monitoring.models import Heartbeat, Status, Tag, Target
+from monitoring.uptime.models import DEFAULT_REGION
 from monitoring.uptime.selectors import (
     WINDOWS,
     target_flips,
@@ -67,6 +72,15 @@ def _uptime_colour(pct: float | None) -> str:
     return UPTIME_LEGEND[0][0] if pct >= 99.9 else UPTIME_LEGEND[1][0] if pct >= 99 else UPTIME_LEGEND[2][0]
 
 
+REGION_SCAN = 5000  # targets read for the region choices; regions repeat, a sample finds them
+
+
+def _with_new_regions(fields: tuple[str, ...]) -> tuple[str, ...]:
+    """The schedule fields with the free-text box for new regions right after the choices."""
+    at = fields.index("regions") + 1
+    return (*fields[:at], "new_regions", *fields[at:])
+
+
 class TargetImportForm(forms.Form):
     file = forms.FileField(help_text="JSON or YAML as written by the export (or manage.py exporttargets).")
 
@@ -81,20 +95,79 @@ class HeartbeatInline(StackedInline):
     extra = 0
     max_num = 1
     can_delete = False
+    verbose_name = "heartbeat schedule"
     fields = (
-        "ping_url",
         *HEARTBEAT_FIELDS,
+        "next_pings",
         "last_ping_at",
         "expected_at",
         "last_duration_ms",
     )
-    readonly_fields = ("ping_url", "last_ping_at", "expected_at", "last_duration_ms")
+    readonly_fields = ("next_pings", "last_ping_at", "expected_at", "last_duration_ms")
+    # Period or cron: only the one the schedule uses is shown.
+    conditional_fields = {"period_seconds": "schedule == 'period'", "cron": "schedule == 'cron'"}
 
-    @display(description="ping URL")
-    def ping_url(self, heartbeat):
+    @display(description="next five expected pings")
+    def next_pings(self, heartbeat):
         if not heartbeat.pk:
             return "shown once saved"
-        return f"{settings.SITE_URL}/ping/{heartbeat.ping_key}"
+        zone = ZoneInfo(heartbeat.time_zone)
+        moment, due = heartbeat.last_ping_at or timezone.now(), []
+        for _ in range(5):
+            moment = heartbeat_next_expected(heartbeat, after=moment)
+            due.append(moment.astimezone(zone))
+        return format_html(
+            "<ol>{}</ol>{}",
+            format_html_join("", "<li>{}</li>", ((f"{d:%a %Y-%m-%d %H:%M} ({heartbeat.time_zone})",) for d in due)),
+            format_html(
+                '<p class="text-xs text-base-500">Each may arrive up to {} s late (the grace).</p>',
+                heartbeat.grace_seconds,
+            ),
+        )
+
+
+class TargetForm(forms.ModelForm):
+    """The target's regions as a choice of the regions in use plus any new ones, not raw JSON."""
+
+    regions = forms.MultipleChoiceField(
+        required=False,
+        widget=UnfoldAdminCheckboxSelectMultipleWidget,
+        help_text="Where the target is probed from: each region's workers probe it.",
+    )
+    new_regions = forms.CharField(
+        required=False,
+        label="other regions",
+        help_text="Comma-separated names of regions not listed above, e.g. eu-west, us-east.",
+    )
+
+    class Meta:
+        model = Target
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        known = {DEFAULT_REGION, *(self.instance.regions or [] if self.instance.pk else [])}
+        for regions in Target.objects.values_list("regions", flat=True)[:REGION_SCAN]:
+            known.update(r for r in regions or [] if isinstance(r, str))
+        self.fields["regions"].choices = [(r, r) for r in sorted(known)]
+        self.fields["regions"].initial = self.instance.regions if self.instance.pk else [DEFAULT_REGION]
+
+    def clean(self):
+        cleaned = super().clean()
+        extra = [r.strip() for r in (cleaned.get("new_regions") or "").split(",") if r.strip()]
+        regions = list(dict.fromkeys([*(cleaned.get("regions") or []), *extra]))
+        if cleaned.get("kind") != Target.Kind.HEARTBEAT:
+            try:
+                validate_region_names(regions)
+            except forms.ValidationError as exc:
+                self.add_error("new_regions" if extra else "regions", exc)
+        cleaned["regions"] = regions or [DEFAULT_REGION]
+        return cleaned
+
+    def _post_clean(self):
+        # The model field is JSON: hand it the merged list, not the checkbox values.
+        self.instance.regions = self.cleaned_data.get("regions") or [DEFAULT_REGION]
+        super()._post_clean()
 
 
 @admin.register(Target)
@@ -118,34 +191,48 @@ class TargetAdmin(ModelAdmin):
     list_per_page = 100
     actions = ["pause", "resume", "check_now", "export_yaml", "export_json"]
     inlines = [HeartbeatInline]
+    form = TargetForm
     readonly_fields = (
+        "ping_url",
         *STATUS_FIELDS,
         "history_charts",
         "recent_flips",
     )
     fieldsets = (
-        (None, {"fields": ("project", "name", "kind", "tags", "paused")}),
+        (None, {"fields": ("ping_url", "project", "name", "kind", "tags", "paused")}),
         ("Status", {"fields": STATUS_FIELDS}),
-        (
-            "Schedule, regions and debounce",
-            {"fields": SCHEDULE_FIELDS},
-        ),
-        (
-            "HTTP(S)",
-            {
-                "classes": ("collapse",),
-                "fields": HTTP_FIELDS,
-            },
-        ),
-        (
-            "TCP, TLS and DNS",
-            {
-                "classes": ("collapse",),
-                "fields": SOCKET_FIELDS,
-            },
-        ),
+        ("Schedule, regions and debounce", {"fields": _with_new_regions(SCHEDULE_FIELDS)}),
+        ("What to check", {"fields": (*HTTP_FIELDS, *SOCKET_FIELDS)}),
         ("History", {"fields": ("history_charts", "recent_flips")}),
     )
+    # Only the chosen kind's fields show, as the kind select changes (unfold's Alpine
+    # conditions); the server keeps every field, so an error always lands on a visible one.
+    conditional_fields = {
+        **{name: "kind != 'heartbeat'" for name in (*SCHEDULE_FIELDS, "new_regions")},
+        **{name: "kind == 'http'" for name in HTTP_FIELDS},
+        "host": "['tcp', 'tls', 'dns'].includes(kind)",
+        "port": "['tcp', 'tls'].includes(kind)",
+        "tls_warn_days": "['tls', 'http'].includes(kind)",
+        **{name: "kind == 'dns'" for name in SOCKET_FIELDS if name.startswith("dns_")},
+    }
+
+    @display(description="ping URL")
+    def ping_url(self, target):
+        heartbeat = getattr(target, "heartbeat", None) if target.pk and target.kind == Target.Kind.HEARTBEAT else None
+        if heartbeat is None:
+            return "A heartbeat's ping URL is shown here once it is saved." if not target.pk else "—"
+        url = f"{settings.SITE_URL}/ping/{heartbeat.ping_key}"
+        return render_to_string("admin/monitoring/copyable.html", {"value": url})
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or obj.kind != Target.Kind.HEARTBEAT:
+            # The ping URL belongs to heartbeats; a saved probe has none to show.
+            first = fieldsets[0]
+            fieldsets = ((first[0], {**first[1], "fields": first[1]["fields"][1:]}), *fieldsets[1:])
+        if obj is None:
+            fieldsets = tuple(f for f in fieldsets if f[0] not in ("Status", "History"))
+        return fieldsets
 
     def get_changelist_instance(self, request):
         """Uptime figures for the whole page in two queries (24 h from hours, 30 d from days),

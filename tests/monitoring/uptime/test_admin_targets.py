@@ -150,7 +150,7 @@ def form_data(project, **overrides):
         "url": "https://shop.example/health",
         "interval_seconds": 60,
         "timeout_seconds": 10,
-        "regions": '["local"]',
+        "regions": ["local"],
         "down_after_failures": 2,
         "up_after_successes": 1,
         "method": "GET",
@@ -188,7 +188,7 @@ def test_a_valid_target_is_created(admin_client):
         ("url", "not a url"),
         ("interval_seconds", 5),
         ("accepted_statuses", "200-99"),
-        ("regions", '["EU West"]'),
+        ("new_regions", "EU West"),
         ("headers", '{"Bad Header": "x"}'),
         ("auth_secret_env", "my token"),
     ],
@@ -199,6 +199,32 @@ def test_bad_fields_are_refused_with_a_field_error(admin_client, field, value):
     assert response.status_code == 200
     assert field in response.context["adminform"].form.errors
     assert not Target.objects.exists()
+
+
+def test_regions_are_chosen_from_those_in_use_or_named_anew(admin_client):
+    project = ProjectFactory()
+    TargetFactory(regions=["local", "eu-west"])
+
+    form = admin_client.get(reverse("admin:monitoring_target_add")).context["adminform"].form
+    assert [value for value, _ in form.fields["regions"].choices] == ["eu-west", "local"]
+    response = admin_client.post(
+        reverse("admin:monitoring_target_add"),
+        form_data(project, name="Multi", regions=["eu-west"], new_regions="us-east, ap-south"),
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Target.objects.get(name="Multi").regions == ["eu-west", "us-east", "ap-south"]
+
+
+def test_a_heartbeat_page_shows_its_ping_url_first_and_its_next_five_pings(admin_client):
+    heartbeat = HeartbeatFactory(schedule="cron", cron="0 3 * * *", time_zone="Europe/Berlin")
+
+    page = admin_client.get(reverse("admin:monitoring_target_change", args=[heartbeat.target_id])).content.decode()
+
+    url = f"/ping/{heartbeat.ping_key}"
+    assert url in page and page.index(url) < page.index('name="name"')  # above the form's fields
+    assert 'class="lookout-copy' in page
+    assert page.count("03:00 (Europe/Berlin)") == 5
 
 
 def heartbeat_data(**fields):
