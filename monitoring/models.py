@@ -1,6 +1,8 @@
 """The face Django needs: every model of the monitoring app, each defined in its feature's folder."""
 
 from monitoring.errors.models import (
+    ArtifactBundle,
+    ArtifactBundleFile,
     Deploy,
     EnvelopeOutcome,
     ErrorClassificationRule,
@@ -11,6 +13,7 @@ from monitoring.errors.models import (
     ErrorIssueTally,
     ErrorIssueUser,
     ErrorUserReport,
+    FileChunk,
     Release,
     ReleaseCommit,
     ReleaseHealth,
@@ -31,6 +34,8 @@ from monitoring.uptime.models import Flip, ProbeResult, Status, Tag, Target, Tar
 
 __all__ = [
     "ApiToken",
+    "ArtifactBundle",
+    "ArtifactBundleFile",
     "Deploy",
     "EnvelopeOutcome",
     "Environment",
@@ -42,6 +47,7 @@ __all__ = [
     "ErrorIssueTally",
     "ErrorIssueUser",
     "ErrorUserReport",
+    "FileChunk",
     "Flip",
     "Heartbeat",
     "HeartbeatPing",

@@ -393,3 +393,61 @@ class ErrorClassificationRule(models.Model):
         if not any((self.type_pattern, self.message_pattern, self.tag_key, self.transaction_pattern)):
             raise ValidationError("A rule needs at least one condition (type, message, tag or transaction).")
 
+
+
+class FileChunk(models.Model):
+    """A piece of an upload (sentry-cli's chunk upload), named by its SHA-1, kept until the
+    file it belongs to is assembled (and a day at most when it never is)."""
+
+    checksum = models.CharField(max_length=40, primary_key=True)
+    data = models.BinaryField()
+    created_at = models.DateTimeField()
+
+
+class ArtifactBundle(models.Model):
+    """A bundle of a project's built JavaScript and its source maps, as `sentry-cli sourcemaps
+    upload` assembles it: found by the debug ids of its files, or by release, dist and URL."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="artifact_bundles")
+    checksum = models.CharField(max_length=40)  # SHA-1 of the whole uploaded archive
+    bundle_id = models.CharField(max_length=64, blank=True)  # the archive's own debug_id
+    release = models.CharField(max_length=250, blank=True)
+    dist = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField()
+    size = models.PositiveBigIntegerField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "checksum"], name="artifactbundle_unique_checksum"),
+        ]
+        indexes = [models.Index(fields=["project", "release", "dist"], name="artifactbundle_release")]
+
+    def __str__(self) -> str:
+        return f"{self.release or self.bundle_id or self.checksum[:12]}"
+
+
+class ArtifactBundleFile(models.Model):
+    """One file of a bundle: a minified source, its source map, or an original source."""
+
+    class Type(models.TextChoices):
+        MINIFIED_SOURCE = "minified_source"
+        SOURCE_MAP = "source_map"
+        SOURCE = "source"
+        INDEXED_RAM_BUNDLE = "indexed_ram_bundle"
+
+    bundle = models.ForeignKey(ArtifactBundle, on_delete=models.CASCADE, related_name="files", db_index=False)
+    type = models.CharField(max_length=24, choices=Type.choices)
+    url = models.CharField(max_length=1000)  # "~/static/app.min.js": path from any host
+    debug_id = models.CharField(max_length=36, blank=True)
+    sourcemap = models.CharField(max_length=1000, blank=True)  # a minified file's map, by URL
+    content = models.BinaryField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["bundle", "url"], name="artifactbundlefile_url"),
+            models.Index(fields=["debug_id", "type"], name="artifactbundlefile_debug_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.url

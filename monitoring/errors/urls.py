@@ -1,6 +1,6 @@
 from django.urls import path
 
-from monitoring.errors import release_api
+from monitoring.errors import artifact_api, release_api
 from monitoring.errors.api import envelope_view, store_view
 
 ORG = "api/0/organizations/<str:org>"
@@ -30,4 +30,10 @@ urlpatterns += [
     ),
     path(f"{RELEASE}/deploys/", release_api.DeploysView.as_view(), name="sentry-release-deploys"),
     path(f"{ORG}/repos/", release_api.ReposView.as_view(), name="sentry-repos"),
+    path(f"{ORG}/chunk-upload/", artifact_api.ChunkUploadView.as_view(), name="sentry-chunk-upload"),
+    path(
+        f"{ORG}/artifactbundle/assemble/",
+        artifact_api.ArtifactBundleAssembleView.as_view(),
+        name="sentry-artifact-bundle-assemble",
+    ),
 ]

@@ -1,24 +1,30 @@
 """The real sentry-cli (npm @sentry/cli, its linux binary from npm), unchanged, against the
-portal on a live server: releases, commits and deploys.
+portal on a live server: releases, commits and deploys; then source maps of an app built
+by esbuild, injected with debug ids and uploaded by sentry-cli, resolve a real
+@sentry/browser error in Chromium to the original file, line and function.
 
-@sentry/cli (and esbuild, for the bundles) are installed by the test itself into
-var/e2e-npm (kept between runs); the test is skipped with the reason when node or npm is
-missing (LOOKOUT_REQUIRE_NODE=1 makes that a failure)."""
+@sentry/cli, esbuild and @sentry/browser are installed by the test itself into
+var/e2e-npm (kept between runs); the tests are skipped with the reason when node or npm
+is missing (LOOKOUT_REQUIRE_NODE=1 makes that a failure), and the browser test when
+Chromium is (LOOKOUT_REQUIRE_BROWSER=1)."""
 
+import functools
 import os
 import shutil
 import subprocess
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from monitoring.models import Deploy, Release, ReleaseCommit
-from tests.factories import ProjectFactory, make_api_token
+from monitoring.models import ArtifactBundle, Deploy, ErrorEvent, Release, ReleaseCommit
+from tests.factories import ProjectFactory, make_api_token, make_ingest_key
 
 SENTRY_CLI = "3.8.0"
 ESBUILD = "0.28.2"
-SENTRY_NODE = "11.12.0"
-PACKAGES = (f"@sentry/cli@{SENTRY_CLI}", f"esbuild@{ESBUILD}", f"@sentry/node@{SENTRY_NODE}")
+SENTRY_BROWSER = "10.78.0"
+PACKAGES = (f"@sentry/cli@{SENTRY_CLI}", f"esbuild@{ESBUILD}", f"@sentry/browser@{SENTRY_BROWSER}")
 CACHE = Path(__file__).resolve().parents[2] / "var" / "e2e-npm" / f"sentry-cli-{SENTRY_CLI}"
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -68,7 +74,7 @@ def cli(npm_bin, live_server, tmp_path):
         "SENTRY_ORG": "lookout",
         "SENTRY_PROJECT": "shop",
         "SENTRY_DISABLE_UPDATE_CHECK": "true",
-        "NODE_PATH": str(npm_bin.parent),
+        "NODE_PATH": str(npm_bin.parent),  # esbuild finds @sentry/browser there
         "GIT_AUTHOR_NAME": "Ann",
         "GIT_AUTHOR_EMAIL": "ann@example.com",
         "GIT_COMMITTER_NAME": "Ann",
@@ -76,7 +82,7 @@ def cli(npm_bin, live_server, tmp_path):
     }
 
     def run(*args: str, program: str = "sentry-cli") -> str:
-        command = [program, *args] if program in ("git", "node") else [str(npm_bin / program), *args]
+        command = [program, *args] if program == "git" else [str(npm_bin / program), *args]
         done = subprocess.run(
             command,
             cwd=checkout,
@@ -116,3 +122,84 @@ def test_releases_new_set_commits_finalize_and_deploys_new(cli):
     assert (deploy.environment, deploy.name) == ("production", "blue")
     assert "blue" in cli("deploys", "list", "-r", "shop@2.0.0")
 
+
+CART = """\
+// The shop's cart: a failing stock check, two calls deep.
+export function reserveStock(sku) {
+  const left = 0;
+  if (left < 1) {
+    throw new Error(`no stock for ${sku}`);
+  }
+}
+
+export function checkout(items) {
+  for (const item of items) {
+    reserveStock(item);
+  }
+}
+"""
+MAIN = """\
+import * as Sentry from "@sentry/browser";
+import { checkout } from "./cart.js";
+
+Sentry.init({ dsn: window.DSN, release: "shop@3.0.0", defaultIntegrations: false });
+window.buy = () => {
+  try {
+    checkout(["sku-1"]);
+  } catch (error) {
+    Sentry.captureException(error);
+  }
+  return Sentry.flush(5000);
+};
+"""
+
+
+@pytest.fixture
+def static_site(tmp_path):
+    """The built app served over HTTP, as a CDN would serve it."""
+    site = tmp_path / "site"
+    site.mkdir()
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(site))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield site, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.browser
+def test_sourcemaps_inject_and_upload_then_a_browser_error_shows_the_original_source(
+    cli, live_server, static_site, browser_page
+):
+    src = cli.checkout / "src"
+    src.mkdir()
+    (src / "cart.js").write_text(CART)
+    (src / "main.js").write_text(MAIN)
+    cli("src/main.js", "--bundle", "--minify", "--sourcemap", "--outfile=dist/app.min.js", program="esbuild")
+    assert "reserveStock" not in (cli.checkout / "dist" / "app.min.js").read_text()  # really minified
+    cli("sourcemaps", "inject", "dist")
+    uploaded = cli("sourcemaps", "upload", "--release", "shop@3.0.0", "dist")
+    assert "File processing complete" in uploaded, uploaded
+    bundle = ArtifactBundle.objects.get(project__slug="shop")
+    assert bundle.release == "shop@3.0.0"
+    assert sorted(bundle.files.values_list("type", flat=True)) == ["minified_source", "source_map"]
+
+    site, site_url = static_site
+    shutil.copy(cli.checkout / "dist" / "app.min.js", site / "app.min.js")  # the map stays private
+    key = make_ingest_key(project=bundle.project).key
+    dsn = f"{live_server.url.replace('://', f'://{key.public_key}@')}/{key.project_id}"
+    (site / "index.html").write_text(f'<script>window.DSN = "{dsn}";</script><script src="app.min.js"></script>')
+    browser_page.goto(f"{site_url}/index.html")
+    browser_page.evaluate("() => window.buy()")
+
+    event = ErrorEvent.objects.get(project=bundle.project)
+    frames = event.payload["exception"]["values"][0]["stacktrace"]["frames"]
+    app = [(f["filename"], f["function"]) for f in frames if f["filename"].startswith("src/")]
+    assert app[-2:] == [("src/cart.js", "checkout"), ("src/cart.js", "reserveStock")], frames
+    top = frames[-1]
+    assert top["lineno"] == 5 and top["context_line"].strip() == "throw new Error(`no stock for ${sku}`);"
+    assert top["in_app"] is True
+    assert event.issue.culprit == "src/cart.js in reserveStock"

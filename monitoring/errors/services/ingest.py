@@ -17,6 +17,7 @@ from monitoring.errors.services.outcomes import envelope_outcomes_record
 from monitoring.errors.services.release_health import release_health_record
 from monitoring.errors.services.user_reports import error_user_report_store
 from monitoring.errors.sessions import session_counts
+from monitoring.errors.symbolication import event_symbolicate
 from monitoring.errors.transactions import SpanBatch, span_count, span_points, transaction_points
 from monitoring.heartbeats.checkin_items import check_in_parse
 from monitoring.heartbeats.services.checkins import UnknownMonitor, monitor_check_in
@@ -74,6 +75,17 @@ def _store_event(
     raw = json.loads(payload)
     if not isinstance(raw, dict):
         raise InvalidEvent("an event must be a JSON object")
+    return _store_event_object(
+        project, raw, envelope_event_id=envelope_event_id, client_ip=client_ip, received_at=received_at
+    )
+
+
+def _store_event_object(
+    project: Project, raw: dict, *, envelope_event_id: str | None, client_ip: str, received_at: datetime
+) -> str:
+    # Before scrubbing, so the original source lines a map brings are scrubbed too, and
+    # before grouping, so issues group by the original frames.
+    raw = event_symbolicate(project=project, event=raw)
     event = event_prepare(_privatised(project, raw, client_ip), received_at=received_at, event_id=envelope_event_id)
     error_event_store(project=project, event=event, received_at=received_at)
     return event.event_id.hex
