@@ -2,6 +2,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from monitoring.models import Project
+from monitoring.projects.roles import role_assign
 from monitoring.projects.services.api_tokens import api_token_create
 from monitoring.projects.services.ingest_keys import ingest_key_create
 
@@ -29,5 +30,9 @@ def make_ingest_key(project=None, **kwargs):
     return ingest_key_create(project=project or ProjectFactory(), **kwargs)
 
 
-def make_api_token(user=None, scope="read"):
-    return api_token_create(user=user or UserFactory(), scope=scope)
+def make_api_token(user=None, scope="read", role="admin"):
+    """A token of `user`, or of a new user with `role` (a token acts as its user's role)."""
+    if user is None:
+        user = UserFactory()
+        role_assign(user=user, role=role)
+    return api_token_create(user=user, scope=scope)

@@ -2,7 +2,7 @@
 through the incident services; every change is a CSRF-protected POST."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -25,8 +25,14 @@ from alerts.paging.selectors import (
     snooze_until,
 )
 
+# The roles' permissions (monitoring/projects/roles.py): a viewer reads these pages, a
+# responder (alerts.change_incident, as the incident admin's actions ask) acts on them.
+may_read = permission_required("alerts.view_incident", raise_exception=True)
+may_respond = permission_required("alerts.change_incident", raise_exception=True)
+
 
 @login_required
+@may_read
 def team(request):
     now = timezone.now()
     return render(
@@ -43,6 +49,7 @@ def team(request):
 
 
 @login_required
+@may_read
 def mine(request):
     now = timezone.now()
     return render(
@@ -57,6 +64,7 @@ def mine(request):
 
 
 @login_required
+@may_read
 def incident(request, pk: int):
     item = get_object_or_404(
         Incident.objects.select_related("project", "rule", "integration", "acknowledged_by", "resolved_by"), pk=pk
@@ -94,6 +102,7 @@ def _act(request, pk: int, work, done: str):
 
 
 @login_required
+@may_respond
 @require_POST
 def acknowledge(request, pk: int):
     return _act(
@@ -102,6 +111,7 @@ def acknowledge(request, pk: int):
 
 
 @login_required
+@may_respond
 @require_POST
 def resolve(request, pk: int):
     return _act(
@@ -115,6 +125,7 @@ def resolve(request, pk: int):
 
 
 @login_required
+@may_respond
 @require_POST
 def snooze(request, pk: int):
     choice = request.POST.get("for", "")
@@ -129,6 +140,7 @@ def snooze(request, pk: int):
 
 
 @login_required
+@may_respond
 @require_POST
 def comment(request, pk: int):
     return _act(

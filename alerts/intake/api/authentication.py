@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from alerts.intake.services import integration_authenticate
 from alerts.models import Integration
 from monitoring.common.authentication import CredentialAuthentication
+from monitoring.models import ApiToken
 
 
 class IntegrationTokenAuthentication(CredentialAuthentication):
@@ -26,6 +27,12 @@ class IntegrationTokenAuthentication(CredentialAuthentication):
         if raw is None:
             raise exceptions.NotAuthenticated(
                 "token: send the integration's token as 'Authorization: Bearer' or ?token=."
+            )
+        if raw.strip().startswith(ApiToken.TOKEN_PREFIX):
+            # A person's token acts with that person's role on the REST API; alerts come in
+            # through an integration, whose token names where they route and who is paged.
+            raise exceptions.AuthenticationFailed(
+                "token: this is a person's API token (lkt_…); the intake takes an integration's token (lki_…)."
             )
         integration = integration_authenticate(token=raw.strip(), kind=getattr(view, "integration_kind", None))
         if integration is None:

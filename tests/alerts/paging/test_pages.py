@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from alerts.incidents.services.incidents import alerts_receive
 from alerts.models import Incident, IncidentEvent
 from alerts.paging.services.escalation import escalations_advance
+from monitoring.projects.roles import role_assign
 from tests.alerts.paging.factories import (
     T0,
     LayerFactory,
@@ -34,6 +35,7 @@ def _frozen():
 @pytest.fixture
 def oncall(client):
     user = UserFactory(username="alice")
+    role_assign(user=user, role="responder")
     client.force_login(user)
     client.user = user
     return client
@@ -86,8 +88,9 @@ def test_team_page_queries_do_not_grow_with_incidents_or_schedules(oncall):
     for _ in range(5):
         LayerFactory(users=["alice", "bob"])
     assert count() == few
-    # Two more than before the muted badge: silences and maintenance windows, read once per page.
-    assert few <= 11
+    # Two more than before the muted badge: silences and maintenance windows, read once per page;
+    # two for the role check (the user's and its groups' permissions).
+    assert few <= 13
 
 
 def test_acknowledge_resolve_snooze_and_comment_through_the_buttons(oncall):
@@ -141,8 +144,9 @@ def test_incident_page_queries_are_fixed(oncall):
         oncall.post(f"/oncall/incidents/{incident.pk}/comment", {"message": f"note {n}"})
     with CaptureQueriesContext(connection) as queries:
         assert oncall.get(f"/oncall/incidents/{incident.pk}").status_code == 200
-    # Two more than before the muted badge: silences and maintenance windows, read once per page.
-    assert len(queries) <= 8
+    # Two more than before the muted badge: silences and maintenance windows, read once per page;
+    # two for the role check (the user's and its groups' permissions).
+    assert len(queries) <= 10
 
 
 def test_a_silenced_incident_says_muted_with_the_reason_on_the_team_page(oncall):
