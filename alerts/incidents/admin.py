@@ -26,6 +26,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
+from unfold.widgets import UnfoldAdminRadioSelectWidget
 
 from alerts.incidents.matchers import NAME as LABEL_NAME
 from alerts.incidents.matchers import parse_matchers
@@ -346,8 +347,8 @@ class MaintenanceWindowForm(forms.ModelForm):
 
     scope = forms.ChoiceField(
         choices=list(SCOPES.items()),
-        widget=forms.RadioSelect,
-        help_text="What this window mutes or pauses; then pick that target, tag or project below.",
+        widget=UnfoldAdminRadioSelectWidget,
+        help_text="What this window mutes or pauses; then pick that target, tag or project in the box that appears.",
     )
 
     class Meta:
@@ -426,6 +427,9 @@ class MaintenanceWindowAdmin(ModelAdmin):
     autocomplete_fields = ("target",)
     show_full_result_count = False
     list_before_template = "admin/alerts/maintenance_calendar_link.html"
+    # Only the picker of the chosen scope shows (unfold's Alpine conditions), so no box is left
+    # empty by mistake; the form still checks the chosen one is filled.
+    conditional_fields = {name: f"scope == '{name}'" for name in SCOPES}
 
     def save_model(self, request, obj, form, change):
         if obj.created_by_id is None:

@@ -188,6 +188,20 @@ def test_the_maintenance_calendar_shows_scope_and_mode_by_month_and_week(seen, s
     expect(page.locator(".day")).to_have_count(7)
     expect(page.locator(".entry", has_text="database vacuum")).to_have_count(1)
     page.screenshot(path=screenshot_path("maintenance-week-1400"), full_page=True)
+
+    # A new window: only the chosen scope's picker shows, and leaving it empty is an error on it.
+    page.get_by_role("link", name="+ Add a window").click()
+    expect(page.locator(".field-project, .field-target, .field-tag").filter(visible=True)).to_have_count(0)
+    page.get_by_label("Everything in one project (its targets, rules and issues)").check()
+    expect(page.locator('select[name="project"]')).to_be_visible()
+    expect(page.locator('select[name="target"]')).to_be_hidden()
+    page.fill('input[name="name"]', "quarterly failover")
+    page.fill('input[name="starts_at_0"]', "2026-12-24")
+    page.fill('input[name="starts_at_1"]', "22:00")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("Pick the project this window covers")).to_be_visible()
+    page.screenshot(path=screenshot_path("maintenance-form-error-1400"), full_page=True)
+    assert not MaintenanceWindow.objects.filter(name="quarterly failover").exists()
     assert errors == []
 
 
