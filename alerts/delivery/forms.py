@@ -15,13 +15,15 @@ from django.core.exceptions import ValidationError
 from unfold.widgets import UnfoldBooleanSwitchWidget
 
 from alerts.delivery.notifiers import NOTIFIERS, Notifier
+from alerts.kind_forms import NOT_READY, KindFieldsForm, mark, with_kind_fields
 from alerts.models import Channel
-from alerts.rules.forms import mark
 
 CONFIG_PREFIX = "config_"
 
 
-class ChannelForm(forms.ModelForm):
+class ChannelForm(KindFieldsForm):
+    json_field = "config"
+    field_prefix = CONFIG_PREFIX
     config_as_json = forms.BooleanField(
         required=False,
         label="Edit the config as JSON",
@@ -30,7 +32,6 @@ class ChannelForm(forms.ModelForm):
     )
     # Set on each kind's subclass by channel_form_class.
     notifier: ClassVar[type[Notifier] | None] = None
-    config_names: ClassVar[tuple[str, ...]] = ()
 
     class Meta:
         model = Channel
@@ -49,41 +50,20 @@ class ChannelForm(forms.ModelForm):
         if self.initial.get("kind") != notifier.kind or not isinstance(config, dict):
             config = {}  # switched to another kind (?kind=): the old kind's config means nothing here
             self.initial.update(kind=notifier.kind, config=config)
-        for name, value in notifier.form_initial(config).items():
-            if name in self.config_names:
-                self.initial[CONFIG_PREFIX + name] = value
-        if "config" in self.fields:
-            self.fields["config"].required = False
-            self.fields["config"].label = "Config (JSON)"
-            self.fields[
-                "config"
-            ].help_text = f"Keys: {', '.join(notifier.fields) or 'none'}. Secrets are environment variables named here."
+        keys = ", ".join(notifier.fields) or "none"
+        self.show_kind_values(
+            notifier.form_initial(config), json_help=f"Keys: {keys}. Secrets are environment variables named here."
+        )
 
     def clean(self):
         cleaned = super().clean()
         notifier_class = NOTIFIERS.get(cleaned.get("kind") or "")
         if notifier_class is None:
             return cleaned
-        from_fields = (
-            notifier_class is self.notifier
-            and not cleaned.get("config_as_json")
-            # A post with none of the fields (a script sending the JSON alone) means the JSON.
-            and any(self.add_prefix(CONFIG_PREFIX + name) in self.data for name in self.config_names)
-        )
-        if from_fields:
-            self._errors.pop("config", None)  # the JSON box is not what is saved
-            if any(CONFIG_PREFIX + name in self._errors for name in self.config_names):
-                return cleaned
-            raw = notifier_class.config_from_form(
-                {name: cleaned.get(CONFIG_PREFIX + name) for name in self.config_names}
-            )
-        else:
-            for name in self.config_names:
-                self._errors.pop(CONFIG_PREFIX + name, None)
-            if "config" in self._errors:
-                return cleaned  # the JSON did not parse; the config field says so
-            raw = cleaned.get("config")
-            raw = raw if raw is not None else {}
+        from_fields = self.edited_as_fields(cleaned, same_kind=notifier_class is self.notifier)
+        raw = self.kind_input(cleaned, from_fields=from_fields, build=notifier_class.config_from_form)
+        if raw is NOT_READY:
+            return cleaned
         try:
             cleaned["config"] = notifier_class.validate_config(raw)
             notifier_class(
@@ -91,22 +71,14 @@ class ChannelForm(forms.ModelForm):
             ).check_destinations()
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
-                for message in messages:
-                    key, _, why = message.partition(": ")
-                    if from_fields and field == "config" and key in self.config_names:
-                        self.add_error(CONFIG_PREFIX + key, why)
-                    else:
-                        self.add_error(field if field in self.fields else None, message)
+                if field == "config":
+                    self.show_kind_errors(messages, from_fields=from_fields)
+                else:
+                    self.add_error(field if field in self.fields else None, messages)
         return cleaned
 
 
 def channel_form_class(notifier: type[Notifier]) -> type[ChannelForm]:
     """The channel form for `notifier`'s kind, with its config fields."""
     fields = notifier.form_fields() or {}
-    declared: dict[str, Any] = {}
-    for name, field in fields.items():
-        if field.label is None:
-            field.label = name.replace("_", " ").capitalize()
-        declared[CONFIG_PREFIX + name] = field
-    attrs = {**declared, "notifier": notifier, "config_names": tuple(fields), "__module__": __name__}
-    return type(f"{notifier.__name__}ChannelForm", (ChannelForm,), attrs)
+    return with_kind_fields(ChannelForm, fields, name=f"{notifier.__name__}ChannelForm", notifier=notifier)

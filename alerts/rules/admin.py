@@ -118,7 +118,7 @@ class AlertRuleAdmin(ModelAdmin):
         form = self.rule_form_class(request, obj)
         kind = form.rule_kind
         assert kind is not None  # every built form has its kind
-        names = tuple(PARAM_PREFIX + name for name in form.param_names)
+        names = tuple(PARAM_PREFIX + name for name in form.kind_names)
         if names:
             params = [
                 (f"When: {kind.label}", {"fields": names}),

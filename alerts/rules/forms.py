@@ -16,6 +16,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldBooleanSwitchWidget
 
+from alerts.kind_forms import NOT_READY, KindFieldsForm, mark, with_kind_fields
 from alerts.models import AlertRule
 from alerts.rules.kinds import RULE_KINDS
 from alerts.rules.kinds.base import RuleKind
@@ -27,7 +28,9 @@ def kind_choices() -> list[tuple[str, str]]:
     return [(key, kind.label) for key, kind in RULE_KINDS.items()]
 
 
-class AlertRuleForm(forms.ModelForm):
+class AlertRuleForm(KindFieldsForm):
+    json_field = "params"
+    field_prefix = PARAM_PREFIX
     kind = forms.ChoiceField(choices=kind_choices, widget=UnfoldAdminSelectWidget())
     params_as_json = forms.BooleanField(
         required=False,
@@ -37,7 +40,6 @@ class AlertRuleForm(forms.ModelForm):
     )
     # Set on each kind's subclass by rule_form_class.
     rule_kind: ClassVar[type[RuleKind] | None] = None
-    param_names: ClassVar[tuple[str, ...]] = ()
 
     class Meta:
         model = AlertRule
@@ -60,13 +62,7 @@ class AlertRuleForm(forms.ModelForm):
             # Switched to another kind (?kind=): its own example, not the old kind's params.
             params = dict(kind.example)
             self.initial.update(kind=kind.kind, params=params)
-        for name, value in kind.form_initial(params).items():
-            if name in self.param_names:
-                self.initial[PARAM_PREFIX + name] = value
-        if "params" in self.fields:
-            self.fields["params"].required = False
-            self.fields["params"].label = "Params (JSON)"
-            self.fields["params"].help_text = f"For example: {json.dumps(kind.example)}"
+        self.show_kind_values(kind.form_initial(params), json_help=f"For example: {json.dumps(kind.example)}")
 
     def clean_labels(self):
         labels = self.cleaned_data["labels"]
@@ -85,57 +81,22 @@ class AlertRuleForm(forms.ModelForm):
         kind = RULE_KINDS.get(cleaned.get("kind"))
         if kind is None:
             return cleaned
-        from_fields = (
-            kind is self.rule_kind
-            and not cleaned.get("params_as_json")
-            # A post with none of the fields (a script sending the JSON alone) means the JSON.
-            and any(self.add_prefix(PARAM_PREFIX + name) in self.data for name in self.param_names)
-        )
-        if from_fields:
-            # The JSON box is not what is saved: its text, even unparsable, must not block the save.
-            self._errors.pop("params", None)
-            if any(PARAM_PREFIX + name in self._errors for name in self.param_names):
-                return cleaned  # each field already says what is wrong with it
-            raw = kind.params_from_form({name: cleaned.get(PARAM_PREFIX + name) for name in self.param_names})
-        else:
-            for name in self.param_names:  # the fields are not what is saved
-                self._errors.pop(PARAM_PREFIX + name, None)
-            if "params" not in cleaned:
-                return cleaned  # the JSON did not parse; the params field says so
-            raw = cleaned["params"] if cleaned["params"] is not None else {}
+        from_fields = self.edited_as_fields(cleaned, same_kind=kind is self.rule_kind)
+        raw = self.kind_input(cleaned, from_fields=from_fields, build=kind.params_from_form)
+        if raw is NOT_READY:
+            return cleaned
         try:
             cleaned["params"] = kind.validate_params(raw)
         except ValidationError as exc:
             said = exc.message_dict.get("params", []) if hasattr(exc, "error_dict") else exc.messages
-            for message in said:
-                name, _, why = message.partition(": ")
-                if from_fields and name in self.param_names:
-                    self.add_error(PARAM_PREFIX + name, why)
-                else:
-                    self.add_error("params", message)
+            self.show_kind_errors(said, from_fields=from_fields)
             return cleaned
         if kind.needs_project(cleaned["params"]) and not cleaned.get("project"):
             self.add_error("project", f"{kind.label} reads one project's data: choose the project.")
         return cleaned
 
 
-def mark(form: forms.BaseForm, name: str, attribute: str) -> None:
-    """Set a data- attribute on a field's rendered input. The admin wraps relation widgets
-    (the "+" and "✎" links), and a wrapper copied for this form shares the attrs of the
-    original inner widget, not of its own copy: set them on the inner widget."""
-    if name in form.fields:
-        widget = form.fields[name].widget
-        inner: forms.Widget = getattr(widget, "widget", None) or widget
-        inner.attrs[attribute] = "1"
-
-
 def rule_form_class(kind: type[RuleKind], *, project_id: int | None) -> type[AlertRuleForm]:
     """The editor's form for `kind`, with its params fields (pickers scoped to `project_id`)."""
     fields = kind.form_fields(project_id=project_id) or {}
-    declared: dict[str, Any] = {}
-    for name, field in fields.items():
-        if field.label is None:
-            field.label = name.removesuffix("_minutes").replace("_", " ").capitalize()
-        declared[PARAM_PREFIX + name] = field
-    attrs = {**declared, "rule_kind": kind, "param_names": tuple(fields), "__module__": __name__}
-    return type(f"{kind.__name__}Form", (AlertRuleForm,), attrs)
+    return with_kind_fields(AlertRuleForm, fields, name=f"{kind.__name__}Form", rule_kind=kind)

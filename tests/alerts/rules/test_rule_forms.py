@@ -156,7 +156,7 @@ def test_every_kind_with_fields_saves_its_own_example_through_them(db, project):
     """The fields and validate_params agree: each kind's example, put in the fields, comes back cleaned."""
     for key, kind in RULE_KINDS.items():
         form_class = rule_form_class(kind, project_id=project.pk)
-        if not form_class.param_names:
+        if not form_class.kind_names:
             continue
         initial = kind.form_initial(kind.validate_params(kind.example))
         form = form_class(instance=AlertRule(kind=key, params=kind.example, project=project))
@@ -165,7 +165,7 @@ def test_every_kind_with_fields_saves_its_own_example_through_them(db, project):
             **{
                 form.add_prefix(f"param_{name}"): form[f"param_{name}"].field.prepare_value(value)
                 for name, value in initial.items()
-                if name in form_class.param_names and value is not None and value is not False
+                if name in form_class.kind_names and value is not None and value is not False
             },
         }
         bound = form_class(data=data)
