@@ -8,18 +8,12 @@ from playwright.sync_api import expect
 
 from monitoring.models import ErrorIssue, ErrorIssueActivity
 from monitoring.projects.services.projects import project_create
+from tests.browser import NO_SIDEWAYS_SCROLL
 from tests.e2e.issue_pages_data import TRANSACTIONS, populate_issues, populate_transactions
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "a-long-and-unguessable-passphrase"
-# The page itself, and any box inside it that scrolls on its own (unfold wraps the changelist
-# table in one), must be no wider than what shows.
-NO_SIDEWAYS_SCROLL = """() => [document.documentElement, ...document.querySelectorAll('*')].every(e => {
-  const overflow = getComputedStyle(e).overflowX;
-  const scrolls = e === document.documentElement || overflow === 'auto' || overflow === 'scroll';
-  return !scrolls || e.scrollWidth <= e.clientWidth + 1;
-})"""
 
 
 def _populate():
