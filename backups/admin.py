@@ -15,6 +15,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
 from backups.errors import BackupError
+from backups.formatting import human_bytes
 from backups.models import DownloadLog, Plan, Run, Status, Verification
 from backups.selectors import runs_for_chart
 from backups.services.plans import plan_schedule
@@ -25,15 +26,6 @@ from monitoring.common.charts import Series, line_chart
 GOOD, BAD, NEUTRAL, BUSY = "#15803d", "#b91c1c", "#6b7280", "#1d4ed8"
 STATUS_COLOURS = {Status.SUCCEEDED: GOOD, Status.FAILED: BAD, Status.RUNNING: BUSY}
 CHART_RUNS = 90
-
-
-def human_bytes(n: int | None) -> str:
-    value = float(n or 0)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TB"
 
 
 def _badge(colour: str, text: str):

@@ -89,3 +89,15 @@ def app_pg(pg_database, monkeypatch):
         conn.execute("CREATE INDEX orders_customer ON orders (customer_id)")
     monkeypatch.setenv("APP_DATABASE_URL", url)
     return url
+
+
+@pytest.fixture
+def notes_db(tmp_path):
+    """A small SQLite application database: one table of 50 notes."""
+    import sqlite3
+
+    path = tmp_path / "app.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+        conn.executemany("INSERT INTO notes (body) VALUES (?)", [(f"n{i}",) for i in range(50)])
+    return path

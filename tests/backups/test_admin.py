@@ -1,8 +1,6 @@
 """The backups admin as a person uses it: the plan form's field errors, the variables'
 presence, the buttons, the run list with its badges, and the superuser-only download."""
 
-import sqlite3
-
 import pytest
 from django.urls import reverse
 
@@ -19,15 +17,6 @@ def eager():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = before
-
-
-@pytest.fixture
-def app_db(tmp_path):
-    path = tmp_path / "app.sqlite3"
-    with sqlite3.connect(path) as conn:
-        conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
-        conn.executemany("INSERT INTO notes (body) VALUES (?)", [(f"n{i}",) for i in range(20)])
-    return path
 
 
 def _form(age_identity, **changes):
@@ -81,9 +70,9 @@ def test_a_saved_plan_shows_its_variables_present_or_missing_never_the_value(adm
 
 
 def test_test_connection_back_up_now_and_the_run_list(
-    admin_client, make_plan, app_db, identity_env, eager, django_capture_on_commit_callbacks
+    admin_client, make_plan, notes_db, identity_env, eager, django_capture_on_commit_callbacks
 ):
-    plan = make_plan(name="app", source="sqlite", sqlite_path=str(app_db))
+    plan = make_plan(name="app", source="sqlite", sqlite_path=str(notes_db))
     change = reverse("admin:backups_plan_change", args=[plan.pk])
     buttons = reverse("admin:backups_plan_changelist") + f"{plan.pk}/"
     answer = admin_client.get(buttons + "test-connection/", follow=True).content.decode()
@@ -104,19 +93,19 @@ def test_test_connection_back_up_now_and_the_run_list(
     assert page.count("data-lookout-chart") == 2  # size and duration drawn
 
 
-def test_a_plan_without_runs_says_why_its_chart_is_empty(admin_client, make_plan, app_db):
-    plan = make_plan(name="app", source="sqlite", sqlite_path=str(app_db))
+def test_a_plan_without_runs_says_why_its_chart_is_empty(admin_client, make_plan, notes_db):
+    plan = make_plan(name="app", source="sqlite", sqlite_path=str(notes_db))
     page = admin_client.get(reverse("admin:backups_plan_change", args=[plan.pk])).content.decode()
     assert "No successful backup yet: nothing to draw." in page
 
 
 def test_only_superusers_download_and_every_download_is_logged(
-    admin_client, make_plan, app_db, identity_env, django_user_model
+    admin_client, make_plan, notes_db, identity_env, django_user_model
 ):
     from django.contrib.auth.models import Permission
     from django.test import Client
 
-    plan = make_plan(name="app", source="sqlite", sqlite_path=str(app_db))
+    plan = make_plan(name="app", source="sqlite", sqlite_path=str(notes_db))
     (run,) = plan_backup(plan=plan)
     url = reverse("admin:backups_run_fetch", args=[run.pk])
     staff = django_user_model.objects.create_user("staff", password="x", is_staff=True)

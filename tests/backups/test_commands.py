@@ -14,17 +14,8 @@ from tests.processes import current_database_url
 
 
 @pytest.fixture
-def app_db(tmp_path):
-    path = tmp_path / "app.sqlite3"
-    with sqlite3.connect(path) as conn:
-        conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
-        conn.executemany("INSERT INTO notes (body) VALUES (?)", [(f"n{i}",) for i in range(50)])
-    return path
-
-
-@pytest.fixture
-def app_plan(make_plan, app_db):
-    return make_plan(name="app", source="sqlite", sqlite_path=str(app_db), kind_export=True)
+def app_plan(make_plan, notes_db):
+    return make_plan(name="app", source="sqlite", sqlite_path=str(notes_db), kind_export=True)
 
 
 def run(*args) -> str:

@@ -1,6 +1,7 @@
 from django.utils import timezone
 
 from backups.errors import BackupError
+from backups.formatting import human_bytes
 from backups.models import Plan, Run, Status
 from backups.services.retention import retention_apply
 from backups.services.runs import plan_backup
@@ -8,15 +9,6 @@ from backups.services.verification import run_verify
 from monitoring.management.base import LookoutCommand
 
 ACTIONS = ("list", "cleanup", "verify")
-
-
-def human_bytes(n: int | None) -> str:
-    value = float(n or 0)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TB"
 
 
 class Command(LookoutCommand):
