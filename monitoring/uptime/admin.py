@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from unfold.admin import ModelAdmin, StackedInline
 from unfold.decorators import action, display
-from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget
+from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget, UnfoldAdminTextInputWidget
 
 from monitoring.common.charts import Marker, Series, line_chart
 from monitoring.common.validators import validate_region_names
@@ -137,6 +137,7 @@ class TargetForm(forms.ModelForm):
     new_regions = forms.CharField(
         required=False,
         label="other regions",
+        widget=UnfoldAdminTextInputWidget,
         help_text="Comma-separated names of regions not listed above, e.g. eu-west, us-east.",
     )
 
@@ -232,6 +233,14 @@ class TargetAdmin(ModelAdmin):
             fieldsets = ((first[0], {**first[1], "fields": first[1]["fields"][1:]}), *fieldsets[1:])
         if obj is None:
             fieldsets = tuple(f for f in fieldsets if f[0] not in ("Status", "History"))
+        elif obj.kind == Target.Kind.HEARTBEAT:
+            # A saved heartbeat is pushed to, never probed: nothing to schedule, check or time.
+            probed_only = ("last_latency_ms", "cert_expires_at")
+            fieldsets = tuple(
+                (name, {**options, "fields": [f for f in options["fields"] if f not in probed_only]})
+                for name, options in fieldsets
+                if name not in ("Schedule, regions and debounce", "What to check")
+            )
         return fieldsets
 
     def get_changelist_instance(self, request):
@@ -291,21 +300,21 @@ class TargetAdmin(ModelAdmin):
         since = now - timedelta(hours=24)
         bands = target_latency_bands(target_id=target.pk, since=since, now=now, step=timedelta(minutes=15))
         flips = [f for f in target_flips(target_id=target.pk, limit=FLIPS_SHOWN) if f.at >= since]
-        response = line_chart(
-            [
-                Series("p95", [(b.start, b.p95_ms) for b in bands], color="#ea580c", fill_to="p50"),
-                Series("p50", [(b.start, b.p50_ms) for b in bands], color="#2563eb"),
-            ],
-            unit="ms",
-            y_label="Response time",
-            empty=(
-                "A heartbeat is pushed to, not probed: it has no response time."
-                if target.kind == Target.Kind.HEARTBEAT
-                else "No probe answered in the last 24 h."
-            ),
-            start=floor_time(since, 900),
-            end=now,
-            markers=[Marker(f.at, f.new_status, STATUS_COLOURS[f.new_status]) for f in flips],
+        response = (
+            None
+            if target.kind == Target.Kind.HEARTBEAT
+            else line_chart(
+                [
+                    Series("p95", [(b.start, b.p95_ms) for b in bands], color="#ea580c", fill_to="p50"),
+                    Series("p50", [(b.start, b.p50_ms) for b in bands], color="#2563eb"),
+                ],
+                unit="ms",
+                y_label="Response time",
+                empty="No probe answered in the last 24 h.",
+                start=floor_time(since, 900),
+                end=now,
+                markers=[Marker(f.at, f.new_status, STATUS_COLOURS[f.new_status]) for f in flips],
+            )
         )
         return render_to_string(
             "admin/monitoring/target/history.html",
