@@ -63,18 +63,22 @@ class EscalationPolicyAdmin(ModelAdmin):
         return len(policy.steps.all())
 
 
+def _clean_time_zone(form: forms.Form) -> str:
+    """A schedule's time zone, as the schedule form and the handoff preview both read it."""
+    value = form.cleaned_data["time_zone"].strip()
+    try:
+        time_zone_validate(value)
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict["time_zone"]) from None
+    return value
+
+
 class OnCallScheduleForm(forms.ModelForm):
     class Meta:
         model = OnCallSchedule
         fields = ("name", "time_zone", "description")
 
-    def clean_time_zone(self):
-        value = self.cleaned_data["time_zone"].strip()
-        try:
-            time_zone_validate(value)
-        except ValidationError as exc:
-            raise ValidationError(exc.message_dict["time_zone"]) from None
-        return value
+    clean_time_zone = _clean_time_zone
 
 
 ROTATION_SLOTS = 6  # pickers shown for a new layer; an existing one gets two spare
@@ -225,13 +229,7 @@ class HandoffPreviewForm(forms.Form):
     rotation_unit = forms.ChoiceField(choices=[(unit, unit) for unit in UNITS])
     users = forms.CharField(help_text="Usernames in rotation order, comma separated.")
 
-    def clean_time_zone(self):
-        value = self.cleaned_data["time_zone"].strip()
-        try:
-            time_zone_validate(value)
-        except ValidationError as exc:
-            raise ValidationError(exc.message_dict["time_zone"]) from None
-        return value
+    clean_time_zone = _clean_time_zone
 
     def clean_users(self):
         return [name.strip() for name in self.cleaned_data["users"].split(",") if name.strip()]
