@@ -4,7 +4,7 @@ The dump and the row counts see the same data: a repeatable-read transaction exp
 snapshot, `pg_dump --snapshot` dumps exactly that snapshot while the transaction counts
 every table's rows in it (on the worker's other core), so verification can compare counts
 exactly even on a database that is written to during the dump. pg_dump itself does not
-compress (-Z0): the pipeline's multi-threaded zstd is both faster and smaller than its gzip.
+compress (-Z0): the pipeline's zstd is both faster and smaller than its gzip.
 """
 
 import json

@@ -1,6 +1,6 @@
 """The streamed pipeline: source → zstd → age → SHA-256 → storage, and back.
 
-Backing up, the source's bytes are read in chunks, compressed by zstd (multi-threaded),
+Backing up, the source's bytes are read in chunks, compressed by zstd,
 encrypted by age to every recipient (pyrage streams in 64 KiB chunks), hashed and handed
 to the storage writer, which keeps at most one S3 part in memory. Nothing is held whole,
 so memory stays flat whatever the database's size. The SHA-256 is of the stored (encrypted)
@@ -111,7 +111,8 @@ def fingerprint(key: str) -> str:
 def pipe_out(*, source: BinaryIO, writer: Writer, recipients: list[str], progress: Progress | None = None) -> Piped:
     """Stream `source` to `writer` compressed, encrypted and hashed. The caller commits or aborts."""
     counting = _CountingReader(source, progress)
-    compressor = zstandard.ZstdCompressor(level=settings.BACKUPS_ZSTD_LEVEL, threads=-1)
+    # One thread: zstd at level 3 outruns pg_dump by far, and its worker threads cost memory.
+    compressor = zstandard.ZstdCompressor(level=settings.BACKUPS_ZSTD_LEVEL)
     hashing = _HashingWriter(writer)
     with compressor.stream_reader(
         cast(BinaryIO, counting), read_size=settings.BACKUPS_CHUNK_BYTES, closefd=False

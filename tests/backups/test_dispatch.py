@@ -73,3 +73,25 @@ def test_the_reaper_leaves_a_live_run_alone(make_plan):
     run_start(plan=plan, kind="database")
     assert runs_reap(now=datetime.now(UTC)).runs == 0
     assert Run.objects.get().status == Status.RUNNING
+
+
+def test_the_beat_tick_runs_a_due_plan_through_its_task(make_plan, notes_db):
+    from django.utils import timezone
+
+    from backups.models import Plan
+    from backups.tasks import dispatch_due
+    from config.celery import app
+
+    plan = make_plan(name="notes", source="sqlite", sqlite_path=str(notes_db))
+    Plan.objects.filter(pk=plan.pk).update(
+        next_run_at=timezone.now(), next_verify_at=timezone.now() + timedelta(days=1)
+    )
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True  # the broker is the outside world here
+    try:
+        assert dispatch_due() == 1
+        assert dispatch_due() == 0  # claimed once
+    finally:
+        app.conf.task_always_eager = before
+    run = Run.objects.get()
+    assert run.status == Status.SUCCEEDED and run.trigger == "schedule" and run.row_counts == {"notes": 50}
