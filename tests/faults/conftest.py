@@ -1,13 +1,19 @@
 """Fault tests start their own servers on ports of their own and stop only those: the
 machine's shared services (PostgreSQL on 5432, Redis on 6379) are never touched."""
 
+import json
+import os
 import shutil
 import subprocess
+import tempfile
 import time
+from dataclasses import asdict
+from pathlib import Path
 
 import pytest
 import redis
 
+from tests.benchmarks.conftest import Recorder
 from tests.processes import free_port
 
 
@@ -71,3 +77,88 @@ def redis_server(tmp_path):
     server.start()
     yield server
     server.stop()
+
+
+# --- A PostgreSQL cluster of the test's own: initdb into a fresh folder, its own port, stopped
+# and started by pg_ctl on that folder only (never the machine's cluster on 5432).
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+class PostgresCluster:
+    def __init__(self) -> None:
+        self.port = free_port()
+        # Not under pytest's tmp_path: as root, the server runs as the postgres user, who
+        # must own the folder and reach it.
+        self.folder = Path(tempfile.mkdtemp(prefix="lookout-faults-pg-"))
+        self.data = self.folder / "data"
+        self._as_postgres = os.geteuid() == 0
+        if self._as_postgres:
+            shutil.chown(self.folder, "postgres", "postgres")
+            self.folder.chmod(0o755)
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/lookout"
+
+    def _run(self, *args: str, timeout: float = 120) -> None:
+        command = [*(["runuser", "-u", "postgres", "--"] if self._as_postgres else []), *args]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        if done.returncode:
+            raise RuntimeError(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+
+    def init(self) -> None:
+        self._run(str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+        self.start()
+        self._run(str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "lookout")
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run(
+            str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.folder / "log"), "-w", "start"
+        )
+
+    def stop(self) -> None:
+        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def remove(self) -> None:
+        try:
+            self.stop()
+        except RuntimeError:
+            pass  # already stopped
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_cluster():
+    if not (PG_BIN / "initdb").exists():
+        pytest.skip(f"PostgreSQL 15 is not installed in {PG_BIN}")
+    cluster = PostgresCluster()
+    cluster.init()
+    yield cluster
+    cluster.remove()
+
+
+# --- Figures, through the benchmark harness's Recorder, merged into benchmarks.json: the fault
+# suite runs as its own step after the benchmarks and must not erase their figures.
+
+_FIGURES = pytest.StashKey[list]()
+FAULTS = os.environ.get("LOOKOUT_FAULTS") == "1"
+# The slow fault tests run in their own CI step (LOOKOUT_FAULTS=1), not in each test pass.
+only_in_fault_suite = pytest.mark.skipif(not FAULTS, reason="the fault suite runs in its own step: LOOKOUT_FAULTS=1")
+
+
+@pytest.fixture
+def bench(request) -> Recorder:
+    return Recorder(request.config.stash.setdefault(_FIGURES, []))
+
+
+def pytest_sessionfinish(session):
+    figures = session.config.stash.get(_FIGURES, [])
+    if not figures:
+        return
+    path = session.config.rootpath / "benchmarks.json"
+    kept = json.loads(path.read_text()) if path.exists() else []
+    names = {f.name for f in figures}
+    merged = [f for f in kept if f["name"] not in names] + [asdict(f) for f in figures]
+    path.write_text(json.dumps(merged, indent=2) + "\n")
