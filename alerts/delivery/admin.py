@@ -59,11 +59,12 @@ class ChannelAdmin(ModelAdmin):
             ]
         else:
             config = [("Where it sends", {"fields": ("config",)})]
-        delivery = ("consecutive_failures", "failing_since", "last_delivered_at", "log_link")
+        delivery = ("consecutive_failures", "failing_since", "last_delivered_at", "log_link", "test_button")
         return (
             (None, {"fields": ("name", "kind", "allow_private", "user", "enabled")}),
             *config,
-            ("Delivery", {"fields": (*delivery, "test_button") if obj else delivery}),
+            # A new channel has delivered nothing yet, and a test needs it saved first.
+            *([("Delivery", {"fields": delivery})] if obj else []),
         )
 
     @display(description="send a test")

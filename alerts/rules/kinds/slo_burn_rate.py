@@ -114,16 +114,26 @@ class SloBurnRate(RuleKind):
         presets = [
             (key, f"{key}: {p.factor:g}× over {_span(p.long)} and {_span(p.short)}") for key, p in PRESETS.items()
         ]
+        scope = f.target_scope_fields(project_id=project_id)
+        scope["target_ids"].help_text = "Uptime SLI: the targets whose uptime counts; none chosen: all of them."
         return {
             "sli": f.choice_field([(s, sli_words[s]) for s in SLIS], label="SLI", initial="latency"),
             "objective": f.number_field(unit="%", initial=99.9, help_text="Over 30 days."),
             "preset": f.choice_field(presets, initial="page"),
-            "metric": f.metric_field(project_id=project_id, required=False, label="Latency metric"),
-            "threshold_ms": f.number_field(unit="ms", required=False, label="Fast under"),
-            "good_metric": f.metric_field(project_id=project_id, required=False, help_text="Counter of good events."),
-            "total_metric": f.metric_field(project_id=project_id, required=False, help_text="Counter of all events."),
-            "tags": f.TagsField(help_text="Only the series with these tags (latency and metric SLIs)."),
-            **f.target_scope_fields(project_id=project_id),
+            "metric": f.metric_field(
+                project_id=project_id, required=False, label="Latency metric", help_text="Latency SLI."
+            ),
+            "threshold_ms": f.number_field(
+                unit="ms", required=False, label="Fast under", help_text="Latency SLI: a request under this is good."
+            ),
+            "good_metric": f.metric_field(
+                project_id=project_id, required=False, help_text="Metric SLI: the counter of good events."
+            ),
+            "total_metric": f.metric_field(
+                project_id=project_id, required=False, help_text="Metric SLI: the counter of all events."
+            ),
+            "tags": f.TagsField(help_text="Latency and metric SLIs: only the series with these tags."),
+            **scope,
         }
 
     @classmethod
