@@ -4,6 +4,7 @@ with the issue's activity: who did what to it, and what Lookout did by itself).
 Every action goes through a service with the person acting, so the timeline records them."""
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
 from django.views.decorators.http import require_POST
@@ -27,6 +29,7 @@ from monitoring.errors.admin_performance import performance_view, transaction_vi
 from monitoring.errors.fingerprints import exceptions, frames
 from monitoring.errors.links import LINKS_SHOWN, error_issue_related_links
 from monitoring.errors.models import ErrorIssueActivity
+from monitoring.errors.performance import transaction_known
 from monitoring.errors.selectors import (
     ACTIVITY_SHOWN,
     TAG_SAMPLE,
@@ -49,7 +52,7 @@ from monitoring.errors.services.issues import (
     error_issue_unmerge,
     error_issue_unresolve,
 )
-from monitoring.models import ErrorClassificationRule, ErrorIssue, ErrorIssueSeenIn
+from monitoring.models import ErrorClassificationRule, ErrorEvent, ErrorIssue, ErrorIssueSeenIn
 
 EMPTY = "—"
 
@@ -202,6 +205,30 @@ def events_sparkline(spark: Sparkline, *, window: str) -> SafeString:
     return render_to_string("admin/lookout/chart.html", {"chart": chart})
 
 
+@dataclass(frozen=True)
+class _Trace:
+    trace_id: str
+    transaction: str
+    url: str  # the transaction's performance page, or "" when none of that name was recorded
+
+
+def _event_trace(issue: ErrorIssue, event: ErrorEvent | None) -> _Trace | None:
+    """The trace and transaction an event happened in, as the SDK put them in its payload."""
+    payload = event.payload if event is not None and isinstance(event.payload, dict) else {}
+    contexts = payload.get("contexts")
+    trace = contexts.get("trace") if isinstance(contexts, dict) else None
+    trace_id = trace.get("trace_id") if isinstance(trace, dict) else None
+    name = payload.get("transaction")
+    if not isinstance(trace_id, str) and not isinstance(name, str):
+        return None
+    name = name if isinstance(name, str) else ""
+    url = ""
+    if name and transaction_known(issue.project, name):
+        query = urlencode({"project": issue.project_id, "name": name})
+        url = f"{reverse('admin:monitoring_transaction')}?{query}"
+    return _Trace(trace_id if isinstance(trace_id, str) else "", name, url)
+
+
 # What the page's buttons may ask for, and how the message after reads.
 # Snooze lengths a person reaches for most, offered on the page (the service takes any time).
 _SNOOZE_FOR = {
@@ -332,6 +359,7 @@ class ErrorIssueAdmin(ModelAdmin):
             "first_seen_ago": _ago(seen.first_seen),
             "last_seen_ago": _ago(seen.last_seen),
             "event": event,
+            "trace": _event_trace(issue, event),
             "event_links": [
                 (label, f"{here}?event={target}" if target else None)
                 for label, target in (

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from monitoring.telemetry.services.rollups import rollups_build
+from tests.monitoring.errors.factories import store_event
 from tests.monitoring.errors.test_ingest_endpoint import auth, envelope, item, post
 
 pytestmark = pytest.mark.django_db
@@ -135,3 +136,22 @@ def test_the_pages_need_a_staff_user_with_view_permission(client, checkout):
     client.force_login(get_user_model().objects.get(username="viewer"))
     assert client.get(reverse(OVERVIEW)).status_code == 403
     assert client.get(reverse(DETAIL), {"name": "GET /health"}).status_code == 403
+
+
+def test_an_issue_names_the_trace_and_links_the_transaction_its_event_was_in(admin_client, checkout):
+    trace_id = uuid.uuid4().hex
+    traced = store_event(
+        checkout,
+        message="card declined",
+        transaction="POST /checkout",
+        contexts={"trace": {"trace_id": trace_id, "span_id": uuid.uuid4().hex[:16]}},
+    )
+    html = admin_client.get(reverse("admin:monitoring_errorissue_change", args=[traced.pk])).content.decode()
+    trace = html[html.index('id="event-trace"') :]
+    link = reverse(DETAIL) + f"?project={checkout.pk}&amp;name=POST+%2Fcheckout"
+    assert f'href="{link}"' in trace.split("</span>")[0] and f"trace <code>{trace_id}</code>" in trace
+
+    elsewhere = store_event(checkout, message="cron broke", transaction="nightly-report")
+    html = admin_client.get(reverse("admin:monitoring_errorissue_change", args=[elsewhere.pk])).content.decode()
+    trace = html[html.index('id="event-trace"') :].split("</span>")[0]
+    assert "<code>nightly-report</code>" in trace and "href" not in trace  # no page for it: no dead link
