@@ -128,7 +128,7 @@ def performance_view(model_admin, request: HttpRequest) -> TemplateResponse:
         overview = transaction_summaries(scope.project, window=scope.window, end=now)
         trend = transaction_trend(scope.project, name=None, window=scope.window, step=scope.step, end=now)
         detail = reverse("admin:monitoring_transaction")
-        here = {"project": scope.project.pk, "window": scope.window_key}
+        here: dict[str, str | int] = {"project": scope.project.pk, "window": scope.window_key}
         context.update(
             overview=overview,
             charts=_trend_charts(trend, window_label=_label(scope.window_key), step=scope.step),
