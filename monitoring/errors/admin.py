@@ -224,7 +224,7 @@ def _event_trace(issue: ErrorIssue, event: ErrorEvent | None) -> _Trace | None:
     name = name if isinstance(name, str) else ""
     url = ""
     if name and transaction_known(issue.project, name):
-        query = urlencode({"project": issue.project_id, "name": name})
+        query = urlencode({"project": str(issue.project_id), "name": name})
         url = f"{reverse('admin:monitoring_transaction')}?{query}"
     return _Trace(trace_id if isinstance(trace_id, str) else "", name, url)
 
