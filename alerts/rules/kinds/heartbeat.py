@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 from alerts.rules.kinds import fields as f
 from alerts.rules.kinds.base import Params, RuleKind, Sample
-from alerts.rules.kinds.targets import SCOPE, StatusHistory, scope_params, target_labels, watched_targets
+from alerts.rules.kinds.targets import (
+    SCOPE,
+    PastState,
+    StatusHistory,
+    replay_samples,
+    scope_params,
+    target_labels,
+    watched_targets,
+)
 from monitoring.uptime.models import FlipCause
 from monitoring.uptime.selectors import latest_flips
 
@@ -89,23 +97,18 @@ class HeartbeatProblem(RuleKind):
         labels = target_labels(history.states)
         wanted = rule.params.get("problems", list(PROBLEMS))
 
-        def at(moment: datetime) -> list[Sample]:
-            samples = []
-            for past in history.at(moment):
-                if past.state.status in ("paused", "unknown"):
-                    continue
-                problem = heartbeat_problem(past.state.status, past.cause)
-                samples.append(
-                    Sample(
-                        labels=labels[past.state.target_id],
-                        value=1.0 if problem in wanted else 0.0,
-                        breached=problem in wanted,
-                        detail={"status": past.state.status, "problem": problem, "reason": past.reason},
-                    )
-                )
-            return samples
+        def sample(past: PastState) -> Sample | None:
+            if past.state.status in ("paused", "unknown"):
+                return None
+            problem = heartbeat_problem(past.state.status, past.cause)
+            return Sample(
+                labels=labels[past.state.target_id],
+                value=1.0 if problem in wanted else 0.0,
+                breached=problem in wanted,
+                detail={"status": past.state.status, "problem": problem, "reason": past.reason},
+            )
 
-        return at
+        return replay_samples(history, sample)
 
     @classmethod
     def threshold(cls, params: dict[str, Any]) -> float | None:

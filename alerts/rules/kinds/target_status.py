@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 from alerts.rules.kinds import fields as f
 from alerts.rules.kinds.base import Params, RuleKind, Sample
-from alerts.rules.kinds.targets import SCOPE, StatusHistory, scope_params, target_labels, watched_targets
+from alerts.rules.kinds.targets import (
+    SCOPE,
+    PastState,
+    StatusHistory,
+    replay_samples,
+    scope_params,
+    target_labels,
+    watched_targets,
+)
 from monitoring.uptime.selectors import SILENT, TargetState, latest_flips
 
 if TYPE_CHECKING:
@@ -85,19 +93,17 @@ class TargetDown(RuleKind):
         labels = target_labels(history.states)
         wanted = rule.params.get("statuses", ["down"])
 
-        def at(moment: datetime) -> list[Sample]:
-            return [
-                Sample(
-                    labels=labels[past.state.target_id],
-                    value=1.0 if past.state.status in wanted else 0.0,
-                    breached=past.state.status in wanted,
-                    detail={"status": past.state.status, "reason": past.reason},
-                )
-                for past in history.at(moment)
-                if past.state.status not in ("paused", "unknown")
-            ]
+        def sample(past: PastState) -> Sample | None:
+            if past.state.status in ("paused", "unknown"):
+                return None
+            return Sample(
+                labels=labels[past.state.target_id],
+                value=1.0 if past.state.status in wanted else 0.0,
+                breached=past.state.status in wanted,
+                detail={"status": past.state.status, "reason": past.reason},
+            )
 
-        return at
+        return replay_samples(history, sample)
 
     @classmethod
     def threshold(cls, params: dict[str, Any]) -> float | None:

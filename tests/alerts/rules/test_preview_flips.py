@@ -60,3 +60,23 @@ def test_a_heartbeat_rule_tells_late_from_failed_runs_in_the_past(project):
     failed = RuleFactory(project=project, kind="heartbeat", params={"problems": ["failed"]}, for_seconds=0)
     assert rule_preview(rule=late, now=now).fired == 2
     assert rule_preview(rule=failed, now=now).fired == 1
+
+
+def test_targets_that_never_flipped_neither_fire_nor_read_as_no_data(project):
+    """Steady targets are answered once (alerts.rules.kinds.targets.replay_samples): the
+    steady-down one fires from the start, the steady-up ones never fire, and a week of all
+    up is data, not "no data" (which this rule's policy would alert on)."""
+    now = timezone.now().replace(second=0, microsecond=0)
+    for name in ("a", "b", "c"):
+        TargetFactory(project=project, name=name, status="up")
+    quiet = RuleFactory(
+        project=project, kind="target_status", params={"statuses": ["down"]}, for_seconds=0, no_data_policy="alert"
+    )
+    preview = rule_preview(rule=quiet, now=now)
+    assert preview.fired == 0 and not any(preview.firing) and {v for _, v in preview.points} == {0.0}
+
+    TargetFactory(project=project, name="d", status="down", status_changed_at=now - timedelta(days=30))
+    flapping = TargetFactory(project=project, name="e", status="up")
+    outage(flapping, start=now - timedelta(days=1), minutes=30)
+    preview = rule_preview(rule=quiet, now=now)
+    assert preview.fired == 2 and all(preview.firing)  # d from the start, e once
