@@ -151,8 +151,8 @@ def test_ingest_at_twice_its_capacity_for_30_s(tmp_path, bench):
     assert sent >= 0.9 * 2 * CAPACITY_PER_SECOND * SECONDS, f"only {sent} requests were sent"
     assert other == [], f"{len(other)} answers were neither 2xx nor 429/503: {other[:10]}\n{server.log_tail()}"
     # The excess is refused: the capacity over the 30 s plus the burst is about half of what
-    # was sent. (Measured: about 1.4 times that is accepted with two gunicorn workers; the
-    # bound leaves room for it, the figure above reports it.)
+    # was sent. (Measured 1.0 to 1.4 times that accepted with two gunicorn workers on a loaded
+    # machine; the bound leaves room for it, the figure above reports it.)
     allowed = CAPACITY_PER_SECOND * SECONDS + CAPACITY_PER_SECOND
     assert len(refused_ms) >= 0.2 * sent, (len(refused_ms), sent)
     assert len(accepted) <= 1.6 * allowed, (len(accepted), allowed)
