@@ -14,8 +14,14 @@ from alerts.incidents.severity import Severity
 from alerts.intake.models import Integration
 from alerts.paging.models import EscalationPolicy, EscalationStep, OnCallLayer, OnCallOverride, OnCallSchedule
 from alerts.rules.models import AlertRule, RuleInstance, RuleTransition
+from alerts.status.models import Component, ComponentGroup, PublicIncident, PublicIncidentUpdate, StatusPage
 
 __all__ = [
+    "StatusPage",
+    "PublicIncidentUpdate",
+    "PublicIncident",
+    "ComponentGroup",
+    "Component",
     "AlertRule",
     "Channel",
     "DeliveryAttempt",

@@ -1,0 +1,82 @@
+"""Status pages in the admin: a page with its groups and components, and public incidents with
+their updates. Saves go through services so the public copy is invalidated at once."""
+
+from django.contrib import admin
+from django.db import models
+from django.urls import reverse
+from django.utils.html import format_html
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.decorators import display
+
+from alerts.status.models import Component, ComponentGroup, PublicIncident, PublicIncidentUpdate, StatusPage
+from alerts.status.services import incident_status_sync, status_page_touch
+
+
+class ComponentGroupInline(TabularInline):
+    model = ComponentGroup
+    extra = 0
+    fields = ("name", "position")
+
+
+class ComponentInline(TabularInline):
+    model = Component
+    extra = 0
+    fields = ("name", "target", "group", "position", "status_override", "override_note")
+    autocomplete_fields = ("target",)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Only the groups of the page being edited, not every page's.
+        if db_field.name == "group":
+            page_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+            kwargs["queryset"] = (
+                ComponentGroup.objects.filter(page_id=page_id) if page_id else ComponentGroup.objects.none()
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(StatusPage)
+class StatusPageAdmin(ModelAdmin):
+    list_display = ("title", "public_link", "custom_domain", "exclude_maintenance")
+    search_fields = ("title", "slug", "custom_domain")
+    prepopulated_fields = {"slug": ("title",)}
+    fields = ("title", "slug", "description", "logo", "logo_url", "custom_domain", "exclude_maintenance")
+    inlines = (ComponentGroupInline, ComponentInline)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    @display(description="public page")
+    def public_link(self, page):
+        url = reverse("status:page", args=[page.slug])
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, url)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        status_page_touch(page_id=form.instance.pk)
+
+
+class PublicIncidentUpdateInline(TabularInline):
+    model = PublicIncidentUpdate
+    extra = 1
+    fields = ("status", "body", "created_at")
+
+
+@admin.register(PublicIncident)
+class PublicIncidentAdmin(ModelAdmin):
+    list_display = ("name", "page", "status", "impact", "started_at", "resolved_at")
+    list_filter = ("page", "status", "impact")
+    list_select_related = ("page",)
+    search_fields = ("name",)
+    fields = ("page", "name", "impact", "started_at", "components", "internal_incident", "status", "resolved_at")
+    readonly_fields = ("status", "resolved_at")
+    raw_id_fields = ("internal_incident",)
+    filter_horizontal = ("components",)
+    inlines = (PublicIncidentUpdateInline,)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        incident_status_sync(incident=form.instance)
+        status_page_touch(page_id=form.instance.page_id)
+
+    def delete_model(self, request, obj):
+        page_id = obj.page_id
+        super().delete_model(request, obj)
+        status_page_touch(page_id=page_id)

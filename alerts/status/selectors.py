@@ -1,0 +1,376 @@
+"""What a status page says, read from monitoring's selectors and this feature's models.
+
+One snapshot per page serves the HTML page, the Statuspage-compatible JSON and the badges.
+It is built in a fixed number of queries whatever the number of components (the 90-day bars
+come from daily rollups of all the page's targets at once) and cached under a key that holds
+the page's `content_version`: a service writing an incident or an override bumps it, so the
+next request rebuilds. Probe facts change without such a write; the short lifetime
+(SNAPSHOT_SECONDS) bounds how stale they can be.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.core.cache import cache
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from alerts.incidents.models import MaintenanceWindow
+from alerts.incidents.services.noise import Occurrence, window_occurrences, window_target_ids
+from alerts.status.models import (
+    Component,
+    ComponentGroup,
+    ComponentStatus,
+    IncidentStatus,
+    PublicIncident,
+    PublicIncidentUpdate,
+    StatusPage,
+)
+from alerts.status.services import DOMAINS_CACHE_KEY
+from monitoring.models import Status
+from monitoring.uptime.selectors import SILENT, TargetState, target_statuses, targets_history, uptime_by_target
+
+SNAPSHOT_SECONDS = 30
+DOMAINS_SECONDS = 300
+HISTORY_DAYS = 90
+UPCOMING_DAYS = 14
+RESOLVED_SHOWN_DAYS = 7
+DAY = 86400
+
+# Worst last: a page is as bad as its worst component.
+SEVERITY = {
+    ComponentStatus.OPERATIONAL: 0,
+    ComponentStatus.MAINTENANCE: 1,
+    ComponentStatus.DEGRADED: 2,
+    ComponentStatus.PARTIAL_OUTAGE: 3,
+    ComponentStatus.MAJOR_OUTAGE: 4,
+}
+
+# A target's status in the public's words. A target whose regions fell silent has lost sight
+# of part of the service: a partial outage, not a guess that it is fine.
+FROM_TARGET = {
+    Status.UP: ComponentStatus.OPERATIONAL,
+    Status.DEGRADED: ComponentStatus.DEGRADED,
+    Status.DOWN: ComponentStatus.MAJOR_OUTAGE,
+    SILENT: ComponentStatus.PARTIAL_OUTAGE,
+    Status.UNKNOWN: ComponentStatus.OPERATIONAL,
+    Status.PAUSED: ComponentStatus.OPERATIONAL,
+}
+
+# Statuspage's page indicator and sentence for the worst component status.
+INDICATORS = {
+    ComponentStatus.OPERATIONAL: ("none", "All Systems Operational"),
+    ComponentStatus.MAINTENANCE: ("none", "Service Under Maintenance"),
+    ComponentStatus.DEGRADED: ("minor", "Degraded Performance"),
+    ComponentStatus.PARTIAL_OUTAGE: ("major", "Partial System Outage"),
+    ComponentStatus.MAJOR_OUTAGE: ("critical", "Major System Outage"),
+}
+IMPACT_RANK = {"none": 0, "minor": 1, "major": 2, "critical": 3}
+
+
+def component_status(*, state: TargetState | None, override: str, in_maintenance: bool) -> str:
+    """A person's override wins; then an open maintenance window; then the target's status."""
+    if override:
+        return override
+    if in_maintenance:
+        return ComponentStatus.MAINTENANCE
+    if state is None:
+        return ComponentStatus.OPERATIONAL
+    return FROM_TARGET.get(state.status, ComponentStatus.OPERATIONAL)
+
+
+def worst_status(statuses: list[str]) -> str:
+    return max(statuses, key=lambda s: SEVERITY[ComponentStatus(s)], default=ComponentStatus.OPERATIONAL)
+
+
+def page_by_slug(slug: str) -> StatusPage | None:
+    return StatusPage.objects.filter(slug=slug).only("pk", "slug", "content_version").first()
+
+
+def page_slug_for_host(host: str) -> str | None:
+    """The slug of the page serving `host` as its custom domain: a map cached for minutes and
+    dropped by any page write, so ordinary requests cost one cache read."""
+    domains = cache.get(DOMAINS_CACHE_KEY)
+    if domains is None:
+        domains = dict(StatusPage.objects.exclude(custom_domain=None).values_list("custom_domain", "slug").order_by())
+        cache.set(DOMAINS_CACHE_KEY, domains, DOMAINS_SECONDS)
+    return domains.get(host.lower().rstrip("."))
+
+
+def page_snapshot(*, page: StatusPage, now: datetime | None = None) -> dict:
+    """The page as plain data (JSON-ready), from the cache when the page has not changed."""
+    key = f"status:snapshot:{page.pk}:{page.content_version}"
+    snapshot = cache.get(key) if now is None else None
+    if snapshot is None:
+        snapshot = build_snapshot(page_id=page.pk, now=now or timezone.now())
+        if now is None:
+            cache.set(key, snapshot, SNAPSHOT_SECONDS)
+    return snapshot
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
+
+
+@dataclass
+class _Coverage:
+    """Maintenance occurrences per target over the bars' days and the coming ones."""
+
+    by_target: dict[int, list[Occurrence]]
+    windows: list[tuple[MaintenanceWindow, list[Occurrence], set[int]]]
+
+
+def _maintenance(*, states: dict[int, TargetState], start: datetime, end: datetime) -> _Coverage:
+    target_ids = set(states)
+    projects = {s.project_id for s in states.values()}
+    windows = (
+        MaintenanceWindow.objects.filter(starts_at__lt=end)
+        .exclude(until__lt=start)
+        .select_related("tag")
+        .order_by("starts_at", "pk")
+    )
+    by_target: dict[int, list[Occurrence]] = defaultdict(list)
+    covered = []
+    for window in windows:
+        if window.target_id is not None:
+            ids = {window.target_id} & target_ids
+        elif window.project_id is not None:
+            ids = (
+                {t for t, s in states.items() if s.project_id == window.project_id}
+                if window.project_id in projects
+                else set()
+            )
+        elif window.tag_id is not None:
+            ids = set(window_target_ids(window)) & target_ids
+        else:
+            ids = set(target_ids)
+        if not ids:
+            continue
+        occurrences = window_occurrences(window=window, start=start, end=end)
+        if not occurrences:
+            continue
+        for target_id in ids:
+            by_target[target_id].extend(occurrences)
+        covered.append((window, occurrences, ids))
+    return _Coverage(by_target, covered)
+
+
+def _day_bar(buckets, occurrences: list[Occurrence], *, exclude_maintenance: bool) -> tuple[list[dict], float | None]:
+    days, probes, up = [], 0, 0.0
+    for bucket in buckets:
+        day_end = bucket.start + timedelta(seconds=DAY)
+        names = sorted({o.window.name for o in occurrences if o.starts_at < day_end and o.ends_at > bucket.start})
+        if bucket.uptime_pct is None:
+            state, words = "nodata", "no data"
+        else:
+            state = "up" if bucket.uptime_pct >= 99.9 else "degraded" if bucket.uptime_pct >= 99 else "down"
+            words = f"{bucket.uptime_pct:.2f} % uptime"
+        if names:
+            state = "maintenance"
+            words += " · maintenance: " + ", ".join(names)
+        if bucket.probes and not (names and exclude_maintenance):
+            probes += bucket.probes
+            up += bucket.probes * (bucket.uptime_pct or 0) / 100
+        days.append(
+            {"date": bucket.start.date().isoformat(), "state": state, "label": f"{bucket.start:%d %b %Y}: {words}"}
+        )
+    return days, (round(100 * up / probes, 3) if probes else None)
+
+
+def build_snapshot(*, page_id: int, now: datetime) -> dict:
+    page = StatusPage.objects.get(pk=page_id)
+    groups = list(ComponentGroup.objects.filter(page=page).order_by("position", "name", "pk"))
+    components = list(Component.objects.filter(page=page).order_by("position", "name", "pk"))
+    target_ids = sorted({c.target_id for c in components})
+    states = {s.target_id: s for s in target_statuses(target_ids=target_ids, now=now)}
+    history = targets_history(target_ids=target_ids, resolution=DAY, buckets=HISTORY_DAYS, now=now)
+    coverage = _maintenance(
+        states=states, start=now - timedelta(days=HISTORY_DAYS + 1), end=now + timedelta(days=UPCOMING_DAYS)
+    )
+
+    rows = []
+    for component in components:
+        occurrences = coverage.by_target.get(component.target_id, [])
+        in_maintenance = any(o.starts_at <= now < o.ends_at for o in occurrences)
+        status = component_status(
+            state=states.get(component.target_id), override=component.status_override, in_maintenance=in_maintenance
+        )
+        days, uptime = _day_bar(
+            history.get(component.target_id, []), occurrences, exclude_maintenance=page.exclude_maintenance
+        )
+        rows.append(
+            {
+                "id": str(component.pk),
+                "name": component.name,
+                "status": status,
+                "status_label": ComponentStatus(status).label,
+                "override_note": component.override_note if component.status_override else "",
+                "created_at": _iso(component.created_at),
+                "updated_at": _iso(component.updated_at),
+                "position": component.position,
+                "description": component.description or None,
+                "group_id": str(component.group_id) if component.group_id else None,
+                "target_id": component.target_id,
+                "days": days,
+                "uptime_90d": uptime,
+            }
+        )
+
+    group_rows = []
+    for group in groups:
+        members = [r for r in rows if r["group_id"] == str(group.pk)]
+        status = worst_status([m["status"] for m in members])
+        group_rows.append(
+            {
+                "id": str(group.pk),
+                "name": group.name,
+                "status": status,
+                "status_label": ComponentStatus(status).label,
+                "position": group.position,
+                "created_at": _iso(group.created_at),
+                "components": members,
+            }
+        )
+    loose = [r for r in rows if r["group_id"] is None]
+
+    incidents = _incidents(page=page, now=now)
+    worst = worst_status([r["status"] for r in rows])
+    indicator, description = INDICATORS[ComponentStatus(worst)]
+    for incident in incidents:
+        if incident["status"] != IncidentStatus.RESOLVED and IMPACT_RANK[incident["impact"]] > IMPACT_RANK[indicator]:
+            indicator, description = incident["impact"], "Service disruption: " + incident["name"]
+    return {
+        "page": {
+            "id": page.slug,
+            "name": page.title,
+            "description": page.description,
+            "url": f"/status/{page.slug}/",
+            "custom_domain": page.custom_domain,
+            "logo": page.logo.url if page.logo else page.logo_url,
+            "time_zone": "Etc/UTC",
+            "updated_at": _iso(page.updated_at),
+            "exclude_maintenance": page.exclude_maintenance,
+        },
+        "status": {"indicator": indicator, "description": description},
+        "worst": worst,
+        "groups": group_rows,
+        "loose": loose,
+        "components": rows,
+        "incidents": incidents,
+        "maintenances": _maintenances(page=page, coverage=coverage, rows=rows, now=now),
+        "generated_at": _iso(now),
+    }
+
+
+def _incidents(*, page: StatusPage, now: datetime) -> list[dict]:
+    """Unresolved incidents and those resolved in the last week, newest first."""
+    recent = now - timedelta(days=RESOLVED_SHOWN_DAYS)
+    incidents = (
+        PublicIncident.objects.filter(page=page)
+        .exclude(resolved_at__lt=recent)
+        .prefetch_related(
+            Prefetch("updates", queryset=PublicIncidentUpdate.objects.order_by("-created_at", "-pk")),
+            Prefetch("components", queryset=Component.objects.only("pk", "name")),
+        )
+        .order_by("-started_at", "-pk")
+    )
+    out = []
+    for incident in incidents:
+        updates = list(incident.updates.all())
+        monitoring_at = next((u.created_at for u in reversed(updates) if u.status == IncidentStatus.MONITORING), None)
+        out.append(
+            {
+                "id": str(incident.pk),
+                "name": incident.name,
+                "status": incident.status,
+                "status_label": IncidentStatus(incident.status).label,
+                "impact": incident.impact,
+                "created_at": _iso(incident.created_at),
+                "updated_at": _iso(incident.updated_at),
+                "started_at": _iso(incident.started_at),
+                "monitoring_at": _iso(monitoring_at),
+                "resolved_at": _iso(incident.resolved_at),
+                "shortlink": f"/status/{page.slug}/#incident-{incident.pk}",
+                "page_id": page.slug,
+                "components": [{"id": str(c.pk), "name": c.name} for c in incident.components.all()],
+                "incident_updates": [
+                    {
+                        "id": str(u.pk),
+                        "status": u.status,
+                        "status_label": IncidentStatus(u.status).label,
+                        "body": u.body,
+                        "incident_id": str(incident.pk),
+                        "created_at": _iso(u.created_at),
+                        "updated_at": _iso(u.created_at),
+                        "display_at": _iso(u.created_at),
+                        "display_label": f"{u.created_at.astimezone(UTC):%d %b %Y, %H:%M} UTC",
+                    }
+                    for u in updates
+                ],
+            }
+        )
+    return out
+
+
+def _maintenances(*, page: StatusPage, coverage: _Coverage, rows: list[dict], now: datetime) -> list[dict]:
+    """Open and coming maintenance (the next UPCOMING_DAYS) on the page's components."""
+    by_target = defaultdict(list)
+    for row in rows:
+        by_target[row["target_id"]].append({"id": row["id"], "name": row["name"]})
+    out = []
+    for window, occurrences, target_ids in coverage.windows:
+        for occurrence in occurrences:
+            if occurrence.ends_at <= now:
+                continue
+            status = "in_progress" if occurrence.starts_at <= now else "scheduled"
+            out.append(
+                {
+                    "id": f"{window.pk}-{int(occurrence.starts_at.timestamp())}",
+                    "name": window.name,
+                    "status": status,
+                    "impact": "maintenance",
+                    "created_at": _iso(window.starts_at),
+                    "updated_at": _iso(window.starts_at),
+                    "scheduled_for": _iso(occurrence.starts_at),
+                    "scheduled_until": _iso(occurrence.ends_at),
+                    "when_label": f"{occurrence.starts_at.astimezone(UTC):%d %b %Y, %H:%M}"
+                    f" – {occurrence.ends_at.astimezone(UTC):%d %b %Y, %H:%M} UTC",
+                    "shortlink": f"/status/{page.slug}/#maintenance",
+                    "page_id": page.slug,
+                    "components": sorted((c for t in target_ids for c in by_target[t]), key=lambda c: int(c["id"])),
+                    "incident_updates": [],
+                }
+            )
+    out.sort(key=lambda m: m["scheduled_for"])
+    return out
+
+
+@dataclass(frozen=True)
+class BadgeFacts:
+    name: str
+    status: str
+    uptime: dict[str, float | None]
+    p50_ms: int | None
+
+
+BADGE_WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+
+
+def component_badge_facts(*, page: StatusPage, component_id: int, window: str | None) -> BadgeFacts | None:
+    """A component's status (from the page snapshot) and, when asked, one window's uptime and
+    median response time; None when the page has no such component."""
+    snapshot = page_snapshot(page=page)
+    row = next((r for r in snapshot["components"] if r["id"] == str(component_id)), None)
+    if row is None:
+        return None
+    if window is None:
+        return BadgeFacts(row["name"], row["status"], {}, None)
+    key = f"status:badge:{row['target_id']}:{window}"
+    facts = cache.get(key)
+    if facts is None:
+        figures = uptime_by_target(target_ids=[row["target_id"]], window=BADGE_WINDOWS[window], now=timezone.now())
+        found = figures.get(row["target_id"])
+        facts = (found.uptime_pct, found.p50_ms) if found else (None, None)
+        cache.set(key, facts, SNAPSHOT_SECONDS)
+    return BadgeFacts(row["name"], row["status"], {window: facts[0]}, facts[1])
