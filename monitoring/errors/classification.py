@@ -44,7 +44,23 @@ def _tags(event: dict[str, Any]) -> dict[str, str]:
     return {str(p[0]): str(p[1]) for p in pairs if isinstance(p, (list, tuple)) and len(p) == 2}
 
 
+# Event types of browser security reports (monitoring/errors/security.py): always of the
+# security category; a matching rule still sets their severity and whether they alert.
+SECURITY_TYPES = frozenset({"csp", "expectct", "hpkp"})
+
+
 def classify(event: dict[str, Any], rules: list[Rule]) -> Classification | None:
+    verdict = _first_match(event, rules)
+    if event.get("type") in SECURITY_TYPES:
+        return Classification(
+            severity=verdict.severity if verdict else "medium",
+            category="security",
+            should_alert=verdict.should_alert if verdict else False,
+        )
+    return verdict
+
+
+def _first_match(event: dict[str, Any], rules: list[Rule]) -> Classification | None:
     chain = exceptions(event)
     types = [str(e.get("type") or "") for e in chain]
     messages = [str(e.get("value") or "") for e in chain] + [message_template(event)]

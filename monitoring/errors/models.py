@@ -394,7 +394,6 @@ class ErrorClassificationRule(models.Model):
             raise ValidationError("A rule needs at least one condition (type, message, tag or transaction).")
 
 
-
 class FileChunk(models.Model):
     """A piece of an upload (sentry-cli's chunk upload), named by its SHA-1, kept until the
     file it belongs to is assembled (and a day at most when it never is)."""
@@ -451,3 +450,24 @@ class ArtifactBundleFile(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+
+class ErrorAttachment(models.Model):
+    """A file an SDK sent with an event (an envelope's attachment items): a log, a screenshot,
+    a feedback's picture. Kept with the event's id, so it finds its event whichever arrives
+    first; text files are scrubbed as events are; dropped with events by retention."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_index=False)
+    event_id = models.UUIDField()
+    name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100, blank=True)
+    attachment_type = models.CharField(max_length=64, default="event.attachment")
+    size = models.PositiveIntegerField()
+    data = models.BinaryField()
+    received_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "event_id"], name="errorattachment_event")]
+
+    def __str__(self) -> str:
+        return self.name

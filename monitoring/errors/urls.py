@@ -2,6 +2,8 @@ from django.urls import path
 
 from monitoring.errors import artifact_api, release_api
 from monitoring.errors.api import envelope_view, store_view
+from monitoring.errors.security_api import security_view
+from monitoring.errors.views import attachment_download
 
 ORG = "api/0/organizations/<str:org>"
 RELEASE = f"{ORG}/releases/<str:version>"
@@ -10,6 +12,8 @@ RELEASE = f"{ORG}/releases/<str:version>"
 urlpatterns = [
     path("api/<int:project_id>/envelope/", envelope_view, name="sentry-envelope"),
     path("api/<int:project_id>/store/", store_view, name="sentry-store"),
+    path("api/<int:project_id>/security/", security_view, name="sentry-security"),
+    path("errors/attachments/<int:attachment_id>/download/", attachment_download, name="errors-attachment-download"),
 ]
 
 # The paths sentry-cli builds from SENTRY_URL: <url>/api/0/….

@@ -23,6 +23,7 @@ from django.utils import timezone
 from monitoring.errors.classification import classify
 from monitoring.errors.events import PreparedEvent
 from monitoring.errors.partitions import events
+from monitoring.errors.services.attachments import error_attachments_retention_apply
 from monitoring.errors.services.event_insert import error_event_insert
 from monitoring.errors.services.issue_classification import classification_rules
 from monitoring.errors.services.issues import error_issue_fold
@@ -213,5 +214,8 @@ def _store_in_transaction(project: Project, event: PreparedEvent, received_at: d
 
 
 def error_events_retention_apply() -> int:
-    """Drop events past ERRORS_RETENTION_DAYS (whole days on PostgreSQL); issues stay, with their counts."""
-    return events.drop_before(timezone.now() - timedelta(days=settings.ERRORS_RETENTION_DAYS))
+    """Drop events past ERRORS_RETENTION_DAYS (whole days on PostgreSQL), and their
+    attachments; issues stay, with their counts."""
+    cutoff = timezone.now() - timedelta(days=settings.ERRORS_RETENTION_DAYS)
+    error_attachments_retention_apply(before=cutoff)
+    return events.drop_before(cutoff)

@@ -12,6 +12,8 @@ from monitoring.errors.envelope import Envelope, Item
 from monitoring.errors.events import InvalidEvent, event_prepare, storable
 from monitoring.errors.privacy import event_privatise
 from monitoring.errors.ratelimit import category_wait
+from monitoring.errors.security import Reports
+from monitoring.errors.services.attachments import MAX_ATTACHMENT_BYTES, AttachmentIn, error_attachments_store
 from monitoring.errors.services.events import error_event_store
 from monitoring.errors.services.outcomes import envelope_outcomes_record
 from monitoring.errors.services.release_health import release_health_record
@@ -28,7 +30,6 @@ from monitoring.telemetry.services.ingest import CardinalityExceeded, telemetry_
 # Item types the protocol defines that this portal does not store yet: counted, not kept.
 NOT_STORED = frozenset(
     {
-        "attachment",
         "profile",
         "profile_chunk",
         "replay_event",
@@ -146,6 +147,7 @@ def envelope_ingest(
     sessions = []
     points = []
     span_batches: list[SpanBatch] = []
+    attachments: list[AttachmentIn] = []
     max_lateness = timedelta(seconds=settings.TELEMETRY_MAX_LATENESS_SECONDS)
     for item in envelope.items:
         category = CATEGORY.get(item.type, item.type)
@@ -205,6 +207,8 @@ def envelope_ingest(
                 span_batches.append(batch)
                 if batch.invalid:
                     result.dropped[(category, "invalid")] += batch.invalid
+        elif item.type == "attachment":
+            _attachment(item, attachments, result)
         elif item.type in NOT_STORED:
             result.dropped[(category, "not_stored")] += 1
         # Unknown types are skipped, as the protocol asks: newer SDKs send newer items.
@@ -215,6 +219,8 @@ def envelope_ingest(
         else:
             result.stored += len(points) // 2
     _spans_ingest(project, span_batches, result)
+    if attachments:
+        _attachments_store(project, attachments, header_id or result.event_id, result, received_at)
     if sessions:
         release_health_record(project=project, day=received_at.date(), batches=sessions)
     if envelope.broken:
@@ -222,6 +228,36 @@ def envelope_ingest(
     envelope_outcomes_record(project=project, day=received_at.date(), dropped=result.dropped, reported=reported)
     result.event_id = _id_hex(result.event_id)
     return result
+
+
+def _attachment(item: Item, attachments: list[AttachmentIn], result: IngestResult) -> None:
+    if len(item.payload) > MAX_ATTACHMENT_BYTES:
+        result.dropped[("attachment", "too_large")] += 1
+        return
+    headers = item.headers
+    attachments.append(
+        AttachmentIn(
+            name=_text(headers.get("filename"), 255) or "attachment",
+            content_type=_text(headers.get("content_type"), 100),
+            attachment_type=_text(headers.get("attachment_type"), 64) or "event.attachment",
+            data=item.payload,
+        )
+    )
+
+
+def _attachments_store(
+    project: Project, attachments: list[AttachmentIn], event_id: str, result: IngestResult, received_at: datetime
+) -> None:
+    """Attachments belong to the envelope's event (its header's event_id, else the event
+    item's): with neither there is nothing to attach them to."""
+    try:
+        target = uuid.UUID(event_id)
+    except ValueError:
+        result.dropped[("attachment", "invalid")] += len(attachments)
+        return
+    result.stored += error_attachments_store(
+        project=project, event_id=target, attachments=attachments, received_at=received_at
+    )
 
 
 def _points_ingest(project: Project, points: list) -> str:
@@ -263,6 +299,21 @@ def _id_hex(value: str) -> str:
         return uuid.UUID(value).hex
     except ValueError:
         return uuid.uuid4().hex
+
+
+def security_reports_ingest(*, project: Project, reports: Reports, client_ip: str, received_at: datetime) -> str:
+    """Store the reports of one security request as events (issues of category security);
+    the first one's id, or "" when none was kept. Filtered reports are counted, not stored."""
+    first = ""
+    for event in reports.events:
+        event_id = _store_event_object(
+            project, event, envelope_event_id=None, client_ip=client_ip, received_at=received_at
+        )
+        first = first or event_id
+    dropped = Counter({("security", "filtered"): reports.filtered, ("security", "not_stored"): reports.not_stored})
+    if +dropped:
+        envelope_outcomes_record(project=project, day=received_at.date(), dropped=+dropped)
+    return first
 
 
 def store_ingest(*, project: Project, body: bytes, client_ip: str, received_at: datetime) -> str:

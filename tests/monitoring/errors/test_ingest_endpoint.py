@@ -11,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from monitoring.errors.ratelimit import category_budgets
-from monitoring.models import EnvelopeOutcome, ErrorEvent, ErrorIssue, ErrorUserReport, IngestKey
+from monitoring.models import EnvelopeOutcome, ErrorAttachment, ErrorEvent, ErrorIssue, ErrorUserReport, IngestKey
 from monitoring.projects.services import ingest_keys
 from monitoring.projects.services.ingest_keys import ingest_key_revoke
 from tests.factories import make_ingest_key
@@ -218,7 +218,9 @@ def test_items_that_are_not_events_are_never_a_failure(client, envelope_url, ing
     )
     assert post(client, envelope_url, body, headers=auth(ingest_key)).status_code == 200
     assert ErrorIssue.objects.get().title == "still stored"
-    assert outcomes() == {("attachment", "not_stored", False): 1, ("error", "queue_overflow", True): 3}
+    assert outcomes() == {("error", "queue_overflow", True): 3}
+    # The attachment goes with the event, found by the event item's id (the header has none).
+    assert ErrorAttachment.objects.get().event_id == ErrorEvent.objects.get().event_id
 
 
 def test_a_resent_event_is_stored_once(client, envelope_url, ingest_key):
