@@ -37,6 +37,8 @@ NO_SIDEWAYS_SCROLL = """() => [document.documentElement, ...document.querySelect
   const scrolls = e === document.documentElement || overflow === 'auto' || overflow === 'scroll';
   return !scrolls || e.scrollWidth <= e.clientWidth + 1;
 })"""
+CHARTS_DRAWN = """() => [...document.querySelectorAll('figure[data-lookout-chart]')]
+  .every(f => f.dataset.drawn || !f.querySelector('canvas'))"""
 # How many of the page's canvases hold painted pixels, and how many there are.
 PAINTED_CANVASES = """() => [...document.querySelectorAll('figure[data-lookout-chart] canvas')].map(c => {
   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
@@ -207,7 +209,8 @@ def test_every_monitoring_page_draws_its_charts_without_errors_or_sideways_scrol
         errors.clear()
         response = page.goto(f"{live_server.url}{path(data)}")
         assert response.status == 200, f"{name}: HTTP {response.status}"
-        page.wait_for_load_state("networkidle")
+        # Every chart drawn (or refused, which the painted check below reports).
+        page.wait_for_function(CHARTS_DRAWN)
         painted = page.evaluate(PAINTED_CANVASES)
         page.screenshot(path=screenshot_path(f"admin-{name}"), full_page=True)
         if name in CHARTED:
