@@ -260,6 +260,7 @@ def build_snapshot(*, page_id: int, now: datetime) -> dict:
         "incidents": incidents,
         "maintenances": _maintenances(page=page, coverage=coverage, rows=rows, now=now),
         "generated_at": _iso(now),
+        "generated_label": f"{now.astimezone(UTC):%d %b %Y, %H:%M} UTC",
     }
 
 
