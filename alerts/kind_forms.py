@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django import forms
+from unfold.widgets import UnfoldBooleanSwitchWidget
 
 NOT_READY = object()  # kind_input's answer when a field error already says what is wrong
 
@@ -75,8 +76,16 @@ class KindFieldsForm(forms.ModelForm):
 
 def with_kind_fields(base: type[KindFieldsForm], fields: dict[str, forms.Field], *, name: str, **attrs: Any) -> Any:
     """A subclass of `base` declaring the kind's `fields` (labelled from their names when they
-    have no label) under base.field_prefix, with `attrs` as class attributes."""
-    declared: dict[str, Any] = {}
+    have no label) under base.field_prefix, the switch to the JSON instead, and `attrs` as
+    class attributes."""
+    declared: dict[str, Any] = {
+        f"{base.json_field}_as_json": forms.BooleanField(
+            required=False,
+            label=f"Edit the {base.json_field} as JSON",
+            widget=UnfoldBooleanSwitchWidget(),
+            help_text="On: the JSON below is saved and the fields above are ignored. Both are checked the same way.",
+        )
+    }
     for key, field in fields.items():
         if field.label is None:
             field.label = key.removesuffix("_minutes").replace("_", " ").capitalize()

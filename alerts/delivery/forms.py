@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from django import forms
 from django.core.exceptions import ValidationError
-from unfold.widgets import UnfoldBooleanSwitchWidget
 
 from alerts.delivery.notifiers import NOTIFIERS, Notifier
 from alerts.kind_forms import NOT_READY, KindFieldsForm, mark, with_kind_fields
@@ -24,12 +22,6 @@ CONFIG_PREFIX = "config_"
 class ChannelForm(KindFieldsForm):
     json_field = "config"
     field_prefix = CONFIG_PREFIX
-    config_as_json = forms.BooleanField(
-        required=False,
-        label="Edit the config as JSON",
-        widget=UnfoldBooleanSwitchWidget(),
-        help_text="On: the JSON below is saved and the fields above are ignored. Both are checked the same way.",
-    )
     # Set on each kind's subclass by channel_form_class.
     notifier: ClassVar[type[Notifier] | None] = None
 

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.core.exceptions import ValidationError
-from unfold.widgets import UnfoldAdminSelectWidget, UnfoldBooleanSwitchWidget
+from unfold.widgets import UnfoldAdminSelectWidget
 
 from alerts.kind_forms import NOT_READY, KindFieldsForm, mark, with_kind_fields
 from alerts.models import AlertRule
@@ -32,12 +32,6 @@ class AlertRuleForm(KindFieldsForm):
     json_field = "params"
     field_prefix = PARAM_PREFIX
     kind = forms.ChoiceField(choices=kind_choices, widget=UnfoldAdminSelectWidget())
-    params_as_json = forms.BooleanField(
-        required=False,
-        label="Edit the params as JSON",
-        widget=UnfoldBooleanSwitchWidget(),
-        help_text="On: the JSON below is saved and the fields above are ignored. Both are checked the same way.",
-    )
     # Set on each kind's subclass by rule_form_class.
     rule_kind: ClassVar[type[RuleKind] | None] = None
 
