@@ -36,7 +36,7 @@ improvement / poor), :func:`sparkline` (a small axis-less trend for a table cell
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -206,7 +206,7 @@ def bar_chart(
 
 def stacked_share_chart(
     buckets: Sequence[X],
-    shares: dict[str, Sequence[float | None]],
+    shares: Mapping[str, Sequence[float | None]],
     *,
     empty: str,
     colors: dict[str, str] | None = None,

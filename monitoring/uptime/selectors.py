@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Case, Count, F, OuterRef, Q, Subquery, When
+from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, When
 from django.utils import timezone
 
 from monitoring.models import Flip, ProbeResult, Status, Target, TargetRollup, TargetRollupCursor
@@ -241,7 +241,7 @@ def uptime_by_target(*, target_ids: list[int], window: timedelta, now: datetime)
     }
 
 
-def _layered_rollups(target_ids: list[int], *, window: timedelta, now: datetime):
+def _layered_rollups(target_ids: list[int], *, window: timedelta, now: datetime) -> QuerySet[TargetRollup, tuple]:
     resolutions = [TargetRollup.Resolution.HOUR, TargetRollup.Resolution.MINUTE]
     if window > timedelta(days=7):
         resolutions.insert(0, TargetRollup.Resolution.DAY)

@@ -184,16 +184,16 @@ def web_vitals_panel(project: Project, *, now: datetime | None = None, routes: i
     trends = []
     for vital, (good_at, poor_above) in THRESHOLDS.items():
         daily = [by_day.get((vital, i)) for i in range(len(days))]
-        shares = [_shares(h, good_at, poor_above) if h and h.count else None for h in daily]
+        day_shares = [_shares(h, good_at, poor_above) if h and h.count else None for h in daily]
         trends.append(
             VitalTrend(
                 name=vital,
                 days=days,
                 p75=[_p75(h) for h in daily],
                 shares={
-                    "good": [s[0] if s else None for s in shares],
-                    "needs improvement": [1 - s[0] - s[1] if s else None for s in shares],
-                    "poor": [s[1] if s else None for s in shares],
+                    "good": [d[0] if d else None for d in day_shares],
+                    "needs improvement": [1 - d[0] - d[1] if d else None for d in day_shares],
+                    "poor": [d[1] if d else None for d in day_shares],
                 },
                 route_buckets=[route_start + i * TREND_ROUTE_STEP for i in range(route_steps)],
                 routes={
