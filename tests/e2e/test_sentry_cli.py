@@ -1,7 +1,8 @@
 """The real sentry-cli (npm @sentry/cli, its linux binary from npm), unchanged, against the
 portal on a live server: releases, commits and deploys; then source maps of an app built
 by esbuild, injected with debug ids and uploaded by sentry-cli, resolve a real
-@sentry/browser error in Chromium to the original file, line and function.
+@sentry/browser error in Chromium to the original file, line and function, and the
+feedback sent with the SDK's feedback API shows on its issue.
 
 @sentry/cli, esbuild and @sentry/browser are installed by the test itself into
 var/e2e-npm (kept between runs); the tests are skipped with the reason when node or npm
@@ -18,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from monitoring.errors.attachment_selectors import issue_feedback
+from monitoring.errors.services.user_reports import error_user_reports_link
 from monitoring.models import ArtifactBundle, Deploy, ErrorEvent, Release, ReleaseCommit
 from tests.factories import ProjectFactory, make_api_token, make_ingest_key
 
@@ -147,7 +150,8 @@ window.buy = () => {
   try {
     checkout(["sku-1"]);
   } catch (error) {
-    Sentry.captureException(error);
+    const eventId = Sentry.captureException(error);
+    Sentry.captureFeedback({ message: "The cart emptied itself", name: "Ann", associatedEventId: eventId });
   }
   return Sentry.flush(5000);
 };
@@ -203,3 +207,7 @@ def test_sourcemaps_inject_and_upload_then_a_browser_error_shows_the_original_so
     assert top["lineno"] == 5 and top["context_line"].strip() == "throw new Error(`no stock for ${sku}`);"
     assert top["in_app"] is True
     assert event.issue.culprit == "src/cart.js in reserveStock"
+    # The feedback API's report shows on the issue; it may arrive before its event, and
+    # the beat tick then links it (error_user_reports_link).
+    error_user_reports_link()
+    assert [(f.name, f.comments) for f in issue_feedback(event.issue)] == [("Ann", "The cart emptied itself")]
