@@ -106,7 +106,7 @@ class RegionState:
     last_error: str
 
 
-_OUTCOME_NAMES = {
+_OUTCOME_NAMES: dict[int, str] = {
     ProbeResult.Outcome.UP: "up",
     ProbeResult.Outcome.DEGRADED: "degraded",
     ProbeResult.Outcome.DOWN: "down",
