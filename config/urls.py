@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("alerts.intake.urls")),
     path("oncall/", include("alerts.paging.urls")),
     path("status/", include("alerts.status.urls")),
+    path("", include("alerts.incidents.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

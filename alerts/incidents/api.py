@@ -1,0 +1,324 @@
+"""Incidents, silences and maintenance windows over REST, as the admin works them.
+
+Incidents change only through the incident services (acknowledge, resolve, comment), so the
+timeline, escalation and notification clocks move exactly as from the admin or an on-call
+page. Silences and maintenance windows are written through the admin's forms (alerts.api_forms):
+one set of rules, whichever door the change comes in by.
+"""
+
+from typing import Any
+
+import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import pagination, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from alerts.api_forms import form_save
+from alerts.incidents.admin import SCOPES, MaintenanceWindowForm, SilenceForm
+from alerts.incidents.selectors import incidents_list
+from alerts.incidents.services.incidents import incident_acknowledge, incident_comment, incident_resolve
+from alerts.incidents.severity import Severity
+from alerts.models import Incident, IncidentAlert, IncidentEvent, MaintenanceWindow, Silence
+from monitoring.common.strict import PAGINATION, StrictFieldsSerializer, StrictQueryParameters
+from monitoring.models import Project
+
+# --- incidents ----------------------------------------------------------------------------
+
+
+class StrictCursorPagination(pagination.CursorPagination):
+    """Newest first, stable under inserts: an incident opened while a client pages does not
+    shift the next page. A cursor that does not decode is a 400 naming it, not DRF's 404."""
+
+    ordering = ("-opened_at", "-id")
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except NotFound as exc:
+            raise serializers.ValidationError({self.cursor_query_param: ["not a cursor this list gave"]}) from exc
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= self.max_page_size:
+            raise serializers.ValidationError(
+                {self.page_size_query_param: [f"expected a whole number from 1 to {self.max_page_size}"]}
+            )
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update({"minimum": 1, "maximum": self.max_page_size})
+        return parameters
+
+
+class IncidentFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Incident.Status.choices)
+    severity = django_filters.ChoiceFilter(choices=Severity.choices)
+    project = django_filters.ModelChoiceFilter(queryset=Project.objects.all(), help_text="A project's id.")
+
+    class Meta:
+        model = Incident
+        fields = ["status", "severity", "project"]
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    # Plain text, as the targets' status: another "status" enum holds the schema's name for it.
+    status = serializers.CharField(read_only=True, help_text="triggered, acknowledged or resolved")
+    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id",
+            "title",
+            "status",
+            "severity",
+            "source",
+            "project",
+            "rule",
+            "labels",
+            "opened_at",
+            "acknowledged_at",
+            "acknowledged_by",
+            "resolved_at",
+            "resolved_by",
+            "snoozed_until",
+            "reopened_count",
+        ]
+        read_only_fields = fields
+
+
+class IncidentAlertSerializer(serializers.ModelSerializer):
+    # Plain text: "status" already names the incident's own choices in the schema.
+    status = serializers.CharField(help_text="firing or resolved")
+
+    class Meta:
+        model = IncidentAlert
+        fields = ["fingerprint", "labels", "summary", "severity", "value", "status", "starts_at", "ends_at"]
+
+
+class IncidentEventSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = IncidentEvent
+        fields = ["at", "kind", "actor", "message"]
+
+
+class IncidentDetailSerializer(IncidentSerializer):
+    alerts = IncidentAlertSerializer(many=True, read_only=True)
+    events = IncidentEventSerializer(many=True, read_only=True, help_text="The timeline, oldest first.")
+
+    class Meta(IncidentSerializer.Meta):
+        fields = [*IncidentSerializer.Meta.fields, "alerts", "events"]
+
+
+class ResolveSerializer(StrictFieldsSerializer):
+    message = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class CommentSerializer(StrictFieldsSerializer):
+    message = serializers.CharField(max_length=10000, help_text="The comment's text; it goes on the timeline.")
+
+
+def _refused(exc: DjangoValidationError, *, field: str) -> serializers.ValidationError:
+    """A service's refusal, keyed by the field it names (or `field` when it names none)."""
+    if hasattr(exc, "error_dict"):
+        return serializers.ValidationError(exc.message_dict)
+    return serializers.ValidationError({field: exc.messages})
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Incidents, newest first"),
+    retrieve=extend_schema(summary="An incident with its alerts and timeline"),
+)
+class IncidentViewSet(StrictQueryParameters, viewsets.ReadOnlyModelViewSet):
+    """Incidents: list and filter, read one with its timeline, acknowledge, resolve, comment."""
+
+    queryset = Incident.objects.all()
+    serializer_class = IncidentSerializer
+    parser_classes = [JSONParser]
+    pagination_class = StrictCursorPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = IncidentFilter
+    query_parameters = {"list": ("status", "severity", "project", "cursor", "page_size")}
+
+    def get_queryset(self) -> QuerySet[Incident]:
+        incidents = incidents_list()
+        if self.action != "list":
+            incidents = incidents.prefetch_related(
+                "alerts", Prefetch("events", queryset=IncidentEvent.objects.select_related("actor"))
+            )
+        return incidents
+
+    def get_serializer_class(self):
+        return IncidentSerializer if self.action == "list" else IncidentDetailSerializer
+
+    def _answer(self, incident: Incident) -> Response:
+        return Response(IncidentDetailSerializer(self.get_queryset().get(pk=incident.pk)).data)
+
+    @extend_schema(request=None, responses=IncidentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request: Request, pk: str | None = None) -> Response:
+        """Stops escalation; the incident stays open until resolved. Acknowledging twice is a no-op."""
+        try:
+            incident = incident_acknowledge(incident=self.get_object(), actor=request.user, now=timezone.now())
+        except DjangoValidationError as exc:
+            raise _refused(exc, field="status") from exc
+        return self._answer(incident)
+
+    @extend_schema(request=ResolveSerializer, responses=IncidentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request: Request, pk: str | None = None) -> Response:
+        """Resolving twice is a no-op; `message` goes on the timeline."""
+        incident = self.get_object()
+        body = ResolveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        incident = incident_resolve(
+            incident=incident, actor=request.user, now=timezone.now(), message=body.validated_data["message"]
+        )
+        return self._answer(incident)
+
+    @extend_schema(request=CommentSerializer, responses={201: IncidentEventSerializer})
+    @action(detail=True, methods=["post"])
+    def comment(self, request: Request, pk: str | None = None) -> Response:
+        incident = self.get_object()
+        body = CommentSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            event = incident_comment(
+                incident=incident, actor=request.user, message=body.validated_data["message"], now=timezone.now()
+            )
+        except DjangoValidationError as exc:
+            raise _refused(exc, field="message") from exc
+        return Response(IncidentEventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+
+# --- silences and maintenance windows -----------------------------------------------------
+
+
+class FormWrittenViewSet(StrictQueryParameters, viewsets.ModelViewSet):
+    """A configuration object written through its admin form; the serializer checks types."""
+
+    parser_classes = [JSONParser]
+    query_parameters = {"list": PAGINATION}
+    form_class: type
+
+    def form_kwargs(self) -> dict[str, Any]:
+        return {}
+
+    def stamp(self) -> dict[str, Any]:
+        return {}
+
+    def perform_create(self, serializer: serializers.Serializer) -> None:
+        serializer.instance = form_save(
+            self.form_class, values=serializer.validated_data, stamp=self.stamp(), **self.form_kwargs()
+        )
+
+    def perform_update(self, serializer: serializers.Serializer) -> None:
+        serializer.instance = form_save(
+            self.form_class,
+            values=serializer.validated_data,
+            instance=serializer.instance,
+            partial=serializer.partial,
+            **self.form_kwargs(),
+        )
+
+
+class MatcherSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    op = serializers.ChoiceField(choices=["=", "!=", "=~", "!~"], default="=")
+    value = serializers.CharField(allow_blank=True, max_length=1000)
+
+
+class SilenceSerializer(StrictFieldsSerializer, serializers.ModelSerializer):
+    matchers = MatcherSerializer(many=True, help_text="All must hold for an alert to be muted.")
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Silence
+        fields = ["id", "matchers", "starts_at", "ends_at", "comment", "created_by", "created_at"]
+        read_only_fields = ["id", "created_by", "created_at"]
+        extra_kwargs = {"comment": {"help_text": "Why the silence is there."}}
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "matchers" in attrs:
+            attrs["matchers"] = [dict(m) for m in attrs["matchers"]]
+        return attrs
+
+
+class SilenceViewSet(FormWrittenViewSet):
+    """Silences: label matchers that mute matching alerts between two times. Always ending."""
+
+    queryset = Silence.objects.select_related("created_by").order_by("-starts_at", "-id")
+    serializer_class = SilenceSerializer
+    form_class = SilenceForm
+
+    def form_kwargs(self) -> dict[str, Any]:
+        return {"user": self.request.user}
+
+    def stamp(self) -> dict[str, Any]:
+        return {"created_by": self.request.user}
+
+
+class MaintenanceWindowSerializer(StrictFieldsSerializer, serializers.ModelSerializer):
+    # Written, and added to each answer by to_representation: the model stores which of the
+    # three fields is set, not the choice itself.
+    scope = serializers.ChoiceField(
+        choices=list(SCOPES),
+        write_only=True,
+        help_text="What the window covers (target, tag or project); the field of that name says which one.",
+    )
+
+    class Meta:
+        model = MaintenanceWindow
+        fields = [
+            "id",
+            "name",
+            "scope",
+            "project",
+            "target",
+            "tag",
+            "recurrence",
+            "expression",
+            "starts_at",
+            "duration_minutes",
+            "time_zone",
+            "until",
+            "effect",
+            "comment",
+        ]
+        read_only_fields = ["id"]
+        extra_kwargs: dict[str, dict[str, Any]] = {name: {"validators": []} for name in ("project", "target", "tag")}
+
+    def to_representation(self, window: MaintenanceWindow) -> dict[str, Any]:
+        data = super().to_representation(window)
+        data["scope"] = next((name for name in SCOPES if getattr(window, f"{name}_id")), None)
+        return data
+
+
+class MaintenanceWindowViewSet(FormWrittenViewSet):
+    """Maintenance windows (one-off, cron or RRULE) over a project, a target or a tag."""
+
+    queryset = MaintenanceWindow.objects.order_by("starts_at", "name", "id")
+    serializer_class = MaintenanceWindowSerializer
+    form_class = MaintenanceWindowForm
+
+    def stamp(self) -> dict[str, Any]:
+        return {"created_by": self.request.user}
