@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
             name='StatusPage',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(help_text='The page answers at /status/<slug>/.', max_length=60, unique=True)),
+                ('slug', models.SlugField(help_text='The page answers at /status/ followed by this slug.', max_length=60, unique=True)),
                 ('title', models.CharField(max_length=200)),
                 ('description', models.TextField(blank=True, help_text='A line under the title, e.g. what the page covers.')),
                 ('logo_url', models.URLField(blank=True, help_text="Served from this portal's own host or another one you control; the page loads nothing else from outside, so prefer an upload.")),

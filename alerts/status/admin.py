@@ -1,6 +1,7 @@
 """Status pages in the admin: a page with its groups and components, and public incidents with
 their updates. Saves go through services so the public copy is invalidated at once."""
 
+from django import forms
 from django.contrib import admin
 from django.db import models
 from django.urls import reverse
@@ -53,6 +54,21 @@ class StatusPageAdmin(ModelAdmin):
         status_page_touch(page_id=form.instance.pk)
 
 
+class PublicIncidentForm(forms.ModelForm):
+    class Meta:
+        model = PublicIncident
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        page, components = cleaned.get("page"), cleaned.get("components")
+        if page is not None and components is not None:
+            strangers = [c.name for c in components if c.page_id != page.pk]
+            if strangers:
+                self.add_error("components", f"Not on this status page: {', '.join(strangers)}.")
+        return cleaned
+
+
 class PublicIncidentUpdateInline(TabularInline):
     model = PublicIncidentUpdate
     extra = 1
@@ -70,6 +86,14 @@ class PublicIncidentAdmin(ModelAdmin):
     raw_id_fields = ("internal_incident",)
     filter_horizontal = ("components",)
     inlines = (PublicIncidentUpdateInline,)
+    form = PublicIncidentForm
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        # An existing incident offers only its own page's components.
+        object_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+        if db_field.name == "components" and object_id:
+            kwargs["queryset"] = Component.objects.filter(page__incidents=object_id)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

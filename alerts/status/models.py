@@ -31,7 +31,7 @@ class ComponentStatus(models.TextChoices):
 
 
 class StatusPage(models.Model):
-    slug = models.SlugField(max_length=60, unique=True, help_text="The page answers at /status/<slug>/.")
+    slug = models.SlugField(max_length=60, unique=True, help_text="The page answers at /status/ followed by this slug.")
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, help_text="A line under the title, e.g. what the page covers.")
     logo_url = models.URLField(

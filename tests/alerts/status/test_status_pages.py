@@ -334,3 +334,24 @@ def test_shields_and_json_answer_unknown_documents_with_404(client):
     page = StatusPageFactory()
     assert client.get(f"/status/{page.slug}/api/v2/nothing.json").status_code == 404
     assert json.loads(client.get("/status/missing/api/v2/status.json").content) == {"error": "No status page here."}
+
+
+def test_the_admin_refuses_an_incident_about_another_pages_component(admin_client):
+    page, other = StatusPageFactory(), StatusPageFactory()
+    stranger = ComponentFactory(page=other, name="Someone else's API")
+    response = admin_client.post(
+        "/admin/alerts/publicincident/add/",
+        {
+            "page": page.pk,
+            "name": "Slow",
+            "impact": "minor",
+            "started_at_0": "2026-12-07",
+            "started_at_1": "08:00:00",
+            "components": [stranger.pk],
+            "updates-TOTAL_FORMS": "0",
+            "updates-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"components": ["Not on this status page: Someone else's API."]}
+    assert not page.incidents.exists()
