@@ -249,8 +249,12 @@ def _layered_rollups(target_ids: list[int], *, window: timedelta, now: datetime)
     start = floor_time(now - window, resolutions[0])
     spans = Q(pk__in=[])
     for resolution in resolutions:
-        # Each layer covers what the coarser ones have not rolled up yet.
-        end = min(done.get(resolution) or start, now) if resolution != resolutions[-1] else now
+        # Each layer covers what the coarser ones have not rolled up yet. Without a cursor
+        # (rollups written by other means, e.g. an import), its closed buckets are taken as done.
+        if resolution == resolutions[-1]:
+            end = now
+        else:
+            end = min(done[resolution], now) if resolution in done else floor_time(now, resolution)
         if end > start:
             spans |= Q(resolution=resolution, bucket_start__gte=start, bucket_start__lt=end)
         start = max(start, end)

@@ -112,3 +112,24 @@ def test_retention_keeps_rollups_longer_than_raw_results():
     assert TargetRollup.objects.filter(resolution=86400).count() == 2
     uptime_prune(now=DAY0 + dt.timedelta(days=500))
     assert TargetRollup.objects.count() == 0
+
+
+def test_rollups_written_without_a_cursor_count_as_closed_buckets():
+    # Rollups can arrive without the rollup task (an import, a restore): their closed hours count.
+    target = TargetFactory()
+    now = DAY0 + dt.timedelta(hours=5, minutes=30)
+    TargetRollup.objects.create(
+        target_id=target.pk,
+        resolution=3600,
+        bucket_start=DAY0 + dt.timedelta(hours=3),
+        count=60,
+        up_count=30,
+        degraded_count=0,
+        latency_count=30,
+        latency_sum=3000,
+        latency_min=100,
+        latency_max=100,
+        histogram={},
+    )
+    figures = uptime_by_target(target_ids=[target.pk], window=dt.timedelta(hours=24), now=now)[target.pk]
+    assert (figures.probes, figures.uptime_pct) == (60, 50.0)
