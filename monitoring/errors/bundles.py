@@ -11,7 +11,7 @@ import json
 import zipfile
 from dataclasses import dataclass, field
 
-from monitoring.errors.sourcemaps import InvalidSourceMap, SourceMap
+from monitoring.errors.sourcemaps import InvalidSourceMap, source_map_check
 
 MAGIC = b"SYSB"
 FILE_TYPES = frozenset({"minified_source", "source_map", "source", "indexed_ram_bundle"})
@@ -51,7 +51,7 @@ def _header(headers: dict, name: str) -> str:
 
 
 def bundle_read(data: bytes, *, max_unpacked: int) -> Bundle:
-    """Every file of the archive, each source map parsed once to prove it readable.
+    """Every file of the archive, each source map checked readable (see source_map_check).
     InvalidBundle naming the fault: nothing of a bundle with one bad file is kept."""
     if not data.startswith(MAGIC):
         raise InvalidBundle("not an artifact bundle (it must start with SYSB, as sentry-cli writes them)")
@@ -97,7 +97,7 @@ def _file(archive: zipfile.ZipFile, entries: dict, path: str, info: object) -> B
     content = archive.read(path)
     if kind == "source_map":
         try:
-            SourceMap(content)
+            source_map_check(content)
         except InvalidSourceMap as exc:
             raise InvalidBundle(f"{url}: malformed source map: {exc}") from exc
     return BundleFile(

@@ -14,7 +14,9 @@ the original code called it by), as Sentry's JavaScript processing did before sc
 the innermost frame's own position names the expression that threw, not its function.
 
 Symbolication never fails an event: a frame without a map, or a map that does not cover
-its position, stays as sent. The original frames are kept as `raw_stacktrace`.
+its position, stays as sent. The original frames are kept as `raw_stacktrace`. An event
+decodes at most MAX_MAPPINGS_CHARS of maps not yet in this process's cache, so the work
+of one request stays bounded; frames whose maps are past that stay minified this once.
 """
 
 import posixpath
@@ -23,7 +25,7 @@ from collections import OrderedDict
 from typing import Any
 
 from monitoring.errors import artifact_selectors as artifacts
-from monitoring.errors.sourcemaps import InvalidSourceMap, SourceMap, Token
+from monitoring.errors.sourcemaps import MAX_MAPPINGS_CHARS, InvalidSourceMap, SourceMap, Token, source_map_check
 from monitoring.models import Project
 
 CONTEXT_LINES = 5
@@ -41,7 +43,10 @@ class _Maps:
         self.maps: OrderedDict[tuple[str, str], SourceMap | None] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, ref: artifacts.MapRef) -> SourceMap | None:
+    def get(self, ref: artifacts.MapRef, budget: list[int]) -> SourceMap | None:
+        """The parsed map; None when it cannot be read, or when decoding it would take this
+        event past its budget (`budget[0]` characters of mappings, spent here): a later
+        event decodes it then, and every event after that finds it here."""
         key = (ref.bundle_checksum, ref.url)
         with self.lock:
             if key in self.maps:
@@ -49,9 +54,14 @@ class _Maps:
                 return self.maps[key]
         content = artifacts.artifact_file_content(ref.file_id)
         try:
-            parsed = SourceMap(content) if content is not None else None
+            raw = source_map_check(content) if content is not None else None
+            if raw is not None and len(raw["mappings"]) > budget[0]:
+                return None
+            if raw is not None:
+                budget[0] -= len(raw["mappings"])
+            parsed = SourceMap(raw) if raw is not None else None
         except InvalidSourceMap:
-            parsed = None  # refused at upload; kept here only if the rules changed since
+            parsed = None  # a map the upload's checks let through that does not decode
         with self.lock:
             self.maps[key] = parsed
             while len(self.maps) > _CACHE_SIZE:
@@ -93,6 +103,9 @@ class _Resolver:
         self.release = release if isinstance(release, str) else ""
         self.dist = dist if isinstance(dist, str) else ""
         self.refs: dict[str, artifacts.MapRef | None] = {}
+        # Characters of mappings this event may decode: one largest map's worth, about
+        # three seconds on a loaded small machine, a tenth of the worker timeout.
+        self.budget = [MAX_MAPPINGS_CHARS]
 
     def map_for(self, path: str) -> tuple[artifacts.MapRef, SourceMap] | None:
         if path not in self.refs:
@@ -108,7 +121,7 @@ class _Resolver:
         ref = self.refs[path]
         if ref is None:
             return None
-        parsed = _MAPS.get(ref)
+        parsed = _MAPS.get(ref, self.budget)
         return (ref, parsed) if parsed is not None else None
 
     def resolve(self, frame: Any) -> tuple[artifacts.MapRef, SourceMap, Token] | None:

@@ -261,3 +261,22 @@ def test_the_original_lines_a_map_brings_are_scrubbed(client, token, shop):
         event.payload["exception"]["values"][0]["stacktrace"]["frames"][0]["context_line"]
         == '  throw new Error("bad");'
     )
+
+
+def test_a_map_too_large_to_decode_in_a_request_is_refused_at_upload(client, token, shop, monkeypatch):
+    monkeypatch.setattr("monitoring.errors.sourcemaps.MAX_MAPPINGS_CHARS", 10)
+    data = bundle({"~/big.js.map": ("source_map", app_map(), {})})
+    detail = upload(client, token, data)["detail"]
+    assert detail == "~/big.js.map: malformed source map: mappings: over 10 characters; split the bundle into chunks"
+
+
+def test_one_event_decodes_a_bounded_amount_of_maps_and_the_next_finds_them_decoded(client, token, shop, monkeypatch):
+    key = make_ingest_key(project=shop).key
+    build = str(uuid.uuid4())  # content of its own: not decoded by an earlier test
+    assert upload(client, token, app_bundle(debug_id=build))["state"] == "ok"
+    images = {"images": [{"type": "sourcemap", "code_file": APP_URL, "debug_id": build}]}
+    monkeypatch.setattr("monitoring.errors.symbolication.MAX_MAPPINGS_CHARS", 5)
+    over_budget = send_error(client, key, minified_frames(APP_URL), debug_meta=images)
+    assert resolved(over_budget)[2][2] == "a"  # left minified this once
+    monkeypatch.undo()
+    assert resolved(send_error(client, key, minified_frames(APP_URL), debug_meta=images)) == EXPECTED
