@@ -5,10 +5,12 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import redis
@@ -162,3 +164,33 @@ def pytest_sessionfinish(session):
     names = {f.name for f in figures}
     merged = [f for f in kept if f["name"] not in names] + [asdict(f) for f in figures]
     path.write_text(json.dumps(merged, indent=2) + "\n")
+
+
+# --- What the ingest fault tests share: a project made as an operator makes it, and the
+# values of a metric that reached the database.
+
+STORED_VALUES = (
+    "SELECT p.value FROM monitoring_metricpoint p JOIN monitoring_metricseries s ON s.id = p.series_id"
+    " WHERE s.name = %s"
+)
+
+
+def project_ingest_key(env: dict[str, str], name: str) -> str:
+    """`manage.py createproject` against the server's database; returns the public ingest key."""
+    from tests.benchmarks.server import ROOT
+
+    done = subprocess.run(
+        [sys.executable, "manage.py", "createproject", name, "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return urlsplit(json.loads(done.stdout)["dsn"]).username or ""
+
+
+def stored_values(connection, metric: str, *, placeholder: str = "%s") -> set[int]:
+    """The values of `metric` stored, through a DB-API connection (psycopg or sqlite3)."""
+    rows = connection.execute(STORED_VALUES.replace("%s", placeholder), [metric]).fetchall()
+    return {int(value) for (value,) in rows}

@@ -8,15 +8,12 @@ embedded default under gunicorn, as `make run` serves it.
 
 import json
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from http.client import HTTPConnection
-from urllib.parse import urlsplit
 
-from tests.benchmarks.server import ROOT, Gunicorn, manage, server_environment
-from tests.faults.conftest import only_in_fault_suite
+from tests.benchmarks.server import Gunicorn, manage, server_environment
+from tests.faults.conftest import only_in_fault_suite, project_ingest_key, stored_values
 
 pytestmark = only_in_fault_suite
 
@@ -37,15 +34,7 @@ def test_ingest_at_twice_its_capacity_for_30_s(tmp_path, bench):
     env = server_environment(data)
     env.update(TELEMETRY_RATE_PER_SECOND=str(CAPACITY_PER_SECOND), TELEMETRY_RATE_BURST=str(CAPACITY_PER_SECOND))
     manage(env, "migrate", "--no-input")
-    done = subprocess.run(
-        [sys.executable, "manage.py", "createproject", "Overload", "--json"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    key = urlsplit(json.loads(done.stdout)["dsn"]).username or ""
+    key = project_ingest_key(env, "Overload")
     server = Gunicorn(env=env, log_path=tmp_path / "gunicorn.log", workers=2)
     answers: list[tuple[int, int, float]] = []  # value, status, milliseconds
     lock = threading.Lock()
@@ -91,13 +80,7 @@ def test_ingest_at_twice_its_capacity_for_30_s(tmp_path, bench):
     refused_ms = [ms for _, status, ms in answers if status in (429, 503)]
     other = [(value, status) for value, status, _ in answers if not (200 <= status < 300 or status in (429, 503))]
     with sqlite3.connect(data / "lookout.sqlite3") as db:
-        stored = {
-            int(v)
-            for (v,) in db.execute(
-                "SELECT p.value FROM monitoring_metricpoint p JOIN monitoring_metricseries s ON s.id = p.series_id"
-                " WHERE s.name = 'faults.overload'"
-            )
-        }
+        stored = stored_values(db, "faults.overload", placeholder="?")
     lost = accepted - stored
     p99_accepted, p99_refused = _percentile(accepted_ms, 0.99), _percentile(refused_ms, 0.99)
 

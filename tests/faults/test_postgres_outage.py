@@ -7,18 +7,15 @@ within 5 s of its return ingest answers 2xx again; and every point that got a 2x
 """
 
 import json
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
 from http.client import HTTPConnection
-from urllib.parse import urlsplit
 
 import psycopg
 
-from tests.benchmarks.server import ROOT, Gunicorn, manage, server_environment
-from tests.faults.conftest import only_in_fault_suite
+from tests.benchmarks.server import Gunicorn, manage, server_environment
+from tests.faults.conftest import only_in_fault_suite, project_ingest_key, stored_values
 
 pytestmark = only_in_fault_suite
 
@@ -57,7 +54,7 @@ def test_postgres_stopped_for_20_s_under_steady_ingest(postgres_cluster, tmp_pat
         TELEMETRY_RATE_BURST="100000",
     )
     manage(env, "migrate", "--no-input")
-    key = _project_key(env)
+    key = project_ingest_key(env, "Faults")
     server = Gunicorn(env=env, log_path=tmp_path / "gunicorn.log", workers=2)
     answers: list[Answer] = []
     stop = threading.Event()
@@ -93,7 +90,8 @@ def test_postgres_stopped_for_20_s_under_steady_ingest(postgres_cluster, tmp_pat
     errors = [a for a in answers if a.status >= 500 and a.status != 503 or a.status == 0]
     back = [a.at for a in answers if a.at > up_at and 200 <= a.status < 300]
     recovery = (back[0] - up_at) if back else float("inf")
-    stored = _stored_values(postgres_cluster.url)
+    with psycopg.connect(postgres_cluster.url.replace("postgres://", "postgresql://")) as connection:
+        stored = stored_values(connection, "faults.steady")
     lost = accepted - stored
 
     bench.record(
@@ -139,25 +137,3 @@ def test_postgres_stopped_for_20_s_under_steady_ingest(postgres_cluster, tmp_pat
     assert errors == [], f"{len(errors)} answers were 5xx other than 503 or none:\n{server.log_tail()}"
     assert recovery <= RECOVERY_GOAL_SECONDS, f"ingest answered 2xx again only after {recovery:.1f} s"
     assert not lost, f"{len(lost)} points answered 2xx are not stored, e.g. {sorted(lost)[:10]}"
-
-
-def _project_key(env) -> str:
-    done = subprocess.run(
-        [sys.executable, "manage.py", "createproject", "Faults", "--json"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return urlsplit(json.loads(done.stdout)["dsn"]).username or ""
-
-
-def _stored_values(url: str) -> set[int]:
-    with psycopg.connect(url.replace("postgres://", "postgresql://")) as connection:
-        rows = connection.execute(
-            "SELECT p.value FROM monitoring_metricpoint p JOIN monitoring_metricseries s ON s.id = p.series_id"
-            " WHERE s.name = %s",
-            ["faults.steady"],
-        ).fetchall()
-    return {int(value) for (value,) in rows}
