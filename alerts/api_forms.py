@@ -8,7 +8,7 @@ the field, and an invalid form writes nothing.
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django import forms
@@ -43,33 +43,50 @@ def form_errors(form: forms.BaseForm) -> dict[str, list[str]]:
     return errors
 
 
+def form_bound(
+    form_class: type[forms.ModelForm],
+    *,
+    values: Mapping[str, Any],
+    instance: models.Model | None = None,
+    **form_kwargs: Any,
+) -> forms.ModelForm:
+    """`form_class` bound to `values`, checked. A field not in `values` keeps what the form
+    starts from: the instance's current value, or the model's default for a new object (a
+    client sends only what it means to set). ValidationError naming each field otherwise."""
+    # A form given no instance starts from nothing; given a new one, from the model's defaults.
+    start = instance if instance is not None else form_class._meta.model()
+    current = form_class(instance=start, **form_kwargs)
+    merged = {name: current.initial.get(name) for name in current.fields}
+    merged.update(values)
+    form = form_class(data=form_data(current, merged), instance=start, **form_kwargs)
+    if not form.is_valid():
+        raise serializers.ValidationError(form_errors(form))
+    return form
+
+
 @transaction.atomic
 def form_save(
     form_class: type[forms.ModelForm],
     *,
     values: Mapping[str, Any],
     instance: models.Model | None = None,
-    partial: bool = False,
     stamp: Mapping[str, Any] | None = None,
+    save: Callable[[models.Model, forms.ModelForm, bool], None] | None = None,
     **form_kwargs: Any,
 ) -> Any:
-    """Save `instance` (or a new object) from `values` through `form_class`; with `partial`,
-    the fields not in `values` keep the instance's current values. ValidationError (a 400
-    naming each field) and nothing written when the form refuses. `stamp` sets attributes the
-    form does not edit (who made it) on an object being created, as the admin's save_model does."""
-    current = form_class(instance=instance, **form_kwargs) if instance is not None else None
-    merged: dict[str, Any] = {}
-    if partial and current is not None:
-        merged.update({name: current.initial.get(name) for name in current.fields})
-    merged.update(values)
-    probe = current or form_class(**form_kwargs)
-    form = form_class(data=form_data(probe, merged), instance=instance, **form_kwargs)
-    if not form.is_valid():
-        raise serializers.ValidationError(form_errors(form))
+    """Save `instance` (or a new object) from `values` through `form_class` (see form_bound):
+    nothing is written when the form refuses. `stamp` sets attributes the form does not edit
+    (who made it) on an object being created, as the admin's save_model does. `save(obj, form,
+    change)` replaces the plain obj.save() where the admin does more on a save."""
+    form = form_bound(form_class, values=values, instance=instance, **form_kwargs)
     saved = form.save(commit=False)
-    if instance is None:
+    change = saved.pk is not None
+    if not change:
         for name, value in (stamp or {}).items():
             setattr(saved, name, value)
-    saved.save()
+    if save is None:
+        saved.save()
+    else:
+        save(saved, form, change)
     form.save_m2m()
     return saved

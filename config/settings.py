@@ -253,6 +253,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # A rule's no-data and error policies are one choice set: one name in the schema.
+    "ENUM_NAME_OVERRIDES": {"RulePolicyEnum": "alerts.rules.models.Policy"},
 }
 
 # --- Health ----------------------------------------------------------------------------

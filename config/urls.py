@@ -24,6 +24,7 @@ urlpatterns = [
     path("oncall/", include("alerts.paging.urls")),
     path("status/", include("alerts.status.urls")),
     path("", include("alerts.incidents.urls")),
+    path("", include("alerts.rules.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -236,7 +236,6 @@ class FormWrittenViewSet(StrictQueryParameters, viewsets.ModelViewSet):
             self.form_class,
             values=serializer.validated_data,
             instance=serializer.instance,
-            partial=serializer.partial,
             **self.form_kwargs(),
         )
 
