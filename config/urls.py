@@ -25,6 +25,7 @@ urlpatterns = [
     path("status/", include("alerts.status.urls")),
     path("", include("alerts.incidents.urls")),
     path("", include("alerts.rules.urls")),
+    path("", include("alerts.delivery.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
