@@ -32,6 +32,16 @@ def _above(metric: str, agg: str, threshold: float, **extra) -> dict:
     return {"metric": metric, "agg": agg, "window_minutes": 5, "operator": "gt", "threshold": threshold, **extra}
 
 
+def _classified(categories: list[str], *, window_minutes: int = 5, severity_from_issue: bool = False) -> dict:
+    return {
+        "window_minutes": window_minutes,
+        "should_alert_only": False,
+        "categories": categories,
+        "min_severity": None,
+        "severity_from_issue": severity_from_issue,
+    }
+
+
 EXAMPLE_RULES = (
     ExampleRule(
         "error-rate",
@@ -68,6 +78,40 @@ EXAMPLE_RULES = (
         "high",
         120,
         "{value} % of the connection pool in use",
+    ),
+    # Errors routed by their classification (monitoring.errors.classification): what pages
+    # and what only notifies is decided by the issue's category, not by one rule for all.
+    ExampleRule(
+        "login-errors",
+        "Login errors page the on-call",
+        "error_new_issue",
+        _classified(["authentication"]),
+        "critical",
+        0,
+    ),
+    ExampleRule(
+        "security-errors",
+        "Security errors (unauthorized, CSP) page the on-call",
+        "error_new_issue",
+        _classified(["security"]),
+        "critical",
+        0,
+    ),
+    ExampleRule(
+        "network-timeouts",
+        "Network timeouts only notify",
+        "error_frequency",
+        {"count": 10, **_classified(["network"], window_minutes=10)},
+        "medium",
+        0,
+    ),
+    ExampleRule(
+        "classified-errors",
+        "Validation, performance and data errors at the issue's own severity",
+        "error_new_issue",
+        _classified(["validation", "performance", "data_integrity"], severity_from_issue=True),
+        "medium",
+        0,
     ),
     ExampleRule("api-down", "API down for 5 minutes", "target_status", {"statuses": ["down"]}, "critical", 300),
     ExampleRule(

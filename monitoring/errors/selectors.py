@@ -5,8 +5,8 @@ Reading release health: crash-free sessions and users of a release.
 
 import uuid
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -14,7 +14,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 
-from monitoring.errors.models import ErrorIssueActivity
+from monitoring.errors.models import ErrorIssueActivity, IssueSeverity
 from monitoring.models import (
     ErrorEvent,
     ErrorIssue,
@@ -290,42 +290,84 @@ class IssueEventCount:
     title: str
     level: str
     events: int
+    # The classification's verdict ("" when no rule matched): what alert rules route on.
+    category: str = ""
+    severity: str = ""
+
+
+_COUNT_COLUMNS = ("id", "project__slug", "title", "level", "event_count", "category", "severity")
+# Lowest first: "at least medium" is medium and everything after it.
+SEVERITY_ORDER = tuple(IssueSeverity.values)
+
+
+def severities_at_least(minimum: str) -> list[str]:
+    return list(SEVERITY_ORDER[SEVERITY_ORDER.index(minimum) :])
 
 
 def _event_counts(issues: QuerySet[ErrorIssue]) -> list[IssueEventCount]:
-    rows = issues.order_by("id").values_list("id", "project__slug", "title", "level", "event_count")
+    rows = issues.order_by("id").values_list(*_COUNT_COLUMNS)
     return [IssueEventCount(*row) for row in rows]
 
 
-def _scoped(project_id: int | None, should_alert_only: bool) -> QuerySet[ErrorIssue]:
+def _scoped(
+    project_id: int | None,
+    should_alert_only: bool,
+    categories: Collection[str] | None = None,
+    min_severity: str | None = None,
+) -> QuerySet[ErrorIssue]:
     issues = ErrorIssue.objects.exclude(status__in=[ErrorIssue.Status.MERGED, ErrorIssue.Status.IGNORED])
     if project_id is not None:
         issues = issues.filter(project_id=project_id)
     if should_alert_only:
         issues = issues.filter(should_alert=True)
+    # Filters in the same query: routing by classification costs no extra round trip.
+    if categories:
+        issues = issues.filter(category__in=list(categories))
+    if min_severity:
+        issues = issues.filter(severity__in=severities_at_least(min_severity))
     return issues
 
 
 def error_issues_new(
-    *, project_id: int | None, since: datetime, until: datetime, should_alert_only: bool = False
+    *,
+    project_id: int | None,
+    since: datetime,
+    until: datetime,
+    should_alert_only: bool = False,
+    categories: Collection[str] | None = None,
+    min_severity: str | None = None,
 ) -> list[IssueEventCount]:
     """Issues first seen in [since, until), events counted over their whole life."""
-    return _event_counts(_scoped(project_id, should_alert_only).filter(first_seen__gte=since, first_seen__lt=until))
+    issues = _scoped(project_id, should_alert_only, categories, min_severity)
+    return _event_counts(issues.filter(first_seen__gte=since, first_seen__lt=until))
 
 
 def error_issues_regressed(
-    *, project_id: int | None, since: datetime, until: datetime, should_alert_only: bool = False
+    *,
+    project_id: int | None,
+    since: datetime,
+    until: datetime,
+    should_alert_only: bool = False,
+    categories: Collection[str] | None = None,
+    min_severity: str | None = None,
 ) -> list[IssueEventCount]:
     """Issues that came back after being resolved, their regression in [since, until)."""
     return _event_counts(
-        _scoped(project_id, should_alert_only).filter(
+        _scoped(project_id, should_alert_only, categories, min_severity).filter(
             is_regression=True, regressed_at__gte=since, regressed_at__lt=until
         )
     )
 
 
 def error_issues_frequent(
-    *, project_id: int | None, since: datetime, until: datetime, at_least: int, should_alert_only: bool = False
+    *,
+    project_id: int | None,
+    since: datetime,
+    until: datetime,
+    at_least: int,
+    should_alert_only: bool = False,
+    categories: Collection[str] | None = None,
+    min_severity: str | None = None,
 ) -> list[IssueEventCount]:
     """Issues with at least `at_least` events in [since, until), counted from the events
     themselves (by event time), with that count."""
@@ -338,8 +380,8 @@ def error_issues_frequent(
     if not counts:
         return []
     return [
-        IssueEventCount(a.issue_id, a.project_slug, a.title, a.level, counts[a.issue_id])
-        for a in _event_counts(_scoped(None, should_alert_only).filter(pk__in=list(counts)))
+        replace(a, events=counts[a.issue_id])
+        for a in _event_counts(_scoped(None, should_alert_only, categories, min_severity).filter(pk__in=list(counts)))
     ]
 
 

@@ -228,6 +228,12 @@ class RuleKind:
         return cls.label
 
     @classmethod
+    def alert_severity(cls, params: dict[str, Any], labels: dict[str, str]) -> str | None:
+        """The incident severity a series of this kind asks for, from its labels (an error
+        issue's own severity); None (the default) leaves the rule's severity."""
+        return None
+
+    @classmethod
     def explain(
         cls, params: dict[str, Any], labels: dict[str, str], value: float | None, detail: dict[str, Any]
     ) -> str | None:

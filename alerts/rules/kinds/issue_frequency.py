@@ -4,18 +4,18 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from alerts.rules.kinds import fields as f
-from alerts.rules.kinds.base import Params, RuleKind, Sample
-from alerts.rules.kinds.issues import issue_sample
+from alerts.rules.kinds.base import Params, Sample
+from alerts.rules.kinds.issues import CLASSIFICATION_EXAMPLE, ClassifiedIssues, issue_sample
 from monitoring.errors.selectors import error_issues_frequent
 
 if TYPE_CHECKING:
     from alerts.models import AlertRule
 
 
-class IssueFrequency(RuleKind):
+class IssueFrequency(ClassifiedIssues):
     kind = "error_frequency"
     label = "Error tracking: an issue seen N times in M minutes"
-    example = {"count": 100, "window_minutes": 10, "should_alert_only": False}
+    example = {"count": 100, "window_minutes": 10, "should_alert_only": False, **CLASSIFICATION_EXAMPLE}
     # An issue below N is not listed: it has simply cleared.
     missing_is_ok = True
 
@@ -27,6 +27,7 @@ class IssueFrequency(RuleKind):
             "count": p.integer("count"),
             "window_minutes": p.integer("window_minutes", maximum=7 * 24 * 60),
             "should_alert_only": p.boolean("should_alert_only"),
+            **cls.classification_params(p),
         }
 
     @classmethod
@@ -37,6 +38,7 @@ class IssueFrequency(RuleKind):
             "should_alert_only": f.switch_field(
                 label="Only issues marked to alert", help_text="Skip issues whose alerts are turned off."
             ),
+            **cls.classification_fields(),
         }
 
     @classmethod
@@ -49,6 +51,7 @@ class IssueFrequency(RuleKind):
             until=now,
             at_least=params["count"],
             should_alert_only=params.get("should_alert_only", False),
+            **cls.classification_filter(params),
         )
         return [issue_sample(a, value=a.events) for a in issues]
 
@@ -62,7 +65,8 @@ class IssueFrequency(RuleKind):
 
     @classmethod
     def describe(cls, params: dict) -> str:
-        return f"an issue seen at least {params['count']} times in {params['window_minutes']} min"
+        seen = f"an issue seen at least {params['count']} times in {params['window_minutes']} min"
+        return seen + cls.describe_classification(params)
 
     @classmethod
     def explain(

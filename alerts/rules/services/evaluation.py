@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from alerts.incidents.services import incidents
+from alerts.incidents.severity import Severity
 from alerts.models import AlertRule, RuleInstance, RuleTransition
 from alerts.rules.kinds import RULE_KINDS
 from alerts.rules.kinds.base import RuleKind, Sample
@@ -235,13 +236,20 @@ def _update_instances(instances: list[RuleInstance]) -> None:
     batch_update(model=RuleInstance, rows=instances, fields=_INSTANCE_FIELDS)
 
 
+def alert_severity(rule: AlertRule, labels: dict[str, str]) -> str:
+    """The rule's severity, unless its kind takes the series' own (an issue's, when the rule says so)."""
+    kind = RULE_KINDS.get(rule.kind)
+    asked = kind.alert_severity(rule.params, labels) if kind else None
+    return asked if asked in Severity.values else rule.severity
+
+
 def alert_labels(rule: AlertRule, labels: dict[str, str]) -> dict[str, str]:
     """The series' labels, then the rule's own, then the ones the engine owns."""
     merged = {
         **labels,
         **{str(k): str(v) for k, v in (rule.labels or {}).items()},
         "alertname": rule.name,
-        "severity": rule.severity,
+        "severity": alert_severity(rule, labels),
         "rule_id": str(rule.pk),
     }
     if rule.project_id is not None and rule.project is not None:
@@ -320,7 +328,7 @@ def _signal(
         dedup_key=dedup_key(rule, labels, instance.fingerprint),
         labels=labels,
         status="firing" if firing else "resolved",
-        severity=rule.severity,
+        severity=labels["severity"],
         summary=_summary(rule, kind, instance.last_value, instance.labels, detail),
         at=(instance.fired_at or now) if firing else now,  # a firing instance always has fired_at
         value=instance.last_value,
