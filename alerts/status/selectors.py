@@ -29,7 +29,7 @@ from alerts.status.models import (
 )
 from alerts.status.services import DOMAINS_CACHE_KEY
 from monitoring.models import Status
-from monitoring.uptime.selectors import SILENT, TargetState, target_statuses, targets_history, uptime_by_target
+from monitoring.uptime.selectors import SILENT, TargetState, daily_counts, target_statuses, uptime_by_target
 
 SNAPSHOT_SECONDS = 30
 DOMAINS_SECONDS = 300
@@ -156,25 +156,49 @@ def _maintenance(*, states: dict[int, TargetState], start: datetime, end: dateti
     return _Coverage(by_target, covered)
 
 
-def _day_bar(buckets, occurrences: list[Occurrence], *, exclude_maintenance: bool) -> tuple[list[dict], float | None]:
-    days, probes, up = [], 0, 0.0
-    for bucket in buckets:
-        day_end = bucket.start + timedelta(seconds=DAY)
-        names = sorted({o.window.name for o in occurrences if o.starts_at < day_end and o.ends_at > bucket.start})
-        if bucket.uptime_pct is None:
+def _maintenance_days(occurrences: list[Occurrence], starts: list[datetime]) -> dict[int, list[str]]:
+    """Which of the bar's days each window touched (by day index), with the windows' names."""
+    if not occurrences:
+        return {}
+    first = starts[0]
+    days: dict[int, set[str]] = defaultdict(set)
+    for occurrence in occurrences:
+        begin = max(0, int((occurrence.starts_at - first).total_seconds() // DAY))
+        stop = min(
+            len(starts) - 1, int((occurrence.ends_at - first - timedelta(microseconds=1)).total_seconds() // DAY)
+        )
+        for i in range(begin, stop + 1):
+            days[i].add(occurrence.window.name)
+    return {i: sorted(names) for i, names in days.items()}
+
+
+def _day_bar(
+    starts: list[datetime],
+    labels: list[str],
+    counts: list[tuple[int, int]],
+    occurrences: list[Occurrence],
+    *,
+    exclude_maintenance: bool,
+) -> tuple[list[tuple[str, str]], float | None]:
+    """(state, tooltip) per day, and the uptime over the days counted. Runs for every day of
+    every component, so it stays plain tuples and arithmetic."""
+    maintenance = _maintenance_days(occurrences, starts) if occurrences else {}
+    days, probes, up = [], 0, 0
+    for i, (count, answered) in enumerate(counts):
+        if not count:
             state, words = "nodata", "no data"
         else:
-            state = "up" if bucket.uptime_pct >= 99.9 else "degraded" if bucket.uptime_pct >= 99 else "down"
-            words = f"{bucket.uptime_pct:.2f} % uptime"
+            pct = 100 * answered / count
+            state = "up" if pct >= 99.9 else "degraded" if pct >= 99 else "down"
+            words = f"{pct:.2f} % uptime"
+        names = maintenance.get(i)
         if names:
             state = "maintenance"
             words += " · maintenance: " + ", ".join(names)
-        if bucket.probes and not (names and exclude_maintenance):
-            probes += bucket.probes
-            up += bucket.probes * (bucket.uptime_pct or 0) / 100
-        days.append(
-            {"date": bucket.start.date().isoformat(), "state": state, "label": f"{bucket.start:%d %b %Y}: {words}"}
-        )
+        if count and not (names and exclude_maintenance):
+            probes += count
+            up += answered
+        days.append((state, f"{labels[i]}: {words}"))
     return days, (round(100 * up / probes, 3) if probes else None)
 
 
@@ -184,7 +208,8 @@ def build_snapshot(*, page_id: int, now: datetime) -> dict:
     components = list(Component.objects.filter(page=page).order_by("position", "name", "pk"))
     target_ids = sorted({c.target_id for c in components})
     states = {s.target_id: s for s in target_statuses(target_ids=target_ids, now=now)}
-    history = targets_history(target_ids=target_ids, resolution=DAY, buckets=HISTORY_DAYS, now=now)
+    starts, history = daily_counts(target_ids=target_ids, days=HISTORY_DAYS, now=now)
+    labels = [f"{start:%d %b %Y}" for start in starts]
     coverage = _maintenance(
         states=states, start=now - timedelta(days=HISTORY_DAYS + 1), end=now + timedelta(days=UPCOMING_DAYS)
     )
@@ -197,7 +222,7 @@ def build_snapshot(*, page_id: int, now: datetime) -> dict:
             state=states.get(component.target_id), override=component.status_override, in_maintenance=in_maintenance
         )
         days, uptime = _day_bar(
-            history.get(component.target_id, []), occurrences, exclude_maintenance=page.exclude_maintenance
+            starts, labels, history[component.target_id], occurrences, exclude_maintenance=page.exclude_maintenance
         )
         rows.append(
             {

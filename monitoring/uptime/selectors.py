@@ -7,7 +7,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import Case, CharField, Count, F, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from monitoring.models import Flip, ProbeResult, Status, Target, TargetRollup, TargetRollupCursor
@@ -293,6 +294,33 @@ def targets_history(*, target_ids: list[int], resolution: int, buckets: int, now
         target_id: [_bucket(start, found[target_id].get(start, Tally())) for start in starts]
         for target_id in target_ids
     }
+
+
+def daily_counts(
+    *, target_ids: list[int], days: int, now: datetime
+) -> tuple[list[datetime], dict[int, list[tuple[int, int]]]]:
+    """The last `days` closed days' starts, and per target (probes, answered probes) for each,
+    zeros where nothing was rolled up. Only the two counts are read: a status page draws
+    hundreds of 90-day bars from this one query, with no histogram to decode. The day comes
+    back as text (its first ten characters are the UTC date on every backend, connections
+    being in UTC): converting 18,000 timestamps cost more than the rest of the read."""
+    last = floor_time(now, 86400) - timedelta(days=1)
+    starts = [last - timedelta(days=days - 1 - i) for i in range(days)]
+    index = {start.date().isoformat(): i for i, start in enumerate(starts)}
+    counts = {target_id: [(0, 0)] * days for target_id in target_ids}
+    rows = (
+        TargetRollup.objects.filter(
+            target_id__in=target_ids,
+            resolution=TargetRollup.Resolution.DAY,
+            bucket_start__gte=starts[0],
+            bucket_start__lte=last,
+        )
+        .annotate(day=Cast("bucket_start", CharField()))
+        .values_list("target_id", "day", "count", "up_count")
+    )
+    for target_id, day, count, up in rows.iterator(chunk_size=5000):
+        counts[target_id][index[day[:10]]] = (count, up)
+    return starts, counts
 
 
 def _bucket(start: datetime, tally: Tally) -> Bucket:
