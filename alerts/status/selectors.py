@@ -11,6 +11,7 @@ next request rebuilds. Probe facts change without such a write; the short lifeti
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from html import escape
 
 from django.core.cache import cache
 from django.db.models import Prefetch
@@ -98,15 +99,31 @@ def page_slug_for_host(host: str) -> str | None:
     return domains.get(host.lower().rstrip("."))
 
 
-def page_snapshot(*, page: StatusPage, now: datetime | None = None) -> dict:
-    """The page as plain data (JSON-ready), from the cache when the page has not changed."""
+def page_snapshot(*, page: StatusPage, now: datetime | None = None, bars: bool = False) -> dict:
+    """The page as plain data (JSON-ready), from the cache when the page has not changed.
+
+    With `bars`, the 90-day bars are included and the snapshot is built afresh (the caller
+    caches what it renders from it); the cached copy leaves them out, as the JSON and badges
+    never read them and 18,000 day boxes cost more to pickle than to compute."""
     key = f"status:snapshot:{page.pk}:{page.content_version}"
-    snapshot = cache.get(key) if now is None else None
+    snapshot = cache.get(key) if now is None and not bars else None
     if snapshot is None:
         snapshot = build_snapshot(page_id=page.pk, now=now or timezone.now())
         if now is None:
-            cache.set(key, snapshot, SNAPSHOT_SECONDS)
-    return snapshot
+            cache.set(key, _without_bars(snapshot), SNAPSHOT_SECONDS)
+    return snapshot if bars else _without_bars(snapshot)
+
+
+def _without_bars(snapshot: dict) -> dict:
+    if not snapshot["components"] or "days" not in snapshot["components"][0]:
+        return snapshot
+    rows = {r["id"]: {k: v for k, v in r.items() if k != "days"} for r in snapshot["components"]}
+    return {
+        **snapshot,
+        "components": list(rows.values()),
+        "loose": [rows[r["id"]] for r in snapshot["loose"]],
+        "groups": [{**g, "components": [rows[c["id"]] for c in g["components"]]} for g in snapshot["groups"]],
+    }
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -181,7 +198,8 @@ def _day_bar(
     exclude_maintenance: bool,
 ) -> tuple[list[tuple[str, str]], float | None]:
     """(state, tooltip) per day, and the uptime over the days counted. Runs for every day of
-    every component, so it stays plain tuples and arithmetic."""
+    every component, so it stays plain tuples and arithmetic. Tooltips are HTML-safe already:
+    only window names, escaped here, come from people."""
     maintenance = _maintenance_days(occurrences, starts) if occurrences else {}
     days, probes, up = [], 0, 0
     for i, (count, answered) in enumerate(counts):
@@ -194,7 +212,7 @@ def _day_bar(
         names = maintenance.get(i)
         if names:
             state = "maintenance"
-            words += " · maintenance: " + ", ".join(names)
+            words += " · maintenance: " + escape(", ".join(names))
         if count and not (names and exclude_maintenance):
             probes += count
             up += answered
