@@ -211,7 +211,10 @@ def envelope_ingest(
             _attachment(item, attachments, result)
         elif item.type in NOT_STORED:
             result.dropped[(category, "not_stored")] += 1
-        # Unknown types are skipped, as the protocol asks: newer SDKs send newer items.
+        else:
+            # Skipped, as the protocol asks (newer SDKs send newer items), and counted under
+            # one category: a type is the client's word, and each name would be a row.
+            result.dropped[("unknown", "not_stored")] += 1
     if points:
         refused = _points_ingest(project, points)
         if refused:
