@@ -189,6 +189,22 @@ def _maintenance_days(occurrences: list[Occurrence], starts: list[datetime]) -> 
     return {i: sorted(names) for i, names in days.items()}
 
 
+_DAY_WORDS: dict[tuple[int, int], tuple[str, str]] = {}
+
+
+def _day_words(count: int, answered: int) -> tuple[str, str]:
+    """A day's colour and words; remembered, as whole days repeat the same counts (a full day
+    of one-minute probes all answered is (1440, 1440) everywhere)."""
+    if not count:
+        found = ("nodata", "no data")
+    else:
+        pct = 100 * answered / count
+        found = ("up" if pct >= 99.9 else "degraded" if pct >= 99 else "down", f"{pct:.2f} % uptime")
+    if len(_DAY_WORDS) < 100_000:
+        _DAY_WORDS[(count, answered)] = found
+    return found
+
+
 def _day_bar(
     starts: list[datetime],
     labels: list[str],
@@ -203,12 +219,7 @@ def _day_bar(
     maintenance = _maintenance_days(occurrences, starts) if occurrences else {}
     days, probes, up = [], 0, 0
     for i, (count, answered) in enumerate(counts):
-        if not count:
-            state, words = "nodata", "no data"
-        else:
-            pct = 100 * answered / count
-            state = "up" if pct >= 99.9 else "degraded" if pct >= 99 else "down"
-            words = f"{pct:.2f} % uptime"
+        state, words = _DAY_WORDS.get((count, answered)) or _day_words(count, answered)
         names = maintenance.get(i)
         if names:
             state = "maintenance"

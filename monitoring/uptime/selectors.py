@@ -318,7 +318,9 @@ def daily_counts(
         .annotate(day=Cast("bucket_start", CharField()))
         .values_list("target_id", "day", "count", "up_count")
     )
-    for target_id, day, count, up in rows.iterator(chunk_size=5000):
+    # Read whole rather than through iterator(): on PostgreSQL that is a server-side cursor,
+    # planned for the first rows and fetched in round trips, twice as slow for 18,000 rows.
+    for target_id, day, count, up in rows:
         counts[target_id][index[day[:10]]] = (count, up)
     return starts, counts
 

