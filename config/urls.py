@@ -7,6 +7,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config.overview import OverviewView
+
 urlpatterns = [
     # The portal is the admin: the bare address leads there, and browsers asking for the
     # conventional icon get the one the pages link.
@@ -26,6 +28,7 @@ urlpatterns = [
     path("", include("alerts.incidents.urls")),
     path("", include("alerts.rules.urls")),
     path("", include("alerts.delivery.urls")),
+    path("api/v1/overview", OverviewView.as_view(), name="api-overview"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
