@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from statistics import median
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 
 from backups.models import Plan, Run, Status, Verification
 from backups.schedule import previous_time
@@ -38,6 +38,10 @@ class PlanFacts:
     due_since: datetime | None = None
     last_failure_kind: str = ""
     last_verification_failure_kind: str = ""
+    # When the newest success that a verification passed finished: how old the newest proven
+    # restore point is. The newest success alone says nothing once backups outpace verification.
+    newest_verified_success_at: datetime | None = None
+    first_success_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,12 @@ def _facts(plan: Plan, *, now: datetime) -> PlanFacts:
             .values_list("stored_bytes", flat=True)[:MEDIAN_WINDOW]
         )
         median_bytes = int(median(before)) if before else None
+    verified = (
+        successes.filter(verified_at__isnull=False)
+        .filter(Q(verification_failed_at__isnull=True) | Q(verification_failed_at__lte=F("verified_at")))
+        .first()
+    )
+    first = successes.order_by("finished_at", "id").first()
     failed_check = Verification.objects.filter(plan=plan, status=Status.FAILED).order_by("-finished_at", "-id").first()
     due = plan_due_since(plan, now=now) if plan.enabled else None
     last_success_at = newest.finished_at if newest else None
@@ -101,6 +111,8 @@ def _facts(plan: Plan, *, now: datetime) -> PlanFacts:
         due_since=due,
         last_failure_kind=failure.failure_kind if failure else "",
         last_verification_failure_kind=failed_check.failure_kind if failed_check else "",
+        newest_verified_success_at=verified.finished_at if verified else None,
+        first_success_at=first.finished_at if first else None,
     )
 
 

@@ -80,10 +80,18 @@ def test_verification_facts(make_plan):
     Run.objects.filter(pk=run.pk).update(verification_failed_at=NOW - timedelta(hours=1))
     (facts,) = plan_facts(NOW)
     assert facts.newest_success_verified_at is None
+    assert facts.newest_verified_success_at is None  # a failed verification proves nothing
     assert facts.last_verification_failed_at == NOW - timedelta(hours=1)
     assert "row counts differ" in facts.last_verification_error
     Run.objects.filter(pk=run.pk).update(verified_at=NOW)
     (facts,) = plan_facts(NOW)
     assert facts.newest_success_verified_at == NOW
+    assert facts.newest_verified_success_at == run.finished_at
     tile = freshness(NOW)
     assert tile.newest_verified_at == NOW and tile.unverified_plans == []
+    # A newer, unverified success leaves the newest proven restore point where it was.
+    newer = _run(plan, at=NOW + timedelta(hours=1))
+    (facts,) = plan_facts(NOW + timedelta(hours=2))
+    assert facts.newest_success_verified_at is None
+    assert facts.newest_verified_success_at == run.finished_at
+    assert facts.first_success_at == run.finished_at and facts.last_success_at == newer.finished_at

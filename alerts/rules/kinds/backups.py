@@ -230,7 +230,7 @@ class BackupOverdue(BackupKind):
 
 class BackupUnverified(BackupKind):
     kind = "backup_unverified"
-    label = "Backups: the newest backup not verified for N days"
+    label = "Backups: no backup verified for N days"
     example = {"days": 7, **SCOPE}
     ok_words = "verified"
     threshold_param, unit = "days", "days"
@@ -247,19 +247,30 @@ class BackupUnverified(BackupKind):
     def measure(cls, params: dict[str, Any], plan: PlanFacts, now: datetime) -> tuple[float | None, bool, dict]:
         if plan.last_success_at is None:
             return None, False, {"breached": False}  # nothing to verify yet: overdue says the rest
-        unverified = plan.newest_success_verified_at is None
-        days = round((now - plan.last_success_at).total_seconds() / 86400, 2) if unverified else 0.0
-        breached = unverified and days > params["days"]
-        return days, breached, {"breached": breached, "last_success_at": _when(plan.last_success_at)}
+        if plan.newest_success_verified_at is not None:
+            return 0.0, False, {"breached": False}
+        # Counted from the newest proven restore point, not from the newest success: with daily
+        # backups the newest success is always under a day old, verified or not.
+        since = plan.newest_verified_success_at or plan.first_success_at or plan.last_success_at
+        days = round((now - since).total_seconds() / 86400, 2)
+        breached = days > params["days"]
+        detail = {
+            "breached": breached,
+            "last_success_at": _when(plan.last_success_at),
+            "verified_success_at": _when(plan.newest_verified_success_at),
+        }
+        return days, breached, detail
 
     @classmethod
     def describe(cls, params: dict[str, Any]) -> str:
-        return f"newest backup unverified for more than {params['days']:g} days"
+        return f"no backup verified for more than {params['days']:g} days"
 
     @classmethod
     def why(cls, plan: str, params: dict[str, Any], value: float | None, detail: dict[str, Any]) -> str:
+        proven = detail.get("verified_success_at")
+        said = f"its newest verified backup is from {_said(proven)}" if proven else "no backup of it was ever verified"
         return (
-            f"backup '{plan}' unverified for {value or 0:.0f} days: its newest success "
+            f"backup '{plan}' unverified for {value or 0:.0f} days: {said}; its newest success "
             f"({_said(detail.get('last_success_at'))}) has not been proven by a test restore"
         )
 

@@ -1,4 +1,4 @@
-"""Backup rules: a backup failed, a plan overdue, the newest backup unverified, a verification
+"""Backup rules: a backup failed, a plan overdue, no backup verified for days, a verification
 failed, a backup shrunk. Real plan, run and verification rows, read by the real selector."""
 
 from datetime import UTC, datetime, timedelta
@@ -115,8 +115,32 @@ def test_the_newest_backup_unverified_for_more_than_the_days(db, tick, signals):
     tick(NOW)
 
     assert firing(signals) == {
-        "portal-nightly": "backup 'portal-nightly' unverified for 9 days: its newest success "
-        "(2026-03-01 12:01 UTC) has not been proven by a test restore"
+        "portal-nightly": "backup 'portal-nightly' unverified for 9 days: no backup of it was ever verified; "
+        "its newest success (2026-03-01 12:01 UTC) has not been proven by a test restore"
+    }
+
+
+def test_daily_backups_that_verification_never_proves_fire_after_the_days(db, tick, signals):
+    """The newest success is always under a day old; what ages is the newest proven one."""
+    never, lapsed, weekly, young = plan("portal-nightly"), plan("app-db"), plan("weekly-proven"), plan("young")
+    for day in range(10, 0, -1):
+        at = NOW - timedelta(days=day)
+        run(never, at=at)
+        if day <= 6:  # young: backed up daily for six days, never verified, within the seven
+            run(young, at=at)
+        # app-db was proven once, nine days ago, and never since
+        run(lapsed, at=at, verified_at=at + timedelta(hours=1) if day == 9 else None)
+        # weekly-proven: its verification proves the newest backup every seven days
+        run(weekly, at=at, verified_at=at + timedelta(hours=1) if day in (10, 3) else None)
+    rule_of("backup_unverified", {"days": 7})
+
+    tick(NOW)
+
+    assert firing(signals) == {
+        "portal-nightly": "backup 'portal-nightly' unverified for 10 days: no backup of it was ever verified; "
+        "its newest success (2026-03-09 12:01 UTC) has not been proven by a test restore",
+        "app-db": "backup 'app-db' unverified for 9 days: its newest verified backup is from "
+        "2026-03-01 12:01 UTC; its newest success (2026-03-09 12:01 UTC) has not been proven by a test restore",
     }
 
 
