@@ -1,7 +1,10 @@
 """The backups admin as a person uses it: the plan form's field errors, the variables'
 presence, the buttons, the run list with its badges, and the superuser-only download."""
 
+import re
+
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from backups.models import DownloadLog, Plan, Run, Status
@@ -69,28 +72,67 @@ def test_a_saved_plan_shows_its_variables_present_or_missing_never_the_value(adm
     assert "present" in listing and "hunter2" not in listing
 
 
+def _csrf(page: str) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+
+
 def test_test_connection_back_up_now_and_the_run_list(
-    admin_client, make_plan, notes_db, identity_env, eager, django_capture_on_commit_callbacks
+    make_plan, notes_db, identity_env, eager, django_capture_on_commit_callbacks, admin_user
 ):
     plan = make_plan(name="app", source="sqlite", sqlite_path=str(notes_db))
     change = reverse("admin:backups_plan_change", args=[plan.pk])
-    buttons = reverse("admin:backups_plan_changelist") + f"{plan.pk}/"
-    answer = admin_client.get(buttons + "test-connection/", follow=True).content.decode()
+    client = Client(enforce_csrf_checks=True)  # as a browser: the token must come from the page
+    client.force_login(admin_user)
+    page = client.get(change).content.decode()
+    token = _csrf(page)
+    for name in ("test_connection", "back_up_now", "verify_now"):
+        assert f'action="{reverse(f"admin:backups_plan_{name}", args=[plan.pk])}"' in page
+    answer = client.post(
+        reverse("admin:backups_plan_test_connection", args=[plan.pk]), {"csrfmiddlewaretoken": token}, follow=True
+    ).content.decode()
     assert "SQLite" in answer and "2 tables" not in answer and "1 tables" in answer and "is writable" in answer
     with django_capture_on_commit_callbacks(execute=True):
-        admin_client.get(buttons + "back-up-now/")
+        client.post(reverse("admin:backups_plan_back_up_now", args=[plan.pk]), {"csrfmiddlewaretoken": token})
     run = Run.objects.get()
     assert run.status == Status.SUCCEEDED and run.trigger == "manual"
-    listing = admin_client.get(reverse("admin:backups_run_changelist")).content.decode()
+    listing = client.get(reverse("admin:backups_run_changelist")).content.decode()
     assert "succeeded" in listing and run.sha256[:12] in listing and "not yet" in listing
     with django_capture_on_commit_callbacks(execute=True):
-        admin_client.get(buttons + "verify-now/")
-    listing = admin_client.get(reverse("admin:backups_run_changelist")).content.decode()
+        client.post(reverse("admin:backups_plan_verify_now", args=[plan.pk]), {"csrfmiddlewaretoken": token})
+    listing = client.get(reverse("admin:backups_run_changelist")).content.decode()
     assert "verified" in listing
-    receipts = admin_client.get(reverse("admin:backups_verification_changelist")).content.decode()
+    receipts = client.get(reverse("admin:backups_verification_changelist")).content.decode()
     assert "recovery time" in receipts.lower()
-    page = admin_client.get(change).content.decode()
+    page = client.get(change).content.decode()
     assert page.count("data-lookout-chart") == 2  # size and duration drawn
+
+
+def test_the_plan_buttons_act_only_on_a_post_with_its_token_by_someone_who_may_change_plans(
+    make_plan, notes_db, identity_env, eager, django_capture_on_commit_callbacks, admin_user, django_user_model
+):
+    from django.contrib.auth.models import Permission
+
+    plan = make_plan(name="app", source="sqlite", sqlite_path=str(notes_db))
+    urls = [reverse(f"admin:backups_plan_{name}", args=[plan.pk]) for name in ("back_up_now", "verify_now")]
+    urls.append(reverse("admin:backups_plan_test_connection", args=[plan.pk]))
+    admin = Client(enforce_csrf_checks=True)
+    admin.force_login(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        for url in urls:
+            assert admin.get(url).status_code == 405  # a link or an <img> starts nothing
+            assert admin.post(url).status_code == 403  # a form on another site has no token
+    assert not Run.objects.exists() and not plan.verifications.exists()
+
+    viewer = django_user_model.objects.create_user("viewer", password="x", is_staff=True)
+    viewer.user_permissions.add(*Permission.objects.filter(codename="view_plan"))
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(viewer)
+    page = client.get(reverse("admin:backups_plan_change", args=[plan.pk])).content.decode()
+    assert 'id="plan-buttons"' not in page  # no buttons for someone who may only look
+    with django_capture_on_commit_callbacks(execute=True):
+        for url in urls:
+            assert client.post(url, {"csrfmiddlewaretoken": _csrf(page)}).status_code == 403
+    assert not Run.objects.exists()
 
 
 def test_a_plan_without_runs_says_why_its_chart_is_empty(admin_client, make_plan, notes_db):
