@@ -240,7 +240,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["monitoring.projects.api.permissions.TokenScope"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "monitoring.common.strict.StrictLimitOffsetPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "monitoring.common.exception_handler.exception_handler",
 }
@@ -255,6 +255,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # A rule's no-data and error policies are one choice set: one name in the schema.
     "ENUM_NAME_OVERRIDES": {"RulePolicyEnum": "alerts.rules.models.Policy"},
+    # Every operation documents its refusals (400, 401, 403, 404, 413, 415, 429, 503) as well.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "monitoring.common.openapi.document_error_answers",
+    ],
 }
 
 # --- Health ----------------------------------------------------------------------------

@@ -49,3 +49,14 @@ def _refused_by_database(exc: DataError) -> Response:
         {"error": "invalid input", "fields": {"body": [data_error_message(exc)]}},
         status=status.HTTP_400_BAD_REQUEST,
     )
+
+
+def not_found(request, exception):
+    """Django's 404 (no route matched, e.g. /api/v1/targets/0.5): JSON under /api/, as every API
+    answer is, and the usual page elsewhere."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": f"no such address: {request.path}"}, status=404)
+    return page_not_found(request, exception)

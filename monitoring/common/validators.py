@@ -82,3 +82,20 @@ def validate_headers(value) -> None:
     for name in value:
         if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name):
             raise ValidationError(f"{name!r} is not a valid header name.")
+
+
+def unknown_fields(data, known, *, where: str = "") -> dict[str, str]:
+    """{path: message} for each key of `data` that is not in `known`.
+
+    Strict inputs: a field the server does not read is refused, naming it as sent, rather than
+    dropped without a word (a misspelt `metdata` would otherwise lose the metadata silently).
+    The name is made printable and bounded, since it is echoed back in a JSON answer."""
+    expected = ", ".join(sorted(known)) or "none"
+    return {
+        f"{where}{_echoable(key)}": f"unknown field; expected one of: {expected}" for key in data if key not in known
+    }
+
+
+def _echoable(key) -> str:
+    text = str(key)[:100]
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")

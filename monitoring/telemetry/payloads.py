@@ -25,6 +25,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from monitoring.common.validators import unknown_fields
+
 # Matched whole (fullmatch): with `$`, a trailing newline would slip into a stored name.
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:/-]{0,199}")
 TAG_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}")
@@ -51,6 +53,29 @@ RATINGS = {"good", "needs-improvement", "poor"}
 DEVICES = {"mobile", "tablet", "desktop"}
 CONNECTION = re.compile(r"^[a-z0-9-]{1,16}$")
 KINDS = ("counter", "gauge", "distribution")
+
+# The fields each endpoint's items may have; any other is refused, naming it (strict inputs:
+# a misspelt field must not be dropped without a word). Vitals take every field of the
+# web-vitals library's Metric object (`entries` and `attribution` are read by nobody here).
+FIELDS = {
+    "points": frozenset({"name", "value", "unit", "tags", "type", "timestamp"}),
+    "events": frozenset({"action", "duration", "metadata", "timestamp"}),
+    "vitals": frozenset(
+        {"name", "value", "rating", "delta", "id", "navigationType", "entries", "attribution"}
+        | {"url", "route", "device", "connection", "timestamp"}
+    ),
+}
+
+
+def tag_field(plural: str, key: str | None = None) -> str:
+    """The body field a point's tag `key` (or, with no key, its tags) came from, so a refusal
+    about a tag names what the client sent: an event's tags are its `metadata` and `action`,
+    a vital's its `route`, `device` and `connection`, a metric point's its `tags`."""
+    if plural == "events":
+        return "action" if key == "action" else "metadata" + (f".{key}" if key else "")
+    if plural == "vitals":
+        return key or "route"
+    return "tags" + (f".{key}" if key else "")
 
 
 class PointIn(NamedTuple):
@@ -109,6 +134,8 @@ def parse_body(body: bytes, *, plural: str, item: Callable[[dict, Window], Point
         # no item needs more than four levels, so the body is refused, not the process.
         raise PayloadError({"body": "nested too deeply; an item needs at most four levels of [] and {}"}) from None
     single = isinstance(data, dict) and plural not in data
+    if isinstance(data, dict) and not single and (unknown := unknown_fields(data, {plural})):
+        raise PayloadError(unknown)
     items = [data] if single else data.get(plural) if isinstance(data, dict) else data
     if not isinstance(items, list):
         raise PayloadError({plural: f'expected an object, a JSON array of them, or {{"{plural}": [...]}}'})
@@ -124,6 +151,9 @@ def parse_body(body: bytes, *, plural: str, item: Callable[[dict, Window], Point
         where = "" if single else f"{plural}[{index}]."
         if not isinstance(raw, dict):
             errors[where.rstrip(".") or plural] = "expected a JSON object"
+            continue
+        if unknown := unknown_fields(raw, FIELDS[plural], where=where):
+            errors.update(unknown)
             continue
         try:
             points.append(item(raw, window))

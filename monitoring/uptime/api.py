@@ -7,12 +7,15 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from monitoring.common.strict import PAGINATION, NamesField, StrictFieldsSerializer, StrictQueryParameters
 from monitoring.models import Flip, Heartbeat, ProbeResult, Target
 from monitoring.uptime.selectors import (
     WINDOWS,
@@ -33,7 +36,7 @@ from monitoring.uptime.services.config import (
 )
 
 
-class HeartbeatSerializer(serializers.ModelSerializer):
+class HeartbeatSerializer(StrictFieldsSerializer, serializers.ModelSerializer):
     ping_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -47,9 +50,8 @@ class HeartbeatSerializer(serializers.ModelSerializer):
         return f"{settings.SITE_URL}/ping/{heartbeat.ping_key}"
 
 
-class TargetSerializer(serializers.ModelSerializer):
-    # Written as a list of names; read back in to_representation from the prefetched tags.
-    tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, write_only=True)
+class TargetSerializer(StrictFieldsSerializer, serializers.ModelSerializer):
+    tags = NamesField(child=serializers.CharField(max_length=50), required=False, sort=True)
     heartbeat = HeartbeatSerializer(required=False, allow_null=True)
     silent_regions = serializers.SerializerMethodField(
         help_text="Regions with no result for two intervals: they count as unknown, never as their last status."
@@ -81,7 +83,6 @@ class TargetSerializer(serializers.ModelSerializer):
     def to_representation(self, target: Target) -> dict[str, Any]:
         data = super().to_representation(target)
         data["status"] = target_state(target, now=timezone.now()).status
-        data["tags"] = sorted(t.name for t in target.tags.all())
         if target.kind != Target.Kind.HEARTBEAT:
             data["heartbeat"] = None
         return data
@@ -157,40 +158,52 @@ def _since(request: Request) -> datetime | None:
     return moment
 
 
-class TargetViewSet(viewsets.ModelViewSet):
+class TargetFilter(serializers.Serializer):
+    project = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, required=False, help_text="Only this project's targets (its id)."
+    )
+
+
+@extend_schema_view(list=extend_schema(parameters=[TargetFilter]))
+class TargetViewSet(StrictQueryParameters, viewsets.ModelViewSet):
     """Uptime and heartbeat targets. Pausing and resuming have their own actions."""
 
     serializer_class = TargetSerializer
+    parser_classes = [JSONParser]  # the token API reads JSON only; anything else is a 415
+    query_parameters = {"list": ("project", *PAGINATION), "summary": ("project",), "results": ("since",)}
     queryset = Target.objects.select_related("heartbeat").prefetch_related("tags").order_by("id")
 
     def get_queryset(self) -> QuerySet[Target]:
         targets = super().get_queryset()
-        project = self.request.query_params.get("project")
-        if project is not None:
-            if not project.isdigit():
-                raise serializers.ValidationError({"project": ["a project id"]})
-            targets = targets.filter(project_id=int(project))
+        chosen = TargetFilter(data=self.request.query_params)
+        chosen.is_valid(raise_exception=True)
+        if "project" in chosen.validated_data:
+            targets = targets.filter(project_id=chosen.validated_data["project"])
         return targets
 
     @extend_schema(
-        parameters=[OpenApiParameter("since", str, description="ISO 8601 time; newest first")],
+        parameters=[
+            OpenApiParameter(
+                "since", OpenApiTypes.DATETIME, description="ISO 8601 time with a zone; results after it, newest first"
+            )
+        ],
         responses=ResultSerializer(many=True),
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def results(self, request: Request, pk: str | None = None) -> Response:
         target = self.get_object()
         rows = target_results(target_id=target.pk, since=_since(request), limit=500)
         return Response(ResultSerializer(rows, many=True).data)
 
     @extend_schema(responses=RegionSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def regions(self, request: Request, pk: str | None = None) -> Response:
         """Each region's status and newest result."""
         target = self.get_object()
         return Response(RegionSerializer(target_regions(target=target), many=True).data)
 
     @extend_schema(responses=FlipSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def flips(self, request: Request, pk: str | None = None) -> Response:
         target = self.get_object()
         return Response(FlipSerializer(target_flips(target_id=target.pk, limit=500), many=True).data)
@@ -210,13 +223,14 @@ class TargetViewSet(viewsets.ModelViewSet):
         return Response(self.get_serializer(self.get_queryset().get(pk=target.pk)).data)
 
     @extend_schema(
+        parameters=[TargetFilter],
         responses=inline_serializer(
             "TargetSummary",
             {
                 "counts": serializers.DictField(child=serializers.IntegerField()),
                 "targets": serializers.ListField(child=serializers.DictField()),
             },
-        )
+        ),
     )
     @action(detail=False, methods=["get"])
     def summary(self, request: Request) -> Response:

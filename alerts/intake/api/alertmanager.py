@@ -14,6 +14,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from alerts.incidents.services.incidents import AlertSignal, alerts_receive
+from alerts.intake.api import bodies
 from alerts.intake.api import fields as f
 from alerts.intake.api.common import IntakeView, PayloadInvalid
 from alerts.intake.api.severities import severity_from
@@ -102,7 +103,7 @@ def signals_from(payload: dict, *, integration: Integration, now) -> list[AlertS
 
 
 @extend_schema(
-    request={"application/json": dict},
+    request={"application/json": bodies.ALERTMANAGER},
     responses={
         202: inline_serializer(
             "AlertmanagerAccepted",
@@ -111,7 +112,9 @@ def signals_from(payload: dict, *, integration: Integration, now) -> list[AlertS
     },
     examples=[OpenApiExample("A firing group", value=EXAMPLE, request_only=True)],
     description="Alertmanager webhook v4. One group (groupKey) is one incident, alerts are matched by "
-    "fingerprint, resolved alerts resolve. Strictly checked: 400 names the bad field, and nothing is stored.",
+    "fingerprint, resolved alerts resolve. Strictly checked: 400 names the bad field, and nothing is stored. "
+    "Fields Lookout does not read (newer Alertmanager versions add some) are accepted and ignored, so an "
+    "Alertmanager upgrade never stops paging.",
 )
 class AlertmanagerView(IntakeView):
     integration_kind = Integration.Kind.ALERTMANAGER

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from alerts.intake.api import schema  # noqa: F401  registers the token's OpenAPI description
 from alerts.intake.api.authentication import IntegrationTokenAuthentication
 from alerts.models import Integration
+from monitoring.common.strict import StrictQueryParameters
 
 
 class BodyTooLarge(exceptions.APIException):
@@ -30,10 +31,11 @@ class HasIntegration(permissions.BasePermission):
         return isinstance(request.auth, Integration)
 
 
-class IntakeView(APIView):
+class IntakeView(StrictQueryParameters, APIView):
     authentication_classes = [IntegrationTokenAuthentication]
     permission_classes = [HasIntegration]
     parser_classes = []  # read as bytes: the limit is checked before the body is parsed
+    credential_parameters = ("token",)  # senders that cannot set headers
     integration_kind = ""
     token_in_body = False
 

@@ -16,17 +16,27 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from alerts.incidents.services.incidents import AlertSignal, alerts_receive, incident_acknowledge, incident_resolve
+from alerts.intake.api import bodies
 from alerts.intake.api import fields as f
 from alerts.intake.api.common import IntakeView
 from alerts.models import Incident, IncidentAlert, Integration, Severity
 
 ACTIONS = ("trigger", "acknowledge", "resolve")
+# PagerDuty Events v2's fields. client, client_url, links and images are PagerDuty's own, sent
+# by its libraries: accepted and not read. Any other field is refused, naming it.
+EVENT_FIELDS = frozenset(
+    {"event_action", "routing_key", "dedup_key", "payload", "client", "client_url", "links", "images"}
+)
+PAYLOAD_FIELDS = frozenset(
+    {"summary", "source", "severity", "timestamp", "component", "group", "class", "custom_details"}
+)
 SEVERITIES = {"critical": Severity.CRITICAL, "error": Severity.HIGH, "warning": Severity.MEDIUM, "info": Severity.LOW}
 DEDUP_KEY_MAX = 200
 
 
 def _trigger_signal(event: dict, *, dedup_key: str, integration: Integration, now) -> AlertSignal:
     payload = f.obj(f.required(event, "payload", "payload"), "payload")
+    f.known(payload, PAYLOAD_FIELDS, "payload.")
     summary = f.string(f.required(payload, "summary", "payload.summary"), "payload.summary", max_length=1024)
     source = f.string(f.required(payload, "source", "payload.source"), "payload.source", max_length=255)
     word = f.choice(f.required(payload, "severity", "payload.severity"), "payload.severity", tuple(SEVERITIES))
@@ -83,7 +93,7 @@ def _resolve(incident: Incident, *, integration: Integration, now: datetime) -> 
 
 
 @extend_schema(
-    request={"application/json": dict},
+    request={"application/json": bodies.EVENT},
     responses={
         202: inline_serializer(
             "EventAccepted",
@@ -112,7 +122,8 @@ def _resolve(incident: Incident, *, integration: Integration, now: datetime) -> 
     ],
     description="Events like PagerDuty Events v2: event_action trigger | acknowledge | resolve, by dedup_key. "
     "payload.severity is critical | error | warning | info. acknowledge or resolve for a dedup_key with no "
-    "open incident is accepted (202) and changes nothing, as in PagerDuty.",
+    "open incident is accepted (202) and changes nothing, as in PagerDuty. Unknown fields are refused (400 "
+    "naming them); PagerDuty's client, client_url, links and images are accepted and not read.",
 )
 class EventsView(IntakeView):
     integration_kind = Integration.Kind.EVENTS
@@ -120,6 +131,7 @@ class EventsView(IntakeView):
 
     def post(self, request):
         event = self.read_json(request)
+        f.known(event, EVENT_FIELDS)
         integration = request.auth
         action = f.choice(f.required(event, "event_action", "event_action"), "event_action", ACTIONS)
         if "routing_key" in event:

@@ -6,6 +6,7 @@ from datetime import datetime
 from django.utils.dateparse import parse_datetime
 
 from alerts.intake.api.common import PayloadInvalid
+from monitoring.common.validators import unknown_fields
 
 MISSING = object()
 
@@ -15,6 +16,12 @@ def required(data: dict, key: str, path: str):
     if value is MISSING:
         raise PayloadInvalid(path, "this field is required")
     return value
+
+
+def known(data: dict, fields: frozenset[str], where: str = "") -> None:
+    """A field the intake does not read is refused, naming it, rather than dropped without a word."""
+    for path, message in unknown_fields(data, fields, where=where).items():
+        raise PayloadInvalid(path, message)
 
 
 def string(value, path: str, *, max_length: int | None = None, allow_empty: bool = False) -> str:

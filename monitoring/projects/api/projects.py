@@ -1,18 +1,19 @@
 from django.db.models import Prefetch
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
+from monitoring.common.strict import PAGINATION, NamesField, StrictFieldsSerializer, StrictQueryParameters
 from monitoring.models import IngestKey, Project
 from monitoring.projects.services.projects import ProjectError, project_create
 
 
-class ProjectSerializer(serializers.ModelSerializer):
+class ProjectSerializer(StrictFieldsSerializer, serializers.ModelSerializer):
     dsn = serializers.CharField(read_only=True, allow_null=True)
-    environments = serializers.ListField(
+    environments = NamesField(
         child=serializers.RegexField(r"^[^\s/]+$", max_length=64),
         required=False,
         default=["production"],
-        write_only=True,
     )
     slug = serializers.SlugField(max_length=100, required=False, default="")
 
@@ -21,18 +22,19 @@ class ProjectSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "slug", "environments", "dsn", "created_at"]
         read_only_fields = ["id", "dsn", "created_at"]
 
-    def to_representation(self, project):
-        data = super().to_representation(project)
-        data["environments"] = [e.name for e in project.environments.all()]
-        return data
-
 
 class ProjectViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    StrictQueryParameters,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Projects and their DSNs. Creating one also creates its first ingest key."""
 
     serializer_class = ProjectSerializer
+    parser_classes = [JSONParser]  # the token API reads JSON only; anything else is a 415
+    query_parameters = {"list": PAGINATION}
     queryset = Project.objects.prefetch_related(
         Prefetch("ingest_keys", queryset=IngestKey.objects.filter(revoked_at=None)), "environments"
     ).order_by("id")

@@ -18,10 +18,12 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from monitoring.common.strict import StrictQueryParameters
 from monitoring.models import IngestKey, IngestRejection
 from monitoring.projects.api.authentication import IngestKeyAuthentication
 from monitoring.projects.api.permissions import HasIngestKey
 from monitoring.telemetry import payloads
+from monitoring.telemetry.api import schemas
 from monitoring.telemetry.ratelimit import IngestKeyTokenBucket
 from monitoring.telemetry.services.ingest import CardinalityExceeded, ingest_rejection_count, telemetry_ingest
 
@@ -66,14 +68,21 @@ def allowed_origin(project, origin: str) -> bool:
     return "*" in allowed or origin.rstrip("/").lower() in allowed
 
 
+VITALS_BODY = schemas.batch(schemas.VITAL, "vitals")
+METRICS_BODY = schemas.batch(schemas.POINT, "points")
+EVENTS_BODY = schemas.batch(schemas.EVENT, "events")
 STORED = inline_serializer("TelemetryStored", {"stored": serializers.IntegerField()})
+# What a 200 looks like; each view's request example is marked request_only, or drf-spectacular
+# shows the request body as the answer too.
+STORED_EXAMPLE = OpenApiExample("Stored", value={"stored": 1}, response_only=True)
 
 
-class TelemetryIngestView(APIView):
+class TelemetryIngestView(StrictQueryParameters, APIView):
     authentication_classes = [IngestKeyAuthentication]
     permission_classes = [HasIngestKey]
     throttle_classes = [IngestKeyTokenBucket]
     parser_classes = []  # the body is read as bytes: beacons send JSON as text/plain
+    credential_parameters = ("key",)  # beacons cannot send headers
     plural = ""
 
     @staticmethod
@@ -162,7 +171,7 @@ class TelemetryIngestView(APIView):
 
 
 @extend_schema(
-    request={"text/plain": dict, "application/json": dict},
+    request={"text/plain": VITALS_BODY, "application/json": VITALS_BODY},
     responses=STORED,
     examples=[
         OpenApiExample(
@@ -179,7 +188,9 @@ class TelemetryIngestView(APIView):
                 "device": "mobile",
                 "connection": "4g",
             },
-        )
+            request_only=True,
+        ),
+        STORED_EXAMPLE,
     ],
     description="One web-vitals metric object, or a batch of them, as sent by navigator.sendBeacon. "
     "All or nothing: any invalid item gets 400 naming it, and nothing is stored.",
@@ -190,7 +201,7 @@ class VitalsView(TelemetryIngestView):
 
 
 @extend_schema(
-    request={"application/json": dict, "text/plain": dict},
+    request={"application/json": METRICS_BODY, "text/plain": METRICS_BODY},
     responses=STORED,
     examples=[
         OpenApiExample(
@@ -203,11 +214,14 @@ class VitalsView(TelemetryIngestView):
                         "unit": "ms",
                         "type": "distribution",
                         "tags": {"endpoint": "/orders"},
-                        "timestamp": 1795000000,
                     }
                 ]
             },
-        )
+            # No timestamp: the point is stored as of now. A fixed one would be too old to store
+            # a few weeks after it was written (TELEMETRY_MAX_LATENESS_SECONDS).
+            request_only=True,
+        ),
+        STORED_EXAMPLE,
     ],
     description="A batch of points {name, value, unit, tags, type: counter|gauge|distribution, "
     "timestamp?}. All or nothing: any invalid item gets 400 naming it, and nothing is stored.",
@@ -218,9 +232,14 @@ class MetricsView(TelemetryIngestView):
 
 
 @extend_schema(
-    request={"application/json": dict, "text/plain": dict},
+    request={"application/json": EVENTS_BODY, "text/plain": EVENTS_BODY},
     responses=STORED,
-    examples=[OpenApiExample("An action", value={"action": "checkout", "duration": 812, "metadata": {"plan": "pro"}})],
+    examples=[
+        OpenApiExample(
+            "An action", value={"action": "checkout", "duration": 812, "metadata": {"plan": "pro"}}, request_only=True
+        ),
+        STORED_EXAMPLE,
+    ],
     description="User actions and feature use {action, duration (ms, optional), metadata (flat, becomes "
     "tags)}, one or a batch. All or nothing: any invalid item gets 400 naming it.",
 )

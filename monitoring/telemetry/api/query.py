@@ -3,24 +3,27 @@
 import re
 from datetime import timedelta
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from monitoring.common.strict import StrictQueryParameters
 from monitoring.models import Project
 from monitoring.telemetry.selectors.metrics import AGGREGATIONS, QueryError, query
 
-DURATION = re.compile(r"^(\d+)([smhd]?)$")
+# At most six digits: a year in seconds fits, and no count overflows a timedelta.
+DURATION = re.compile(r"^([1-9][0-9]{0,5})([smhd]?)$")
 UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+@extend_schema_field({"type": "string", "pattern": DURATION.pattern, "example": "15m"})
 class DurationField(serializers.Field):
     default_error_messages = {"invalid": "expected seconds or a number with s, m, h or d, such as 15m or 7d"}
 
     def to_internal_value(self, data):
-        match = DURATION.match(str(data).strip())
-        if not match or int(match[1]) == 0:
+        match = DURATION.match(str(data))
+        if not match:
             self.fail("invalid")
         return timedelta(seconds=int(match[1]) * UNITS[match[2]])
 
@@ -29,11 +32,11 @@ class DurationField(serializers.Field):
 
 
 class MetricQuerySerializer(serializers.Serializer):
-    project = serializers.CharField(help_text="The project's slug or id.")
+    project = serializers.CharField(max_length=100, help_text="The project's slug or id.")
     name = serializers.CharField(max_length=200)
     agg = serializers.ChoiceField(choices=AGGREGATIONS, default="avg")
-    window = DurationField(default=timedelta(hours=1))
-    step = DurationField(required=False)
+    window = DurationField(default=timedelta(hours=1), help_text="e.g. 1h, 7d (default 1h)")
+    step = DurationField(required=False, help_text="bucket width, e.g. 5m (default: the window)")
     tag = serializers.ListField(
         child=serializers.RegexField(r"^[^:]+:.*$", error_messages={"invalid": "expected key:value"}),
         required=False,
@@ -49,24 +52,21 @@ class MetricQuerySerializer(serializers.Serializer):
         return project
 
 
-class MetricQueryView(APIView):
+class MetricQueryView(StrictQueryParameters, APIView):
+    query_parameters = {"get": tuple(MetricQuerySerializer().fields)}
+
     @extend_schema(
-        parameters=[
-            OpenApiParameter("project", str, required=True),
-            OpenApiParameter("name", str, required=True),
-            OpenApiParameter("agg", str, enum=list(AGGREGATIONS)),
-            OpenApiParameter("window", str, description="e.g. 1h, 7d (default 1h)"),
-            OpenApiParameter("step", str, description="bucket width, e.g. 5m (default: the window)"),
-            OpenApiParameter("tag", str, many=True, description="key:value, repeatable"),
-        ],
-        responses=inline_serializer(
-            "MetricQueryResult",
-            {
-                "resolution": serializers.IntegerField(),
-                "series": serializers.IntegerField(),
-                "buckets": serializers.ListField(child=serializers.DictField()),
-            },
-        ),
+        parameters=[MetricQuerySerializer],
+        responses={
+            200: inline_serializer(
+                "MetricQueryResult",
+                {
+                    "resolution": serializers.IntegerField(),
+                    "series": serializers.IntegerField(),
+                    "buckets": serializers.ListField(child=serializers.DictField()),
+                },
+            ),
+        },
     )
     def get(self, request):
         params = MetricQuerySerializer(data={**request.query_params.dict(), "tag": request.query_params.getlist("tag")})

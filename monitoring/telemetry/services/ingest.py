@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from monitoring.models import IngestRejection, MetricPoint, MetricSeries, MetricTagValue, Project, RollupBacklog
 from monitoring.telemetry.partitions import points as point_partitions
-from monitoring.telemetry.payloads import PayloadError, PointIn
+from monitoring.telemetry.payloads import PayloadError, PointIn, tag_field
 
 # A series as a batch names it: (name, tags_hash).
 SeriesKey = tuple[str, str]
@@ -136,8 +136,8 @@ def _check_limits(
         index = first_index[next(iter(missing))]
         raise CardinalityExceeded(
             {
-                f"{plural}[{index}].tags": f"this batch needs {len(missing)} new series; the project has "
-                f"{existing} of its limit of {max_series}"
+                f"{plural}[{index}].{tag_field(plural)}": f"this batch needs {len(missing)} new series; "
+                f"the project has {existing} of its limit of {max_series}"
             }
         )
     new_values: defaultdict[str, set[str]] = defaultdict(set)
@@ -156,7 +156,7 @@ def _check_limits(
             point_key = next(k for k, p in missing.items() if p.tags.get(key) in values - seen[key])
             raise CardinalityExceeded(
                 {
-                    f"{plural}[{first_index[point_key]}].tags.{key}": f"tag {key!r} would take {total} "
+                    f"{plural}[{first_index[point_key]}].{tag_field(plural, key)}": f"tag {key!r} would take {total} "
                     f"values; the project's limit is {max_values}"
                 }
             )
