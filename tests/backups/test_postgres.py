@@ -138,3 +138,5 @@ def test_the_drill_runs_the_portal_against_its_restored_copy(make_plan, identity
     (receipt,) = portal_drill()
     assert receipt.status == Status.SUCCEEDED, receipt.error
     assert [s["name"] for s in receipt.steps][-2:] == ["migrate --check", "database health check"]
+    # The same check as /health/, with a budget for a drill rather than for a load balancer.
+    assert "database: ok (within a 60 s budget)" in receipt.steps[-1]["detail"]
