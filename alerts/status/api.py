@@ -116,7 +116,7 @@ def _badge(request: HttpRequest, slug: str | None, component_id: int, kind: str)
     if kind == "response":
         message = f"{facts.p50_ms} ms" if facts.p50_ms is not None else "no data"
         return 200, "response time", message, response_colour(facts.p50_ms)
-    pct = facts.uptime[window]
+    pct = facts.uptime.get(window or "")
     message = f"{pct:.2f}%" if pct is not None else "no data"
     return 200, f"uptime {window}", message, uptime_colour(pct)
 

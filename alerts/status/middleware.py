@@ -15,6 +15,6 @@ class CustomDomainMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         slug = page_slug_for_host(request.get_host().rsplit(":", 1)[0])
         if slug is not None:
-            request.urlconf = "alerts.status.domain_urls"  # type: ignore[attr-defined]
+            request.urlconf = "alerts.status.domain_urls"
             request.status_slug = slug  # type: ignore[attr-defined]
         return self.get_response(request)

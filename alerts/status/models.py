@@ -65,11 +65,8 @@ class StatusPage(models.Model):
 
     def clean(self) -> None:
         # Host headers are case-insensitive; storing one spelling keeps the unique check honest.
-        if self.custom_domain:
-            self.custom_domain = self.custom_domain.strip().lower().rstrip(".")
-        else:
-            self.custom_domain = None
-        if self.logo and not self.logo.name.lower().endswith((".svg", ".png", ".jpg", ".jpeg", ".webp")):
+        self.custom_domain = (self.custom_domain or "").strip().lower().rstrip(".") or None
+        if self.logo and not (self.logo.name or "").lower().endswith((".svg", ".png", ".jpg", ".jpeg", ".webp")):
             raise ValidationError({"logo": "Upload an SVG, PNG, JPEG or WebP image."})
 
 
@@ -115,7 +112,7 @@ class Component(models.Model):
         return self.name
 
     def clean(self) -> None:
-        if self.group_id and self.page_id and self.group.page_id != self.page_id:
+        if self.group is not None and self.page_id and self.group.page_id != self.page_id:
             raise ValidationError({"group": "Choose a group of the same status page."})
         if self.override_note and not self.status_override:
             raise ValidationError({"override_note": "A note explains an override; choose the status too."})

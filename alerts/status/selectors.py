@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html import escape
+from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Prefetch
@@ -243,7 +244,7 @@ def build_snapshot(*, page_id: int, now: datetime) -> dict:
         states=states, start=now - timedelta(days=HISTORY_DAYS + 1), end=now + timedelta(days=UPCOMING_DAYS)
     )
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for component in components:
         occurrences = coverage.by_target.get(component.target_id, [])
         in_maintenance = any(o.starts_at <= now < o.ends_at for o in occurrences)
@@ -271,7 +272,7 @@ def build_snapshot(*, page_id: int, now: datetime) -> dict:
             }
         )
 
-    group_rows = []
+    group_rows: list[dict[str, Any]] = []
     for group in groups:
         members = [r for r in rows if r["group_id"] == str(group.pk)]
         status = worst_status([m["status"] for m in members])
@@ -330,7 +331,7 @@ def _incidents(*, page: StatusPage, now: datetime) -> list[dict]:
         )
         .order_by("-started_at", "-pk")
     )
-    out = []
+    out: list[dict[str, Any]] = []
     for incident in incidents:
         updates = list(incident.updates.all())
         monitoring_at = next((u.created_at for u in reversed(updates) if u.status == IncidentStatus.MONITORING), None)
@@ -373,7 +374,7 @@ def _maintenances(*, page: StatusPage, coverage: _Coverage, rows: list[dict], no
     by_target = defaultdict(list)
     for row in rows:
         by_target[row["target_id"]].append({"id": row["id"], "name": row["name"]})
-    out = []
+    out: list[dict[str, Any]] = []
     for window, occurrences, target_ids in coverage.windows:
         for occurrence in occurrences:
             if occurrence.ends_at <= now:

@@ -15,7 +15,7 @@ PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:;
 
 def requested_page(request: HttpRequest, slug: str | None) -> StatusPage | None:
     """The page named in the path, or the one whose custom domain the request came to."""
-    return page_by_slug(slug or getattr(request, "status_slug", ""))
+    return page_by_slug(slug or str(getattr(request, "status_slug", "")))
 
 
 def page_base(request: HttpRequest, page: StatusPage) -> str:

@@ -64,32 +64,22 @@ def test_status_page_with_200_components(client, bench, quick):
     cached = _median_ms(client, url, runs)
     summary = _median_ms(client, f"/status/{page.slug}/api/v2/summary.json", runs)
 
-    figure = bench.record(
-        name=f"status page, {COMPONENTS} components x 90 days, uncached",
-        value=uncached,
-        unit="ms",
-        baseline="do-nothing view",
-        baseline_value=baseline,
-        goal=f"<= {GOAL_MS} ms",
-        met=uncached <= GOAL_MS,
-    )
-    bench.record(
-        name="status page, cached",
-        value=cached,
-        unit="ms",
-        baseline="do-nothing view",
-        baseline_value=baseline,
-        goal="report",
-        met=True,
-    )
-    bench.record(
-        name="summary.json, cached",
-        value=summary,
-        unit="ms",
-        baseline="do-nothing view",
-        baseline_value=baseline,
-        goal="report",
-        met=True,
-    )
+    figures = [
+        bench.record(
+            name=name,
+            value=value,
+            unit="ms",
+            baseline="do-nothing view",
+            baseline_value=baseline,
+            goal=goal,
+            met=value <= limit,
+        )
+        for name, value, goal, limit in (
+            (f"status page, {COMPONENTS} components x 90 days, uncached", uncached, f"<= {GOAL_MS} ms", GOAL_MS),
+            ("status page, cached", cached, "report", float("inf")),
+            ("summary.json, cached", summary, "report", float("inf")),
+        )
+    ]
+    figure = figures[0]
     if not quick:
         assert figure.met, f"uncached status page took {uncached:.1f} ms (median of {runs})"
