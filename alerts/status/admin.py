@@ -10,6 +10,7 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 
 from alerts.status.models import Component, ComponentGroup, PublicIncident, PublicIncidentUpdate, StatusPage
+from alerts.status.selectors import forget_domains
 from alerts.status.services import incident_status_sync, status_page_touch
 
 
@@ -52,6 +53,14 @@ class StatusPageAdmin(ModelAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         status_page_touch(page_id=form.instance.pk)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        forget_domains()  # its custom domain must stop answering
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        forget_domains()
 
 
 class PublicIncidentForm(forms.ModelForm):

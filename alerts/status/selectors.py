@@ -8,6 +8,7 @@ next request rebuilds. Probe facts change without such a write; the short lifeti
 (SNAPSHOT_SECONDS) bounds how stale they can be.
 """
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,7 +30,6 @@ from alerts.status.models import (
     PublicIncidentUpdate,
     StatusPage,
 )
-from alerts.status.services import DOMAINS_CACHE_KEY
 from monitoring.models import Status
 from monitoring.uptime.selectors import SILENT, TargetState, daily_counts, target_statuses, uptime_by_target
 
@@ -90,14 +90,33 @@ def page_by_slug(slug: str) -> StatusPage | None:
     return StatusPage.objects.filter(slug=slug).only("pk", "slug", "content_version").first()
 
 
+DOMAINS_CACHE_KEY = "status:domains"
+DOMAINS_LOCAL_SECONDS = 10
+# This process's copy of the domain map: the middleware asks on every request (ingest too),
+# and a shared-cache read each time would cost more than the rest of it.
+_local_domains: tuple[float, dict[str, str]] | None = None
+
+
+def forget_domains() -> None:
+    """A page's domain changed: drop the shared map and this process's copy (other processes
+    notice within DOMAINS_LOCAL_SECONDS)."""
+    global _local_domains
+    _local_domains = None
+    cache.delete(DOMAINS_CACHE_KEY)
+
+
 def page_slug_for_host(host: str) -> str | None:
-    """The slug of the page serving `host` as its custom domain: a map cached for minutes and
-    dropped by any page write, so ordinary requests cost one cache read."""
-    domains = cache.get(DOMAINS_CACHE_KEY)
-    if domains is None:
-        domains = dict(StatusPage.objects.exclude(custom_domain=None).values_list("custom_domain", "slug").order_by())
-        cache.set(DOMAINS_CACHE_KEY, domains, DOMAINS_SECONDS)
-    return domains.get(host.lower().rstrip("."))
+    """The slug of the page serving `host` as its custom domain."""
+    global _local_domains
+    if _local_domains is None or _local_domains[0] < time.monotonic():
+        domains = cache.get(DOMAINS_CACHE_KEY)
+        if domains is None:
+            domains = dict(
+                StatusPage.objects.exclude(custom_domain=None).values_list("custom_domain", "slug").order_by()
+            )
+            cache.set(DOMAINS_CACHE_KEY, domains, DOMAINS_SECONDS)
+        _local_domains = (time.monotonic() + DOMAINS_LOCAL_SECONDS, domains)
+    return _local_domains[1].get(host.lower().rstrip("."))
 
 
 def page_snapshot(*, page: StatusPage, now: datetime | None = None, bars: bool = False) -> dict:

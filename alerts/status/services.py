@@ -5,21 +5,19 @@ transaction, which is what drops the cached page and JSON: readers key their cac
 
 from datetime import datetime
 
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from alerts.status.models import Component, IncidentStatus, PublicIncident, PublicIncidentUpdate, StatusPage
-
-DOMAINS_CACHE_KEY = "status:domains"
+from alerts.status.selectors import forget_domains
 
 
 def status_page_touch(*, page_id: int) -> None:
     """Tell readers the page changed: its cached copies are stale from now on."""
     StatusPage.objects.filter(pk=page_id).update(content_version=F("content_version") + 1, updated_at=timezone.now())
     # The custom-domain map is small and read on every request; rebuilding it is one query.
-    transaction.on_commit(lambda: cache.delete(DOMAINS_CACHE_KEY))
+    transaction.on_commit(forget_domains)
 
 
 def component_override_set(*, component: Component, status: str, note: str = "") -> Component:
