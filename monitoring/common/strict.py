@@ -32,9 +32,9 @@ class StrictQueryParameters:
     credential_parameters: Collection[str] = ()
 
     def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        super().initial(request, *args, **kwargs)
         method = request.method.lower()
-        if method not in self.http_method_names or not hasattr(self, method):  # type: ignore[attr-defined]
+        if method not in self.http_method_names or not hasattr(self, method):
             return  # a method the view does not have: 405 says so, whatever the query
         name = getattr(self, "action", None) or method
         known = {*self.query_parameters.get(name, ()), *self.credential_parameters}
