@@ -1,4 +1,4 @@
-"""The metrics store: series, their raw points, and per-minute and per-hour rollups.
+"""The metrics store: series, their raw points, and per-minute, per-hour and per-day rollups.
 
 A series is one (project, name, tag set). Raw points are for drill-down and for building
 rollups; every read that aggregates goes to the rollups, whose histograms merge.
@@ -67,6 +67,7 @@ class MetricRollup(models.Model):
     class Resolution(models.IntegerChoices):
         MINUTE = 60, "minute"
         HOUR = 3600, "hour"
+        DAY = 86400, "day"
 
     series = models.ForeignKey(MetricSeries, on_delete=models.CASCADE, related_name="rollups", db_index=False)
     resolution = models.PositiveIntegerField(choices=Resolution.choices)
@@ -83,6 +84,14 @@ class MetricRollup(models.Model):
             models.UniqueConstraint(fields=["series", "resolution", "start"], name="metricrollup_unique_bucket"),
         ]
         indexes = [models.Index(fields=["resolution", "start"], name="metricrollup_resolution_start")]
+
+
+class MetricRollupCursor(models.Model):
+    """Up to when a resolution built from closed buckets (days, from hours) has been rolled
+    up: readers take that resolution before it and the finer one from it on."""
+
+    resolution = models.PositiveIntegerField(choices=MetricRollup.Resolution.choices, unique=True)
+    done_until = models.DateTimeField()
 
 
 class RollupBacklog(models.Model):

@@ -1,5 +1,7 @@
 """What the admin's Web Vitals panel shows: p75 against budgets, Google's ratings, per route,
-and the slowest user actions. Read from hour rollups in two statements per panel.
+and the slowest user actions. Whole days come from day rollups and the rest (today, and a
+day a window starts in) from hour rollups, so 28 days of a hundred series are a few thousand
+histograms, not tens of thousands: the same figures as from hours alone.
 
 A vital's rating is Google's rule read off its distribution: good when at least 75 % of the
 samples are good, poor when more than 25 % are poor, needs improvement otherwise. That is
@@ -15,10 +17,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, TypedDict
 
+from django.db.models import Q
 from django.utils import timezone
 
 from monitoring.models import MetricRollup, MetricSeries, Project
 from monitoring.telemetry.histogram import Histogram
+from monitoring.telemetry.selectors.rollups import DAY, days_folded_until, floor_time
 
 # Google's thresholds (web.dev/articles/vitals; ms, CLS has no unit): at most the first is
 # "good", above the second is "poor". A page's budget is the first: its p75 should be good.
@@ -46,6 +50,7 @@ Rating = Literal["good", "needs-improvement", "poor"]
 
 class _RollupRow(TypedDict):
     series_id: int
+    resolution: int
     start: datetime
     sum: float
     min: float
@@ -117,32 +122,34 @@ def web_vitals_panel(project: Project, *, now: datetime | None = None, routes: i
         s.id: (s.name.removeprefix("vitals."), s.tags.get("route", ""))
         for s in MetricSeries.objects.filter(project=project, name__startswith="vitals.").only("id", "name", "tags")
     }
-    # Each hour row is decoded and merged once, into its series' 6-hour step (counted back
-    # from now, so the 24 h, 7 d and 28 d windows and the days all fall on step edges); every
-    # figure below merges those few hundred steps instead of the thousands of hours.
     start = now - WINDOWS[-1][1]
-    steps: defaultdict[tuple[int, int], Histogram] = defaultdict(Histogram)  # (series id, step)
-    for row in _hour_rollups(series, start):
-        steps[row["series_id"], int((row["start"] - start) / TREND_ROUTE_STEP)].merge(Histogram.from_row(row))
-    per_day = int(timedelta(days=1) / TREND_ROUTE_STEP)
-    route_first_step = int((WINDOWS[-1][1] - ROUTE_WINDOW) / TREND_ROUTE_STEP)
-    by_vital_step: defaultdict[tuple[str, int], Histogram] = defaultdict(Histogram)
+    route_start = now - ROUTE_WINDOW
+    first_day = floor_time(now, DAY) - (len(_trend_days(now)) - 1) * DAY
+    whole_days = _whole_days(start, now, [now - width for _, width in WINDOWS])
+    # Each row is decoded and merged once, into its piece: its series, UTC day, the shortest
+    # window it lies in and (within the route window) its 6-hour step counted back from now;
+    # every figure below merges those pieces.
+    pieces: defaultdict[tuple[int, int, int, int], Histogram] = defaultdict(Histogram)
+    for row in _rollups(series, start, whole_days):
+        level = sum(row["start"] >= now - width for _, width in WINDOWS)
+        hourly = row["resolution"] != MetricRollup.Resolution.DAY and row["start"] >= route_start
+        step = int((row["start"] - route_start) / TREND_ROUTE_STEP) if hourly else -1
+        day = (floor_time(row["start"], DAY) - first_day) // DAY
+        pieces[row["series_id"], day, level, step].merge(Histogram.from_row(row))
+    by_window: defaultdict[tuple[str, str], Histogram] = defaultdict(Histogram)  # (vital, window label)
+    by_day: defaultdict[tuple[str, int], Histogram] = defaultdict(Histogram)  # (vital, trend day)
     by_route: defaultdict[tuple[str, str], Histogram] = defaultdict(Histogram)  # (route, vital)
     by_route_step: defaultdict[tuple[str, str, int], Histogram] = defaultdict(Histogram)  # (vital, route, step)
-    for (series_id, step), histogram in steps.items():
+    for (series_id, day, level, step), histogram in pieces.items():
         vital, route = series[series_id]
-        by_vital_step[vital, step].merge(histogram)
-        if step >= route_first_step:
+        for label, _ in WINDOWS[len(WINDOWS) - level :]:
+            by_window[vital, label].merge(histogram)
+        if day >= 0:
+            by_day[vital, day].merge(histogram)
+        if level >= len(WINDOWS) - 1:  # the 7 d window is the route window
             by_route[route, vital].merge(histogram)
-            by_route_step[vital, route, step - route_first_step].merge(histogram)
-    by_window: defaultdict[tuple[str, str], Histogram] = defaultdict(Histogram)  # (vital, window label)
-    by_day: defaultdict[tuple[str, int], Histogram] = defaultdict(Histogram)  # (vital, day since start)
-    total_steps = int(WINDOWS[-1][1] / TREND_ROUTE_STEP)
-    for (vital, step), histogram in by_vital_step.items():
-        for label, width in WINDOWS:
-            if step >= total_steps - int(width / TREND_ROUTE_STEP):
-                by_window[vital, label].merge(histogram)
-        by_day[vital, step // per_day].merge(histogram)
+        if step >= 0:
+            by_route_step[vital, route, step].merge(histogram)
 
     longest = WINDOWS[-1][0]
     rows = []
@@ -178,8 +185,14 @@ def web_vitals_panel(project: Project, *, now: datetime | None = None, routes: i
         # Page loads, not samples summed over the vitals: each load sends each vital once.
         entry.count = max(entry.count, histogram.count)
     busiest = sorted(route_rows.values(), key=lambda r: (-r.count, r.route))[:routes]
-    days = [start + timedelta(days=i) for i in range(int(WINDOWS[-1][1] / timedelta(days=1)))]
-    route_start = now - ROUTE_WINDOW
+    # The route trend is drawn in 6-hour steps: the busiest routes' days read as hours.
+    trended = {r.route for r in busiest[:TREND_ROUTES]}
+    step_days = [day for day in whole_days if day >= route_start]
+    for row in _rollups([i for i, (_, route) in series.items() if route in trended], route_start, [], step_days):
+        vital, route = series[row["series_id"]]
+        step = int((row["start"] - route_start) / TREND_ROUTE_STEP)
+        by_route_step[vital, route, step].merge(Histogram.from_row(row))
+    days = _trend_days(now)
     route_steps = int(ROUTE_WINDOW / TREND_ROUTE_STEP)
     trends = []
     for vital, (good_at, poor_above) in THRESHOLDS.items():
@@ -216,7 +229,8 @@ def slow_actions(
         for s in MetricSeries.objects.filter(project=project, name="actions").only("id", "tags")
     }
     merged: defaultdict[str, Histogram] = defaultdict(Histogram)
-    for row in _hour_rollups(series, now - window):
+    since = now - window
+    for row in _rollups(series, since, _whole_days(since, now, [since])):
         merged[series[row["series_id"]]].merge(Histogram.from_row(row))
     rows = [
         ActionRow(action=action, count=h.count, p50=h.quantile(0.5), p95=h.quantile(0.95))
@@ -225,16 +239,62 @@ def slow_actions(
     return sorted(rows, key=lambda r: -(r.p95 or 0))[:limit]
 
 
-def _hour_rollups(series: Collection[int], since: datetime) -> Iterable[_RollupRow]:
+def _trend_days(now: datetime) -> list[datetime]:
+    """The UTC days the day trend shows: as many as the longest window has, the last is today."""
+    today = floor_time(now, DAY)
+    count = WINDOWS[-1][1] // DAY
+    return [today - (count - 1 - i) * DAY for i in range(count)]
+
+
+def _whole_days(since: datetime, now: datetime, cuts: Iterable[datetime]) -> list[datetime]:
+    """The days in [since, now) that day rollups answer: folded, and not split by a window's
+    start in `cuts` (a day cut in two reads as hours, so each side lands in its window)."""
+    folded = days_folded_until()
+    if folded is None:
+        return []
+    split = {floor_time(cut, DAY) for cut in cuts}
+    day = floor_time(since, DAY)
+    days = []
+    while day + DAY <= min(folded, now):
+        if day >= since and day not in split:
+            days.append(day)
+        day += DAY
+    return days
+
+
+def _rollups(
+    series: Collection[int], since: datetime, days: list[datetime], hours_of: list[datetime] | None = None
+) -> Iterable[_RollupRow]:
+    """Rows from `since` on: day rollups of `days`, hour rollups of the rest; or with
+    `hours_of`, the hour rollups of those days alone."""
     if not series:
         return []
+    if hours_of is not None:
+        spans = Q(pk__in=[])
+        for first, end in _spans(hours_of):
+            spans |= Q(start__gte=first, start__lt=end)
+        rows = Q(resolution=MetricRollup.Resolution.HOUR) & spans
+    else:
+        hours = Q(resolution=MetricRollup.Resolution.HOUR, start__gte=since)
+        for first, end in _spans(days):
+            hours &= ~Q(start__gte=first, start__lt=end)
+        rows = hours | Q(resolution=MetricRollup.Resolution.DAY, start__in=days)
     return (
-        MetricRollup.objects.filter(
-            series_id__in=list(series), resolution=MetricRollup.Resolution.HOUR, start__gte=since
-        )
-        .values("series_id", "start", "sum", "min", "max", "histogram")
+        MetricRollup.objects.filter(rows, series_id__in=list(series))
+        .values("series_id", "resolution", "start", "sum", "min", "max", "histogram")
         .iterator(chunk_size=5_000)
     )
+
+
+def _spans(days: list[datetime]) -> list[tuple[datetime, datetime]]:
+    """Sorted days as [start, end) ranges of consecutive days: one condition each."""
+    spans: list[tuple[datetime, datetime]] = []
+    for day in days:
+        if spans and spans[-1][1] == day:
+            spans[-1] = (spans[-1][0], day + DAY)
+        else:
+            spans.append((day, day + DAY))
+    return spans
 
 
 def latest_vitals_project(*, now: datetime | None = None) -> int | None:

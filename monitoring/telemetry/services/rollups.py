@@ -1,4 +1,5 @@
-"""Building minute and hour rollups from raw points, for the minutes ingest marked.
+"""Building minute and hour rollups from raw points, for the minutes ingest marked, and
+day rollups from closed hours.
 
 A marked minute is rebuilt whole from its raw points, and each hour it falls in is
 rebuilt whole from its minute rollups: replacing, never adding, so running twice gives
@@ -11,6 +12,11 @@ out of its minute, a minute rollup that cannot be read or would overflow its hou
 out of that hour, and a statement the database fails is retried series by series. Every
 such skip is logged and counted (lookout_telemetry_rollup_skips_total) and the build goes
 on; one poisoned series never stops another project's rollups, nor the rules that read them.
+
+Days are folded from hours once no point can arrive for them any more (their end plus
+TELEMETRY_MAX_LATENESS_SECONDS, and no mark left before it), in order, behind a cursor
+(MetricRollupCursor): a reader takes days before the cursor and hours after it. Should a
+mark still land in a folded day, that day is folded again with its hours.
 """
 
 import logging
@@ -21,13 +27,16 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
+from django.utils import timezone
 from prometheus_client import Counter
 
-from monitoring.models import MetricPoint, MetricRollup, MetricSeries, RollupBacklog
+from monitoring.models import MetricPoint, MetricRollup, MetricRollupCursor, MetricSeries, RollupBacklog
 from monitoring.telemetry.histogram import LOG_GAMMA, ZERO_THRESHOLD, Histogram
 from monitoring.telemetry.payloads import MAX_ABS_VALUE
+from monitoring.telemetry.selectors.rollups import DAY, days_folded_until, floor_time
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +54,7 @@ _LISTED = 10  # series named per log line; the count covers the rest
 
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
+DAY_RESOLUTION = MetricRollup.Resolution.DAY
 # Any fixed number: the PostgreSQL advisory lock that keeps two builds from interleaving.
 _LOCK_ID = 4_815_162_342
 _CHUNK = 500
@@ -91,10 +101,41 @@ def rollups_build(*, max_minutes: int = 1440) -> int:
         minutes = [minute for minute, _ in marks]
         _replace(MetricRollup.Resolution.MINUTE, minutes, _minutes_from_points(minutes, skips), skips)
         hours = sorted({minute.replace(minute=0) for minute in minutes})
-        _replace(MetricRollup.Resolution.HOUR, hours, _hours_from_minutes(hours, skips), skips)
+        _rebuild(MetricRollup.Resolution.HOUR, hours, skips)
+        folded = days_folded_until()
+        days = sorted({floor_time(hour, DAY) for hour in hours if folded and hour < folded})
+        if days:  # a late mark in a day already folded: fold it again, whole
+            _rebuild(MetricRollup.Resolution.DAY, days, skips)
         _unmark(marks)
     skips.report()
     return len(marks)
+
+
+def rollups_fold_days(*, now: datetime | None = None, max_days: int = 60) -> int:
+    """Fold up to `max_days` closed days from their hours, after the cursor; returns how many."""
+    now = now or timezone.now()
+    skips = Skips()
+    with transaction.atomic():
+        if not _lock():
+            return 0
+        closed = floor_time(now - timedelta(seconds=settings.TELEMETRY_MAX_LATENESS_SECONDS), DAY)
+        oldest_mark = RollupBacklog.objects.order_by("minute").values_list("minute", flat=True).first()
+        if oldest_mark is not None:
+            closed = min(closed, floor_time(oldest_mark, DAY))
+        start = days_folded_until()
+        if start is None:  # the first fold starts at the oldest hour kept, once there is one
+            oldest = MetricRollup.objects.filter(resolution=MetricRollup.Resolution.HOUR).order_by("start")
+            first_hour = oldest.values_list("start", flat=True).first()
+            if first_hour is None:
+                return 0
+            start = floor_time(first_hour, DAY)
+        end = max(start, min(closed, start + max_days * DAY))
+        days = [start + i * DAY for i in range((end - start) // DAY)]
+        if days:
+            _rebuild(MetricRollup.Resolution.DAY, days, skips)
+        MetricRollupCursor.objects.update_or_create(resolution=DAY_RESOLUTION, defaults={"done_until": end})
+    skips.report()
+    return len(days)
 
 
 def _lock() -> bool:
@@ -210,20 +251,30 @@ def _bucket_rows(
             )
 
 
-def _hours_from_minutes(hours: list[datetime], skips: Skips) -> Histograms:
+def _rebuild(resolution: int, starts: list[datetime], skips: Skips) -> None:
+    """Replace the `resolution` buckets at `starts` with their finer rollups merged."""
+    source: dict[int, int] = {
+        MetricRollup.Resolution.HOUR: MetricRollup.Resolution.MINUTE,
+        DAY_RESOLUTION: MetricRollup.Resolution.HOUR,
+    }
+    _replace(resolution, starts, _merged(source[resolution], starts, timedelta(seconds=resolution), skips), skips)
+
+
+def _merged(source: int, starts: list[datetime], width: timedelta, skips: Skips) -> Histograms:
+    """The buckets of `width` at `starts`, each merged from its `source` rollups."""
     histograms: defaultdict[tuple[int, datetime], Histogram] = defaultdict(Histogram)
-    for start, end in _runs(hours, HOUR):
-        rows = MetricRollup.objects.filter(
-            resolution=MetricRollup.Resolution.MINUTE, start__gte=start, start__lt=end
-        ).values("series_id", "start", "sum", "min", "max", "histogram")
+    for start, end in _runs(starts, width):
+        rows = MetricRollup.objects.filter(resolution=source, start__gte=start, start__lt=end).values(
+            "series_id", "start", "sum", "min", "max", "histogram"
+        )
         for row in rows.iterator(chunk_size=5_000):
             try:
-                minute = Histogram.from_row(row)
+                part = Histogram.from_row(row)
             except Exception:  # any way a stored histogram can be unreadable; it stays with its series
-                logger.exception("the minute rollup of series %s at %s cannot be read", row["series_id"], row["start"])
+                logger.exception("the rollup of series %s at %s cannot be read", row["series_id"], row["start"])
                 skips.add(CORRUPT, row["series_id"])
                 continue
-            histograms[row["series_id"], row["start"].replace(minute=0)].merge(minute)
+            histograms[row["series_id"], floor_time(row["start"], width)].merge(part)
     return histograms
 
 
