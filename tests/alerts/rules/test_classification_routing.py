@@ -3,7 +3,7 @@ issues, the incident can take the issue's severity, and the classification reach
 notification as labels. Issues are ingested through the error services, so the seeded
 classification rules classify them as they would a real SDK's events."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -15,10 +15,8 @@ from alerts.rules.kinds import RULE_KINDS
 from monitoring.errors.selectors import error_issues_new
 from monitoring.models import ErrorIssue
 from tests.alerts.delivery.factories import ChannelFactory, make_notification
-from tests.alerts.rules.factories import RuleFactory
+from tests.alerts.rules.test_error_kinds import NOW, rule_of
 from tests.monitoring.errors.factories import store_event
-
-NOW = datetime(2026, 11, 23, 9, 0, 30, tzinfo=UTC)
 
 
 def error(project, exception_type: str, value: str):
@@ -38,17 +36,6 @@ def issues(project):
         "validation": error(project, "ValidationError", "email is required"),
         "plain": error(project, "KeyError", "'basket'"),
     }
-
-
-def rule_of(project, kind, params, **fields):
-    return RuleFactory(
-        project=project,
-        name=kind,
-        kind=kind,
-        next_evaluation_at=NOW,
-        params=RULE_KINDS[kind].validate_params(params),
-        **fields,
-    )
 
 
 def test_the_ingested_issues_are_classified_as_the_rules_route_them(issues):
