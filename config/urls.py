@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("monitoring.projects.urls")),
     path("", include("monitoring.uptime.urls")),
     path("", include("monitoring.telemetry.urls")),
+    path("", include("monitoring.security.urls")),
     path("", include("monitoring.errors.urls")),
     path("ping/", include("monitoring.heartbeats.urls")),
     path("", include("alerts.intake.urls")),

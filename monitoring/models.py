@@ -23,6 +23,7 @@ from monitoring.errors.models import (
 from monitoring.health.models import Pulse
 from monitoring.heartbeats.models import Heartbeat, HeartbeatPing
 from monitoring.projects.models import ApiToken, Environment, IngestKey, Project
+from monitoring.security.models import SecurityEvent
 from monitoring.telemetry.models import (
     IngestRejection,
     MetricPoint,
@@ -69,6 +70,7 @@ __all__ = [
     "ReleaseHealth",
     "ReleaseHealthUser",
     "RollupBacklog",
+    "SecurityEvent",
     "Status",
     "Tag",
     "Target",

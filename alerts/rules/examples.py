@@ -113,6 +113,14 @@ EXAMPLE_RULES = (
         "medium",
         0,
     ),
+    ExampleRule(
+        "login-lockout",
+        "A login lockout or an injection attempt",
+        "security_event",
+        {"kinds": ["account_lockout", "sql_injection", "xss"], "count": 1, "window_minutes": 10},
+        "high",
+        0,
+    ),
     ExampleRule("api-down", "API down for 5 minutes", "target_status", {"statuses": ["down"]}, "critical", 300),
     ExampleRule(
         "health-check", "A health check failed: page at once", "target_status", {"statuses": ["down"]}, "critical", 0

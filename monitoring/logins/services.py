@@ -1,10 +1,11 @@
 """Recording a login lockout as a security event.
 
-There is no security-events store yet, so a lockout is written where a later one can read
-it without parsing English: a log line on the `lookout.security` logger whose
-`security_event` field is structured (the JSON formatter keeps it as its own field), and a
-Prometheus counter by kind for alerting on a burst. The evidence itself (every failed
-attempt, by account, address and user agent) stays in axes' own tables, shown in the admin.
+A lockout is a SecurityEvent of kind account_lockout (the portal's own, no project), the way
+applications' events are stored, so the admin lists it and a security_event rule can alert
+on it. It is also a log line on the `lookout.security` logger whose `security_event` field is
+structured (the JSON formatter keeps it as its own field), and a Prometheus counter by kind.
+The evidence itself (every failed attempt, by account, address and user agent) stays in
+axes' own tables, shown in the admin.
 """
 
 import logging
@@ -13,7 +14,11 @@ from typing import Any
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username
 from django.http import HttpRequest
+from django.utils import timezone
 from prometheus_client import Counter
+
+from monitoring.security.models import SecurityEvent
+from monitoring.security.services import security_event_record
 
 log = logging.getLogger("lookout.security")
 
@@ -25,8 +30,19 @@ SECURITY_EVENTS = Counter(
 LOGIN_LOCKED_OUT = "login_locked_out"
 
 
-def login_lockout_record(*, username: str | None, ip_address: str | None, failures: int) -> None:
-    """A login lockout, as a structured log line and a counted security event."""
+def login_lockout_record(
+    *, username: str | None, ip_address: str | None, failures: int, endpoint: str = "", user_agent: str = ""
+) -> None:
+    """A login lockout, as a stored security event, a structured log line and a counter."""
+    security_event_record(
+        kind=SecurityEvent.Kind.ACCOUNT_LOCKOUT,
+        at=timezone.now(),
+        ip_address=ip_address,
+        endpoint=endpoint,
+        user_agent=user_agent,
+        user=username or "",
+        detail={"failures": failures},
+    )
     SECURITY_EVENTS.labels(kind=LOGIN_LOCKED_OUT).inc()
     log.warning(
         "login locked out: account %r from %s after %d failures",
@@ -62,4 +78,6 @@ class LockoutHandler(AxesDatabaseHandler):
             username=get_client_username(request, credentials),
             ip_address=getattr(request, "axes_ip_address", None),
             failures=getattr(request, "axes_failures_since_start", 0),
+            endpoint=request.path,
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
         )

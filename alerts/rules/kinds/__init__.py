@@ -15,6 +15,7 @@ from alerts.rules.kinds.metric_threshold import MetricThreshold
 from alerts.rules.kinds.new_issue import NewIssue
 from alerts.rules.kinds.regression import Regression
 from alerts.rules.kinds.release_health import ReleaseHealthThreshold
+from alerts.rules.kinds.security import SecurityEventBurst
 from alerts.rules.kinds.slo_burn_rate import SloBurnRate
 from alerts.rules.kinds.target_status import TargetDown
 
@@ -30,6 +31,7 @@ RULE_KINDS: dict[str, type[RuleKind]] = {
         CertificateExpiry,
         HeartbeatProblem,
         SloBurnRate,
+        SecurityEventBurst,
         BackupFailed,
         BackupOverdue,
         BackupUnverified,
