@@ -1,6 +1,7 @@
 """The real sentry-sdk 3.x, unchanged, sends to a live Lookout: an exception with its release
 and environment, streamed spans, a session and a cron check-in, each found where a user looks
-for it (the issue, the performance figures, the release's health, the monitor's pings).
+for it (the issue, the performance figures, the release's health, the monitor's pings);
+and an uncaught error, with the SDK's own integrations, crashes its session.
 
 The portal itself runs on sentry-sdk 2.x (tests/monitoring/errors/test_sentry_sdk.py drives
 that one), so the newest 3.x is installed from PyPI into var/e2e-pip (kept between runs; delete
@@ -20,6 +21,7 @@ import pytest
 from monitoring.errors.performance import transaction_summary
 from monitoring.errors.selectors import release_health
 from monitoring.models import EnvelopeOutcome, ErrorEvent, ErrorIssue, Heartbeat, HeartbeatPing, Status
+from monitoring.projects.models import IngestKey
 from monitoring.telemetry.services.rollups import rollups_build
 from tests.factories import make_ingest_key
 
@@ -104,17 +106,21 @@ def sentry_sdk3() -> Path:
     return CACHE
 
 
+def _run(script: str, sdk_dir: Path, url: str, key: IngestKey) -> subprocess.CompletedProcess[str]:
+    """The script in a child Python whose PYTHONPATH puts sentry-sdk 3.x ahead of the venv's 2.x."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(sdk_dir),
+        "DSN": f"http://{key.public_key}@{url.split('://', 1)[1]}/{key.project_id}",
+        "RELEASE": RELEASE,
+    }
+    return subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_sentry_sdk3_exception_spans_session_and_check_in_arrive(sentry_sdk3, live_server):
     key = make_ingest_key().key
-    host = live_server.url.split("://", 1)[1]
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(sentry_sdk3),
-        "DSN": f"http://{key.public_key}@{host}/{key.project_id}",
-        "RELEASE": RELEASE,
-    }
-    run = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=60)
+    run = _run(SCRIPT, sentry_sdk3, live_server.url, key)
     assert run.returncode == 0, run.stderr
     sent = json.loads(run.stdout.strip().splitlines()[-1])
     assert sent["version"].startswith("3.")
@@ -154,3 +160,27 @@ def test_sentry_sdk3_exception_spans_session_and_check_in_arrive(sentry_sdk3, li
     # The run time is the one the job reported (a fraction of a second), not a made-up gap.
     assert HeartbeatPing.objects.get(heartbeat=heartbeat, kind=HeartbeatPing.Kind.SUCCESS).duration_ms < 5000
     assert heartbeat.target.status == Status.UP
+
+
+# The SDK's own integrations on: an uncaught error reaches sys.excepthook, which reports it
+# unhandled and ends the running session as crashed before the process exits.
+CRASH = """
+import os, sentry_sdk
+sentry_sdk.init(dsn=os.environ["DSN"], release=os.environ["RELEASE"], environment="e2e")
+sentry_sdk.start_session()
+raise TypeError("boom")
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sentry_sdk3_uncaught_error_crashes_its_session(sentry_sdk3, live_server):
+    key = make_ingest_key().key
+    run = _run(CRASH, sentry_sdk3, live_server.url, key)
+    assert "TypeError: boom" in run.stderr, run.stderr  # the uncaught error ended it, as meant
+
+    issue = ErrorIssue.objects.get(project=key.project)
+    assert issue.title == "TypeError: boom"
+    event = ErrorEvent.objects.get(issue=issue)
+    assert event.payload["exception"]["values"][-1]["mechanism"]["handled"] is False
+    health = release_health(project=key.project, release=RELEASE)
+    assert (health.sessions, health.crashed, health.crash_free_sessions) == (1, 1, 0)
