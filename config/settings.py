@@ -378,6 +378,7 @@ UNFOLD = {
                     ("Issues", "bug_report", "admin:monitoring_errorissue_changelist"),
                     ("Performance", "timer", "admin:monitoring_performance"),
                     ("Classification rules", "rule", "admin:monitoring_errorclassificationrule_changelist"),
+                    ("Security events", "shield", "admin:monitoring_securityevent_changelist"),
                 ],
             ),
             _nav(
