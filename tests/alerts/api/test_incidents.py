@@ -31,6 +31,7 @@ def test_list_filters_by_status_severity_and_project(reader):
     assert [row["id"] for row in answer.json()["results"]] == [critical.pk]
     by_project = reader.get("/api/v1/incidents", {"project": blog.pk}).json()["results"]
     assert [row["project"] for row in by_project] == [blog.pk]
+    assert reader.get("/api/v1/incidents", {"project": 999999}).json()["results"] == []
 
 
 @pytest.mark.parametrize(
@@ -39,7 +40,8 @@ def test_list_filters_by_status_severity_and_project(reader):
         ({"status": "burning"}, "status"),
         ({"severity": "huge"}, "severity"),
         ({"project": "x"}, "project"),
-        ({"project": "999999"}, "project"),
+        ({"project": "1.5"}, "project"),
+        ({"project": "99999999999999999999999"}, "project"),
         ({"cursor": "nonsense"}, "cursor"),
         ({"page_size": "0"}, "page_size"),
         ({"colour": "red"}, "colour"),
