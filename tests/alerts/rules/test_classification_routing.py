@@ -177,3 +177,30 @@ def test_login_errors_page_and_network_timeouts_only_notify():
     assert EXAMPLES["login-errors"].params["categories"] == ["authentication"]
     assert EXAMPLES["network-timeouts"].severity == "medium"
     assert EXAMPLES["network-timeouts"].params["categories"] == ["network"]
+
+
+@pytest.mark.parametrize(
+    ("exception_type", "value", "category"),
+    [
+        ("Error", "Login failed for user bob", "authentication"),
+        ("Exception", "invalid credentials", "authentication"),
+        ("TimeoutError", "network timeout fetching /api/cart", "network"),
+        ("Error", "network timeout", "network"),
+        ("TypeError", "Failed to fetch", "network"),
+        ("ReadTimeout", "upstream connect timed out", "network"),
+        ("TimeoutError", "query took longer than 30 s", "performance"),
+    ],
+)
+def test_the_seeded_rules_put_login_failures_and_network_timeouts_where_they_belong(
+    project, exception_type, value, category
+):
+    assert error(project, exception_type, value).category == category
+
+
+def test_a_network_timeout_reaches_the_network_rule_not_the_performance_one(project, tick, signals):
+    timeout = error(project, "TimeoutError", "network timeout fetching /api/cart")
+    rule_of(project, "error_new_issue", {"window_minutes": 5, "categories": ["network"]})
+    rule_of(project, "error_new_issue", {"window_minutes": 5, "categories": ["performance"]})
+    tick(NOW)
+    [signal] = signals
+    assert (signal.labels["issue_id"], signal.labels["category"]) == (str(timeout.pk), "network")
