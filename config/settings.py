@@ -401,6 +401,22 @@ UNFOLD = {
                 ],
             ),
             _nav(
+                "Status pages",
+                [
+                    ("Status pages", "public", "admin:alerts_statuspage_changelist"),
+                    ("Public incidents", "campaign", "admin:alerts_publicincident_changelist"),
+                ],
+            ),
+            _nav(
+                "Backups",
+                [
+                    ("Plans", "backup", "admin:backups_plan_changelist"),
+                    ("Runs", "history", "admin:backups_run_changelist"),
+                    ("Verifications", "verified", "admin:backups_verification_changelist"),
+                    ("Downloads", "download", "admin:backups_downloadlog_changelist"),
+                ],
+            ),
+            _nav(
                 "System",
                 [
                     ("Processes", "memory", "admin:monitoring_pulse_changelist"),
