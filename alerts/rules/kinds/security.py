@@ -35,8 +35,10 @@ class SecurityEventBurst(RuleKind):
 
     @classmethod
     def form_fields(cls, *, project_id: int | None) -> dict[str, Any]:
+        kinds = f.checkboxes_field(tuple(SecurityEvent.Kind.values), label="Kinds of event")
+        kinds.choices = SecurityEvent.Kind.choices  # as the security page names them: "SQL-injection attempt"
         return {
-            "kinds": f.checkboxes_field(tuple(SecurityEvent.Kind.values), label="Kinds of event"),
+            "kinds": kinds,
             "count": f.whole_field(unit="events", label="At least", initial=1),
             "window_minutes": f.window_field(initial=10),
         }

@@ -97,4 +97,4 @@ def test_bad_params_are_refused_naming_the_field(params, field, why):
 def test_the_editor_offers_the_kinds_as_checkboxes():
     fields = RULE_KINDS["security_event"].form_fields(project_id=None)
     assert list(fields) == ["kinds", "count", "window_minutes"]
-    assert ("account_lockout", "account lockout") in list(fields["kinds"].choices)
+    assert ("sql_injection", "SQL-injection attempt") in list(fields["kinds"].choices)
