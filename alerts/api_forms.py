@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import models, transaction
 from rest_framework import serializers
 
@@ -38,7 +39,7 @@ def form_data(form: forms.BaseForm, values: Mapping[str, Any]) -> dict[str, Any]
 def form_errors(form: forms.BaseForm) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for name, found in form.errors.items():
-        key = "non_field_errors" if name == forms.forms.NON_FIELD_ERRORS else name
+        key = "non_field_errors" if name == NON_FIELD_ERRORS else name
         errors[key] = [str(message) for message in found]
     return errors
 

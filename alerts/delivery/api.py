@@ -83,7 +83,7 @@ class ChannelViewSet(
     parser_classes = [JSONParser]
     query_parameters = {"list": PAGINATION}
 
-    def _save(self, serializer: serializers.Serializer) -> None:
+    def _save(self, serializer: "serializers.BaseSerializer[Any]") -> None:
         values = serializer.validated_data
         kind = values.get("kind") or serializer.instance.kind  # type: ignore[union-attr]
         form_class = channel_form_class(NOTIFIERS[kind])

@@ -6,7 +6,7 @@ page. Silences and maintenance windows are written through the admin's forms (al
 one set of rules, whichever door the change comes in by.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import django_filters
 from django import forms
@@ -29,6 +29,9 @@ from alerts.incidents.services.incidents import incident_acknowledge, incident_c
 from alerts.incidents.severity import Severity
 from alerts.models import Incident, IncidentAlert, IncidentEvent, MaintenanceWindow, Silence
 from monitoring.common.strict import PAGINATION, StrictFieldsSerializer, StrictQueryParameters
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User  # AUTH_USER_MODEL is Django's own
 
 # --- incidents ----------------------------------------------------------------------------
 
@@ -90,8 +93,12 @@ class IncidentFilter(django_filters.FilterSet):
 class IncidentSerializer(serializers.ModelSerializer):
     # Plain text, as the targets' status: another "status" enum holds the schema's name for it.
     status = serializers.CharField(read_only=True, help_text="triggered, acknowledged or resolved")
-    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    acknowledged_by: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    resolved_by: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = Incident
@@ -125,7 +132,7 @@ class IncidentAlertSerializer(serializers.ModelSerializer):
 
 
 class IncidentEventSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = IncidentEvent
@@ -146,6 +153,11 @@ class ResolveSerializer(StrictFieldsSerializer):
 
 class CommentSerializer(StrictFieldsSerializer):
     message = serializers.CharField(max_length=10000, help_text="The comment's text; it goes on the timeline.")
+
+
+def _actor(request: Request) -> "User":
+    # TokenScope let only an authenticated, active user this far.
+    return cast("User", request.user)
 
 
 def _refused(exc: DjangoValidationError, *, field: str) -> serializers.ValidationError:
@@ -189,7 +201,7 @@ class IncidentViewSet(StrictQueryParameters, viewsets.ReadOnlyModelViewSet):
     def acknowledge(self, request: Request, pk: str | None = None) -> Response:
         """Stops escalation; the incident stays open until resolved. Acknowledging twice is a no-op."""
         try:
-            incident = incident_acknowledge(incident=self.get_object(), actor=request.user, now=timezone.now())
+            incident = incident_acknowledge(incident=self.get_object(), actor=_actor(request), now=timezone.now())
         except DjangoValidationError as exc:
             raise _refused(exc, field="status") from exc
         return self._answer(incident)
@@ -202,7 +214,7 @@ class IncidentViewSet(StrictQueryParameters, viewsets.ReadOnlyModelViewSet):
         body = ResolveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         incident = incident_resolve(
-            incident=incident, actor=request.user, now=timezone.now(), message=body.validated_data["message"]
+            incident=incident, actor=_actor(request), now=timezone.now(), message=body.validated_data["message"]
         )
         return self._answer(incident)
 
@@ -214,7 +226,7 @@ class IncidentViewSet(StrictQueryParameters, viewsets.ReadOnlyModelViewSet):
         body.is_valid(raise_exception=True)
         try:
             event = incident_comment(
-                incident=incident, actor=request.user, message=body.validated_data["message"], now=timezone.now()
+                incident=incident, actor=_actor(request), message=body.validated_data["message"], now=timezone.now()
             )
         except DjangoValidationError as exc:
             raise _refused(exc, field="message") from exc
@@ -237,12 +249,12 @@ class FormWrittenViewSet(StrictQueryParameters, viewsets.ModelViewSet):
     def stamp(self) -> dict[str, Any]:
         return {}
 
-    def perform_create(self, serializer: serializers.Serializer) -> None:
+    def perform_create(self, serializer: "serializers.BaseSerializer[Any]") -> None:
         serializer.instance = form_save(
             self.form_class, values=serializer.validated_data, stamp=self.stamp(), **self.form_kwargs()
         )
 
-    def perform_update(self, serializer: serializers.Serializer) -> None:
+    def perform_update(self, serializer: "serializers.BaseSerializer[Any]") -> None:
         serializer.instance = form_save(
             self.form_class,
             values=serializer.validated_data,
@@ -259,7 +271,9 @@ class MatcherSerializer(serializers.Serializer):
 
 class SilenceSerializer(StrictFieldsSerializer, serializers.ModelSerializer):
     matchers = MatcherSerializer(many=True, help_text="All must hold for an alert to be muted.")
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = Silence

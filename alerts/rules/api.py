@@ -64,11 +64,14 @@ class AlertRuleSerializer(StrictFieldsSerializer, serializers.ModelSerializer):
 
 def _params_named(exc: serializers.ValidationError) -> serializers.ValidationError:
     """The kind's "name: why" on params, keyed `params.name`, as the other token API fields are."""
-    errors = dict(exc.detail) if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-    for message in list(errors.pop("params", [])):
-        name, sep, why = str(message).partition(": ")
+    detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+    errors: dict[str, list[str]] = {
+        key: [str(m) for m in (found if isinstance(found, list) else [found])] for key, found in detail.items()
+    }
+    for message in errors.pop("params", []):
+        name, sep, why = message.partition(": ")
         key = f"params.{name}" if sep and " " not in name else "params"
-        errors.setdefault(key, []).append(why if key != "params" else str(message))
+        errors.setdefault(key, []).append(why if key != "params" else message)
     return serializers.ValidationError(errors)
 
 
@@ -151,11 +154,11 @@ class AlertRuleViewSet(
         # change and brings the next evaluation forward: the same save, not a copy of it.
         admin.site._registry[AlertRule].save_model(self.request, rule, form, change)
 
-    def perform_create(self, serializer: serializers.Serializer) -> None:
+    def perform_create(self, serializer: "serializers.BaseSerializer[Any]") -> None:
         form_class, values = _rule_form(serializer.validated_data, None)
         serializer.instance = _checked(form_save, form_class, values=values, save=self._save)
 
-    def perform_update(self, serializer: serializers.Serializer) -> None:
+    def perform_update(self, serializer: "serializers.BaseSerializer[Any]") -> None:
         form_class, values = _rule_form(serializer.validated_data, serializer.instance)
         serializer.instance = _checked(
             form_save, form_class, values=values, instance=serializer.instance, save=self._save
