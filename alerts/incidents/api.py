@@ -312,22 +312,7 @@ class MaintenanceWindowSerializer(StrictFieldsSerializer, serializers.ModelSeria
 
     class Meta:
         model = MaintenanceWindow
-        fields = [
-            "id",
-            "name",
-            "scope",
-            "project",
-            "target",
-            "tag",
-            "recurrence",
-            "expression",
-            "starts_at",
-            "duration_minutes",
-            "time_zone",
-            "until",
-            "effect",
-            "comment",
-        ]
+        fields = ["id", *MaintenanceWindowForm.Meta.fields]  # the admin form's, scope among them
         read_only_fields = ["id"]
         extra_kwargs: dict[str, dict[str, Any]] = {name: {"validators": []} for name in ("project", "target", "tag")}
 

@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from alerts.api_forms import form_bound, form_save
+from alerts.configuration import RulesSection
 from alerts.models import AlertRule
 from alerts.rules.forms import rule_form_class
 from alerts.rules.kinds import RULE_KINDS
@@ -32,29 +33,14 @@ class AlertRuleSerializer(StrictFieldsSerializer, serializers.ModelSerializer):
 
     class Meta:
         model = AlertRule
+        # The configuration file's fields (alerts.configuration): what a team keeps in git is
+        # what the API reads and writes.
         fields = [
             "id",
             "project",
-            "name",
-            "kind",
-            "params",
-            "severity",
-            "labels",
-            "summary",
-            "enabled",
-            "interval_seconds",
-            "for_seconds",
-            "keep_firing_for_seconds",
-            "no_data_policy",
-            "error_policy",
-            "auto_resolve",
+            *RulesSection.plain,
             "channels",
             "escalation_policy",
-            "group_by",
-            "group_across_rules",
-            "group_wait_seconds",
-            "group_interval_seconds",
-            "repeat_interval_seconds",
             "last_evaluated_at",
             "last_error",
             "created_at",
