@@ -136,3 +136,15 @@ def test_snoozed_time_reads_back_in_utc(writer):
     incident = open_incident()
     Incident.objects.filter(pk=incident.pk).update(snoozed_until=T0 + dt.timedelta(hours=1))
     assert writer.get(f"/api/v1/incidents/{incident.pk}").json()["snoozed_until"].startswith("2026-03-02T10:00")
+
+
+def test_a_responder_works_incidents_but_does_not_configure(db):
+    """The token acts as its user's role: a responder acknowledges, and is refused a silence."""
+    from tests.alerts.api.conftest import client_for
+    from tests.factories import make_api_token
+
+    responder = client_for(make_api_token(scope="write", role="responder"))
+    incident = open_incident()
+    assert responder.post(f"/api/v1/incidents/{incident.pk}/acknowledge").status_code == 200
+    refused = responder.post("/api/v1/silences", {}, format="json")
+    assert refused.status_code == 403 and "alerts.add_silence" in refused.json()["error"]
