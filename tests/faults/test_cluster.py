@@ -22,15 +22,13 @@ import json
 import math
 import os
 import sys
-import threading
 import time
 from collections import Counter, defaultdict
-from contextlib import contextmanager
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
@@ -45,6 +43,7 @@ from tests.benchmarks.server import Gunicorn
 from tests.factories import ProjectFactory, make_api_token
 from tests.faults.conftest import only_in_fault_suite
 from tests.monitoring.uptime.factories import TargetFactory
+from tests.monitoring.uptime.servers import serve_http
 from tests.processes import current_database_url
 
 pytestmark = [
@@ -118,7 +117,6 @@ class RegionalService:
         self.failing: set[str] = set()
         self.answers: Counter[tuple[str, int]] = Counter()
         self.url = ""
-        self._lock = threading.Lock()
 
     def region_of(self, client_port: int) -> str:
         inode = _socket_inode(client_port)
@@ -130,37 +128,20 @@ class RegionalService:
 
     def answer(self, client_port: int) -> int:
         region = self.region_of(client_port)
-        with self._lock:
-            status = 503 if region in self.failing or region == "?" else 200
-            self.answers[(region, status)] += 1
+        status = 503 if region in self.failing or region == "?" else 200
+        self.answers[(region, status)] += 1
         return status
 
 
-@contextmanager
-def serve_regional(service: RegionalService):
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            status = service.answer(self.client_address[1])
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+def regional_app(service: RegionalService) -> web.Application:
+    async def health(request: web.Request) -> web.Response:
+        assert request.transport is not None
+        _, client_port = request.transport.get_extra_info("peername")[:2]
+        return web.Response(status=service.answer(client_port))
 
-        do_HEAD = do_GET
-
-        def log_message(self, format, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    service.url = f"http://127.0.0.1:{server.server_address[1]}/health"
-    try:
-        yield service
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
+    app = web.Application()
+    app.router.add_get("/health", health)
+    return app
 
 
 # --- The cluster's processes.
@@ -231,7 +212,8 @@ def test_a_cluster_probes_once_per_region_and_slot_pages_each_step_once_and_lets
     processes: dict[str, object] = {}
     handles = []  # the Celery processes' log files
     service = RegionalService()
-    with serve_sink() as sink, serve_regional(service):
+    with serve_sink() as sink, serve_http(regional_app(service)) as base_url:
+        service.url = f"{base_url}/health"
         # Internal: the receiver is on loopback, which only an internal channel may reach.
         channel = Channel.objects.create(
             name="cluster-hook", kind=Channel.Kind.WEBHOOK, config={"url": f"{sink.url}/hook"}, allow_private=True
