@@ -42,7 +42,8 @@ def npm_bin() -> Path:
             pytest.fail(reason)
         pytest.skip(reason)
     modules = CACHE / "node_modules"
-    if not (modules / ".bin" / "sentry-cli").exists() or not (modules / ".bin" / "esbuild").exists():
+    installed = (modules / ".bin" / "sentry-cli", modules / ".bin" / "esbuild", modules / "@sentry" / "browser")
+    if not all(path.exists() for path in installed):
         CACHE.mkdir(parents=True, exist_ok=True)
         subprocess.run(
             [
@@ -52,8 +53,7 @@ def npm_bin() -> Path:
                 str(CACHE),
                 "--no-audit",
                 "--no-fund",
-                f"@sentry/cli@{SENTRY_CLI}",
-                f"esbuild@{ESBUILD}",
+                *PACKAGES,
             ],
             check=True,
             capture_output=True,

@@ -20,7 +20,10 @@ def test_deep_nesting_is_a_400_naming_the_body(send, path):
 
 
 def test_a_deeply_nested_name_is_a_400_naming_it(send):
-    nested = "[" * 900 + "]" * 900
+    # Deep, yet well inside what the parser reaches from any call depth: the body parses,
+    # and the refusal is about the field, not the body (900 levels failed as "body" when the
+    # test ran on a deeper stack).
+    nested = "[" * 200 + "]" * 200
     response = send("/api/v1/vitals", f'{{"name": {nested}, "value": 1, "rating": {nested}}}')
 
     assert response.status_code == 400
