@@ -52,7 +52,8 @@ class ChannelSerializer(StrictFieldsSerializer, serializers.ModelSerializer):
         ]
         read_only_fields = ["id", "consecutive_failures", "failing_since", "last_delivered_at", "created_at"]
         # The form says "already taken" in its own words, with the other errors of the body.
-        extra_kwargs: dict[str, dict[str, Any]] = {"name": {"validators": []}}
+        # min_length: the schema says what "may not be blank" refuses.
+        extra_kwargs: dict[str, dict[str, Any]] = {"name": {"validators": [], "min_length": 1}}
 
     def get_secrets(self, channel: Channel) -> dict[str, str]:
         return {

@@ -274,7 +274,11 @@ class SilenceForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if "matchers" in self.errors:
+        starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
+        if starts_at and ends_at and ends_at <= starts_at:
+            # Named on the field, not as the database constraint's name.
+            self.add_error("ends_at", "The end must be after the start.")
+        if "matchers" in self.errors or "ends_at" in self.errors:
             return data
         try:
             data["matchers"] = silence_validate(

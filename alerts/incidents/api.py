@@ -24,6 +24,7 @@ from rest_framework.response import Response
 
 from alerts.api_forms import form_save
 from alerts.incidents.admin import SCOPES, MaintenanceWindowForm, SilenceForm
+from alerts.incidents.matchers import NAME as LABEL_NAME
 from alerts.incidents.selectors import incidents_list
 from alerts.incidents.services.incidents import incident_acknowledge, incident_comment, incident_resolve
 from alerts.incidents.severity import Severity
@@ -93,11 +94,12 @@ class IncidentFilter(django_filters.FilterSet):
 class IncidentSerializer(serializers.ModelSerializer):
     # Plain text, as the targets' status: another "status" enum holds the schema's name for it.
     status = serializers.CharField(read_only=True, help_text="triggered, acknowledged or resolved")
+    # Null until someone acknowledges or resolves it, or after that user is deleted.
     acknowledged_by: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
     resolved_by: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
 
     class Meta:
@@ -152,7 +154,9 @@ class ResolveSerializer(StrictFieldsSerializer):
 
 
 class CommentSerializer(StrictFieldsSerializer):
-    message = serializers.CharField(max_length=10000, help_text="The comment's text; it goes on the timeline.")
+    message = serializers.CharField(
+        min_length=1, max_length=10000, help_text="The comment's text; it goes on the timeline."
+    )
 
 
 def _actor(request: Request) -> "User":
@@ -264,22 +268,26 @@ class FormWrittenViewSet(StrictQueryParameters, viewsets.ModelViewSet):
 
 
 class MatcherSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    # The pattern the matchers parser holds a label name to, so the schema states it.
+    name = serializers.RegexField(LABEL_NAME.pattern, max_length=200)
     op = serializers.ChoiceField(choices=["=", "!=", "=~", "!~"], default="=")
     value = serializers.CharField(allow_blank=True, max_length=1000)
 
 
 class SilenceSerializer(StrictFieldsSerializer, serializers.ModelSerializer):
-    matchers = MatcherSerializer(many=True, help_text="All must hold for an alert to be muted.")
+    matchers = serializers.ListField(
+        child=MatcherSerializer(), min_length=1, help_text="All must hold for an alert to be muted."
+    )
+    # Null once its author's account is deleted.
     created_by: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
 
     class Meta:
         model = Silence
         fields = ["id", "matchers", "starts_at", "ends_at", "comment", "created_by", "created_at"]
         read_only_fields = ["id", "created_by", "created_at"]
-        extra_kwargs = {"comment": {"help_text": "Why the silence is there."}}
+        extra_kwargs = {"comment": {"help_text": "Why the silence is there.", "min_length": 1}}
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "matchers" in attrs:
@@ -301,12 +309,17 @@ class SilenceViewSet(FormWrittenViewSet):
         return {"created_by": self.request.user}
 
 
+class ScopeField(serializers.ChoiceField):
+    """Read from which of the three fields is set: the model stores that, not the choice itself.
+    Read and written, so the schema documents it in answers as well as in requests."""
+
+    def get_attribute(self, instance: MaintenanceWindow) -> str | None:
+        return next((name for name in SCOPES if getattr(instance, f"{name}_id")), None)
+
+
 class MaintenanceWindowSerializer(StrictFieldsSerializer, serializers.ModelSerializer):
-    # Written, and added to each answer by to_representation: the model stores which of the
-    # three fields is set, not the choice itself.
-    scope = serializers.ChoiceField(
+    scope = ScopeField(
         choices=list(SCOPES),
-        write_only=True,
         help_text="What the window covers (target, tag or project); the field of that name says which one.",
     )
 
@@ -314,12 +327,13 @@ class MaintenanceWindowSerializer(StrictFieldsSerializer, serializers.ModelSeria
         model = MaintenanceWindow
         fields = ["id", *MaintenanceWindowForm.Meta.fields]  # the admin form's, scope among them
         read_only_fields = ["id"]
-        extra_kwargs: dict[str, dict[str, Any]] = {name: {"validators": []} for name in ("project", "target", "tag")}
-
-    def to_representation(self, window: MaintenanceWindow) -> dict[str, Any]:
-        data = super().to_representation(window)
-        data["scope"] = next((name for name in SCOPES if getattr(window, f"{name}_id")), None)
-        return data
+        # min_length: the schema says what "may not be blank" refuses.
+        extra_kwargs: dict[str, dict[str, Any]] = {
+            **{name: {"validators": []} for name in ("project", "target", "tag")},
+            **{name: {"min_length": 1} for name in ("name", "time_zone")},
+            # What a PostgreSQL integer column holds, stated on SQLite too (whose range is wider).
+            "duration_minutes": {"max_value": 2**31 - 1},
+        }
 
 
 class MaintenanceWindowViewSet(FormWrittenViewSet):

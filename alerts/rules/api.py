@@ -22,14 +22,14 @@ from alerts.models import AlertRule
 from alerts.rules.forms import rule_form_class
 from alerts.rules.kinds import RULE_KINDS
 from alerts.rules.services.preview import Preview, rule_preview
-from monitoring.common.strict import PAGINATION, StrictFieldsSerializer, StrictQueryParameters
+from monitoring.common.strict import PAGINATION, StrictCharField, StrictFieldsSerializer, StrictQueryParameters
 
 
 class AlertRuleSerializer(StrictFieldsSerializer, serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=list(RULE_KINDS), help_text="A rule kind; it decides what params holds.")
     params = serializers.DictField(help_text="The kind's parameters, checked by the kind (see the admin's examples).")
-    labels = serializers.DictField(child=serializers.CharField(max_length=200), required=False)
-    group_by = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
+    labels = serializers.DictField(child=StrictCharField(min_length=1, max_length=200), required=False)
+    group_by = serializers.ListField(child=StrictCharField(min_length=1, max_length=100), required=False)
 
     class Meta:
         model = AlertRule
@@ -46,6 +46,12 @@ class AlertRuleSerializer(StrictFieldsSerializer, serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "last_evaluated_at", "last_error", "created_at"]
+        # The schema says what "may not be blank" refuses, and the durations' bound is what a
+        # PostgreSQL integer column holds on SQLite too (a larger one overflows a timedelta).
+        extra_kwargs: dict[str, dict[str, Any]] = {
+            "name": {"min_length": 1},
+            **{name: {"max_value": 2**31 - 1} for name in RulesSection.plain if name.endswith("_seconds")},
+        }
 
 
 def _params_named(exc: serializers.ValidationError) -> serializers.ValidationError:

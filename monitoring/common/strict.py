@@ -7,6 +7,7 @@ says so in its schema description and does not use these."""
 
 from collections.abc import Collection, Mapping
 
+from django.core.validators import RegexValidator
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import pagination, serializers
 
@@ -49,6 +50,9 @@ JSON_TYPES: tuple[tuple[type[serializers.Field], tuple[type, ...], str], ...] = 
     (serializers.IntegerField, (int,), "a whole number"),
     (serializers.FloatField, (int, float), "a number"),
     (serializers.ListField, (list,), "a list"),
+    # DRF reads any iterable as these lists, so {} or "12" would pass as a list of keys or digits.
+    (serializers.ManyRelatedField, (list,), "a list"),
+    (serializers.ListSerializer, (list,), "a list"),
 )
 
 
@@ -77,6 +81,21 @@ class StrictFieldsSerializer(serializers.Serializer):
             refuse_unknown(data, self.fields.keys())
             if errors := _type_errors(self.fields, data):
                 raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class StrictCharField(serializers.CharField):
+    """A string, as the schema says: DRF's CharField turns a JSON number into one, which only a
+    top-level field of a StrictFieldsSerializer refuses; list items and dict values need this.
+    The pattern puts DRF's own "Null characters are not allowed" in the schema."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(RegexValidator(r"^[^\x00]*\Z"))
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
         return super().to_internal_value(data)
 
 
