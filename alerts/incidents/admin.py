@@ -7,7 +7,6 @@ Forms check through the noise services, so a bad matcher, cron expression or RRU
 error on its field and nothing is saved.
 """
 
-import json
 import zoneinfo
 from datetime import date, timedelta
 from urllib.parse import urlencode
@@ -26,10 +25,9 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
-from unfold.widgets import UnfoldAdminRadioSelectWidget
 
+from alerts.incidents.forms import SCOPES, MaintenanceWindowForm, MatchersField, SilenceForm, matchers_text
 from alerts.incidents.matchers import NAME as LABEL_NAME
-from alerts.incidents.matchers import parse_matchers
 from alerts.incidents.selectors import (
     incident_sources,
     incident_timeline,
@@ -44,7 +42,7 @@ from alerts.incidents.services.incidents import (
     incident_reopen,
     incident_resolve,
 )
-from alerts.incidents.services.noise import maintenance_validate, silence_expire, silence_validate, window_occurrences
+from alerts.incidents.services.noise import silence_expire, window_occurrences
 from alerts.models import Incident, InhibitRule, MaintenanceWindow, Silence, TargetDependency
 
 FIGURES_WINDOW = timedelta(days=30)
@@ -230,71 +228,6 @@ VERBS = {
 DONE = {"acknowledge": "Acknowledged.", "resolve": "Resolved.", "reopen": "Reopened.", "comment": "Comment added."}
 
 
-def matchers_text(value) -> str:
-    try:
-        return "{" + ", ".join(str(m) for m in parse_matchers(value or [])) + "}"
-    except ValidationError:
-        return json.dumps(value)
-
-
-class MatchersField(forms.CharField):
-    """Matchers typed as `{service="api", env=~"prod|staging"}` (or a JSON list); stored as a list."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("widget", forms.TextInput(attrs={"size": 80}))
-        kwargs.setdefault(
-            "help_text",
-            'e.g. {service="api", env=~"prod|staging"}; ops =, !=, =~, !~ (regular expressions match whole values).',
-        )
-        super().__init__(**kwargs)
-
-    def prepare_value(self, value):
-        return matchers_text(value) if isinstance(value, list) else value
-
-    def to_python(self, value):
-        text = (super().to_python(value) or "").strip()
-        if text.startswith("["):
-            try:
-                text = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise ValidationError(f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).") from None
-        return [m.as_dict() for m in parse_matchers(text)]
-
-
-class SilenceForm(forms.ModelForm):
-    matchers = MatchersField()
-
-    class Meta:
-        model = Silence
-        fields = ("matchers", "starts_at", "ends_at", "comment")
-
-    def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
-
-    def clean(self):
-        data = super().clean()
-        starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
-        if starts_at and ends_at and ends_at <= starts_at:
-            # Named on the field, not as the database constraint's name.
-            self.add_error("ends_at", "The end must be after the start.")
-        if "matchers" in self.errors or "ends_at" in self.errors:
-            return data
-        try:
-            data["matchers"] = silence_validate(
-                matchers=data.get("matchers"),
-                starts_at=data.get("starts_at"),
-                ends_at=data.get("ends_at"),
-                created_by=self.instance.created_by or self.user,
-                comment=data.get("comment", ""),
-            )
-        except ValidationError as exc:
-            for name, errors in exc.message_dict.items():
-                if name not in self.errors:
-                    self.add_error(name if name in self.fields else None, errors)
-        return data
-
-
 @admin.register(Silence)
 class SilenceAdmin(ModelAdmin):
     form = SilenceForm
@@ -337,79 +270,6 @@ class SilenceAdmin(ModelAdmin):
         now = timezone.now()
         expired = [silence_expire(silence=s, now=now) for s in queryset.filter(ends_at__gt=now)]
         self.message_user(request, f"{len(expired)} silence(s) expired.", messages.SUCCESS)
-
-
-SCOPES = {
-    "target": "One target",
-    "tag": "Every target with a tag",
-    "project": "Everything in one project (its targets, rules and issues)",
-}
-
-
-class MaintenanceWindowForm(forms.ModelForm):
-    """A window names what it covers: an empty target box must not quietly mean "mute everything"."""
-
-    scope = forms.ChoiceField(
-        choices=list(SCOPES.items()),
-        widget=UnfoldAdminRadioSelectWidget,
-        help_text="What this window mutes or pauses; then pick that target, tag or project in the box that appears.",
-    )
-
-    class Meta:
-        model = MaintenanceWindow
-        fields = (
-            "name",
-            "scope",
-            "project",
-            "target",
-            "tag",
-            "recurrence",
-            "expression",
-            "starts_at",
-            "duration_minutes",
-            "time_zone",
-            "until",
-            "effect",
-            "comment",
-        )
-        help_texts = {
-            "project": "With “everything in one project”: the project.",
-            "target": "With “one target”: type to search by name.",
-            "tag": "With “every target with a tag”: the tag.",
-            "effect": "Mute holds notifications back; pause also stops the checks of the targets covered.",
-        }
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        window = self.instance
-        if window.pk and "scope" not in self.initial:
-            # A window saved before scopes were required has none: it must be chosen on the next save.
-            self.initial["scope"] = next((name for name in SCOPES if getattr(window, f"{name}_id")), None)
-
-    def clean(self):
-        data = super().clean()
-        scope = data.get("scope")
-        if scope:
-            if not data.get(scope):
-                self.add_error(scope, f"Pick the {scope} this window covers, or choose another scope above.")
-            for other in SCOPES:  # the choice above decides; a value left in another box is not a second scope
-                if other != scope:
-                    data[other] = None
-        try:
-            maintenance_validate(
-                recurrence=data.get("recurrence", ""),
-                expression=data.get("expression", ""),
-                time_zone=data.get("time_zone", ""),
-                starts_at=data.get("starts_at"),
-                until=data.get("until"),
-                duration_minutes=data.get("duration_minutes"),
-                scoped_by=[name for name in SCOPES if data.get(name)],
-            )
-        except ValidationError as exc:
-            for name, errors in exc.message_dict.items():
-                if name not in self.errors:
-                    self.add_error(name, errors)
-        return data
 
 
 @admin.register(MaintenanceWindow)

@@ -23,7 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from alerts.api_forms import form_save
-from alerts.incidents.admin import SCOPES, MaintenanceWindowForm, SilenceForm
+from alerts.incidents.forms import SCOPES, MaintenanceWindowForm, SilenceForm
 from alerts.incidents.matchers import NAME as LABEL_NAME
 from alerts.incidents.selectors import incidents_list
 from alerts.incidents.services.incidents import incident_acknowledge, incident_comment, incident_resolve
