@@ -6,6 +6,7 @@ import json
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -15,12 +16,15 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
 from alerts.models import AlertRule, RuleInstance, RuleTransition
+from alerts.pickers import picker_page
 from alerts.rules.examples import EXAMPLE_RULES, EXAMPLES
 from alerts.rules.forms import PARAM_PREFIX, AlertRuleForm, rule_form_class
 from alerts.rules.kinds import RULE_KINDS
 from alerts.rules.kinds.base import RuleKind
+from alerts.rules.kinds.fields import pickable_targets
 from alerts.rules.services.evaluation import rule_reset
 from alerts.rules.services.preview import PREVIEW_DAYS, preview_chart, rule_preview
+from monitoring.models import Target
 
 TRANSITIONS_SHOWN = 50
 
@@ -247,8 +251,26 @@ class AlertRuleAdmin(ModelAdmin):
     def get_urls(self):
         return [
             path("<int:pk>/preview/", self.admin_site.admin_view(self.preview_view), name="alerts_alertrule_preview"),
+            path("targets/", self.admin_site.admin_view(self.targets_view), name="alerts_alertrule_targets"),
             *super().get_urls(),
         ]
+
+    def targets_view(self, request):
+        """The target picker's search: ?term= in the name, within ?project= and ?kind=, a page
+        at a time. For whoever may write rules, as the form that shows the picker."""
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
+        project_id = _int_or_none(request.GET.get("project")) if request.GET.get("project") else None
+        if request.GET.get("project") and project_id is None:
+            return JsonResponse({"error": "project: a project id"}, status=400)
+        kind = request.GET.get("kind") or None
+        if kind is not None and kind not in Target.Kind.values:
+            return JsonResponse({"error": f"kind: one of {', '.join(Target.Kind.values)}"}, status=400)
+        targets = pickable_targets(project_id=project_id, kinds=(kind,) if kind else None)
+        term = request.GET.get("term", "").strip()
+        if term:
+            targets = targets.filter(name__icontains=term)
+        return picker_page(request, targets, label=lambda t: t.picker_label)
 
     def preview_view(self, request, pk: int):
         rule = get_object_or_404(AlertRule.objects.select_related("project"), pk=pk)

@@ -8,24 +8,27 @@ cross-field rules stay in the kinds' validate_params, the one place params are c
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import CharField, F, QuerySet, Value
+from django.db.models.functions import Concat
 from django.forms.renderers import BaseRenderer
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from unfold.widgets import (
     UnfoldAdminCheckboxSelectMultipleWidget,
-    UnfoldAdminSelectMultipleWidget,
     UnfoldAdminSelectWidget,
     UnfoldAdminTextInputWidget,
     UnfoldBooleanSwitchWidget,
 )
 
+from alerts.pickers import SearchSelectMultiple
 from alerts.rules.kinds.base import SYMBOLS
-from monitoring.projects.selectors import project_slugs
+from monitoring.models import Target
 from monitoring.telemetry.selectors.names import metric_names
-from monitoring.uptime.selectors import target_statuses
 
 OPERATOR_WORDS = {"gt": "above", "ge": "at or above", "lt": "below", "le": "at or below", "eq": "equal to"}
 
@@ -74,12 +77,21 @@ class TagsField(forms.CharField):
         return tags
 
 
-class TargetIdsField(forms.TypedMultipleChoiceField):
-    """Targets to watch; none chosen cleans to None: every target in the scope."""
+class TargetIdsField(forms.ModelMultipleChoiceField):
+    """Targets to watch, searched as typed (any number of them); none chosen cleans to None:
+    every target in the scope. Chosen ids outside the scope are an error on the field."""
 
-    def clean(self, value: Any) -> list[int] | None:
-        cleaned = super().clean(value)
-        return cleaned or None
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.picker_label
+
+    def clean(self, value: Any) -> list[int] | None:  # type: ignore[override]
+        chosen = super().clean(value)
+        return sorted(t.pk for t in chosen) or None
+
+
+def target_picker_url(*, project_id: int | None, kinds: tuple[str, ...] | None = None) -> str:
+    query = urlencode({**({"project": project_id} if project_id else {}), **({"kind": kinds[0]} if kinds else {})})
+    return reverse("admin:alerts_alertrule_targets") + (f"?{query}" if query else "")
 
 
 def metric_field(*, project_id: int | None, **kwargs: Any) -> forms.CharField:
@@ -144,19 +156,18 @@ def checkboxes_field(choices: tuple[str, ...], **kwargs: Any) -> forms.MultipleC
 
 
 def target_scope_fields(*, project_id: int | None, kinds: tuple[str, ...] | None = None) -> dict[str, forms.Field]:
-    """The target picker (scoped to the rule's project) and the tag that narrows it."""
-    states = [s for s in target_statuses(project_id=project_id) if kinds is None or s.kind in kinds]
-    slugs = project_slugs({s.project_id for s in states}) if project_id is None else {}
+    """The target picker (scoped to the rule's project, searched on the server) and the tag
+    that narrows it."""
     what = "heartbeats" if kinds == ("heartbeat",) else "targets"
-    choices = [(s.target_id, f"{s.name} ({slugs[s.project_id]})" if slugs else s.name) for s in states]
     return {
         "target_ids": TargetIdsField(
             label=what.capitalize(),
-            choices=choices,
-            coerce=int,
+            queryset=pickable_targets(project_id=project_id, kinds=kinds),
             required=False,
-            widget=UnfoldAdminSelectMultipleWidget(attrs={"size": min(max(len(choices), 3), 8)}),
-            help_text=f"None chosen: every one of the project's {what}." if choices else f"No {what} yet.",
+            widget=SearchSelectMultiple(
+                target_picker_url(project_id=project_id, kinds=kinds), placeholder=f"Type to search the {what}"
+            ),
+            help_text=f"None chosen: every one of the project's {what}.",
         ),
         "tag": forms.CharField(
             required=False,
@@ -167,11 +178,28 @@ def target_scope_fields(*, project_id: int | None, kinds: tuple[str, ...] | None
     }
 
 
+def pickable_targets(*, project_id: int | None, kinds: tuple[str, ...] | None = None) -> QuerySet[Target]:
+    """What a rule on `project_id` (every project when None) may pick, labelled as the picker
+    shows it: the name, with the project when rules span projects."""
+    targets = Target.objects.order_by("name", "pk")
+    if project_id is not None:
+        targets = targets.filter(project_id=project_id)
+    if kinds is not None:
+        targets = targets.filter(kind__in=kinds)
+    label = (
+        F("name")
+        if project_id is not None
+        else Concat("name", Value(" ("), "project__slug", Value(")"), output_field=CharField())
+    )
+    return targets.annotate(picker_label=label).only("pk", "name")
+
+
 __all__ = [
     "TagsField",
     "checkboxes_field",
     "choice_field",
     "metric_field",
+    "pickable_targets",
     "number_field",
     "operator_field",
     "switch_field",

@@ -77,16 +77,33 @@ def test_a_bad_metric_value_is_shown_on_its_field(admin_client, project, values,
     assert not AlertRule.objects.exists()
 
 
-def test_the_target_picker_lists_only_the_projects_targets(admin_client, project):
+def picked(admin_client, **query) -> list[str]:
+    """The names the target picker's search offers."""
+    response = admin_client.get(reverse("admin:alerts_alertrule_targets"), query)
+    assert response.status_code == 200, response.content
+    return [row["text"] for row in response.json()["results"]]
+
+
+def test_the_target_picker_searches_only_the_projects_targets(admin_client, project):
     mine = TargetFactory(project=project, name="storefront")
     other = TargetFactory(project=ProjectFactory(slug="elsewhere"), name="their-api")
     page = admin_client.get(reverse(ADD) + f"?kind=target_status&project={project.pk}").content.decode()
-    assert "storefront" in page and "their-api" not in page
+    # The page lists no target: the picker asks the search, scoped to the rule's project.
+    assert "storefront" not in page and f"targets/?project={project.pk}" in page
+    assert picked(admin_client, project=project.pk) == ["storefront"]
+    assert picked(admin_client, project=project.pk, term="FRONT") == ["storefront"]
+    assert picked(admin_client, project=project.pk, term="their") == []
+    # A rule over every project names each target's project.
+    assert picked(admin_client) == ["storefront (%s)" % project.slug, "their-api (elsewhere)"]
 
     post = rule_post(project, "target_status", statuses=["down", "degraded"], target_ids=[str(mine.pk)], tag="")
     response = admin_client.post(reverse(ADD), post)
     assert response.status_code == 302, field_errors(response)
-    assert AlertRule.objects.get().params == {"statuses": ["down", "degraded"], "target_ids": [mine.pk], "tag": ""}
+    rule = AlertRule.objects.get()
+    assert rule.params == {"statuses": ["down", "degraded"], "target_ids": [mine.pk], "tag": ""}
+    # Reopened, the chosen target is the one option on the page.
+    page = admin_client.get(reverse("admin:alerts_alertrule_change", args=[rule.pk])).content.decode()
+    assert f'<option value="{mine.pk}"' in page and "storefront" in page
 
     post = rule_post(project, "target_status", statuses=["down"], target_ids=[str(other.pk)])
     assert "param_target_ids" in field_errors(admin_client.post(reverse(ADD), post))
@@ -96,7 +113,8 @@ def test_a_heartbeat_rule_picks_heartbeats_and_needs_a_problem(admin_client, pro
     beat = HeartbeatFactory(target__project=project, target__name="nightly-backup")
     TargetFactory(project=project, name="storefront")
     page = admin_client.get(reverse(ADD) + f"?kind=heartbeat&project={project.pk}").content.decode()
-    assert "nightly-backup" in page and "storefront" not in page
+    assert f"targets/?project={project.pk}&amp;kind=heartbeat" in page
+    assert picked(admin_client, project=project.pk, kind="heartbeat") == ["nightly-backup"]
 
     errors = field_errors(admin_client.post(reverse(ADD), rule_post(project, "heartbeat", tag="")))
     assert errors["param_problems"] == ["This field is required."]
