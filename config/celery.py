@@ -72,6 +72,11 @@ app.conf.beat_schedule = {
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
+    "security-retention": {
+        "task": "security.apply_retention",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
     "housekeeping": {
         "task": "health.housekeeping",
         "schedule": 3600.0,
@@ -151,6 +156,7 @@ app.autodiscover_tasks(
         "monitoring.errors",
         "monitoring.health",
         "monitoring.heartbeats",
+        "monitoring.security",
         "monitoring.telemetry",
         "monitoring.uptime",
         "alerts.delivery",

@@ -452,10 +452,12 @@ PROBE_DISPATCH_LOOKAHEAD_SECONDS = env.float("PROBE_DISPATCH_LOOKAHEAD_SECONDS",
 PROBE_CONCURRENCY = env.int("PROBE_CONCURRENCY", default=200)
 
 # --- Telemetry -------------------------------------------------------------------------
-# Retention per resolution: raw points, minute rollups, hour rollups.
+# Retention per resolution: raw points, minute, hour and day rollups.
 TELEMETRY_RAW_RETENTION_DAYS = env.int("TELEMETRY_RAW_RETENTION_DAYS", default=7)
 TELEMETRY_MINUTE_RETENTION_DAYS = env.int("TELEMETRY_MINUTE_RETENTION_DAYS", default=30)
 TELEMETRY_HOUR_RETENTION_DAYS = env.int("TELEMETRY_HOUR_RETENTION_DAYS", default=400)
+# Day rollups are small (one row per series per day) and feed year-over-year views.
+TELEMETRY_DAY_RETENTION_DAYS = env.int("TELEMETRY_DAY_RETENTION_DAYS", default=800)
 # Points older than this are refused at ingest; anything accepted is folded into rollups.
 TELEMETRY_MAX_LATENESS_SECONDS = env.int("TELEMETRY_MAX_LATENESS_SECONDS", default=86_400)
 TELEMETRY_MAX_FUTURE_SECONDS = env.int("TELEMETRY_MAX_FUTURE_SECONDS", default=300)
@@ -471,6 +473,8 @@ TELEMETRY_RATE_BURST = env.int("TELEMETRY_RATE_BURST", default=200)
 # --- Error tracking --------------------------------------------------------------------
 # Days error events are kept (on PostgreSQL whole day partitions are dropped).
 ERRORS_RETENTION_DAYS = env.int("ERRORS_RETENTION_DAYS", default=90)
+# Days security events (reported attacks, the portal's own lockouts) are kept.
+SECURITY_EVENTS_RETENTION_DAYS = env.int("SECURITY_EVENTS_RETENTION_DAYS", default=90)
 # Envelope size on the wire and decompressed (413 over either), and one event's size
 # (an event over it is dropped from its envelope, or refused with 413 on /store/).
 ERRORS_MAX_BODY_BYTES = env.int("ERRORS_MAX_BODY_BYTES", default=20 * 1024 * 1024)

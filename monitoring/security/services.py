@@ -1,9 +1,10 @@
 """Recording security events: the one writer of SecurityEvent."""
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from monitoring.security.models import SecurityEvent
@@ -54,3 +55,11 @@ def _event(
         detail=detail or {},
         **{name: value[: _LIMITS[name]] for name, value in texts.items()},
     )
+
+
+def security_events_retention_apply() -> int:
+    """Forget events past SECURITY_EVENTS_RETENTION_DAYS; rules and the security page look
+    back minutes to days, and an attacker's flood must not grow the table for ever."""
+    cutoff = timezone.now() - timedelta(days=settings.SECURITY_EVENTS_RETENTION_DAYS)
+    deleted, _ = SecurityEvent.objects.filter(at__lt=cutoff).delete()
+    return deleted

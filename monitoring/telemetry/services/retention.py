@@ -15,6 +15,7 @@ class RetentionResult:
     raw: int  # partitions dropped on PostgreSQL, rows deleted elsewhere
     minute_rollups: int
     hour_rollups: int
+    day_rollups: int
 
 
 def telemetry_retention_apply() -> RetentionResult:
@@ -29,5 +30,9 @@ def telemetry_retention_apply() -> RetentionResult:
         start__lt=now - timedelta(days=settings.TELEMETRY_MINUTE_RETENTION_DAYS),
     ).delete()
     hour, _ = MetricRollup.objects.filter(resolution=MetricRollup.Resolution.HOUR, start__lt=hour_cutoff).delete()
+    day, _ = MetricRollup.objects.filter(
+        resolution=MetricRollup.Resolution.DAY,
+        start__lt=now - timedelta(days=settings.TELEMETRY_DAY_RETENTION_DAYS),
+    ).delete()
     IngestRejection.objects.filter(day__lt=hour_cutoff.date()).delete()
-    return RetentionResult(raw=raw, minute_rollups=minute, hour_rollups=hour)
+    return RetentionResult(raw=raw, minute_rollups=minute, hour_rollups=hour, day_rollups=day)

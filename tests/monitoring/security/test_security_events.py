@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from monitoring.security.models import SecurityEvent
-from monitoring.security.services import security_event_record
+from monitoring.security.services import security_event_record, security_events_retention_apply
 
 pytestmark = pytest.mark.django_db
 
@@ -71,3 +71,17 @@ def test_the_security_page_counts_by_kind_address_and_endpoint(admin_client):
     assert summary.top_addresses == [("203.0.113.9", 3), ("198.51.100.4", 2)]
     assert summary.top_endpoints == [("/search", 4), ("/api/orders", 1)]
     assert 'id="security-summary"' in page.content.decode()
+
+
+def test_events_past_their_retention_are_forgotten(settings):
+    settings.SECURITY_EVENTS_RETENTION_DAYS = 30
+    now = timezone.now()
+    for days in (31, 29, 0):
+        security_event_record(
+            kind=SecurityEvent.Kind.SQL_INJECTION, at=now - timedelta(days=days), ip_address="203.0.113.9"
+        )
+
+    assert security_events_retention_apply() == 1
+
+    kept = sorted((now - at).days for at in SecurityEvent.objects.values_list("at", flat=True))
+    assert kept == [0, 29]

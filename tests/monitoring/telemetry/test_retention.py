@@ -40,6 +40,8 @@ def test_each_resolution_keeps_its_own_retention(project):
         add_rollup(series, 60, NOW - timedelta(days=days))
     for days in (399, 401):
         add_rollup(series, 3600, NOW - timedelta(days=days))
+    for days in (799, 801):
+        add_rollup(series, 86400, NOW - timedelta(days=days))
 
     telemetry_retention_apply()
 
@@ -52,6 +54,9 @@ def test_each_resolution_keeps_its_own_retention(project):
     ]
     assert list(MetricRollup.objects.filter(resolution=3600).values_list("start", flat=True)) == [
         NOW - timedelta(days=399)
+    ]
+    assert list(MetricRollup.objects.filter(resolution=86400).values_list("start", flat=True)) == [
+        NOW - timedelta(days=799)
     ]
 
 
