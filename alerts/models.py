@@ -14,7 +14,15 @@ from alerts.incidents.severity import Severity
 from alerts.intake.models import Integration
 from alerts.paging.models import EscalationPolicy, EscalationStep, OnCallLayer, OnCallOverride, OnCallSchedule
 from alerts.rules.models import AlertRule, RuleInstance, RuleTransition
-from alerts.status.models import Component, ComponentGroup, PublicIncident, PublicIncidentUpdate, StatusPage
+from alerts.status.models import (
+    Component,
+    ComponentGroup,
+    PublicIncident,
+    PublicIncidentUpdate,
+    StatusPage,
+    Subscriber,
+    SubscriberNotice,
+)
 
 __all__ = [
     "StatusPage",
@@ -22,6 +30,8 @@ __all__ = [
     "PublicIncident",
     "ComponentGroup",
     "Component",
+    "Subscriber",
+    "SubscriberNotice",
     "AlertRule",
     "Channel",
     "DeliveryAttempt",

@@ -30,6 +30,7 @@ app.conf.update(
     task_routes={
         "uptime.probe_batch": {"queue": "probes"},
         "delivery.*": {"queue": "notify"},
+        "status.*": {"queue": "notify"},
         "backups.*": {"queue": "backups"},
     },
     task_serializer="json",
@@ -114,6 +115,12 @@ app.conf.beat_schedule = {
         "schedule": 5.0,
         "options": {"expires": 4},
     },
+    # Status page subscribers: maintenance to announce, notices due (retries, missed nudges).
+    "status-subscribers": {
+        "task": "status.subscribers_tick",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
     "notify-due-incidents": {
         "task": "incidents.notify_due",
         "schedule": 5.0,
@@ -162,6 +169,7 @@ app.autodiscover_tasks(
         "alerts.delivery",
         "alerts.incidents",
         "alerts.paging",
+        "alerts.status",
         "alerts.rules",
         "backups",
     ]

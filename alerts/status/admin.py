@@ -5,13 +5,23 @@ from django import forms
 from django.contrib import admin
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 
-from alerts.status.models import Component, ComponentGroup, PublicIncident, PublicIncidentUpdate, StatusPage
+from alerts.status.models import (
+    Component,
+    ComponentGroup,
+    PublicIncident,
+    PublicIncidentUpdate,
+    StatusPage,
+    Subscriber,
+    SubscriberNotice,
+)
 from alerts.status.selectors import forget_domains
 from alerts.status.services import incident_status_sync, status_page_touch
+from alerts.status.subscribers import update_announce
 
 
 class ComponentGroupInline(TabularInline):
@@ -108,8 +118,44 @@ class PublicIncidentAdmin(ModelAdmin):
         super().save_related(request, form, formsets, change)
         incident_status_sync(incident=form.instance)
         status_page_touch(page_id=form.instance.page_id)
+        # Updates written here are told to subscribers as the service's are; edits are not news.
+        for formset in formsets:
+            if formset.model is PublicIncidentUpdate:
+                for update in formset.new_objects:
+                    update_announce(update=update, now=timezone.now())
 
     def delete_model(self, request, obj):
         page_id = obj.page_id
         super().delete_model(request, obj)
         status_page_touch(page_id=page_id)
+
+
+class SubscriberNoticeInline(TabularInline):
+    model = SubscriberNotice
+    extra = 0
+    fields = ("topic", "status", "attempts", "created_at", "delivered_at", "last_error")
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Subscriber)
+class SubscriberAdmin(ModelAdmin):
+    """Who subscribes and what each was told. People sign up and leave by their own links."""
+
+    list_display = ("address", "page", "kind", "confirmed_at", "created_at")
+    list_filter = ("page", "kind")
+    list_select_related = ("page",)
+    search_fields = ("address",)
+    fields = ("page", "kind", "address", "confirmed_at", "created_at")
+    readonly_fields = fields
+    inlines = (SubscriberNoticeInline,)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -169,3 +169,71 @@ class PublicIncidentUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_status_display()} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Subscriber(models.Model):
+    """Someone who wants to hear about a page's incidents and maintenance: an email address
+    (told nothing until it confirms by a signed link) or a webhook URL (checked against the
+    outbound private-address rule when it subscribes and at every send)."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "Email"
+        WEBHOOK = "webhook", "Webhook"
+
+    page = models.ForeignKey(StatusPage, on_delete=models.CASCADE, related_name="subscribers")
+    kind = models.CharField(max_length=7, choices=Kind.choices)
+    # An email address (stored lower-case) or a webhook URL: unique per page and kind.
+    address = models.CharField(max_length=2000)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["page", "kind", "address"]
+        constraints = [
+            models.UniqueConstraint(fields=["page", "kind", "address"], name="status_subscriber_unique_address"),
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class SubscriberNotice(models.Model):
+    """What a subscriber was (or is to be) told, one row per subscriber and thing told: the
+    unique `topic` ("update:12", "maintenance:3-1700000000", "confirm:…") is what makes
+    "once each" hold however often the fan-out runs. It is also the outbox: claimed with a
+    conditional update and a lease, retried with backoff, sent under `idempotency_key`."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENDING = "sending"
+        DELIVERED = "delivered"
+        FAILED = "failed"
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="notices")
+    topic = models.CharField(max_length=100)
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    # The message as of when it was written (subject, text, url…): every attempt sends exactly it.
+    payload = models.JSONField()
+    status = models.CharField(max_length=9, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscriber", "topic"], name="status_notice_once_per_topic"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="status_notice_due_idx",
+                condition=models.Q(status__in=["pending", "sending"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscriber_id} {self.topic} {self.status}"

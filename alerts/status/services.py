@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from alerts.status.models import Component, IncidentStatus, PublicIncident, PublicIncidentUpdate, StatusPage
 from alerts.status.selectors import forget_domains
+from alerts.status.subscribers import update_announce
 
 
 def status_page_touch(*, page_id: int) -> None:
@@ -63,6 +64,8 @@ def public_incident_update_add(
         incident.resolved_at = at if status == IncidentStatus.RESOLVED else None
         incident.save(update_fields=["status", "resolved_at", "updated_at"])
         status_page_touch(page_id=incident.page_id)
+        # Written with the update, so subscribers hear of every update that commits, once.
+        update_announce(update=update, now=at)
     return update
 
 
