@@ -110,7 +110,8 @@ class MetricSeriesAdmin(ModelAdmin):
             project = next((p for p in projects if str(p.pk) == chosen), None)
             if project is None:
                 error = "project: no such project"
-            else:
+            elif request.session.get(WEB_VITALS_PROJECT) != project.pk:
+                # Written only when it changes: a session save is a write on every view.
                 request.session[WEB_VITALS_PROJECT] = project.pk
         else:
             # The last choice, else where vitals arrive (not an empty demo project), else the first.
@@ -260,15 +261,12 @@ def _trend_charts(trend: VitalTrend, project) -> dict:
         if any(v is not None for v in trend.p75)
         else line_chart([Series("p75", [])], unit=unit, empty=empty),
         "routes": line_chart(
-            [
-                Series(route, list(zip(trend.route_buckets, values, strict=True)))
-                for route, values in trend.routes.items()
-            ],
+            [Series(route, list(zip(trend.days, values, strict=True))) for route, values in trend.routes.items()],
             unit=unit,
             y_label=f"{trend.name} p75",
             empty=f"No {trend.name} samples per route in the last 7 days.",
-            start=trend.route_buckets[0],
-            end=trend.route_buckets[-1] + (trend.route_buckets[1] - trend.route_buckets[0]),
-            title=f"{trend.name}: p75 per route, every 6 h",
+            start=trend.days[0],
+            end=trend.days[-1] + timedelta(days=1),
+            title=f"{trend.name}: p75 per day of the busiest routes",
         ),
     }

@@ -1,7 +1,9 @@
 """What the admin's Web Vitals panel shows: p75 against budgets, Google's ratings, per route,
-and the slowest user actions. Whole days come from day rollups and the rest (today, and a
-day a window starts in) from hour rollups, so 28 days of a hundred series are a few thousand
-histograms, not tens of thousands: the same figures as from hours alone.
+and the slowest user actions. Closed days come from day rollups and the rest (today, and the
+part of the oldest day after the longest window starts) from hour rollups. A shorter window
+starting inside a closed day takes that day's hours after its start on top: the day row
+stays whole for the longer windows and the day trend. So 28 days of a hundred series are a
+few thousand histograms, not tens of thousands, and the same figures as from hours alone.
 
 A vital's rating is Google's rule read off its distribution: good when at least 75 % of the
 samples are good, poor when more than 25 % are poor, needs improvement otherwise. That is
@@ -15,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal, TypedDict
+from typing import Literal
 
 from django.db.models import Q
 from django.utils import timezone
@@ -40,7 +42,6 @@ LEGACY = {"FID": "legacy: replaced by INP", "TTI": "legacy: a lab metric, not a 
 VITALS = (*THRESHOLDS, *LEGACY)
 WINDOWS = (("24 h", timedelta(days=1)), ("7 d", timedelta(days=7)), ("28 d", timedelta(days=28)))
 ROUTE_WINDOW = timedelta(days=7)
-TREND_ROUTE_STEP = timedelta(hours=6)
 TREND_ROUTES = 5
 # Google's rule: the 75th percentile of page loads decides.
 PASSING_SHARE = 0.75
@@ -48,14 +49,9 @@ PASSING_SHARE = 0.75
 Rating = Literal["good", "needs-improvement", "poor"]
 
 
-class _RollupRow(TypedDict):
-    series_id: int
-    resolution: int
-    start: datetime
-    sum: float
-    min: float
-    max: float
-    histogram: bytes | memoryview
+# (series_id, resolution, start, sum, min, max, encoded histogram): tuples, not dicts, since
+# a 28-day panel reads ten thousand of them.
+_RollupRow = tuple[int, int, datetime, float, float, float, bytes | memoryview]
 
 
 @dataclass
@@ -98,15 +94,14 @@ class ActionRow:
 
 @dataclass
 class VitalTrend:
-    """A budgeted vital over time: per day over the longest window, its p75 and the shares of
-    good / needs improvement / poor samples; per route, p75 per TREND_ROUTE_STEP over a week."""
+    """A budgeted vital per day over the longest window: its p75, the shares of good / needs
+    improvement / poor samples, and the p75 of each of the TREND_ROUTES busiest routes."""
 
     name: str
     days: list[datetime]
     p75: list[float | None]
     shares: dict[str, list[float | None]]  # "good", "needs improvement", "poor" → per day
-    route_buckets: list[datetime]
-    routes: dict[str, list[float | None]]  # the busiest routes → p75 per bucket
+    routes: dict[str, list[float | None]]  # the busiest routes → p75 per day
 
 
 @dataclass
@@ -123,33 +118,36 @@ def web_vitals_panel(project: Project, *, now: datetime | None = None, routes: i
         for s in MetricSeries.objects.filter(project=project, name__startswith="vitals.").only("id", "name", "tags")
     }
     start = now - WINDOWS[-1][1]
-    route_start = now - ROUTE_WINDOW
+    cuts = [now - width for _, width in WINDOWS]  # where each window starts, shortest first
     first_day = floor_time(now, DAY) - (len(_trend_days(now)) - 1) * DAY
-    whole_days = _whole_days(start, now, [now - width for _, width in WINDOWS])
-    # Each row is decoded and merged once, into its piece: its series, UTC day, the shortest
-    # window it lies in and (within the route window) its 6-hour step counted back from now;
-    # every figure below merges those pieces.
+    days = _folded_days(start, now)
+    read_as_days = set(days)
+    route_label = next(label for label, width in WINDOWS if width == ROUTE_WINDOW)
+    # Each row is decoded once, into its piece: its series, its trend day (-1 for none) and
+    # the windows it counts in, WINDOWS[low:high]. A row lies in the windows that start at or
+    # before it; an hour of a day also read whole lies only in those starting inside that day.
     pieces: defaultdict[tuple[int, int, int, int], Histogram] = defaultdict(Histogram)
-    for row in _rollups(series, start, whole_days):
-        level = sum(row["start"] >= now - width for _, width in WINDOWS)
-        hourly = row["resolution"] != MetricRollup.Resolution.DAY and row["start"] >= route_start
-        step = int((row["start"] - route_start) / TREND_ROUTE_STEP) if hourly else -1
-        day = (floor_time(row["start"], DAY) - first_day) // DAY
-        pieces[row["series_id"], day, level, step].merge(Histogram.from_row(row))
+    for series_id, resolution, at, total, low, high, encoded in _rollups(series, start, days, cuts):
+        day_start = floor_time(at, DAY)
+        windows = sum(at >= cut for cut in cuts)
+        if resolution == MetricRollup.Resolution.HOUR and day_start in read_as_days:
+            key = (series_id, -1, len(WINDOWS) - windows, len(WINDOWS) - sum(day_start >= cut for cut in cuts))
+        else:
+            key = (series_id, (day_start - first_day) // DAY, len(WINDOWS) - windows, len(WINDOWS))
+        pieces[key].merge_encoded(encoded, total=total, minimum=low, maximum=high)
     by_window: defaultdict[tuple[str, str], Histogram] = defaultdict(Histogram)  # (vital, window label)
     by_day: defaultdict[tuple[str, int], Histogram] = defaultdict(Histogram)  # (vital, trend day)
     by_route: defaultdict[tuple[str, str], Histogram] = defaultdict(Histogram)  # (route, vital)
-    by_route_step: defaultdict[tuple[str, str, int], Histogram] = defaultdict(Histogram)  # (vital, route, step)
-    for (series_id, day, level, step), histogram in pieces.items():
+    by_route_day: defaultdict[tuple[str, str, int], Histogram] = defaultdict(Histogram)  # (vital, route, day)
+    for (series_id, day, low_window, high_window), histogram in pieces.items():
         vital, route = series[series_id]
-        for label, _ in WINDOWS[len(WINDOWS) - level :]:
+        for label, _ in WINDOWS[low_window:high_window]:
             by_window[vital, label].merge(histogram)
+            if label == route_label:
+                by_route[route, vital].merge(histogram)
         if day >= 0:
             by_day[vital, day].merge(histogram)
-        if level >= len(WINDOWS) - 1:  # the 7 d window is the route window
-            by_route[route, vital].merge(histogram)
-        if step >= 0:
-            by_route_step[vital, route, step].merge(histogram)
+            by_route_day[vital, route, day].merge(histogram)
 
     longest = WINDOWS[-1][0]
     rows = []
@@ -185,15 +183,7 @@ def web_vitals_panel(project: Project, *, now: datetime | None = None, routes: i
         # Page loads, not samples summed over the vitals: each load sends each vital once.
         entry.count = max(entry.count, histogram.count)
     busiest = sorted(route_rows.values(), key=lambda r: (-r.count, r.route))[:routes]
-    # The route trend is drawn in 6-hour steps: the busiest routes' days read as hours.
-    trended = {r.route for r in busiest[:TREND_ROUTES]}
-    step_days = [day for day in whole_days if day >= route_start]
-    for row in _rollups([i for i, (_, route) in series.items() if route in trended], route_start, [], step_days):
-        vital, route = series[row["series_id"]]
-        step = int((row["start"] - route_start) / TREND_ROUTE_STEP)
-        by_route_step[vital, route, step].merge(Histogram.from_row(row))
     days = _trend_days(now)
-    route_steps = int(ROUTE_WINDOW / TREND_ROUTE_STEP)
     trends = []
     for vital, (good_at, poor_above) in THRESHOLDS.items():
         daily = [by_day.get((vital, i)) for i in range(len(days))]
@@ -208,9 +198,8 @@ def web_vitals_panel(project: Project, *, now: datetime | None = None, routes: i
                     "needs improvement": [1 - d[0] - d[1] if d else None for d in day_shares],
                     "poor": [d[1] if d else None for d in day_shares],
                 },
-                route_buckets=[route_start + i * TREND_ROUTE_STEP for i in range(route_steps)],
                 routes={
-                    r.route: [_p75(by_route_step.get((vital, r.route, i))) for i in range(route_steps)]
+                    r.route: [_p75(by_route_day.get((vital, r.route, i))) for i in range(len(days))]
                     for r in busiest[:TREND_ROUTES]
                     if vital in r.p75
                 },
@@ -230,8 +219,8 @@ def slow_actions(
     }
     merged: defaultdict[str, Histogram] = defaultdict(Histogram)
     since = now - window
-    for row in _rollups(series, since, _whole_days(since, now, [since])):
-        merged[series[row["series_id"]]].merge(Histogram.from_row(row))
+    for series_id, _, _, total, low, high, encoded in _rollups(series, since, _folded_days(since, now)):
+        merged[series[series_id]].merge_encoded(encoded, total=total, minimum=low, maximum=high)
     rows = [
         ActionRow(action=action, count=h.count, p50=h.quantile(0.5), p95=h.quantile(0.95))
         for action, h in merged.items()
@@ -246,43 +235,38 @@ def _trend_days(now: datetime) -> list[datetime]:
     return [today - (count - 1 - i) * DAY for i in range(count)]
 
 
-def _whole_days(since: datetime, now: datetime, cuts: Iterable[datetime]) -> list[datetime]:
-    """The days in [since, now) that day rollups answer: folded, and not split by a window's
-    start in `cuts` (a day cut in two reads as hours, so each side lands in its window)."""
+def _folded_days(since: datetime, now: datetime) -> list[datetime]:
+    """The days in [since, now) that day rollups answer: folded, and whole after `since`."""
     folded = days_folded_until()
     if folded is None:
         return []
-    split = {floor_time(cut, DAY) for cut in cuts}
     day = floor_time(since, DAY)
     days = []
     while day + DAY <= min(folded, now):
-        if day >= since and day not in split:
+        if day >= since:
             days.append(day)
         day += DAY
     return days
 
 
 def _rollups(
-    series: Collection[int], since: datetime, days: list[datetime], hours_of: list[datetime] | None = None
-) -> Iterable[_RollupRow]:
-    """Rows from `since` on: day rollups of `days`, hour rollups of the rest; or with
-    `hours_of`, the hour rollups of those days alone."""
+    series: Collection[int], since: datetime, days: list[datetime], cuts: Iterable[datetime] = ()
+) -> list[_RollupRow]:
+    """Rows from `since` on: day rollups of `days`, hour rollups of the rest, and the hours
+    from each cut in `cuts` to the end of its day when that day is one of `days`."""
     if not series:
         return []
-    if hours_of is not None:
-        spans = Q(pk__in=[])
-        for first, end in _spans(hours_of):
-            spans |= Q(start__gte=first, start__lt=end)
-        rows = Q(resolution=MetricRollup.Resolution.HOUR) & spans
-    else:
-        hours = Q(resolution=MetricRollup.Resolution.HOUR, start__gte=since)
-        for first, end in _spans(days):
-            hours &= ~Q(start__gte=first, start__lt=end)
-        rows = hours | Q(resolution=MetricRollup.Resolution.DAY, start__in=days)
-    return (
-        MetricRollup.objects.filter(rows, series_id__in=list(series))
-        .values("series_id", "resolution", "start", "sum", "min", "max", "histogram")
-        .iterator(chunk_size=5_000)
+    hours = Q(resolution=MetricRollup.Resolution.HOUR, start__gte=since)
+    for first, end in _spans(days):
+        hours &= ~Q(start__gte=first, start__lt=end)
+    rows = hours | Q(resolution=MetricRollup.Resolution.DAY, start__in=days)
+    for cut in cuts:
+        if floor_time(cut, DAY) in days:
+            rows |= Q(resolution=MetricRollup.Resolution.HOUR, start__gte=cut, start__lt=floor_time(cut, DAY) + DAY)
+    return list(
+        MetricRollup.objects.filter(rows, series_id__in=list(series)).values_list(
+            "series_id", "resolution", "start", "sum", "min", "max", "histogram"
+        )
     )
 
 

@@ -111,3 +111,30 @@ def test_both_layouts_round_trip(sample):
     encoded = histogram.encode()
     assert Histogram.decode(encoded, total=histogram.sum, minimum=histogram.min, maximum=histogram.max) == histogram
     assert len(encoded) < 200
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(values, min_size=1, max_size=80), min_size=1, max_size=8))
+def test_merging_encoded_rows_equals_merging_decoded_ones(parts):
+    """The panels fold stored rows without decoding each into a histogram first: every
+    bucket, count and extreme must come out as decode-then-merge gives them."""
+    decoded, folded = Histogram(), Histogram()
+    for part in parts:
+        h = Histogram.of(part)
+        row = {"histogram": h.encode(), "sum": h.sum, "min": h.min, "max": h.max}
+        decoded.merge(Histogram.from_row(row))
+        folded.merge_encoded(row["histogram"], total=h.sum, minimum=h.min, maximum=h.max)
+    assert folded == decoded
+    assert folded.count == sum(len(part) for part in parts)
+
+
+def test_merging_encoded_rows_takes_both_layouts_and_wide_counts():
+    dense = Histogram.of([100.0] * 70_000 + [101.0, 150.0, -3.0])
+    sparse = Histogram.of([1e-6, 1e12, -1e9, 0.0] + [5e3] * 300)
+    folded = Histogram()
+    for h in (dense, sparse, dense):
+        folded.merge_encoded(h.encode(), total=h.sum, minimum=h.min, maximum=h.max)
+    expected = Histogram()
+    for h in (dense, sparse, dense):
+        expected.merge(h)
+    assert folded == expected and folded.count == 2 * 70_003 + 304
