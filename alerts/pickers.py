@@ -32,11 +32,17 @@ class SearchSelectMixin(AutocompleteWidgetMixin):
         # The mixin blanks the placeholder; a box saying nothing reads as disabled.
         self.attrs["data-placeholder"] = placeholder
 
+    class Media:
+        js = (*AutocompleteWidgetMixin.Media.js, "lookout/pickers.js")
+        css = AutocompleteWidgetMixin.Media.css
+
     def chosen(self, values: set[str]) -> Iterable[tuple[Any, str]]:
         """(value, label) of the chosen values that exist, in one query for a model field."""
         if hasattr(self.choices, "queryset"):  # a ModelChoiceIterator: read the chosen rows only
             field = self.choices.field
-            return ((obj.pk, field.label_from_instance(obj)) for obj in self.choices.queryset.filter(pk__in=values))
+            key = field.to_field_name or "pk"
+            rows = self.choices.queryset.filter(**{f"{key}__in": values})
+            return ((getattr(obj, key), field.label_from_instance(obj)) for obj in rows)
         return ((value, value) for value in sorted(values))  # free values (usernames): shown as they are
 
     def optgroups(self, name: str, value: list[Any], attrs: dict[str, Any] | None = None) -> list[Any]:
@@ -49,12 +55,14 @@ class SearchSelectMixin(AutocompleteWidgetMixin):
         return [(None, options, 0)]
 
 
+# Django's own option template: optgroups already holds only what is to be shown (unfold's
+# autocomplete option template prints the attribute's value, not the option's).
 class SearchSelect(SearchSelectMixin, forms.Select):
-    option_template_name = "unfold/widgets/select_option_autocomplete.html"
+    pass
 
 
 class SearchSelectMultiple(SearchSelectMixin, forms.SelectMultiple):
-    option_template_name = "unfold/widgets/select_option_autocomplete.html"
+    pass
 
 
 def picker_page(

@@ -19,6 +19,7 @@ from unfold.widgets import UnfoldAdminIntegerFieldWidget, UnfoldAdminSelectWidge
 from alerts.intake.services import integration_create, integration_revoke
 from alerts.models import EscalationPolicy, EscalationStep, Integration, OnCallLayer, OnCallOverride, OnCallSchedule
 from alerts.paging.services.schedules import layer_handoffs, layer_validate, oncall_shifts, time_zone_validate
+from alerts.pickers import SearchSelect, picker_page
 
 SHIFTS_SHOWN = 6
 
@@ -86,18 +87,22 @@ UNITS = {"hours": 3600, "days": 86400}
 HANDOFFS_SHOWN = 5
 
 
-def _active_usernames() -> list[str]:
+def _active_users():
     User = get_user_model()
-    return list(
-        User.objects.filter(is_active=True).order_by(User.USERNAME_FIELD).values_list(User.USERNAME_FIELD, flat=True)
-    )
+    return User.objects.filter(is_active=True).order_by(User.USERNAME_FIELD)
+
+
+def _user_picker_url(*, by_id: bool = False) -> str:
+    """The user search, answering usernames (a layer stores names) or ids (an override's key)."""
+    return reverse("admin:alerts_oncallschedule_users") + ("?by=id" if by_id else "")
 
 
 class RotationUsersWidget(forms.MultiWidget):
-    """One user picker per turn, in rotation order: "1st", "2nd", … Blank pickers are skipped."""
+    """One user picker per turn, in rotation order: "1st", "2nd", … Blank pickers are skipped.
+    Each searches the users as typed (layer_validate checks the names picked)."""
 
-    def __init__(self, slots: int, choices: list[tuple[str, str]]):
-        super().__init__([UnfoldAdminSelectWidget(choices=choices) for _ in range(slots)])
+    def __init__(self, slots: int):
+        super().__init__([SearchSelect(_user_picker_url(), placeholder="a user") for _ in range(slots)])
 
     def render(self, name, value, attrs=None, renderer=None):
         values = self.decompress(value)  # a saved list of names, or the pickers as posted: padded to every slot
@@ -118,12 +123,11 @@ class RotationUsersWidget(forms.MultiWidget):
 
 
 class RotationUsersField(forms.MultiValueField):
-    def __init__(self, *, slots: int, usernames: list[str], **kwargs):
-        choices = [("", "—"), *((name, name) for name in usernames)]
+    def __init__(self, *, slots: int, **kwargs):
         super().__init__(
-            [forms.ChoiceField(choices=choices, required=False) for _ in range(slots)],
+            [forms.CharField(required=False, max_length=150) for _ in range(slots)],
             require_all_fields=False,
-            widget=RotationUsersWidget(slots, choices),
+            widget=RotationUsersWidget(slots),
             error_messages={"required": "Pick at least one user to take turns."},
             **kwargs,
         )
@@ -160,11 +164,8 @@ class OnCallLayerForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         current = self.instance.users if isinstance(self.instance.users, list) else []
-        usernames = _active_usernames()
-        usernames += [name for name in current if name not in usernames]  # an inactive one still shows, and errs
         self.fields["users"] = RotationUsersField(
             slots=max(ROTATION_SLOTS, len(current) + 2),
-            usernames=usernames,
             label="Users, in rotation order",
             help_text="The first takes the first turn from the start, then the next; pick as many as rotate.",
         )
@@ -249,8 +250,14 @@ class OnCallOverrideForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         User = get_user_model()
-        self.fields["user"].queryset = User.objects.filter(is_active=True).order_by(User.USERNAME_FIELD)
-        self.fields["user"].label_from_instance = lambda user: user.get_username()
+        # Picked from a search, not from a list of every user.
+        field = forms.ModelChoiceField(
+            queryset=User.objects.filter(is_active=True),
+            label=self.fields["user"].label,
+            widget=SearchSelect(_user_picker_url(by_id=True), placeholder="a user"),
+        )
+        field.label_from_instance = lambda user: user.get_username()
+        self.fields["user"] = field
 
     def clean(self):
         data = super().clean()
@@ -279,6 +286,7 @@ class OnCallScheduleAdmin(ModelAdmin):
 
     def get_urls(self):
         return [
+            path("users/", self.admin_site.admin_view(self.users_view), name="alerts_oncallschedule_users"),
             path(
                 "handoffs/",
                 self.admin_site.admin_view(self.handoffs_view),
@@ -286,6 +294,19 @@ class OnCallScheduleAdmin(ModelAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def users_view(self, request):
+        """The user pickers' search: active users whose name holds ?term=, a page at a time,
+        for whoever may edit schedules."""
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
+        User = get_user_model()
+        users = _active_users()
+        term = request.GET.get("term", "").strip()
+        if term:
+            users = users.filter(**{f"{User.USERNAME_FIELD}__icontains": term})
+        key = "pk" if request.GET.get("by") == "id" else User.USERNAME_FIELD
+        return picker_page(request, users, label=lambda user: user.get_username(), key=key)
 
     def handoffs_view(self, request):
         """The next handoffs of a layer as its form holds it, unsaved: 400 naming the field when
