@@ -73,6 +73,11 @@ app.conf.beat_schedule = {
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
+    "traces-retention": {
+        "task": "traces.apply_retention",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
     "security-retention": {
         "task": "security.apply_retention",
         "schedule": 3600.0,
@@ -165,6 +170,7 @@ app.autodiscover_tasks(
         "monitoring.heartbeats",
         "monitoring.security",
         "monitoring.telemetry",
+        "monitoring.traces",
         "monitoring.uptime",
         "alerts.delivery",
         "alerts.incidents",

@@ -475,6 +475,8 @@ TELEMETRY_RATE_BURST = env.int("TELEMETRY_RATE_BURST", default=200)
 ERRORS_RETENTION_DAYS = env.int("ERRORS_RETENTION_DAYS", default=90)
 # Days security events (reported attacks, the portal's own lockouts) are kept.
 SECURITY_EVENTS_RETENTION_DAYS = env.int("SECURITY_EVENTS_RETENTION_DAYS", default=90)
+# Days sampled transactions and their spans are kept (whole day partitions on PostgreSQL).
+TRACES_RETENTION_DAYS = env.int("TRACES_RETENTION_DAYS", default=30)
 # Envelope size on the wire and decompressed (413 over either), and one event's size
 # (an event over it is dropped from its envelope, or refused with 413 on /store/).
 ERRORS_MAX_BODY_BYTES = env.int("ERRORS_MAX_BODY_BYTES", default=20 * 1024 * 1024)

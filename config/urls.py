@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("monitoring.telemetry.urls")),
     path("", include("monitoring.security.urls")),
     path("", include("monitoring.errors.urls")),
+    path("", include("monitoring.traces.urls")),
     path("ping/", include("monitoring.heartbeats.urls")),
     path("", include("alerts.intake.urls")),
     path("oncall/", include("alerts.paging.urls")),

@@ -33,6 +33,7 @@ from monitoring.telemetry.models import (
     MetricTagValue,
     RollupBacklog,
 )
+from monitoring.traces.models import Span, Transaction
 from monitoring.uptime.models import Flip, ProbeResult, Status, Tag, Target, TargetRollup, TargetRollupCursor
 
 __all__ = [
@@ -71,9 +72,11 @@ __all__ = [
     "ReleaseHealthUser",
     "RollupBacklog",
     "SecurityEvent",
+    "Span",
     "Status",
     "Tag",
     "Target",
     "TargetRollup",
     "TargetRollupCursor",
+    "Transaction",
 ]

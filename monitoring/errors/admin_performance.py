@@ -24,6 +24,7 @@ from monitoring.errors.performance import (
     transaction_trend,
 )
 from monitoring.models import Project
+from monitoring.traces.selectors import slowest_transactions
 
 PERFORMANCE_PROJECT = "monitoring.performance.project"
 
@@ -155,6 +156,7 @@ def transaction_view(model_admin, request: HttpRequest) -> TemplateResponse:
         trend = transaction_trend(scope.project, name=name, window=scope.window, step=scope.step, end=now)
         context.update(
             summary=transaction_summary(scope.project, name=name, window=scope.window, end=now),
+            slowest=slowest_transactions(scope.project, name=name, window=scope.window, end=now),
             charts=_trend_charts(trend, window_label=_label(scope.window_key), step=scope.step),
         )
     return TemplateResponse(request, "admin/monitoring/errorissue/transaction.html", context, status=status)

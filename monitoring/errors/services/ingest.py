@@ -26,6 +26,7 @@ from monitoring.heartbeats.services.checkins import UnknownMonitor, monitor_chec
 from monitoring.models import Project
 from monitoring.telemetry.payloads import PayloadError
 from monitoring.telemetry.services.ingest import CardinalityExceeded, telemetry_ingest
+from monitoring.traces.services import traces_store
 
 # Item types the protocol defines that this portal does not store yet: counted, not kept.
 NOT_STORED = frozenset(
@@ -147,6 +148,7 @@ def envelope_ingest(
     sessions = []
     points = []
     span_batches: list[SpanBatch] = []
+    traced: list[Item] = []  # transaction and span items within budget, kept as traces
     attachments: list[AttachmentIn] = []
     max_lateness = timedelta(seconds=settings.TELEMETRY_MAX_LATENESS_SECONDS)
     for item in envelope.items:
@@ -194,11 +196,13 @@ def envelope_ingest(
             else:
                 result.stored += 1
         elif item.type == "transaction":
+            traced.append(item)
             try:
                 points.extend(transaction_points(item.json(), received_at=received_at, max_lateness=max_lateness))
             except (ValueError, RecursionError):
                 result.dropped[(category, "invalid")] += 1
         elif item.type == "span":
+            traced.append(item)
             try:
                 batch = span_points(item.json(), received_at=received_at, max_lateness=max_lateness)
             except (ValueError, RecursionError):
@@ -222,6 +226,8 @@ def envelope_ingest(
         else:
             result.stored += len(points) // 2
     _spans_ingest(project, span_batches, result)
+    if traced:
+        traces_store(project=project, items=traced, received_at=received_at)
     if attachments:
         _attachments_store(project, attachments, header_id or result.event_id, result, received_at)
     if sessions:
