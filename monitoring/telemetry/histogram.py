@@ -121,11 +121,11 @@ class _Buckets:
         if layout == _DENSE:
             width = data[position]
             position += 1
-            counts = struct.unpack_from(f"<{length}{_CODES[width]}", data, position)
+            dense = struct.unpack_from(f"<{length}{_CODES[width]}", data, position)
             self._cover(low, low + length)
             start = low - self.offset
-            self.counts[start : start + length] = map(add, self.counts[start : start + length], counts)
-            return sum(counts), position + length * width
+            self.counts[start : start + length] = map(add, self.counts[start : start + length], dense)
+            return sum(dense), position + length * width
         self._cover(low, low + length)
         counts, index, total = self.counts, low - self.offset, 0
         used, position = _get_varint(data, position)
@@ -312,7 +312,7 @@ class Histogram:
         histogram.sum, histogram.min, histogram.max = total, minimum, maximum
         return histogram
 
-    def merge_encoded(self, data: bytes, *, total: float, minimum: float, maximum: float) -> None:
+    def merge_encoded(self, data: bytes | memoryview, *, total: float, minimum: float, maximum: float) -> None:
         """merge(decode(...)) without the histogram in between: what a reader folding
         thousands of rollup rows into a few sums does per row."""
         data = bytes(data)
