@@ -40,7 +40,13 @@ DEFAULT_DENYLIST = (
     "secret_key",
 )
 
-_BEARER = re.compile(r"\b(bearer|token|basic)\s+[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE)
+# After "token" or "basic", a plain word ("token validation failed", "Basic Authentication.")
+# is prose, not a credential; after "bearer" anything is one.
+_BEARER = re.compile(
+    r"\b(?:(bearer)|(token|basic)(?=\s+(?-i:(?![a-z]+[.,:;!?]*(?:\s|$)|[A-Z][a-z]+[.,:;!?]*(?:\s|$)))))"
+    r"\s+[A-Za-z0-9._~+/=-]{8,}",
+    re.IGNORECASE,
+)
 # 13 to 19 digits, optionally grouped by spaces or dashes; confirmed with the Luhn sum.
 _CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
 # The password of a URL's userinfo (postgres://app:s3cr3t@db/app). The user name stays: it
@@ -61,14 +67,43 @@ _ASSIGNMENT = re.compile(
     r"(?:(\\?\")[^\"\n]{1,1000}\"|(')[^'\n]{1,1000}'|(?!(?:bearer|basic|token)\s+\[Filtered\])(\\?[\"']?)[^\s\"'&;,<>()\[\]{}]+)",
     re.IGNORECASE,
 )
-# An IBAN, compact or printed in groups of four; its country's length and the mod-97 check
-# confirm it, so codes that merely look alike are left alone. Upper case only, as IBANs are
-# written: lower-case hex ids (trace and span ids) would otherwise pass now and then.
+# An IBAN, compact or printed in groups of four, in either case; its country's length and the
+# mod-97 check confirm it, so codes that merely look alike are left alone.
 _IBAN = re.compile(
-    r"(?<![A-Za-z0-9])([A-Z]{2})[0-9]{2}"
-    r"(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?)(?![A-Za-z0-9])"
+    r"(?<![A-Za-z0-9])([A-Za-z]{2})[0-9]{2}"
+    r"(?:[A-Za-z0-9]{11,30}|(?: [A-Za-z0-9]{4}){2,7}(?: [A-Za-z0-9]{1,4})?)(?![A-Za-z0-9])"
 )
-_IBAN_HINT = re.compile(r"[A-Z]{2}[0-9]{2}")
+# Two letters and two digits, found from the digits: the regex engine scans for a leading
+# character class in C, and digits are rarer than letters.
+_IBAN_HINT = re.compile(r"[0-9](?<=[A-Za-z]{2}[0-9])[0-9]")
+# A whole string of 16 or 32 lower-case hex digits is a span, trace or event id; one in 97 of
+# those starting "be12" would pass a Belgian IBAN's check. Within text, such a run is masked.
+_HEX_ID = re.compile(r"[0-9a-f]{16}|[0-9a-f]{32}")
+# A secret told in words, as log lines and messages put it: "the password is hunter2",
+# "token was 'abc-123'". Only a quoted value or one that holds a digit or a symbol counts, so
+# "password is required" and "token is expired" are left alone.
+_PHRASE = re.compile(
+    r"((?:passw(?:or)?d|passphrase|passcode|pwd|secret|token|api[ _-]?key|access[ _-]?key)s?(?:[_-][A-Za-z0-9]+)*"
+    r"[ \t]+(?:is|was|will be)[ \t]+)"
+    r"(?:(\")[^\"\n]{1,1000}\"|(')[^'\n]{1,1000}'|(?=[^\s\"'<>(){}\[\],;]*[0-9!#$%*+/=?@^_~|])[^\s\"'<>(){}\[\],;]{4,1000})",
+    re.IGNORECASE,
+)
+# Credentials whose shape names them wherever they appear, with no name before them: JSON web
+# tokens, AWS access key ids, GitHub, Slack and Stripe tokens.
+_KNOWN_TOKEN = re.compile(
+    r"(?<![A-Za-z0-9_-])(?:eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"
+    r"|(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Za-z0-9])"
+    r"|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}"
+    r"|xox[abprs]-[A-Za-z0-9-]{10,}"
+    r"|[rs]k_(?:live|test)_[A-Za-z0-9]{16,})"
+)
+# Their fixed parts, found from a rare character as _IBAN_HINT is.
+_KNOWN_TOKEN_HINT = re.compile(
+    r"[JI_-](?:(?<=eyJ)|(?<=AKI)A|(?<=ASI)A|(?<=gh[pousr]_)|(?<=github_pat_)|(?<=xox[abprs]-)|(?<=k_live_)|(?<=k_test_))"
+)
+# The armour around a PEM private key; everything between BEGIN and END goes.
+_PEM_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----")
+
 # IBAN lengths by country, from the SWIFT IBAN registry.
 IBAN_LENGTHS = {
     **dict.fromkeys(["NO"], 15),
@@ -102,6 +137,10 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _mask_bearer(match: re.Match) -> str:
+    return f"{match.group(1) or match.group(2)} {FILTERED}"
+
+
 def _mask_card(match: re.Match) -> str:
     digits = re.sub(r"\D", "", match.group(0))
     return FILTERED if 13 <= len(digits) <= 19 and _luhn_ok(digits) else match.group(0)
@@ -124,10 +163,28 @@ def _iban_ok(iban: str) -> bool:
     return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
 
 
+def _mask_phrase(match: re.Match) -> str:
+    quote = next((q for q in match.group(2, 3) if q is not None), "")
+    return f"{match.group(1)}{quote}{FILTERED}{quote}"
+
+
+def _mask_private_keys(text: str) -> str:
+    # A scan with find() rather than one regex: a BEGIN with no END would make a lazy
+    # "BEGIN.*?END" walk to the end of the text from every BEGIN, quadratic on hostile text.
+    parts, position = [], 0
+    while (begin := _PEM_BEGIN.search(text, position)) is not None:
+        parts += [text[position : begin.end()], FILTERED]
+        position = text.find("-----END", begin.end())
+        if position < 0:  # cut off: the rest of the text is the key
+            return "".join(parts)
+    parts.append(text[position:])
+    return "".join(parts)
+
+
 def _mask_iban(match: re.Match) -> str:
     text = match.group(0)
-    length = IBAN_LENGTHS.get(match.group(1))
-    compact = text.replace(" ", "")
+    length = IBAN_LENGTHS.get(match.group(1).upper())
+    compact = text.replace(" ", "").upper()
     if length is None or len(compact) < length or (len(compact) > length and " " not in text):
         return text
     if not _iban_ok(compact[:length]):
@@ -147,16 +204,17 @@ _SHORTEST_SECRET = 5
 _SHORTEST_BEARER = 14  # "basic " and 8 characters
 _CARD_DIGITS = 13
 _SHORTEST_IBAN = 15
+_SHORTEST_TOKEN = 20  # AKIA and 16 characters
 _DIGITS = b"0123456789"
 
 
-def _may_hold_card(text: str) -> bool:
-    # Counting digits in bytes is done in C at memory speed; the card regex walks every
-    # character. Fewer than 13 digits cannot be a card number.
+def _digit_count(text: str) -> int:
+    # Counting digits in bytes is done in C at memory speed; the card and IBAN regexes walk
+    # every character. Non-ASCII text may hold digits of other scripts: count it as many.
     if not text.isascii():
-        return True
+        return len(text)
     raw = text.encode("ascii")
-    return len(raw) - len(raw.translate(None, _DIGITS)) >= _CARD_DIGITS
+    return len(raw) - len(raw.translate(None, _DIGITS))
 
 
 def scrub_text(text: str) -> str:
@@ -169,14 +227,13 @@ def scrub_text(text: str) -> str:
     # copy taken before any masking still tells every pattern that might match after it.
     plain = text.isascii()
     low = text.lower() if plain else ""
-    capitals = not plain or low != text
     # The URL pattern's only literals; no case folding involved, so exact for any text.
     if "://" in text and "@" in text:
         text = _URL_CREDENTIALS.sub(_mask_url_credentials, text)
     # Bearer before assignments: in "token: Bearer abc…" the assignment alone would mask
     # only the word "Bearer" and keep the token.
     if size >= _SHORTEST_BEARER and (not plain or "bearer" in low or "token" in low or "basic" in low):
-        text = _BEARER.sub(lambda m: f"{m.group(1)} {FILTERED}", text)
+        text = _BEARER.sub(_mask_bearer, text)
     if ("=" in text or ":" in text) and (
         not plain
         # The words of _ASSIGNMENT, spelled out: a generator over them costs more than the tests.
@@ -189,12 +246,24 @@ def scrub_text(text: str) -> str:
         or "credential" in low
     ):
         text = _ASSIGNMENT.sub(_mask_assignment, text)
-    if size >= _CARD_DIGITS and _may_hold_card(text):
+    if not plain or (
+        (" is " in low or " was " in low or " be " in low)
+        and ("pass" in low or "pwd" in low or "secret" in low or "token" in low or "key" in low)
+    ):
+        text = _PHRASE.sub(_mask_phrase, text)
+    if size >= _SHORTEST_TOKEN and _KNOWN_TOKEN_HINT.search(text) is not None:
+        text = _KNOWN_TOKEN.sub(FILTERED, text)
+    if "PRIVATE KEY-----" in text:
+        text = _mask_private_keys(text)
+    digits = _digit_count(text) if size >= _CARD_DIGITS else 0
+    if digits >= _CARD_DIGITS:
         text = _CARD.sub(_mask_card, text)
-    # An IBAN has capitals: ASCII text equal to its lower case has none. Otherwise the hint,
-    # which starts with a character class the regex engine scans for in C (the full pattern's
-    # lookbehind keeps it from doing so).
-    if size >= _SHORTEST_IBAN and capitals and _IBAN_HINT.search(text) is not None:
+    if (
+        size >= _SHORTEST_IBAN
+        and digits >= 2
+        and _IBAN_HINT.search(text) is not None
+        and _HEX_ID.fullmatch(text) is None
+    ):
         text = _IBAN.sub(_mask_iban, text)
     return text
 
@@ -205,23 +274,30 @@ _PAIR_NAME = re.compile(r"[\w.-]+\Z")
 
 class _Denylist:
     """The denied words as one alternation, checked with one regex search instead of a loop
-    over some 25 words, and the verdict on each key remembered: an event repeats the same
-    few hundred keys (frame fields, header names, tags), and a dict lookup costs a fraction
-    of lower() and a search. Bounded, because keys are the sender's to choose."""
+    over some 25 words, and the verdict on each key remembered, with the key's own text
+    scrubbed: an event repeats the same few hundred keys (frame fields, header names, tags),
+    and a dict lookup costs a fraction of lower(), a search and scrub_text. Bounded, because
+    keys are the sender's to choose."""
 
     MAX_KEYS = 10_000
 
     def __init__(self, words: tuple[str, ...]):
         self._pattern = re.compile("|".join(re.escape(word) for word in words if word))
-        self._verdicts: dict[str, bool] = {}
+        self._verdicts: dict[str, tuple[bool, str]] = {}
 
-    def denies(self, key: str) -> bool:
+    def judge(self, key: Any) -> tuple[bool, Any]:
+        """Whether the key's value is to be filtered, and the key as it may be stored."""
         verdict = self._verdicts.get(key)
         if verdict is None:
+            if not isinstance(key, str):
+                return False, key
             if len(self._verdicts) >= self.MAX_KEYS:
                 self._verdicts.clear()
-            verdict = self._verdicts[key] = self._pattern.search(key.lower()) is not None
+            verdict = self._verdicts[key] = (self._pattern.search(key.lower()) is not None, scrub_text(key))
         return verdict
+
+    def denies(self, key: str) -> bool:
+        return self.judge(key)[0]
 
 
 @lru_cache(maxsize=64)
@@ -243,15 +319,38 @@ def scrub(data: Any, extra_keys: Iterable[str] = ()) -> Any:
     return _scrub(data, _denylist_with(extra_keys))
 
 
+def _scrub_keeping_every_key(data: dict, denied: _Denylist) -> dict:
+    # A key can hold a secret too ({"postgres://app:pw@db": pool}); two keys that scrub to the
+    # same text keep both values.
+    scrubbed: dict = {}
+    for k, v in data.items():
+        deny, name = denied.judge(k)
+        while name != k and name in scrubbed:
+            name += "'"
+        scrubbed[name] = FILTERED if deny and v not in (None, "") else _scrub(v, denied)
+    return scrubbed
+
+
 def _scrub(data: Any, denied: _Denylist) -> Any:
     # Strings first: they are most of an event's leaves.
     if isinstance(data, str):
         return scrub_text(data)
     if isinstance(data, dict):
-        return {
-            k: FILTERED if isinstance(k, str) and denied.denies(k) and v not in (None, "") else _scrub(v, denied)
+        judge = denied.judge
+        scrubbed = {
+            name: FILTERED if deny and v not in (None, "") else _scrub(v, denied)
             for k, v in data.items()
+            for deny, name in (judge(k),)
         }
+        if len(scrubbed) < len(data):
+            scrubbed = _scrub_keeping_every_key(data, denied)
+        # A name and its value as separate fields, as form fields, settings and GraphQL
+        # variables list them: {"name": "password", "value": "hunter2"}.
+        if "value" in scrubbed and scrubbed["value"] not in (None, "", FILTERED):
+            label = data.get("name", data.get("key"))
+            if isinstance(label, str) and denied.denies(label):
+                scrubbed["value"] = FILTERED
+        return scrubbed
     if isinstance(data, (list, tuple)):
         # Header lists come as [name, value] pairs. Only a name-like first item makes a
         # pair: two source lines, ["SECRET=abc", "connect()"], are text to scrub, not a

@@ -3,10 +3,11 @@
 Pure functions on the event's JSON (no Django), applied before anything is stored or grouped.
 """
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
-from monitoring.common.scrubbing import scrub
+from monitoring.common.scrubbing import FILTERED, scrub, scrub_text
 
 # Request headers that carry the client's address on its way through proxies.
 IP_HEADERS = frozenset(
@@ -57,6 +58,56 @@ def _fill_auto_ip(event: dict[str, Any], client_ip: str | None) -> None:
             user.pop("ip_address")
 
 
+# A placeholder of a log message: printf style (%s, %(name)s, %5.2f) or str.format style
+# ({}, {0}, {name}). "%%" is a literal percent sign.
+_PLACEHOLDER = re.compile(
+    r"%%|%(?:\((\w+)\))?[-#0 +]*(?:\d+|\*)?(?:\.\d+)?[sdiouxXeEfFgGcrab]"
+    r"|\{(\w*)(?:[:!][^{}]*)?\}"
+)
+
+
+def _filled(template: str, params: list | dict) -> str:
+    """The message as the logger formats it, each placeholder replaced by its parameter."""
+    positional = iter(params if isinstance(params, list) else ())
+
+    def fill(match: re.Match) -> str:
+        if match.group(0) == "%%":
+            return "%"
+        name = match.group(1) or match.group(2)
+        if name and isinstance(params, dict):
+            value = params.get(name, match.group(0))
+        elif name and name.isdigit() and isinstance(params, list):
+            value = params[int(name)] if int(name) < len(params) else match.group(0)
+        else:
+            value = next(positional, match.group(0))
+        return str(value)
+
+    return _PLACEHOLDER.sub(fill, template)
+
+
+def _logentry_params_filtered(logentry: dict[str, Any]) -> dict[str, Any]:
+    """The log entry with every parameter that, filled into its message, makes a secret.
+
+    A parameter alone ("hunter2") looks like nothing; placed after "password=" it is one. The
+    message is filled in, scrubbed, and a parameter whose text is gone from the result goes too.
+    """
+    template, params = logentry.get("message"), logentry.get("params")
+    if not isinstance(template, str) or not isinstance(params, (list, dict)) or not params:
+        return logentry
+    filled = _filled(template, params)
+    kept = scrub_text(filled)
+    if kept == filled:
+        return logentry
+
+    def judged(value: Any) -> Any:
+        text = str(value)
+        return FILTERED if text and text not in kept else value
+
+    if isinstance(params, dict):
+        return {**logentry, "params": {k: judged(v) for k, v in params.items()}}
+    return {**logentry, "params": [judged(v) for v in params]}
+
+
 def event_privatise(
     event: dict[str, Any],
     *,
@@ -66,6 +117,8 @@ def event_privatise(
     client_ip: str | None,
 ) -> dict[str, Any]:
     """A copy of `event` fit to store."""
+    if scrub_data and isinstance(event.get("logentry"), dict):
+        event = {**event, "logentry": _logentry_params_filtered(event["logentry"])}
     event = scrub(event, extra_keys) if scrub_data else dict(event)
     # scrub() copies every container; without it, copy the parts edited below.
     if not scrub_data:

@@ -9,13 +9,19 @@ from monitoring.common.scrubbing import (
     _ASSIGNMENT,
     _BEARER,
     _CARD,
+    _HEX_ID,
     _IBAN,
+    _KNOWN_TOKEN,
+    _PHRASE,
     _URL_CREDENTIALS,
     FILTERED,
     _Denylist,
     _mask_assignment,
+    _mask_bearer,
     _mask_card,
     _mask_iban,
+    _mask_phrase,
+    _mask_private_keys,
     _mask_url_credentials,
     scrub,
     scrub_text,
@@ -27,10 +33,13 @@ IBAN = "DE89370400440532013000"  # passes the mod-97 check
 
 def _always_every_regex(text: str) -> str:
     text = _URL_CREDENTIALS.sub(_mask_url_credentials, text)
-    text = _BEARER.sub(lambda m: f"{m.group(1)} {FILTERED}", text)
+    text = _BEARER.sub(_mask_bearer, text)
     text = _ASSIGNMENT.sub(_mask_assignment, text)
+    text = _PHRASE.sub(_mask_phrase, text)
+    text = _KNOWN_TOKEN.sub(FILTERED, text)
+    text = _mask_private_keys(text)
     text = _CARD.sub(_mask_card, text)
-    return _IBAN.sub(_mask_iban, text)
+    return text if _HEX_ID.fullmatch(text) else _IBAN.sub(_mask_iban, text)
 
 
 # Text made of the pieces the patterns look for, so matches are common, not luck.
@@ -73,6 +82,17 @@ pieces = st.sampled_from(
         "0044",
         IBAN,
         "GB82 WEST 1234 5698 7654 32",
+        "de89 3704 0044 0532 0130 00",
+        " is ",
+        " was ",
+        "hunter2",
+        "eyJhbGciOiJIUzI1NiJ9",
+        ".",
+        "AKIA",
+        "IOSFODNN7EXAMPLE",
+        "ghp_",
+        "-----BEGIN RSA PRIVATE KEY-----",
+        "-----END RSA PRIVATE KEY-----",
     ]
 )
 texts = st.lists(pieces, max_size=30).map("".join) | st.text(max_size=80)
@@ -154,14 +174,22 @@ def test_ibans_are_masked_compact_or_grouped_and_look_alikes_kept():
     assert scrub_text(f"pay to {IBAN}.") == f"pay to {FILTERED}."
     assert scrub_text("IBAN: GB82 WEST 1234 5698 7654 32") == f"IBAN: {FILTERED}"
     assert scrub_text("BE68 5390 0754 7034 EURO") == f"{FILTERED} EURO"  # the next word is not the IBAN's
-    for text in ("DE89370400440532013001", "DE8937040044053201300", "de89370400440532013000", "ZZ89370400440532013000"):
-        assert scrub_text(text) == text  # bad check digits, wrong length, lower case, no such country
+    assert scrub_text("payee de89 3704 0044 0532 0130 00") == f"payee {FILTERED}"  # lower case too
+    for text in ("DE89370400440532013001", "DE8937040044053201300", "be68539007547034", "ZZ89370400440532013000"):
+        assert scrub_text(text) == text  # bad check digits, wrong length, a whole span id, no such country
 
 
 def test_scrubbing_stays_linear_on_hostile_text():
     import time
 
-    for text in ("a://:" * 4_000 + "@", "x" * 20_000 + "://a:" + "b" * 20_000 + "@", "password=" * 5_000):
+    for text in (
+        "a://:" * 4_000 + "@",
+        "x" * 20_000 + "://a:" + "b" * 20_000 + "@",
+        "password=" * 5_000,
+        "password is " * 5_000,
+        "-----BEGIN PRIVATE KEY-----" * 5_000,
+        "eyJaaaaaaaaa." * 5_000,
+    ):
         started = time.perf_counter()
         scrub_text(text)
         assert time.perf_counter() - started < 0.5, text[:20]
