@@ -271,6 +271,9 @@ class OnCallOverrideInline(TabularInline):
     form = OnCallOverrideForm
     extra = 0
 
+    class Media:
+        css = {"all": ("lookout/paging.css",)}
+
 
 @admin.register(OnCallSchedule)
 class OnCallScheduleAdmin(ModelAdmin):
