@@ -4,15 +4,18 @@ their updates. Saves go through services so the public copy is invalidated at on
 from django import forms
 from django.contrib import admin
 from django.db import models
-from django.urls import reverse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 
+from alerts.incidents.models import Incident
 from alerts.status.models import (
     Component,
     ComponentGroup,
+    IncidentStatus,
     PublicIncident,
     PublicIncidentUpdate,
     StatusPage,
@@ -106,6 +109,44 @@ class PublicIncidentAdmin(ModelAdmin):
     filter_horizontal = ("components",)
     inlines = (PublicIncidentUpdateInline,)
     form = PublicIncidentForm
+
+    def get_urls(self):
+        draft = path(
+            "draft/<int:incident_id>/",
+            self.admin_site.admin_view(self.draft_view),
+            name="alerts_publicincident_draft",
+        )
+        return [draft, *super().get_urls()]
+
+    def draft_view(self, request, incident_id):
+        """From the internal incident's page: its public incident if it has one (to post an
+        update), else a new one drafted from its title and linked to it."""
+        incident = get_object_or_404(Incident, pk=incident_id)
+        public = incident.public_incidents.order_by("-started_at", "-pk").first()
+        if public is not None:
+            return redirect("admin:alerts_publicincident_change", public.pk)
+        return redirect(f"{reverse('admin:alerts_publicincident_add')}?internal_incident={incident.pk}")
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        incident = self._drafted_from(request)
+        if incident is not None:
+            # Only the title travels: the public text is written by a person, never the timeline.
+            initial.setdefault("name", incident.title)
+        return initial
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        incident = self._drafted_from(request) if obj is None or obj.pk is None else None
+        if incident is not None and isinstance(inline, PublicIncidentUpdateInline) and request.method == "GET":
+            body = f"We are investigating: {incident.title}."
+            kwargs["initial"] = [{"status": IncidentStatus.INVESTIGATING, "body": body}]
+        return kwargs
+
+    @staticmethod
+    def _drafted_from(request):
+        value = request.GET.get("internal_incident", "")
+        return Incident.objects.filter(pk=value).only("pk", "title").first() if value.isdigit() else None
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         # An existing incident offers only its own page's components.

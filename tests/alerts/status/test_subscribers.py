@@ -11,7 +11,7 @@ from django.core import mail
 from django.core.cache import cache
 from django.utils import timezone
 
-from alerts.models import MaintenanceWindow, Subscriber, SubscriberNotice
+from alerts.models import Incident, IncidentEvent, MaintenanceWindow, Subscriber, SubscriberNotice
 from alerts.status.models import IncidentStatus
 from alerts.status.services import public_incident_create, public_incident_update_add
 from alerts.status.subscribers import maintenances_announce, notices_deliver_due
@@ -258,3 +258,49 @@ def test_the_page_offers_subscribing_without_javascript(client):
     assert f'<form class="subscribe" method="post" action="/status/{page.slug}/subscribe/">' in html
     assert f'href="/status/{page.slug}/feed.atom"' in html and f'href="/status/{page.slug}/history/"' in html
     assert "form-action 'self'" in client.get(f"/status/{page.slug}/")["Content-Security-Policy"]
+
+
+def test_a_public_update_is_drafted_from_the_internal_incident_and_told_to_subscribers(admin_client, client):
+    page = StatusPageFactory(title="Acme Cloud")
+    subscriber = confirmed_subscriber(client, page)
+    internal = Incident.objects.create(title="Checkout API down", dedup_key="rule:9", opened_at=timezone.now())
+    IncidentEvent.objects.create(
+        incident=internal, at=timezone.now(), kind=IncidentEvent.Kind.COMMENT, message="db-3 OOM, paging Bo"
+    )
+
+    incident_page = admin_client.get(f"/admin/alerts/incident/{internal.pk}/change/").content.decode()
+    draft = re.search(r'id="draft-public-update" href="([^"]+)"', incident_page).group(1)
+    form_page = admin_client.get(draft, follow=True)
+    form = form_page.context["adminform"].form
+    assert form.initial["name"] == "Checkout API down"
+    assert str(form.initial["internal_incident"]) == str(internal.pk)
+    update_form = form_page.context["inline_admin_formsets"][0].formset.forms[0]
+    assert update_form.initial["body"] == "We are investigating: Checkout API down."
+    assert "db-3 OOM" not in form_page.content.decode()  # the timeline stays internal
+
+    response = admin_client.post(
+        form_page.redirect_chain[-1][0],
+        {
+            "page": page.pk,
+            "name": "Checkout is failing",
+            "impact": "major",
+            "started_at_0": timezone.now().strftime("%Y-%m-%d"),
+            "started_at_1": timezone.now().strftime("%H:%M:%S"),
+            "internal_incident": internal.pk,
+            "updates-TOTAL_FORMS": "1",
+            "updates-INITIAL_FORMS": "0",
+            "updates-0-status": "investigating",
+            "updates-0-body": "Checkout fails for some customers.",
+            "updates-0-created_at_0": timezone.now().strftime("%Y-%m-%d"),
+            "updates-0-created_at_1": timezone.now().strftime("%H:%M:%S"),
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    public = internal.public_incidents.get()
+    assert public.name == "Checkout is failing"
+    # The next draft from the same incident opens this one, to post an update to it.
+    assert admin_client.get(draft).url == f"/admin/alerts/publicincident/{public.pk}/change/"
+    deliver()
+    assert mail.outbox[-1].subject == "[Acme Cloud] Checkout is failing: Investigating"
+    assert mail.outbox[-1].to == [subscriber.address]
+    assert "db-3 OOM" not in mail.outbox[-1].body
