@@ -3,9 +3,19 @@ the shields.io endpoint JSON. Plain views: public, read-only, no authentication 
 classes to run on each of many cached reads."""
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from alerts.status.badges import STATUS_COLOURS, badge_svg, response_colour, shields_json, uptime_colour
+from alerts.status.badges import (
+    STATUS_COLOURS,
+    badge_svg,
+    cert_colour,
+    cert_days,
+    cert_message,
+    response_colour,
+    shields_json,
+    uptime_colour,
+)
 from alerts.status.selectors import BADGE_WINDOWS, SNAPSHOT_SECONDS, component_badge_facts, page_snapshot
 from alerts.status.views import requested_page
 
@@ -97,7 +107,7 @@ def statuspage_json(request: HttpRequest, document: str, slug: str | None = None
     return _json(_documents(page_snapshot(page=page))[document])
 
 
-BADGE_KINDS = {"status": None, **{f"uptime-{w}": w for w in BADGE_WINDOWS}, "response": "24h"}
+BADGE_KINDS = {"status": None, **{f"uptime-{w}": w for w in BADGE_WINDOWS}, "response": "24h", "certificate": None}
 
 
 def _badge(request: HttpRequest, slug: str | None, component_id: int, kind: str) -> tuple[int, str, str, str]:
@@ -113,6 +123,9 @@ def _badge(request: HttpRequest, slug: str | None, component_id: int, kind: str)
         return 404, kind.replace("-", " ") if kind in BADGE_KINDS else "badge", "unknown", "grey"
     if kind == "status":
         return 200, facts.name, facts.status.replace("_", " "), STATUS_COLOURS[facts.status]
+    if kind == "certificate":
+        days = cert_days(facts.cert_expires_at, now=timezone.now())
+        return 200, "certificate", cert_message(days), cert_colour(days)
     if kind == "response":
         message = f"{facts.p50_ms} ms" if facts.p50_ms is not None else "no data"
         return 200, "response time", message, response_colour(facts.p50_ms)

@@ -1,6 +1,9 @@
 """Shields-style SVG badges and the JSON shields.io's endpoint badge reads, drawn here so a
 badge costs no third-party request."""
 
+import math
+from datetime import datetime
+
 from django.utils.html import escape
 
 COLOURS = {
@@ -59,3 +62,25 @@ def response_colour(ms: int | None) -> str:
     if ms is None:
         return "grey"
     return "green" if ms < 500 else "yellow" if ms < 2000 else "red"
+
+
+def cert_days(expires_at: datetime | None, *, now: datetime) -> int | None:
+    """Whole days until the certificate expires (negative once it has); None if none was seen."""
+    if expires_at is None:
+        return None
+    return math.floor((expires_at - now).total_seconds() / 86400)
+
+
+def cert_message(days: int | None) -> str:
+    if days is None:
+        return "no certificate"
+    if days < 0:
+        return "expired"
+    return "1 day" if days == 1 else f"{days} days"
+
+
+def cert_colour(days: int | None) -> str:
+    # Let's Encrypt renews at 30 days left; under 7 a renewal has failed for weeks.
+    if days is None:
+        return "grey"
+    return "green" if days >= 30 else "yellow" if days >= 7 else "red"

@@ -267,9 +267,8 @@ def build_snapshot(*, page_id: int, now: datetime) -> dict:
     for component in components:
         occurrences = coverage.by_target.get(component.target_id, [])
         in_maintenance = any(o.starts_at <= now < o.ends_at for o in occurrences)
-        status = component_status(
-            state=states.get(component.target_id), override=component.status_override, in_maintenance=in_maintenance
-        )
+        state = states.get(component.target_id)
+        status = component_status(state=state, override=component.status_override, in_maintenance=in_maintenance)
         days, uptime = _day_bar(
             starts, labels, history[component.target_id], occurrences, exclude_maintenance=page.exclude_maintenance
         )
@@ -288,6 +287,8 @@ def build_snapshot(*, page_id: int, now: datetime) -> dict:
                 "target_id": component.target_id,
                 "days": days,
                 "uptime_90d": uptime,
+                # The certificate the last TLS probe saw (badges count the days left at request time).
+                "cert_expires_at": _iso(state.cert_expires_at) if state else None,
             }
         )
 
@@ -427,6 +428,7 @@ class BadgeFacts:
     status: str
     uptime: dict[str, float | None]
     p50_ms: int | None
+    cert_expires_at: datetime | None = None
 
 
 BADGE_WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
@@ -440,7 +442,8 @@ def component_badge_facts(*, page: StatusPage, component_id: int, window: str | 
     if row is None:
         return None
     if window is None:
-        return BadgeFacts(row["name"], row["status"], {}, None)
+        expires = row.get("cert_expires_at")
+        return BadgeFacts(row["name"], row["status"], {}, None, datetime.fromisoformat(expires) if expires else None)
     key = f"status:badge:{row['target_id']}:{window}"
     facts = cache.get(key)
     if facts is None:

@@ -232,6 +232,29 @@ def test_badges_and_shields_endpoint(client):
 
 
 @pytest.mark.parametrize(
+    ("expires_in", "message", "color"),
+    [
+        (dt.timedelta(days=45, hours=1), "45 days", "green"),
+        (dt.timedelta(days=12, hours=1), "12 days", "yellow"),
+        (dt.timedelta(days=1, hours=1), "1 day", "red"),
+        (dt.timedelta(hours=-2), "expired", "red"),
+        (None, "no certificate", "lightgrey"),
+    ],
+)
+def test_the_certificate_badge_counts_the_days_the_last_probe_saw(client, expires_in, message, color):
+    page = StatusPageFactory()
+    api = ComponentFactory(page=page, name="API")
+    if expires_in is not None:
+        type(api.target).objects.filter(pk=api.target.pk).update(cert_expires_at=timezone.now() + expires_in)
+
+    shield = client.get(f"/status/{page.slug}/badge/{api.pk}/certificate.json").json()
+    svg = client.get(f"/status/{page.slug}/badge/{api.pk}/certificate.svg")
+
+    assert shield == {"schemaVersion": 1, "label": "certificate", "message": message, "color": color}
+    assert svg.status_code == 200 and f">{message}</text>" in svg.content.decode()
+
+
+@pytest.mark.parametrize(
     "path",
     [
         "/status/{slug}/badge/999999/status.svg",
