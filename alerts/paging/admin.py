@@ -135,6 +135,11 @@ class RotationUsersField(forms.MultiValueField):
     def compress(self, data_list):
         return [name for name in data_list or [] if name]
 
+    def has_changed(self, initial, data):
+        # Django compares slot by slot, up to the saved list's length: a user added in a spare
+        # slot of a saved layer would count as no change, and the layer would not be saved.
+        return list(initial or []) != self.compress(data)
+
 
 class OnCallLayerForm(forms.ModelForm):
     """Users picked in rotation order, the rotation in hours or days, hints shown in full."""

@@ -101,6 +101,22 @@ def test_schedule_saves_usernames_in_order_and_shows_who_is_on_call(admin_client
     assert "Mon 9 Mar 2026 09:00 CET</span> → <strong>bob</strong>" in page
 
 
+def test_a_user_added_in_a_spare_picker_of_a_saved_layer_is_saved(admin_client):
+    UserFactory(username="alice"), UserFactory(username="bob")
+    schedule = ScheduleFactory(time_zone="UTC")
+    layer = LayerFactory(schedule=schedule, users=["alice"], starts_at=T0, rotation_seconds=7 * 86400)
+    data = schedule_form(time_zone="UTC")
+    row = layer_row(
+        id=layer.pk, schedule=schedule.pk, name=layer.name, starts_at_0=f"{T0:%Y-%m-%d}", starts_at_1=f"{T0:%H:%M:%S}"
+    )
+    data.update(formset("layers", [row], INITIAL_FORMS=1))
+    data["name"] = schedule.name
+    response = admin_client.post(reverse("admin:alerts_oncallschedule_change", args=[schedule.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    layer.refresh_from_db()
+    assert layer.users == ["alice", "bob"]
+
+
 def test_override_must_end_after_it_starts(admin_client):
     user = UserFactory(username="alice")
     schedule = ScheduleFactory()
