@@ -68,10 +68,11 @@ def status_page(request: HttpRequest, slug: str | None = None) -> HttpResponse:
 
 
 def _full_page(request: HttpRequest, slug: str | None) -> StatusPage:
-    found = requested_page(request, slug)
+    """The requested page with every field, for views that show more than the snapshot."""
+    found = StatusPage.objects.filter(slug=slug or str(getattr(request, "status_slug", ""))).first()
     if found is None:
         raise Http404("No status page here.")
-    return StatusPage.objects.get(pk=found.pk)
+    return found
 
 
 def _secured(response: HttpResponse, *, max_age: int | None = SNAPSHOT_SECONDS) -> HttpResponse:

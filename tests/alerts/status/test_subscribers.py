@@ -304,3 +304,18 @@ def test_a_public_update_is_drafted_from_the_internal_incident_and_told_to_subsc
     assert mail.outbox[-1].subject == "[Acme Cloud] Checkout is failing: Investigating"
     assert mail.outbox[-1].to == [subscriber.address]
     assert "db-3 OOM" not in mail.outbox[-1].body
+
+
+def test_history_feed_and_widget_queries_do_not_grow_with_incidents(client, django_assert_max_num_queries):
+    page = StatusPageFactory()
+    ComponentFactory(page=page)
+    for n in range(12):
+        incident = public_incident_create(page=page, name=f"Incident {n}", body="Investigating.")
+        public_incident_update_add(incident=incident, status=IncidentStatus.RESOLVED, body="Fixed.")
+    # The domain map, the page, its incidents and their updates (the feed builds the snapshot too).
+    with django_assert_max_num_queries(4):
+        assert client.get(f"/status/{page.slug}/history/").status_code == 200
+    with django_assert_max_num_queries(12):
+        assert client.get(f"/status/{page.slug}/feed.atom").status_code == 200
+    with django_assert_max_num_queries(2):  # the snapshot is cached by the feed's read
+        assert client.get(f"/status/{page.slug}/widget/").status_code == 200
