@@ -18,6 +18,7 @@ from alerts.rules.kinds.release_health import ReleaseHealthThreshold
 from alerts.rules.kinds.security import SecurityEventBurst
 from alerts.rules.kinds.slo_burn_rate import SloBurnRate
 from alerts.rules.kinds.target_status import TargetDown
+from alerts.rules.kinds.transaction_availability import TransactionAvailability
 
 RULE_KINDS: dict[str, type[RuleKind]] = {
     kind.kind: kind
@@ -31,6 +32,7 @@ RULE_KINDS: dict[str, type[RuleKind]] = {
         CertificateExpiry,
         HeartbeatProblem,
         SloBurnRate,
+        TransactionAvailability,
         SecurityEventBurst,
         BackupFailed,
         BackupOverdue,
