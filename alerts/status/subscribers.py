@@ -98,9 +98,9 @@ def subscriber_from_token(*, token: str, page: StatusPage, confirm: bool) -> Sub
             data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
     except signing.BadSignature:  # SignatureExpired is one
         return None
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or not isinstance(data.get("s"), int):
         return None
-    return Subscriber.objects.filter(pk=data.get("s"), address=data.get("a"), page=page).first()
+    return Subscriber.objects.filter(pk=data["s"], address=data.get("a"), page=page).first()
 
 
 # --- signing up ---------------------------------------------------------------------------
@@ -374,7 +374,10 @@ class WebhookSender:
         )
 
 
-SENDERS = {Subscriber.Kind.EMAIL: EmailSender, Subscriber.Kind.WEBHOOK: WebhookSender}
+SENDERS: dict[str, type[EmailSender] | type[WebhookSender]] = {
+    Subscriber.Kind.EMAIL: EmailSender,
+    Subscriber.Kind.WEBHOOK: WebhookSender,
+}
 
 
 def notices_deliver_due(*, now: datetime, limit: int | None = None) -> int:
@@ -416,7 +419,7 @@ def notice_deliver(*, notice_id: int, now: datetime) -> SubscriberNotice | None:
     if notice is None:  # unsubscribed in the meantime
         return None
     try:
-        outcome = SENDERS[Subscriber.Kind(notice.subscriber.kind)].send(notice)
+        outcome = SENDERS[notice.subscriber.kind].send(notice)
     except Exception as exc:  # a bug must not leave the row claimed until its lease ends
         log.exception("status notice %s raised", notice_id)
         outcome = _Outcome(False, f"internal error: {type(exc).__name__}: {exc}")

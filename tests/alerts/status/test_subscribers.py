@@ -94,6 +94,8 @@ def test_a_malformed_email_is_refused_naming_the_field(client):
     assert response.status_code == 400
     assert 'id="email-error"' in response.content.decode()
     assert "Enter a valid email address." in response.content.decode()
+    odd = client.post(f"/status/{page.slug}/subscribe/", {"kind": "pigeon", "email": "ana@example.com"})
+    assert odd.status_code == 400 and "Choose email or webhook." in odd.content.decode()
     assert not Subscriber.objects.exists()
 
 
