@@ -104,8 +104,18 @@ class HeartbeatInline(StackedInline):
         "last_duration_ms",
     )
     readonly_fields = ("next_pings", "last_ping_at", "expected_at", "last_duration_ms")
-    # Period or cron: only the one the schedule uses is shown.
-    conditional_fields = {"period_seconds": "schedule == 'period'", "cron": "schedule == 'cron'"}
+    # Period or cron, only the one the schedule uses, and on a new target only while its kind
+    # is heartbeat: unfold's conditional fields read the target's form, not an inline's.
+    template_after = "admin/monitoring/target/heartbeat_inline_after.html"
+
+    def get_fields(self, request, obj=None):
+        # Before the target is saved there is no ping, expectation or run to show.
+        fields = super().get_fields(request, obj)
+        return fields if obj is not None else [f for f in fields if f not in self.readonly_fields]
+
+    def get_extra(self, request, obj=None, **kwargs):
+        # A new target that becomes a heartbeat has its schedule right there, not behind "add".
+        return 1 if obj is None else 0
 
     @display(description="next five expected pings")
     def next_pings(self, heartbeat):
@@ -347,8 +357,10 @@ class TargetAdmin(ModelAdmin):
         return format_html("<table>{}</table>", rows) if rows else "none yet"
 
     def get_inline_instances(self, request, obj=None):
-        # The schedule belongs to heartbeats only; a new target may still become one.
-        if obj is not None and obj.kind != Target.Kind.HEARTBEAT:
+        # The schedule belongs to heartbeats only; a new target may still become one, until it
+        # is posted as another kind: then its hidden schedule is neither checked nor saved.
+        kind = obj.kind if obj is not None else request.POST.get("kind", Target.Kind.HEARTBEAT)
+        if kind != Target.Kind.HEARTBEAT:
             return []
         return super().get_inline_instances(request, obj)
 

@@ -1,6 +1,7 @@
 """Search pickers in a real browser: a rule's targets and heartbeats, a layer's users and an
 override's user are picked by typing part of a name, then saved. The pages list none of the
-rows they could pick; the search answers as the user types."""
+rows they could pick; the search answers as the user types. And the target form's heartbeat
+schedule, which shows only what the chosen kind and schedule use."""
 
 from datetime import timedelta
 
@@ -10,7 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from alerts.models import AlertRule, OnCallLayer, OnCallOverride, OnCallSchedule
-from monitoring.models import Target
+from monitoring.models import Heartbeat, Target
 from monitoring.projects.services.projects import project_create
 from tests.e2e import test_rule_forms
 from tests.e2e.test_rule_forms import looks_right, save
@@ -89,3 +90,31 @@ def test_a_schedule_picks_its_users_by_typing(page, screenshot_path):
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
     looks_right(page, screenshot_path, "schedule-overrides-390")
+
+
+def test_the_heartbeat_schedule_shows_only_what_it_uses(page, screenshot_path):
+    shop = project_create(name="Shop").project
+    page.goto(f"{page.base}/admin/monitoring/target/add/")
+    schedule_box = page.locator("#heartbeat-group")
+    page.select_option("select[name=kind]", "http")
+    expect(schedule_box).to_be_hidden()  # an http target has no heartbeat schedule
+
+    page.select_option("select[name=kind]", "heartbeat")
+    expect(schedule_box).to_be_visible()
+    # Nothing is probed: the probe's sections go, headings and all.
+    expect(page.locator("fieldset", has=page.locator("[name=url]"))).to_be_hidden()
+    expect(page.locator("fieldset", has=page.locator("[name=interval_seconds]"))).to_be_hidden()
+    expect(page.locator("[name='heartbeat-0-period_seconds']")).to_be_visible()
+    expect(page.locator("[name='heartbeat-0-cron']")).to_be_hidden()
+    page.select_option("select[name='heartbeat-0-schedule']", "cron")
+    expect(page.locator("[name='heartbeat-0-cron']")).to_be_visible()
+    expect(page.locator("[name='heartbeat-0-period_seconds']")).to_be_hidden()
+
+    page.select_option("select[name=project]", str(shop.pk))
+    page.fill("input[name=name]", "nightly-backup")
+    page.fill("[name='heartbeat-0-cron']", "0 3 * * *")
+    looks_right(page, screenshot_path, "heartbeat-schedule-cron-1400")
+    page.locator("button[name=_save]").click()
+    page.wait_for_url("**/admin/monitoring/target/")
+    heartbeat = Heartbeat.objects.get(target__name="nightly-backup")
+    assert (heartbeat.schedule, heartbeat.cron) == ("cron", "0 3 * * *")

@@ -337,3 +337,28 @@ def test_only_heartbeats_show_the_schedule_inline(admin_client):
     )
     page = admin_client.get(reverse("admin:monitoring_target_change", args=[heartbeat.pk])).content.decode()
     assert f"/ping/{heartbeat.ping_key}" in page
+
+
+def test_a_new_target_of_another_kind_drops_its_heartbeat_schedule(admin_client):
+    project = ProjectFactory()
+    page = admin_client.get(reverse("admin:monitoring_target_add")).content.decode()
+    # One schedule form ready for a target that becomes a heartbeat; the page hides it for other kinds.
+    assert re.search(r'name="heartbeat-TOTAL_FORMS"[^>]*value="1"', page)
+    assert "heartbeat_inline_after" not in page and 'getElementById("heartbeat-group")' in page
+
+    # Posted as an http target, a schedule left in the form (even a wrong one) is neither checked nor saved.
+    data = form_data(project, **heartbeat_data(cron="0 25 * * *"))
+    response = admin_client.post(reverse("admin:monitoring_target_add"), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Target.objects.get().kind == "http" and not Heartbeat.objects.exists()
+
+
+def test_a_new_heartbeat_is_saved_with_its_period_schedule(admin_client):
+    project = ProjectFactory()
+    data = form_data(project, kind="heartbeat", url="", **{"heartbeat-TOTAL_FORMS": 1})
+    data.update({"heartbeat-0-schedule": "period", "heartbeat-0-period_seconds": 3600, "heartbeat-0-grace_seconds": 60})
+    data.update({"heartbeat-0-time_zone": "UTC"})
+    response = admin_client.post(reverse("admin:monitoring_target_add"), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    heartbeat = Heartbeat.objects.get()
+    assert (heartbeat.schedule, heartbeat.period_seconds, heartbeat.target.kind) == ("period", 3600, "heartbeat")
