@@ -241,6 +241,19 @@ class ErrorIssueTally(models.Model):
     environment = models.CharField(max_length=64, blank=True)
 
 
+class ErrorIssueHourly(models.Model):
+    """An issue's events in one UTC hour, counted as their tallies fold (services/hourly.py).
+    With the tallies still pending, these are exactly the issue's events per hour: what its
+    sparklines read instead of grouping a hot issue's hundred thousand events on every view."""
+
+    issue = models.ForeignKey(ErrorIssue, on_delete=models.CASCADE, related_name="+", db_index=False)
+    hour = models.DateTimeField()
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issue", "hour"], name="errorissuehourly_unique")]
+
+
 class ErrorIssueUser(models.Model):
     """A user an issue has affected, by hash: counting rows gives users affected exactly."""
 

@@ -18,7 +18,9 @@ from monitoring.errors.models import ErrorIssueActivity, IssueSeverity
 from monitoring.models import (
     ErrorEvent,
     ErrorIssue,
+    ErrorIssueHourly,
     ErrorIssueSeenIn,
+    ErrorIssueTally,
     Project,
     Release,
     ReleaseHealth,
@@ -212,8 +214,10 @@ SPARK_DAYS = 14
 
 def error_issues_sparklines(issue_ids: Iterable[int], *, now: datetime | None = None) -> dict[int, IssueSparklines]:
     """The last 24 hours by hour and the last 14 days by (local) day, for every issue asked
-    about, in two grouped queries: at most 24 and 14 rows an issue come back, however many
-    events there were."""
+    about, in two queries whatever the number of events: each adds the issues' hourly counts
+    (ErrorIssueHourly) to their tallies not folded yet, which together are exactly their
+    events. Days are made of UTC hours: in a time zone half an hour off UTC, a day's edge
+    is off by that half hour."""
     ids = list(issue_ids)
     if not ids:
         return {}
@@ -221,33 +225,36 @@ def error_issues_sparklines(issue_ids: Iterable[int], *, now: datetime | None = 
     today = timezone.localdate(end - timedelta(microseconds=1))
     days = [today - timedelta(days=SPARK_DAYS - 1 - i) for i in range(SPARK_DAYS)]
     hours = [end - timedelta(hours=24 - i) for i in range(24)]
-    events = ErrorEvent.objects.filter(issue_id__in=ids, timestamp__lt=end)
-    # Count("*"), not Count("id"): the (issue, -timestamp) index alone then answers (an
-    # index-only scan on PostgreSQL), instead of reading every event's row for its id.
-    per_hour = (
-        events.filter(timestamp__gte=hours[0])
-        .annotate(bucket=TruncHour("timestamp", tzinfo=UTC))
-        .values("issue_id", "bucket")
-        .annotate(n=Count("*"))
-        .values_list("issue_id", "bucket", "n")
-    )
-    per_day = (
-        events.filter(timestamp__gte=_local_midnight(days[0]))
-        .annotate(bucket=TruncDay("timestamp", tzinfo=timezone.get_current_timezone()))
-        .values("issue_id", "bucket")
-        .annotate(n=Count("*"))
-        .values_list("issue_id", "bucket", "n")
-    )
-    hourly: dict[int, dict[datetime, int]] = {i: {} for i in ids}
-    daily: dict[int, dict[date, int]] = {i: {} for i in ids}
-    for issue_id, hour, n in per_hour:
-        hourly[issue_id][hour.astimezone(UTC)] = n
-    for issue_id, day, n in per_day:
-        daily[issue_id][timezone.localdate(day)] = n
+    local = timezone.get_current_timezone()
+
+    def counts(since: datetime, bucket: Any) -> Any:
+        """(issue, bucket start, events) from the hourly counts and the pending tallies."""
+        folded = ErrorIssueHourly.objects.filter(issue_id__in=ids, hour__gte=since, hour__lt=end)
+        pending = ErrorIssueTally.objects.filter(issue_id__in=ids, timestamp__gte=since, timestamp__lt=end)
+        return (
+            folded.annotate(bucket=bucket("hour"))
+            .values("issue_id", "bucket")
+            .annotate(n=Sum("count"))
+            .values_list("issue_id", "bucket", "n")
+            .union(
+                pending.annotate(bucket=bucket("timestamp"))
+                .values("issue_id", "bucket")
+                .annotate(n=Count("*"))
+                .values_list("issue_id", "bucket", "n"),
+                all=True,
+            )
+        )
+
+    hourly: dict[int, Counter[datetime]] = {i: Counter() for i in ids}
+    daily: dict[int, Counter[date]] = {i: Counter() for i in ids}
+    for issue_id, hour, n in counts(hours[0], lambda f: TruncHour(f, tzinfo=UTC)):
+        hourly[issue_id][hour.astimezone(UTC)] += n
+    for issue_id, day, n in counts(_local_midnight(days[0]), lambda f: TruncDay(f, tzinfo=local)):
+        daily[issue_id][timezone.localdate(day)] += n
     return {
         issue_id: IssueSparklines(
-            day=Sparkline([(h, hourly[issue_id].get(h, 0)) for h in hours], timedelta(hours=1)),
-            fortnight=Sparkline([(_local_midnight(d), daily[issue_id].get(d, 0)) for d in days], timedelta(days=1)),
+            day=Sparkline([(h, hourly[issue_id][h]) for h in hours], timedelta(hours=1)),
+            fortnight=Sparkline([(_local_midnight(d), daily[issue_id][d]) for d in days], timedelta(days=1)),
         )
         for issue_id in ids
     }

@@ -17,6 +17,7 @@ from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from monitoring.errors.models import ErrorIssueActivity
+from monitoring.errors.services.hourly import error_issue_hours_add, error_issue_hours_rebuild
 from monitoring.models import ErrorEvent, ErrorIssue, ErrorIssueSeenIn, ErrorIssueTally, ErrorIssueUser, Release
 
 if TYPE_CHECKING:
@@ -156,6 +157,7 @@ def error_issue_fold(*, issue_id: int, wait: bool = False) -> bool:
         if not tallies:
             return True
         ErrorIssueTally.objects.filter(id__in=[t.id for t in tallies]).delete()
+        error_issue_hours_add(issue_id=issue_id, timestamps=(t.timestamp for t in tallies))
         issue.event_count += len(tallies)
         issue.first_seen = min(issue.first_seen, *(t.timestamp for t in tallies))
         issue.last_seen = max(issue.last_seen, *(t.timestamp for t in tallies))
@@ -329,6 +331,7 @@ def _recount(issue: ErrorIssue) -> None:
         )
         rows += [(dimension, g[dimension], g["first"], g["last"], g["n"]) for g in grouped]
     _add_seen_in(issue, rows)
+    error_issue_hours_rebuild([issue.pk])
     issue.save(update_fields=["event_count", "first_seen", "last_seen", "users_affected"])
 
 
@@ -349,6 +352,7 @@ def error_issue_merge(*, target: ErrorIssue, sources: Iterable[ErrorIssue], acto
         now = timezone.now()
         ErrorEvent.objects.filter(issue_id__in=source_ids).update(issue=target)
         ErrorIssueTally.objects.filter(issue_id__in=source_ids).delete()  # the recount covers them
+        error_issue_hours_rebuild(source_ids)  # their events are the target's now
         # One level only: what was merged into a source now points at the target.
         repointed = list(
             ErrorIssue.objects.filter(merged_into_id__in=source_ids)

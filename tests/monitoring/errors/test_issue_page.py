@@ -3,16 +3,22 @@ the tag breakdown, sparklines, first and last seen; and the stream's sparkline c
 
 import json
 import re
-from datetime import timedelta
+import uuid
+from collections import Counter
+from datetime import UTC, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from monitoring.errors.partitions import events as event_partitions
 from monitoring.errors.selectors import error_issues_sparklines
-from monitoring.models import ErrorIssue, ErrorIssueActivity
+from monitoring.errors.services.hourly import error_issue_hours_rebuild
+from monitoring.errors.services.issues import error_issue_fold, error_issue_merge
+from monitoring.models import ErrorEvent, ErrorIssue, ErrorIssueActivity, ErrorIssueHourly, ErrorIssueTally
 from tests.factories import ProjectFactory
 from tests.monitoring.errors.factories import store_event
 
@@ -211,8 +217,8 @@ def test_first_and_last_seen_carry_their_releases(admin_client):
     issue = store_event(project, message="boom", release="shop@1.2", received_at=now - timedelta(minutes=1))
     html = admin_client.get(page(issue.pk)).content.decode()
     seen = html[html.index('id="issue-seen"') :]
-    assert re.search(r"First seen</dt>\s*<dd[^>]*>3\xa0hours ago, in <code>shop@1.0</code>", seen)
-    assert re.search(r"Last seen</dt>\s*<dd[^>]*>1\xa0minute ago, in <code>shop@1.2</code>", seen)
+    assert re.search(r"First seen</dt>\s*<dd[^>]*>3\xa0hours ago, in <a [^>]*><code>shop@1.0</code></a>", seen)
+    assert re.search(r"Last seen</dt>\s*<dd[^>]*>1\xa0minute ago, in <a [^>]*><code>shop@1.2</code></a>", seen)
 
 
 def test_sparklines_hold_a_point_per_bucket_and_count_the_events():
@@ -227,6 +233,63 @@ def test_sparklines_hold_a_point_per_bucket_and_count_the_events():
     assert spark[issue.pk].day.points[-1][1] == 1  # this hour
     assert len(spark[issue.pk].fortnight.points) == 14 and spark[issue.pk].fortnight.total == 3
     assert spark[quiet.pk].day.total == 0 and spark[quiet.pk].fortnight.total == 0
+
+
+def _events_per_hour(issue) -> Counter:
+    hours = ErrorEvent.objects.filter(issue=issue).values_list("timestamp", flat=True)
+    return Counter(t.astimezone(UTC).replace(minute=0, second=0, microsecond=0) for t in hours)
+
+
+def _sparkline_hours(issue, now) -> Counter:
+    return Counter({h: n for h, n in error_issues_sparklines([issue.pk], now=now)[issue.pk].day.points if n})
+
+
+def test_sparklines_count_events_whether_their_tallies_are_folded_or_not(settings):
+    settings.ERRORS_FOLD_INTERVAL_SECONDS = 3600  # ingest leaves the tallies pending
+    project = ProjectFactory()
+    now = timezone.now()
+    for ago in (0, 1, 1, 5, 30, 30, 30):
+        issue = store_event(project, message="boom", received_at=now - timedelta(minutes=ago * 20))
+    pending = _sparkline_hours(issue, now)
+    assert pending == _events_per_hour(issue) and pending.total() == 7
+
+    error_issue_fold(issue_id=issue.pk, wait=True)
+
+    assert not ErrorIssueTally.objects.filter(issue=issue).exists()
+    assert _sparkline_hours(issue, now) == pending
+    assert ErrorIssueHourly.objects.filter(issue=issue).aggregate(n=Sum("count"))["n"] == 7
+
+
+def test_merged_issues_sparklines_follow_their_events():
+    project = ProjectFactory()
+    now = timezone.now()
+    kept = store_event(project, message="kept", received_at=now - timedelta(hours=2))
+    gone = store_event(project, message="gone", received_at=now - timedelta(hours=3))
+    store_event(project, message="gone", received_at=now)
+
+    error_issue_merge(target=kept, sources=[gone], actor=None)
+
+    spark = error_issues_sparklines([kept.pk, gone.pk], now=now)
+    assert spark[kept.pk].day.total == 3 and spark[kept.pk].fortnight.total == 3
+    assert spark[gone.pk].day.total == 0 and spark[gone.pk].fortnight.total == 0
+
+
+def test_rebuilding_the_hours_counts_events_stored_without_tallies():
+    """What the migration does for events stored before the hourly counts existed."""
+    project = ProjectFactory()
+    now = timezone.now()
+    issue = store_event(project, message="boom", received_at=now - timedelta(days=2))
+    event_partitions.ensure({(now - timedelta(hours=4)).date()})
+    ErrorEvent.objects.create(
+        project=project, issue=issue, event_id=uuid.uuid4(), grouping_hash=issue.grouping_hash,
+        timestamp=now - timedelta(hours=4), received_at=now, payload={},
+    )  # fmt: skip
+
+    error_issue_hours_rebuild()
+
+    four_hours_ago = (now - timedelta(hours=4)).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    assert _sparkline_hours(issue, now) == Counter({four_hours_ago: 1})  # the other is two days old
+    assert error_issues_sparklines([issue.pk], now=now)[issue.pk].fortnight.total == 2
 
 
 def _chart(html: str) -> dict:
@@ -266,8 +329,9 @@ def test_the_stream_reads_all_sparklines_in_two_queries_whatever_the_number_of_i
     url = reverse(STREAM)
     with django_assert_max_num_queries(15) as few:
         admin_client.get(url)
-    sparkline_queries = [q for q in few.captured_queries if "monitoring_errorevent" in q["sql"]]
-    assert len(sparkline_queries) == 2  # by hour over 24 h, by day over 14 d
+    # By hour over 24 h and by day over 14 d, from the hourly counts: never the events.
+    assert not [q for q in few.captured_queries if "monitoring_errorevent" in q["sql"]]
+    assert len([q for q in few.captured_queries if "monitoring_errorissuehourly" in q["sql"]]) == 2
     for n in range(40):
         store_event(project, message=f"more {n}")
     with django_assert_max_num_queries(len(few.captured_queries)):
