@@ -26,6 +26,7 @@ from unfold.decorators import action, display
 
 from monitoring.common.charts import Chart, Series, bar_chart, sparkline
 from monitoring.errors.admin_performance import performance_view, transaction_view
+from monitoring.errors.admin_releases import release_urls
 from monitoring.errors.fingerprints import exceptions, frames
 from monitoring.errors.links import LINKS_SHOWN, error_issue_related_links
 from monitoring.errors.models import ErrorIssueActivity
@@ -389,6 +390,7 @@ class ErrorIssueAdmin(ModelAdmin):
                 self.admin_site.admin_view(self.transaction_view),
                 name="monitoring_transaction",
             ),
+            *release_urls(self),
             *super().get_urls(),
         ]
 

@@ -43,30 +43,31 @@ def releases_list(*, project: Project | None = None, limit: int = 100) -> list[l
     return list(versions.values())
 
 
-def release_new_issues(release: Release) -> list[ErrorIssue]:
-    """Issues whose first event was of this release."""
-    return list(
-        ErrorIssue.objects.filter(
-            seen_in__dimension=ErrorIssueSeenIn.Dimension.RELEASE,
-            seen_in__value=release.version,
-            project_id=release.project_id,
-            seen_in__first_seen=F("first_seen"),
-        ).order_by("-first_seen")
-    )
+def release_new_issues(release: Release, *, limit: int | None = None) -> list[ErrorIssue]:
+    """Issues whose first event was of this release, newest first (the first `limit`)."""
+    rows = ErrorIssue.objects.filter(
+        seen_in__dimension=ErrorIssueSeenIn.Dimension.RELEASE,
+        seen_in__value=release.version,
+        project_id=release.project_id,
+        seen_in__first_seen=F("first_seen"),
+    ).order_by("-first_seen")
+    return list(rows if limit is None else rows[:limit])
 
 
 def release_new_issue_count(releases: Sequence[Release]) -> int:
     return sum(len(release_new_issues(r)) for r in releases)
 
 
-def release_regressed_issues(release: Release) -> list[ErrorIssue]:
-    """Issues that came back after a resolve with an event of this release."""
+def release_regressed_issues(release: Release, *, limit: int | None = None) -> list[ErrorIssue]:
+    """Issues that came back after a resolve with an event of this release, last seen first
+    (the first `limit`)."""
     ids = ErrorIssueActivity.objects.filter(
         issue__project_id=release.project_id,
         action=ErrorIssueActivity.Action.REGRESSED,
         detail__release=release.version,
     ).values("issue_id")
-    return list(ErrorIssue.objects.filter(pk__in=ids).order_by("-last_seen"))
+    rows = ErrorIssue.objects.filter(pk__in=ids).order_by("-last_seen")
+    return list(rows if limit is None else rows[:limit])
 
 
 def release_commits(releases: Sequence[Release]) -> list[ReleaseCommit]:
@@ -127,13 +128,14 @@ class ReleaseOverview:
     adoption: float | None
 
 
-def release_overview(release: Release) -> ReleaseOverview:
+def release_overview(release: Release, *, issues_limit: int | None = None) -> ReleaseOverview:
+    """`issues_limit` caps each issue list: a page shows the first ones and says there are more."""
     return ReleaseOverview(
         release=release,
         commits=list(release.commits.all()),
         deploys=list(release.deploys.all()),
-        new_issues=release_new_issues(release),
-        regressed_issues=release_regressed_issues(release),
+        new_issues=release_new_issues(release, limit=issues_limit),
+        regressed_issues=release_regressed_issues(release, limit=issues_limit),
         health=release_health(project=release.project, release=release.version),
         adoption=release_adoption(release),
     )
