@@ -2,6 +2,7 @@
 their updates. Saves go through services so the public copy is invalidated at once."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.db import models
 from django.shortcuts import get_object_or_404, redirect
@@ -54,8 +55,18 @@ class StatusPageAdmin(ModelAdmin):
     list_display = ("title", "public_link", "custom_domain", "exclude_maintenance")
     search_fields = ("title", "slug", "custom_domain")
     prepopulated_fields = {"slug": ("title",)}
-    fields = ("title", "slug", "description", "logo", "logo_url", "custom_domain", "exclude_maintenance")
+    fields = ("title", "slug", "description", "logo", "logo_url", "custom_domain", "exclude_maintenance", "embed")
+    readonly_fields = ("embed",)
     inlines = (ComponentGroupInline, ComponentInline)
+
+    @display(description="embed on another site")
+    def embed(self, page):
+        if page.pk is None:
+            return "Save the page first."
+        url = settings.SITE_URL.rstrip("/") + reverse("status:widget", args=[page.slug])
+        snippet = f'<iframe src="{url}" title="{page.title} status" width="260" height="32" style="border:0"></iframe>'
+        return format_html("<code>{}</code>", snippet)
+
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @display(description="public page")
@@ -133,6 +144,9 @@ class PublicIncidentAdmin(ModelAdmin):
         if incident is not None:
             # Only the title travels: the public text is written by a person, never the timeline.
             initial.setdefault("name", incident.title)
+            pages = list(StatusPage.objects.values_list("pk", flat=True)[:2])
+            if len(pages) == 1:  # the usual case: one page, nothing to choose
+                initial.setdefault("page", pages[0])
         return initial
 
     def get_formset_kwargs(self, request, obj, inline, prefix):

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from html import escape
 
 from django.core.cache import cache
-from django.db.models import Prefetch
+from django.db.models import Min, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -90,6 +90,11 @@ def _shift(moment: datetime, months: int) -> datetime:
     return _month_start(index // 12, index % 12 + 1)
 
 
+def _first_day(page: StatusPage) -> datetime:
+    first = PublicIncident.objects.filter(page=page).aggregate(first=Min("started_at"))["first"]
+    return min(page.created_at, first) if first else page.created_at
+
+
 @require_GET
 def history(
     request: HttpRequest, slug: str | None = None, year: int | None = None, month: int | None = None
@@ -113,7 +118,8 @@ def history(
         "base": page_base(request, page),
         "incidents": incidents,
         "month_label": f"{calendar.month_name[month]} {year}",
-        "previous": _shift(start, -1),
+        # Nothing to show before the page was made or its first incident (which may be dated back).
+        "previous": _shift(start, -1) if start > _first_day(page) else None,
         "next": end if end <= now else None,
     }
     return _secured(render(request, "status/history.html", context))

@@ -236,13 +236,14 @@ def test_the_history_page_shows_one_month_and_links_the_others(client):
 
     previous = client.get(f"/status/{page.slug}/history/{last_month:%Y/%m}/").content.decode()
     assert "Old outage" in previous and "Back up." in previous and "Current slowness" not in previous
+    assert 'rel="prev"' not in previous  # nothing older to show
     assert previous.index("Was down.") < previous.index("Back up.")  # updates read in order
     assert client.get(f"/status/{page.slug}/history/2020/13/").status_code == 404
     assert client.get(f"/status/{page.slug}/history/1999/01/").status_code == 404
     assert client.get("/status/nope/history/").status_code == 404
 
 
-def test_the_widget_is_framable_and_says_the_overall_status(client):
+def test_the_widget_is_framable_and_says_the_overall_status(client, admin_client, settings):
     page = StatusPageFactory(title="Acme Cloud")
     ComponentFactory(page=page, name="API")
     response = client.get(f"/status/{page.slug}/widget/")
@@ -252,6 +253,10 @@ def test_the_widget_is_framable_and_says_the_overall_status(client):
     assert f'href="http://testserver/status/{page.slug}/"' in html
     assert "X-Frame-Options" not in response
     assert "frame-ancestors *" in response["Content-Security-Policy"]
+    # The page's admin gives the snippet to paste.
+    settings.SITE_URL = "https://lookout.example.com"
+    admin_html = admin_client.get(f"/admin/alerts/statuspage/{page.pk}/change/").content.decode()
+    assert f"&lt;iframe src=&quot;https://lookout.example.com/status/{page.slug}/widget/&quot;" in admin_html
 
 
 def test_the_page_offers_subscribing_without_javascript(client):
@@ -275,6 +280,7 @@ def test_a_public_update_is_drafted_from_the_internal_incident_and_told_to_subsc
     form_page = admin_client.get(draft, follow=True)
     form = form_page.context["adminform"].form
     assert form.initial["name"] == "Checkout API down"
+    assert form.initial["page"] == page.pk  # the only page is chosen already
     assert str(form.initial["internal_incident"]) == str(internal.pk)
     update_form = form_page.context["inline_admin_formsets"][0].formset.forms[0]
     assert update_form.initial["body"] == "We are investigating: Checkout API down."
@@ -314,8 +320,8 @@ def test_history_feed_and_widget_queries_do_not_grow_with_incidents(client, djan
     for n in range(12):
         incident = public_incident_create(page=page, name=f"Incident {n}", body="Investigating.")
         public_incident_update_add(incident=incident, status=IncidentStatus.RESOLVED, body="Fixed.")
-    # The domain map, the page, its incidents and their updates (the feed builds the snapshot too).
-    with django_assert_max_num_queries(4):
+    # The domain map, the page, its first incident, its incidents and their updates.
+    with django_assert_max_num_queries(5):
         assert client.get(f"/status/{page.slug}/history/").status_code == 200
     with django_assert_max_num_queries(12):
         assert client.get(f"/status/{page.slug}/feed.atom").status_code == 200
