@@ -3,6 +3,7 @@ with the issue's activity: who did what to it, and what Lookout did by itself).
 
 Every action goes through a service with the person acting, so the timeline records them."""
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -121,6 +122,20 @@ def _frame(frame: dict) -> SafeString:
         _pre(context) if context else "",
         format_html("<details><summary>locals</summary><table>{}</table></details>", local_rows) if local_rows else "",
     )
+
+
+def _once_per_page(method):
+    """Unfold asks a read-only field for its contents several times while rendering a page;
+    its reads run once, the answer kept on the page's own instance (as _latest does)."""
+
+    @functools.wraps(method)
+    def shown(self, issue):
+        cache, key = vars(issue), f"_shown_{method.__name__}"
+        if key not in cache:
+            cache[key] = method(self, issue)
+        return cache[key]
+
+    return shown
 
 
 def _json_block(value: Any) -> str:
@@ -577,6 +592,7 @@ class ErrorIssueAdmin(ModelAdmin):
         return _json_block(self._payload(issue).get("user"))
 
     @display(description="tags")
+    @_once_per_page
     def tags(self, issue):
         distribution = error_issue_tags(issue)
         if not distribution:
@@ -591,6 +607,7 @@ class ErrorIssueAdmin(ModelAdmin):
         )
 
     @display(description="activity")
+    @_once_per_page
     def activity_display(self, issue):
         entries = error_issue_activity(issue)
         if not entries:
@@ -606,11 +623,13 @@ class ErrorIssueAdmin(ModelAdmin):
         )
 
     @display(description="seen in")
+    @_once_per_page
     def seen_in_display(self, issue):
         rows = issue.seen_in.order_by("dimension", "-last_seen")
         return format_html_join(", ", "{}: {} ({})", ((s.dimension, s.value, s.event_count) for s in rows)) or EMPTY
 
     @display(description="user reports")
+    @_once_per_page
     def user_reports_display(self, issue):
         reports = issue.user_reports.order_by("-received_at")[:20]
         return (

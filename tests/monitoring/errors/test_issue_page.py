@@ -165,7 +165,8 @@ def test_the_page_query_count_does_not_grow_with_events(admin_client, django_ass
     # rise by that one query however many events came after.
     store_event(project, message="boom", release="0.9")
     issue = store_event(project, message="boom", release="1.0")
-    with django_assert_max_num_queries(40) as few:
+    # Each read-only section reads once, however often unfold asks for its contents.
+    with django_assert_max_num_queries(22) as few:
         admin_client.get(page(issue.pk))
     for n in range(30):
         store_event(project, message="boom", release=f"1.{n}", tags={"browser": f"b{n}"}, user={"id": f"u{n}"})
