@@ -7,7 +7,9 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from alerts.paging.urls import api_urlpatterns as paging_api_urls
 from config.overview import OverviewView
+from monitoring.heartbeats.urls import api_urlpatterns as heartbeats_api_urls
 
 urlpatterns = [
     # The portal is the admin: the bare address leads there, and browsers asking for the
@@ -24,8 +26,10 @@ urlpatterns = [
     path("", include("monitoring.errors.urls")),
     path("", include("monitoring.traces.urls")),
     path("ping/", include("monitoring.heartbeats.urls")),
+    path("", include(heartbeats_api_urls)),
     path("", include("alerts.intake.urls")),
     path("oncall/", include("alerts.paging.urls")),
+    path("", include(paging_api_urls)),
     path("status/", include("alerts.status.urls")),
     path("", include("alerts.incidents.urls")),
     path("", include("alerts.rules.urls")),

@@ -1,7 +1,9 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
 from monitoring.errors import artifact_api, release_api
 from monitoring.errors.api import envelope_view, store_view
+from monitoring.errors.issues_api import IssueViewSet
 from monitoring.errors.security_api import security_view
 from monitoring.errors.views import attachment_download
 
@@ -40,4 +42,14 @@ urlpatterns += [
         artifact_api.ArtifactBundleAssembleView.as_view(),
         name="sentry-artifact-bundle-assemble",
     ),
+    path(
+        "api/0/projects/<str:org>/<str:project>/releases/<str:version>/files/",
+        artifact_api.ReleaseFilesView.as_view(),
+        name="sentry-release-files",
+    ),
 ]
+
+# The token API's error issues and their events.
+issues_router = SimpleRouter(trailing_slash=False)
+issues_router.register("api/v1/issues", IssueViewSet, basename="issue")
+urlpatterns += issues_router.urls

@@ -1,6 +1,7 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-from monitoring.heartbeats.api import ping
+from monitoring.heartbeats.api import HeartbeatViewSet, ping
 
 urlpatterns = [
     path("<uuid:ping_key>", ping, name="ping"),
@@ -9,3 +10,9 @@ urlpatterns = [
     path("<uuid:ping_key>/log", ping, {"signal": "log"}, name="ping-log"),
     path("<uuid:ping_key>/<int:exit_code>", ping, name="ping-exit-code"),
 ]
+
+# The token API's heartbeats, mounted at the site root by config/urls.py (the pings above live
+# under /ping/).
+api_router = SimpleRouter(trailing_slash=False)
+api_router.register("api/v1/heartbeats", HeartbeatViewSet, basename="heartbeat")
+api_urlpatterns = api_router.urls

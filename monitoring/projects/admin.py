@@ -99,7 +99,8 @@ class IngestKeyAdmin(ModelAdmin):
 class ApiTokenForm(forms.ModelForm):
     class Meta:
         model = ApiToken
-        fields = ("user", "name", "scope", "expires_at")
+        fields = ("user", "name", "scope", "projects", "expires_at")
+        widgets = {"projects": forms.CheckboxSelectMultiple}
 
 
 @admin.register(ApiToken)
@@ -120,6 +121,7 @@ class ApiTokenAdmin(ModelAdmin):
             scope=form.cleaned_data["scope"],
             name=form.cleaned_data["name"],
             expires_at=form.cleaned_data["expires_at"],
+            projects=form.cleaned_data["projects"],
         )
         # The admin's own messages and redirect describe `obj`; make it the saved token.
         obj.pk, obj.prefix, obj.scope = created.token.pk, created.token.prefix, created.token.scope

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.functional import cached_property
 
 from monitoring.common.credentials import Credential, TokenCredential
 
@@ -108,6 +109,12 @@ class ApiToken(TokenCredential):
     # The first characters, so a person can tell tokens apart without the secret.
     prefix = models.CharField(max_length=12, editable=False)
     expires_at = models.DateTimeField(null=True, blank=True)
+    projects = models.ManyToManyField(
+        Project,
+        blank=True,
+        related_name="+",
+        help_text="Limit the token to these projects' objects; none chosen means every project.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -118,3 +125,9 @@ class ApiToken(TokenCredential):
     @property
     def allows_writes(self) -> bool:
         return self.scope == self.Scope.WRITE
+
+    @cached_property
+    def project_ids(self) -> frozenset[int] | None:
+        """The projects the token is limited to, or None for every project. Read once per
+        request: the authenticated token lives as long as the request."""
+        return frozenset(self.projects.values_list("id", flat=True)) or None

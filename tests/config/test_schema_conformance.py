@@ -22,10 +22,11 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from alerts.models import Integration, MaintenanceWindow, Silence
 from config.wsgi import application
 from tests.alerts.delivery.factories import ChannelFactory, IncidentFactory
-from tests.alerts.paging.factories import make_integration
+from tests.alerts.paging.factories import LayerFactory, PolicyFactory, make_integration
 from tests.alerts.rules.factories import RuleFactory
 from tests.factories import ProjectFactory, make_api_token, make_ingest_key
-from tests.monitoring.uptime.factories import TargetFactory
+from tests.monitoring.errors.factories import store_event
+from tests.monitoring.uptime.factories import HeartbeatFactory, TargetFactory
 
 
 @pytest.fixture(autouse=True)
@@ -58,7 +59,10 @@ def objects(credentials):
     reads, changes or deletes a real one instead of meeting only 404s."""
     now = timezone.now()
     project = ProjectFactory._meta.model.objects.get(slug="shop")
+    issue = store_event(project, message="Checkout failed")
     return {
+        "issues": issue.pk,
+        "event_id": issue.events.get().event_id.hex,
         "projects": project.pk,
         "targets": TargetFactory().pk,
         "incidents": IncidentFactory().pk,
@@ -74,6 +78,9 @@ def objects(credentials):
         "rules": RuleFactory(project=project).pk,
         # Webhook without a URL, not private: a test send fails here instead of reaching out.
         "channels": ChannelFactory(allow_private=False).pk,
+        "schedules": LayerFactory().schedule_id,
+        "escalation-policies": PolicyFactory().pk,
+        "heartbeats": HeartbeatFactory().pk,
     }
 
 
@@ -124,6 +131,8 @@ SILENCE = r"ends_at"
 WINDOW = r"scope|project|target|tag|expression|time_zone|duration_minutes|until"
 RULE = r"params(\..+)?|project|channels|escalation_policy"
 CHANNEL = r"config(\..+)?|user"
+SCHEDULE = r"name|time_zone|layers(\[\d+\]\..+)?|overrides"
+POLICY = r"name|steps(\[\d+\](\..+)?)?"
 for method, path, fields in [
     *(("POST", "/api/v1/silences", SILENCE), ("PUT", "/api/v1/silences/{id}", SILENCE)),
     *(("PATCH", "/api/v1/silences/{id}", SILENCE),),
@@ -133,6 +142,19 @@ for method, path, fields in [
     *(("POST", "/api/v1/rules/preview", RULE),),
     *(("POST", "/api/v1/channels", CHANNEL), ("PUT", "/api/v1/channels/{id}", CHANNEL)),
     *(("PATCH", "/api/v1/channels/{id}", CHANNEL),),
+    # An issue merges only issues that exist, of its project; a snooze ends in the future.
+    ("POST", "/api/v1/issues/{id}/merge", r"issues"),
+    ("POST", "/api/v1/issues/{id}/ignore", r"until"),
+    # A schedule's name is free, its time zone known, its layers' and overrides' users exist; a
+    # policy's steps page someone, through channels and a schedule that exist.
+    ("POST", "/api/v1/schedules", SCHEDULE),
+    *((method, "/api/v1/schedules/{id}", SCHEDULE) for method in ("PUT", "PATCH")),
+    ("POST", "/api/v1/escalation-policies", POLICY),
+    *((method, "/api/v1/escalation-policies/{id}", POLICY) for method in ("PUT", "PATCH")),
+    *(("GET", f"/api/v1/{kind}/{{id}}/oncall", r"at") for kind in ("schedules", "escalation-policies")),
+    # A cursor is opaque: only one a list gave is a cursor, whatever string the schema allows.
+    *(("GET", f"/api/v1/{path}", r"cursor") for path in ("incidents", "issues", "issues/{id}/events")),
+    ("GET", "/api/v1/heartbeats/{id}/pings", r"cursor"),
 ]:
     SEMANTIC_FIELDS[f"{method} {path}"] = fields
 
@@ -159,6 +181,8 @@ def refused_only_for_a_rule_the_schema_cannot_state(ctx, response, case):
 def test_every_answer_is_the_one_the_schema_documents(case, credentials, objects):
     if "id" in (case.path_parameters or {}) and case.meta.generation.mode.is_positive:
         case.path_parameters["id"] = objects[case.path.split("/")[3]]
+        if "event_id" in case.path_parameters:
+            case.path_parameters["event_id"] = objects["event_id"]
     semantic = case.operation.label in SEMANTIC_FIELDS
     case.call_and_validate(
         headers=_headers_for(case, credentials),

@@ -1,6 +1,7 @@
 from rest_framework import permissions
 
 from monitoring.models import ApiToken, IngestKey
+from monitoring.projects.api.scoping import token_projects
 
 # What each method needs on the view's model, as Django's admin asks it.
 _VERBS = {
@@ -39,7 +40,9 @@ def _model_of(view):
 
 class TokenScope(permissions.BasePermission):
     """Users act by their role's Django permissions, in the admin and here alike; an API token
-    acts as its user, within its scope: a read token never writes, whatever its user may do."""
+    acts as its user, within its scope: a read token never writes, whatever its user may do,
+    and a project-limited token reaches only views that narrow their objects to its projects
+    (see scoping)."""
 
     message = "Authorization: this token's scope is read; writing needs a write-scoped token."
 
@@ -49,6 +52,13 @@ class TokenScope(permissions.BasePermission):
             return False
         writing = request.method not in permissions.SAFE_METHODS
         if writing and isinstance(request.auth, ApiToken) and not request.auth.allows_writes:
+            return False
+        limited = token_projects(request)
+        if limited is not None and not getattr(view, "scopes_by_project", False):
+            self.message = (
+                f"Authorization: this token is limited to projects {', '.join(map(str, sorted(limited)))}; "
+                "this endpoint covers every project, so it needs a token that is not limited."
+            )
             return False
         needed = required_permission(request, view)
         if not user.has_perm(needed):

@@ -1,10 +1,11 @@
 from django.db.models import Prefetch
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from monitoring.common.strict import PAGINATION, NamesField, StrictFieldsSerializer, StrictQueryParameters
 from monitoring.models import IngestKey, Project
+from monitoring.projects.api.scoping import project_scoped, token_projects
 from monitoring.projects.services.projects import ProjectError, project_create
 
 
@@ -38,8 +39,15 @@ class ProjectViewSet(
     queryset = Project.objects.prefetch_related(
         Prefetch("ingest_keys", queryset=IngestKey.objects.filter(revoked_at=None)), "environments"
     ).order_by("id")
+    scopes_by_project = True
+
+    def get_queryset(self):
+        return project_scoped(super().get_queryset(), self.request, field="pk")
 
     def create(self, request, *args, **kwargs):
+        if token_projects(request) is not None:
+            # A new project is outside any set a token was limited to.
+            raise exceptions.PermissionDenied("Authorization: a project-limited token cannot create projects.")
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

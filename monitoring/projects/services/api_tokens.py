@@ -1,14 +1,16 @@
 """API tokens: made once and shown once, stored as SHA-256, revoked or expired, never edited."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from monitoring.common.credentials import credential_by_token, new_token
-from monitoring.models import ApiToken
+from monitoring.models import ApiToken, Project
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User  # AUTH_USER_MODEL is Django's own
@@ -21,14 +23,22 @@ class NewApiToken:
 
 
 def api_token_create(
-    *, user: "User", scope: str = ApiToken.Scope.READ, name: str = "", expires_at: datetime | None = None
+    *,
+    user: "User",
+    scope: str = ApiToken.Scope.READ,
+    name: str = "",
+    expires_at: datetime | None = None,
+    projects: Iterable[Project] = (),
 ) -> NewApiToken:
+    """`projects` limits the token to those projects' objects; none means every project."""
     if scope not in ApiToken.Scope.values:
         raise ValueError(f"scope: must be one of {', '.join(ApiToken.Scope.values)}")
     made = new_token(ApiToken.TOKEN_PREFIX)
-    token = ApiToken.objects.create(
-        user=user, name=name, scope=scope, expires_at=expires_at, prefix=made.prefix, token_hash=made.hash
-    )
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user, name=name, scope=scope, expires_at=expires_at, prefix=made.prefix, token_hash=made.hash
+        )
+        token.projects.set(projects)
     return NewApiToken(token=token, secret=made.token)
 
 
