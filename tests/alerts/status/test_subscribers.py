@@ -327,3 +327,43 @@ def test_history_feed_and_widget_queries_do_not_grow_with_incidents(client, djan
         assert client.get(f"/status/{page.slug}/feed.atom").status_code == 200
     with django_assert_max_num_queries(2):  # the snapshot is cached by the feed's read
         assert client.get(f"/status/{page.slug}/widget/").status_code == 200
+
+
+def test_subscribing_on_a_custom_domain_mails_working_links(client, settings):
+    settings.ALLOWED_HOSTS = ["testserver", "status.acme.test"]
+    page = StatusPageFactory(title="Acme Cloud", custom_domain="status.acme.test")
+    host = {"HTTP_HOST": "status.acme.test"}
+    assert 'action="/subscribe/"' in client.get("/", **host).content.decode()
+    assert client.post("/subscribe/", {"kind": "email", "email": "ana@example.com"}, **host).status_code == 200
+    assert client.get("/history/", **host).status_code == 200
+    assert client.get("/feed.atom", **host).status_code == 200
+    deliver()
+    confirm = next(link for link in links_in(mail.outbox[0]) if "/subscribe/confirm/" in link)
+    assert confirm.startswith(f"{settings.SITE_URL.rstrip('/')}/status/{page.slug}/")
+    assert client.post(confirm).status_code == 200
+    assert Subscriber.objects.get().confirmed_at is not None
+
+
+def test_a_notice_whose_worker_died_is_sent_again_and_a_refusal_is_final(client, settings):
+    settings.STATUS_WEBHOOKS_ALLOW_PRIVATE = True
+    page = StatusPageFactory()
+    with serve_sink() as sink:
+        client.post(f"/status/{page.slug}/subscribe/", {"kind": "webhook", "url": f"{sink.url}/hook"})
+        incident = public_incident_create(page=page, name="Down", body="Investigating.")
+        notice = SubscriberNotice.objects.get()
+        # A worker claimed it and died: the lease ran out without a result.
+        past = timezone.now() - dt.timedelta(minutes=5)
+        SubscriberNotice.objects.update(status=SubscriberNotice.Status.SENDING, attempts=1, next_attempt_at=past)
+        deliver()
+        notice.refresh_from_db()
+        assert notice.status == SubscriberNotice.Status.DELIVERED and notice.attempts == 2
+
+        sink.answer(410)  # the receiver is gone for good
+        public_incident_update_add(incident=incident, status=IncidentStatus.RESOLVED, body="Fixed.")
+        deliver()
+        gone = SubscriberNotice.objects.exclude(pk=notice.pk).get()
+        assert gone.status == SubscriberNotice.Status.FAILED and gone.last_error.startswith("HTTP 410")
+        SubscriberNotice.objects.filter(pk=gone.pk).update(next_attempt_at=timezone.now())
+        deliver()
+    assert len(sink.requests) == 2
+    assert sink.requests[0].headers["idempotency-key"] == notice.idempotency_key
