@@ -1,6 +1,7 @@
 """The face Django needs: every model of the alerts app, each defined in its feature's folder."""
 
 from alerts.delivery.models import Channel, DeliveryAttempt, Notification
+from alerts.digests.models import Cadence, DigestDelivery, DigestSubscription
 from alerts.incidents.models import (
     Incident,
     IncidentAlert,
@@ -25,6 +26,9 @@ from alerts.status.models import (
 )
 
 __all__ = [
+    "Cadence",
+    "DigestDelivery",
+    "DigestSubscription",
     "StatusPage",
     "PublicIncidentUpdate",
     "PublicIncident",

@@ -154,6 +154,18 @@ app.conf.beat_schedule = {
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
+    # Digests are composed for the newest closed UTC day and week; a tick finds only the
+    # opt-ins still without theirs, so it may tick often and twice.
+    "compose-digests": {
+        "task": "digests.compose_due",
+        "schedule": 600.0,
+        "options": {"expires": 550},
+    },
+    "deliver-due-digests": {
+        "task": "digests.deliver_due",
+        "schedule": 30.0,
+        "options": {"expires": 25, "queue": "notify"},
+    },
     "backup-drill": {
         "task": "backups.drill",
         "schedule": crontab(minute=0, hour=5, day_of_month=1),
@@ -173,6 +185,7 @@ app.autodiscover_tasks(
         "monitoring.traces",
         "monitoring.uptime",
         "alerts.delivery",
+        "alerts.digests",
         "alerts.incidents",
         "alerts.paging",
         "alerts.status",

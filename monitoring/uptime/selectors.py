@@ -379,6 +379,27 @@ def uptime_minutes(*, target_ids: list[int], since: datetime, until: datetime) -
     return [MinuteCounts(since + timedelta(minutes=i), probes[i], up[i]) for i in range(minutes)]
 
 
+@dataclass(frozen=True)
+class HourCounts:
+    target_id: int
+    start: datetime
+    probes: int
+    up: int  # up or degraded: the target answered
+
+
+def hourly_counts(*, target_ids: list[int], since: datetime, until: datetime) -> list[HourCounts]:
+    """Probes and answered probes per target and hour in [since, until), hours with no probe
+    left out. Hour rollups outlive minute ones (UPTIME_ROLLUP_RETENTION_DAYS), so reports over
+    past months read these."""
+    rows = TargetRollup.objects.filter(
+        target_id__in=target_ids,
+        resolution=TargetRollup.Resolution.HOUR,
+        bucket_start__gte=floor_time(since, 3600),
+        bucket_start__lt=until,
+    ).values_list("target_id", "bucket_start", "count", "up_count")
+    return [HourCounts(*row) for row in rows.order_by("target_id", "bucket_start")]
+
+
 def uptime_minutes_rolled_until() -> datetime | None:
     """Minute rollups are complete up to here (they settle a few minutes behind the probes)."""
     return (
