@@ -13,6 +13,7 @@ samples the interpolated p75 falls on the same side of the threshold; with a han
 may sit within one sample of it, and the shares decide.
 """
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
@@ -119,6 +120,7 @@ def web_vitals_panel(project: Project, *, now: datetime | None = None, routes: i
     }
     start = now - WINDOWS[-1][1]
     cuts = [now - width for _, width in WINDOWS]  # where each window starts, shortest first
+    oldest_first = sorted(cuts)  # bisect_right(oldest_first, t): how many windows hold t
     first_day = floor_time(now, DAY) - (len(_trend_days(now)) - 1) * DAY
     days = _folded_days(start, now)
     read_as_days = set(days)
@@ -129,16 +131,15 @@ def web_vitals_panel(project: Project, *, now: datetime | None = None, routes: i
     pieces: defaultdict[tuple[int, int, int, int], Histogram] = defaultdict(Histogram)
     for series_id, resolution, at, total, low, high, encoded in _rollups(series, start, days, cuts):
         day_start = floor_time(at, DAY)
-        windows = sum(at >= cut for cut in cuts)
+        windows = bisect_right(oldest_first, at)
         if resolution == MetricRollup.Resolution.HOUR and day_start in read_as_days:
-            key = (series_id, -1, len(WINDOWS) - windows, len(WINDOWS) - sum(day_start >= cut for cut in cuts))
+            key = (series_id, -1, len(WINDOWS) - windows, len(WINDOWS) - bisect_right(oldest_first, day_start))
         else:
             key = (series_id, (day_start - first_day) // DAY, len(WINDOWS) - windows, len(WINDOWS))
         pieces[key].merge_encoded(encoded, total=total, minimum=low, maximum=high)
     by_window: defaultdict[tuple[str, str], Histogram] = defaultdict(Histogram)  # (vital, window label)
     by_day: defaultdict[tuple[str, int], Histogram] = defaultdict(Histogram)  # (vital, trend day)
     by_route: defaultdict[tuple[str, str], Histogram] = defaultdict(Histogram)  # (route, vital)
-    by_route_day: defaultdict[tuple[str, str, int], Histogram] = defaultdict(Histogram)  # (vital, route, day)
     for (series_id, day, low_window, high_window), histogram in pieces.items():
         vital, route = series[series_id]
         for label, _ in WINDOWS[low_window:high_window]:
@@ -147,7 +148,6 @@ def web_vitals_panel(project: Project, *, now: datetime | None = None, routes: i
                 by_route[route, vital].merge(histogram)
         if day >= 0:
             by_day[vital, day].merge(histogram)
-            by_route_day[vital, route, day].merge(histogram)
 
     longest = WINDOWS[-1][0]
     rows = []
@@ -183,6 +183,12 @@ def web_vitals_panel(project: Project, *, now: datetime | None = None, routes: i
         # Page loads, not samples summed over the vitals: each load sends each vital once.
         entry.count = max(entry.count, histogram.count)
     busiest = sorted(route_rows.values(), key=lambda r: (-r.count, r.route))[:routes]
+    trended = {r.route for r in busiest[:TREND_ROUTES]}
+    by_route_day: defaultdict[tuple[str, str, int], Histogram] = defaultdict(Histogram)  # (vital, route, day)
+    for (series_id, day, _, _), histogram in pieces.items():
+        vital, route = series[series_id]
+        if day >= 0 and route in trended:
+            by_route_day[vital, route, day].merge(histogram)
     days = _trend_days(now)
     trends = []
     for vital, (good_at, poor_above) in THRESHOLDS.items():
