@@ -21,7 +21,7 @@ from alerts.rules.examples import EXAMPLE_RULES, EXAMPLES
 from alerts.rules.forms import PARAM_PREFIX, AlertRuleForm, rule_form_class
 from alerts.rules.kinds import RULE_KINDS
 from alerts.rules.kinds.base import RuleKind
-from alerts.rules.kinds.fields import pickable_targets
+from alerts.rules.kinds.fields import pickable_issues, pickable_targets
 from alerts.rules.services.evaluation import rule_reset
 from alerts.rules.services.preview import PREVIEW_DAYS, preview_chart, rule_preview
 from monitoring.models import Target
@@ -252,17 +252,36 @@ class AlertRuleAdmin(ModelAdmin):
         return [
             path("<int:pk>/preview/", self.admin_site.admin_view(self.preview_view), name="alerts_alertrule_preview"),
             path("targets/", self.admin_site.admin_view(self.targets_view), name="alerts_alertrule_targets"),
+            path("issues/", self.admin_site.admin_view(self.issues_view), name="alerts_alertrule_issues"),
             *super().get_urls(),
         ]
 
-    def targets_view(self, request):
-        """The target picker's search: ?term= in the name, within ?project= and ?kind=, a page
-        at a time. For whoever may write rules, as the form that shows the picker."""
+    def picker_scope(self, request) -> tuple[int | None, JsonResponse | None]:
+        """The searching user's right to, and the ?project= of, a picker's search."""
         if not (self.has_add_permission(request) or self.has_change_permission(request)):
             raise PermissionDenied
         project_id = _int_or_none(request.GET.get("project")) if request.GET.get("project") else None
         if request.GET.get("project") and project_id is None:
-            return JsonResponse({"error": "project: a project id"}, status=400)
+            return None, JsonResponse({"error": "project: a project id"}, status=400)
+        return project_id, None
+
+    def issues_view(self, request):
+        """The issue picker's search: ?term= in the title, within ?project=, latest seen first."""
+        project_id, refused = self.picker_scope(request)
+        if refused:
+            return refused
+        issues = pickable_issues(project_id=project_id)
+        term = request.GET.get("term", "").strip()
+        if term:
+            issues = issues.filter(title__icontains=term)
+        return picker_page(request, issues, label=lambda i: i.picker_label[:150])
+
+    def targets_view(self, request):
+        """The target picker's search: ?term= in the name, within ?project= and ?kind=, a page
+        at a time. For whoever may write rules, as the form that shows the picker."""
+        project_id, refused = self.picker_scope(request)
+        if refused:
+            return refused
         kind = request.GET.get("kind") or None
         if kind is not None and kind not in Target.Kind.values:
             return JsonResponse({"error": f"kind: one of {', '.join(Target.Kind.values)}"}, status=400)

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import CharField, F, QuerySet, Value
-from django.db.models.functions import Concat
+from django.db.models.functions import Cast, Concat
 from django.forms.renderers import BaseRenderer
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -27,7 +27,7 @@ from unfold.widgets import (
 
 from alerts.pickers import SearchSelectMultiple
 from alerts.rules.kinds.base import SYMBOLS
-from monitoring.models import Target
+from monitoring.models import ErrorIssue, Target
 from monitoring.telemetry.selectors.names import metric_names
 
 OPERATOR_WORDS = {"gt": "above", "ge": "at or above", "lt": "below", "le": "at or below", "eq": "equal to"}
@@ -77,9 +77,9 @@ class TagsField(forms.CharField):
         return tags
 
 
-class TargetIdsField(forms.ModelMultipleChoiceField):
-    """Targets to watch, searched as typed (any number of them); none chosen cleans to None:
-    every target in the scope. Chosen ids outside the scope are an error on the field."""
+class PickedIdsField(forms.ModelMultipleChoiceField):
+    """Targets or issues to watch, searched as typed (any number of them); none chosen cleans
+    to None: every one in the scope. Chosen ids outside the scope are an error on the field."""
 
     def label_from_instance(self, obj: Any) -> str:
         return obj.picker_label
@@ -160,7 +160,7 @@ def target_scope_fields(*, project_id: int | None, kinds: tuple[str, ...] | None
     that narrows it."""
     what = "heartbeats" if kinds == ("heartbeat",) else "targets"
     return {
-        "target_ids": TargetIdsField(
+        "target_ids": PickedIdsField(
             label=what.capitalize(),
             queryset=pickable_targets(project_id=project_id, kinds=kinds),
             required=False,
@@ -176,6 +176,27 @@ def target_scope_fields(*, project_id: int | None, kinds: tuple[str, ...] | None
             help_text=f"Only {what} carrying this tag.",
         ),
     }
+
+
+def issue_picker_field(*, project_id: int | None) -> PickedIdsField:
+    url = reverse("admin:alerts_alertrule_issues") + (f"?project={project_id}" if project_id else "")
+    return PickedIdsField(
+        label="Only these issues",
+        queryset=pickable_issues(project_id=project_id),
+        required=False,
+        widget=SearchSelectMultiple(url, placeholder="Type to search the issues"),
+        help_text="None chosen: any issue of the project.",
+    )
+
+
+def pickable_issues(*, project_id: int | None) -> QuerySet[ErrorIssue]:
+    """The issues a rule on `project_id` may name, most recently seen first, labelled by title
+    (and project when rules span projects)."""
+    issues = ErrorIssue.objects.order_by("-last_seen", "-pk")
+    if project_id is not None:
+        issues = issues.filter(project_id=project_id)
+    label = F("title") if project_id is not None else Concat("title", Value(" ("), "project__slug", Value(")"))
+    return issues.annotate(picker_label=Cast(label, CharField())).only("pk", "title")
 
 
 def pickable_targets(*, project_id: int | None, kinds: tuple[str, ...] | None = None) -> QuerySet[Target]:
@@ -198,7 +219,9 @@ __all__ = [
     "TagsField",
     "checkboxes_field",
     "choice_field",
+    "issue_picker_field",
     "metric_field",
+    "pickable_issues",
     "pickable_targets",
     "number_field",
     "operator_field",

@@ -1,4 +1,4 @@
-"""An issue seen N times in M minutes."""
+"""An issue seen N times in M minutes: any issue of the project, or only those named."""
 
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -15,7 +15,13 @@ if TYPE_CHECKING:
 class IssueFrequency(ClassifiedIssues):
     kind = "error_frequency"
     label = "Error tracking: an issue seen N times in M minutes"
-    example = {"count": 100, "window_minutes": 10, "should_alert_only": False, **CLASSIFICATION_EXAMPLE}
+    example = {
+        "count": 100,
+        "window_minutes": 10,
+        "should_alert_only": False,
+        "issue_ids": None,
+        **CLASSIFICATION_EXAMPLE,
+    }
     # An issue below N is not listed: it has simply cleared.
     missing_is_ok = True
 
@@ -28,6 +34,8 @@ class IssueFrequency(ClassifiedIssues):
             "window_minutes": p.integer("window_minutes", maximum=7 * 24 * 60),
             "should_alert_only": p.boolean("should_alert_only"),
             **cls.classification_params(p),
+            # Only when issues are named: a rule over any issue keeps the params it always had.
+            **({"issue_ids": named} if (named := p.ids("issue_ids")) else {}),
         }
 
     @classmethod
@@ -38,6 +46,7 @@ class IssueFrequency(ClassifiedIssues):
             "should_alert_only": f.switch_field(
                 label="Only issues marked to alert", help_text="Skip issues whose alerts are turned off."
             ),
+            "issue_ids": f.issue_picker_field(project_id=project_id),
             **cls.classification_fields(),
         }
 
@@ -53,7 +62,8 @@ class IssueFrequency(ClassifiedIssues):
             should_alert_only=params.get("should_alert_only", False),
             **cls.classification_filter(params),
         )
-        return [issue_sample(a, value=a.events) for a in issues]
+        named = params.get("issue_ids")
+        return [issue_sample(a, value=a.events) for a in issues if not named or a.issue_id in named]
 
     @classmethod
     def threshold(cls, params: dict) -> float | None:
@@ -65,7 +75,8 @@ class IssueFrequency(ClassifiedIssues):
 
     @classmethod
     def describe(cls, params: dict) -> str:
-        seen = f"an issue seen at least {params['count']} times in {params['window_minutes']} min"
+        which = f"one of {len(params['issue_ids'])} named issues" if params.get("issue_ids") else "an issue"
+        seen = f"{which} seen at least {params['count']} times in {params['window_minutes']} min"
         return seen + cls.describe_classification(params)
 
     @classmethod

@@ -1,18 +1,24 @@
-"""The rule editor's target picker at scale: the page holds only the chosen targets, the
-search answers a page at a time, bad queries are a 400 naming the parameter, and only
-people who may write rules can search."""
+"""The rule editor's target and issue pickers: at scale the page holds only the chosen
+targets, the search answers a page at a time, bad queries are a 400 naming the parameter,
+and only people who may write rules can search."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
 
 from alerts.models import AlertRule
 from alerts.pickers import PAGE_SIZE
-from monitoring.models import Target
+from monitoring.models import ErrorEvent, ErrorIssue, Target
 from monitoring.projects.roles import role_assign
 from tests.alerts.rules.factories import RuleFactory
-from tests.factories import UserFactory
+from tests.alerts.rules.test_rule_forms import field_errors, rule_post
+from tests.factories import ProjectFactory, UserFactory
 
 SEARCH = "admin:alerts_alertrule_targets"
+ISSUES = "admin:alerts_alertrule_issues"
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 ADD = "admin:alerts_alertrule_add"
 MANY = 10_000
 # The add page at any number of targets: the picker reads none of them.
@@ -87,3 +93,50 @@ def test_the_rule_form_stays_the_same_size_at_10000_targets(admin_client, projec
         found = admin_client.get(reverse(SEARCH), {"project": project.pk, "term": "service-0999"}).json()
     assert [r["text"] for r in found["results"]] == [f"service-0999{n}" for n in range(10)]
     assert AlertRule.objects.count() == 1
+
+
+def issue_with_events(project, title: str, count: int) -> ErrorIssue:
+    """An issue with `count` events a minute apart in the ten minutes before NOW."""
+    issue = ErrorIssue.objects.create(
+        project=project, grouping_hash=uuid.uuid4().hex, title=title, first_seen=NOW, last_seen=NOW
+    )
+    ErrorEvent.objects.bulk_create(
+        ErrorEvent(
+            project=project,
+            issue=issue,
+            event_id=uuid.uuid4(),
+            grouping_hash=issue.grouping_hash,
+            timestamp=NOW - timedelta(seconds=60 * n + 1),
+            received_at=NOW,
+            payload={},
+        )
+        for n in range(count)
+    )
+    return issue
+
+
+def test_an_issue_frequency_rule_can_name_its_issues(admin_client, project, tick, signals):
+    """The issue picker searches the project's issues by title; a rule naming issues alerts on
+    those only, and saved, it shows just the named ones."""
+    flood, storm = issue_with_events(project, "Flood", 10), issue_with_events(project, "Storm", 10)
+    other = issue_with_events(ProjectFactory(slug="elsewhere"), "Flood elsewhere", 1)
+    found = admin_client.get(reverse(ISSUES), {"project": project.pk, "term": "flo"}).json()["results"]
+    assert found == [{"id": str(flood.pk), "text": flood.title}]
+
+    post = rule_post(project, "error_frequency", count="5", window_minutes="5", issue_ids=[str(flood.pk)])
+    response = admin_client.post(reverse(ADD), post)
+    assert response.status_code == 302, field_errors(response)
+    rule = AlertRule.objects.get()
+    assert rule.params["issue_ids"] == [flood.pk]
+    page = admin_client.get(reverse("admin:alerts_alertrule_change", args=[rule.pk])).content.decode()
+    assert f'<option value="{flood.pk}" selected>' in page and "Storm" not in page
+
+    rule.next_evaluation_at = NOW
+    rule.save(update_fields=["next_evaluation_at"])
+    tick(NOW)
+    # Both issues cross 5 events; only the named one alerts.
+    assert [s.labels["issue_id"] for s in signals] == [str(flood.pk)]
+    assert storm.pk != flood.pk
+
+    post = rule_post(project, "error_frequency", count="5", window_minutes="5", issue_ids=[str(other.pk)])
+    assert "param_issue_ids" in field_errors(admin_client.post(reverse(ADD), post))
