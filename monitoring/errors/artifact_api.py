@@ -1,9 +1,11 @@
 """Sentry's upload endpoints that `sentry-cli sourcemaps upload` calls (see
 monitoring/errors/services/artifacts.py for the protocol): chunk-upload options and
-chunks, and artifact bundle assembly. API token as for releases (release_api.py)."""
+chunks, and artifact bundle assembly; and the legacy release files sentry-cli 2 uploads one by
+one. API token as for releases (release_api.py)."""
 
 import re
 import zlib
+from datetime import datetime
 
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from monitoring.errors.release_api import Invalid, SentryApiView, _body, _projects, _text
+from monitoring.errors.release_selectors import release_files
 from monitoring.errors.services.artifacts import (
     CHUNK_SIZE,
     CHUNKS_PER_REQUEST,
@@ -21,6 +24,13 @@ from monitoring.errors.services.artifacts import (
     artifact_bundle_assemble,
     chunks_store,
 )
+from monitoring.errors.services.release_files import (
+    InvalidReleaseFile,
+    ReleaseFileExists,
+    ReleaseFileTooLarge,
+    release_file_store,
+)
+from monitoring.models import Release
 
 SHA1 = re.compile(r"^[0-9a-fA-F]{40}$")
 # A request's chunks plus the multipart framing around them.
@@ -111,3 +121,94 @@ class ArtifactBundleAssembleView(SentryApiView):
             at=timezone.now(),
         )
         return Response({"state": done.state, "missingChunks": done.missing, "detail": done.detail})
+
+
+def _release_file_json(
+    *, pk: int, name: str, dist: str, sourcemap: str, sha1: str, size: int, created_at: datetime
+) -> dict:
+    """Sentry's release file, as sentry-cli reads it."""
+    return {
+        "id": str(pk),
+        "name": name,
+        "dist": dist or None,
+        "headers": {"Sourcemap": sourcemap} if sourcemap else {},
+        "sha1": sha1,
+        "size": size,
+        "dateCreated": created_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+def _release(org: str, project: str, version: str) -> Release:
+    release = Release.objects.filter(project__slug=project, version=version).select_related("project").first()
+    if release is None:
+        raise exceptions.NotFound(f"Release not found: no release {version!r} in project {project!r}")
+    return release
+
+
+def _headers(values: list[str]) -> dict[str, str]:
+    """sentry-cli's `header` fields, "Name:value" each."""
+    headers = {}
+    for value in values:
+        name, colon, rest = value.partition(":")
+        if not colon or not name.strip():
+            raise Invalid(f"header: 'Name:value', not {value[:60]!r}")
+        headers[name.strip()] = rest.strip()
+    return headers
+
+
+class ReleaseFilesView(SentryApiView):
+    """Legacy release files (services/release_files.py). GET: the release's files. POST: one
+    file, multipart: `file`, `name` (its URL, `~/static/app.min.js`), `dist`, and `header`s."""
+
+    parser_classes = [MultiPartParser]
+
+    def get(self, request: Request, org: str, project: str, version: str) -> Response:
+        release = _release(org, project, version)
+        return Response(
+            [
+                _release_file_json(
+                    pk=f.id,
+                    name=f.name,
+                    dist=f.dist,
+                    sourcemap=f.sourcemap,
+                    sha1=f.sha1,
+                    size=f.size,
+                    created_at=f.created_at,
+                )
+                for f in release_files(release)
+            ]
+        )
+
+    def post(self, request: Request, org: str, project: str, version: str) -> Response:
+        release = _release(org, project, version)
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise Invalid("file: the file to upload is required (multipart field 'file')")
+        if upload.size is not None and upload.size > MAX_BUNDLE_BYTES:
+            raise TooLarge(f"file: over {MAX_BUNDLE_BYTES} bytes")
+        name = request.POST.get("name") or upload.name or ""
+        try:
+            stored = release_file_store(
+                release=release,
+                name=str(name),
+                dist=request.POST.get("dist") or "",
+                content=upload.read(MAX_BUNDLE_BYTES + 1),
+                headers=_headers(request.POST.getlist("header")),
+                at=timezone.now(),
+            )
+        except ReleaseFileExists as exc:
+            return Response({"detail": str(exc)}, status=409)
+        except ReleaseFileTooLarge as exc:
+            raise TooLarge(str(exc)) from exc
+        except InvalidReleaseFile as exc:
+            raise Invalid(str(exc)) from exc
+        body = _release_file_json(
+            pk=stored.file.pk,
+            name=stored.file.url,
+            dist=stored.dist,
+            sourcemap=stored.file.sourcemap,
+            sha1=stored.sha1,
+            size=stored.size,
+            created_at=stored.created_at,
+        )
+        return Response(body, status=201)

@@ -1,6 +1,7 @@
 """Reads about releases: the rows of a version, what sentry-cli is told about one, and what a
 release page shows (commits, deploys, new and regressed issues, health, adoption)."""
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from monitoring.errors.selectors import Health, release_health
 from monitoring.models import (
+    ArtifactBundleFile,
     Deploy,
     ErrorIssue,
     ErrorIssueActivity,
@@ -139,3 +141,36 @@ def release_overview(release: Release, *, issues_limit: int | None = None) -> Re
         health=release_health(project=release.project, release=release.version),
         adoption=release_adoption(release),
     )
+
+
+@dataclass(frozen=True)
+class ReleaseFileRow:
+    id: int
+    name: str
+    dist: str
+    sourcemap: str
+    sha1: str
+    size: int
+    created_at: datetime
+
+
+def release_files(release: Release, *, limit: int = 1000) -> list[ReleaseFileRow]:
+    """The files uploaded for a release, whether one by one or in bundles, oldest first: what
+    sentry-cli lists before it uploads, to skip a file the release already has."""
+    rows = (
+        ArtifactBundleFile.objects.filter(bundle__project_id=release.project_id, bundle__release=release.version)
+        .order_by("id")
+        .values_list("id", "url", "bundle__dist", "sourcemap", "content", "bundle__created_at")[:limit]
+    )
+    return [
+        ReleaseFileRow(
+            id=pk,
+            name=url,
+            dist=dist,
+            sourcemap=sourcemap,
+            sha1=hashlib.sha1(bytes(content)).hexdigest(),  # noqa: S324 what sentry-cli compares files by
+            size=len(content),
+            created_at=created_at,
+        )
+        for pk, url, dist, sourcemap, content, created_at in rows
+    ]

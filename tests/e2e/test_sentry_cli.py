@@ -21,10 +21,14 @@ import pytest
 
 from monitoring.errors.attachment_selectors import issue_feedback
 from monitoring.errors.services.user_reports import error_user_reports_link
-from monitoring.models import ArtifactBundle, Deploy, ErrorEvent, Release, ReleaseCommit
+from monitoring.models import ArtifactBundle, ArtifactBundleFile, Deploy, ErrorEvent, Release, ReleaseCommit
 from tests.factories import ProjectFactory, make_api_token, make_ingest_key
+from tests.monitoring.errors.sourcemap_support import MINIFIED, app_map, minified_frames
+from tests.monitoring.errors.test_sourcemaps import APP_URL, EXPECTED, resolved, send_error
 
 SENTRY_CLI = "3.8.0"
+# The last sentry-cli with legacy release files (`releases files … upload-sourcemaps`); 3.x dropped them.
+SENTRY_CLI_2 = "2.58.6"
 ESBUILD = "0.28.2"
 SENTRY_BROWSER = "10.78.0"
 PACKAGES = (f"@sentry/cli@{SENTRY_CLI}", f"esbuild@{ESBUILD}", f"@sentry/browser@{SENTRY_BROWSER}")
@@ -100,6 +104,43 @@ def cli(npm_bin, live_server, tmp_path):
     run.checkout = checkout  # type: ignore[attr-defined]
     run.env = env  # type: ignore[attr-defined]
     return run
+
+
+@pytest.fixture(scope="module")
+def legacy_cli_bin(npm_bin) -> Path:
+    """sentry-cli 2, installed beside the current one."""
+    cache = CACHE.parent / f"sentry-cli-{SENTRY_CLI_2}"
+    program = cache / "node_modules" / ".bin" / "sentry-cli"
+    if not program.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        npm = ["npm", "install", "--prefix", str(cache), "--no-audit", "--no-fund", f"@sentry/cli@{SENTRY_CLI_2}"]
+        subprocess.run(npm, check=True, capture_output=True, timeout=300)
+    return program
+
+
+def test_legacy_release_files_from_sentry_cli_2_resolve_the_releases_frames(cli, legacy_cli_bin, client):
+    dist = cli.checkout / "dist"
+    dist.mkdir()
+    (dist / "app.min.js").write_text(MINIFIED + "\n//# sourceMappingURL=app.min.js.map\n")
+    (dist / "app.min.js.map").write_bytes(app_map())
+    assert "Created release shop@2.1.0" in cli("releases", "new", "shop@2.1.0")
+
+    def legacy(*args: str) -> str:
+        done = subprocess.run(
+            [str(legacy_cli_bin), *args], cwd=cli.checkout, env=cli.env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, (args, done.stdout, done.stderr)
+        return done.stdout + done.stderr
+
+    out = legacy("releases", "files", "shop@2.1.0", "upload-sourcemaps", "dist", "--url-prefix", "~/static")
+    assert "single file/legacy upload" in out and "~/static/app.min.js.map" in out
+    # Run again: each file is answered 409, as Sentry answers it, and sentry-cli carries on.
+    legacy("releases", "files", "shop@2.1.0", "upload-sourcemaps", "dist", "--url-prefix", "~/static")
+    assert ArtifactBundleFile.objects.filter(bundle__release="shop@2.1.0").count() == 2
+
+    key = make_ingest_key(project=ProjectFactory._meta.model.objects.get(slug="shop")).key
+    event = send_error(client, key, minified_frames(APP_URL), release="shop@2.1.0")
+    assert resolved(event) == EXPECTED
 
 
 def test_releases_new_set_commits_finalize_and_deploys_new(cli):
