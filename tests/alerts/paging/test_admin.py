@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -273,3 +274,20 @@ def test_the_handoff_preview_reads_the_layer_as_typed_in_the_schedules_time_zone
     bad = admin_client.get(url, {**query, "time_zone": "Mars/Olympus", "users": ""})
     assert bad.status_code == 400
     assert "time_zone:" in bad.content.decode() and "users:" in bad.content.decode()
+
+
+SCHEDULE_PAGE_QUERIES = 17  # whatever the number of users
+
+
+def test_the_schedule_page_does_not_grow_with_the_users(admin_client, django_assert_max_num_queries):
+    User = get_user_model()
+    UserFactory(username="alice")
+    schedule = ScheduleFactory()
+    LayerFactory(schedule=schedule, users=["alice"])
+    url = reverse("admin:alerts_oncallschedule_change", args=[schedule.pk])
+    small = admin_client.get(url).content
+    User.objects.bulk_create(User(username=f"person-{n:04}") for n in range(2000))
+    with django_assert_max_num_queries(SCHEDULE_PAGE_QUERIES):
+        large = admin_client.get(url).content
+    # Each picker holds its chosen user only: no option per user (the CSRF token varies, not its length).
+    assert abs(len(large) - len(small)) < 100 and b"person-" not in large
