@@ -11,7 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from alerts.models import AlertRule, OnCallLayer, OnCallOverride, OnCallSchedule
-from monitoring.models import Heartbeat, Target
+from monitoring.models import ErrorIssue, Heartbeat, Target
 from monitoring.projects.services.projects import project_create
 from tests.e2e import test_rule_forms
 from tests.e2e.test_rule_forms import looks_right, save
@@ -56,6 +56,20 @@ def test_a_rule_picks_its_targets_by_typing(page, screenshot_path):
     expect(page.locator(".select2-results__option", has_text="nightly-backup")).to_have_count(1)
     expect(page.locator(".select2-results__option", has_text="service-")).to_have_count(0)
     assert not page.errors, page.errors
+
+
+def test_an_issue_frequency_rule_picks_its_issues_by_typing(page, screenshot_path):
+    shop = project_create(name="Shop").project
+    now = timezone.now()
+    for n, title in enumerate(["TypeError: basket is undefined", "KeyError: 'sku'", "TimeoutError: checkout"]):
+        ErrorIssue.objects.create(project=shop, grouping_hash=f"h{n}", title=title, first_seen=now, last_seen=now)
+    page.goto(f"{page.base}/admin/alerts/alertrule/add/?kind=error_frequency&project={shop.pk}")
+    page.fill("#id_name", "Basket errors")
+    pick(page, "param_issue_ids", "basket", "TypeError: basket is undefined")
+    looks_right(page, screenshot_path, "rule-issue-picker-1400")
+    save(page)
+    rule = AlertRule.objects.get(name="Basket errors")
+    assert rule.params["issue_ids"] == [ErrorIssue.objects.get(title__startswith="TypeError").pk]
 
 
 def test_a_schedule_picks_its_users_by_typing(page, screenshot_path):
