@@ -274,30 +274,31 @@ _PAIR_NAME = re.compile(r"[\w.-]+\Z")
 
 class _Denylist:
     """The denied words as one alternation, checked with one regex search instead of a loop
-    over some 25 words, and the verdict on each key remembered, with the key's own text
-    scrubbed: an event repeats the same few hundred keys (frame fields, header names, tags),
-    and a dict lookup costs a fraction of lower(), a search and scrub_text. Bounded, because
-    keys are the sender's to choose."""
+    over some 25 words, and the verdict on each key remembered: an event repeats the same
+    few hundred keys (frame fields, header names, tags), and a dict lookup costs a fraction
+    of lower() and a search. Bounded, because keys are the sender's to choose.
+
+    A key's own text is scrubbed once, with its verdict; the few that change are kept in
+    `renamed`, so a dict none of whose keys changes is copied by the fast path alone."""
 
     MAX_KEYS = 10_000
 
     def __init__(self, words: tuple[str, ...]):
         self._pattern = re.compile("|".join(re.escape(word) for word in words if word))
-        self._verdicts: dict[str, tuple[bool, str]] = {}
-
-    def judge(self, key: Any) -> tuple[bool, Any]:
-        """Whether the key's value is to be filtered, and the key as it may be stored."""
-        verdict = self._verdicts.get(key)
-        if verdict is None:
-            if not isinstance(key, str):
-                return False, key
-            if len(self._verdicts) >= self.MAX_KEYS:
-                self._verdicts.clear()
-            verdict = self._verdicts[key] = (self._pattern.search(key.lower()) is not None, scrub_text(key))
-        return verdict
+        self._verdicts: dict[str, bool] = {}
+        self.renamed: dict[str, str] = {}
 
     def denies(self, key: str) -> bool:
-        return self.judge(key)[0]
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            if len(self._verdicts) >= self.MAX_KEYS:
+                self._verdicts.clear()
+                self.renamed.clear()
+            verdict = self._verdicts[key] = self._pattern.search(key.lower()) is not None
+            name = scrub_text(key)
+            if name != key:
+                self.renamed[key] = name
+        return verdict
 
 
 @lru_cache(maxsize=64)
@@ -324,7 +325,8 @@ def _scrub_keeping_every_key(data: dict, denied: _Denylist) -> dict:
     # same text keep both values.
     scrubbed: dict = {}
     for k, v in data.items():
-        deny, name = denied.judge(k)
+        deny = isinstance(k, str) and denied.denies(k)
+        name = denied.renamed.get(k, k) if isinstance(k, str) else k
         while name != k and name in scrubbed:
             name += "'"
         scrubbed[name] = FILTERED if deny and v not in (None, "") else _scrub(v, denied)
@@ -336,13 +338,11 @@ def _scrub(data: Any, denied: _Denylist) -> Any:
     if isinstance(data, str):
         return scrub_text(data)
     if isinstance(data, dict):
-        judge = denied.judge
         scrubbed = {
-            name: FILTERED if deny and v not in (None, "") else _scrub(v, denied)
+            k: FILTERED if isinstance(k, str) and denied.denies(k) and v not in (None, "") else _scrub(v, denied)
             for k, v in data.items()
-            for deny, name in (judge(k),)
         }
-        if len(scrubbed) < len(data):
+        if denied.renamed and not denied.renamed.keys().isdisjoint(data):
             scrubbed = _scrub_keeping_every_key(data, denied)
         # A name and its value as separate fields, as form fields, settings and GraphQL
         # variables list them: {"name": "password", "value": "hunter2"}.
