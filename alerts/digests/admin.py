@@ -2,6 +2,7 @@
 monthly SLA reports (HTML and CSV) per status page and per project."""
 
 import csv
+from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
@@ -148,6 +149,8 @@ class DigestSubscriptionAdmin(ModelAdmin):
         if wanted not in ("html", "csv"):
             return HttpResponseBadRequest("format: must be html or csv", content_type="text/plain")
         report: SlaReport = build()
+        previous = f"{report.start - timedelta(days=1):%Y-%m}"
+        following = f"{report.end:%Y-%m}"
         if wanted == "csv":
             return _sla_csv(report, name=request.resolver_match.kwargs["slug"])
         context = {
@@ -158,6 +161,10 @@ class DigestSubscriptionAdmin(ModelAdmin):
             "mtta": duration(report.response.mtta) if report.response else "",
             "mttr": duration(report.response.mttr) if report.response else "",
             "csv_url": request.path + "?format=csv",
+            "previous_month": previous,
+            "previous_url": request.path.replace(f"/{month}/", f"/{previous}/"),
+            "next_month": following,
+            "next_url": request.path.replace(f"/{month}/", f"/{following}/"),
             "index_url": reverse("admin:alerts_sla_reports"),
         }
         return TemplateResponse(request, "admin/alerts/digests/sla_report.html", context)

@@ -8,9 +8,8 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from alerts.models import Incident, MaintenanceWindow, PublicIncident
-from monitoring.models import ProbeResult
-from monitoring.uptime.probes.base import DOWN, UP
-from monitoring.uptime.services.rollups import rollups_advance
+from monitoring.models import TargetRollup
+from monitoring.uptime.services.rollups import latency_bucket
 from tests.alerts.status.factories import ComponentFactory, StatusPageFactory
 from tests.factories import ProjectFactory, UserFactory
 from tests.monitoring.uptime.factories import TargetFactory
@@ -25,17 +24,38 @@ def down_at(moment):
     return OUTAGE <= moment < OUTAGE + dt.timedelta(hours=3) or WORKS <= moment < WORKS + dt.timedelta(hours=2)
 
 
+def hour_rollups(target, *, start, hours, every=dt.timedelta(minutes=10), down=down_at):
+    """Hour rollups as the rollup task writes them from a probe every `every` (the minute and
+    raw layers are gone after a week, which is why a month is read from hours)."""
+    per_hour = int(dt.timedelta(hours=1) / every)
+    rows = []
+    for h in range(hours):
+        begin = start + dt.timedelta(hours=h)
+        up = sum(not down(begin + i * every) for i in range(per_hour))
+        rows.append(
+            TargetRollup(
+                target_id=target.pk,
+                resolution=TargetRollup.Resolution.HOUR,
+                bucket_start=begin,
+                count=per_hour,
+                up_count=up,
+                degraded_count=0,
+                latency_count=up,
+                latency_sum=150 * up,
+                latency_min=150 if up else None,
+                latency_max=150 if up else None,
+                histogram={str(latency_bucket(150)): up} if up else {},
+            )
+        )
+    TargetRollup.objects.bulk_create(rows)
+
+
 @pytest.fixture
 def november(db):
     """A month of probes every 10 minutes (4320), 30 of them failed: 18 in an outage, 12 in maintenance."""
     project = ProjectFactory(name="Shop", slug="shop")
     target = TargetFactory(project=project, name="Checkout API")
-    moments = [NOV + dt.timedelta(minutes=10 * i) for i in range(30 * 144)]
-    ProbeResult.objects.bulk_create(
-        ProbeResult(target_id=target.pk, checked_at=m, outcome=DOWN if down_at(m) else UP, latency_ms=150)
-        for m in moments
-    )
-    rollups_advance(now=dt.datetime(2026, 12, 1, 1, 0, tzinfo=dt.UTC))
+    hour_rollups(target, start=NOV, hours=30 * 24)
     MaintenanceWindow.objects.create(name="Database upgrade", target=target, starts_at=WORKS, duration_minutes=120)
     page = StatusPageFactory(slug="acme", title="Acme status")
     ComponentFactory(page=page, target=target, name="Checkout")
@@ -73,6 +93,8 @@ def test_the_page_report_gives_uptime_with_and_without_maintenance(
     # 4290 of 4320 probes answered; without the two maintenance hours, 4290 of 4308.
     assert "99.306 %" in page and "99.582 %" in page
     assert "Checkout unavailable" in page
+    assert 'href="/admin/alerts/digestsubscription/sla/page/acme/2026-10/"' in page
+    assert 'href="/admin/alerts/digestsubscription/sla/page/acme/2026-12/"' in page
     response = admin_client.get("/admin/alerts/digestsubscription/sla/page/acme/2026-11/?format=csv")
     rows = rows_of(response)
     header, checkout, total = rows[0], rows[1], rows[2]
