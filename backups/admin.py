@@ -2,6 +2,7 @@
 to back up or verify now), runs (progress while running, verified badge, download for
 superusers, written to the audit log), verification receipts and the download log."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
@@ -17,7 +18,7 @@ from unfold.decorators import action, display
 
 from backups.errors import BackupError
 from backups.formatting import human_bytes
-from backups.models import DownloadLog, Plan, Run, Status, Verification
+from backups.models import DownloadLog, Plan, Run, Source, Status, StorageKind, Verification
 from backups.selectors import runs_for_chart
 from backups.services.plans import plan_schedule
 from backups.services.runs import plan_test_connection, run_delete
@@ -25,6 +26,20 @@ from backups.storage import storage_for
 from monitoring.common.charts import Series, line_chart
 
 GOOD, BAD, NEUTRAL, BUSY = "#15803d", "#b91c1c", "#6b7280", "#1d4ed8"
+# The plan's fields that belong to one source or one storage; the form shows the chosen one's.
+SOURCE_FIELDS = {Source.PORTAL: (), Source.POSTGRES: ("source_env",), Source.SQLITE: ("sqlite_path",)}
+STORAGE_FIELDS = {
+    StorageKind.LOCAL: ("storage_path",),
+    StorageKind.S3: (
+        "storage_bucket",
+        "storage_path",
+        "storage_endpoint_url",
+        "storage_region",
+        "storage_access_key_env",
+        "storage_secret_key_env",
+    ),
+    StorageKind.SFTP: ("storage_url_env", "storage_path"),
+}
 STATUS_COLOURS = {Status.SUCCEEDED: GOOD, Status.FAILED: BAD, Status.RUNNING: BUSY}
 CHART_RUNS = 90
 
@@ -59,30 +74,55 @@ class PlanAdmin(ModelAdmin):
     # actions_detail, whose buttons are GET links).
     change_form_outer_before_template = "admin/backups/plan/buttons.html"
     readonly_fields = ("variables", "next_run_at", "next_verify_at", "history_chart")
-    fieldsets = (
-        (None, {"fields": ("name", "enabled")}),
-        ("Source", {"fields": ("source", "source_env", "sqlite_path", "kind_database", "kind_export", "kind_config")}),
-        ("Schedule", {"fields": ("cron", "time_zone", "verify_cron", "next_run_at", "next_verify_at")}),
-        (
-            "Storage",
-            {
-                "fields": (
-                    "storage",
-                    "storage_path",
-                    "storage_bucket",
-                    "storage_endpoint_url",
-                    "storage_region",
-                    "storage_access_key_env",
-                    "storage_secret_key_env",
-                    "storage_url_env",
-                )
-            },
-        ),
-        ("Encryption", {"fields": ("recipients",)}),
-        ("Retention", {"fields": ("retention_days", "keep_daily", "keep_weekly", "keep_monthly")}),
-        ("Environment variables", {"fields": ("variables",)}),
-        ("History", {"fields": ("history_chart",)}),
-    )
+    change_form_after_template = "admin/backups/plan/kind_switch.html"
+
+    def get_fieldsets(self, request, obj=None):
+        """Only the chosen source's and storage's fields: the form validates, saves and shows
+        errors on exactly those. The choice comes from what was posted, then from the query
+        (the page reloads with it when the select changes), then from the plan."""
+        source, storage = self._chosen(request, obj)
+        return (
+            (None, {"fields": ("name", "enabled")}),
+            ("Source", {"fields": ("source", *SOURCE_FIELDS[source], "kind_database", "kind_export", "kind_config")}),
+            ("Schedule", {"fields": ("cron", "time_zone", "verify_cron", "next_run_at", "next_verify_at")}),
+            ("Storage", {"fields": ("storage", *STORAGE_FIELDS[storage])}),
+            ("Encryption", {"fields": ("recipients",)}),
+            ("Retention", {"fields": ("retention_days", "keep_daily", "keep_weekly", "keep_monthly")}),
+            ("Environment variables", {"fields": ("variables",)}),
+            ("History", {"fields": ("history_chart",)}),
+        )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        source, storage = self._chosen(request, obj)
+
+        reloaded = request.method == "GET" and "storage" in request.GET
+
+        class PlanForm(form):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                if self.is_bound:
+                    return
+                if reloaded:  # what was typed before the select changed (kind_switch.html) stays typed
+                    for name, field in self.fields.items():
+                        if isinstance(field, forms.BooleanField):
+                            self.initial[name] = name in request.GET
+                        elif name in request.GET:
+                            self.initial[name] = request.GET[name]
+                # The selects show the choice the fields were picked for.
+                self.initial.update(source=source, storage=storage)
+
+        return PlanForm
+
+    @staticmethod
+    def _chosen(request, obj) -> tuple[str, str]:
+        def pick(name: str, choices: dict, default: str) -> str:
+            for value in (request.POST.get(name), request.GET.get(name), getattr(obj, name, None)):
+                if value in choices:
+                    return str(value)
+            return default
+
+        return pick("source", SOURCE_FIELDS, Source.PORTAL), pick("storage", STORAGE_FIELDS, StorageKind.LOCAL)
 
     @display(description="kinds")
     def kinds_display(self, plan):
@@ -279,7 +319,7 @@ class RunAdmin(ModelAdmin):
         if run.status != Status.SUCCEEDED:
             raise Http404("Only a succeeded run has a backup to download.")
         try:
-            stream = storage_for(run.plan, run.storage).open_reader(run.storage_key)
+            stream = storage_for(run.plan, run.storage).open_download(run.storage_key)
         except BackupError as exc:
             raise Http404(str(exc)) from exc
         DownloadLog.objects.create(

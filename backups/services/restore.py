@@ -87,8 +87,10 @@ class DatabaseTarget:
 def decrypted(run: Run, *, identities: list) -> Iterator[Path]:
     """The run's dump as a local plain file, its SHA-256 checked first; removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="lookout-restore-") as scratch:
-        storage = storage_for(run.plan, run.storage)
-        with storage.local_path(run.storage_key, scratch=Path(scratch)) as stored:
+        with (
+            storage_for(run.plan, run.storage) as storage,
+            storage.local_path(run.storage_key, scratch=Path(scratch)) as stored,
+        ):
             target = Path(scratch) / f"run-{run.pk}.{Format.EXTENSIONS.get(run.format, 'bin')}"
             pipe_in(stored=stored, expected_sha256=run.sha256, target=target, identities=identities)
         yield target

@@ -82,7 +82,11 @@ def retention_select(plan: Plan, *, now: datetime) -> list[Run]:
 
 
 def orphans_find(plan: Plan) -> list[str]:
-    storage = storage_for(plan)
+    with storage_for(plan) as storage:
+        return _orphans_in(plan, storage)
+
+
+def _orphans_in(plan: Plan, storage: Storage) -> list[str]:
     known = set(Run.objects.filter(plan=plan).exclude(storage_key="").values_list("storage_key", "status"))
     finished = {key for key, status in known if status != Status.RUNNING}
     running = {key for key, status in known if status == Status.RUNNING}
@@ -116,10 +120,20 @@ def retention_apply(*, now: datetime, dry_run: bool = False, plans: Iterable[Pla
 
 def _delete(plan: Plan, doomed: list[Run], orphans: list[str], report: RetentionReport) -> None:
     storages: dict[str, Storage] = {}  # one client per storage kind, not one per run
+    try:
+        _delete_with(plan, doomed, orphans, report, storages)
+    finally:
+        for storage in storages.values():
+            storage.close()
+
+
+def _delete_with(
+    plan: Plan, doomed: list[Run], orphans: list[str], report: RetentionReport, storages: dict[str, Storage]
+) -> None:
     deleted: list[int] = []
     for run in doomed:
         if run.storage_key and run.status == Status.SUCCEEDED:
-            storage = storages.setdefault(run.storage, storage_for(plan, run.storage))
+            storage = storages.get(run.storage) or storages.setdefault(run.storage, storage_for(plan, run.storage))
             try:
                 storage.delete(run.storage_key)
             except BackupError as exc:
@@ -130,7 +144,7 @@ def _delete(plan: Plan, doomed: list[Run], orphans: list[str], report: Retention
     # One statement for the rows: 1,000 expired runs must not be 1,000 round trips.
     Run.objects.filter(pk__in=deleted).delete()
     for key in orphans:
-        storage = storages.setdefault(plan.storage, storage_for(plan))
+        storage = storages.get(plan.storage) or storages.setdefault(plan.storage, storage_for(plan))
         try:
             storage.delete(key)
         except BackupError as exc:

@@ -99,6 +99,9 @@ def run_execute(*, run: Run) -> Run:
         if not isinstance(exc, Exception):
             raise  # a worker shutting down still shuts down
         return run
+    finally:
+        if storage is not None:
+            storage.close()
     now = timezone.now()
     run.status = Status.SUCCEEDED
     run.finished_at = now
@@ -158,7 +161,8 @@ def plan_backup(*, plan: Plan, kind: str | None = None, trigger: str = Trigger.M
 
 def plan_test_connection(*, plan: Plan) -> list[str]:
     """What the source and the storage answered; BackupError at the first that did not."""
-    return [connector_for(plan).check(), storage_for(plan).check()]
+    with storage_for(plan) as storage:
+        return [connector_for(plan).check(), storage.check()]
 
 
 # --- dead workers --------------------------------------------------------------------------
@@ -201,7 +205,8 @@ def runs_reap(*, now: datetime) -> Reaped:
         reaped += 1
         if run.storage_key:
             try:
-                removed += storage_for(run.plan, run.storage).remove_partial(run.storage_key)
+                with storage_for(run.plan, run.storage) as storage:
+                    removed += storage.remove_partial(run.storage_key)
             except BackupError:
                 logger.warning("could not remove the partial object of run %s", run.pk, exc_info=True)
     return Reaped(runs=reaped, partials_removed=removed)
@@ -212,7 +217,7 @@ def run_delete(*, run: Run) -> None:
     if run.status == Status.RUNNING:
         raise BackupError(f"run {run.pk} is still running", kind=FailureKind.OTHER)
     if run.storage_key:
-        storage = storage_for(run.plan, run.storage)
-        storage.delete(run.storage_key)
-        storage.remove_partial(run.storage_key)
+        with storage_for(run.plan, run.storage) as storage:
+            storage.delete(run.storage_key)
+            storage.remove_partial(run.storage_key)
     run.delete()

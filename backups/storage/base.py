@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, ClassVar
+from typing import TYPE_CHECKING, BinaryIO, ClassVar, Self
 
 from backups.errors import BackupError
 from backups.models import FailureKind
@@ -55,16 +55,36 @@ class Writer:
 
 
 class Storage:
+    """Used as a context manager: a storage that holds a connection (SFTP) closes it on exit."""
+
     kind: ClassVar[str]
 
     def __init__(self, plan: "Plan"):
         self.plan = plan
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release what the storage holds open; it may be used again afterwards (it reconnects)."""
 
     def open_writer(self, key: str) -> Writer:
         raise NotImplementedError
 
     def open_reader(self, key: str) -> BinaryIO:
         raise NotImplementedError
+
+    def open_download(self, key: str) -> BinaryIO:
+        """A reader that closes the storage when it is closed: for a response that outlives the view."""
+        try:
+            reader = self.open_reader(key)
+        except BaseException:
+            self.close()
+            raise
+        return _OwningReader(reader, self)  # type: ignore[return-value]
 
     @contextmanager
     def local_path(self, key: str, *, scratch: Path) -> Iterator[Path]:
@@ -95,3 +115,20 @@ class Storage:
 
     def describe(self) -> str:
         raise NotImplementedError
+
+
+class _OwningReader:
+    """The reader as it is, except that closing it also closes its storage."""
+
+    def __init__(self, reader: BinaryIO, storage: Storage):
+        self._reader = reader
+        self._storage = storage
+
+    def __getattr__(self, name: str):
+        return getattr(self._reader, name)
+
+    def close(self) -> None:
+        try:
+            self._reader.close()
+        finally:
+            self._storage.close()

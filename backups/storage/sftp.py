@@ -42,6 +42,7 @@ class _SftpWriter(Writer):
 class SftpStorage(Storage):
     kind = StorageKind.SFTP
     _client = None
+    _ssh = None
 
     def _connect(self):
         if self._client is not None:
@@ -64,10 +65,20 @@ class SftpStorage(Storage):
                 timeout=15,
             )
         except (paramiko.SSHException, OSError) as exc:
+            ssh.close()
             raise StorageError(f"SFTP {url.hostname}: {exc}") from exc
+        self._ssh = ssh
         self._client = ssh.open_sftp()
         self._base = posixpath.join(url.path or ".", self.plan.storage_path.strip("/"))
         return self._client
+
+    def close(self) -> None:
+        # An SSH session left open holds a server slot and a worker thread until the process ends.
+        if self._client is not None:
+            self._client.close()
+        if self._ssh is not None:
+            self._ssh.close()
+        self._client = self._ssh = None
 
     def _path(self, key: str) -> str:
         self._connect()

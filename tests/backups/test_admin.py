@@ -161,3 +161,60 @@ def test_only_superusers_download_and_every_download_is_logged(
     assert b"".join(response.streaming_content)[:21] == b"age-encryption.org/v1"
     (log,) = DownloadLog.objects.all()
     assert log.username == "admin" and log.storage_key == run.storage_key
+
+
+def _fields(response) -> set[str]:
+    return set(response.context["adminform"].form.fields)
+
+
+S3_ONLY = {
+    "storage_bucket",
+    "storage_endpoint_url",
+    "storage_region",
+    "storage_access_key_env",
+    "storage_secret_key_env",
+}
+
+
+def test_the_plan_form_shows_only_the_chosen_source_and_storage_fields(
+    admin_client, age_identity, make_plan, notes_db, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(12):
+        page = admin_client.get(ADD)
+    assert "storage_path" in _fields(page)
+    assert not _fields(page) & (S3_ONLY | {"storage_url_env", "source_env", "sqlite_path"})
+
+    # What the page reloads to when the storage select changes: the new choice's fields, what was typed kept.
+    page = admin_client.get(ADD, {"name": "typed", "source": "sqlite", "storage": "s3", "kind_export": "on"})
+    form = page.context["adminform"].form
+    assert S3_ONLY | {"sqlite_path", "storage_path"} <= _fields(page)
+    assert not _fields(page) & {"storage_url_env", "source_env"}
+    assert (form.initial["name"], form.initial["storage"], form.initial["source"]) == ("typed", "s3", "sqlite")
+    assert form.initial["kind_export"] is True and form.initial["kind_database"] is False
+    assert 'name="storage_bucket"' in page.content.decode() and 'name="storage_url_env"' not in page.content.decode()
+
+    plan = make_plan(name="notes", source="sqlite", sqlite_path=str(notes_db))
+    page = admin_client.get(reverse("admin:backups_plan_change", args=[plan.pk]))
+    assert {"sqlite_path", "storage_path"} <= _fields(page)
+    assert not _fields(page) & (S3_ONLY | {"storage_url_env", "source_env"})
+
+
+def test_errors_of_the_chosen_storage_land_on_its_fields(admin_client, age_identity, monkeypatch):
+    monkeypatch.setenv("APP_DATABASE_URL", "postgres://app@db.internal/app")
+    response = admin_client.post(ADD, _form(age_identity, storage="s3"))
+    form = response.context["adminform"].form
+    assert form.errors["storage_bucket"] == ["Give the bucket's name."]
+    assert form.errors["storage_access_key_env"] == ["Name the environment variable."]
+    assert not form.non_field_errors()
+    assert not _fields(response) & {"storage_url_env"}
+
+    response = admin_client.post(ADD, _form(age_identity, storage="sftp", storage_bucket="ignored"))
+    form = response.context["adminform"].form
+    assert form.errors == {"storage_url_env": ["Name the environment variable."]}
+    assert not _fields(response) & S3_ONLY
+    assert not Plan.objects.exists()
+
+    monkeypatch.setenv("BACKUP_SFTP_URL", "sftp://backup:pw@127.0.0.1:2222/")
+    response = admin_client.post(ADD, _form(age_identity, storage="sftp", storage_url_env="BACKUP_SFTP_URL"))
+    assert response.status_code == 302
+    assert Plan.objects.get().storage_url_env == "BACKUP_SFTP_URL"

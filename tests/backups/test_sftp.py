@@ -1,16 +1,20 @@
 """Backups to a real SFTP server: paramiko's own server API on a loopback port, serving a
 temporary folder, in a thread. Back up, verify from it, delete a run; a wrong password and an
-unknown host key fail the run with the reason."""
+unknown host key fail the run with the reason; nothing leaves an SSH session open."""
 
 import os
 import socket
 import threading
+import time
+from datetime import timedelta
 
 import paramiko
 import pytest
+from django.utils import timezone
 
 from backups.models import FailureKind, Run, Status
-from backups.services.runs import plan_backup, run_delete
+from backups.services.retention import retention_apply
+from backups.services.runs import plan_backup, plan_test_connection, run_delete
 from backups.services.verification import run_verify
 
 USER, PASSWORD = "backup", "s3cret pass"
@@ -100,7 +104,7 @@ class _Folder(paramiko.SFTPServerInterface):
 
 @pytest.fixture(scope="module")
 def sftp_server(tmp_path_factory):
-    """(port, served folder) of an SFTP server on 127.0.0.1, for the module."""
+    """(port, served folder, every session the server accepted) of an SFTP server on 127.0.0.1."""
     root = tmp_path_factory.mktemp("sftp-root")
     host_key = paramiko.RSAKey.generate(2048)
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -125,7 +129,7 @@ def sftp_server(tmp_path_factory):
 
     thread = threading.Thread(target=serve, name="sftp-server", daemon=True)
     thread.start()
-    yield listener.getsockname()[1], root
+    yield listener.getsockname()[1], root, transports
     listener.close()
     for transport in transports:
         transport.close()
@@ -134,7 +138,7 @@ def sftp_server(tmp_path_factory):
 
 @pytest.fixture
 def sftp_plan(make_plan, notes_db, sftp_server, monkeypatch):
-    port, root = sftp_server
+    port, root, _ = sftp_server
 
     def plan(password: str = PASSWORD, *, insecure: bool = True, name: str = "notes"):
         query = "?insecure=1" if insecure else ""  # the test server's key is in no known_hosts
@@ -148,7 +152,7 @@ def sftp_plan(make_plan, notes_db, sftp_server, monkeypatch):
 
 
 def test_a_backup_goes_to_sftp_verifies_from_there_and_is_deleted_there(sftp_plan, sftp_server, identity_env):
-    _, root = sftp_server
+    _, root, _ = sftp_server
     plan = sftp_plan()
     first, second = plan_backup(plan=plan)[0], plan_backup(plan=plan)[0]
     assert first.status == second.status == Status.SUCCEEDED, (first.error, second.error)
@@ -173,7 +177,38 @@ def test_a_wrong_password_fails_the_run_with_the_reason(sftp_plan):
 
 
 def test_an_unknown_host_key_is_refused_unless_the_url_says_insecure(sftp_plan, sftp_server):
-    port, _ = sftp_server
+    port, _, _ = sftp_server
     (run,) = plan_backup(plan=sftp_plan(insecure=False))
     assert run.status == Status.FAILED and run.failure_kind == FailureKind.STORAGE
     assert run.error == f"SFTP 127.0.0.1: Server '[127.0.0.1]:{port}' not found in known_hosts", run.error
+
+
+def _open_sessions(transports: list, *, seconds: float = 5) -> int:
+    """Sessions the server still holds, once the client's close has had time to arrive."""
+    deadline = time.monotonic() + seconds
+    while any(t.is_active() for t in transports) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return sum(t.is_active() for t in transports)
+
+
+def test_no_operation_leaves_an_ssh_session_open(sftp_plan, sftp_server, identity_env, admin_client):
+    _, root, transports = sftp_server
+    plan = sftp_plan(name="sessions")
+    accepted = len(transports)
+
+    (run,) = plan_backup(plan=plan)
+    assert run.status == Status.SUCCEEDED, run.error
+    assert plan_test_connection(plan=plan)[1] == "SFTP folder /lookout answers"
+    assert run_verify(run=run).status == Status.SUCCEEDED
+    response = admin_client.get(f"/admin/backups/run/{run.pk}/download/")
+    assert response.status_code == 200
+    # The test client closes the response once its content is read, as a server does once it is sent.
+    assert b"".join(response.streaming_content)[:21] == b"age-encryption.org/v1"
+    (root / "lookout" / "sessions" / "stray.bin").write_bytes(b"left by hand")  # an orphan for retention
+    assert retention_apply(now=timezone.now() + timedelta(days=400)).orphans == ["sessions: sessions/stray.bin"]
+    run_delete(run=run)
+    failed = sftp_plan("not the password", name="sessions-bad")  # the same variable, now wrong
+    assert plan_backup(plan=failed)[0].status == Status.FAILED
+
+    assert len(transports) - accepted >= 6  # each step above really went to the server
+    assert _open_sessions(transports[accepted:]) == 0
