@@ -15,6 +15,7 @@ as saving the channel in the admin does.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, time
 from typing import Any
 
@@ -170,6 +171,9 @@ class ChannelsSection:
             channels = channels.filter(pk__in=_project_references(project)["channels"])
         return [self.item(c) for c in channels]
 
+    def existing(self) -> Iterator[tuple[Item, Model]]:
+        return ((self.item(c), c) for c in Channel.objects.select_related("user"))
+
     @staticmethod
     def item(channel: Channel) -> Item:
         return {
@@ -221,6 +225,9 @@ class SchedulesSection:
         if project is not None:
             schedules = schedules.filter(pk__in=_project_references(project)["schedules"])
         return [self.item(s) for s in schedules]
+
+    def existing(self) -> Iterator[tuple[Item, Model]]:
+        return ((self.item(s), s) for s in OnCallSchedule.objects.prefetch_related("layers", "overrides__user"))
 
     @classmethod
     def item(cls, schedule: OnCallSchedule) -> Item:
@@ -353,6 +360,10 @@ class PoliciesSection:
             policies = policies.filter(pk__in=_project_references(project)["policies"])
         return [self.item(p) for p in policies]
 
+    def existing(self) -> Iterator[tuple[Item, Model]]:
+        policies = EscalationPolicy.objects.prefetch_related("steps__channels", "steps__users", "steps__schedule")
+        return ((self.item(p), p) for p in policies)
+
     @classmethod
     def item(cls, policy: EscalationPolicy) -> Item:
         return {
@@ -447,6 +458,10 @@ class RulesSection:
             rules = rules.filter(project__slug=project)
         return [self.item(r) for r in rules.order_by("project__slug", "name", "id")]
 
+    def existing(self) -> Iterator[tuple[Item, Model]]:
+        rules = AlertRule.objects.select_related("project", "escalation_policy").prefetch_related("channels")
+        return ((self.item(r), r) for r in rules)
+
     @classmethod
     def item(cls, rule: AlertRule) -> Item:
         item = {
@@ -525,6 +540,9 @@ class InhibitRulesSection:
             return []
         return [self.item(r) for r in InhibitRule.objects.order_by("name", "id")]
 
+    def existing(self) -> Iterator[tuple[Item, Model]]:
+        return ((self.item(r), r) for r in InhibitRule.objects.all())
+
     @staticmethod
     def item(rule: InhibitRule) -> Item:
         return {
@@ -577,6 +595,9 @@ class SilencesSection:
             wanted = {"name": "project", "op": "=", "value": project}
             items = [i for i in items if wanted in i["matchers"]]
         return items
+
+    def existing(self) -> Iterator[tuple[Item, Model]]:
+        return ((self.item(s), s) for s in Silence.objects.select_related("created_by"))
 
     @staticmethod
     def item(silence: Silence) -> Item:
@@ -634,6 +655,10 @@ class MaintenanceSection:
         if project is not None:
             windows = windows.filter(Q(project__slug=project) | Q(target__project__slug=project))
         return [self.item(w) for w in windows.order_by("name", "starts_at", "id")]
+
+    def existing(self) -> Iterator[tuple[Item, Model]]:
+        windows = MaintenanceWindow.objects.select_related("project", "target__project", "tag", "created_by")
+        return ((self.item(w), w) for w in windows)
 
     @classmethod
     def item(cls, window: MaintenanceWindow) -> Item:
@@ -711,6 +736,10 @@ class DependenciesSection:
             dependencies = dependencies.filter(target__project__slug=project)
         items = [self.item(d) for d in dependencies]
         return sorted(items, key=lambda i: (i["target"], i["depends_on"]))
+
+    def existing(self) -> Iterator[tuple[Item, Model]]:
+        dependencies = TargetDependency.objects.select_related("target__project", "depends_on__project")
+        return ((self.item(d), d) for d in dependencies)
 
     @staticmethod
     def item(dependency: TargetDependency) -> Item:

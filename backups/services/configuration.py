@@ -15,13 +15,14 @@ name (channels before the policies that page them, policies before the rules tha
 Import is an upsert by natural key inside one transaction: every item is validated by the
 same checks as the admin's forms, and one bad item rolls back the whole file and is named,
 with its field, in ConfigImportError. An item the file leaves out is left alone (import never
-deletes). Importing what was just exported changes nothing, and a dry run does the whole
-import and then rolls it back, so it reports exactly what the real one would do.
+deletes), unless `--prune` asks to delete what the file's sections do not name. Importing what
+was just exported changes nothing, and a dry run does the whole import (and prune) and then
+rolls it back, so it reports exactly what the real one would do.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -33,7 +34,7 @@ FORMAT_VERSION = 1
 # libyaml's parser and emitter where installed: the pure-Python ones spend seconds on a large file.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-Action = Literal["created", "updated", "unchanged"]
+Action = Literal["created", "updated", "unchanged", "deleted"]
 
 
 class ConfigItemError(ValueError):
@@ -88,6 +89,11 @@ class ConfigSection(Protocol):
         there must leave the rows as they are."""
         ...
 
+    def existing(self) -> Iterable[tuple[dict[str, Any], Any]]:
+        """Every item in the portal (of every project), as exported, with its model instance:
+        what `--prune` deletes when the file does not name it."""
+        ...
+
 
 SECTIONS: dict[str, ConfigSection] = {}
 
@@ -131,7 +137,7 @@ class ImportSummary:
                 continue
             counts = ", ".join(
                 f"{n} {action}"
-                for action in ("created", "updated", "unchanged")
+                for action in ("created", "updated", "unchanged", "deleted")
                 if (n := sum(1 for c in mine if c.action == action))
             )
             out.append(f"{section}: {counts}")
@@ -140,9 +146,14 @@ class ImportSummary:
                     out.append(f"  + {change.key}")
                 elif change.action == "updated":
                     out.append(f"  ~ {change.key} ({', '.join(change.fields)})")
+                elif change.action == "deleted":
+                    out.append(f"  - {change.key}")
         verb = "would be" if self.dry_run else "was"
         total = f"{self.count('created')} created, {self.count('updated')} updated, {self.count('unchanged')} unchanged"
-        out.append(f"{total}; nothing {verb} deleted." + (" Dry run: nothing was written." if self.dry_run else ""))
+        deleted = self.count("deleted")
+        were = "would be" if self.dry_run else "was" if deleted == 1 else "were"
+        gone = f"{deleted} {were} deleted" if deleted else f"nothing {verb} deleted"
+        out.append(f"{total}; {gone}." + (" Dry run: nothing was written." if self.dry_run else ""))
         return out
 
 
@@ -194,8 +205,9 @@ class _DryRun(Exception):
     """Raised to roll a dry run back after it did everything."""
 
 
-def import_config(text: str, *, dry_run: bool = False) -> ImportSummary:
-    """Create or update every item of the YAML document, all or nothing.
+def import_config(text: str, *, dry_run: bool = False, prune: bool = False) -> ImportSummary:
+    """Create or update every item of the YAML document, all or nothing; with `prune`, also
+    delete what the file's sections do not name (a section the file leaves out is left alone).
 
     Raises ConfigImportError naming each bad item (section, place, natural key) and field;
     then nothing at all was written."""
@@ -211,12 +223,47 @@ def import_config(text: str, *, dry_run: bool = False) -> ImportSummary:
                         changes.append(change)
             if errors:  # raising inside the block undoes the items that were fine
                 raise ConfigImportError(errors)
+            if prune:
+                changes += _prune(document)
             if dry_run:
                 raise _DryRun
     except _DryRun:
         pass
     names = tuple(s.name for s in _sections() if s.name in document)
     return ImportSummary(changes=tuple(changes), dry_run=dry_run, sections=names)
+
+
+def _prune(document: dict[str, list]) -> list[ItemChange]:
+    """Delete what the file's sections leave out: rules before the policies they use, and so
+    on (reverse import order). Raises ConfigImportError when a deletion would take an item of
+    the file with it (a window on a target the file leaves out): nothing is then deleted."""
+    named = {
+        s.name: {_safe_key(s.key, i) for i in document[s.name] or [] if isinstance(i, dict)} for s in _present(document)
+    }
+    changes = []
+    for section in reversed(_present(document)):
+        for item, instance in list(section.existing()):
+            key = _safe_key(section.key, item)
+            if key not in named[section.name]:
+                instance.delete()
+                changes.append(ItemChange(section.name, key, "deleted"))
+    errors = {}
+    for section in _present(document):
+        left = {_safe_key(section.key, item) for item, _ in section.existing()}
+        for index, item in enumerate(document[section.name] or []):
+            key = _safe_key(section.key, item)
+            if key not in left:
+                errors[f"{section.name}[{index}] ({key})"] = (
+                    "--prune would delete it along with something the file leaves out (e.g. its target); "
+                    "add that to the file too, or import without --prune"
+                )
+    if errors:
+        raise ConfigImportError(errors)
+    return changes
+
+
+def _present(document: dict[str, list]) -> list[ConfigSection]:
+    return [s for s in _sections() if s.name in document]
 
 
 def _apply(section: ConfigSection, index: int, item: Any, errors: dict[str, str]) -> ItemChange | None:

@@ -396,3 +396,51 @@ def test_targets_files_are_configuration_files_too(tmp_path):
     path.write_text("targets:\n- {project: shop, name: storefront, kind: http, url: 'https://shop.example/'}\n")
     assert "targets: 1 created" in run("importconfig", str(path))
     assert Target.objects.get().name == "storefront"
+
+
+def _exported_without(tmp_path, **leave_out) -> tuple:
+    """The portal's file with some items taken out: section → names (or keys) to drop."""
+    path = tmp_path / "lookout.yaml"
+    run("exportconfig", "--output", str(path))
+    document = yaml.safe_load(path.read_text())
+    for section, names in leave_out.items():
+        document[section] = [i for i in document[section] if i.get("name", f"{i.get('target')}") not in names]
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path, document
+
+
+def test_prune_deletes_what_the_file_leaves_out_and_a_dry_run_shows_it_first(portal, tmp_path):
+    path, document = _exported_without(tmp_path, rules={"Blog down"}, channels={"alice-mail"})
+
+    dry = run("importconfig", str(path), "--prune", "--dry-run")
+    assert "rules: 1 unchanged, 1 deleted\n  - blog/Blog down" in dry
+    assert "channels: 2 unchanged, 1 deleted\n  - alice-mail" in dry
+    assert "2 would be deleted. Dry run: nothing was written." in dry
+    assert AlertRule.objects.filter(name="Blog down").exists() and Channel.objects.filter(name="alice-mail").exists()
+
+    applied = run("importconfig", str(path), "--prune")
+    assert "; 2 were deleted." in applied
+    assert not AlertRule.objects.filter(name="Blog down").exists()
+    assert not Channel.objects.filter(name="alice-mail").exists()
+    assert yaml.safe_load(export_config()) == document  # the portal is now exactly the file
+    assert "nothing was deleted" in run("importconfig", str(path), "--prune")
+
+
+def test_prune_leaves_the_sections_the_file_does_not_have_alone(portal, tmp_path):
+    path = tmp_path / "rules.yaml"
+    path.write_text("rules:\n- {project: shop, name: Only rule, kind: target_status}\n")
+    out = run("importconfig", str(path), "--prune")
+    assert "rules: 1 created, 2 deleted" in out
+    assert list(AlertRule.objects.values_list("name", flat=True)) == ["Only rule"]
+    assert Channel.objects.count() == 3 and Target.objects.count() == 4 and Silence.objects.count() == 1
+
+
+def test_prune_that_would_take_an_item_of_the_file_with_it_deletes_nothing(portal, tmp_path):
+    # The file keeps Web's dependency on Database but leaves Database out: deleting Database
+    # would delete the dependency the file asks for.
+    path, _ = _exported_without(tmp_path, targets={"Database"})
+    with pytest.raises(CommandError) as refused:
+        run("importconfig", str(path), "--prune")
+    assert "dependencies[0] (shop/Web on shop/Database): --prune would delete it along with" in str(refused.value)
+    assert Target.objects.filter(name="Database").exists()
+    assert TargetDependency.objects.count() == 1
