@@ -122,14 +122,14 @@ def web_vitals_panel(project: Project, *, now: datetime | None = None, routes: i
     cuts = [now - width for _, width in WINDOWS]  # where each window starts, shortest first
     oldest_first = sorted(cuts)  # bisect_right(oldest_first, t): how many windows hold t
     first_day = floor_time(now, DAY) - (len(_trend_days(now)) - 1) * DAY
-    days = _folded_days(start, now)
-    read_as_days = set(days)
+    closed_days = _folded_days(start, now)
+    read_as_days = set(closed_days)
     route_label = next(label for label, width in WINDOWS if width == ROUTE_WINDOW)
     # Each row is decoded once, into its piece: its series, its trend day (-1 for none) and
     # the windows it counts in, WINDOWS[low:high]. A row lies in the windows that start at or
     # before it; an hour of a day also read whole lies only in those starting inside that day.
     pieces: defaultdict[tuple[int, int, int, int], Histogram] = defaultdict(Histogram)
-    for series_id, resolution, at, total, low, high, encoded in _rollups(series, start, days, cuts):
+    for series_id, resolution, at, total, low, high, encoded in _rollups(series, start, closed_days, cuts):
         day_start = floor_time(at, DAY)
         windows = bisect_right(oldest_first, at)
         if resolution == MetricRollup.Resolution.HOUR and day_start in read_as_days:
