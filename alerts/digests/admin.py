@@ -8,8 +8,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import get_object_or_404, redirect
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -223,7 +223,7 @@ class DigestDeliveryAdmin(ModelAdmin):
     list_select_related = ("subscription__user", "subscription__project")
     readonly_fields = [f.name for f in DigestDelivery._meta.fields]
     show_full_result_count = False
-    actions_detail = ["retry"]
+    actions = ["retry"]
 
     def get_queryset(self, request):
         rows = super().get_queryset(request)
@@ -244,13 +244,8 @@ class DigestDeliveryAdmin(ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @action(description="Send again", url_path="retry")
-    def retry(self, request, object_id):
-        delivery = self.get_queryset(request).filter(pk=object_id).first()
-        if delivery is None:
-            raise Http404
-        if digest_retry(delivery=delivery, now=timezone.now()):
-            messages.success(request, "The digest is queued again.")
-        else:
-            messages.warning(request, "Only a failed digest can be sent again.")
-        return redirect(reverse("admin:alerts_digestdelivery_change", args=[object_id]))
+    @action(description="Send the selected failed digests again")
+    def retry(self, request, queryset):
+        now = timezone.now()
+        queued = sum(digest_retry(delivery=d, now=now) for d in queryset)
+        messages.success(request, f"{queued} digest(s) queued again; the next delivery tick sends them.")

@@ -149,3 +149,25 @@ def test_composing_reads_a_project_once_whatever_its_readers(shop, django_assert
     with time_machine.travel(NOW, tick=False), django_assert_max_num_queries(46):
         written = compose_due()
     assert written == 12
+
+
+def test_a_failed_digest_is_sent_again_from_the_admin(shop, settings, client):
+    settings.EMAIL_BACKEND = "tests.alerts.digests.test_digests.RefusingBackend"
+    with time_machine.travel(NOW, tick=False):
+        compose_due()
+        deliver_due()
+    mine = DigestDelivery.objects.get(subscription__user=shop.alice)
+    theirs = DigestDelivery.objects.get(subscription__user=shop.bob)
+    client.force_login(shop.alice)
+    listing = client.get("/admin/alerts/digestdelivery/").content.decode()
+    assert "alice@example.com" in listing and "bob@example.com" not in listing
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    response = client.post(
+        "/admin/alerts/digestdelivery/", {"action": "retry", "_selected_action": [mine.pk, theirs.pk]}
+    )
+    assert response.status_code == 302
+    deliver_due()
+    (message,) = mail.outbox
+    assert message.to == ["alice@example.com"]
+    theirs.refresh_from_db()
+    assert theirs.status == "failed"
