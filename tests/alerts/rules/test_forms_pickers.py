@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from alerts.models import AlertRule
 from alerts.pickers import PAGE_SIZE
+from monitoring.errors.partitions import events as event_partitions
 from monitoring.models import ErrorEvent, ErrorIssue, Target
 from monitoring.projects.roles import role_assign
 from tests.alerts.rules.factories import RuleFactory
@@ -100,6 +101,7 @@ def issue_with_events(project, title: str, count: int) -> ErrorIssue:
     issue = ErrorIssue.objects.create(
         project=project, grouping_hash=uuid.uuid4().hex, title=title, first_seen=NOW, last_seen=NOW
     )
+    event_partitions.ensure({NOW.date()})  # PostgreSQL keeps events in a table per day
     ErrorEvent.objects.bulk_create(
         ErrorEvent(
             project=project,
