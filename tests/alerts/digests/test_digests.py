@@ -9,7 +9,11 @@ from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 
 from alerts.digests.tasks import compose_due, deliver_due
-from alerts.models import DigestDelivery
+from alerts.models import AlertRule, DigestDelivery
+from alerts.rules.kinds.slo_burn_rate import SloBurnRate
+from monitoring.telemetry.payloads import PointIn
+from monitoring.telemetry.services.ingest import telemetry_ingest
+from monitoring.telemetry.services.rollups import rollups_build
 from tests.alerts.digests.conftest import NOW
 
 pytestmark = pytest.mark.django_db
@@ -171,3 +175,27 @@ def test_a_failed_digest_is_sent_again_from_the_admin(shop, settings, client):
     assert message.to == ["alice@example.com"]
     theirs.refresh_from_db()
     assert theirs.status == "failed"
+
+
+def test_a_latency_slo_reports_its_budget_from_the_metric(shop):
+    # 90 requests well under 500 ms, 10 well over: 10 % slow against a 20 % budget.
+    with time_machine.travel(NOW, tick=False):
+        telemetry_ingest(
+            project=shop.project,
+            points=[
+                PointIn(name="http.latency", value=v, timestamp=NOW - dt.timedelta(days=1, hours=3))
+                for v in [120] * 90 + [2000] * 10
+            ],
+        )
+        while rollups_build():
+            pass
+    AlertRule.objects.create(
+        project=shop.project,
+        name="Checkout latency",
+        kind="slo_burn_rate",
+        params=SloBurnRate.validate_params(
+            {"sli": "latency", "objective": 80, "preset": "page", "metric": "http.latency", "threshold_ms": 500}
+        ),
+    )
+    run_beat()
+    assert "- Checkout latency (80 %): 50.0 % left" in mail_to("alice@example.com").body
