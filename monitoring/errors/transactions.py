@@ -30,7 +30,9 @@ class InvalidTransaction(ValueError):
     pass
 
 
-def _seconds(value: Any) -> float | None:
+def timestamp_seconds(value: Any) -> float | None:
+    """An SDK timestamp (Unix seconds, or RFC 3339 text) as Unix seconds; None if it is neither
+    or not finite. Shared with the trace reader, which must agree on what a readable time is."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value) if math.isfinite(value) else None
     if isinstance(value, str):
@@ -57,7 +59,7 @@ def _points(
 
 
 def _times(start_value: Any, end_value: Any, what: str) -> tuple[float, float]:
-    start, end = _seconds(start_value), _seconds(end_value)
+    start, end = timestamp_seconds(start_value), timestamp_seconds(end_value)
     if start is None or end is None or end < start:
         raise InvalidTransaction(f"{what} must be times, the end not before the start")
     return start, end
@@ -95,7 +97,7 @@ def span_count(headers: dict[str, Any]) -> int:
     return count if isinstance(count, int) and not isinstance(count, bool) and count > 0 else 1
 
 
-def _attribute(span: dict, key: str) -> Any:
+def span_attribute(span: dict, key: str) -> Any:
     """A span v2 attribute is {"type": …, "value": …}; older spans keep plain values in `data`."""
     attributes = span.get("attributes")
     if isinstance(attributes, dict):
@@ -105,7 +107,9 @@ def _attribute(span: dict, key: str) -> Any:
     return data.get(key) if isinstance(data, dict) else None
 
 
-def _is_segment(span: dict) -> bool:
+def is_segment_span(span: dict) -> bool:
+    """Whether a span item's span is a segment (what a transaction was): its `is_segment` flag,
+    else whether it has no parent."""
     flag = span.get("is_segment")
     if isinstance(flag, bool):
         return flag
@@ -114,7 +118,7 @@ def _is_segment(span: dict) -> bool:
 
 
 def _segment_points(span: dict, *, received_at: datetime, max_lateness: timedelta) -> list[PointIn]:
-    names = [span.get("name"), span.get("description"), *(_attribute(span, k) for k in SEGMENT_NAME_ATTRIBUTES)]
+    names = [span.get("name"), span.get("description"), *(span_attribute(span, k) for k in SEGMENT_NAME_ATTRIBUTES)]
     name = next((n for n in names if isinstance(n, str) and n.strip()), None)
     if name is None:
         raise InvalidTransaction("a segment span needs a name")
@@ -142,7 +146,7 @@ def span_points(payload: Any, *, received_at: datetime, max_lateness: timedelta)
         if not isinstance(span, dict):
             batch.invalid += 1
             continue
-        if _is_segment(span):
+        if is_segment_span(span):
             try:
                 batch.points.extend(_segment_points(span, received_at=received_at, max_lateness=max_lateness))
             except InvalidTransaction:

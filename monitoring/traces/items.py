@@ -18,7 +18,13 @@ from typing import Any
 
 from monitoring.common.scrubbing import scrub
 from monitoring.errors.events import storable, timestamp_within
-from monitoring.errors.transactions import NOT_FAILED, SEGMENT_NAME_ATTRIBUTES, _attribute, _is_segment, _seconds
+from monitoring.errors.transactions import (
+    NOT_FAILED,
+    SEGMENT_NAME_ATTRIBUTES,
+    is_segment_span,
+    span_attribute,
+    timestamp_seconds,
+)
 
 # One transaction item may carry no more spans than the span container does (Relay's 1000);
 # past that the rest are not kept, so one envelope's write stays bounded.
@@ -98,7 +104,7 @@ def _span(
     raw: dict, *, description: Any, op: Any, status: Any, end: Any, data: Any, received_at: datetime, scrub_keys
 ) -> SpanIn | None:
     trace_id, span_id = _id(raw.get("trace_id"), _TRACE_ID), _id(raw.get("span_id"), _SPAN_ID)
-    start_s, end_s = _seconds(raw.get("start_timestamp")), _seconds(end)
+    start_s, end_s = timestamp_seconds(raw.get("start_timestamp")), timestamp_seconds(end)
     if trace_id is None or span_id is None or start_s is None or end_s is None or end_s < start_s:
         return None
     # A clock too far off moves the whole span to the receive time, keeping its length.
@@ -182,7 +188,7 @@ def span_trace(payload: Any, *, received_at: datetime, scrub_keys: list[str] | N
         span = _span(
             raw,
             description=description,
-            op=raw.get("op") or _attribute(raw, "sentry.op"),
+            op=raw.get("op") or span_attribute(raw, "sentry.op"),
             status=raw.get("status"),
             end=raw.get("end_timestamp", raw.get("timestamp")),
             data=raw.get("attributes") if isinstance(raw.get("attributes"), dict) else raw.get("data"),
@@ -192,16 +198,16 @@ def span_trace(payload: Any, *, received_at: datetime, scrub_keys: list[str] | N
         if span is None:
             continue
         trace.spans.append(span)
-        if _is_segment(raw):
-            names = [description, *(_attribute(raw, k) for k in SEGMENT_NAME_ATTRIBUTES)]
+        if is_segment_span(raw):
+            names = [description, *(span_attribute(raw, k) for k in SEGMENT_NAME_ATTRIBUTES)]
             name = next((_text(n, 200) for n in names if _text(n, 200)), "")
             if name:
                 trace.transactions.append(
                     TransactionIn(
                         span=span,
                         name=name,
-                        release=_text(_attribute(raw, "sentry.release"), 250),
-                        environment=_text(_attribute(raw, "sentry.environment"), 64),
+                        release=_text(span_attribute(raw, "sentry.release"), 250),
+                        environment=_text(span_attribute(raw, "sentry.environment"), 64),
                     )
                 )
     return trace

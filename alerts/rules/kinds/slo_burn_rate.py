@@ -112,7 +112,8 @@ class SloBurnRate(RuleKind):
             "availability_uptime": "availability: the targets' uptime",
         }
         presets = [
-            (key, f"{key}: {p.factor:g}× over {_span(p.long)} and {_span(p.short)}") for key, p in PRESETS.items()
+            (key, f"{key}: {p.factor:g}× over {window_label(p.long)} and {window_label(p.short)}")
+            for key, p in PRESETS.items()
         ]
         scope = f.target_scope_fields(project_id=project_id)
         scope["target_ids"].help_text = "Uptime SLI: the targets whose uptime counts; none chosen: all of them."
@@ -214,10 +215,10 @@ class SloBurnRate(RuleKind):
         preset = PRESETS[params["preset"]]
         slo = f"{params['sli'].replace('_', ' ')} SLO {params['objective']:g} %"
         if value is None or "burn_rate_long" not in detail:
-            return f"{slo}: no data over {_span(preset.long)}"
+            return f"{slo}: no data over {window_label(preset.long)}"
         return (
-            f"{slo} burning {detail['burn_rate_long']:.3g}× over {_span(preset.long)} and "
-            f"{detail['burn_rate_short']:.3g}× over {_span(preset.short)} (alerting above {preset.factor:g}×)"
+            f"{slo} burning {detail['burn_rate_long']:.3g}× over {window_label(preset.long)} and "
+            f"{detail['burn_rate_short']:.3g}× over {window_label(preset.short)} (alerting above {preset.factor:g}×)"
         )
 
     @classmethod
@@ -229,6 +230,7 @@ class SloBurnRate(RuleKind):
         )
 
 
-def _span(span: timedelta) -> str:
+def window_label(span: timedelta) -> str:
+    """A burn-rate window as people name it ("1 h", "5 min"), for rule kinds' choices and reasons."""
     minutes = int(span / MINUTE)
     return f"{minutes // 60} h" if minutes % 60 == 0 else f"{minutes} min"

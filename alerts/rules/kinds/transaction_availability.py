@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from alerts.rules.kinds import fields as f
 from alerts.rules.kinds.base import Params, RuleKind, Sample
-from alerts.rules.kinds.slo_burn_rate import MINUTE, PRESETS, _span, window_burn_rates
+from alerts.rules.kinds.slo_burn_rate import MINUTE, PRESETS, window_burn_rates, window_label
 from monitoring.errors.transactions import FAILED
 from monitoring.telemetry.selectors.metrics import QueryError, query
 
@@ -39,7 +39,8 @@ class TransactionAvailability(RuleKind):
     @classmethod
     def form_fields(cls, *, project_id: int | None) -> dict[str, Any]:
         presets = [
-            (key, f"{key}: {p.factor:g}× over {_span(p.long)} and {_span(p.short)}") for key, p in PRESETS.items()
+            (key, f"{key}: {p.factor:g}× over {window_label(p.long)} and {window_label(p.short)}")
+            for key, p in PRESETS.items()
         ]
         return {
             "transaction": f.text_field(
@@ -109,10 +110,11 @@ class TransactionAvailability(RuleKind):
         preset = PRESETS[params["preset"]]
         slo = f"{params['transaction']} availability SLO {params['objective']:g} %"
         if value is None or "burn_rate_long" not in detail:
-            return f"{slo}: no transactions over {_span(preset.long)}"
+            return f"{slo}: no transactions over {window_label(preset.long)}"
         return (
-            f"{slo}: {detail['failed']:,} of {detail['transactions']:,} failed over {_span(preset.long)}, burning "
-            f"{detail['burn_rate_long']:.3g}× (and {detail['burn_rate_short']:.3g}× over {_span(preset.short)}; "
+            f"{slo}: {detail['failed']:,} of {detail['transactions']:,} failed over {window_label(preset.long)}, "
+            "burning "
+            f"{detail['burn_rate_long']:.3g}× (and {detail['burn_rate_short']:.3g}× over {window_label(preset.short)}; "
             f"alerting above {preset.factor:g}×)"
         )
 
@@ -121,5 +123,5 @@ class TransactionAvailability(RuleKind):
         preset = PRESETS[params["preset"]]
         return (
             f"{params['transaction']} availability SLO {params['objective']:g} % burning over {preset.factor:g}× "
-            f"for {_span(preset.long)} and {_span(preset.short)}"
+            f"for {window_label(preset.long)} and {window_label(preset.short)}"
         )
