@@ -79,7 +79,9 @@ def _usernames(users: Any) -> list[str]:
 
 
 class LayerSerializer(StrictFieldsSerializer, serializers.ModelSerializer):
-    users = serializers.ListField(child=USERNAME, min_length=1, help_text="Usernames, in rotation order.")
+    # No minimum in the schema: layer_validate refuses an empty rotation on a write, but a layer
+    # stored before that rule may have none, and the answer must stay valid for it.
+    users = serializers.ListField(child=USERNAME, help_text="Usernames, in rotation order.")
 
     class Meta:
         model = OnCallLayer

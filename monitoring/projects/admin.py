@@ -4,6 +4,7 @@ from django.template.loader import render_to_string
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action, display
+from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget
 
 from monitoring.models import ApiToken, Environment, IngestKey, Project
 from monitoring.projects.services.api_tokens import api_token_create, api_token_revoke
@@ -100,17 +101,34 @@ class ApiTokenForm(forms.ModelForm):
     class Meta:
         model = ApiToken
         fields = ("user", "name", "scope", "projects", "expires_at")
-        widgets = {"projects": forms.CheckboxSelectMultiple}
+        widgets = {"projects": UnfoldAdminCheckboxSelectMultipleWidget}
 
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(ModelAdmin):
     form = ApiTokenForm
-    list_display = ("prefix", "user", "name", "scope", "created_at", "last_used_at", "expires_at", "revoked_at")
+    list_display = (
+        "prefix",
+        "user",
+        "name",
+        "scope",
+        "projects_display",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    )
     list_filter = ("scope",)
     list_select_related = ("user",)
     raw_id_fields = ("user",)
     actions = ["revoke"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("projects")
+
+    @display(description="projects")
+    def projects_display(self, token):
+        return ", ".join(p.name for p in token.projects.all()) or "every project"
 
     def has_change_permission(self, request, obj=None):
         return False  # a token is revoked and replaced, never edited

@@ -129,7 +129,7 @@ SEMANTIC_FIELDS = {
 # config is its notifier's.
 SILENCE = r"ends_at"
 WINDOW = r"scope|project|target|tag|expression|time_zone|duration_minutes|until"
-RULE = r"params(\..+)?|project|channels|escalation_policy"
+RULE = r"params(\..*)?|project|channels|escalation_policy"  # "params." names an empty key
 CHANNEL = r"config(\..+)?|user"
 SCHEDULE = r"name|time_zone|layers(\[\d+\]\..+)?|overrides"
 POLICY = r"name|steps(\[\d+\](\..+)?)?"

@@ -67,7 +67,7 @@ def test_who_is_on_call_at_a_time_follows_rotation_and_overrides(manager, people
         ({"time_zone": "Mars/Olympus"}, "time_zone"),
         ({"name": ""}, "name"),
         ({"layers": [{"users": ["nobody"], "starts_at": "2026-03-02T09:00:00Z"}]}, "layers[0].users"),
-        ({"layers": [{"users": [], "starts_at": "2026-03-02T09:00:00Z"}]}, "layers"),
+        ({"layers": [{"users": [], "starts_at": "2026-03-02T09:00:00Z"}]}, "layers[0].users"),
         (
             {"layers": [{"users": ["ana"], "starts_at": "2026-03-02T09:00:00Z", "restrict_start": "09:00"}]},
             "layers[0].restrict_end",
