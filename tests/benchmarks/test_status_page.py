@@ -1,11 +1,13 @@
 """A public status page of 200 components with 90 days of daily rollups each: server time of
 an uncached render (the snapshot built from the database, then the template), of a cached
-render, and of cached summary.json, each against the do-nothing view in the same run.
+render, and of cached summary.json, each against the do-nothing view in the same run; and
+requests per second of the cached page and summary.json through gunicorn.
 
 Uncached means the page's snapshot is not in the cache: each sample bumps the page's
 version, as a posted incident update does.
 """
 
+import asyncio
 import statistics
 import time
 
@@ -15,10 +17,33 @@ from django.db.models import F
 from alerts.models import Component, ComponentGroup, StatusPage
 from monitoring.models import Project, Target
 from tests.alerts.status.factories import daily_rollups
+from tests.benchmarks.server import Gunicorn, manage, server_environment
 
 GOAL_MS = 50
+GOAL_PER_SECOND = 2000
 COMPONENTS = 200
 GROUPS = 10
+CONCURRENCY = 32
+BASELINE = "/bench/do-nothing"
+
+
+def build_page() -> StatusPage:
+    """The page both benchmarks read: 200 components in 10 groups, 90 closed days each."""
+    project = Project.objects.create(name="Bench", slug="bench")
+    targets = Target.objects.bulk_create(
+        Target(project=project, name=f"svc {i:03}", kind="http", url=f"https://s{i}.example/", status="up")
+        for i in range(COMPONENTS)
+    )
+    page = StatusPage.objects.create(slug="bench", title="Bench status")
+    groups = ComponentGroup.objects.bulk_create(
+        ComponentGroup(page=page, name=f"Region {g}", position=g) for g in range(GROUPS)
+    )
+    Component.objects.bulk_create(
+        Component(page=page, group=groups[i % GROUPS], name=t.name, target=t, position=i) for i, t in enumerate(targets)
+    )
+    for i, target in enumerate(targets):
+        daily_rollups(target, [99.95 if (d + i) % 17 else 98.5 for d in range(90)])
+    return page
 
 
 def _median_ms(client, url, runs, before=None):
@@ -36,20 +61,7 @@ def _median_ms(client, url, runs, before=None):
 @pytest.mark.urls("tests.benchmarks.urls")
 @pytest.mark.django_db
 def test_status_page_with_200_components(client, bench, quick):
-    project = Project.objects.create(name="Bench", slug="bench")
-    targets = Target.objects.bulk_create(
-        Target(project=project, name=f"svc {i:03}", kind="http", url=f"https://s{i}.example/", status="up")
-        for i in range(COMPONENTS)
-    )
-    page = StatusPage.objects.create(slug="bench", title="Bench status")
-    groups = ComponentGroup.objects.bulk_create(
-        ComponentGroup(page=page, name=f"Region {g}", position=g) for g in range(GROUPS)
-    )
-    Component.objects.bulk_create(
-        Component(page=page, group=groups[i % GROUPS], name=t.name, target=t, position=i) for i, t in enumerate(targets)
-    )
-    for i, target in enumerate(targets):
-        daily_rollups(target, [99.95 if (d + i) % 17 else 98.5 for d in range(90)])
+    page = build_page()
 
     runs = 5 if quick else 30
     url = f"/status/{page.slug}/"
@@ -83,3 +95,71 @@ def test_status_page_with_200_components(client, bench, quick):
     figure = figures[0]
     if not quick:
         assert figure.met, f"uncached status page took {uncached:.1f} ms (median of {runs})"
+
+
+@pytest.fixture
+def server(tmp_path):
+    """gunicorn as the Procfile runs it, on a fresh embedded database holding the page."""
+    env = server_environment(tmp_path / "data")
+    manage(env, "migrate", "--noinput")
+    manage(env, "shell", "-c", "from tests.benchmarks.test_status_page import build_page\nbuild_page()")
+    running = Gunicorn(env=env, log_path=tmp_path / "gunicorn.log")
+    try:
+        running.wait_until_serving(BASELINE)
+        yield running
+    finally:
+        running.stop()
+
+
+async def rate(host: str, port: int, path: str, seconds: float) -> tuple[float, int]:
+    """Requests per second over `seconds`, CONCURRENCY GETs at a time, and the bytes of one
+    answer. A new connection each, as gunicorn's sync workers close after every answer; the
+    client is a bare stream, as it shares the two cores with the server (see the ping
+    benchmark)."""
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: */*\r\nConnection: close\r\n\r\n".encode()
+    done, size = 0, 0
+    stop = time.perf_counter() + seconds
+
+    async def worker():
+        nonlocal done, size
+        while time.perf_counter() < stop:
+            reader, writer = await asyncio.open_connection(host, port)
+            writer.write(request)
+            answer = await reader.read()  # the server closes after its answer
+            writer.close()
+            assert answer.startswith(b"HTTP/1.1 200 "), answer[:200]
+            done, size = done + 1, len(answer)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    return done / (time.perf_counter() - started), size
+
+
+def test_cached_status_page_requests_per_second(server, bench, quick):
+    seconds = 2 if quick else 10
+    address = (server.host, server.port)
+    paths = {"status page, cached": "/status/bench/", "summary.json, cached": "/status/bench/api/v2/summary.json"}
+    for path in (BASELINE, *paths.values()):
+        asyncio.run(rate(*address, path, 0.5))  # warm every worker and the cache
+    baseline: list[float] = []
+    rates: dict[str, list[float]] = {name: [] for name in paths}
+    sizes: dict[str, int] = {}
+    for _ in range(2):  # alternate, so a busy moment of the machine hits all alike
+        baseline.append(asyncio.run(rate(*address, BASELINE, seconds / 2))[0])
+        for name, path in paths.items():
+            per_second, sizes[name] = asyncio.run(rate(*address, path, seconds / 2))
+            rates[name].append(per_second)
+    figures = [
+        bench.record(
+            name=f"{name} through gunicorn ({server.workers} workers, {sizes[name] // 1024} KiB)",
+            value=sum(values) / 2,
+            unit="req/s",
+            baseline=f"GET {BASELINE}",
+            baseline_value=sum(baseline) / 2,
+            goal=f">= {GOAL_PER_SECOND} req/s",
+            met=sum(values) / 2 >= GOAL_PER_SECOND,
+        )
+        for name, values in rates.items()
+    ]
+    if not quick:
+        assert all(f.met for f in figures), [f"{f.name}: {f.value:.0f} req/s" for f in figures]
