@@ -7,8 +7,11 @@ no parent in payloads from before the flag) is what a transaction was. Either wa
 becomes a SpanIn, and each root or segment also a TransactionIn, so the waterfall reads
 spans alone and the slowest-traces list reads transactions alone.
 
-What a span cannot be drawn without (ids, times) makes it skipped, not the item refused: the
-metrics (monitoring/errors/transactions.py) already count what the SDK sent.
+What a span cannot be drawn without (ids, times) makes it skipped, not the item refused, and
+counted in `Trace.skipped` for the envelope outcomes (span, invalid). The metrics
+(monitoring/errors/transactions.py) already judge a span item's segment spans and its
+non-object entries, so those are not counted twice; a transaction item's child spans, and a
+span item's child spans, are read here only.
 """
 
 import re
@@ -70,6 +73,7 @@ class Trace:
 
     transactions: list[TransactionIn] = field(default_factory=list)
     spans: list[SpanIn] = field(default_factory=list)
+    skipped: int = 0  # spans not kept because they cannot be read, and not counted by the metrics
 
 
 def _text(value: Any, limit: int) -> str:
@@ -143,7 +147,10 @@ def transaction_trace(payload: Any, *, received_at: datetime, scrub_keys: list[s
         received_at=received_at,
         scrub_keys=scrub_keys,
     )
+    children = payload.get("spans")
+    children = children[:MAX_SPANS_PER_ITEM] if isinstance(children, list) else []
     if span is None:
+        trace.skipped += len(children)  # a child span is not drawn without the trace it is in
         return trace
     trace.spans.append(span)
     trace.transactions.append(
@@ -154,9 +161,9 @@ def transaction_trace(payload: Any, *, received_at: datetime, scrub_keys: list[s
             environment=_text(payload.get("environment"), 64),
         )
     )
-    children = payload.get("spans")
-    for raw in children[:MAX_SPANS_PER_ITEM] if isinstance(children, list) else []:
+    for raw in children:
         if not isinstance(raw, dict):
+            trace.skipped += 1
             continue
         child = _span(
             {"trace_id": span.trace_id, **raw},
@@ -168,7 +175,9 @@ def transaction_trace(payload: Any, *, received_at: datetime, scrub_keys: list[s
             received_at=received_at,
             scrub_keys=scrub_keys,
         )
-        if child is not None:
+        if child is None:
+            trace.skipped += 1
+        else:
             trace.spans.append(child)
     return trace
 
@@ -195,10 +204,12 @@ def span_trace(payload: Any, *, received_at: datetime, scrub_keys: list[str] | N
             received_at=received_at,
             scrub_keys=scrub_keys,
         )
+        segment = is_segment_span(raw)
         if span is None:
+            trace.skipped += not segment  # the metrics count a segment they cannot read
             continue
         trace.spans.append(span)
-        if is_segment_span(raw):
+        if segment:
             names = [description, *(span_attribute(raw, k) for k in SEGMENT_NAME_ATTRIBUTES)]
             name = next((_text(n, 200) for n in names if _text(n, 200)), "")
             if name:

@@ -8,6 +8,7 @@ from django.db import transaction as db_transaction
 from django.utils import timezone
 
 from monitoring.errors.envelope import Item
+from monitoring.errors.services.outcomes import envelope_outcomes_record
 from monitoring.models import Project
 from monitoring.traces.items import Trace, span_trace, transaction_trace
 from monitoring.traces.models import Span, Transaction
@@ -27,7 +28,8 @@ def traces_store(*, project: Project, items: Iterable[Item], received_at: dateti
     """Keep the transactions and spans of an envelope's transaction and span items; the
     number of spans kept. One atomic write, finished before ingest answers: a 2xx means the
     trace is there. Bounded by the envelope's own bounds (one transaction item, 1000 spans)
-    and MAX_SPANS_PER_ITEM. A retried envelope stores nothing twice."""
+    and MAX_SPANS_PER_ITEM. A retried envelope stores nothing twice. Spans that cannot be read
+    are counted in the day's envelope outcomes as (span, invalid)."""
     scrub_keys = (
         [k.strip() for k in project.errors_scrub_extra_keys.splitlines() if k.strip()]
         if project.errors_scrub_data
@@ -38,6 +40,9 @@ def traces_store(*, project: Project, items: Iterable[Item], received_at: dateti
         read = _read(item, received_at=received_at, scrub_keys=scrub_keys)
         trace.transactions += read.transactions
         trace.spans += read.spans
+        trace.skipped += read.skipped
+    if trace.skipped:
+        envelope_outcomes_record(project=project, day=received_at.date(), dropped={("span", "invalid"): trace.skipped})
     if not trace.spans:
         return 0
     with db_transaction.atomic():

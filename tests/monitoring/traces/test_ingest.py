@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from monitoring.models import Span, Transaction
+from monitoring.models import EnvelopeOutcome, Span, Transaction
 from monitoring.traces.items import MAX_SPANS_PER_ITEM
 from tests.monitoring.traces.conftest import hex_id, now, send, span, span_item, transaction_item
 
@@ -88,6 +88,38 @@ def test_spans_that_cannot_be_drawn_are_skipped_and_the_rest_kept(client, ingest
     no_trace = {**span("no trace", trace_id=trace_id, start=start, seconds=0.1), "trace_id": None}
     send(client, ingest_key, span_item(good, bad_id, backwards, no_trace))
     assert list(Span.objects.values_list("description", flat=True)) == ["ok"]
+    assert _dropped() == {("span", "invalid"): 3}
+
+
+def test_a_segment_span_that_cannot_be_read_is_counted_once(client, ingest_key):
+    trace_id, start = hex_id(32), now()
+    backwards = span("GET /", trace_id=trace_id, start=start, seconds=-1, segment=True)
+    child = {**span("db", trace_id=trace_id, start=start, seconds=0.1), "start_timestamp": "yesterday"}
+    send(client, ingest_key, span_item(backwards, child))
+    assert Span.objects.count() == 0
+    assert _dropped() == {("span", "invalid"): 2}  # the segment by the metrics, the child by the trace
+
+
+def test_unreadable_child_spans_of_a_transaction_are_counted_not_stored(client, ingest_key):
+    trace_id, start = hex_id(32), now()
+    good = {"span_id": hex_id(16), "op": "db", "start_timestamp": start, "timestamp": start + 0.01}
+    children = [good, {**good, "span_id": "zz"}, {**good, "timestamp": None}, "not a span"]
+    _, body = transaction_item("GET /orders", trace_id=trace_id, start=start, seconds=0.1, children=children)
+    send(client, ingest_key, body)
+    assert Span.objects.filter(op="db").count() == 1
+    assert _dropped() == {("span", "invalid"): 3}
+
+    # A root that cannot be read takes its children with it: none can be drawn.
+    _, body = transaction_item(
+        "GET /lost", trace_id="no", start=start, seconds=0.1, children=[good, {**good, "span_id": hex_id(16)}]
+    )
+    send(client, ingest_key, body)
+    assert _dropped() == {("span", "invalid"): 5}
+
+
+def _dropped() -> dict[tuple[str, str], int]:
+    rows = EnvelopeOutcome.objects.filter(from_client=False).values_list("category", "reason", "quantity")
+    return {(category, reason): quantity for category, reason, quantity in rows}
 
 
 def test_a_clock_far_off_moves_the_span_to_the_receive_time_keeping_its_length(client, ingest_key):
