@@ -12,7 +12,6 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
-from django.utils.safestring import mark_safe
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
@@ -38,12 +37,6 @@ def page_base(request: HttpRequest, page: StatusPage) -> str:
     return "/" if getattr(request, "status_slug", None) else f"/status/{page.slug}/"
 
 
-def bar_html(days: list[tuple[str, str]]) -> str:
-    """A component's 90 day boxes, joined here: 90 × hundreds of template nodes were most of
-    a large page's render time. States are our own words and tooltips come escaped."""
-    return mark_safe("".join([f'<span class="{state}" title="{label}"></span>' for state, label in days]))
-
-
 @require_GET
 def status_page(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     page = requested_page(request, slug)
@@ -55,8 +48,6 @@ def status_page(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     html = cache.get(key)
     if html is None:
         snapshot = page_snapshot(page=page, bars=True)
-        for row in snapshot["components"]:
-            row["bar"] = bar_html(row["days"])
         # Grouped components first, then those in no group, drawn by one loop.
         sections = [*snapshot["groups"], {"name": None, "components": snapshot["loose"]}]
         html = render_to_string("status/page.html", {"s": snapshot, "sections": sections, "base": base})

@@ -6,11 +6,13 @@ import re
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.utils import timezone
 
 from alerts.models import Incident, MaintenanceWindow, StatusPage
 from alerts.status.models import ComponentStatus, IncidentStatus
 from alerts.status.services import component_override_set, public_incident_create, public_incident_update_add
+from monitoring.models import TargetRollup, TargetRollupCursor
 from monitoring.uptime.probes.base import DEGRADED, DOWN, UP
 from monitoring.uptime.services.rollups import floor_time
 from tests.alerts.status.factories import (
@@ -127,6 +129,32 @@ def test_maintenance_shows_on_the_component_the_bar_and_the_schedule_and_leaves_
     page.save()
     StatusPage.objects.filter(pk=page.pk).update(content_version=99)
     assert "99.44 % uptime" in client.get(f"/status/{page.slug}/").content.decode()
+
+
+def test_a_rebuilt_page_shows_a_newly_rolled_up_day_and_a_window_over_past_days(client):
+    """The bars are kept between rebuilds; a new daily rollup or a window over the bars' days
+    must still reach the page at its next rebuild."""
+    page = StatusPageFactory()
+    api = ComponentFactory(page=page, name="API")
+    daily_rollups(api.target, [100.0] * 88 + [None, None])
+    yesterday = floor_time(timezone.now(), 86400) - dt.timedelta(days=1)
+    TargetRollupCursor.objects.create(resolution=TargetRollup.Resolution.DAY, done_until=yesterday)
+
+    def last_days():
+        StatusPage.objects.filter(pk=page.pk).update(content_version=F("content_version") + 1)
+        html = client.get(f"/status/{page.slug}/").content.decode()
+        return re.findall(r'<span class="(\w+)" title="([^"]+)"', html)[-2:]
+
+    assert [state for state, _ in last_days()] == ["nodata", "nodata"]
+    # The rollup task writes yesterday's row as its cursor moves past the day.
+    daily_rollups(api.target, [50.0])
+    TargetRollupCursor.objects.update(done_until=yesterday + dt.timedelta(days=1))
+    assert [state for state, _ in last_days()] == ["nodata", "down"]
+    MaintenanceWindow.objects.create(
+        name="Disk swap", target=api.target, starts_at=yesterday + dt.timedelta(hours=1), duration_minutes=60
+    )
+    state, words = last_days()[1]
+    assert state == "maintenance" and words.endswith("maintenance: Disk swap")
 
 
 def test_public_incidents_with_updates_and_their_internal_link(client):
@@ -340,15 +368,22 @@ def test_query_count_is_pinned_for_a_page_of_50_components(client, django_assert
         expression="0 2 * * SUN",
         starts_at=timezone.now() - dt.timedelta(days=120),
     )
-    public_incident_create(page=page, name="Slow", body="Looking.", components=components[:3])
+    incident = public_incident_create(page=page, name="Slow", body="Looking.", components=components[:3])
 
     # The custom-domain map (cached after), the page lookup, then page, groups, components,
-    # target states, daily rollups, windows, incidents (+2 prefetches): the same however many
-    # components there are.
-    with django_assert_max_num_queries(11):
+    # target states, windows, the daily rollup's cursor, daily rollups, incidents (+2
+    # prefetches): the same however many components there are.
+    with django_assert_max_num_queries(12):
         response = client.get(f"/status/{page.slug}/")
     assert response.status_code == 200
     assert response.content.decode().count('class="component"') == 50
+    # An update changes the page's version; the bars' days have not changed, so the rebuild
+    # reads no rollups (and no domain map).
+    public_incident_update_add(incident=incident, status=IncidentStatus.MONITORING, body="Fixed, watching.")
+    with django_assert_max_num_queries(10):
+        again = client.get(f"/status/{page.slug}/")
+    assert "Fixed, watching." in again.content.decode()
+    assert again.content.decode().count('title="') == response.content.decode().count('title="')
     with django_assert_max_num_queries(1):  # cached: only the page's version is read
         client.get(f"/status/{page.slug}/api/v2/summary.json")
 
