@@ -120,3 +120,12 @@ def test_a_transactions_page_lists_its_slowest_traces_linking_their_waterfalls(a
     assert durations == ["90.0", "60.0", "30.0"]  # slowest first
     first = re.search(r'data-trace="(\w+)"', section).group(1)
     assert f'href="{reverse("traces-trace", args=[first])}"' in section
+
+
+def test_what_a_client_sent_is_shown_as_text_not_markup(admin_client, client, ingest_key):
+    trace_id, start = hex_id(32), now()
+    sneaky = span('<img src=x onerror="alert(1)">', trace_id=trace_id, start=start, seconds=0.1, op="<b>db</b>")
+    send(client, ingest_key, span_item(sneaky))
+    html = admin_client.get(reverse("traces-trace", args=[trace_id])).content.decode()
+    assert "<img src=x" not in html and "<b>db</b>" not in html
+    assert rows(html) == [("&lt;b&gt;db&lt;/b&gt; &lt;img src=x onerror=&quot;alert(1)&quot;&gt;", 0)]
