@@ -48,6 +48,11 @@ def status_page(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     html = cache.get(key)
     if html is None:
         snapshot = page_snapshot(page=page, bars=True)
+        # Said here rather than with |floatformat, whose Decimal arithmetic took a fifth of
+        # a 200-component page's render.
+        for row in snapshot["components"]:
+            uptime = row["uptime_90d"]
+            row["uptime_label"] = "no data yet" if uptime is None else f"{uptime:.2f} % uptime"
         # Grouped components first, then those in no group, drawn by one loop.
         sections = [*snapshot["groups"], {"name": None, "components": snapshot["loose"]}]
         html = render_to_string("status/page.html", {"s": snapshot, "sections": sections, "base": base})
