@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.http import urlencode
 
 from monitoring.errors.release_selectors import release_overview, releases_of
 from monitoring.models import Release
@@ -47,6 +48,8 @@ def release_view(model_admin, request: HttpRequest, project_id: int, version: st
         "regressed_issues": overview.regressed_issues[:ISSUES_SHOWN],
         "more_regressed_issues": len(overview.regressed_issues) > ISSUES_SHOWN,
         "issues_shown": ISSUES_SHOWN,
+        # Every issue with an event of this release, not only those it brought.
+        "stream_url": f"{reverse('admin:monitoring_errorissue_changelist')}?{urlencode({'release': version})}",
         "health": health,
         "crash_free_sessions": _percent(health.crash_free_sessions),
         "crash_free_users": _percent(health.crash_free_users),

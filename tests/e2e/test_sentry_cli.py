@@ -21,7 +21,7 @@ import pytest
 
 from monitoring.errors.attachment_selectors import issue_feedback
 from monitoring.errors.services.user_reports import error_user_reports_link
-from monitoring.models import ArtifactBundle, ArtifactBundleFile, Deploy, ErrorEvent, Release, ReleaseCommit
+from monitoring.models import ArtifactBundle, ArtifactBundleFile, Deploy, ErrorEvent, Project, Release, ReleaseCommit
 from tests.factories import ProjectFactory, make_api_token, make_ingest_key
 from tests.monitoring.errors.sourcemap_support import MINIFIED, app_map, minified_frames
 from tests.monitoring.errors.test_sourcemaps import APP_URL, EXPECTED, resolved, send_error
@@ -138,7 +138,7 @@ def test_legacy_release_files_from_sentry_cli_2_resolve_the_releases_frames(cli,
     legacy("releases", "files", "shop@2.1.0", "upload-sourcemaps", "dist", "--url-prefix", "~/static")
     assert ArtifactBundleFile.objects.filter(bundle__release="shop@2.1.0").count() == 2
 
-    key = make_ingest_key(project=ProjectFactory._meta.model.objects.get(slug="shop")).key
+    key = make_ingest_key(project=Project.objects.get(slug="shop")).key
     event = send_error(client, key, minified_frames(APP_URL), release="shop@2.1.0")
     assert resolved(event) == EXPECTED
 

@@ -124,6 +124,14 @@ def test_the_page_shows_health_adoption_issues_commits_and_deploys(admin_client,
     assert reverse("admin:monitoring_errorissue_change", args=[payment.pk]) in html
 
 
+def test_the_page_leads_to_every_issue_seen_in_the_release(admin_client, shipped):
+    html = admin_client.get(page_url(shipped)).content.decode()
+    stream = re.search(r'id="release-stream"[^>]*href="([^"]+)"', html)
+    assert stream is not None
+    listed = admin_client.get(stream.group(1).replace("&amp;", "&")).content.decode()
+    assert "Payment form crashed" in listed and "Cart total is negative" in listed
+
+
 def test_an_issue_page_links_the_release_that_first_saw_it(admin_client, shipped):
     payment = ErrorIssue.objects.get(title__contains="Payment form")
     html = admin_client.get(reverse("admin:monitoring_errorissue_change", args=[payment.pk])).content.decode()
