@@ -167,33 +167,46 @@ def _peak_rss(command: list[str], env: dict) -> float:
     return int(result.stdout.split("VmHWM:")[1].split()[0]) / 1024  # kB
 
 
-def test_verification_against_a_bare_pg_restore(bench_plan, bench, quick):
-    (run,) = plan_backup(plan=bench_plan, kind="database")
+def _bare_pg_restore(dump: Path) -> float:
+    """Seconds of `pg_restore -j2` into a new database, nothing else (creating and dropping it untimed)."""
     server = _server()
     name = f"bench_restore_{os.getpid()}"
+    pg.create_database(server, name)
+    try:
+        started = time.perf_counter()
+        subprocess.run(
+            [pg.tool("pg_restore"), "-j2", "--no-owner", f"--dbname={name}", str(dump)],
+            check=True,
+            env=pg.libpq_env(server),
+        )
+        return time.perf_counter() - started
+    finally:
+        pg.drop_database(server, name)
+
+
+def test_verification_against_a_bare_pg_restore(bench_plan, bench, quick):
+    (run,) = plan_backup(plan=bench_plan, kind="database")
     identities = [x25519.Identity.from_str(os.environ["BACKUPS_AGE_IDENTITY"])]
     with decrypted(run, identities=identities) as dump:
-        pg.create_database(server, name)
-        try:
-            started = time.perf_counter()
-            subprocess.run(
-                [pg.tool("pg_restore"), "-j2", "--no-owner", f"--dbname={name}", str(dump)],
-                check=True,
-                env=pg.libpq_env(server),
-            )
-            baseline = time.perf_counter() - started
-        finally:
-            pg.drop_database(server, name)
-    started = time.perf_counter()
-    receipt = run_verify(run=run)
-    elapsed = time.perf_counter() - started
+        before = _bare_pg_restore(dump)
+        started = time.perf_counter()
+        receipt = run_verify(run=run)
+        with_drop = time.perf_counter() - started
+        # The baseline before and after, and the faster one counts: whichever ran first must not
+        # lose to a colder cache or a busier moment.
+        baseline = min(before, _bare_pg_restore(dump))
     assert receipt.status == Status.SUCCEEDED, receipt.error
-    print("\nverification steps:", ", ".join(f"{s['name']} {s['seconds']:.2f} s" for s in receipt.steps))
+    # What a person waits for: the receipt. The scratch database is dropped after it is recorded
+    # (before run_verify returns, so the second baseline never shares the disk with the drop).
+    elapsed = (receipt.finished_at - receipt.started_at).total_seconds()
+    print(f"\nverification: receipt after {elapsed:.2f} s, returned after the drop at {with_drop:.2f} s")
+    print("verification steps:", ", ".join(f"{s['name']} {s['seconds']:.2f} s" for s in receipt.steps))
+    print(f"bare pg_restore -j2: {before:.2f} s before, the faster of before and after {baseline:.2f} s")
     figure = bench.record(
-        name="verification: fetch, sha256, decrypt, restore, count, amcheck, drop",
+        name="verification: fetch, sha256, decrypt, restore, count, amcheck (to the receipt)",
         value=elapsed,
         unit="s",
-        baseline="bare pg_restore -j2 of the same dump",
+        baseline="bare pg_restore -j2 of the same dump (faster of before and after)",
         baseline_value=baseline,
         goal="<= 1.5x",
         met=elapsed <= 1.5 * baseline,
