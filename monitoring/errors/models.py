@@ -252,6 +252,8 @@ class ErrorIssueHourly(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["issue", "hour"], name="errorissuehourly_unique")]
+        # Retention deletes by hour across all issues.
+        indexes = [models.Index(fields=["hour"], name="errorissuehourly_hour")]
 
 
 class ErrorIssueUser(models.Model):

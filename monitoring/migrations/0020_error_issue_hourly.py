@@ -51,6 +51,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 "constraints": [models.UniqueConstraint(fields=("issue", "hour"), name="errorissuehourly_unique")],
+                "indexes": [models.Index(fields=["hour"], name="errorissuehourly_hour")],
             },
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop),

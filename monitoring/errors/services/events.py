@@ -30,6 +30,7 @@ from monitoring.errors.services.issues import error_issue_fold
 from monitoring.models import (
     ErrorEvent,
     ErrorIssue,
+    ErrorIssueHourly,
     ErrorIssueTally,
     ErrorIssueUser,
     Project,
@@ -214,8 +215,9 @@ def _store_in_transaction(project: Project, event: PreparedEvent, received_at: d
 
 
 def error_events_retention_apply() -> int:
-    """Drop events past ERRORS_RETENTION_DAYS (whole days on PostgreSQL), and their
-    attachments; issues stay, with their counts."""
+    """Drop events past ERRORS_RETENTION_DAYS (whole days on PostgreSQL), their attachments
+    and their hourly counts; issues stay, with their totals."""
     cutoff = timezone.now() - timedelta(days=settings.ERRORS_RETENTION_DAYS)
     error_attachments_retention_apply(before=cutoff)
+    ErrorIssueHourly.objects.filter(hour__lt=cutoff).delete()
     return events.drop_before(cutoff)

@@ -8,7 +8,7 @@ from django.db import connection
 
 from monitoring.errors import partitions
 from monitoring.errors.tasks import apply_error_retention, fold_error_issues
-from monitoring.models import ErrorEvent, ErrorIssue
+from monitoring.models import ErrorEvent, ErrorIssue, ErrorIssueHourly
 from tests.factories import ProjectFactory
 from tests.monitoring.errors.factories import store_event
 
@@ -29,6 +29,19 @@ def test_retention_removes_events_older_than_the_setting(settings):
         apply_error_retention()
     assert list(ErrorEvent.objects.values_list("payload__message", flat=True)) == ["recent"]
     assert ErrorIssue.objects.count() == 2  # issues keep their history
+
+
+def test_retention_forgets_the_hourly_counts_of_the_events_it_drops(settings):
+    settings.ERRORS_RETENTION_DAYS = 10
+    project = ProjectFactory()
+    for days_ago in (12, 9):
+        with time_machine.travel(NOW - timedelta(days=days_ago), tick=False):
+            store_event(project, message="boom")
+    with time_machine.travel(NOW, tick=False):
+        fold_error_issues()
+        assert ErrorIssueHourly.objects.count() == 2
+        apply_error_retention()
+    assert list(ErrorIssueHourly.objects.values_list("hour", "count")) == [(NOW - timedelta(days=9), 1)]
 
 
 @pytest.mark.postgres
