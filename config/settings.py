@@ -503,6 +503,9 @@ ERRORS_FOLD_INTERVAL_SECONDS = env.float("ERRORS_FOLD_INTERVAL_SECONDS", default
 # consolemail://); the embedded default prints them to the worker's output.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"Lookout <lookout@{_site.hostname or 'localhost'}>")
+# Status-page webhook subscribers are anyone on the internet: their URLs may not reach private
+# or loopback addresses unless this says so (a portal whose subscribers are all internal).
+STATUS_WEBHOOKS_ALLOW_PRIVATE = env.bool("STATUS_WEBHOOKS_ALLOW_PRIVATE", default=False)
 # Connect and read timeout of every outbound notifier request.
 ALERTS_OUTBOUND_TIMEOUT_SECONDS = env.float("ALERTS_OUTBOUND_TIMEOUT_SECONDS", default=10.0)
 # A claimed notification belongs to its worker this long; past it another worker sends it

@@ -67,8 +67,7 @@ class SubscribeError(Exception):
 
 
 def webhooks_may_reach_private() -> bool:
-    # Off in production: a subscriber is anyone on the internet. Tests of a sink on loopback turn it on.
-    return bool(getattr(settings, "STATUS_WEBHOOKS_ALLOW_PRIVATE", False))
+    return settings.STATUS_WEBHOOKS_ALLOW_PRIVATE
 
 
 def absolute(name: str, *args: Any) -> str:
