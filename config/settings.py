@@ -410,6 +410,15 @@ UNFOLD = {
                 [
                     ("Status pages", "public", "admin:alerts_statuspage_changelist"),
                     ("Public incidents", "campaign", "admin:alerts_publicincident_changelist"),
+                    ("Subscribers", "mark_email_read", "admin:alerts_subscriber_changelist"),
+                ],
+            ),
+            _nav(
+                "Reports",
+                [
+                    ("Digests", "summarize", "admin:alerts_digestsubscription_changelist"),
+                    ("Digest deliveries", "forward_to_inbox", "admin:alerts_digestdelivery_changelist"),
+                    ("SLA reports", "description", "admin:alerts_sla_reports"),
                 ],
             ),
             _nav(

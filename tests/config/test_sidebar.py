@@ -19,6 +19,9 @@ def lit(html: str) -> list[str]:
         ("admin:monitoring_metricseries_changelist", "admin:monitoring_metricseries_changelist"),
         ("admin:monitoring_target_add", "admin:monitoring_target_changelist"),
         ("admin:alerts_incident_changelist", "admin:alerts_incident_changelist"),
+        # The SLA reports live under the digests' URL: the longer link is the page.
+        ("admin:alerts_sla_reports", "admin:alerts_sla_reports"),
+        ("admin:alerts_subscriber_changelist", "admin:alerts_subscriber_changelist"),
     ],
 )
 def test_one_item_is_lit(admin_client, page, item):
