@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import URLPattern, URLResolver, path
 from rest_framework.routers import SimpleRouter
 
 from monitoring.errors import artifact_api, release_api
@@ -11,7 +11,7 @@ ORG = "api/0/organizations/<str:org>"
 RELEASE = f"{ORG}/releases/<str:version>"
 
 # The paths sentry-sdk builds from a DSN: http://<key>@<host>/<project_id>.
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("api/<int:project_id>/envelope/", envelope_view, name="sentry-envelope"),
     path("api/<int:project_id>/store/", store_view, name="sentry-store"),
     path("api/<int:project_id>/security/", security_view, name="sentry-security"),
