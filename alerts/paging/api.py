@@ -75,6 +75,20 @@ def _usernames(users: Any) -> list[str]:
     return [user.get_username() for user in users]
 
 
+class UsernameField(serializers.SlugRelatedField):
+    """An active user by username. A name PostgreSQL cannot even compare (one with a NUL) is
+    as unknown as any other, not a database error."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        User = get_user_model()
+        super().__init__(slug_field=User.USERNAME_FIELD, queryset=User.objects.filter(is_active=True), **kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", "\\x00"))
+        return super().to_internal_value(data)
+
+
 # --- schedules -----------------------------------------------------------------------------
 
 
@@ -95,11 +109,7 @@ class LayerSerializer(StrictFieldsSerializer, serializers.ModelSerializer):
 
 
 class OverrideSerializer(StrictFieldsSerializer, serializers.ModelSerializer):
-    user = serializers.SlugRelatedField(
-        slug_field=get_user_model().USERNAME_FIELD,
-        queryset=get_user_model().objects.filter(is_active=True),
-        help_text="The username on call instead, for the override's time.",
-    )
+    user = UsernameField(help_text="The username on call instead, for the override's time.")
 
     class Meta:
         model = OnCallOverride
@@ -206,13 +216,7 @@ class ScheduleViewSet(StrictQueryParameters, viewsets.ModelViewSet):
 
 
 class StepSerializer(StrictFieldsSerializer, serializers.ModelSerializer):
-    users = serializers.SlugRelatedField(
-        many=True,
-        required=False,
-        slug_field=get_user_model().USERNAME_FIELD,
-        queryset=get_user_model().objects.filter(is_active=True),
-        help_text="Usernames paged directly.",
-    )
+    users = UsernameField(many=True, required=False, help_text="Usernames paged directly.")
 
     class Meta:
         model = EscalationStep

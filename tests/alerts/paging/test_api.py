@@ -81,6 +81,7 @@ def test_who_is_on_call_at_a_time_follows_rotation_and_overrides(manager, people
             {"overrides": [{"user": "ghost", "starts_at": "2026-03-02T09:00:00Z", "ends_at": "2026-03-03T09:00:00Z"}]},
             "overrides",
         ),
+        ({"overrides": [{"user": "a\x00b", "starts_at": MON, "ends_at": "2026-03-03T09:00:00Z"}]}, "overrides"),
         ({"colour": "red"}, "colour"),
     ],
 )
@@ -137,6 +138,7 @@ def test_a_policy_is_written_with_its_steps_and_says_whom_it_pages(manager, peop
         ([{"order": 0, "delay_minutes": 5}], "steps[0]"),
         ([{"order": 0, "schedule": 999999}], "steps"),
         ([{"order": 0, "users": ["ghost"]}], "steps"),
+        ([{"order": 0, "users": ["a\x00b"]}], "steps"),
         ([{"order": 0, "channels": [999999]}], "steps"),
         ([{"order": 0, "users": ["ana"], "delay_minutes": -1}], "steps"),
     ],
