@@ -22,10 +22,10 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from alerts.delivery.services.leases import outbox_claim, outbox_due_ids
 from alerts.delivery.services.nudges import nudge_after_commit
 from alerts.delivery.services.sending import retry_delay
 from alerts.digests.selectors import Digest, Period, absolute, digest_build, period_closed
@@ -114,15 +114,7 @@ def digest_render(*, digest: Digest, subscription: DigestSubscription) -> tuple[
 
 def digests_deliver_due(*, now: datetime, limit: int | None = None) -> int:
     """Send every due digest (new, retry due, or lease expired), up to `limit`; returns how many were delivered."""
-    limit = settings.ALERTS_DELIVERY_BATCH if limit is None else limit
-    due = (
-        DigestDelivery.objects.filter(
-            status__in=[DigestDelivery.Status.PENDING, DigestDelivery.Status.SENDING], next_attempt_at__lte=now
-        )
-        .order_by("next_attempt_at", "pk")
-        .values_list("pk", flat=True)[:limit]
-    )
-    return digests_deliver(delivery_ids=list(due), now=now)
+    return digests_deliver(delivery_ids=outbox_due_ids(DigestDelivery, now=now, limit=limit), now=now)
 
 
 def digests_deliver(*, delivery_ids: list[int], now: datetime) -> int:
@@ -135,18 +127,7 @@ def digests_deliver(*, delivery_ids: list[int], now: datetime) -> int:
 
 def digest_deliver(*, delivery_id: int, now: datetime) -> DigestDelivery | None:
     """Claim one row and send it; None when it is not due or another worker holds it."""
-    lease_until = now + timedelta(seconds=settings.ALERTS_DELIVERY_LEASE_SECONDS)
-    claimed = DigestDelivery.objects.filter(
-        pk=delivery_id,
-        status__in=[DigestDelivery.Status.PENDING, DigestDelivery.Status.SENDING],
-        next_attempt_at__lte=now,
-    ).update(
-        status=DigestDelivery.Status.SENDING,
-        lease_until=lease_until,
-        next_attempt_at=lease_until,
-        attempts=F("attempts") + 1,
-    )
-    if not claimed:
+    if not outbox_claim(DigestDelivery, pk=delivery_id, now=now):
         return None
     delivery = DigestDelivery.objects.get(pk=delivery_id)
     error, permanent = _send(delivery)

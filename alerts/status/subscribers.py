@@ -35,11 +35,11 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F
 from django.urls import reverse
 
 from alerts.delivery import outbound
 from alerts.delivery.notifiers.base import RETRYABLE_STATUSES
+from alerts.delivery.services.leases import outbox_claim, outbox_due_ids
 from alerts.delivery.services.nudges import nudge_after_commit
 from alerts.delivery.services.sending import retry_delay
 from alerts.status.models import PublicIncidentUpdate, StatusPage, Subscriber, SubscriberNotice
@@ -380,15 +380,7 @@ SENDERS: dict[str, type[EmailSender] | type[WebhookSender]] = {
 
 
 def notices_deliver_due(*, now: datetime, limit: int | None = None) -> int:
-    limit = settings.ALERTS_DELIVERY_BATCH if limit is None else limit
-    due = (
-        SubscriberNotice.objects.filter(
-            status__in=[SubscriberNotice.Status.PENDING, SubscriberNotice.Status.SENDING], next_attempt_at__lte=now
-        )
-        .order_by("next_attempt_at", "pk")
-        .values_list("pk", flat=True)[:limit]
-    )
-    return notices_deliver(notice_ids=list(due), now=now)
+    return notices_deliver(notice_ids=outbox_due_ids(SubscriberNotice, now=now, limit=limit), now=now)
 
 
 def notices_deliver(*, notice_ids: list[int], now: datetime) -> int:
@@ -401,18 +393,7 @@ def notices_deliver(*, notice_ids: list[int], now: datetime) -> int:
 
 
 def notice_deliver(*, notice_id: int, now: datetime) -> SubscriberNotice | None:
-    lease_until = now + timedelta(seconds=settings.ALERTS_DELIVERY_LEASE_SECONDS)
-    claimed = SubscriberNotice.objects.filter(
-        pk=notice_id,
-        status__in=[SubscriberNotice.Status.PENDING, SubscriberNotice.Status.SENDING],
-        next_attempt_at__lte=now,
-    ).update(
-        status=SubscriberNotice.Status.SENDING,
-        lease_until=lease_until,
-        next_attempt_at=lease_until,
-        attempts=F("attempts") + 1,
-    )
-    if not claimed:
+    if not outbox_claim(SubscriberNotice, pk=notice_id, now=now):
         return None
     notice = SubscriberNotice.objects.select_related("subscriber").filter(pk=notice_id).first()
     if notice is None:  # unsubscribed in the meantime

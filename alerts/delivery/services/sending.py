@@ -1,10 +1,9 @@
 """Sending the outbox: claim a row, send it, log the attempt, then settle it.
 
-A row is claimed by one conditional UPDATE (due, and pending or with an expired lease →
-sending, with a lease), so any number of workers can sweep the outbox and each row has one
-sender at a time. The claim moves `next_attempt_at` to the lease's end: a worker killed
-mid-send leaves a row that simply becomes due again, and the next claim sends it with the
-same idempotency key, so the receiver can drop the repeat. Delivery is at least once.
+A row is claimed as every outbox's rows are (services/leases.py: one conditional UPDATE that
+takes a lease). A worker killed mid-send leaves a row that becomes due again, and the next
+claim sends it with the same idempotency key, so the receiver can drop the repeat. Delivery
+is at least once.
 
 What is sent is the message frozen on the row when it was written, never one built from the
 incident as it is at sending time: a retry that outlived the incident's resolve would
@@ -28,11 +27,11 @@ from typing import Any, TypedDict
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 
 from alerts.delivery.messages import Message, message_test
 from alerts.delivery.notifiers import NOTIFIERS, NotifierError, SendResult
 from alerts.delivery.services.frozen import message_thaw
+from alerts.delivery.services.leases import outbox_claim, outbox_due_ids
 from alerts.delivery.services.outbox import notification_payload
 from alerts.models import Channel, DeliveryAttempt, IncidentEvent, Notification, Severity
 
@@ -57,16 +56,7 @@ class _Outcome:
 
 def notifications_deliver_due(*, now: datetime, limit: int | None = None) -> int:
     """Send every due outbox row (new, retry due, or lease expired), up to `limit`; returns how many were delivered."""
-    limit = settings.ALERTS_DELIVERY_BATCH if limit is None else limit
-    due = (
-        Notification.objects.filter(
-            status__in=[Notification.Status.PENDING, Notification.Status.SENDING],
-            next_attempt_at__lte=now,
-        )
-        .order_by("next_attempt_at", "pk")
-        .values_list("pk", flat=True)[:limit]
-    )
-    return notifications_deliver(notification_ids=list(due), now=now)
+    return notifications_deliver(notification_ids=outbox_due_ids(Notification, now=now, limit=limit), now=now)
 
 
 def notifications_deliver(*, notification_ids: Iterable[int], now: datetime) -> int:
@@ -83,18 +73,7 @@ def notifications_deliver(*, notification_ids: Iterable[int], now: datetime) -> 
 
 def notification_deliver(*, notification_id: int, now: datetime) -> Notification | None:
     """Claim one row and send it; None when it is not due or another worker holds it."""
-    lease_until = now + timedelta(seconds=settings.ALERTS_DELIVERY_LEASE_SECONDS)
-    claimed = Notification.objects.filter(
-        pk=notification_id,
-        status__in=[Notification.Status.PENDING, Notification.Status.SENDING],
-        next_attempt_at__lte=now,
-    ).update(
-        status=Notification.Status.SENDING,
-        lease_until=lease_until,
-        next_attempt_at=lease_until,
-        attempts=F("attempts") + 1,
-    )
-    if not claimed:
+    if not outbox_claim(Notification, pk=notification_id, now=now):
         return None
     notification = (
         Notification.objects.select_related("channel", "incident", "event").filter(pk=notification_id).first()
