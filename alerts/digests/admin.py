@@ -18,8 +18,8 @@ from unfold.decorators import action
 
 from alerts.digests.selectors import SlaReport, month_bounds, sla_months, sla_report_for_page, sla_report_for_project
 from alerts.digests.services import digest_retry
-from alerts.incidents.admin import duration
 from alerts.models import DigestDelivery, DigestSubscription, StatusPage
+from monitoring.common.formatting import human_duration
 from monitoring.models import Project
 
 PAGE_PERMISSION = "alerts.view_statuspage"
@@ -158,8 +158,8 @@ class DigestSubscriptionAdmin(ModelAdmin):
             "title": f"SLA report: {report.title}, {report.start:%B %Y}",
             "opts": self.model._meta,
             "report": report,
-            "mtta": duration(report.response.mtta) if report.response else "",
-            "mttr": duration(report.response.mttr) if report.response else "",
+            "mtta": human_duration(report.response.mtta) if report.response else "",
+            "mttr": human_duration(report.response.mttr) if report.response else "",
             "csv_url": request.path + "?format=csv",
             "previous_month": previous,
             "previous_url": request.path.replace(f"/{month}/", f"/{previous}/"),

@@ -29,8 +29,8 @@ from alerts.delivery.services.leases import outbox_claim, outbox_due_ids
 from alerts.delivery.services.nudges import nudge_after_commit
 from alerts.delivery.services.sending import retry_delay
 from alerts.digests.selectors import Digest, Period, absolute, digest_build, period_closed
-from alerts.incidents.admin import duration
 from alerts.models import Cadence, DigestDelivery, DigestSubscription
+from monitoring.common.formatting import human_duration
 
 log = logging.getLogger(__name__)
 
@@ -99,9 +99,9 @@ def digest_render(*, digest: Digest, subscription: DigestSubscription) -> tuple[
     """(subject, text, html) of one reader's digest."""
     context = {
         "digest": digest,
-        "mtta": duration(digest.response.mtta),
-        "mttr": duration(digest.response.mttr),
-        "incidents": [(i, duration(i.time_to_ack), duration(i.time_to_resolve)) for i in digest.incidents],
+        "mtta": human_duration(digest.response.mtta),
+        "mttr": human_duration(digest.response.mttr),
+        "incidents": [(i, human_duration(i.time_to_ack), human_duration(i.time_to_resolve)) for i in digest.incidents],
         "reader": subscription.user.get_full_name() or subscription.user.get_username(),
         "cadence": subscription.get_cadence_display(),
         "manage_url": absolute(reverse("admin:alerts_digestsubscription_changelist")),

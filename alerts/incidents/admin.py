@@ -44,18 +44,9 @@ from alerts.incidents.services.incidents import (
 )
 from alerts.incidents.services.noise import silence_expire, window_occurrences
 from alerts.models import Incident, InhibitRule, MaintenanceWindow, Silence, TargetDependency
+from monitoring.common.formatting import human_duration
 
 FIGURES_WINDOW = timedelta(days=30)
-
-
-def duration(value: timedelta | None) -> str:
-    if value is None:
-        return "—"
-    seconds = int(value.total_seconds())
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours} h {rest // 60} min" if hours < 48 else f"{hours // 24} d {hours % 24} h"
 
 
 class IncidentChangeList(ChangeList):
@@ -110,7 +101,7 @@ class IncidentAdmin(ModelAdmin):
 
     @display(description="time to ack")
     def time_to_acknowledge(self, incident):
-        return duration(incident.acknowledged_at - incident.opened_at) if incident.acknowledged_at else "—"
+        return human_duration(incident.acknowledged_at - incident.opened_at) if incident.acknowledged_at else "—"
 
     def changelist_view(self, request, extra_context=None):
         now = timezone.now()
@@ -122,9 +113,11 @@ class IncidentAdmin(ModelAdmin):
             "figures": {
                 "window_days": FIGURES_WINDOW.days,
                 "all": overall,
-                "mtta": duration(overall.mtta),
-                "mttr": duration(overall.mttr),
-                "by_severity": [(sev, f, duration(f.mtta), duration(f.mttr)) for sev, f in by_severity.items()],
+                "mtta": human_duration(overall.mtta),
+                "mttr": human_duration(overall.mttr),
+                "by_severity": [
+                    (sev, f, human_duration(f.mtta), human_duration(f.mttr)) for sev, f in by_severity.items()
+                ],
             },
         }
         return super().changelist_view(request, extra_context)
@@ -158,8 +151,12 @@ class IncidentAdmin(ModelAdmin):
             "channels": list(incident.channels.all()),
             "timeline": incident_timeline(incident=incident),
             "can_change": self.has_change_permission(request, incident),
-            "time_to_ack": duration(incident.acknowledged_at - incident.opened_at) if incident.acknowledged_at else "—",
-            "time_to_resolve": duration(incident.resolved_at - incident.opened_at) if incident.resolved_at else "—",
+            "time_to_ack": human_duration(incident.acknowledged_at - incident.opened_at)
+            if incident.acknowledged_at
+            else "—",
+            "time_to_resolve": human_duration(incident.resolved_at - incident.opened_at)
+            if incident.resolved_at
+            else "—",
             "changelist_url": reverse("admin:alerts_incident_changelist"),
         }
         return TemplateResponse(request, "admin/alerts/incident_page.html", context)
