@@ -14,6 +14,9 @@ from unfold.decorators import display
 
 from alerts.incidents.models import Incident
 from alerts.status.models import (
+    DERIVED_FIELDS,
+    KIND_FIELDS,
+    OPTIONAL_FIELDS,
     Component,
     ComponentGroup,
     IncidentStatus,
@@ -34,11 +37,64 @@ class ComponentGroupInline(TabularInline):
     fields = ("name", "position")
 
 
+class ComponentForm(forms.ModelForm):
+    """A component's row shows only its kind's fields (the others are kept as hidden inputs so
+    the columns line up); a new row shows them all until its kind is chosen and saved. Fields
+    of another kind are cleared on save, so switching a row's kind needs no emptying by hand,
+    and what is missing is said on the field itself by the model's check."""
+
+    class Meta:
+        model = Component
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        kind = self._chosen_kind()
+        if kind is None:
+            return
+        wanted = (*KIND_FIELDS[kind], *OPTIONAL_FIELDS[kind], *(("window_minutes",) if kind != "target" else ()))
+        for name in (*DERIVED_FIELDS, "window_minutes"):
+            if name in self.fields and name not in wanted:
+                self.fields[name].widget = forms.HiddenInput()
+
+    def _chosen_kind(self) -> str | None:
+        if self.is_bound:
+            kind = self.data.get(self.add_prefix("kind"))
+        else:
+            kind = self.instance.kind if self.instance.pk else None
+        return kind if kind in KIND_FIELDS else None
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("kind")
+        if kind in KIND_FIELDS:
+            for name in DERIVED_FIELDS:
+                if name not in KIND_FIELDS[kind] and name not in OPTIONAL_FIELDS[kind] and name in cleaned:
+                    cleaned[name] = None if name in ("target", "project", "threshold", "outage_threshold") else ""
+        return cleaned
+
+
 class ComponentInline(TabularInline):
     model = Component
+    form = ComponentForm
     extra = 0
-    fields = ("name", "target", "group", "position", "status_override", "override_note")
-    autocomplete_fields = ("target",)
+    fields = (
+        "name",
+        "kind",
+        "target",
+        "project",
+        "transaction",
+        "vital",
+        "route",
+        "threshold",
+        "outage_threshold",
+        "window_minutes",
+        "group",
+        "position",
+        "status_override",
+        "override_note",
+    )
+    autocomplete_fields = ("target", "project")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # Only the groups of the page being edited, not every page's.

@@ -9,7 +9,7 @@ what a page says, so a cached page is dropped the moment a fact written here cha
 import re
 
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 
@@ -83,8 +83,63 @@ class ComponentGroup(models.Model):
         return self.name
 
 
+class ComponentKind(models.TextChoices):
+    TARGET = "target", "Target or heartbeat"
+    ERROR_RATE = "error_rate", "Error rate of a project"
+    TRANSACTION_P95 = "transaction_p95", "p95 of a transaction"
+    VITAL_P75 = "vital_p75", "p75 of a Web Vital"
+
+
+# The Web Vitals a derived component can watch: the ones the browser script sends and the
+# Web Vitals panel judges (monitoring/telemetry/selectors/web_vitals.py THRESHOLDS).
+VITAL_CHOICES = [("LCP", "LCP"), ("INP", "INP"), ("CLS", "CLS"), ("FCP", "FCP"), ("TTFB", "TTFB")]
+
+# The fields each derived kind needs besides project, threshold and window, and those it must
+# leave empty: the model check and the database constraint say the same thing.
+KIND_FIELDS: dict[str, tuple[str, ...]] = {
+    ComponentKind.TARGET: ("target",),
+    ComponentKind.ERROR_RATE: ("project", "threshold"),
+    ComponentKind.TRANSACTION_P95: ("project", "threshold", "transaction"),
+    ComponentKind.VITAL_P75: ("project", "threshold", "vital"),
+}
+OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {
+    ComponentKind.TARGET: (),
+    ComponentKind.ERROR_RATE: ("outage_threshold",),
+    ComponentKind.TRANSACTION_P95: ("outage_threshold",),
+    ComponentKind.VITAL_P75: ("outage_threshold", "route"),
+}
+DERIVED_FIELDS = ("target", "project", "threshold", "outage_threshold", "transaction", "vital", "route")
+
+
+def _kind_check() -> models.Q:
+    """Exactly the kind's fields are set: a target component has no project or threshold, a
+    derived one no target, and each derived kind names what it measures."""
+    blank = {
+        "target": models.Q(target__isnull=True),
+        "project": models.Q(project__isnull=True),
+        "threshold": models.Q(threshold__isnull=True),
+        "outage_threshold": models.Q(outage_threshold__isnull=True),
+        "transaction": models.Q(transaction=""),
+        "vital": models.Q(vital=""),
+        "route": models.Q(route=""),
+    }
+    check = models.Q()
+    for kind, needed in KIND_FIELDS.items():
+        allowed = (*needed, *OPTIONAL_FIELDS[kind])
+        this = models.Q(kind=kind)
+        for name in DERIVED_FIELDS:
+            if name in needed:
+                this &= ~blank[name]
+            elif name not in allowed:
+                this &= blank[name]
+        check |= this
+    return check
+
+
 class Component(models.Model):
-    """One line on the page, backed by a target (probed or heartbeat: both are Targets)."""
+    """One line on the page: a target (probed or heartbeat: both are Targets), or a derived
+    signal of a project's facts (its error events per minute, a transaction's p95 duration, a
+    Web Vital's p75) judged against a threshold over the last `window_minutes`."""
 
     page = models.ForeignKey(StatusPage, on_delete=models.CASCADE, related_name="components")
     group = models.ForeignKey(
@@ -93,7 +148,36 @@ class Component(models.Model):
     name = models.CharField(max_length=200)
     description = models.CharField(max_length=500, blank=True)
     position = models.PositiveIntegerField(default=0)
-    target = models.ForeignKey("monitoring.Target", on_delete=models.CASCADE, related_name="status_components")
+    kind = models.CharField(max_length=15, choices=ComponentKind.choices, default=ComponentKind.TARGET)
+    target = models.ForeignKey(
+        "monitoring.Target", on_delete=models.CASCADE, null=True, blank=True, related_name="status_components"
+    )
+    project = models.ForeignKey(
+        "monitoring.Project",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="status_components",
+        help_text="Whose facts a derived signal is read from.",
+    )
+    transaction = models.CharField(
+        max_length=200, blank=True, help_text="The transaction name, as its transaction.duration metric is tagged."
+    )
+    vital = models.CharField(max_length=4, choices=VITAL_CHOICES, blank=True)
+    route = models.CharField(max_length=200, blank=True, help_text="Only this route's samples; empty for all routes.")
+    threshold = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Degraded above this: error events per minute, or milliseconds (CLS has no unit).",
+    )
+    outage_threshold = models.FloatField(
+        null=True, blank=True, help_text="Optional: a major outage above this (higher than the threshold)."
+    )
+    window_minutes = models.PositiveSmallIntegerField(
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(1440)],
+        help_text="The signal is read over the last this many minutes.",
+    )
     status_override = models.CharField(
         max_length=20,
         choices=ComponentStatus.choices,
@@ -107,11 +191,35 @@ class Component(models.Model):
     class Meta:
         ordering = ["page", "position", "name"]
         indexes = [models.Index(fields=["page", "position"], name="status_component_page_idx")]
+        constraints = [models.CheckConstraint(condition=_kind_check(), name="status_component_kind_fields")]
 
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def derived(self) -> bool:
+        return self.kind != ComponentKind.TARGET
+
     def clean(self) -> None:
+        errors: dict[str, str] = {}
+        needed, optional = KIND_FIELDS.get(self.kind, ()), OPTIONAL_FIELDS.get(self.kind, ())
+        label = ComponentKind(self.kind).label.lower() if self.kind in ComponentKind.values else self.kind
+        for name in DERIVED_FIELDS:
+            value = getattr(self, f"{name}_id" if name in ("target", "project") else name)
+            empty = value is None or value == ""
+            if name in needed and empty:
+                errors[name] = f"A component showing the {label} needs this."
+            elif name not in needed and name not in optional and not empty:
+                errors[name] = f"Leave this empty for a component showing the {label}."
+        if (
+            "outage_threshold" not in errors
+            and self.outage_threshold is not None
+            and self.threshold is not None
+            and self.outage_threshold <= self.threshold
+        ):
+            errors["outage_threshold"] = "Make the outage threshold higher than the degraded one."
+        if errors:
+            raise ValidationError(errors)
         if self.group is not None and self.page_id and self.group.page_id != self.page_id:
             raise ValidationError({"group": "Choose a group of the same status page."})
         if self.override_note and not self.status_override:

@@ -26,13 +26,17 @@ from alerts.incidents.services.noise import Occurrence, window_occurrences, wind
 from alerts.status.models import (
     Component,
     ComponentGroup,
+    ComponentKind,
     ComponentStatus,
     IncidentStatus,
     PublicIncident,
     PublicIncidentUpdate,
     StatusPage,
 )
-from monitoring.models import Status, TargetRollup, TargetRollupCursor
+from monitoring.errors.selectors import error_event_counts
+from monitoring.errors.transactions import DURATION
+from monitoring.models import Project, Status, TargetRollup, TargetRollupCursor
+from monitoring.telemetry.selectors.metrics import MetricRequest, QueryError, query_batch
 from monitoring.uptime.selectors import SILENT, TargetState, daily_counts, target_statuses, uptime_by_target
 from monitoring.uptime.services.rollups import floor_time
 
@@ -83,6 +87,84 @@ def component_status(*, state: TargetState | None, override: str, in_maintenance
     if state is None:
         return ComponentStatus.OPERATIONAL
     return FROM_TARGET.get(state.status, ComponentStatus.OPERATIONAL)
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A derived component's reading: its value over its window (None when nothing was
+    recorded, which is judged operational: there is nothing to judge) and the words for it."""
+
+    value: float | None
+    status: str
+    words: str
+
+
+def derived_status(component: Component, value: float | None) -> str:
+    """Above the outage threshold a major outage, above the threshold degraded."""
+    if value is None or component.threshold is None:
+        return ComponentStatus.OPERATIONAL
+    if component.outage_threshold is not None and value > component.outage_threshold:
+        return ComponentStatus.MAJOR_OUTAGE
+    if value > component.threshold:
+        return ComponentStatus.DEGRADED
+    return ComponentStatus.OPERATIONAL
+
+
+def _signal_words(component: Component, value: float | None) -> str:
+    window = f"last {component.window_minutes} min"
+    if component.kind == ComponentKind.ERROR_RATE:
+        what, unit = "errors per minute", ""
+    elif component.kind == ComponentKind.TRANSACTION_P95:
+        what, unit = f"p95 of {component.transaction}", " ms"
+    else:
+        unit = "" if component.vital == "CLS" else " ms"
+        what = f"{component.vital} p75" + (f" on {component.route}" if component.route else "")
+    shown = "no data" if value is None else f"{value:.3g}{unit}" if unit == "" else f"{value:.0f}{unit}"
+    return f"{what}: {shown} ({window}; threshold {component.threshold:g}{unit})"
+
+
+def derived_signals(components: list[Component], *, now: datetime) -> dict[int, Signal]:
+    """Every derived component's reading, batched: one statement counts the error events of
+    all the projects over all the windows asked, and each project's metric questions (p95s
+    and p75s, interpolated from the rollups' histograms) go to query_batch together, so a
+    page costs a fixed number of queries per project watched, never per component."""
+    derived = [c for c in components if c.kind != ComponentKind.TARGET and c.project_id is not None]
+    values: dict[int, float | None] = {}
+    rates = [c for c in derived if c.kind == ComponentKind.ERROR_RATE]
+    counts = error_event_counts(
+        project_ids={c.project_id for c in rates if c.project_id is not None},
+        windows={timedelta(minutes=c.window_minutes) for c in rates},
+        until=now,
+    )
+    for c in rates:
+        values[c.pk] = counts.get((c.project_id or 0, timedelta(minutes=c.window_minutes)), 0) / c.window_minutes
+    by_project: dict[int, list[tuple[Component, MetricRequest]]] = defaultdict(list)
+    for c in derived:
+        window = timedelta(minutes=c.window_minutes)
+        if c.kind == ComponentKind.TRANSACTION_P95:
+            request = MetricRequest(name=DURATION, tags={"transaction": c.transaction}, agg="p95", window=window)
+        elif c.kind == ComponentKind.VITAL_P75:
+            tags = {"route": c.route} if c.route else {}
+            request = MetricRequest(name=f"vitals.{c.vital}", tags=tags, agg="p75", window=window)
+        else:
+            continue
+        by_project[c.project_id].append((c, request))  # type: ignore[index]
+    for project_id, asked in by_project.items():
+        # Only the id is read by query_batch: no need to load the project.
+        answers = query_batch(Project(pk=project_id), [r for _, r in asked], end=now)
+        for (c, _), answer in zip(asked, answers):
+            values[c.pk] = None if isinstance(answer, QueryError) or not answer else answer[0].value
+    return {
+        c.pk: Signal(values.get(c.pk), derived_status(c, values.get(c.pk)), _signal_words(c, values.get(c.pk)))
+        for c in derived
+    }
+
+
+# A derived signal keeps no per-day history to judge against its threshold (it would mean
+# re-reading every hour's histogram of 90 days), so its bar is drawn empty and says so.
+DERIVED_BAR = mark_safe(
+    "".join('<span class="nodata" title="no uptime history for derived signals"></span>' for _ in range(HISTORY_DAYS))
+)
 
 
 def worst_status(statuses: list[str]) -> str:
@@ -305,7 +387,8 @@ def build_snapshot(*, page_id: int, now: datetime) -> dict:
     page = StatusPage.objects.get(pk=page_id)
     groups = list(ComponentGroup.objects.filter(page=page).order_by("position", "name", "pk"))
     components = list(Component.objects.filter(page=page).order_by("position", "name", "pk"))
-    target_ids = sorted({c.target_id for c in components})
+    target_ids = sorted({c.target_id for c in components if c.target_id is not None})
+    signals = derived_signals(components, now=now)
     states = {s.target_id: s for s in target_statuses(target_ids=target_ids, now=now)}
     coverage = _maintenance(
         states=states, start=now - timedelta(days=HISTORY_DAYS + 1), end=now + timedelta(days=UPCOMING_DAYS)
@@ -314,11 +397,16 @@ def build_snapshot(*, page_id: int, now: datetime) -> dict:
 
     rows: list[dict[str, Any]] = []
     for component in components:
-        occurrences = coverage.by_target.get(component.target_id, [])
-        in_maintenance = any(o.starts_at <= now < o.ends_at for o in occurrences)
-        state = states.get(component.target_id)
-        status = component_status(state=state, override=component.status_override, in_maintenance=in_maintenance)
-        bar, uptime = bars[component.target_id]
+        signal = signals.get(component.pk)
+        if component.target_id is None:
+            state, bar, uptime = None, DERIVED_BAR, None
+            status = component.status_override or (signal.status if signal else ComponentStatus.OPERATIONAL)
+        else:
+            occurrences = coverage.by_target.get(component.target_id, [])
+            in_maintenance = any(o.starts_at <= now < o.ends_at for o in occurrences)
+            state = states.get(component.target_id)
+            status = component_status(state=state, override=component.status_override, in_maintenance=in_maintenance)
+            bar, uptime = bars[component.target_id]
         rows.append(
             {
                 "id": str(component.pk),
@@ -332,6 +420,10 @@ def build_snapshot(*, page_id: int, now: datetime) -> dict:
                 "description": component.description or None,
                 "group_id": str(component.group_id) if component.group_id else None,
                 "target_id": component.target_id,
+                "kind": component.kind,
+                # A derived component's reading, e.g. "LCP p75: 3100 ms (last 10 min; threshold 2500 ms)".
+                "signal": signal.words if signal else None,
+                "signal_value": signal.value if signal else None,
                 "bar": mark_safe(bar),
                 "uptime_90d": uptime,
                 # The certificate the last TLS probe saw (badges count the days left at request time).
@@ -491,6 +583,9 @@ def component_badge_facts(*, page: StatusPage, component_id: int, window: str | 
     if window is None:
         expires = row.get("cert_expires_at")
         return BadgeFacts(row["name"], row["status"], {}, None, datetime.fromisoformat(expires) if expires else None)
+    if row["target_id"] is None:
+        # A derived signal has no probes: no uptime or response time to show.
+        return BadgeFacts(row["name"], row["status"], {window: None}, None)
     key = f"status:badge:{row['target_id']}:{window}"
     facts = cache.get(key)
     if facts is None:

@@ -52,10 +52,16 @@ def status_page(request: HttpRequest, slug: str | None = None) -> HttpResponse:
         # a 200-component page's render.
         for row in snapshot["components"]:
             uptime = row["uptime_90d"]
-            row["uptime_label"] = "no data yet" if uptime is None else f"{uptime:.2f} % uptime"
+            if row["signal"] is not None:
+                row["uptime_label"] = "no uptime history for derived signals"
+            else:
+                row["uptime_label"] = "no data yet" if uptime is None else f"{uptime:.2f} % uptime"
         # Grouped components first, then those in no group, drawn by one loop.
         sections = [*snapshot["groups"], {"name": None, "components": snapshot["loose"]}]
-        html = render_to_string("status/page.html", {"s": snapshot, "sections": sections, "base": base})
+        derived = any(row["signal"] is not None for row in snapshot["components"])
+        html = render_to_string(
+            "status/page.html", {"s": snapshot, "sections": sections, "base": base, "derived": derived}
+        )
         cache.set(key, html, SNAPSHOT_SECONDS)
     response = HttpResponse(html)
     response["Cache-Control"] = f"public, max-age={SNAPSHOT_SECONDS}"

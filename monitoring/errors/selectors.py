@@ -392,6 +392,28 @@ def error_issues_frequent(
     ]
 
 
+def error_event_counts(
+    *, project_ids: Collection[int], windows: Collection[timedelta], until: datetime
+) -> dict[tuple[int, timedelta], int]:
+    """Each project's events (by event time) in each of the windows ending at `until` (an event
+    stamped `until` itself counts: it is the newest), in one statement whatever the number of
+    projects and windows: what a status page's error-rate components read."""
+    if not project_ids or not windows:
+        return {}
+    widths = sorted(set(windows))
+    counts = (
+        ErrorEvent.objects.filter(
+            project_id__in=list(project_ids), timestamp__gt=until - widths[-1], timestamp__lte=until
+        )
+        .values("project_id")
+        .order_by()
+        .annotate(**{f"w{i}": Count("id", filter=Q(timestamp__gt=until - w)) for i, w in enumerate(widths)})
+        .values_list("project_id", *(f"w{i}" for i in range(len(widths))))
+    )
+    found = {(row[0], w): row[1 + i] for row in counts for i, w in enumerate(widths)}
+    return {(p, w): found.get((p, w), 0) for p in project_ids for w in widths}
+
+
 @dataclass(frozen=True)
 class Health:
     sessions: int
