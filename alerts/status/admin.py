@@ -37,9 +37,22 @@ class ComponentGroupInline(TabularInline):
     fields = ("name", "position")
 
 
+class NotThisKind(forms.HiddenInput):
+    """A field the row's kind does not use: a dash in its cell (a plain hidden input would
+    drop the cell and shift the table's columns under the wrong headers)."""
+
+    is_hidden = False
+
+    def render(self, name, value, attrs=None, renderer=None):
+        return format_html(
+            '{}<span class="text-base-400" title="Not used by this kind">—</span>',
+            super().render(name, value, attrs, renderer),
+        )
+
+
 class ComponentForm(forms.ModelForm):
-    """A component's row shows only its kind's fields (the others are kept as hidden inputs so
-    the columns line up); a new row shows them all until its kind is chosen and saved. Fields
+    """A component's row shows only its kind's fields (the others are a dash in their cell);
+    a new row shows them all until its kind is chosen and saved. Fields
     of another kind are cleared on save, so switching a row's kind needs no emptying by hand,
     and what is missing is said on the field itself by the model's check."""
 
@@ -55,7 +68,7 @@ class ComponentForm(forms.ModelForm):
         wanted = (*KIND_FIELDS[kind], *OPTIONAL_FIELDS[kind], *(("window_minutes",) if kind != "target" else ()))
         for name in (*DERIVED_FIELDS, "window_minutes"):
             if name in self.fields and name not in wanted:
-                self.fields[name].widget = forms.HiddenInput()
+                self.fields[name].widget = NotThisKind()
 
     def _chosen_kind(self) -> str | None:
         if self.is_bound:

@@ -93,6 +93,14 @@ def test_a_transaction_p95_component_reads_real_transaction_metrics(client):
         rows = components(client, page)
     assert rows["Checkout"]["status"] == "major_outage"
     assert rows["Health"]["status"] == "operational"
+    # Its badges: the status, and no uptime or response time (a derived signal has no probes).
+    checkout = rows["Checkout"]["id"]
+    with time_machine.travel(NOW, tick=False):
+        shield = client.get(f"/status/{page.slug}/badge/{checkout}/status.json").json()
+        uptime = client.get(f"/status/{page.slug}/badge/{checkout}/uptime-24h.json").json()
+        response = client.get(f"/status/{page.slug}/badge/{checkout}/response.json").json()
+    assert (shield["message"], shield["color"]) == ("major outage", "red")
+    assert uptime["message"] == response["message"] == "no data"
 
 
 def test_an_error_rate_component_counts_the_projects_stored_events(client):
@@ -155,9 +163,10 @@ def test_the_admin_shows_the_error_on_the_missing_field_and_clears_another_kinds
     assert response.status_code == 200
     [errors] = [e for e in response.context["inline_admin_formsets"][1].formset.errors if e]
     assert errors == {"project": ["A component showing the p75 of a web vital needs this."]}
-    # Switched to a vital, the row's own fields show and the target's field is hidden.
+    # Switched to a vital, the row's own fields are inputs and the target's is a dash.
     form = response.context["inline_admin_formsets"][1].formset.forms[0]
-    assert form.fields["target"].widget.is_hidden and not form.fields["vital"].widget.is_hidden
+    assert 'title="Not used by this kind"' in str(form["target"])
+    assert "<select" in str(form["vital"]) and "Not used" not in str(form["project"])
 
     response = post(kind="vital_p75", vital="LCP", threshold="2500", project=str(project.pk))
     assert response.status_code == 302
