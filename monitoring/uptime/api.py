@@ -16,8 +16,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from monitoring.common.strict import PAGINATION, NamesField, StrictFieldsSerializer, StrictQueryParameters
-from monitoring.models import Flip, Heartbeat, ProbeResult, Target
+from monitoring.models import Flip, Heartbeat, ProbeResult, Status, Target
 from monitoring.uptime.selectors import (
+    SILENT,
     WINDOWS,
     target_flips,
     target_regions,
@@ -56,6 +57,13 @@ class TargetSerializer(StrictFieldsSerializer, serializers.ModelSerializer):
     silent_regions = serializers.SerializerMethodField(
         help_text="Regions with no result for two intervals: they count as unknown, never as their last status."
     )
+    # Declared here, not from the model's choices: "silent" is a status as read, never stored.
+    status = serializers.ChoiceField(
+        choices=[*Status.values, SILENT],
+        read_only=True,
+        help_text="unknown, up, degraded, down, paused, or silent: too few regions report to reach "
+        "the quorum (see silent_regions and …/regions).",
+    )
 
     class Meta:
         model = Target
@@ -69,13 +77,7 @@ class TargetSerializer(StrictFieldsSerializer, serializers.ModelSerializer):
             "silent_regions",
         ]
         read_only_fields = ["id", *STATUS_FIELDS]
-        extra_kwargs: dict[str, dict[str, Any]] = {
-            **{name: {"validators": []} for name in TARGET_FIELDS},
-            "status": {
-                "help_text": "unknown, up, degraded, down, paused, or silent: too few regions report to reach "
-                "the quorum (see silent_regions and …/regions)."
-            },
-        }
+        extra_kwargs: dict[str, dict[str, Any]] = {name: {"validators": []} for name in TARGET_FIELDS}
 
     def get_silent_regions(self, target: Target) -> list[str]:
         return list(target_state(target, now=timezone.now()).silent_regions)

@@ -195,7 +195,11 @@ def pickable_issues(*, project_id: int | None) -> QuerySet[ErrorIssue]:
     issues = ErrorIssue.objects.order_by("-last_seen", "-pk")
     if project_id is not None:
         issues = issues.filter(project_id=project_id)
-    label = F("title") if project_id is not None else Concat("title", Value(" ("), "project__slug", Value(")"))
+    label = (
+        F("title")
+        if project_id is not None
+        else Concat("title", Value(" ("), "project__slug", Value(")"), output_field=CharField())
+    )
     return issues.annotate(picker_label=Cast(label, CharField())).only("pk", "title")
 
 
