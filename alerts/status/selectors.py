@@ -237,13 +237,19 @@ def _iso(moment: datetime | None) -> str | None:
 
 @dataclass
 class _Coverage:
-    """Maintenance occurrences per target over the bars' days and the coming ones."""
+    """Maintenance occurrences per target over the bars' days and the coming ones, and per
+    project watched by a derived component (a window over the whole project, or over
+    everything, covers it; one naming targets or a tag does not)."""
 
     by_target: dict[int, list[Occurrence]]
-    windows: list[tuple[MaintenanceWindow, list[Occurrence], set[int]]]
+    by_project: dict[int, list[Occurrence]]
+    # Each window with its occurrences, the targets and the derived components' projects it covers.
+    windows: list[tuple[MaintenanceWindow, list[Occurrence], set[int], set[int]]]
 
 
-def _maintenance(*, states: dict[int, TargetState], start: datetime, end: datetime) -> _Coverage:
+def _maintenance(
+    *, states: dict[int, TargetState], derived_projects: set[int], start: datetime, end: datetime
+) -> _Coverage:
     target_ids = set(states)
     projects = {s.project_id for s in states.values()}
     windows = (
@@ -253,6 +259,7 @@ def _maintenance(*, states: dict[int, TargetState], start: datetime, end: dateti
         .order_by("starts_at", "pk")
     )
     by_target: dict[int, list[Occurrence]] = defaultdict(list)
+    by_project: dict[int, list[Occurrence]] = defaultdict(list)
     covered = []
     for window in windows:
         if window.target_id is not None:
@@ -267,15 +274,21 @@ def _maintenance(*, states: dict[int, TargetState], start: datetime, end: dateti
             ids = set(window_target_ids(window)) & target_ids
         else:
             ids = set(target_ids)
-        if not ids:
+        if window.project_id is not None:
+            watched = {window.project_id} & derived_projects
+        else:
+            watched = set(derived_projects) if window.target_id is None and window.tag_id is None else set()
+        if not ids and not watched:
             continue
         occurrences = window_occurrences(window=window, start=start, end=end)
         if not occurrences:
             continue
         for target_id in ids:
             by_target[target_id].extend(occurrences)
-        covered.append((window, occurrences, ids))
-    return _Coverage(by_target, covered)
+        for project_id in watched:
+            by_project[project_id].extend(occurrences)
+        covered.append((window, occurrences, ids, watched))
+    return _Coverage(by_target, by_project, covered)
 
 
 def _maintenance_days(occurrences: list[Occurrence], starts: list[datetime]) -> dict[int, list[str]]:
@@ -391,7 +404,10 @@ def build_snapshot(*, page_id: int, now: datetime) -> dict:
     signals = derived_signals(components, now=now)
     states = {s.target_id: s for s in target_statuses(target_ids=target_ids, now=now)}
     coverage = _maintenance(
-        states=states, start=now - timedelta(days=HISTORY_DAYS + 1), end=now + timedelta(days=UPCOMING_DAYS)
+        states=states,
+        derived_projects={c.project_id for c in components if c.target_id is None and c.project_id is not None},
+        start=now - timedelta(days=HISTORY_DAYS + 1),
+        end=now + timedelta(days=UPCOMING_DAYS),
     )
     bars = _bars(page=page, target_ids=target_ids, coverage=coverage, now=now)
 
@@ -400,7 +416,13 @@ def build_snapshot(*, page_id: int, now: datetime) -> dict:
         signal = signals.get(component.pk)
         if component.target_id is None:
             state, bar, uptime = None, DERIVED_BAR, None
-            status = component.status_override or (signal.status if signal else ComponentStatus.OPERATIONAL)
+            occurrences = coverage.by_project.get(component.project_id or 0, [])
+            if component.status_override:
+                status = component.status_override
+            elif any(o.starts_at <= now < o.ends_at for o in occurrences):
+                status = ComponentStatus.MAINTENANCE
+            else:
+                status = signal.status if signal else ComponentStatus.OPERATIONAL
         else:
             occurrences = coverage.by_target.get(component.target_id, [])
             in_maintenance = any(o.starts_at <= now < o.ends_at for o in occurrences)
@@ -420,6 +442,7 @@ def build_snapshot(*, page_id: int, now: datetime) -> dict:
                 "description": component.description or None,
                 "group_id": str(component.group_id) if component.group_id else None,
                 "target_id": component.target_id,
+                "project_id": component.project_id if component.target_id is None else None,
                 "kind": component.kind,
                 # A derived component's reading, e.g. "LCP p75: 3100 ms (last 10 min; threshold 2500 ms)".
                 "signal": signal.words if signal else None,
@@ -530,11 +553,16 @@ def _incidents(*, page: StatusPage, now: datetime) -> list[dict]:
 
 def _maintenances(*, page: StatusPage, coverage: _Coverage, rows: list[dict], now: datetime) -> list[dict]:
     """Open and coming maintenance (the next UPCOMING_DAYS) on the page's components."""
-    by_target = defaultdict(list)
+    by_target, by_project = defaultdict(list), defaultdict(list)
     for row in rows:
-        by_target[row["target_id"]].append({"id": row["id"], "name": row["name"]})
+        member = {"id": row["id"], "name": row["name"]}
+        if row["target_id"] is not None:
+            by_target[row["target_id"]].append(member)
+        else:
+            by_project[row["project_id"]].append(member)
     out: list[dict[str, Any]] = []
-    for window, occurrences, target_ids in coverage.windows:
+    for window, occurrences, target_ids, project_ids in coverage.windows:
+        members = [c for t in target_ids for c in by_target[t]] + [c for p in project_ids for c in by_project[p]]
         for occurrence in occurrences:
             if occurrence.ends_at <= now:
                 continue
@@ -553,7 +581,7 @@ def _maintenances(*, page: StatusPage, coverage: _Coverage, rows: list[dict], no
                     f" – {occurrence.ends_at.astimezone(UTC):%d %b %Y, %H:%M} UTC",
                     "shortlink": f"/status/{page.slug}/#maintenance",
                     "page_id": page.slug,
-                    "components": sorted((c for t in target_ids for c in by_target[t]), key=lambda c: int(c["id"])),
+                    "components": sorted(members, key=lambda c: int(c["id"])),
                     "incident_updates": [],
                 }
             )

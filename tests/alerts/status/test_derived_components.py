@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from alerts.models import Component
+from alerts.models import Component, MaintenanceWindow
 from alerts.status.models import ComponentKind
 from monitoring.errors.transactions import transaction_points
 from monitoring.telemetry.payloads import parse_body, vital
@@ -118,6 +118,27 @@ def test_an_error_rate_component_counts_the_projects_stored_events(client):
         for _ in range(3):
             store_event(project)
         assert components(client, page)["Errors"]["status"] == "degraded_performance"
+
+
+def test_a_window_over_the_project_puts_its_derived_components_under_maintenance(client):
+    page = StatusPageFactory()
+    project, other = ProjectFactory(), ProjectFactory()
+    errors = derived(page, "Errors", kind=ComponentKind.ERROR_RATE, project=project, threshold=0.1)
+    derived(page, "Other errors", kind=ComponentKind.ERROR_RATE, project=other, threshold=0.1)
+    with time_machine.travel(NOW, tick=False):
+        for _ in range(5):
+            store_event(project)
+            store_event(other)
+        MaintenanceWindow.objects.create(
+            name="Database upgrade", project=project, starts_at=NOW - dt.timedelta(minutes=5), duration_minutes=60
+        )
+        data = client.get(f"/status/{page.slug}/api/v2/summary.json").json()
+    statuses = {c["name"]: c["status"] for c in data["components"]}
+    # Errors during the upgrade are expected: the component says maintenance, not degraded.
+    assert statuses == {"Errors": "under_maintenance", "Other errors": "degraded_performance"}
+    [maintenance] = data["scheduled_maintenances"]
+    assert maintenance["status"] == "in_progress"
+    assert maintenance["components"] == [{"id": str(errors.pk), "name": "Errors"}]
 
 
 def test_a_derived_component_without_its_project_is_refused_by_the_model_and_the_database():
