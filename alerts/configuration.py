@@ -300,7 +300,12 @@ class SchedulesSection:
                 restrict_start=_parse_clock("restrict_start", raw.get("restrict_start")),
                 restrict_end=_parse_clock("restrict_end", raw.get("restrict_end")),
             )
-            layer_validate(users=layer.users, restrict_start=layer.restrict_start, restrict_end=layer.restrict_end)
+            layer_validate(
+                users=layer.users,
+                restrict_start=layer.restrict_start,
+                restrict_end=layer.restrict_end,
+                starts_at=layer.starts_at,
+            )
             layer.full_clean(exclude=["schedule"])
         except ValidationError as exc:
             raise _within(where, ConfigItemError.from_validation(exc)) from exc

@@ -191,6 +191,7 @@ class OnCallLayerForm(forms.ModelForm):
                 users=data.get("users", []),
                 restrict_start=data.get("restrict_start"),
                 restrict_end=data.get("restrict_end"),
+                starts_at=data.get("starts_at"),
             )
         except ValidationError as exc:
             # A field that already failed keeps its own, more precise error.

@@ -177,6 +177,7 @@ class ScheduleViewSet(StrictQueryParameters, viewsets.ModelViewSet):
                     users=layer["users"],
                     restrict_start=layer.get("restrict_start"),
                     restrict_end=layer.get("restrict_end"),
+                    starts_at=layer.get("starts_at"),
                 )
             except DjangoValidationError as exc:
                 errors.update(_nested_errors(f"layers[{n}]", exc))

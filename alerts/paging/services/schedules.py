@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Model, Prefetch, QuerySet
+from django.utils import timezone
 
 from alerts.models import OnCallLayer, OnCallOverride, OnCallSchedule
 
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User  # AUTH_USER_MODEL is Django's own
 
 SHIFTS_HORIZON = timedelta(days=60)
+# How far ahead a layer may start: the shift arithmetic adds turns to the start, and a start near
+# year 9999 overflows Python's dates; no rotation is planned decades ahead.
+LAYER_START_REACH = timedelta(days=10 * 366)
 
 
 @dataclass(frozen=True)
@@ -39,9 +43,14 @@ def time_zone_validate(name: str) -> ZoneInfo:
         raise ValidationError({"time_zone": f"{name!r} is not a known time zone, e.g. Europe/Berlin"}) from None
 
 
-def layer_validate(*, users: list[str], restrict_start: time | None, restrict_end: time | None) -> None:
-    """Field errors for a layer: unknown or inactive usernames, a half or empty restriction."""
+def layer_validate(
+    *, users: list[str], restrict_start: time | None, restrict_end: time | None, starts_at: datetime | None = None
+) -> None:
+    """Field errors for a layer: unknown or inactive usernames, a half or empty restriction, a
+    start more than ten years ahead."""
     errors: dict[str, str] = {}
+    if starts_at is not None and starts_at - timezone.now() > LAYER_START_REACH:
+        errors["starts_at"] = "must be within ten years from now"
     if not isinstance(users, list) or not all(isinstance(u, str) and u for u in users):
         errors["users"] = "expected a list of usernames"
     elif not users:
