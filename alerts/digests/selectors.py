@@ -72,6 +72,9 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
         first = datetime.strptime(month, "%Y-%m").replace(tzinfo=UTC)
     except ValueError:
         raise ValueError("month must look like 2026-11") from None
+    # The report links the month before and after: both must be dates Python can write.
+    if not (1 < first.year < 9999):
+        raise ValueError("month must be between 0002-01 and 9998-12")
     following = (first + timedelta(days=32)).replace(day=1)
     return first, following
 
