@@ -323,6 +323,30 @@ def test_the_target_page_shows_a_90_day_bar_and_a_response_time_chart(admin_clie
     assert chart["y"]["label"] == "Response time (ms)"
 
 
+def test_the_target_page_reads_its_history_once_whatever_its_size(admin_client, django_assert_max_num_queries):
+    """The history, the flips and the region choices are each read once: the form template
+    asks for a read-only field's contents several times, and every ask used to query again."""
+    target = TargetFactory(regions=["local", "eu-west"])
+    TargetFactory.create_batch(3, regions=["us-east"])
+    url = reverse("admin:monitoring_target_change", args=[target.pk])
+    admin_client.get(url)  # the first request fills per-process caches
+    now = timezone.now()
+    Flip.objects.bulk_create(
+        Flip(target=target, at=now - dt.timedelta(minutes=m), old_status="up", new_status="down", reason=f"flip {m}")
+        for m in range(60)
+    )
+    ProbeResult.objects.bulk_create(
+        ProbeResult(target=target, checked_at=now - dt.timedelta(minutes=m), outcome=UP, latency_ms=90)
+        for m in range(120)
+    )
+    # Session, user, target, tags, region choices, 90 days, 24 h of minutes, flips, the newest
+    # result of each of the two regions, the project choices.
+    with django_assert_max_num_queries(11):
+        page = admin_client.get(url).content.decode()
+    assert "flip 0" in page and "flip 49" in page and "flip 50" not in page
+    assert 'value="us-east"' in page
+
+
 def _chart_in(page: str) -> dict:
     """The spec of the first chart on a page, as the browser reads it."""
     return json.loads(html.unescape(re.search(r'data-lookout-chart="([^"]*)"', page).group(1)))
