@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from alerts.models import Incident, MaintenanceWindow, PublicIncident
+from alerts.status.models import ComponentKind
 from monitoring.models import TargetRollup
 from monitoring.uptime.services.rollups import latency_bucket
 from tests.alerts.status.factories import ComponentFactory, StatusPageFactory
@@ -154,3 +155,18 @@ def test_reports_need_login_and_the_view_permission(client, november):
     assert client.get("/admin/alerts/digestsubscription/sla/project/shop/2026-11/").status_code == 403
     index = client.get("/admin/alerts/digestsubscription/sla/").content.decode()
     assert "/sla/page/acme/" in index and "/sla/project/shop/" not in index
+
+
+def test_a_derived_component_is_left_out_of_the_uptime_lines(admin_client, november):
+    _, page = november
+    ComponentFactory(
+        page=page,
+        target=None,
+        name="Storefront LCP",
+        kind=ComponentKind.VITAL_P75,
+        project=page.components.get().target.project,
+        vital="LCP",
+        threshold=2500,
+    )
+    rows = rows_of(admin_client.get("/admin/alerts/digestsubscription/sla/page/acme/2026-11/?format=csv"))
+    assert [row[0] for row in rows[1:3]] == ["Checkout", "All"]
