@@ -30,6 +30,7 @@ from alerts.incidents.services.incidents import incident_acknowledge, incident_c
 from alerts.incidents.severity import Severity
 from alerts.models import Incident, IncidentAlert, IncidentEvent, MaintenanceWindow, Silence
 from monitoring.common.strict import PAGINATION, StrictFieldsSerializer, StrictQueryParameters
+from monitoring.projects.api.scoping import check_project, project_scoped, token_projects
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User  # AUTH_USER_MODEL is Django's own
@@ -185,9 +186,11 @@ class IncidentViewSet(StrictQueryParameters, viewsets.ReadOnlyModelViewSet):
     filter_backends = [DjangoFilterBackend]
     filterset_class = IncidentFilter
     query_parameters = {"list": ("status", "severity", "project", "cursor", "page_size")}
+    # A limited token sees and works its projects' incidents, never those of no project.
+    scopes_by_project = True
 
     def get_queryset(self) -> QuerySet[Incident]:
-        incidents = incidents_list()
+        incidents = project_scoped(incidents_list(), self.request)
         if self.action != "list":
             incidents = incidents.prefetch_related(
                 "alerts", Prefetch("events", queryset=IncidentEvent.objects.select_related("actor"))
@@ -335,6 +338,23 @@ class MaintenanceWindowSerializer(StrictFieldsSerializer, serializers.ModelSeria
             "duration_minutes": {"max_value": 2**31 - 1},
         }
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """A limited token writes windows over its projects or their targets only: a tag spans
+        projects, so a window over one is refused (naming `tag`)."""
+        request = self.context["request"]
+        if token_projects(request) is None:
+            return attrs
+        window = self.instance
+        scope = attrs.get("scope") or next((name for name in SCOPES if getattr(window, f"{name}_id", None)), None)
+        chosen = attrs.get(scope, getattr(window, scope, None)) if scope else None
+        if scope == "project":
+            check_project(request, chosen)
+        elif scope == "target":
+            check_project(request, chosen.project_id if chosen else None, field="target")
+        elif scope == "tag":
+            check_project(request, None, field="tag")
+        return attrs
+
 
 class MaintenanceWindowViewSet(FormWrittenViewSet):
     """Maintenance windows (one-off, cron or RRULE) over a project, a target or a tag."""
@@ -342,6 +362,12 @@ class MaintenanceWindowViewSet(FormWrittenViewSet):
     queryset = MaintenanceWindow.objects.order_by("starts_at", "name", "id")
     serializer_class = MaintenanceWindowSerializer
     form_class = MaintenanceWindowForm
+    # A limited token sees windows over its projects and their targets; tag windows span projects.
+    scopes_by_project = True
+
+    def get_queryset(self) -> QuerySet[MaintenanceWindow]:
+        windows = super().get_queryset()
+        return project_scoped(windows, self.request) | project_scoped(windows, self.request, field="target__project")
 
     def stamp(self) -> dict[str, Any]:
         return {"created_by": self.request.user}

@@ -8,6 +8,7 @@ kind reads one project's data, as in the admin. The serializer only checks the b
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
@@ -23,6 +24,7 @@ from alerts.rules.forms import rule_form_class
 from alerts.rules.kinds import RULE_KINDS
 from alerts.rules.services.preview import Preview, rule_preview
 from monitoring.common.strict import PAGINATION, StrictCharField, StrictFieldsSerializer, StrictQueryParameters
+from monitoring.projects.api.scoping import check_project, project_scoped
 
 
 class AlertRuleSerializer(StrictFieldsSerializer, serializers.ModelSerializer):
@@ -52,6 +54,12 @@ class AlertRuleSerializer(StrictFieldsSerializer, serializers.ModelSerializer):
             "name": {"min_length": 1},
             **{name: {"max_value": 2**31 - 1} for name in RulesSection.plain if name.endswith("_seconds")},
         }
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A limited token's rules read its projects only: never across projects (no project).
+        if "project" in attrs or self.instance is None:
+            check_project(self.context["request"], attrs.get("project"))
+        return attrs
 
 
 def _params_named(exc: serializers.ValidationError) -> serializers.ValidationError:
@@ -140,6 +148,12 @@ class AlertRuleViewSet(
     serializer_class = AlertRuleSerializer
     parser_classes = [JSONParser]
     query_parameters = {"list": PAGINATION}
+    # A limited token reads and writes its projects' rules; channels and escalation policies
+    # it names stay organisation-wide, as in the admin.
+    scopes_by_project = True
+
+    def get_queryset(self) -> QuerySet[AlertRule]:
+        return project_scoped(super().get_queryset(), self.request)
 
     def _save(self, rule: AlertRule, form, change: bool) -> None:
         # The rule admin's save resets live alerts when the kind, params, project or grouping

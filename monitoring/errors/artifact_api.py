@@ -31,6 +31,7 @@ from monitoring.errors.services.release_files import (
     release_file_store,
 )
 from monitoring.models import Release
+from monitoring.projects.api.scoping import project_scoped
 
 SHA1 = re.compile(r"^[0-9a-fA-F]{40}$")
 # A request's chunks plus the multipart framing around them.
@@ -111,7 +112,7 @@ class ArtifactBundleAssembleView(SentryApiView):
             raise Invalid("checksum: the archive's SHA-1 (40 hex digits)")
         if not isinstance(chunks, list) or not all(isinstance(c, str) and SHA1.match(c) for c in chunks):
             raise Invalid("chunks: a list of SHA-1s (40 hex digits each)")
-        projects = _projects(body, required=True) or []
+        projects = _projects(request, body, required=True) or []
         done = artifact_bundle_assemble(
             projects=projects,
             checksum=checksum,
@@ -138,10 +139,13 @@ def _release_file_json(
     }
 
 
-def _release(org: str, project: str, version: str) -> Release:
-    release = Release.objects.filter(project__slug=project, version=version).select_related("project").first()
+def _release(request: Request, project: str, version: str) -> Release:
+    releases = Release.objects.filter(project__slug=project, version=version).select_related("project")
+    release = project_scoped(releases, request).first()
     if release is None:
-        raise exceptions.NotFound(f"Release not found: no release {version!r} in project {project!r}")
+        raise exceptions.NotFound(
+            f"Release not found: no release {version!r} in project {project!r} among this token's projects"
+        )
     return release
 
 
@@ -163,7 +167,7 @@ class ReleaseFilesView(SentryApiView):
     parser_classes = [MultiPartParser]
 
     def get(self, request: Request, org: str, project: str, version: str) -> Response:
-        release = _release(org, project, version)
+        release = _release(request, project, version)
         return Response(
             [
                 _release_file_json(
@@ -180,7 +184,7 @@ class ReleaseFilesView(SentryApiView):
         )
 
     def post(self, request: Request, org: str, project: str, version: str) -> Response:
-        release = _release(org, project, version)
+        release = _release(request, project, version)
         upload = request.FILES.get("file")
         if upload is None:
             raise Invalid("file: the file to upload is required (multipart field 'file')")

@@ -31,6 +31,7 @@ from monitoring.errors.services.releases import (
     release_version_check,
 )
 from monitoring.models import ApiToken, Deploy, ErrorIssueSeenIn, Project, Release, ReleaseCommit
+from monitoring.projects.api.scoping import limited_message, outside_token, token_projects
 
 
 class Invalid(exceptions.APIException):
@@ -52,6 +53,10 @@ def _sentry_errors(exc: Exception, context: dict) -> Response | None:
 
 @extend_schema(exclude=True)  # Sentry's API, documented by Sentry; not part of Lookout's schema
 class SentryApiView(APIView):
+    # A project-limited token (a CI job's) works here within its projects: every view narrows
+    # releases and files to them, and refuses naming a project outside them.
+    scopes_by_project = True
+
     def get_exception_handler(self):
         return _sentry_errors
 
@@ -86,7 +91,7 @@ def _time(body: dict, field: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _projects(body: dict, *, required: bool) -> list[Project] | None:
+def _projects(request: Request, body: dict, *, required: bool) -> list[Project] | None:
     names = body.get("projects")
     if names is None and not required:
         return None
@@ -98,6 +103,8 @@ def _projects(body: dict, *, required: bool) -> list[Project] | None:
         project = Project.objects.filter(**lookup).first()
         if project is None:
             raise Invalid(f"projects: no project {name!r}")
+        if outside_token(request, [project.pk]):
+            raise exceptions.PermissionDenied(f"projects: {limited_message(request, [name])}")
         found.append(project)
     return found
 
@@ -159,8 +166,14 @@ def _release_json(rows: list[Release]) -> dict[str, Any]:
     }
 
 
-def _rows(version: str, projects: list[Project] | None = None) -> list[Release]:
-    rows = selectors.releases_of(version, projects=projects)
+def _scoped(request: Request, rows: list[Release]) -> list[Release]:
+    """The rows of the token's projects (all of them for a token that is not limited)."""
+    limited = token_projects(request)
+    return rows if limited is None else [r for r in rows if r.project_id in limited]
+
+
+def _rows(request: Request, version: str, projects: list[Project] | None = None) -> list[Release]:
+    rows = _scoped(request, selectors.releases_of(version, projects=projects))
     if not rows:
         raise exceptions.NotFound(f"release {version!r} not found")
     return rows
@@ -217,14 +230,15 @@ class ReleasesView(SentryApiView):
         scope = None
         if project is not None:
             scope = Project.objects.filter(slug=project).first()
-            if scope is None:
-                raise exceptions.NotFound(f"project {project!r} not found")
-        return Response([_release_json(rows) for rows in selectors.releases_list(project=scope)])
+            if scope is None or outside_token(request, [scope.pk]):
+                raise exceptions.NotFound(f"project {project!r} not found among this token's projects")
+        versions = selectors.releases_list(project=scope, projects=token_projects(request))
+        return Response([_release_json(rows) for rows in versions])
 
     def post(self, request: Request, org: str) -> Response:
         body = _body(request)
         version = release_version_check(body.get("version"))
-        projects = _projects(body, required=True) or []
+        projects = _projects(request, body, required=True) or []
         started = _time(body, "dateStarted") or timezone.now()
         rows, created = release_upsert(
             projects=projects,
@@ -244,27 +258,27 @@ class ReleaseView(SentryApiView):
     """GET, PUT, DELETE /api/0/organizations/<org>/releases/<version>/ (`finalize`, `set-commits`)."""
 
     def get(self, request: Request, org: str, version: str) -> Response:
-        return Response(_release_json(_rows(version)))
+        return Response(_release_json(_rows(request, version)))
 
     def put(self, request: Request, org: str, version: str) -> Response:
         body = _body(request)
-        rows = _rows(version, _projects(body, required=False))
+        rows = _rows(request, version, _projects(request, body, required=False))
         release_update(
             releases=rows,
             url=_text(body, "url", 500),
             date_released=_time(body, "dateReleased"),
             commits=_commits(body),
         )
-        return Response(_release_json(_rows(version)))
+        return Response(_release_json(_rows(request, version)))
 
     def delete(self, request: Request, org: str, version: str) -> Response:
-        release_delete(releases=_rows(version))
+        release_delete(releases=_rows(request, version))
         return Response(status=204)
 
 
 class ReleaseCommitsView(SentryApiView):
     def get(self, request: Request, org: str, version: str) -> Response:
-        return Response([_commit_json(c) for c in selectors.release_commits(_rows(version))])
+        return Response([_commit_json(c) for c in selectors.release_commits(_rows(request, version))])
 
 
 class PreviousWithCommitsView(SentryApiView):
@@ -272,7 +286,7 @@ class PreviousWithCommitsView(SentryApiView):
     `{}` when there is none, exactly: sentry-cli refuses any other field in that answer."""
 
     def get(self, request: Request, org: str, version: str) -> Response:
-        previous = selectors.release_previous_with_commits(selectors.releases_of(version))
+        previous = selectors.release_previous_with_commits(_scoped(request, selectors.releases_of(version)))
         return Response(_release_json([previous]) if previous else {})
 
 
@@ -280,14 +294,14 @@ class DeploysView(SentryApiView):
     """GET, POST /api/0/organizations/<org>/releases/<version>/deploys/ (`deploys new`, `deploys list`)."""
 
     def get(self, request: Request, org: str, version: str) -> Response:
-        return Response([_deploy_json(d) for d in selectors.release_deploys(_rows(version))])
+        return Response([_deploy_json(d) for d in selectors.release_deploys(_rows(request, version))])
 
     def post(self, request: Request, org: str, version: str) -> Response:
         body = _body(request)
         environment = _text(body, "environment", 64)
         if not environment:
             raise Invalid("environment: required")
-        rows = _rows(version, _projects(body, required=False))
+        rows = _rows(request, version, _projects(request, body, required=False))
         finished = _time(body, "dateFinished") or timezone.now()
         deploys = deploy_create(
             releases=rows,

@@ -2,7 +2,7 @@
 release page shows (commits, deploys, new and regressed issues, health, adoption)."""
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -33,11 +33,15 @@ def releases_of(version: str, *, projects: Sequence[Project] | None = None) -> l
     return list(rows)
 
 
-def releases_list(*, project: Project | None = None, limit: int = 100) -> list[list[Release]]:
-    """The newest versions first, each as its project rows."""
+def releases_list(
+    *, project: Project | None = None, projects: Collection[int] | None = None, limit: int = 100
+) -> list[list[Release]]:
+    """The newest versions first, each as its project rows (of `projects`' ids when given)."""
     rows = Release.objects.select_related("project").order_by("-first_seen", "-id")
     if project is not None:
         rows = rows.filter(project=project)
+    if projects is not None:
+        rows = rows.filter(project_id__in=projects)
     versions: dict[str, list[Release]] = {}
     for release in rows[: limit * 4]:
         if release.version in versions or len(versions) < limit:

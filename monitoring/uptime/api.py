@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from monitoring.common.strict import PAGINATION, NamesField, StrictFieldsSerializer, StrictQueryParameters
 from monitoring.models import Flip, Heartbeat, ProbeResult, Status, Target
+from monitoring.projects.api.scoping import check_project, project_scoped
 from monitoring.uptime.selectors import (
     SILENT,
     WINDOWS,
@@ -88,6 +89,11 @@ class TargetSerializer(StrictFieldsSerializer, serializers.ModelSerializer):
         if target.kind != Target.Kind.HEARTBEAT:
             data["heartbeat"] = None
         return data
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "project" in attrs:
+            check_project(self.context["request"], attrs["project"])
+        return attrs
 
     def create(self, validated: dict[str, Any]) -> Target:
         return self._save(Target(), validated)
@@ -174,9 +180,12 @@ class TargetViewSet(StrictQueryParameters, viewsets.ModelViewSet):
     parser_classes = [JSONParser]  # the token API reads JSON only; anything else is a 415
     query_parameters = {"list": ("project", *PAGINATION), "summary": ("project",), "results": ("since",)}
     queryset = Target.objects.select_related("heartbeat").prefetch_related("tags").order_by("id")
+    # A limited token sees and writes its projects' targets; results, flips, regions and the
+    # summary all read through get_queryset.
+    scopes_by_project = True
 
     def get_queryset(self) -> QuerySet[Target]:
-        targets = super().get_queryset()
+        targets = project_scoped(super().get_queryset(), self.request)
         chosen = TargetFilter(data=self.request.query_params)
         chosen.is_valid(raise_exception=True)
         if "project" in chosen.validated_data:

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from monitoring.common.strict import StrictQueryParameters
 from monitoring.models import Project
+from monitoring.projects.api.scoping import check_project
 from monitoring.telemetry.selectors.metrics import AGGREGATIONS, QueryError, query
 
 # At most six digits: a year in seconds fits, and no count overflows a timedelta.
@@ -54,6 +55,8 @@ class MetricQuerySerializer(serializers.Serializer):
 
 class MetricQueryView(StrictQueryParameters, APIView):
     query_parameters = {"get": tuple(MetricQuerySerializer().fields)}
+    # One project's metrics a query: a limited token asks only of its projects.
+    scopes_by_project = True
 
     @extend_schema(
         parameters=[MetricQuerySerializer],
@@ -72,6 +75,7 @@ class MetricQueryView(StrictQueryParameters, APIView):
         params = MetricQuerySerializer(data={**request.query_params.dict(), "tag": request.query_params.getlist("tag")})
         params.is_valid(raise_exception=True)
         p = params.validated_data
+        check_project(request, p["project"])
         tags = dict(item.split(":", 1) for item in p["tag"])
         try:
             result = query(p["project"], p["name"], tags, p["agg"], p["window"], p.get("step"))
