@@ -46,6 +46,19 @@ def api_token_revoke(*, token: ApiToken) -> None:
     token.revoke()
 
 
+def api_tokens_revoke_left_without_projects(*, project_ids: Iterable[int]) -> int:
+    """Revoke the live tokens limited to none but these projects, before the projects are
+    deleted: a token whose projects are all gone would read as limited to none, that is, as a
+    token of every project. A token keeping another project stays, limited to what is left.
+    Returns how many were revoked."""
+    going = set(project_ids)
+    tokens = ApiToken.objects.filter(revoked_at=None, projects__in=going).distinct().prefetch_related("projects")
+    left_without = [t for t in tokens if {p.pk for p in t.projects.all()} <= going]
+    for token in left_without:
+        token.revoke()
+    return len(left_without)
+
+
 def api_token_authenticate(*, secret: str) -> ApiToken | None:
     """The live token (not revoked, not expired, of an active user) this secret is, or None."""
     rows = (
