@@ -76,7 +76,14 @@ def release_file_store(
     if len(content) > MAX_BUNDLE_BYTES:
         raise ReleaseFileTooLarge(f"file: over {MAX_BUNDLE_BYTES} bytes")
     lowered = {k.lower(): v for k, v in headers.items()}
-    sourcemap = next((lowered[h] for h in SOURCEMAP_HEADERS if lowered.get(h)), "")[:1000]
+    sourcemap = next((lowered[h] for h in SOURCEMAP_HEADERS if lowered.get(h)), "")
+    if len(sourcemap) > 1000:
+        # Cut short, it would name a map that does not exist.
+        raise InvalidReleaseFile("header: the Sourcemap URL is longer than 1000 characters")
+    # PostgreSQL's text cannot hold a NUL: refused here, naming the field.
+    for field, value in (("name", name), ("dist", dist), ("header", sourcemap)):
+        if "\x00" in value:
+            raise InvalidReleaseFile(f"{field}: must not contain a NUL character")
     kind = _type(name, content, sourcemap)
     checksum = _bundle_checksum(release, dist)
     with transaction.atomic():
