@@ -34,6 +34,9 @@ from monitoring.errors.transactions import (
 MAX_SPANS_PER_ITEM = 1000
 MAX_DATA_KEYS = 50
 MAX_DATA_TEXT = 500
+# A span lasting longer is a clock error; laid out from the receive time it would also run past
+# the last date Python can hold.
+MAX_SPAN_SECONDS = 366 * 86400
 _TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 _SPAN_ID = re.compile(r"^[0-9a-f]{16}$")
 
@@ -109,7 +112,9 @@ def _span(
 ) -> SpanIn | None:
     trace_id, span_id = _id(raw.get("trace_id"), _TRACE_ID), _id(raw.get("span_id"), _SPAN_ID)
     start_s, end_s = timestamp_seconds(raw.get("start_timestamp")), timestamp_seconds(end)
-    if trace_id is None or span_id is None or start_s is None or end_s is None or end_s < start_s:
+    if trace_id is None or span_id is None or start_s is None or end_s is None:
+        return None
+    if not 0 <= end_s - start_s <= MAX_SPAN_SECONDS:
         return None
     # A clock too far off moves the whole span to the receive time, keeping its length.
     moved = timestamp_within(start_s, received_at)
