@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from monitoring.errors.events import timestamp_within
+from monitoring.errors.events import storable, timestamp_within
 from monitoring.telemetry.payloads import PointIn
 
 DURATION = "transaction.duration"
@@ -51,7 +51,8 @@ def _points(
     at = timestamp_within(end, received_at)
     if at < received_at - max_lateness:
         at = received_at
-    tags = {"transaction": name.strip()[:200]}
+    # storable: a NUL in the name would make the whole envelope's write fail in a JSON column.
+    tags = {"transaction": storable(name.strip()[:200])}
     return [
         PointIn(name=DURATION, value=(end - start) * 1000, timestamp=at, tags=tags, unit="millisecond"),
         PointIn(name=FAILED, value=1.0 if failed else 0.0, timestamp=at, tags=tags),
