@@ -2,6 +2,9 @@
 it lists, reads and writes shop's objects, never blog's (404 for blog's, 400 naming the field
 when it would write into blog), and is refused (403) where objects belong to no project."""
 
+import os
+import subprocess
+
 import pytest
 
 from alerts.incidents.services.incidents import alerts_receive
@@ -11,8 +14,9 @@ from monitoring.projects.roles import role_assign
 from monitoring.projects.services.api_tokens import api_token_create
 from tests.alerts.api.conftest import client_for, queries_for
 from tests.alerts.incidents.factories import T0, RuleFactory, firing
+from tests.e2e.test_sentry_cli import npm_bin  # noqa: F401 the fixture that installs sentry-cli from npm
 from tests.factories import ProjectFactory, UserFactory, make_api_token
-from tests.monitoring.errors.sourcemap_support import sha1
+from tests.monitoring.errors.sourcemap_support import MINIFIED, app_map, sha1
 from tests.monitoring.uptime.factories import TargetFactory
 
 pytestmark = pytest.mark.django_db
@@ -249,3 +253,46 @@ def test_what_belongs_to_no_project_refuses_a_limited_token(ci, shop, path):
     answer = ci.get(path)
     assert answer.status_code == 403
     assert f"limited to projects {shop.pk}" in answer.json()["error"]
+
+
+# --- the real sentry-cli with a CI token of one project ---------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sentry_cli_with_a_token_of_shop_releases_and_uploads_for_shop_and_is_refused_for_blog(
+    npm_bin,  # noqa: F811
+    live_server,
+    tmp_path,
+):
+    shop, _ = ProjectFactory(slug="shop"), ProjectFactory(slug="blog")
+    user = UserFactory()
+    role_assign(user=user, role="manager")
+    token = api_token_create(user=user, scope="write", projects=[shop])
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    (dist / "app.min.js").write_text(MINIFIED + "\n//# sourceMappingURL=app.min.js.map\n")
+    (dist / "app.min.js.map").write_bytes(app_map())
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "SENTRY_URL": live_server.url,
+        "SENTRY_AUTH_TOKEN": token.secret,
+        "SENTRY_ORG": "lookout",
+        "SENTRY_DISABLE_UPDATE_CHECK": "true",
+    }
+
+    def cli(project: str, *args: str) -> subprocess.CompletedProcess:
+        command = [str(npm_bin / "sentry-cli"), *args, "--project", project]
+        return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+
+    made = cli("shop", "releases", "new", "shop@1.0")
+    assert made.returncode == 0 and "Created release shop@1.0" in made.stdout + made.stderr
+    assert cli("shop", "sourcemaps", "upload", "--release", "shop@1.0", "dist").returncode == 0
+    assert list(ArtifactBundle.objects.values_list("project__slug", "release")) == [("shop", "shop@1.0")]
+
+    refused = cli("blog", "releases", "new", "blog@1.0")
+    assert refused.returncode != 0 and "project blog is outside" in refused.stderr
+    refused = cli("blog", "sourcemaps", "upload", "--release", "blog@1.0", "dist")
+    assert refused.returncode != 0 and "project blog is outside" in refused.stderr
+    assert list(Release.objects.values_list("project__slug", "version")) == [("shop", "shop@1.0")]
+    assert ArtifactBundle.objects.count() == 1
