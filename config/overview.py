@@ -238,7 +238,10 @@ OverviewAnswer = inline_serializer(
 
 
 class OverviewView(StrictQueryParameters, APIView):
-    """The portal's state in one answer, for a script or another dashboard to poll."""
+    """The portal's state in one answer, for a script or another dashboard to poll.
+
+    Database, queue and backup figures are the installation's, not a project's, so a
+    project-limited token is refused here."""
 
     query_parameters = {"get": ()}
 

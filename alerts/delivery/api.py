@@ -77,7 +77,10 @@ class ChannelViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Notification channels, one notifier kind each."""
+    """Notification channels, one notifier kind each.
+
+    Channels belong to no project (one channel serves rules of many), so a project-limited
+    token is refused here (TokenScope): it may still name channels on its projects' rules."""
 
     queryset = Channel.objects.order_by("name", "id")
     serializer_class = ChannelSerializer

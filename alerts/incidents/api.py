@@ -299,7 +299,9 @@ class SilenceSerializer(StrictFieldsSerializer, serializers.ModelSerializer):
 
 
 class SilenceViewSet(FormWrittenViewSet):
-    """Silences: label matchers that mute matching alerts between two times. Always ending."""
+    """Silences: label matchers that mute matching alerts between two times. Always ending.
+
+    Matchers may mute any project's alerts, so a project-limited token is refused here."""
 
     queryset = Silence.objects.select_related("created_by").order_by("-starts_at", "-id")
     serializer_class = SilenceSerializer
