@@ -240,6 +240,27 @@ def test_a_limited_token_reads_writes_and_previews_only_its_projects_rules(ci, e
     assert AlertRule.objects.filter(project=blog).count() == 1 and AlertRule.objects.count() == 2
 
 
+def _window(project, n):
+    return MaintenanceWindow.objects.create(name=f"w{n}", project=project, starts_at=T0, duration_minutes=5)
+
+
+@pytest.mark.parametrize(
+    ("path", "make"),
+    [
+        ("/api/v1/incidents", lambda project, n: _incident(project, f"k{n}")),
+        ("/api/v1/maintenance-windows", _window),
+        ("/api/v1/rules", lambda project, n: RuleFactory(project=project)),
+    ],
+)
+def test_a_limited_tokens_lists_cost_the_same_for_more_rows(ci, shop, blog, path, make):
+    make(shop, 0), make(blog, 1)
+    one = queries_for(ci, path)
+    for n in range(2, 5):
+        make(shop, n)
+    assert len(ci.get(path).json()["results"]) == 4
+    assert queries_for(ci, path) == one
+
+
 # --- metrics, and what spans every project ---------------------------------------------------
 
 
