@@ -254,7 +254,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # A rule's no-data and error policies are one choice set: one name in the schema.
-    "ENUM_NAME_OVERRIDES": {"RulePolicyEnum": "alerts.rules.models.Policy"},
+    "ENUM_NAME_OVERRIDES": {
+        "RulePolicyEnum": "alerts.rules.models.Policy",
+        "PublicIncidentStatusEnum": "alerts.status.models.IncidentStatus",
+    },
     # Every operation documents its refusals (400, 401, 403, 404, 413, 415, 429, 503) as well.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -8,6 +8,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from alerts.paging.urls import api_urlpatterns as paging_api_urls
+from alerts.status.urls import api_urlpatterns as status_api_urls
 from config.overview import OverviewView
 from monitoring.heartbeats.urls import api_urlpatterns as heartbeats_api_urls
 
@@ -31,6 +32,7 @@ urlpatterns = [
     path("oncall/", include("alerts.paging.urls")),
     path("", include(paging_api_urls)),
     path("status/", include("alerts.status.urls")),
+    path("", include(status_api_urls)),
     path("", include("alerts.incidents.urls")),
     path("", include("alerts.rules.urls")),
     path("", include("alerts.delivery.urls")),

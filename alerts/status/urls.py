@@ -1,8 +1,10 @@
 """Public status pages at /status/<slug>/ (mounted by config/urls.py)."""
 
 from django.urls import include, path
+from rest_framework.routers import SimpleRouter
 
 from alerts.status import api, views
+from alerts.status.rest_api import PublicIncidentViewSet, StatusPageViewSet
 
 DOCUMENTS = ("summary", "status", "components", "incidents", "scheduled-maintenances")
 
@@ -24,3 +26,23 @@ page_patterns = [
 
 app_name = "status"
 urlpatterns = [path("<slug:slug>/", include(page_patterns))]
+
+# The token API's status pages and their public incidents, mounted at the site root by
+# config/urls.py (this module's own routes live under /status/).
+api_router = SimpleRouter(trailing_slash=False)
+api_router.register("api/v1/status-pages", StatusPageViewSet, basename="status-page")
+INCIDENTS = "api/v1/status-pages/<int:id>/incidents"
+api_urlpatterns = [
+    *api_router.urls,
+    path(INCIDENTS, PublicIncidentViewSet.as_view({"get": "list", "post": "create"}), name="status-page-incidents"),
+    path(
+        f"{INCIDENTS}/<int:incident_id>",
+        PublicIncidentViewSet.as_view({"get": "retrieve", "patch": "partial_update"}),
+        name="status-page-incident",
+    ),
+    path(
+        f"{INCIDENTS}/<int:incident_id>/updates",
+        PublicIncidentViewSet.as_view({"post": "updates"}),
+        name="status-page-incident-updates",
+    ),
+]
