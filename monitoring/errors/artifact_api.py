@@ -72,7 +72,9 @@ class ChunkUploadView(SentryApiView):
                 "concurrency": 4,
                 "hashAlgorithm": "sha1",
                 "compression": ["gzip"],
-                "accept": ["artifact_bundles", "artifact_bundles_v2", "sources"],
+                # release_files: sentry-cli 2 (the bundler plugins run it) chunk-uploads only
+                # when offered it, then assembles an artifact bundle as artifact_bundles says.
+                "accept": ["artifact_bundles", "artifact_bundles_v2", "release_files", "sources"],
             }
         )
 

@@ -109,6 +109,11 @@ def _projects(request: Request, body: dict, *, required: bool) -> list[Project] 
     return found
 
 
+def _in_path(request: Request, project: str | None) -> list[Project] | None:
+    """The project a /api/0/projects/<org>/<project>/… path names, checked as a body's would be."""
+    return None if project is None else _projects(request, {"projects": [project]}, required=True)
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
@@ -224,7 +229,8 @@ class AuthInfoView(SentryApiView):
 
 
 class ReleasesView(SentryApiView):
-    """GET, POST /api/0/organizations/<org>/releases/ (`releases new`, `releases list`)."""
+    """GET, POST /api/0/organizations/<org>/releases/ (`releases new`, `releases list`), and
+    /api/0/projects/<org>/<project>/releases/."""
 
     def get(self, request: Request, org: str, project: str | None = None) -> Response:
         scope = None
@@ -235,10 +241,11 @@ class ReleasesView(SentryApiView):
         versions = selectors.releases_list(project=scope, projects=token_projects(request))
         return Response([_release_json(rows) for rows in versions])
 
-    def post(self, request: Request, org: str) -> Response:
+    def post(self, request: Request, org: str, project: str | None = None) -> Response:
         body = _body(request)
         version = release_version_check(body.get("version"))
-        projects = _projects(request, body, required=True) or []
+        # sentry-cli 2 (as the bundler plugins run it) names its one project in the path.
+        projects = _in_path(request, project) or _projects(request, body, required=True) or []
         started = _time(body, "dateStarted") or timezone.now()
         rows, created = release_upsert(
             projects=projects,
@@ -255,24 +262,26 @@ class ReleasesView(SentryApiView):
 
 
 class ReleaseView(SentryApiView):
-    """GET, PUT, DELETE /api/0/organizations/<org>/releases/<version>/ (`finalize`, `set-commits`)."""
+    """GET, PUT, DELETE /api/0/organizations/<org>/releases/<version>/ (`finalize`, `set-commits`),
+    and /api/0/projects/<org>/<project>/releases/<version>/ (sentry-cli 2 with one project)."""
 
-    def get(self, request: Request, org: str, version: str) -> Response:
-        return Response(_release_json(_rows(request, version)))
+    def get(self, request: Request, org: str, version: str, project: str | None = None) -> Response:
+        return Response(_release_json(_rows(request, version, _in_path(request, project))))
 
-    def put(self, request: Request, org: str, version: str) -> Response:
+    def put(self, request: Request, org: str, version: str, project: str | None = None) -> Response:
         body = _body(request)
-        rows = _rows(request, version, _projects(request, body, required=False))
+        projects = _in_path(request, project) or _projects(request, body, required=False)
+        rows = _rows(request, version, projects)
         release_update(
             releases=rows,
             url=_text(body, "url", 500),
             date_released=_time(body, "dateReleased"),
             commits=_commits(body),
         )
-        return Response(_release_json(_rows(request, version)))
+        return Response(_release_json(_rows(request, version, projects)))
 
-    def delete(self, request: Request, org: str, version: str) -> Response:
-        release_delete(releases=_rows(request, version))
+    def delete(self, request: Request, org: str, version: str, project: str | None = None) -> Response:
+        release_delete(releases=_rows(request, version, _in_path(request, project)))
         return Response(status=204)
 
 

@@ -24,10 +24,15 @@ urlpatterns += [
     path(f"{ORG}/releases/", release_api.ReleasesView.as_view(), name="sentry-releases"),
     path(
         "api/0/projects/<str:org>/<str:project>/releases/",
-        release_api.ReleasesView.as_view(http_method_names=["get"]),
+        release_api.ReleasesView.as_view(),
         name="sentry-project-releases",
     ),
     path(f"{RELEASE}/", release_api.ReleaseView.as_view(), name="sentry-release"),
+    path(
+        "api/0/projects/<str:org>/<str:project>/releases/<str:version>/",
+        release_api.ReleaseView.as_view(),
+        name="sentry-project-release",
+    ),
     path(f"{RELEASE}/commits/", release_api.ReleaseCommitsView.as_view(), name="sentry-release-commits"),
     path(
         f"{RELEASE}/previous-with-commits/",

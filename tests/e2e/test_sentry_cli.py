@@ -10,6 +10,7 @@ is missing (LOOKOUT_REQUIRE_NODE=1 makes that a failure), and the browser test w
 Chromium is (LOOKOUT_REQUIRE_BROWSER=1)."""
 
 import functools
+import hashlib
 import os
 import shutil
 import subprocess
@@ -22,6 +23,7 @@ import pytest
 from monitoring.errors.attachment_selectors import issue_feedback
 from monitoring.errors.services.user_reports import error_user_reports_link
 from monitoring.models import ArtifactBundle, ArtifactBundleFile, Deploy, ErrorEvent, Project, Release, ReleaseCommit
+from tests.e2e.sentry_js import NPM_CACHE, npm_modules
 from tests.factories import ProjectFactory, make_api_token, make_ingest_key
 from tests.monitoring.errors.sourcemap_support import MINIFIED, app_map, minified_frames
 from tests.monitoring.errors.test_sourcemaps import APP_URL, EXPECTED, resolved, send_error
@@ -32,38 +34,15 @@ SENTRY_CLI_2 = "2.58.6"
 ESBUILD = "0.28.2"
 SENTRY_BROWSER = "10.78.0"
 PACKAGES = (f"@sentry/cli@{SENTRY_CLI}", f"esbuild@{ESBUILD}", f"@sentry/browser@{SENTRY_BROWSER}")
-CACHE = Path(__file__).resolve().parents[2] / "var" / "e2e-npm" / f"sentry-cli-{SENTRY_CLI}"
+CACHE = NPM_CACHE / f"sentry-cli-{SENTRY_CLI}"
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(scope="module")
 def npm_bin() -> Path:
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        reason = "node and npm are needed to run sentry-cli from npm (apt-get install nodejs npm)"
-        if os.environ.get("LOOKOUT_REQUIRE_NODE") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    modules = CACHE / "node_modules"
-    installed = (modules / ".bin" / "sentry-cli", modules / ".bin" / "esbuild", modules / "@sentry" / "browser")
-    if not all(path.exists() for path in installed):
-        CACHE.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [
-                npm,
-                "install",
-                "--prefix",
-                str(CACHE),
-                "--no-audit",
-                "--no-fund",
-                *PACKAGES,
-            ],
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-    return modules / ".bin"
+    installed = (".bin/sentry-cli", ".bin/esbuild", "@sentry/browser")
+    return npm_modules(CACHE.name, PACKAGES, installed) / ".bin"
 
 
 @pytest.fixture
@@ -132,10 +111,12 @@ def test_legacy_release_files_from_sentry_cli_2_resolve_the_releases_frames(cli,
         assert done.returncode == 0, (args, done.stdout, done.stderr)
         return done.stdout + done.stderr
 
-    out = legacy("releases", "files", "shop@2.1.0", "upload-sourcemaps", "dist", "--url-prefix", "~/static")
-    assert "single file/legacy upload" in out and "~/static/app.min.js.map" in out
-    # Run again: each file is answered 409, as Sentry answers it, and sentry-cli carries on.
-    legacy("releases", "files", "shop@2.1.0", "upload-sourcemaps", "dist", "--url-prefix", "~/static")
+    # `releases files … upload` posts one file per request (upload-sourcemaps chunk-uploads an
+    # artifact bundle instead, as the portal offers release_files as Sentry does).
+    for name in ("app.min.js", "app.min.js.map"):
+        out = legacy("releases", "files", "shop@2.1.0", "upload", f"dist/{name}", f"~/static/{name}")
+        checksum = hashlib.sha1((dist / name).read_bytes()).hexdigest()  # noqa: S324 (sentry-cli's checksum)
+        assert f"A {checksum}" in out, out  # A: added
     assert ArtifactBundleFile.objects.filter(bundle__release="shop@2.1.0").count() == 2
 
     key = make_ingest_key(project=Project.objects.get(slug="shop")).key
