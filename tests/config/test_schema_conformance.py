@@ -20,10 +20,12 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from alerts.models import Integration, MaintenanceWindow, Silence
+from alerts.status.services import public_incident_create
 from config.wsgi import application
 from tests.alerts.delivery.factories import ChannelFactory, IncidentFactory
 from tests.alerts.paging.factories import LayerFactory, PolicyFactory, make_integration
 from tests.alerts.rules.factories import RuleFactory
+from tests.alerts.status.factories import ComponentFactory
 from tests.factories import ProjectFactory, make_api_token, make_ingest_key
 from tests.monitoring.errors.factories import store_event
 from tests.monitoring.uptime.factories import HeartbeatFactory, TargetFactory
@@ -81,6 +83,10 @@ def objects(credentials):
         "schedules": LayerFactory().schedule_id,
         "escalation-policies": PolicyFactory().pk,
         "heartbeats": HeartbeatFactory().pk,
+        "status-pages": (page_component := ComponentFactory()).page_id,
+        "incident_id": public_incident_create(
+            page=page_component.page, name="Slow API", body="Looking.", components=[page_component]
+        ).pk,
     }
 
 
@@ -155,6 +161,14 @@ for method, path, fields in [
     # A cursor is opaque: only one a list gave is a cursor, whatever string the schema allows.
     *(("GET", f"/api/v1/{path}", r"cursor") for path in ("incidents", "issues", "issues/{id}/events")),
     ("GET", "/api/v1/heartbeats/{id}/pings", r"cursor"),
+    # A page's slug and custom domain are free, its logo URL one Django's URL check takes (a
+    # "uri" may end in a one-letter top-level domain); an incident's components are its page's.
+    ("POST", "/api/v1/status-pages", r"slug|custom_domain|logo_url"),
+    *((method, "/api/v1/status-pages/{id}", r"slug|custom_domain|logo_url") for method in ("PUT", "PATCH")),
+    ("POST", "/api/v1/status-pages/{id}/incidents", r"components"),
+    ("PATCH", "/api/v1/status-pages/{id}/incidents/{incident_id}", r"components"),
+    ("GET", "/api/v1/status-pages/{id}/incidents", r"cursor"),
+    ("GET", "/api/v1/status-pages", r"cursor"),
 ]:
     SEMANTIC_FIELDS[f"{method} {path}"] = fields
 
@@ -183,6 +197,8 @@ def test_every_answer_is_the_one_the_schema_documents(case, credentials, objects
         case.path_parameters["id"] = objects[case.path.split("/")[3]]
         if "event_id" in case.path_parameters:
             case.path_parameters["event_id"] = objects["event_id"]
+        if "incident_id" in case.path_parameters:
+            case.path_parameters["incident_id"] = objects["incident_id"]
     semantic = case.operation.label in SEMANTIC_FIELDS
     case.call_and_validate(
         headers=_headers_for(case, credentials),
