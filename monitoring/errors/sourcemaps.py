@@ -8,6 +8,12 @@ so a lookup is a binary search: a map of a large bundle (@sentry/browser whole: 
 650,000 characters of mappings) decodes in under a second and answers each frame in
 microseconds; symbolication keeps decoded maps in a small per-process cache
 (monitoring/errors/symbolication.py).
+
+Indexed maps (`sections`, each a flat map placed at a generated line and column, as
+some bundlers and concatenating tools write) are read into the same lookup: each
+section's segments shifted to its offset, its sources and names appended. Sections that
+point to a map elsewhere (`url`) or nest further are refused: the upload carries no other
+file to read them from.
 """
 
 import bisect
@@ -79,6 +85,56 @@ def _segments(mappings: str) -> list[list[tuple[int, ...]]]:
     return lines
 
 
+def _flat_check(raw: Any, within: str = "") -> dict[str, Any]:
+    """`within`: where the map sits in an indexed map (sections[0].map), for the reasons."""
+    if not isinstance(raw, dict):
+        raise InvalidSourceMap(f"{within or 'a source map'} must be a JSON object")
+    where = f"{within}." if within else ""
+    if raw.get("version") != 3:
+        raise InvalidSourceMap(f"{where}version: only revision 3 source maps are read")
+    sources, names, mappings = raw.get("sources"), raw.get("names", []), raw.get("mappings")
+    if not isinstance(sources, list) or not all(isinstance(s, str) or s is None for s in sources):
+        raise InvalidSourceMap(f"{where}sources: a list of strings is required")
+    if not isinstance(names, list) or not isinstance(mappings, str):
+        raise InvalidSourceMap(f"{where}names must be a list and {where}mappings a string")
+    if bad := _NOT_VLQ.search(mappings):
+        raise InvalidSourceMap(f"{where}mappings: {bad.group()!r} is not a base64 VLQ digit")
+    return raw
+
+
+def _sections_check(raw: dict[str, Any]) -> None:
+    if raw.get("version") != 3:
+        raise InvalidSourceMap("version: only revision 3 source maps are read")
+    sections = raw["sections"]
+    if not isinstance(sections, list) or not sections:
+        raise InvalidSourceMap("sections: a non-empty list is required")
+    previous = (-1, -1)
+    for i, section in enumerate(sections):
+        where = f"sections[{i}]."
+        if not isinstance(section, dict):
+            raise InvalidSourceMap(f"sections[{i}]: an object with offset and map is required")
+        if "url" in section:
+            raise InvalidSourceMap(f"{where}url: sections pointing to another file are not read; embed the map")
+        offset = section.get("offset")
+        at = (offset.get("line"), offset.get("column")) if isinstance(offset, dict) else (None, None)
+        if not (type(at[0]) is int and type(at[1]) is int and at[0] >= 0 and at[1] >= 0):
+            raise InvalidSourceMap(f"{where}offset: line and column, whole numbers from 0, are required")
+        line, column = at[0], at[1]
+        if (line, column) <= previous:
+            raise InvalidSourceMap(f"{where}offset: sections must be in order and must not overlap")
+        previous = (line, column)
+        if isinstance(section.get("map"), dict) and "sections" in section["map"]:
+            raise InvalidSourceMap(f"{where}map: nested sections are not read")
+        _flat_check(section.get("map"), f"{where}map")
+
+
+def mappings_chars(raw: dict[str, Any]) -> int:
+    """Characters of mappings in what source_map_check returned: what decoding it costs."""
+    if "sections" in raw:
+        return sum(len(section["map"]["mappings"]) for section in raw["sections"])
+    return len(raw["mappings"])
+
+
 def source_map_check(data: bytes | str) -> dict[str, Any]:
     """The map's JSON, checked as far as it can be without decoding its mappings (what an
     upload checks: decoding every map of a large bundle would outlast the request).
@@ -87,21 +143,12 @@ def source_map_check(data: bytes | str) -> dict[str, Any]:
         raw = json.loads(data)
     except (ValueError, RecursionError) as exc:
         raise InvalidSourceMap(f"not JSON: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise InvalidSourceMap("a source map must be a JSON object")
-    if "sections" in raw:
-        raise InvalidSourceMap("indexed source maps (sections) are not supported; emit a flat map")
-    if raw.get("version") != 3:
-        raise InvalidSourceMap("version: only revision 3 source maps are read")
-    sources, names, mappings = raw.get("sources"), raw.get("names", []), raw.get("mappings")
-    if not isinstance(sources, list) or not all(isinstance(s, str) or s is None for s in sources):
-        raise InvalidSourceMap("sources: a list of strings is required")
-    if not isinstance(names, list) or not isinstance(mappings, str):
-        raise InvalidSourceMap("names must be a list and mappings a string")
-    if len(mappings) > MAX_MAPPINGS_CHARS:
+    if isinstance(raw, dict) and "sections" in raw:
+        _sections_check(raw)
+    else:
+        _flat_check(raw)
+    if mappings_chars(raw) > MAX_MAPPINGS_CHARS:
         raise InvalidSourceMap(f"mappings: over {MAX_MAPPINGS_CHARS} characters; split the bundle into chunks")
-    if bad := _NOT_VLQ.search(mappings):
-        raise InvalidSourceMap(f"mappings: {bad.group()!r} is not a base64 VLQ digit")
     return raw
 
 
@@ -109,25 +156,57 @@ class SourceMap:
     def __init__(self, data: bytes | str | dict[str, Any]):
         """From the file's bytes, or from what source_map_check returned for them."""
         raw = data if isinstance(data, dict) else source_map_check(data)
-        sources, names, mappings = raw["sources"], raw.get("names", []), raw["mappings"]
+        self.sources: list[str] = []
+        self.names: list[str] = []
+        self.contents: list[Any] = []
+        self._lines: list[list[tuple[int, ...]]] = []
+        if "sections" in raw:
+            for section in raw["sections"]:
+                self._add(section["map"], section["offset"]["line"], section["offset"]["column"])
+        else:
+            self._add(raw, 0, 0)
+        self.debug_id = raw.get("debug_id") or raw.get("debugId") or ""
+        self._columns = [[s[0] for s in line] for line in self._lines]
+        self._split: dict[int, list[str] | None] = {}
+
+    def _add(self, raw: dict[str, Any], at_line: int, at_column: int) -> None:
+        """A flat map's sources, names and segments, its generated positions moved to start
+        at (at_line, at_column); from there on the positions are this map's."""
+        sources, names = raw["sources"], raw.get("names", [])
         root = raw.get("sourceRoot") or ""
         root = root if isinstance(root, str) else ""
         if root and not root.endswith("/"):
             root += "/"
-        self.sources = [f"{root}{s}" if s else "" for s in sources]
-        self.names = [n if isinstance(n, str) else "" for n in names]
-        contents = raw.get("sourcesContent")
-        self.contents = contents if isinstance(contents, list) else []
-        self.debug_id = raw.get("debug_id") or raw.get("debugId") or ""
-        self._lines = _segments(mappings)
-        for line in self._lines:
+        lines = _segments(raw["mappings"])
+        for line in lines:
             for segment in line:
-                if len(segment) > 1 and not 0 <= segment[1] < len(self.sources):
+                if len(segment) > 1 and not 0 <= segment[1] < len(sources):
                     raise InvalidSourceMap(f"mappings: source index {segment[1]} is out of range")
-                if len(segment) == 5 and not 0 <= segment[4] < len(self.names):
+                if len(segment) == 5 and not 0 <= segment[4] < len(names):
                     raise InvalidSourceMap(f"mappings: name index {segment[4]} is out of range")
-        self._columns = [[s[0] for s in line] for line in self._lines]
-        self._split: dict[int, list[str] | None] = {}
+        contents = raw.get("sourcesContent")
+        contents = contents if isinstance(contents, list) else []
+        first_source, first_name = len(self.sources), len(self.names)
+        self.sources += [f"{root}{s}" if s else "" for s in sources]
+        self.names += [n if isinstance(n, str) else "" for n in names]
+        self.contents += [contents[i] if i < len(contents) else None for i in range(len(sources))]
+        if not first_source and not at_line and not at_column:
+            self._lines = lines  # a flat map: nothing to move
+            return
+        self._lines += [[] for _ in range(at_line + len(lines) - len(self._lines))]
+        # An unmapped segment where the section starts, so a column past the previous
+        # section's last mapping does not resolve into it.
+        self._lines[at_line].append((at_column,))
+        for n, line in enumerate(lines):
+            shift = at_column if n == 0 else 0
+            for segment in line:
+                moved: tuple[int, ...] = (segment[0] + shift,)
+                if len(segment) > 1:
+                    moved += (segment[1] + first_source, segment[2], segment[3])
+                if len(segment) == 5:
+                    moved += (segment[4] + first_name,)
+                self._lines[at_line + n].append(moved)
+            self._lines[at_line + n].sort(key=lambda s: s[0])
 
     def lookup(self, line: int, column: int) -> Token | None:
         """The original position of a generated one (both 0-based): the closest mapping at

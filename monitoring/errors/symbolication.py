@@ -25,7 +25,14 @@ from collections import OrderedDict
 from typing import Any
 
 from monitoring.errors import artifact_selectors as artifacts
-from monitoring.errors.sourcemaps import MAX_MAPPINGS_CHARS, InvalidSourceMap, SourceMap, Token, source_map_check
+from monitoring.errors.sourcemaps import (
+    MAX_MAPPINGS_CHARS,
+    InvalidSourceMap,
+    SourceMap,
+    Token,
+    mappings_chars,
+    source_map_check,
+)
 from monitoring.models import Project
 
 CONTEXT_LINES = 5
@@ -55,10 +62,10 @@ class _Maps:
         content = artifacts.artifact_file_content(ref.file_id)
         try:
             raw = source_map_check(content) if content is not None else None
-            if raw is not None and len(raw["mappings"]) > budget[0]:
+            if raw is not None and mappings_chars(raw) > budget[0]:
                 return None
             if raw is not None:
-                budget[0] -= len(raw["mappings"])
+                budget[0] -= mappings_chars(raw)
             parsed = SourceMap(raw) if raw is not None else None
         except InvalidSourceMap:
             parsed = None  # a map the upload's checks let through that does not decode

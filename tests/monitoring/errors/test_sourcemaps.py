@@ -110,7 +110,7 @@ def test_positions_resolve_to_the_closest_mapping_at_or_before_them():
         (b"{not json", "not JSON"),
         (b"[]", "a source map must be a JSON object"),
         (json.dumps({"version": 2, "sources": [], "mappings": ""}).encode(), "version: only revision 3"),
-        (json.dumps({"version": 3, "sections": []}).encode(), "indexed source maps (sections) are not supported"),
+        (json.dumps({"version": 3, "sections": []}).encode(), "sections: a non-empty list is required"),
         (json.dumps({"version": 3, "sources": ["a.js"], "mappings": "AA!A"}).encode(), "'!' is not a base64 VLQ digit"),
         (json.dumps({"version": 3, "sources": ["a.js"], "mappings": "AAg"}).encode(), "a value is cut off"),
         (json.dumps({"version": 3, "sources": ["a.js"], "mappings": "AAC"}).encode(), "a segment has 3 fields"),
