@@ -3,6 +3,7 @@ subscriber notices, the token's scope and its user's permissions."""
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from alerts.models import PublicIncident, StatusPage, Subscriber, SubscriberNotice
 from alerts.status.selectors import page_slug_for_host
@@ -139,6 +140,9 @@ def test_scope_permissions_and_project_limits_are_enforced():
     bare = client_for(api_token_create(user=staff, scope="write"))
     assert bare.get("/api/v1/status-pages").status_code == 403
     assert bare.delete(f"/api/v1/status-pages/{page.pk}").status_code == 403
+    session = APIClient()
+    session.force_login(staff)
+    assert session.get(f"/api/v1/status-pages/{page.pk}/incidents").status_code == 403
     # A manager configures paging, not the public pages.
     manager = client_for(make_api_token(scope="write", role="manager"))
     assert manager.get("/api/v1/status-pages").status_code == 200
