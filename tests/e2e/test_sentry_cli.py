@@ -80,8 +80,8 @@ def cli(npm_bin, live_server, tmp_path):
         assert done.returncode == 0, (args, done.stdout, done.stderr)
         return done.stdout + done.stderr
 
-    run.checkout = checkout  # type: ignore[attr-defined]
-    run.env = env  # type: ignore[attr-defined]
+    run.checkout = checkout
+    run.env = env
     return run
 
 
