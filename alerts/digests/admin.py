@@ -17,7 +17,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action
 
 from alerts.digests.selectors import SlaReport, month_bounds, sla_months, sla_report_for_page, sla_report_for_project
-from alerts.digests.services import digest_retry
+from alerts.digests.services import VIEW_PROJECT, digest_retry
 from alerts.models import DigestDelivery, DigestSubscription, StatusPage
 from monitoring.common.formatting import human_duration
 from monitoring.models import Project
@@ -64,12 +64,12 @@ class DigestSubscriptionAdmin(ModelAdmin):
             raise PermissionDenied
         super().save_model(request, obj, form, change)
 
-    # Every staff user may opt in: the digest says no more than the admin shows them.
+    # Whoever may see projects in the admin may opt in: the digest says no more than that.
     def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff and self._own(request, obj)
+        return self._reader(request) and self._own(request, obj)
 
     def has_add_permission(self, request):
-        return request.user.is_active and request.user.is_staff
+        return self._reader(request)
 
     def has_change_permission(self, request, obj=None):
         return self.has_view_permission(request, obj)
@@ -78,7 +78,12 @@ class DigestSubscriptionAdmin(ModelAdmin):
         return self.has_view_permission(request, obj)
 
     def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
+        return self._reader(request)
+
+    @staticmethod
+    def _reader(request) -> bool:
+        user = request.user
+        return user.is_active and user.is_staff and user.has_perm(VIEW_PROJECT)
 
     @staticmethod
     def _own(request, obj) -> bool:

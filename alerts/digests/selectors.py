@@ -371,7 +371,7 @@ def sla_report_for_page(*, page: StatusPage, month: str, now: datetime) -> SlaRe
     start, end = month_bounds(month)
     # Uptime is the targets' (and heartbeats'): a derived component has a threshold, not probes.
     components = list(Component.objects.filter(page=page, target__isnull=False).order_by("position", "name", "pk"))
-    lines, total = _sla_lines([(c.target_id, c.name) for c in components], start=start, end=end)
+    lines, total = _sla_lines([(c.target_id, c.name) for c in components if c.target_id], start=start, end=end)
     incidents = [
         SlaIncident(
             name=i.name,

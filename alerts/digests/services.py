@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -33,6 +34,8 @@ from alerts.models import Cadence, DigestDelivery, DigestSubscription
 from monitoring.common.formatting import human_duration
 
 log = logging.getLogger(__name__)
+
+VIEW_PROJECT = "monitoring.view_project"
 
 DELIVER_TASK = "digests.deliver"
 # Hour rollups of the period's last hour are written a minute or so after it ends; composing
@@ -52,8 +55,10 @@ def digests_compose_due(*, now: datetime) -> int:
 
 def digests_compose(*, cadence: str, now: datetime) -> int:
     period = period_closed(cadence=cadence, now=now - COMPOSE_DELAY)
+    # Only those who may still see projects: a role taken away since the opt-in stops the mail.
+    readers = get_user_model().objects.with_perm(VIEW_PROJECT, backend="django.contrib.auth.backends.ModelBackend")
     waiting = (
-        DigestSubscription.objects.filter(cadence=cadence, user__is_active=True, user__is_staff=True)
+        DigestSubscription.objects.filter(cadence=cadence, user__is_staff=True, user__in=readers)
         .exclude(user__email="")
         .exclude(deliveries__period_start=period.start)
         .select_related("user", "project")

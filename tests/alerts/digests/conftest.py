@@ -12,6 +12,7 @@ from alerts.rules.kinds.slo_burn_rate import SloBurnRate
 from backups.models import Plan, Run, Status
 from monitoring.errors.tasks import fold_error_issues
 from monitoring.models import ErrorIssue, ProbeResult
+from monitoring.projects.roles import VIEWER, role_assign
 from monitoring.telemetry.payloads import PointIn
 from monitoring.telemetry.services.ingest import telemetry_ingest
 from monitoring.telemetry.services.rollups import rollups_build
@@ -118,6 +119,8 @@ def shop(db, settings):
     )
     alice = UserFactory(username="alice", email="alice@example.com", is_staff=True, first_name="Alice")
     bob = UserFactory(username="bob", email="bob@example.com", is_staff=True)
+    for reader in (alice, bob):
+        role_assign(user=reader, role=VIEWER)
     DigestSubscription.objects.create(user=alice, project=project, cadence="daily")
     DigestSubscription.objects.create(user=bob, project=project, cadence="weekly")
     return SimpleNamespace(

@@ -11,6 +11,7 @@ from django.core.mail.backends.locmem import EmailBackend
 from alerts.digests.tasks import compose_due, deliver_due
 from alerts.models import AlertRule, DigestDelivery
 from alerts.rules.kinds.slo_burn_rate import SloBurnRate
+from monitoring.projects.roles import VIEWER, role_assign
 from monitoring.telemetry.payloads import PointIn
 from monitoring.telemetry.services.ingest import telemetry_ingest
 from monitoring.telemetry.services.rollups import rollups_build
@@ -146,9 +147,9 @@ def test_composing_reads_a_project_once_whatever_its_readers(shop, django_assert
     from tests.factories import UserFactory
 
     for n in range(10):
-        DigestSubscription.objects.create(
-            user=UserFactory(username=f"reader{n}", is_staff=True), project=shop.project, cadence="daily"
-        )
+        reader = UserFactory(username=f"reader{n}", is_staff=True)
+        role_assign(user=reader, role=VIEWER)
+        DigestSubscription.objects.create(user=reader, project=shop.project, cadence="daily")
     # About 45 reads for the project's figures, then one write for all twelve readers.
     with time_machine.travel(NOW, tick=False), django_assert_max_num_queries(46):
         written = compose_due()
@@ -199,3 +200,9 @@ def test_a_latency_slo_reports_its_budget_from_the_metric(shop):
     )
     run_beat()
     assert "- Checkout latency (80 %): 50.0 % left" in mail_to("alice@example.com").body
+
+
+def test_a_reader_whose_role_was_taken_away_gets_no_more_digests(shop):
+    shop.alice.groups.clear()
+    run_beat()
+    assert [m.to for m in mail.outbox] == [["bob@example.com"]]

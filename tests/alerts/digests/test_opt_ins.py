@@ -3,6 +3,7 @@
 import pytest
 
 from alerts.models import DigestSubscription
+from monitoring.projects.roles import VIEWER, role_assign
 from tests.factories import ProjectFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -14,6 +15,8 @@ def people(db):
     project = ProjectFactory(name="Shop")
     dana = UserFactory(username="dana", is_staff=True)
     erin = UserFactory(username="erin", is_staff=True)
+    for person in (dana, erin):
+        role_assign(user=person, role=VIEWER)
     DigestSubscription.objects.create(user=erin, project=project, cadence="weekly")
     return project, dana, erin
 
@@ -56,3 +59,14 @@ def test_the_same_opt_in_twice_is_a_form_error(admin_client, people):
     response = admin_client.post(LIST + "add/", {"user": erin.pk, "project": project.pk, "cadence": "weekly"})
     assert response.status_code == 200
     assert "already exists" in response.content.decode()
+
+
+def test_staff_without_a_role_cannot_opt_in_and_lose_their_digest(client, people):
+    """A digest shows a project's uptime, incidents and error titles: only for who may see projects."""
+    project, dana, erin = people
+    nobody = UserFactory(username="nobody", is_staff=True)
+    client.force_login(nobody)
+    assert client.get(LIST + "add/").status_code == 403
+    response = client.post(LIST + "add/", {"user": nobody.pk, "project": project.pk, "cadence": "daily"})
+    assert response.status_code == 403
+    assert not DigestSubscription.objects.filter(user=nobody).exists()
