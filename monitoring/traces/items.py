@@ -77,6 +77,7 @@ class Trace:
     transactions: list[TransactionIn] = field(default_factory=list)
     spans: list[SpanIn] = field(default_factory=list)
     skipped: int = 0  # spans not kept because they cannot be read, and not counted by the metrics
+    over_limit: int = 0  # spans past MAX_SPANS_PER_ITEM in one item: dropped, counted as too large
 
 
 def _text(value: Any, limit: int) -> str:
@@ -153,7 +154,9 @@ def transaction_trace(payload: Any, *, received_at: datetime, scrub_keys: list[s
         scrub_keys=scrub_keys,
     )
     children = payload.get("spans")
-    children = children[:MAX_SPANS_PER_ITEM] if isinstance(children, list) else []
+    children = children if isinstance(children, list) else []
+    trace.over_limit += max(0, len(children) - MAX_SPANS_PER_ITEM)
+    children = children[:MAX_SPANS_PER_ITEM]
     if span is None:
         trace.skipped += len(children)  # a child span is not drawn without the trace it is in
         return trace

@@ -29,7 +29,8 @@ def traces_store(*, project: Project, items: Iterable[Item], received_at: dateti
     number of spans kept. One atomic write, finished before ingest answers: a 2xx means the
     trace is there. Bounded by the envelope's own bounds (one transaction item, 1000 spans)
     and MAX_SPANS_PER_ITEM. A retried envelope stores nothing twice. Spans that cannot be read
-    are counted in the day's envelope outcomes as (span, invalid)."""
+    are counted in the day's envelope outcomes as (span, invalid), those past the limit as
+    (span, too_large)."""
     scrub_keys = (
         [k.strip() for k in project.errors_scrub_extra_keys.splitlines() if k.strip()]
         if project.errors_scrub_data
@@ -41,8 +42,10 @@ def traces_store(*, project: Project, items: Iterable[Item], received_at: dateti
         trace.transactions += read.transactions
         trace.spans += read.spans
         trace.skipped += read.skipped
-    if trace.skipped:
-        envelope_outcomes_record(project=project, day=received_at.date(), dropped={("span", "invalid"): trace.skipped})
+        trace.over_limit += read.over_limit
+    if trace.skipped or trace.over_limit:
+        dropped = {("span", "invalid"): trace.skipped, ("span", "too_large"): trace.over_limit}
+        envelope_outcomes_record(project=project, day=received_at.date(), dropped=dropped)
     if not trace.spans:
         return 0
     with db_transaction.atomic():

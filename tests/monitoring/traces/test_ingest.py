@@ -153,6 +153,7 @@ def test_a_transaction_item_keeps_at_most_its_bound_of_spans(client, ingest_key)
     _, body = transaction_item("GET /big", trace_id=trace_id, start=start, seconds=0.1, children=children)
     send(client, ingest_key, body)
     assert Span.objects.filter(op="db").count() == MAX_SPANS_PER_ITEM
+    assert _dropped() == {("span", "too_large"): 5}  # dropped, but never without a word
 
 
 def test_the_python_sdk_2_transaction_is_kept_with_its_spans(live_server, ingest_key):
