@@ -64,8 +64,10 @@ def test_the_stream_fits_1400_px_and_the_page_resolves_and_moves_between_events(
     page.screenshot(path=screenshot_path("issue-page-1400"), full_page=True)
     page.locator("#issue-header").screenshot(path=screenshot_path("issue-page-header-1400"))
 
-    # The event happened in a recorded transaction: its performance page is one click away.
-    expect(page.locator("#event-trace a")).to_have_text("POST /checkout")
+    # The event happened in a recorded transaction: its performance page and its trace are one
+    # click away.
+    expect(page.locator('#event-trace a[title="this transaction\'s performance"]')).to_have_text("POST /checkout")
+    expect(page.locator("#event-trace-link")).to_have_attribute("href", re.compile(r"^/traces/[0-9a-f]{32}/$"))
     shown = page.locator("#event-id").inner_text()
     page.locator('[data-nav="older"]').click()
     expect(page.locator("#event-id")).not_to_have_text(shown)
