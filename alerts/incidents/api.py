@@ -15,9 +15,8 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import pagination, serializers, status, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -30,6 +29,7 @@ from alerts.incidents.services.incidents import incident_acknowledge, incident_c
 from alerts.incidents.severity import Severity
 from alerts.models import Incident, IncidentAlert, IncidentEvent, MaintenanceWindow, Silence
 from monitoring.common.strict import PAGINATION, StrictFieldsSerializer, StrictQueryParameters
+from monitoring.projects.api.pagination import StrictCursorPagination
 from monitoring.projects.api.scoping import check_project, project_scoped, token_projects
 
 if TYPE_CHECKING:
@@ -38,37 +38,11 @@ if TYPE_CHECKING:
 # --- incidents ----------------------------------------------------------------------------
 
 
-class StrictCursorPagination(pagination.CursorPagination):
+class IncidentPagination(StrictCursorPagination):
     """Newest first, stable under inserts: an incident opened while a client pages does not
-    shift the next page. A cursor that does not decode is a 400 naming it, not DRF's 404."""
+    shift the next page."""
 
     ordering = ("-opened_at", "-id")
-    page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-    def decode_cursor(self, request):
-        try:
-            return super().decode_cursor(request)
-        except NotFound as exc:
-            raise serializers.ValidationError({self.cursor_query_param: ["not a cursor this list gave"]}) from exc
-
-    def get_page_size(self, request):
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
-            return self.page_size
-        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= self.max_page_size:
-            raise serializers.ValidationError(
-                {self.page_size_query_param: [f"expected a whole number from 1 to {self.max_page_size}"]}
-            )
-        return int(raw)
-
-    def get_schema_operation_parameters(self, view):
-        parameters = super().get_schema_operation_parameters(view)
-        for parameter in parameters:
-            if parameter["name"] == self.page_size_query_param:
-                parameter["schema"].update({"minimum": 1, "maximum": self.max_page_size})
-        return parameters
 
 
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
@@ -182,7 +156,7 @@ class IncidentViewSet(StrictQueryParameters, viewsets.ReadOnlyModelViewSet):
     queryset = Incident.objects.all()
     serializer_class = IncidentSerializer
     parser_classes = [JSONParser]
-    pagination_class = StrictCursorPagination
+    pagination_class = IncidentPagination
     filter_backends = [DjangoFilterBackend]
     filterset_class = IncidentFilter
     query_parameters = {"list": ("status", "severity", "project", "cursor", "page_size")}
