@@ -55,12 +55,16 @@ def targets_claim_due(*, now: datetime, limit: int, lookahead: timedelta = timed
         due = due.select_for_update(skip_locked=True, of=("self",))
     rows = list(due)
     # One UPDATE per interval (targets share a handful), not one per row: on cadence the
-    # next run is due + interval; a target already a full interval behind starts again from now.
+    # next run is due + interval. A late target is probed now; if its next slot would then
+    # come less than half an interval later (it is more than half an interval behind), it
+    # starts again from now instead, or the next tick would probe it twice in quick succession.
     on_cadence: defaultdict[int, list[int]] = defaultdict(list)
     behind: defaultdict[int, list[int]] = defaultdict(list)
     for pk, next_run_at, interval_seconds, _ in rows:
         following = next_run_at + timedelta(seconds=interval_seconds)
-        (on_cadence if following > now else behind)[interval_seconds].append(pk)
+        probed_at = max(next_run_at, now)
+        kept = following - probed_at >= timedelta(seconds=interval_seconds / 2)
+        (on_cadence if kept else behind)[interval_seconds].append(pk)
     for interval_seconds, ids in on_cadence.items():
         Target.objects.filter(pk__in=ids).update(next_run_at=F("next_run_at") + timedelta(seconds=interval_seconds))
     for interval_seconds, ids in behind.items():

@@ -97,12 +97,16 @@ def test_the_cadence_is_kept_unless_the_dispatcher_fell_behind():
     other_interval = TargetFactory(next_run_at=NOW - dt.timedelta(seconds=2), interval_seconds=300)
     # After an outage, one probe now and then every interval, not a burst of catch-up runs.
     behind = TargetFactory(next_run_at=NOW - dt.timedelta(minutes=10), interval_seconds=60)
+    # Probed now, 40 s late: keeping the cadence would probe it again 20 s from now, at the
+    # next tick's lookahead, twice within half an interval. It starts again from now.
+    late = TargetFactory(next_run_at=NOW - dt.timedelta(seconds=40), interval_seconds=60)
     with transaction.atomic():
-        assert len(targets_claim_due(now=NOW, limit=100)) == 3
+        assert len(targets_claim_due(now=NOW, limit=100)) == 4
     for target, expected in [
         (on_time, NOW + dt.timedelta(seconds=58)),
         (other_interval, NOW + dt.timedelta(seconds=298)),
         (behind, NOW + dt.timedelta(seconds=60)),
+        (late, NOW + dt.timedelta(seconds=60)),
     ]:
         target.refresh_from_db()
         assert target.next_run_at == expected
