@@ -85,25 +85,32 @@ def _run(env: dict[str, str], *args: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_node_spans_sessions_and_errors_arrive(sentry_node, tmp_path):
+def run_node_app(sentry_node: Path, tmp_path: Path, script: str) -> tuple[dict[str, str], subprocess.CompletedProcess]:
+    """A fresh portal under gunicorn (as the Procfile runs it), and `script` run by node against
+    its "shop" project's DSN; the portal's environment (for reading back) and node's run."""
     env = server_environment(tmp_path)
     manage(env, "migrate", "--noinput")
     project = _run(env, "createproject", "Shop", "--slug", "shop", "--json")
     server = Gunicorn(env=env, log_path=tmp_path / "gunicorn.log", workers=1)
     try:
         server.wait_until_serving("/health/live")
-        script = tmp_path / "app.js"
-        script.write_text(SCRIPT)
+        app = tmp_path / "app.js"
+        app.write_text(script)
         public_key = project["dsn"].split("//", 1)[1].split("@", 1)[0]
         node_env = {
             "PATH": env["PATH"],
             "NODE_PATH": str(sentry_node),
             "DSN": f"http://{public_key}@{server.host}:{server.port}/{project['id']}",
         }
-        run = subprocess.run(["node", str(script)], env=node_env, capture_output=True, text=True, timeout=60)
-        assert "TypeError: boom" in run.stderr, run.stderr  # the uncaught error ended it, as meant
+        run = subprocess.run(["node", str(app)], env=node_env, capture_output=True, text=True, timeout=60)
     finally:
         server.stop()
+    return env, run
+
+
+def test_node_spans_sessions_and_errors_arrive(sentry_node, tmp_path):
+    env, run = run_node_app(sentry_node, tmp_path, SCRIPT)
+    assert "TypeError: boom" in run.stderr, run.stderr  # the uncaught error ended it, as meant
     stored = _run(env, "shell", "-c", STORED)
 
     assert stored["durations"] == 2 and stored["failure_rate"] == pytest.approx(0.5)

@@ -4,10 +4,7 @@ trace's waterfall lays them out in time.
 
 node, npm and @sentry/node are as in tests/e2e/test_sentry_node.py (its fixture, reused)."""
 
-import subprocess
-
-from tests.benchmarks.server import Gunicorn, manage, server_environment
-from tests.e2e.test_sentry_node import _run, sentry_node  # noqa: F401  the fixture installs @sentry/node
+from tests.e2e.test_sentry_node import _run, run_node_app, sentry_node  # noqa: F401  the fixture installs @sentry/node
 
 # One request: a query with a row fetch inside it, then a failing call to a payment service.
 SCRIPT = """
@@ -44,24 +41,8 @@ print(json.dumps({
 
 
 def test_a_node_trace_is_kept_nested_and_laid_out_in_time(sentry_node, tmp_path):  # noqa: F811
-    env = server_environment(tmp_path)
-    manage(env, "migrate", "--noinput")
-    project = _run(env, "createproject", "Shop", "--slug", "shop", "--json")
-    server = Gunicorn(env=env, log_path=tmp_path / "gunicorn.log", workers=1)
-    try:
-        server.wait_until_serving("/health/live")
-        script = tmp_path / "app.js"
-        script.write_text(SCRIPT)
-        public_key = project["dsn"].split("//", 1)[1].split("@", 1)[0]
-        node_env = {
-            "PATH": env["PATH"],
-            "NODE_PATH": str(sentry_node),
-            "DSN": f"http://{public_key}@{server.host}:{server.port}/{project['id']}",
-        }
-        run = subprocess.run(["node", str(script)], env=node_env, capture_output=True, text=True, timeout=60)
-        assert run.returncode == 0, run.stderr
-    finally:
-        server.stop()
+    env, run = run_node_app(sentry_node, tmp_path, SCRIPT)
+    assert run.returncode == 0, run.stderr
     stored = _run(env, "shell", "-c", STORED)
 
     op, release, duration, _ = stored["transaction"]
