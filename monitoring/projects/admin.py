@@ -1,6 +1,5 @@
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
@@ -8,12 +7,9 @@ from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget
 
 from monitoring.models import ApiToken, Environment, IngestKey, Project
-from monitoring.projects.services.api_tokens import (
-    api_token_create,
-    api_token_revoke,
-    api_tokens_revoke_left_without_projects,
-)
+from monitoring.projects.services.api_tokens import api_token_create, api_token_revoke
 from monitoring.projects.services.ingest_keys import ingest_key_create, ingest_key_revoke
+from monitoring.projects.services.projects import projects_delete
 
 
 def copyable(value: str | None):
@@ -67,16 +63,11 @@ class ProjectAdmin(ModelAdmin):
         if not change:
             ingest_key_create(project=obj)
 
-    # A token limited to deleted projects only would widen to every project: revoke it first.
     def delete_model(self, request, obj):
-        with transaction.atomic():
-            api_tokens_revoke_left_without_projects(project_ids=[obj.pk])
-            super().delete_model(request, obj)
+        projects_delete(projects=Project.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request, queryset):
-        with transaction.atomic():
-            api_tokens_revoke_left_without_projects(project_ids=list(queryset.values_list("pk", flat=True)))
-            super().delete_queryset(request, queryset)
+        projects_delete(projects=queryset)
 
     @action(description="Add an ingest key to the selected projects")
     def new_ingest_key(self, request, queryset):

@@ -5,6 +5,7 @@ from django.db import models, transaction
 from django.utils.text import slugify
 
 from monitoring.models import Environment, Project
+from monitoring.projects.services.api_tokens import api_tokens_revoke_left_without_projects
 from monitoring.projects.services.ingest_keys import NewIngestKey, ingest_key_create
 
 
@@ -59,3 +60,12 @@ def project_create(*, name: str, slug: str = "", environments: tuple[str, ...] =
         project = Project.objects.create(name=name, slug=slug)
         Environment.objects.bulk_create(Environment(project=project, name=env) for env in environments)
         return NewProject(project=project, key=ingest_key_create(project=project))
+
+
+def projects_delete(*, projects: models.QuerySet[Project]) -> int:
+    """Delete projects with all they own. A token limited to these projects alone is revoked
+    first: with no projects left it would read as a token of every project."""
+    with transaction.atomic():
+        api_tokens_revoke_left_without_projects(project_ids=list(projects.values_list("pk", flat=True)))
+        deleted, _ = projects.delete()
+    return deleted
