@@ -2,6 +2,7 @@ import pytest
 from django.core.cache import caches
 from django.test import override_settings
 
+from alerts.status import bodies as status_bodies
 from alerts.status import selectors as status_selectors
 
 pytest_plugins = ["tests.browser"]
@@ -25,6 +26,10 @@ def _isolated_cache(settings, monkeypatch):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # Every LocMemCache with the same location shares one store: empty it for this test.
     caches["default"].clear()
+    # So does every rendered status page body and every page's version, which each process
+    # also keeps a copy of.
+    status_bodies.forget_local()
+    status_selectors.forget_pages()
     # The custom-domain map also has a copy per process, refreshed every few seconds. Left
     # to expire, its refresh lands in whichever request comes next and turns query-count pins
     # into a race with the clock. Each test starts with no custom domains, held until a page's

@@ -5,7 +5,6 @@ classes to run on each of many cached reads."""
 import json
 from datetime import datetime
 
-from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -21,6 +20,7 @@ from alerts.status.badges import (
     shields_json,
     uptime_colour,
 )
+from alerts.status.bodies import body_response, cached_body
 from alerts.status.selectors import BADGE_WINDOWS, SNAPSHOT_SECONDS, component_badge_facts, page_snapshot
 from alerts.status.views import requested_page
 
@@ -112,18 +112,17 @@ def statuspage_json(request: HttpRequest, document: str, slug: str | None = None
     page = requested_page(request, slug)
     if page is None:
         return _json({"error": "No status page here."}, status=404)
-    # The encoded document is kept under the snapshot's version, so a hit reads one string of
-    # bytes instead of unpickling the snapshot and encoding 200 components again. It lives
-    # only as long as the snapshot it came from has left, so probe facts are no staler.
-    key = f"status:json:{page.pk}:{page.content_version}:{document}"
-    body = cache.get(key)
-    if body is None:
+
+    # The encoded document is kept under the snapshot's version, so a hit reads no snapshot
+    # and encodes nothing. It lives only as long as the snapshot it came from has left, so
+    # probe facts are no staler.
+    def render() -> tuple[bytes, float]:
         snapshot = page_snapshot(page=page)
-        body = json.dumps(_documents(snapshot)[document], cls=DjangoJSONEncoder).encode()
         age = (timezone.now() - datetime.fromisoformat(snapshot["generated_at"])).total_seconds()
-        if age < SNAPSHOT_SECONDS:
-            cache.set(key, body, SNAPSHOT_SECONDS - age)
-    return _public(HttpResponse(body, content_type="application/json"))
+        return json.dumps(_documents(snapshot)[document], cls=DjangoJSONEncoder).encode(), SNAPSHOT_SECONDS - age
+
+    body = cached_body(f"status:json:{page.pk}:{page.content_version}:{document}", render)
+    return _public(body_response(request, body, content_type="application/json"))
 
 
 BADGE_KINDS = {"status": None, **{f"uptime-{w}": w for w in BADGE_WINDOWS}, "response": "24h", "certificate": None}

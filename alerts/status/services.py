@@ -10,13 +10,17 @@ from django.db.models import F
 from django.utils import timezone
 
 from alerts.status.models import Component, IncidentStatus, PublicIncident, PublicIncidentUpdate, StatusPage
-from alerts.status.selectors import forget_domains
+from alerts.status.selectors import forget_domains, forget_pages
 from alerts.status.subscribers import update_announce
 
 
 def status_page_touch(*, page_id: int) -> None:
     """Tell readers the page changed: its cached copies are stale from now on."""
     StatusPage.objects.filter(pk=page_id).update(content_version=F("content_version") + 1, updated_at=timezone.now())
+    # This process's copy of the version is dropped now and again once the change is
+    # committed, so no request in between keeps the old one.
+    forget_pages()
+    transaction.on_commit(forget_pages)
     # The custom-domain map is small and read on every request; rebuilding it is one query.
     transaction.on_commit(forget_domains)
 

@@ -5,7 +5,6 @@ import calendar
 from datetime import UTC, datetime
 from html import escape
 
-from django.core.cache import cache
 from django.db.models import Min, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -17,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from alerts.status import subscribers
+from alerts.status.bodies import body_response, cached_body
 from alerts.status.models import IncidentStatus, PublicIncident, PublicIncidentUpdate, StatusPage, Subscriber
 from alerts.status.selectors import SNAPSHOT_SECONDS, page_by_slug, page_snapshot
 
@@ -43,30 +43,29 @@ def status_page(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     if page is None:
         raise Http404("No status page here.")
     base = page_base(request, page)
-    # The rendered page is cached under the same version as the snapshot it shows.
-    key = f"status:html:{page.pk}:{page.content_version}:{base}"
-    html = cache.get(key)
-    if html is None:
-        snapshot = page_snapshot(page=page, bars=True)
-        # Said here rather than with |floatformat, whose Decimal arithmetic took a fifth of
-        # a 200-component page's render.
-        for row in snapshot["components"]:
-            uptime = row["uptime_90d"]
-            if row["signal"] is not None:
-                row["uptime_label"] = "no uptime history for derived signals"
-            else:
-                row["uptime_label"] = "no data yet" if uptime is None else f"{uptime:.2f} % uptime"
-        # Grouped components first, then those in no group, drawn by one loop.
-        sections = [*snapshot["groups"], {"name": None, "components": snapshot["loose"]}]
-        derived = any(row["signal"] is not None for row in snapshot["components"])
-        html = render_to_string(
-            "status/page.html", {"s": snapshot, "sections": sections, "base": base, "derived": derived}
-        )
-        cache.set(key, html, SNAPSHOT_SECONDS)
-    response = HttpResponse(html)
+    # The rendered page is kept under the same version as the snapshot it shows.
+    body = cached_body(f"status:html:{page.pk}:{page.content_version}:{base}", lambda: _render_page(page, base))
+    response = body_response(request, body, content_type="text/html; charset=utf-8")
     response["Cache-Control"] = f"public, max-age={SNAPSHOT_SECONDS}"
     response["Content-Security-Policy"] = PAGE_CSP
     return response
+
+
+def _render_page(page: StatusPage, base: str) -> tuple[bytes, float]:
+    snapshot = page_snapshot(page=page, bars=True)
+    # Said here rather than with |floatformat, whose Decimal arithmetic took a fifth of
+    # a 200-component page's render.
+    for row in snapshot["components"]:
+        uptime = row["uptime_90d"]
+        if row["signal"] is not None:
+            row["uptime_label"] = "no uptime history for derived signals"
+        else:
+            row["uptime_label"] = "no data yet" if uptime is None else f"{uptime:.2f} % uptime"
+    # Grouped components first, then those in no group, drawn by one loop.
+    sections = [*snapshot["groups"], {"name": None, "components": snapshot["loose"]}]
+    derived = any(row["signal"] is not None for row in snapshot["components"])
+    html = render_to_string("status/page.html", {"s": snapshot, "sections": sections, "base": base, "derived": derived})
+    return html.encode(), SNAPSHOT_SECONDS
 
 
 def _full_page(request: HttpRequest, slug: str | None) -> StatusPage:

@@ -1,17 +1,24 @@
 """Public status pages: what an anonymous visitor, a Statuspage widget and a badge see."""
 
 import datetime as dt
+import gzip
 import json
 import re
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db.models import F
 from django.utils import timezone
 
 from alerts.models import Incident, MaintenanceWindow, StatusPage
+from alerts.status import bodies as status_bodies
+from alerts.status import selectors as status_selectors
 from alerts.status.models import ComponentStatus, IncidentStatus
-from alerts.status.services import component_override_set, public_incident_create, public_incident_update_add
+from alerts.status.services import (
+    component_override_set,
+    public_incident_create,
+    public_incident_update_add,
+    status_page_touch,
+)
 from monitoring.models import TargetRollup, TargetRollupCursor
 from monitoring.uptime.probes.base import DEGRADED, DOWN, UP
 from monitoring.uptime.services.rollups import floor_time
@@ -127,7 +134,7 @@ def test_maintenance_shows_on_the_component_the_bar_and_the_schedule_and_leaves_
     assert "100.00 % uptime" in html  # the maintenance day is left out
     page.exclude_maintenance = False
     page.save()
-    StatusPage.objects.filter(pk=page.pk).update(content_version=99)
+    status_page_touch(page_id=page.pk)
     assert "99.44 % uptime" in client.get(f"/status/{page.slug}/").content.decode()
 
 
@@ -141,7 +148,7 @@ def test_a_rebuilt_page_shows_a_newly_rolled_up_day_and_a_window_over_past_days(
     TargetRollupCursor.objects.create(resolution=TargetRollup.Resolution.DAY, done_until=yesterday)
 
     def last_days():
-        StatusPage.objects.filter(pk=page.pk).update(content_version=F("content_version") + 1)
+        status_page_touch(page_id=page.pk)
         html = client.get(f"/status/{page.slug}/").content.decode()
         return re.findall(r'<span class="(\w+)" title="([^"]+)"', html)[-2:]
 
@@ -413,3 +420,43 @@ def test_the_admin_refuses_an_incident_about_another_pages_component(admin_clien
     assert response.status_code == 200
     assert response.context["adminform"].form.errors == {"components": ["Not on this status page: Someone else's API."]}
     assert not page.incidents.exists()
+
+
+@pytest.mark.parametrize("path", ["", "api/v2/summary.json"])
+def test_a_page_is_sent_gzipped_to_those_who_accept_it_and_304_to_those_who_hold_it(client, path):
+    page = StatusPageFactory(title="Acme Cloud")
+    api = ComponentFactory(page=page, name="Public API")
+    daily_rollups(api.target, [99.95] * 90)
+    probe(api.target, UP)
+    url = f"/status/{page.slug}/{path}"
+
+    plain = client.get(url)
+    packed = client.get(url, HTTP_ACCEPT_ENCODING="br, gzip;q=0.9")
+    assert "Content-Encoding" not in plain
+    assert packed["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.content) == plain.content
+    assert len(packed.content) < len(plain.content)
+    for response in (plain, packed):
+        assert response["Vary"] == "Accept-Encoding"
+        assert response["Cache-Control"] == "public, max-age=30"
+    assert plain["ETag"] == packed["ETag"]
+
+    held = client.get(url, HTTP_IF_NONE_MATCH=plain["ETag"], HTTP_ACCEPT_ENCODING="gzip")
+    assert held.status_code == 304 and held.content == b""
+    # A posted update is a new body with a new tag, in this process and every other.
+    public_incident_create(page=page, name="Slow API", body="Looking into it.", components=[api])
+    changed = client.get(url, HTTP_IF_NONE_MATCH=plain["ETag"])
+    assert changed.status_code == 200 and "Slow API" in changed.content.decode()
+    assert changed["ETag"] != plain["ETag"]
+
+
+def test_a_page_rendered_by_another_process_is_served_from_the_shared_cache(client, django_assert_num_queries):
+    page = StatusPageFactory(title="Acme Cloud")
+    probe(ComponentFactory(page=page, name="Public API").target, UP)
+    first = client.get(f"/status/{page.slug}/")
+    # As a second web process starts, with nothing of its own.
+    status_bodies.forget_local()
+    status_selectors.forget_pages()
+    with django_assert_num_queries(1):  # the page's version; the body comes from the cache
+        again = client.get(f"/status/{page.slug}/")
+    assert again.content == first.content and again["ETag"] == first["ETag"]
