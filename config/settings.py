@@ -197,6 +197,9 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "admin:login"
+# Where a login with no safe `next` lands: the portal is the admin (Django's default,
+# /accounts/profile/, is a page that does not exist here).
+LOGIN_REDIRECT_URL = "admin:index"
 
 # Admin logins are locked for AXES_COOLOFF_MINUTES, answered with 429, after AXES_FAILURE_LIMIT
 # failures of one account over all addresses, or from one address over all accounts: counted

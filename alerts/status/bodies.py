@@ -4,8 +4,9 @@ A 200-component page is over a megabyte of HTML, nine tenths of it the 90-day ba
 gzip takes it to under a tenth. So a body is compressed once, when it is rendered, and
 kept both ways: under the page's content version in the shared cache (every web process
 sees a posted update at once) and in a small copy in this process (a hit then reads no
-file or socket and unpickles nothing). A client that accepts gzip gets the compressed bytes
-as they are; one that repeats a request with the ETag it was given gets a 304.
+file or socket and unpickles nothing, and still answers while Redis is away). A client
+that accepts gzip gets the compressed bytes as they are; one that repeats a request with
+the ETag it was given gets a 304.
 """
 
 import gzip
@@ -16,10 +17,11 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags
+
+from monitoring.common.shared_cache import cache_get, cache_set
 
 # Several pages, each with its HTML at two bases and seven JSON documents, fit; a busy
 # deployment's few large pages are the ones kept.
@@ -57,7 +59,7 @@ def cached_body(key: str, render: Callable[[], tuple[bytes, float]]) -> Body:
     if body is not None and body.expires > now:
         _local.move_to_end(key)
         return body
-    body = cache.get(key)
+    body = cache_get(key)
     if body is None or body.expires <= now:
         plain, seconds = render()
         gzipped = gzip.compress(plain, GZIP_LEVEL, mtime=0)
@@ -65,7 +67,7 @@ def cached_body(key: str, render: Callable[[], tuple[bytes, float]]) -> Body:
         body = Body(plain=plain, gzipped=gzipped, etag=etag, expires=now + seconds)
         if seconds <= 0:
             return body
-        cache.set(key, body, seconds)
+        cache_set(key, body, seconds)
     _local[key] = body
     _local.move_to_end(key)
     while len(_local) > LOCAL_ENTRIES:

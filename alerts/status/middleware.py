@@ -8,7 +8,7 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 
 from alerts.status.selectors import page_slug_for_host
-from monitoring.common.ratelimit import CACHE_ERRORS
+from monitoring.common.shared_cache import CACHE_ERRORS
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 from html import escape
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
@@ -33,6 +32,7 @@ from alerts.status.models import (
     PublicIncidentUpdate,
     StatusPage,
 )
+from monitoring.common.shared_cache import cache_delete, cache_get, cache_set
 from monitoring.errors.selectors import error_event_counts
 from monitoring.errors.transactions import DURATION
 from monitoring.models import Project, Status, TargetRollup, TargetRollupCursor
@@ -212,19 +212,19 @@ def forget_domains() -> None:
     notice within DOMAINS_LOCAL_SECONDS)."""
     global _local_domains
     _local_domains = None
-    cache.delete(DOMAINS_CACHE_KEY)
+    cache_delete(DOMAINS_CACHE_KEY)
 
 
 def page_slug_for_host(host: str) -> str | None:
     """The slug of the page serving `host` as its custom domain."""
     global _local_domains
     if _local_domains is None or _local_domains[0] < time.monotonic():
-        domains = cache.get(DOMAINS_CACHE_KEY)
+        domains = cache_get(DOMAINS_CACHE_KEY)
         if domains is None:
             domains = dict(
                 StatusPage.objects.exclude(custom_domain=None).values_list("custom_domain", "slug").order_by()
             )
-            cache.set(DOMAINS_CACHE_KEY, domains, DOMAINS_SECONDS)
+            cache_set(DOMAINS_CACHE_KEY, domains, DOMAINS_SECONDS)
         _local_domains = (time.monotonic() + DOMAINS_LOCAL_SECONDS, domains)
     return _local_domains[1].get(host.lower().rstrip("."))
 
@@ -236,11 +236,11 @@ def page_snapshot(*, page: StatusPage, now: datetime | None = None, bars: bool =
     caller caches what it renders from it); the cached copy leaves them out, as the JSON and
     badges never read them and every hit would unpickle a megabyte of them."""
     key = f"status:snapshot:{page.pk}:{page.content_version}"
-    snapshot = cache.get(key) if now is None and not bars else None
+    snapshot = cache_get(key) if now is None and not bars else None
     if snapshot is None:
         snapshot = build_snapshot(page_id=page.pk, now=now or timezone.now())
         if now is None:
-            cache.set(key, _without_bars(snapshot), SNAPSHOT_SECONDS)
+            cache_set(key, _without_bars(snapshot), SNAPSHOT_SECONDS)
     return snapshot if bars else _without_bars(snapshot)
 
 
@@ -403,7 +403,7 @@ def _bars(*, page: StatusPage, target_ids: list[int], coverage: _Coverage, now: 
     ]
     digest = hashlib.sha256(repr((page.exclude_maintenance, covered)).encode()).hexdigest()[:32]
     key = f"status:bars:{page.pk}:{today:%Y%m%d}:{done.timestamp() if done else 0}:{digest}"
-    bars = cache.get(key)
+    bars = cache_get(key)
     if bars is None:
         starts, history = daily_counts(target_ids=target_ids, days=HISTORY_DAYS, now=now)
         labels = [f"{start:%d %b %Y}" for start in starts]
@@ -417,7 +417,7 @@ def _bars(*, page: StatusPage, target_ids: list[int], coverage: _Coverage, now: 
                 exclude_maintenance=page.exclude_maintenance,
             )
             bars[target_id] = (str(_bar_html(days)), uptime)
-        cache.set(key, bars, BARS_SECONDS)
+        cache_set(key, bars, BARS_SECONDS)
     return bars
 
 
@@ -640,10 +640,10 @@ def component_badge_facts(*, page: StatusPage, component_id: int, window: str | 
         # A derived signal has no probes: no uptime or response time to show.
         return BadgeFacts(row["name"], row["status"], {window: None}, None)
     key = f"status:badge:{row['target_id']}:{window}"
-    facts = cache.get(key)
+    facts = cache_get(key)
     if facts is None:
         figures = uptime_by_target(target_ids=[row["target_id"]], window=BADGE_WINDOWS[window], now=timezone.now())
         found = figures.get(row["target_id"])
         facts = (found.uptime_pct, found.p50_ms) if found else (None, None)
-        cache.set(key, facts, SNAPSHOT_SECONDS)
+        cache_set(key, facts, SNAPSHOT_SECONDS)
     return BadgeFacts(row["name"], row["status"], {window: facts[0]}, facts[1])

@@ -25,14 +25,11 @@ from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCache
 from prometheus_client import Counter
-from redis.exceptions import RedisError
+
+from monitoring.common.shared_cache import CACHE_ERRORS, Outage
 
 logger = logging.getLogger(__name__)
 
-CACHE_RETRY_SECONDS = 5.0
-# Redis' own errors, and OSError for the file cache (a full or unwritable folder) and for
-# sockets the client did not wrap.
-CACHE_ERRORS = (RedisError, OSError)
 
 FALLBACKS = Counter(
     "lookout_ratelimit_cache_fallbacks",
@@ -80,36 +77,7 @@ class CacheUnreachable(Exception):
     pass
 
 
-class _Outage:
-    """Whether the shared cache is being skipped, and until when; one per process."""
-
-    def __init__(self) -> None:
-        self.until = 0.0
-        self.lock = threading.Lock()
-
-    def skipping(self) -> bool:
-        return time.monotonic() < self.until
-
-    def started(self, exc: Exception) -> None:
-        with self.lock:
-            first = self.until == 0.0
-            self.until = time.monotonic() + CACHE_RETRY_SECONDS
-        if first:
-            logger.warning(
-                "rate limiting per process: the shared cache is unreachable (%s: %s)", type(exc).__name__, exc
-            )
-
-    def ended(self) -> None:
-        if self.until == 0.0:  # the usual case, without taking the lock
-            return
-        with self.lock:
-            if self.until == 0.0:
-                return
-            self.until = 0.0
-        logger.warning("rate limiting is shared again: the cache answers")
-
-
-_OUTAGE = _Outage()
+_OUTAGE = Outage("rate limiting per process", logger)
 
 
 def _take_shared(bucket: str, *, rate: float, burst: int, ttl: int, cost: int) -> float | None:

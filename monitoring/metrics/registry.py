@@ -10,6 +10,11 @@ REQUEST_SECONDS = Histogram(
     "Time to answer an HTTP request, middleware included.",
     ["method", "route", "status"],
 )
+CACHE_UNREACHABLE = Counter(
+    "lookout_cache_unreachable",
+    "Shared-cache reads and writes that a request went without, because the cache was unreachable.",
+    ["operation"],
+)
 TASKS = Counter("lookout_celery_tasks", "Celery tasks finished, by final state.", ["task", "state"])
 TASK_SECONDS = Histogram("lookout_celery_task_duration_seconds", "Time a Celery task ran.", ["task", "state"])
 

@@ -30,6 +30,7 @@ from tests.alerts.status.factories import (
     probe,
 )
 from tests.monitoring.uptime.factories import TargetFactory
+from tests.processes import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -460,3 +461,30 @@ def test_a_page_rendered_by_another_process_is_served_from_the_shared_cache(clie
     with django_assert_num_queries(1):  # the page's version; the body comes from the cache
         again = client.get(f"/status/{page.slug}/")
     assert again.content == first.content and again["ETag"] == first["ETag"]
+
+
+def test_every_public_face_answers_while_the_shared_cache_is_unreachable(client, settings, caplog):
+    """Redis down: nothing can be cached or read back, yet the page, its JSON, badges and
+    history answer, and a posted update reaches the page at once."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    page = StatusPageFactory(title="Acme Cloud")
+    api = ComponentFactory(page=page, name="Public API")
+    daily_rollups(api.target, [99.95] * 90)
+    probe(api.target, UP)
+    base = f"/status/{page.slug}/"
+
+    with caplog.at_level("WARNING", logger="monitoring.common.shared_cache"):
+        for path in ("", "api/v2/summary.json", f"badge/{api.pk}/status.svg", "history/", "widget/", "feed.atom"):
+            assert client.get(base + path).status_code == 200, path
+    assert [r.getMessage().split(" (")[0] for r in caplog.records] == [
+        "serving without the shared cache: the shared cache is unreachable"
+    ]  # once per outage, not per request
+    public_incident_create(page=page, name="Slow API", body="Looking into it.", components=[api])
+    assert "Slow API" in client.get(base).content.decode()
+    assert summary(client, page)["incidents"][0]["name"] == "Slow API"

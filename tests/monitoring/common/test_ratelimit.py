@@ -10,7 +10,7 @@ import environ
 import pytest
 from django.core.cache import caches
 
-from monitoring.common import ratelimit
+from monitoring.common import ratelimit, shared_cache
 from monitoring.common.ratelimit import token_bucket_take
 from tests.processes import free_port
 
@@ -86,7 +86,7 @@ def test_during_an_outage_the_cache_is_left_alone_then_tried_again(settings, mon
     assert len(calls) == 1  # a hanging cache costs one request its timeout, not every one
 
     monkeypatch.setattr(ratelimit, "_take_in_cache", real)
-    monkeypatch.setattr(ratelimit, "CACHE_RETRY_SECONDS", 0.0)
+    monkeypatch.setattr(shared_cache, "CACHE_RETRY_SECONDS", 0.0)
     ratelimit._OUTAGE.until = time.monotonic()  # the window is over
     assert token_bucket_take(bucket="test:window", rate=1, burst=10) == 0
     assert ratelimit._OUTAGE.until == 0.0  # shared again
