@@ -8,6 +8,10 @@ idempotency key. The sink saw two requests and one delivery.
 A key must also name one body: when the incident resolves while the killed worker's row
 waits for its lease, the retry still says "firing" and the resolve goes out under a key of
 its own, so a receiver that drops repeats keeps both rounds.
+
+Each test publishes its figures with the fault suite: idempotency keys the receiver saw with
+more than one body, rounds that never reached it, and the seconds from the kill until the
+sweep had delivered.
 """
 
 import json
@@ -68,11 +72,77 @@ def wait_for(condition, what: str, *, workers: list[Worker], nudge=None) -> None
         if nudge:
             nudge()
         time.sleep(0.2)
-    logs = "\n".join(f"--- {w.hostname}\n" + "\n".join(w.log_lines()[-30:]) for w in workers)
-    pytest.fail(f"{what}; worker logs:\n{logs}")
+    pytest.fail(f"{what}; worker logs:\n{worker_logs(workers)}")
 
 
-def test_a_worker_killed_mid_send_leaves_one_delivery(workers):
+def waited(condition, *, nudge, since: float) -> float | None:
+    """Seconds from `since` until `condition` held, nudging meanwhile; None if it never did.
+    The caller records its figures before failing."""
+    began = time.monotonic()
+    while time.monotonic() - began < WAIT_SECONDS:
+        if condition():
+            return time.monotonic() - since
+        nudge()
+        time.sleep(0.2)
+    return None
+
+
+def worker_logs(workers: list[Worker]) -> str:
+    return "\n".join(f"--- {w.hostname}\n" + "\n".join(w.log_lines()[-30:]) for w in workers)
+
+
+def record_figures(bench, *, case: str, sink, rounds: list[Notification], seconds: float | None) -> list[str]:
+    """Records this case's figures; returns what fell short, for the test's assertion."""
+    bodies: dict[str, set[bytes]] = defaultdict(set)
+    for received in sink.requests:
+        bodies[received.headers.get("idempotency-key", "")].add(received.body)
+    repeated = sorted(key for key, seen in bodies.items() if len(seen) > 1)
+    for notification in rounds:
+        notification.refresh_from_db()
+    # Lost: never settled as delivered, or its key never reached the receiver at all.
+    lost = [
+        n.idempotency_key
+        for n in rounds
+        if n.status != Notification.Status.DELIVERED or n.idempotency_key not in bodies
+    ]
+    bench.record(
+        name=f"faults: {case}, keys received with more than one body",
+        value=len(repeated),
+        unit="keys",
+        baseline="keys received",
+        baseline_value=len(bodies),
+        goal="0",
+        met=not repeated,
+    )
+    bench.record(
+        name=f"faults: {case}, rounds lost",
+        value=len(lost),
+        unit="rounds",
+        baseline="rounds written",
+        baseline_value=len(rounds),
+        goal="0",
+        met=not lost,
+    )
+    bench.record(
+        name=f"faults: {case}, kill to delivered by the sweep",
+        value=float("inf") if seconds is None else seconds,
+        unit="s",
+        baseline="delivery lease",
+        baseline_value=LEASE_SECONDS,
+        goal="reported",
+        met=seconds is not None,
+    )
+    short = []
+    if repeated:
+        short.append(f"keys with more than one body: {repeated}")
+    if lost:
+        short.append(f"rounds lost: {lost}")
+    if seconds is None:
+        short.append(f"the sweep had not delivered {WAIT_SECONDS} s after the kill")
+    return short
+
+
+def test_a_worker_killed_mid_send_leaves_one_delivery(workers, bench):
     with serve_sink(hold_first=True) as sink:
         channel = ChannelFactory(kind="webhook", config={"url": f"{sink.url}/hook"})
         notification = make_notification(channel)
@@ -81,6 +151,7 @@ def test_a_worker_killed_mid_send_leaves_one_delivery(workers):
 
         wait_for(sink.holding.is_set, "the first worker never reached the sink", workers=[first])
         os.killpg(first.process.pid, signal.SIGKILL)
+        killed_at = time.monotonic()
         first.process.wait(timeout=15)
 
         notification.refresh_from_db()
@@ -95,13 +166,16 @@ def test_a_worker_killed_mid_send_leaves_one_delivery(workers):
                 deliver_due.apply_async(queue=second.queue, expires=5)
                 last_nudge[0] = time.monotonic()
 
-        wait_for(
+        seconds = waited(
             lambda: Notification.objects.get(pk=notification.pk).status == Notification.Status.DELIVERED,
-            "the second worker never delivered the row",
-            workers=[first, second],
             nudge=sweep,
+            since=killed_at,
         )
 
+        short = record_figures(
+            bench, case="worker killed mid-delivery", sink=sink, rounds=[notification], seconds=seconds
+        )
+        assert short == [], worker_logs([first, second])
         notification.refresh_from_db()
         assert notification.attempts == 2
         (attempt,) = DeliveryAttempt.objects.filter(notification=notification)
@@ -113,7 +187,7 @@ def test_a_worker_killed_mid_send_leaves_one_delivery(workers):
         assert sink.requests[0].body == sink.requests[1].body
 
 
-def test_a_retry_after_the_incident_resolved_sends_the_firing_body_and_the_resolve_has_its_own_key(workers):
+def test_a_retry_after_the_incident_resolved_sends_the_firing_body_and_the_resolve_has_its_own_key(workers, bench):
     with serve_sink(hold_first=True) as sink:
         channel = ChannelFactory(kind="webhook", config={"url": f"{sink.url}/hook"})
         incident = IncidentFactory()
@@ -124,6 +198,7 @@ def test_a_retry_after_the_incident_resolved_sends_the_firing_body_and_the_resol
 
         wait_for(sink.holding.is_set, "the first worker never reached the sink", workers=[first])
         os.killpg(first.process.pid, signal.SIGKILL)
+        killed_at = time.monotonic()
         first.process.wait(timeout=15)
 
         # While the firing round waits for its lease, the incident resolves and its next round is written.
@@ -141,15 +216,23 @@ def test_a_retry_after_the_incident_resolved_sends_the_firing_body_and_the_resol
                 deliver_due.apply_async(queue=second.queue, expires=5)
                 last_nudge[0] = time.monotonic()
 
-        wait_for(
+        seconds = waited(
             lambda: (
                 set(Notification.objects.filter(incident=incident).values_list("status", flat=True))
                 == {Notification.Status.DELIVERED}
             ),
-            "the second worker never delivered both rounds",
-            workers=[first, second],
             nudge=sweep,
+            since=killed_at,
         )
+
+        short = record_figures(
+            bench,
+            case="worker killed mid-delivery, incident resolved meanwhile",
+            sink=sink,
+            rounds=[firing, resolve],
+            seconds=seconds,
+        )
+        assert short == [], worker_logs([first, second])
 
         bodies: dict[str, set[bytes]] = defaultdict(set)
         for received in sink.requests:
