@@ -6,13 +6,16 @@ import json
 import re
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from monitoring.models import Flip, Heartbeat, ProbeResult, Status, Tag, Target, TargetRollup, TargetRollupCursor
-from monitoring.uptime.probes.base import UP
+from monitoring.uptime.probes.base import DOWN, UP, ProbeOutcome
+from monitoring.uptime.probes.runner import Probed
+from monitoring.uptime.services.results import probe_results_record
 from monitoring.uptime.services.rollups import floor_time, latency_bucket, rollups_advance
 from tests.factories import ProjectFactory
 from tests.monitoring.uptime.factories import HeartbeatFactory, TargetFactory
@@ -345,6 +348,46 @@ def test_the_target_page_reads_its_history_once_whatever_its_size(admin_client, 
         page = admin_client.get(url).content.decode()
     assert "flip 0" in page and "flip 49" in page and "flip 50" not in page
     assert 'value="us-east"' in page
+
+
+def test_the_target_page_shows_each_regions_status_and_last_result_a_silent_one_as_unknown(admin_client):
+    """Issue 17 item 5: a region whose worker stopped reads as unknown and silent on the target
+    page, not as the "up" it last reported, while the live region shows its own failure."""
+    now = timezone.now()
+    with time_machine.travel(now - dt.timedelta(minutes=10), tick=False):
+        target = TargetFactory(regions=["local", "eu"], interval_seconds=60, down_after_failures=1, quorum=None)
+    # eu last reported five minutes ago, past two intervals: silent. local reports now, failing.
+    for region, outcome, at, error in (
+        ("eu", UP, now - dt.timedelta(minutes=5), ""),
+        ("local", DOWN, now, "connection refused"),
+    ):
+        with time_machine.travel(at, tick=False):
+            probe_results_record(region=region, probed=[Probed(target.pk, at, ProbeOutcome(outcome, 20, error=error))])
+
+    page = admin_client.get(reverse("admin:monitoring_target_change", args=[target.pk])).content.decode()
+
+    rows = {cells[0]: cells[1:] for cells in _table_rows(page, "target-regions")}
+    assert set(rows) == {"local", "eu"}
+    assert rows["eu"][0] == "unknown (silent)"
+    assert rows["eu"][1] == "up, 5 minutes ago"
+    assert rows["local"][0] == "down"
+    assert rows["local"][1] == "down, 0 minutes ago"
+    assert rows["local"][2:] == ["20 ms", "connection refused"]
+
+
+def _table_rows(page: str, table_id: str) -> list[list[str]]:
+    """The body rows of a table, each as the text of its cells with whitespace collapsed."""
+    table = re.search(rf'<table[^>]*id="{table_id}".*?<tbody>(.*?)</tbody>', page, re.S)
+    assert table, f"no table #{table_id} on the page"
+    body = table.group(1)
+
+    def text(cell: str) -> str:
+        return " ".join(html.unescape(re.sub(r"<[^>]+>", "", cell)).split())
+
+    return [
+        [text(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    ]
 
 
 def _chart_in(page: str) -> dict:
