@@ -1,9 +1,9 @@
-"""The Celery broker (Redis) stopped for 20 s under steady ingest: ingest never fails, and
-probes, rules and pages catch up once it is back.
+"""Redis, as both the Celery broker and the cache, stopped for 20 s under steady ingest:
+ingest never fails, and probes, rules and pages catch up once it is back.
 
 The portal runs as production does: gunicorn, one worker on the Procfile's queues and beat,
-over PostgreSQL and a Redis of the test's own as the broker (the cache stays the embedded
-file cache, so only the broker is out). A client posts one metric point after another; a
+over PostgreSQL and a Redis of the test's own holding the broker (db 0) and the cache (db 1),
+so the outage takes both at once, as it does in production. A client posts one metric point after another; a
 target probed every 10 s points at a local server that answers 503, and a target-status rule
 pages a webhook channel on a local sink. The target is made due as the broker is stopped, so
 nothing can probe it until the broker returns.
@@ -65,14 +65,15 @@ def test_broker_stopped_for_20_s_fails_no_ingest_and_the_page_catches_up_once(
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": current_database_url(),
         "CELERY_BROKER_URL": redis_server.url,
+        "CACHE_URL": redis_server.url.removesuffix("/0") + "/1",
+        "CACHE_SOCKET_TIMEOUT": "0.5",
         "SENTRY_DSN": "",
         "LOG_LEVEL": "INFO",
         # The subject is the broker, not the rate limiter.
         "TELEMETRY_RATE_PER_SECOND": "100000",
         "TELEMETRY_RATE_BURST": "100000",
     }
-    for name in ("ROOT_URLCONF", "CACHE_URL"):  # the embedded file cache: only the broker goes out
-        env.pop(name, None)
+    env.pop("ROOT_URLCONF", None)
 
     project = ProjectFactory(slug="broker-outage")
     key = make_ingest_key(project).key.public_key
