@@ -155,7 +155,7 @@ def requests_per_second(
     out = done.stdout
     assert "Non-2xx" not in out, f"answers other than 200 from {path}:\n{out}"
     read = re.search(r"(\d+) requests in [\d.]+\w+, ([\d.]+)([KMG]?B) read", out)
-    assert read, f"wrk printed no totals:\n{out}\n{done.stderr}"
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    assert read and rate, f"wrk printed no totals:\n{out}\n{done.stderr}"
     count, size, unit = read.groups()
-    per_second = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    return per_second, int(float(size) * _UNITS[unit] / max(int(count), 1))
+    return float(rate.group(1)), int(float(size) * _UNITS[unit] / max(int(count), 1))
