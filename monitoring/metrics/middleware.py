@@ -20,12 +20,25 @@ class MetricsMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         try:
-            labels = (_method(request), _route(request), str(response.status_code))
-            REQUESTS.labels(*labels).inc()
-            REQUEST_SECONDS.labels(*labels).observe(time.perf_counter() - started)
+            labels = (_method(request), _route(request), response.status_code)
+            series = _series.get(labels)
+            if series is None:
+                series = _series[labels] = _children(labels)
+            series[0].inc()
+            series[1].observe(time.perf_counter() - started)
         except Exception:  # counting must never cost the client its answer
             logger.warning("could not record request metrics", exc_info=True)
         return response
+
+
+# Each label set's two children, found once: looking them up by labels on every request took
+# two thirds of the counting. The sets are bounded, as the labels are (method, pattern, status).
+_series: dict[tuple[str, str, int], tuple] = {}
+
+
+def _children(labels: tuple[str, str, int]) -> tuple:
+    method, route, status = labels
+    return REQUESTS.labels(method, route, str(status)), REQUEST_SECONDS.labels(method, route, str(status))
 
 
 def _method(request) -> str:
