@@ -1,11 +1,12 @@
 """Incidents, silences and maintenance windows over REST, as the admin works them.
 
-Incidents change only through the incident services (acknowledge, resolve, comment), so the
+Incidents change only through the incident services (acknowledge, snooze, resolve, comment), so the
 timeline, escalation and notification clocks move exactly as from the admin or an on-call
 page. Silences and maintenance windows are written through the admin's forms (alerts.api_forms):
 one set of rules, whichever door the change comes in by.
 """
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 import django_filters
@@ -25,7 +26,12 @@ from alerts.api_forms import form_save
 from alerts.incidents.forms import SCOPES, MaintenanceWindowForm, SilenceForm
 from alerts.incidents.matchers import NAME as LABEL_NAME
 from alerts.incidents.selectors import incidents_list
-from alerts.incidents.services.incidents import incident_acknowledge, incident_comment, incident_resolve
+from alerts.incidents.services.incidents import (
+    incident_acknowledge,
+    incident_comment,
+    incident_resolve,
+    incident_snooze,
+)
 from alerts.incidents.severity import Severity
 from alerts.models import Incident, IncidentAlert, IncidentEvent, MaintenanceWindow, Silence
 from monitoring.common.strict import PAGINATION, StrictFieldsSerializer, StrictQueryParameters
@@ -128,6 +134,20 @@ class ResolveSerializer(StrictFieldsSerializer):
     message = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
+# A snooze quiets one incident for minutes to days; anything longer is a silence or a fix.
+# Given as a length, not a time, so the schema can say what is allowed.
+SNOOZE_LONGEST_MINUTES = 30 * 24 * 60
+
+
+class SnoozeSerializer(StrictFieldsSerializer):
+    minutes = serializers.IntegerField(
+        min_value=1,
+        max_value=SNOOZE_LONGEST_MINUTES,
+        help_text="How long the incident stays quiet (at most 30 days); then it triggers and notifies "
+        "again if still open.",
+    )
+
+
 class CommentSerializer(StrictFieldsSerializer):
     message = serializers.CharField(
         min_length=1, max_length=10000, help_text="The comment's text; it goes on the timeline."
@@ -151,7 +171,7 @@ def _refused(exc: DjangoValidationError, *, field: str) -> serializers.Validatio
     retrieve=extend_schema(summary="An incident with its alerts and timeline"),
 )
 class IncidentViewSet(StrictQueryParameters, viewsets.ReadOnlyModelViewSet):
-    """Incidents: list and filter, read one with its timeline, acknowledge, resolve, comment."""
+    """Incidents: list and filter, read one with its timeline, acknowledge, snooze, resolve, comment."""
 
     queryset = Incident.objects.all()
     serializer_class = IncidentSerializer
@@ -197,6 +217,22 @@ class IncidentViewSet(StrictQueryParameters, viewsets.ReadOnlyModelViewSet):
         incident = incident_resolve(
             incident=incident, actor=_actor(request), now=timezone.now(), message=body.validated_data["message"]
         )
+        return self._answer(incident)
+
+    @extend_schema(request=SnoozeSerializer, responses=IncidentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def snooze(self, request: Request, pk: str | None = None) -> Response:
+        """Acknowledged for `minutes`, with escalation stopped; then triggered and notified
+        again if still open. A resolved incident cannot be snoozed."""
+        incident = self.get_object()
+        body = SnoozeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        now = timezone.now()
+        until = now + timedelta(minutes=body.validated_data["minutes"])
+        try:
+            incident = incident_snooze(incident=incident, actor=_actor(request), until=until, now=now)
+        except DjangoValidationError as exc:
+            raise _refused(exc, field="status") from exc
         return self._answer(incident)
 
     @extend_schema(request=CommentSerializer, responses={201: IncidentEventSerializer})

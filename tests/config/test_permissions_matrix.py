@@ -10,7 +10,7 @@ that the database changed when the cell says allowed and did not when it says re
 What the roles grant is monitoring/projects/roles.py: a viewer reads; a responder also works
 incidents (alerts.change_incident); a manager also configures rules, channels, schedules,
 escalation policies and silences; an admin also projects and users. Snoozing is offered on
-the on-call pages only: neither the incident admin nor the REST API has a snooze.
+the on-call pages and the REST API; the incident admin has no snooze.
 """
 
 import json
@@ -66,6 +66,7 @@ MATRIX = {
     ("api", "acknowledge an incident"):              (N,     N,      Y,         Y,       Y),
     ("api", "resolve an incident"):                  (N,     N,      Y,         Y,       Y),
     ("api", "comment on an incident"):               (N,     N,      Y,         Y,       Y),
+    ("api", "snooze an incident"):                   (N,     N,      Y,         Y,       Y),
     ("api", "read targets"):                         (N,     Y,      Y,         Y,       Y),
     ("api", "create a target"):                      (N,     N,      N,         Y,       Y),
     ("api", "pause a target"):                       (N,     N,      N,         Y,       Y),
@@ -311,6 +312,14 @@ def _(me):
     incident = _incident()
     status = me.api("post", f"/api/v1/incidents/{incident.pk}/comment", {"message": "looking"}).status_code
     return Tried(status, _commented(incident))
+
+
+@row("api", "snooze an incident")
+def _(me):
+    incident = _incident()
+    status = me.api("post", f"/api/v1/incidents/{incident.pk}/snooze", {"minutes": 60}).status_code
+    incident.refresh_from_db()
+    return Tried(status, incident.snoozed_until is not None)
 
 
 @row("api", "create a target", ok=201)

@@ -148,3 +148,49 @@ def test_a_responder_works_incidents_but_does_not_configure(db):
     assert responder.post(f"/api/v1/incidents/{incident.pk}/acknowledge").status_code == 200
     refused = responder.post("/api/v1/silences", {}, format="json")
     assert refused.status_code == 403 and "alerts.add_silence" in refused.json()["error"]
+
+
+def test_snooze_quiets_the_incident_for_the_minutes_given(writer):
+    incident = open_incident()
+    before = dt.datetime.now(dt.UTC)
+    answer = writer.post(f"/api/v1/incidents/{incident.pk}/snooze", {"minutes": 240}, format="json")
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["status"] == "acknowledged"
+    assert answer.json()["events"][-1]["kind"] == "snoozed"
+    incident.refresh_from_db()
+    assert dt.timedelta(hours=4) <= incident.snoozed_until - before < dt.timedelta(hours=4, seconds=30)
+    assert incident.next_notify_at == incident.snoozed_until and incident.next_escalation_at is None
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "minutes"),
+        ({"minutes": "an hour"}, "minutes"),
+        ({"minutes": 0}, "minutes"),
+        ({"minutes": 30 * 24 * 60 + 1}, "minutes"),
+        ({"minutes": 60, "until": "2030-01-01T00:00:00Z"}, "until"),
+    ],
+    ids=["missing", "words", "zero", "over 30 days", "unknown field"],
+)
+def test_a_bad_snooze_is_a_400_naming_the_field_and_changes_nothing(writer, body, field):
+    incident = open_incident()
+    answer = writer.post(f"/api/v1/incidents/{incident.pk}/snooze", body, format="json")
+    assert answer.status_code == 400, answer.content
+    assert field in answer.json()["fields"]
+    incident.refresh_from_db()
+    assert incident.status == "triggered" and incident.snoozed_until is None
+
+
+def test_a_resolved_incident_cannot_be_snoozed(writer):
+    incident = open_incident()
+    writer.post(f"/api/v1/incidents/{incident.pk}/resolve", {}, format="json")
+    answer = writer.post(f"/api/v1/incidents/{incident.pk}/snooze", {"minutes": 60}, format="json")
+    assert answer.status_code == 400 and "status" in answer.json()["fields"]
+
+
+def test_viewers_cannot_snooze(viewer_writer):
+    incident = open_incident()
+    assert viewer_writer.post(f"/api/v1/incidents/{incident.pk}/snooze", {"minutes": 60}).status_code == 403
+    incident.refresh_from_db()
+    assert incident.snoozed_until is None
