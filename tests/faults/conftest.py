@@ -177,6 +177,12 @@ STORED_VALUES = (
 )
 
 
+def record_none(bench: Recorder, name: str, found: int, *, unit: str, out_of: int, of: str) -> None:
+    """A figure whose goal is none at all (items lost, errors, probes run twice): how many
+    there were, against how many there could have been."""
+    bench.record(name=name, value=found, unit=unit, baseline=of, baseline_value=out_of, goal="0", met=found == 0)
+
+
 def project_ingest_key(env: dict[str, str], name: str) -> str:
     """`manage.py createproject` against the server's database; returns the public ingest key."""
     from tests.benchmarks.server import ROOT

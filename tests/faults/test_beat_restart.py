@@ -23,7 +23,7 @@ from django.utils import timezone
 from monitoring.models import ProbeResult
 from tests.benchmarks.server import ROOT
 from tests.config.test_celery_worker import Worker
-from tests.faults.conftest import only_in_fault_suite
+from tests.faults.conftest import only_in_fault_suite, record_none
 from tests.monitoring.uptime.factories import TargetFactory
 from tests.monitoring.uptime.servers import http_app, serve_http
 from tests.processes import current_database_url
@@ -116,23 +116,16 @@ def test_beat_stopped_and_restarted_misses_nothing_beyond_the_gap_and_does_nothi
         # Probing resumed after the restart.
         assert times[-1] >= restarted_at + timedelta(seconds=1)
 
-    bench.record(
-        name="faults: beat stopped 20 s, probes done twice",
-        value=twice,
-        unit="probes",
-        baseline="targets",
-        baseline_value=len(targets),
-        goal="0",
-        met=twice == 0,
+    record_none(
+        bench, "faults: beat stopped 20 s, probes done twice", twice, unit="probes", out_of=len(targets), of="targets"
     )
-    bench.record(
-        name="faults: beat stopped 20 s, probes missed beyond the gap",
-        value=missed,
+    record_none(
+        bench,
+        "faults: beat stopped 20 s, probes missed beyond the gap",
+        missed,
         unit="probes",
-        baseline="targets",
-        baseline_value=len(targets),
-        goal="0",
-        met=missed == 0,
+        out_of=len(targets),
+        of="targets",
     )
     bench.record(
         name="faults: beat stopped 20 s, longest gap across the outage",

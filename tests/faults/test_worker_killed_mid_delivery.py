@@ -31,6 +31,7 @@ from alerts.models import DeliveryAttempt, Incident, IncidentAlert, IncidentEven
 from tests.alerts.delivery.factories import ChannelFactory, IncidentAlertFactory, IncidentFactory, make_notification
 from tests.alerts.delivery.sink import serve_sink
 from tests.config.test_celery_worker import WAIT_SECONDS, Worker
+from tests.faults.conftest import record_none
 
 pytestmark = pytest.mark.celery_worker
 
@@ -105,23 +106,16 @@ def record_figures(bench, *, case: str, sink, rounds: list[Notification], second
         for n in rounds
         if n.status != Notification.Status.DELIVERED or n.idempotency_key not in bodies
     ]
-    bench.record(
-        name=f"faults: {case}, keys received with more than one body",
-        value=len(repeated),
+    record_none(
+        bench,
+        f"faults: {case}, keys received with more than one body",
+        len(repeated),
         unit="keys",
-        baseline="keys received",
-        baseline_value=len(bodies),
-        goal="0",
-        met=not repeated,
+        out_of=len(bodies),
+        of="keys received",
     )
-    bench.record(
-        name=f"faults: {case}, rounds lost",
-        value=len(lost),
-        unit="rounds",
-        baseline="rounds written",
-        baseline_value=len(rounds),
-        goal="0",
-        met=not lost,
+    record_none(
+        bench, f"faults: {case}, rounds lost", len(lost), unit="rounds", out_of=len(rounds), of="rounds written"
     )
     bench.record(
         name=f"faults: {case}, kill to delivered by the sweep",
