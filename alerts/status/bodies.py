@@ -13,7 +13,6 @@ import gzip
 import hashlib
 import re
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -42,7 +41,7 @@ class Body:
     expires: float
 
 
-_local: OrderedDict[str, Body] = OrderedDict()
+_local: dict[str, Body] = {}
 
 
 def forget_local() -> None:
@@ -57,7 +56,6 @@ def cached_body(key: str, render: Callable[[], tuple[bytes, float]]) -> Body:
     now = time.time()
     body = _local.get(key)
     if body is not None and body.expires > now:
-        _local.move_to_end(key)
         return body
     body = cache_get(key)
     if body is None or body.expires <= now:
@@ -69,9 +67,10 @@ def cached_body(key: str, render: Callable[[], tuple[bytes, float]]) -> Body:
             return body
         cache_set(key, body, seconds)
     _local[key] = body
-    _local.move_to_end(key)
+    # The oldest copies go first; a page's version moves on with every write, so what is
+    # dropped is mostly what no request asks for any more.
     while len(_local) > LOCAL_ENTRIES:
-        _local.popitem(last=False)
+        _local.pop(next(iter(_local)), None)
     return body
 
 

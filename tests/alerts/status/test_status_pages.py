@@ -488,3 +488,11 @@ def test_every_public_face_answers_while_the_shared_cache_is_unreachable(client,
     public_incident_create(page=page, name="Slow API", body="Looking into it.", components=[api])
     assert "Slow API" in client.get(base).content.decode()
     assert summary(client, page)["incidents"][0]["name"] == "Slow API"
+
+
+def test_each_process_keeps_a_bounded_number_of_bodies():
+    for n in range(status_bodies.LOCAL_ENTRIES + 10):
+        status_bodies.cached_body(f"test:body:{n}", lambda n=n: (f"body {n}".encode(), 30))
+    assert len(status_bodies._local) == status_bodies.LOCAL_ENTRIES
+    assert "test:body:0" not in status_bodies._local  # the oldest went first
+    assert f"test:body:{status_bodies.LOCAL_ENTRIES + 9}" in status_bodies._local
