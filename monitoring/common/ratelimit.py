@@ -26,7 +26,7 @@ from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCache
 from prometheus_client import Counter
 
-from monitoring.common.shared_cache import CACHE_ERRORS, Outage
+from monitoring.common.shared_cache import CacheUnreachable, Outage
 
 logger = logging.getLogger(__name__)
 
@@ -73,27 +73,14 @@ def token_bucket_take(*, bucket: str, rate: float, burst: int, cost: int = 1) ->
     return math.ceil((cost - tokens) / rate)
 
 
-class CacheUnreachable(Exception):
-    pass
-
-
 _OUTAGE = Outage("rate limiting per process", logger)
 
 
 def _take_shared(bucket: str, *, rate: float, burst: int, ttl: int, cost: int) -> float | None:
-    if _OUTAGE.skipping():
-        raise CacheUnreachable
     cache = caches["default"]
-    try:
-        if isinstance(cache, RedisCache):
-            tokens = _take_on_redis(cache, bucket, rate=rate, burst=burst, ttl=ttl, cost=cost)
-        else:
-            tokens = _take_in_cache(cache, bucket, rate=rate, burst=burst, ttl=ttl, cost=cost)
-    except CACHE_ERRORS as exc:
-        _OUTAGE.started(exc)
-        raise CacheUnreachable from exc
-    _OUTAGE.ended()
-    return tokens
+    if isinstance(cache, RedisCache):
+        return _OUTAGE.attempt(lambda: _take_on_redis(cache, bucket, rate=rate, burst=burst, ttl=ttl, cost=cost))
+    return _OUTAGE.attempt(lambda: _take_in_cache(cache, bucket, rate=rate, burst=burst, ttl=ttl, cost=cost))
 
 
 class _LocalBuckets:

@@ -10,7 +10,8 @@ outage is logged when it starts and when it ends, and each skipped operation is 
 import logging
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.core.cache import cache
 from redis.exceptions import RedisError
@@ -18,11 +19,16 @@ from redis.exceptions import RedisError
 from monitoring.metrics.registry import CACHE_UNREACHABLE
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CACHE_RETRY_SECONDS = 5.0
 # Redis' own errors, and OSError for the file cache (a full or unwritable folder) and for
 # sockets the client did not wrap.
 CACHE_ERRORS = (RedisError, OSError)
+
+
+class CacheUnreachable(Exception):
+    """The shared cache failed, or is being skipped after a recent failure."""
 
 
 class Outage:
@@ -37,6 +43,19 @@ class Outage:
 
     def skipping(self) -> bool:
         return time.monotonic() < self.until
+
+    def attempt(self, call: Callable[[], T]) -> T:
+        """`call()`'s result; CacheUnreachable if the cache is being skipped or `call` fails
+        on it (which starts an outage). A success ends one."""
+        if self.skipping():
+            raise CacheUnreachable
+        try:
+            value = call()
+        except CACHE_ERRORS as exc:
+            self.started(exc)
+            raise CacheUnreachable from exc
+        self.ended()
+        return value
 
     def started(self, exc: Exception) -> None:
         with self.lock:
@@ -58,48 +77,25 @@ class Outage:
 OUTAGE = Outage("serving without the shared cache")
 
 
-def _skipped(operation: str, exc: Exception | None = None) -> None:
-    if exc is not None:
-        OUTAGE.started(exc)
-    CACHE_UNREACHABLE.labels(operation).inc()
+def _attempt(operation: str, call: Callable[[], T], default: T) -> T:
+    try:
+        return OUTAGE.attempt(call)
+    except CacheUnreachable:
+        CACHE_UNREACHABLE.labels(operation).inc()
+        return default
 
 
 def cache_get(key: str, default: Any = None) -> Any:
     """The cached value, or `default` when there is none or the cache is unreachable."""
-    if OUTAGE.skipping():
-        _skipped("get")
-        return default
-    try:
-        value = cache.get(key, default)
-    except CACHE_ERRORS as exc:
-        _skipped("get", exc)
-        return default
-    OUTAGE.ended()
-    return value
+    return _attempt("get", lambda: cache.get(key, default), default)
 
 
 def cache_set(key: str, value: Any, timeout: float | None) -> None:
     """Keep `value` if the cache is reachable; a lost write only costs a later rebuild."""
-    if OUTAGE.skipping():
-        _skipped("set")
-        return
-    try:
-        cache.set(key, value, timeout)
-    except CACHE_ERRORS as exc:
-        _skipped("set", exc)
-        return
-    OUTAGE.ended()
+    _attempt("set", lambda: cache.set(key, value, timeout), None)
 
 
 def cache_delete(key: str) -> None:
     """Drop `key` if the cache is reachable. Only for values that also expire on their own:
     one left behind by an outage lives until then."""
-    if OUTAGE.skipping():
-        _skipped("delete")
-        return
-    try:
-        cache.delete(key)
-    except CACHE_ERRORS as exc:
-        _skipped("delete", exc)
-        return
-    OUTAGE.ended()
+    _attempt("delete", lambda: cache.delete(key), None)
