@@ -92,6 +92,30 @@ def worker_logs(workers: list[Worker]) -> str:
     return "\n".join(f"--- {w.hostname}\n" + "\n".join(w.log_lines()[-30:]) for w in workers)
 
 
+def kill_mid_send(workers, notification: Notification, sink) -> tuple[Worker, float]:
+    """A worker started on `notification`, killed with SIGKILL while the sink holds its
+    request (the row is claimed, never settled); and when it was killed."""
+    first = workers()
+    deliver_notifications.apply_async(args=[[notification.pk]], queue=first.queue)
+    wait_for(sink.holding.is_set, "the first worker never reached the sink", workers=[first])
+    os.killpg(first.process.pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    first.process.wait(timeout=15)
+    return first, killed_at
+
+
+def sweeper(worker: Worker):
+    """What beat's deliver_due tick does every 5 s, a little more often, sent to `worker`."""
+    last = [0.0]
+
+    def sweep() -> None:
+        if time.monotonic() - last[0] > 1:
+            deliver_due.apply_async(queue=worker.queue, expires=5)
+            last[0] = time.monotonic()
+
+    return sweep
+
+
 def record_figures(bench, *, case: str, sink, rounds: list[Notification], seconds: float | None) -> list[str]:
     """Records this case's figures; returns what fell short, for the test's assertion."""
     bodies: dict[str, set[bytes]] = defaultdict(set)
@@ -140,29 +164,17 @@ def test_a_worker_killed_mid_send_leaves_one_delivery(workers, bench):
     with serve_sink(hold_first=True) as sink:
         channel = ChannelFactory(kind="webhook", config={"url": f"{sink.url}/hook"})
         notification = make_notification(channel)
-        first = workers()
-        deliver_notifications.apply_async(args=[[notification.pk]], queue=first.queue)
-
-        wait_for(sink.holding.is_set, "the first worker never reached the sink", workers=[first])
-        os.killpg(first.process.pid, signal.SIGKILL)
-        killed_at = time.monotonic()
-        first.process.wait(timeout=15)
+        first, killed_at = kill_mid_send(workers, notification, sink)
 
         notification.refresh_from_db()
         assert notification.status == Notification.Status.SENDING  # claimed, never settled
         assert not DeliveryAttempt.objects.exists()
 
         second = workers()
-        last_nudge = [0.0]
-
-        def sweep():  # what beat's deliver_due tick does every 5 s, a little more often
-            if time.monotonic() - last_nudge[0] > 1:
-                deliver_due.apply_async(queue=second.queue, expires=5)
-                last_nudge[0] = time.monotonic()
 
         seconds = waited(
             lambda: Notification.objects.get(pk=notification.pk).status == Notification.Status.DELIVERED,
-            nudge=sweep,
+            nudge=sweeper(second),
             since=killed_at,
         )
 
@@ -187,13 +199,7 @@ def test_a_retry_after_the_incident_resolved_sends_the_firing_body_and_the_resol
         incident = IncidentFactory()
         alert = IncidentAlertFactory(incident=incident)
         firing = make_notification(channel, kind=IncidentEvent.Kind.NOTIFIED, incident=incident)
-        first = workers()
-        deliver_notifications.apply_async(args=[[firing.pk]], queue=first.queue)
-
-        wait_for(sink.holding.is_set, "the first worker never reached the sink", workers=[first])
-        os.killpg(first.process.pid, signal.SIGKILL)
-        killed_at = time.monotonic()
-        first.process.wait(timeout=15)
+        first, killed_at = kill_mid_send(workers, firing, sink)
 
         # While the firing round waits for its lease, the incident resolves and its next round is written.
         resolved_at = timezone.now()
@@ -203,19 +209,13 @@ def test_a_retry_after_the_incident_resolved_sends_the_firing_body_and_the_resol
         resolve = make_notification(channel, kind=IncidentEvent.Kind.NOTIFIED, incident=incident, now=resolved_at)
 
         second = workers()
-        last_nudge = [0.0]
-
-        def sweep():
-            if time.monotonic() - last_nudge[0] > 1:
-                deliver_due.apply_async(queue=second.queue, expires=5)
-                last_nudge[0] = time.monotonic()
 
         seconds = waited(
             lambda: (
                 set(Notification.objects.filter(incident=incident).values_list("status", flat=True))
                 == {Notification.Status.DELIVERED}
             ),
-            nudge=sweep,
+            nudge=sweeper(second),
             since=killed_at,
         )
 
